@@ -1,0 +1,246 @@
+"""Run a rolling-origin backtest: tasks (origin x model), in parallel, cached, tidy output."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast._errors import input_error
+from forecast.backtest._cache import TaskCache, code_version, task_key
+from forecast.backtest._splitter import RollingOrigin
+from forecast.backtest._task import fit_predict
+from forecast.experiment import ExperimentConfig
+from forecast.outcomes import onset_within
+from forecast.panel import Panel
+
+__all__ = ["BacktestResult", "load_panel", "run_backtest", "ORACLE"]
+
+ORACLE = "oracle"
+
+
+@dataclass
+class BacktestResult:
+    """Output of :func:`run_backtest`.
+
+    ``forecasts``: one row per (unit, year, model): ``unit``, ``year`` (data year the forecast
+    is made from = origin), ``model``, ``probability``, ``outcome`` (window outcome; NaN when
+    not yet known), ``origin``, ``horizon``, ``train_start``, ``train_end``, ``n_train`` and,
+    when the model gives them, ``lower``/``upper`` interval bounds.
+    ``scores``: one row per (origin, model): fit seconds, rows, onsets, status, error, AUC,
+    Brier, whether the result came from the cache.
+    """
+
+    config: ExperimentConfig
+    panel_name: str
+    forecasts: pd.DataFrame
+    scores: pd.DataFrame
+    dataset_digest: str
+    annual_onsets: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        return self.scores[self.scores["status"] != "ok"]
+
+    def write(self, out: Path) -> dict[str, Path]:
+        """Write ``forecasts.parquet``, ``scores.csv`` and ``onsets.parquet`` atomically."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {}
+        for name, frame in (("forecasts.parquet", self.forecasts), ("scores.csv", self.scores),
+                            ("onsets.parquet", self.annual_onsets)):
+            target = out / name
+            tmp = out / f".{name}.tmp"
+            if name.endswith(".csv"):
+                frame.to_csv(tmp, index=False)
+            else:
+                frame.to_parquet(tmp, index=False)
+            tmp.replace(target)
+            paths[name] = target
+        return paths
+
+
+def load_panel(config: ExperimentConfig) -> Panel:
+    """The experiment's panel: a named dataset, or a feature set built from raw sources."""
+    if config.feature_set:
+        from forecast.features import build_panel, load_feature_set
+
+        return build_panel(load_feature_set(config.feature_set))
+    from forecast.data import load_dataset
+
+    return load_dataset(config.dataset, **config.dataset_options)
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    import hashlib
+
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes() + ",".join(frame.columns).encode()).hexdigest()
+
+
+def _recency_weights(years: np.ndarray, half_life: float | None) -> np.ndarray | None:
+    if not half_life:
+        return None
+    return np.power(0.5, (years.max() - years) / float(half_life))
+
+
+def _oracle(panel: Panel, horizon: int) -> np.ndarray | None:
+    if "true_probability" not in panel.frame.columns:
+        return None
+    from forecast.data.synthetic import oracle_window_probability
+
+    return oracle_window_probability(panel.frame, horizon).to_numpy()
+
+
+@contextlib.contextmanager
+def _parallel_backend(backend: str, scheduler: str | None):
+    import joblib
+
+    if backend == "dask":
+        try:
+            from dask.distributed import Client
+        except ImportError as error:
+            raise input_error("the dask backend needs the optional extra",
+                              fix="pip install 'atrocity-forecast[dask]'") from error
+        client = Client(scheduler) if scheduler else Client(processes=False)
+        try:
+            with joblib.parallel_config(backend="dask"):
+                yield
+        finally:
+            client.close()
+    elif backend in ("loky", "threading", "sequential"):
+        with joblib.parallel_config(backend=backend):
+            yield
+    else:
+        raise input_error(f"unknown backend {backend!r}", fix="use loky (default) or dask")
+
+
+def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs: int = 1,
+                 backend: str = "loky", scheduler: str | None = None,
+                 cache_dir: Path | None = None, progress: bool = False) -> BacktestResult:
+    """Backtest every model of ``config`` on a rolling origin.
+
+    Tasks are independent (origin, model) fits, run with joblib (``n_jobs`` workers) or on a
+    Dask cluster (``backend='dask'``, ``scheduler`` address), and cached by a content hash of
+    their training data, test features, model spec, seed and code version, so a killed run
+    resumes and a re-run is instant. Results do not depend on the number of workers.
+    """
+    import joblib
+
+    panel = panel if panel is not None else load_panel(config)
+    frame = panel.frame
+    if config.outcome not in frame.columns:
+        raise input_error(f"outcome column {config.outcome!r} not in the panel",
+                          source=panel.name, fix=f"use one of {panel.outcomes}")
+    target = onset_within(frame, config.horizon, unit=panel.unit, year=panel.year,
+                          onset=config.outcome).to_numpy()
+    splitter = RollingOrigin(config.horizon, origins=list(config.origins) if config.origins else None,
+                             first_origin=config.first_origin, last_origin=config.last_origin,
+                             window=config.window, max_train_years=config.max_train_years,  # type: ignore[arg-type]
+                             min_train_years=config.min_train_years)
+    scoring = frame.assign(_target=target)
+    splits = list(splitter.split(scoring, year=panel.year, outcome="_target"))
+    X_all = frame[panel.features].to_numpy(dtype=float)
+    years = frame[panel.year].to_numpy()
+    cache = TaskCache(cache_dir)
+
+    tasks: list[tuple[Any, Any, str, dict[str, Any]]] = []
+    for split in splits:
+        w = _recency_weights(years[split.train], config.recency_half_life)
+        for spec in config.models:
+            spec_dict = asdict(spec)
+            arrays = [X_all[split.train], target[split.train], w, years[split.train],
+                      X_all[split.test]]
+            key = task_key(arrays, spec_dict, config.seed)
+            tasks.append((split, spec, key, {"arrays": arrays, "spec": spec_dict}))
+
+    results: dict[str, dict[str, Any]] = {}
+    pending = []
+    for split, spec, key, payload in tasks:
+        hit = cache.get(key)
+        if hit is not None:
+            results[key] = hit
+        else:
+            pending.append((key, payload))
+
+    progress_bar = None
+    if progress and pending:
+        from rich.progress import Progress
+
+        progress_bar = Progress(transient=True)
+        progress_bar.start()
+        bar = progress_bar.add_task(f"{config.name}: origins x models", total=len(pending))
+    try:
+        with _parallel_backend(backend, scheduler):
+            runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+            jobs = (joblib.delayed(_keyed)(key, payload["arrays"], payload["spec"], config.seed)
+                    for key, payload in pending)
+            for key, result in runner(jobs):
+                results[key] = result
+                cache.put(key, result)  # as each finishes: a killed run resumes from here
+                if progress_bar is not None:
+                    progress_bar.advance(bar)
+    finally:
+        if progress_bar is not None:
+            progress_bar.stop()
+
+    oracle = _oracle(panel, config.horizon)
+    rows, scores = [], []
+    for split, spec, key, _ in tasks:
+        result = results[key]
+        test = split.test
+        y_test = target[test]
+        base = {"origin": split.origin, "model": spec.label, "status": result["status"],
+                "error": result["error"], "fit_seconds": result["fit_seconds"],
+                "n_train": len(split.train), "n_train_onsets": int(np.nansum(target[split.train])),
+                "n_test": len(test), "cached": bool(result.get("cached", False))}
+        if result["status"] == "ok":
+            block = pd.DataFrame({
+                "unit": frame[panel.unit].to_numpy()[test], "year": years[test],
+                "model": spec.label, "probability": result["probability"], "outcome": y_test,
+                "origin": split.origin, "horizon": config.horizon,
+                "train_start": split.train_start, "train_end": split.train_end,
+                "n_train": len(split.train)})
+            if result.get("lower") is not None:
+                block["lower"], block["upper"] = result["lower"], result["upper"]
+            rows.append(block)
+            base.update(_origin_scores(y_test, result["probability"]))
+        scores.append(base)
+    if oracle is not None:
+        for split in splits:
+            test = split.test
+            rows.append(pd.DataFrame({
+                "unit": frame[panel.unit].to_numpy()[test], "year": years[test], "model": ORACLE,
+                "probability": oracle[test], "outcome": target[test], "origin": split.origin,
+                "horizon": config.horizon, "train_start": split.train_start,
+                "train_end": split.train_end, "n_train": 0}))
+    forecasts = (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        columns=["unit", "year", "model", "probability", "outcome", "origin"]))
+    forecasts = forecasts.sort_values(["model", "year", "unit"], kind="stable").reset_index(drop=True)
+    forecasts.attrs["code_version"] = code_version()
+    onsets = frame[[panel.unit, panel.year, config.outcome]].rename(
+        columns={panel.unit: "unit", panel.year: "year", config.outcome: "onset"})
+    return BacktestResult(config, panel.name, forecasts, pd.DataFrame(scores), _digest(frame),
+                          onsets)
+
+
+def _keyed(key: str, arrays: list[Any], spec: dict[str, Any], seed: int) -> tuple[str, dict[str, Any]]:
+    X_train, y_train, w, years_train, X_test = arrays
+    return key, fit_predict(X_train, y_train, w, years_train, X_test, spec, seed)
+
+
+def _origin_scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    known = ~np.isnan(y)
+    y, p = y[known], p[known]
+    out = {"n_scored": int(known.sum()), "onsets": int(y.sum()) if len(y) else 0}
+    if len(y):
+        out["brier"] = float(np.mean((p - y) ** 2))
+    if len(np.unique(y)) == 2:
+        from sklearn.metrics import roc_auc_score
+
+        out["roc_auc"] = float(roc_auc_score(y, p))
+    return out

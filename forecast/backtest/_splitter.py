@@ -1,0 +1,117 @@
+"""Rolling-origin splitter: each forecast sees only its past, with the gap set by the horizon."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from forecast._errors import input_error
+
+__all__ = ["RollingOrigin", "Split", "check_no_lookahead"]
+
+
+@dataclass(frozen=True)
+class Split:
+    """One origin: train on rows ``train``, forecast rows ``test`` (positions in the frame)."""
+
+    origin: int
+    train: np.ndarray
+    test: np.ndarray
+    train_start: int
+    train_end: int
+
+
+def check_no_lookahead(train_years: np.ndarray, origin: int, horizon: int) -> None:
+    """Fail when a training row's outcome window (t+1..t+h) reaches past the origin."""
+    if len(train_years) and int(np.max(train_years)) + horizon > origin:
+        raise RuntimeError(
+            f"leakage: a training row of year {int(np.max(train_years))} has an outcome window "
+            f"ending in {int(np.max(train_years)) + horizon}, after the origin {origin}")
+
+
+class RollingOrigin:
+    """Rolling-origin (expanding or sliding window) backtest splitter.
+
+    For each origin year ``T`` the forecast is made from the features of year ``T``; the model
+    is trained only on rows whose outcome window ``t+1..t+h`` is fully observed by ``T``, i.e.
+    ``t <= T - h``, and whose outcome is known. The gap follows from ``horizon``.
+
+    Parameters
+    ----------
+    horizon : int, default 2
+        Years in the outcome window.
+    origins : list of int, optional
+        Explicit origin years; else every year from ``first_origin`` to ``last_origin``
+        (defaults: the first year with ``min_train_years`` of trainable history, and the last
+        year of the data).
+    window : {'expanding', 'sliding'}
+    max_train_years : int, optional
+        Length of the sliding window (required when ``window='sliding'``).
+    min_train_years : int, default 10
+        Minimum number of trainable years before an origin is used.
+    """
+
+    def __init__(self, horizon: int = 2, *, origins: list[int] | None = None,
+                 first_origin: int | None = None, last_origin: int | None = None,
+                 window: Literal["expanding", "sliding"] = "expanding",
+                 max_train_years: int | None = None, min_train_years: int = 10):
+        self.horizon = horizon
+        self.origins = origins
+        self.first_origin = first_origin
+        self.last_origin = last_origin
+        self.window = window
+        self.max_train_years = max_train_years
+        self.min_train_years = min_train_years
+
+    def _validate(self) -> None:
+        if not isinstance(self.horizon, int) or self.horizon < 1:
+            raise input_error(f"horizon must be an integer >= 1, got {self.horizon!r}",
+                              fix="set horizon: 2 (onset within two years)")
+        if self.window not in ("expanding", "sliding"):
+            raise input_error(f"window must be 'expanding' or 'sliding', got {self.window!r}",
+                              fix="set window: expanding")
+        if self.window == "sliding" and not self.max_train_years:
+            raise input_error("a sliding window needs max_train_years",
+                              fix="set max_train_years: 20 (or use window: expanding)")
+        if self.min_train_years < 1:
+            raise input_error(f"min_train_years must be >= 1, got {self.min_train_years!r}",
+                              fix="set min_train_years: 10")
+
+    def origin_years(self, years: np.ndarray) -> list[int]:
+        """The origins used for data spanning ``years``."""
+        self._validate()
+        first_year, last_year = int(np.min(years)), int(np.max(years))
+        earliest = first_year + self.min_train_years - 1 + self.horizon
+        if self.origins is not None:
+            chosen = sorted(int(o) for o in self.origins)
+        else:
+            start = earliest if self.first_origin is None else int(self.first_origin)
+            stop = last_year if self.last_origin is None else int(self.last_origin)
+            chosen = list(range(start, stop + 1))
+        usable = [o for o in chosen if earliest <= o <= last_year]
+        if not usable:
+            raise input_error(
+                f"no trainable origin: horizon {self.horizon} and min_train_years "
+                f"{self.min_train_years} need origins in {earliest}..{last_year}, got "
+                f"{chosen[:3]}{'...' if len(chosen) > 3 else ''}",
+                fix="choose later origins, a shorter horizon or fewer min_train_years")
+        return usable
+
+    def split(self, frame: pd.DataFrame, *, year: str = "year", outcome: str) -> Iterator[Split]:
+        """Yield one :class:`Split` per origin (row positions into ``frame``)."""
+        years = frame[year].to_numpy()
+        known = frame[outcome].notna().to_numpy()
+        for origin in self.origin_years(years):
+            end = origin - self.horizon
+            start = (end - self.max_train_years + 1) if self.window == "sliding" else int(years.min())
+            train = np.flatnonzero((years <= end) & (years >= start) & known)
+            test = np.flatnonzero(years == origin)
+            check_no_lookahead(years[train], origin, self.horizon)
+            yield Split(origin, train, test, start, end)
+
+    def get_n_splits(self, frame: pd.DataFrame, *, year: str = "year") -> int:
+        return len(self.origin_years(frame[year].to_numpy()))

@@ -1,0 +1,117 @@
+"""The ``forecast`` command line: data, features, backtests, costs, reports, risk lists."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from forecast._errors import DataNotAvailableError, ForecastInputError
+
+__all__ = ["main", "build_parser"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _data_list(args: argparse.Namespace) -> int:
+    from forecast.data import dataset_info, dataset_names
+
+    for name in dataset_names():
+        info = dataset_info(name)
+        where = "embedded" if info.embedded else "download"
+        print(f"{name:<18} {where:<9} {info.description}")
+    return 0
+
+
+def _data_show(args: argparse.Namespace) -> int:
+    import time
+
+    from forecast.data import load_dataset
+
+    start = time.perf_counter()
+    panel = load_dataset(args.name)
+    seconds = time.perf_counter() - start
+    summary = panel.summary()
+    missing = summary.pop("missing_share")
+    summary["load_seconds"] = round(seconds, 3)
+    summary["features"] = len(panel.features)
+    summary["features_by_kind"] = {
+        kind: sum(1 for f in panel.features if panel.kinds.get(f) == kind)
+        for kind in sorted(set(panel.kinds.values()))
+    }
+    summary["most_missing"] = dict(sorted(missing.items(), key=lambda kv: -kv[1])[:5])
+    if "mk_onset" in panel.outcomes:
+        summary["onset_rate"] = round(float(panel.frame["mk_onset"].mean()), 5)
+    if "true_probability" in panel.frame.columns:
+        from forecast.data.synthetic import oracle_window_probability
+        from sklearn.metrics import roc_auc_score
+
+        oracle = oracle_window_probability(panel.frame, 2)
+        known = panel.frame["mk_onset_1or2"].notna() & oracle.notna()
+        summary["oracle_auc_onset_within_2"] = round(float(roc_auc_score(
+            panel.frame.loc[known, "mk_onset_1or2"], oracle[known])), 4)
+    print(json.dumps(summary, indent=2, default=str))
+    return 0
+
+
+def _data_fetch(args: argparse.Namespace) -> int:
+    from forecast.data import data_dir, fetch, load_manifest
+
+    manifest = load_manifest(args.name)
+    print(f"fetching {manifest.name} ({manifest.repository}@{manifest.commit[:10]}) "
+          f"into {data_dir() / manifest.name}")
+    fetch(manifest, log=print)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="forecast",
+        description="Leakage-safe forecasting and evaluation of atrocity early-warning models.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    data = commands.add_parser("data", help="list, describe and download datasets")
+    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    data_commands.add_parser("list", help="list the datasets").set_defaults(handler=_data_list)
+    show = data_commands.add_parser("show", help="summary of a dataset (rows, onsets, oracle AUC)")
+    show.add_argument("name", help="dataset name, e.g. synthetic-world or ewp-2025")
+    show.set_defaults(handler=_data_show)
+    fetch = data_commands.add_parser(
+        "fetch", help="download a dataset into the cache ($FORECAST_DATA_DIR), verifying sha256")
+    fetch.add_argument("name", help="dataset name, e.g. ewp-2025")
+    fetch.set_defaults(handler=_data_fetch)
+
+    for register in _plugins():
+        register(commands)
+    return parser
+
+
+def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """Sub-command groups defined next to the code they drive."""
+    registers = []
+    for module_name in ("forecast.features._cli", "forecast.backtest._cli",
+                        "forecast.decision._cli", "forecast.reports._cli"):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ModuleNotFoundError as error:
+            if error.name and module_name.startswith(error.name):
+                continue
+            raise
+        registers.append(module.register)
+    return registers
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except (ForecastInputError, DataNotAvailableError) as error:
+        print(f"forecast: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

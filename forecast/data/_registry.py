@@ -1,0 +1,85 @@
+"""Registry of named datasets: how to load each into a :class:`~forecast.panel.Panel`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from forecast._errors import input_error
+from forecast.outcomes import onset_within
+from forecast.panel import Panel
+
+__all__ = ["DatasetInfo", "dataset_names", "dataset_info", "load_dataset"]
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    description: str
+    embedded: bool
+    card: str
+
+
+def _load_synthetic(seed: int = 20251) -> Panel:
+    from forecast.data.synthetic import SYNTHETIC_FEATURES, generate_synthetic_world
+
+    frame = generate_synthetic_world(seed)
+    frame["mk_onset_1or2"] = onset_within(frame, 2, onset="mk_onset")
+    features = list(SYNTHETIC_FEATURES)
+    return Panel.from_frame(
+        frame, features=features, outcomes=["mk_onset", "mk_onset_1or2"],
+        kinds=dict(SYNTHETIC_FEATURES), name="synthetic-world",
+        extra=[c for c in frame.columns if c not in {"unit", "year", *features,
+                                                      "mk_onset", "mk_onset_1or2"}],
+    )
+
+
+def _load_ewp(**kwargs: object) -> Panel:
+    from forecast.data._ewp import load_ewp_2025
+
+    return load_ewp_2025(**kwargs)  # type: ignore[arg-type]
+
+
+_DATASETS: dict[str, tuple[DatasetInfo, Callable[..., Panel]]] = {
+    "synthetic-world": (
+        DatasetInfo("synthetic-world", "Seeded simulated world with known true onset "
+                    "probabilities (embedded default; no download).", True,
+                    "datasets/synthetic-world.md"),
+        _load_synthetic,
+    ),
+    "ewp-2025": (
+        DatasetInfo("ewp-2025", "USHMM Early Warning Project 2025 modelling panel, 1960-2024, "
+                    "173 countries (download with `forecast data fetch ewp-2025`).", False,
+                    "datasets/ewp-2025.md"),
+        _load_ewp,
+    ),
+}
+
+
+def dataset_names() -> list[str]:
+    return sorted(_DATASETS)
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    if name not in _DATASETS:
+        raise input_error(f"unknown dataset {name!r}", fix=f"use one of {dataset_names()}")
+    return _DATASETS[name][0]
+
+
+@lru_cache(maxsize=8)
+def _cached(name: str, items: tuple[tuple[str, object], ...]) -> Panel:
+    return _DATASETS[name][1](**dict(items))
+
+
+def load_dataset(name: str, **options: object) -> Panel:
+    """Load a named dataset as a validated :class:`~forecast.panel.Panel`.
+
+    Results are memoised per process (panels are treated as read-only).
+    """
+    info = dataset_info(name)
+    if not info.embedded and "root" not in options:
+        from forecast.data._store import data_dir
+
+        options["root"] = data_dir()
+    return _cached(name, tuple(sorted(options.items())))

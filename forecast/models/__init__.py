@@ -1,0 +1,10 @@
+"""Pluggable models: a registry of scikit-learn-compatible probabilistic classifiers."""
+
+from forecast.models._elastic_net import ElasticNetLogit
+from forecast.models._ensemble import AveragingEnsemble
+from forecast.models._logit import ConvergenceFailure, StatsmodelsLogit
+from forecast.models._registry import (build_model, fit_estimator, model_names, register_model,
+                                       test_params)
+
+__all__ = ["AveragingEnsemble", "ConvergenceFailure", "ElasticNetLogit", "StatsmodelsLogit",
+           "build_model", "fit_estimator", "model_names", "register_model", "test_params"]

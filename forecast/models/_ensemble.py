@@ -1,0 +1,57 @@
+"""Averaging ensemble of registered models."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
+from forecast._errors import input_error
+
+__all__ = ["AveragingEnsemble"]
+
+
+class AveragingEnsemble(ClassifierMixin, BaseEstimator):
+    """Mean of member probabilities (``method='mean'``) or of their log-odds (``'logit'``).
+
+    ``p = mean_m p_m`` or ``p = expit(mean_m logit p_m)``, with optional member ``weights``.
+
+    Parameters
+    ----------
+    estimators : list of (name, estimator)
+    method : {'mean', 'logit'}
+    weights : list of float, optional
+    """
+
+    def __init__(self, estimators, *, method: str = "mean", weights=None):
+        self.estimators = estimators
+        self.method = method
+        self.weights = weights
+
+    def fit(self, X, y, *, sample_weight=None, years=None):
+        from forecast.models._registry import fit_estimator
+
+        if self.method not in {"mean", "logit"}:
+            raise input_error(f"method must be 'mean' or 'logit', got {self.method!r}",
+                              fix="use method: mean")
+        if not self.estimators:
+            raise input_error("an ensemble needs at least one member", fix="list members")
+        self.classes_ = np.array([0, 1])
+        self.estimators_ = [
+            (name, fit_estimator(clone(est), X, y, sample_weight=sample_weight, years=years))
+            for name, est in self.estimators
+        ]
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        probs = np.column_stack([est.predict_proba(X)[:, 1] for _, est in self.estimators_])
+        weights = np.ones(probs.shape[1]) if self.weights is None else np.asarray(self.weights, float)
+        weights = weights / weights.sum()
+        if self.method == "mean":
+            p = probs @ weights
+        else:
+            clipped = np.clip(probs, 1e-9, 1 - 1e-9)
+            p = 1 / (1 + np.exp(-(np.log(clipped / (1 - clipped)) @ weights)))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X) -> np.ndarray:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)

@@ -1,0 +1,152 @@
+"""Model registry: names -> scikit-learn-compatible probabilistic classifiers.
+
+Built in: ``elastic_net``, ``logit``, ``random_forest``, ``xgboost``, ``ensemble``; any
+scikit-learn classifier by dotted path (``sklearn`` with ``class: package.module.Class``);
+third-party models through the ``forecast.models`` entry-point group (a factory taking keyword
+parameters and returning an estimator).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any
+
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
+
+from forecast._errors import input_error
+from forecast.models._elastic_net import ElasticNetLogit
+from forecast.models._ensemble import AveragingEnsemble
+from forecast.models._logit import StatsmodelsLogit
+from forecast.models._preprocess import linear_preprocessor, tree_preprocessor
+
+__all__ = ["build_model", "fit_estimator", "model_names", "register_model", "test_params"]
+
+Factory = Callable[..., BaseEstimator]
+_REGISTRY: dict[str, Factory] = {}
+_TEST_PARAMS: dict[str, dict[str, Any]] = {}
+
+
+def register_model(name: str, *, test_params: dict[str, Any] | None = None):
+    """Decorator registering a factory ``(**params) -> estimator`` under ``name``.
+
+    ``test_params`` are small, fast parameters used by the shared model checks.
+    """
+    def decorate(factory: Factory) -> Factory:
+        _REGISTRY[name] = factory
+        _TEST_PARAMS[name] = dict(test_params or {})
+        return factory
+    return decorate
+
+
+@register_model("elastic_net", test_params={"n_alphas": 8})
+def _elastic_net(**params: Any) -> BaseEstimator:
+    params.pop("seed", None)
+    return ElasticNetLogit(**params)
+
+
+@register_model("logit")
+def _logit(**params: Any) -> BaseEstimator:
+    params.pop("seed", None)
+    return StatsmodelsLogit(**params)
+
+
+@register_model("random_forest", test_params={"n_estimators": 30})
+def _random_forest(*, seed: int = 0, **params: Any) -> BaseEstimator:
+    from sklearn.ensemble import RandomForestClassifier
+
+    options = {"n_estimators": 500, "min_samples_leaf": 5, "max_features": "sqrt", "n_jobs": 1}
+    options.update(params)
+    return Pipeline([("prep", tree_preprocessor()),
+                     ("model", RandomForestClassifier(random_state=seed, **options))])
+
+
+@register_model("xgboost", test_params={"n_estimators": 30})
+def _xgboost(*, seed: int = 0, **params: Any) -> BaseEstimator:
+    from xgboost import XGBClassifier
+
+    options = {"n_estimators": 300, "max_depth": 3, "learning_rate": 0.03, "subsample": 0.8,
+               "colsample_bytree": 0.8, "min_child_weight": 2.0, "reg_lambda": 5.0,
+               "tree_method": "hist", "n_jobs": 1, "eval_metric": "logloss"}
+    options.update(params)
+    return XGBClassifier(random_state=seed, **options)
+
+
+@register_model("ensemble", test_params={"members": [{"name": "elastic_net", "params": {"n_alphas": 8}},
+                                                     {"name": "xgboost", "params": {"n_estimators": 30}}]})
+def _ensemble(*, members: list[Any], method: str = "mean", weights=None, seed: int = 0) -> BaseEstimator:
+    estimators = []
+    for member in members:
+        name, params = (member, {}) if isinstance(member, str) else (member["name"], member.get("params", {}))
+        estimators.append((name, build_model(name, {**params, "seed": seed})))
+    return AveragingEnsemble(estimators, method=method, weights=weights)
+
+
+@register_model("sklearn", test_params={"class": "sklearn.linear_model.LogisticRegression",
+                                        "max_iter": 500})
+def _sklearn(*, seed: int = 0, preprocess: str = "linear", **params: Any) -> BaseEstimator:
+    path = params.pop("class", None)
+    if not path or "." not in str(path):
+        raise input_error(f"model 'sklearn' needs `class: package.module.Class`, got {path!r}",
+                          fix="e.g. class: sklearn.linear_model.LogisticRegression")
+    module_name, _, class_name = str(path).rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as error:
+        raise input_error(f"cannot import classifier {path!r} ({error})",
+                          fix="check the dotted path and that the package is installed") from error
+    if "random_state" in inspect.signature(cls).parameters and "random_state" not in params:
+        params["random_state"] = seed
+    estimator = cls(**params)
+    if not hasattr(estimator, "predict_proba"):
+        raise input_error(f"{path} has no predict_proba", fix="use a probabilistic classifier")
+    prep = linear_preprocessor() if preprocess == "linear" else tree_preprocessor()
+    return Pipeline([("prep", prep), ("model", estimator)])
+
+
+def _entry_point_factories() -> dict[str, Factory]:
+    return {ep.name: ep.load for ep in entry_points(group="forecast.models")}  # type: ignore[misc]
+
+
+def model_names() -> list[str]:
+    """Names of all registered models, built-in and from entry points."""
+    return sorted({*_REGISTRY, *_entry_point_factories()})
+
+
+def test_params(name: str) -> dict[str, Any]:
+    """Small parameters for the shared model checks."""
+    return dict(_TEST_PARAMS.get(name, {}))
+
+
+def build_model(name: str, params: dict[str, Any] | None = None) -> BaseEstimator:
+    """Instantiate the registered model ``name`` with ``params`` (``seed`` is passed through)."""
+    params = dict(params or {})
+    if name in _REGISTRY:
+        return _REGISTRY[name](**params)
+    plugins = _entry_point_factories()
+    if name in plugins:
+        factory = plugins[name]()
+        return factory(**params)
+    raise input_error(f"unknown model {name!r}", fix=f"use one of {model_names()}")
+
+
+def _accepts(fit: Callable[..., Any], argument: str) -> bool:
+    try:
+        return argument in inspect.signature(fit).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def fit_estimator(estimator: BaseEstimator, X, y, *, sample_weight=None, years=None) -> BaseEstimator:
+    """Fit any estimator, passing ``years`` and ``sample_weight`` where it accepts them."""
+    final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    prefix = f"{estimator.steps[-1][0]}__" if isinstance(estimator, Pipeline) else ""
+    kwargs: dict[str, Any] = {}
+    if sample_weight is not None and _accepts(final.fit, "sample_weight"):
+        kwargs[prefix + "sample_weight"] = sample_weight
+    if years is not None and _accepts(final.fit, "years"):
+        kwargs[prefix + "years"] = years
+    return estimator.fit(X, y, **kwargs)

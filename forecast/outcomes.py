@@ -1,0 +1,98 @@
+"""Outcome windows: "an onset within the next h years" from an annual onset indicator.
+
+Conventions (see ``docs/design/0001-outcome-windows.md``):
+
+* The window of row (unit, t) for horizon ``h`` covers years ``t+1 .. t+h``.
+* It is 1 when any year of the window observed for the unit has an onset.
+* It is **missing** (censored, unknown) when no onset is observed in the window and
+  the window reaches past the last year observed in the data (``data_end_year``):
+  an unknown future is never coded 0.
+* A unit that leaves the state system before the data ends (e.g. South Vietnam in 1975)
+  has no onsets after its exit; its window is truncated at the exit year and is 0 unless
+  an onset occurs before then.
+* Onsets follow the EWP convention: only *new* episodes count. Years with an ongoing
+  episode stay in the panel and can carry a new onset (a second, distinct episode).
+* A missing annual onset inside the window (other than beyond the data end) makes the
+  window missing unless an observed year of the window has an onset.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecast._errors import input_error
+
+__all__ = ["onset_within"]
+
+
+def onset_within(
+    panel: pd.DataFrame,
+    horizon: int,
+    *,
+    unit: str = "unit",
+    year: str = "year",
+    onset: str = "mk_onset",
+    data_end_year: int | None = None,
+) -> pd.Series:
+    """Onset within the next ``horizon`` years, censored past the end of the data.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Country-year panel with unique ``(unit, year)`` rows and an annual 0/1 onset column
+        (missing allowed).
+    horizon : int
+        Window length ``h >= 1``. Row ``t`` looks at years ``t+1 .. t+h``.
+    data_end_year : int, optional
+        Last year in which onsets are observed. Defaults to ``panel[year].max()``.
+
+    Returns
+    -------
+    Series of dtype float64 aligned with ``panel.index``:
+    ``y_t(h) = max(onset_{t+1}, ..., onset_{t+h})`` over years present for the unit, NaN when
+    no onset is observed and any year ``t+j <= data_end_year`` of the window is unobserved
+    for a live unit, or ``t+h > data_end_year``.
+    """
+    if not isinstance(horizon, (int, np.integer)) or isinstance(horizon, bool) or horizon < 1:
+        raise input_error(
+            f"horizon must be an integer >= 1, got {horizon!r}", fix="pass horizon=1, 2, ..."
+        )
+    for column in (unit, year, onset):
+        if column not in panel.columns:
+            raise input_error(
+                "column is missing from the panel", column=column,
+                fix=f"pass the right name (columns: {', '.join(map(str, panel.columns[:12]))})",
+            )
+    years = panel[year].to_numpy(dtype=np.int64)
+    end = int(years.max()) if data_end_year is None else int(data_end_year)
+    onsets = pd.to_numeric(panel[onset], errors="coerce").to_numpy(dtype=float)
+    codes, _ = pd.factorize(panel[unit], sort=False)
+    last_year = pd.Series(years).groupby(codes).transform("max").to_numpy()
+
+    # Dense lookup of the onset of (unit, year + j) via a key -> value map.
+    key = codes.astype(np.int64) * 100_000 + years
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    if np.any(sorted_key[1:] == sorted_key[:-1]):
+        dupes = np.flatnonzero(np.isin(key, sorted_key[1:][sorted_key[1:] == sorted_key[:-1]]))
+        raise input_error(
+            "duplicate (unit, year) rows", column=f"{unit}, {year}",
+            rows=panel.index[dupes].tolist(), fix="keep one row per unit and year",
+        )
+    any_onset = np.zeros(len(panel), dtype=bool)
+    unknown = np.zeros(len(panel), dtype=bool)
+    for j in range(1, horizon + 1):
+        target = key + j
+        pos = np.searchsorted(sorted_key, target)
+        pos_clipped = np.minimum(pos, len(sorted_key) - 1)
+        found = sorted_key[pos_clipped] == target
+        value = np.full(len(panel), np.nan)
+        value[found] = onsets[order[pos_clipped[found]]]
+        any_onset |= value == 1
+        beyond_data = years + j > end
+        alive = years + j <= last_year
+        # Unknown: past the data end, or a live unit-year whose onset is missing or absent.
+        unknown |= beyond_data | (alive & np.isnan(value))
+    result = np.where(any_onset, 1.0, np.where(unknown, np.nan, 0.0))
+    return pd.Series(result, index=panel.index, name=f"{onset}_within_{horizon}")

@@ -1,0 +1,174 @@
+"""The country-year panel: one validated type that every other part consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from forecast._errors import input_error
+
+__all__ = ["Panel", "FeatureKind", "validate_panel", "year_gaps"]
+
+FeatureKind = Literal["structural", "trigger", "mitigating", "history", "other"]
+
+
+def _offending(frame: pd.DataFrame, mask: np.ndarray, unit: str, year: str) -> list[str]:
+    rows = frame.loc[mask, [unit, year]].head(5)
+    return [f"{u}/{y}" for u, y in zip(rows[unit], rows[year])] + (
+        [f"... {int(mask.sum()) - 5} more"] if mask.sum() > 5 else []
+    )
+
+
+def validate_panel(
+    frame: pd.DataFrame,
+    *,
+    unit: str,
+    year: str,
+    features: list[str],
+    outcomes: list[str],
+    source: str = "panel",
+) -> pd.DataFrame:
+    """Check a country-year frame and return a clean copy.
+
+    Constraints: the key columns exist; years are integers (int dtype, or floats/strings that
+    are whole numbers are refused so that a silent conversion never hides a typo);
+    ``(unit, year)`` is unique; feature columns are numeric; outcome columns hold only 0, 1
+    or missing. Every violation raises :class:`~forecast.ForecastInputError` with one line
+    naming the source, column, first offending rows (as ``unit/year``) and the fix.
+    """
+    if frame.empty:
+        raise input_error("the panel has no rows", source=source, fix="check the file is not empty")
+    missing = [c for c in (unit, year, *features, *outcomes) if c not in frame.columns]
+    if missing:
+        raise input_error(
+            f"missing column(s) {missing}", source=source,
+            fix=f"add them or correct the names (found: {', '.join(map(str, frame.columns[:15]))})",
+        )
+    if not pd.api.types.is_integer_dtype(frame[year]):
+        sample = frame[year].head(3).tolist()
+        raise input_error(
+            f"years must be integers, got dtype {frame[year].dtype} (e.g. {sample})",
+            source=source, column=year, fix="store years as whole numbers such as 1994",
+        )
+    if frame[unit].isna().any():
+        rows = frame.index[frame[unit].isna()].tolist()
+        raise input_error("unit identifiers are missing", source=source, column=unit, rows=rows,
+                          fix="fill or drop rows without a unit")
+    dup = frame.duplicated([unit, year], keep=False).to_numpy()
+    if dup.any():
+        raise input_error(
+            "duplicate (unit, year) rows", source=source, column=f"{unit}, {year}",
+            rows=_offending(frame, dup, unit, year), fix="keep one row per unit and year",
+        )
+    for column in features:
+        if not (pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column])):
+            bad = pd.to_numeric(frame[column], errors="coerce").isna() & frame[column].notna()
+            raise input_error(
+                f"feature values must be numeric, got dtype {frame[column].dtype}",
+                source=source, column=column, rows=_offending(frame, bad.to_numpy(), unit, year),
+                fix="recode text values as numbers or declare the column categorical (one-hot)",
+            )
+    for column in outcomes:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = (values.isna() & frame[column].notna()) | ~(values.isin([0, 1]) | values.isna())
+        if bad.any():
+            raise input_error(
+                "outcome values must be 0, 1 or missing", source=source, column=column,
+                rows=_offending(frame, bad.to_numpy(), unit, year),
+                fix="recode the outcome as 0/1 and leave unknown outcomes empty",
+            )
+    clean = frame.copy()
+    clean[year] = clean[year].astype("int64")
+    for column in outcomes:
+        clean[column] = pd.to_numeric(clean[column]).astype("float64")
+    return clean.sort_values([unit, year], kind="stable").reset_index(drop=True)
+
+
+def year_gaps(frame: pd.DataFrame, *, unit: str = "unit", year: str = "year") -> pd.DataFrame:
+    """Per-unit gaps: units whose years are not consecutive, with the missing years.
+
+    Returns a DataFrame with columns ``unit``, ``first_year``, ``last_year``, ``n_missing``
+    and ``missing_years`` (only units with at least one gap).
+    """
+    records = []
+    for name, years in frame.groupby(unit, sort=True)[year]:
+        present = np.sort(years.to_numpy())
+        expected = np.arange(present[0], present[-1] + 1)
+        absent = np.setdiff1d(expected, present)
+        if absent.size:
+            records.append((name, int(present[0]), int(present[-1]), int(absent.size),
+                            absent.tolist()))
+    return pd.DataFrame(records, columns=["unit", "first_year", "last_year", "n_missing",
+                                          "missing_years"])
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A validated country-year panel.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Sorted by (unit, year); unique keys; integer years.
+    unit, year : str
+        Key column names.
+    features : list of str
+        Numeric predictor columns.
+    outcomes : list of str
+        0/1/missing outcome columns (e.g. the annual onset indicator).
+    kinds : dict
+        Feature -> kind (structural, trigger, mitigating, history, other).
+    name : str
+        Dataset name (for provenance).
+    extra : list of str
+        Other kept columns (e.g. the oracle's ``true_probability``, a region label).
+    """
+
+    frame: pd.DataFrame
+    unit: str
+    year: str
+    features: list[str]
+    outcomes: list[str]
+    kinds: dict[str, str] = field(default_factory=dict)
+    name: str = "panel"
+    extra: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, *, unit: str = "unit", year: str = "year",
+                   features: list[str], outcomes: list[str], kinds: dict[str, str] | None = None,
+                   name: str = "panel", extra: list[str] | None = None) -> "Panel":
+        """Validate ``frame`` (see :func:`validate_panel`) and wrap it."""
+        clean = validate_panel(frame, unit=unit, year=year, features=features,
+                               outcomes=outcomes, source=name)
+        return cls(clean, unit, year, list(features), list(outcomes), dict(kinds or {}), name,
+                   list(extra or []))
+
+    @property
+    def n_units(self) -> int:
+        return int(self.frame[self.unit].nunique())
+
+    @property
+    def years(self) -> tuple[int, int]:
+        return int(self.frame[self.year].min()), int(self.frame[self.year].max())
+
+    def gaps(self) -> pd.DataFrame:
+        """Per-unit year gaps (see :func:`year_gaps`)."""
+        return year_gaps(self.frame, unit=self.unit, year=self.year)
+
+    def summary(self) -> dict[str, object]:
+        """Rows, units, years, outcome counts and missingness by feature."""
+        first, last = self.years
+        out: dict[str, object] = {
+            "name": self.name, "rows": len(self.frame), "units": self.n_units,
+            "first_year": first, "last_year": last,
+            "units_with_gaps": len(self.gaps()),
+        }
+        for column in self.outcomes:
+            values = self.frame[column]
+            out[f"{column}_events"] = int((values == 1).sum())
+            out[f"{column}_missing"] = int(values.isna().sum())
+        out["missing_share"] = {c: float(self.frame[c].isna().mean()) for c in self.features}
+        return out
