@@ -1,0 +1,25 @@
+"""Recalibration of onset probabilities and checks of their calibration.
+
+:class:`RecalibratedClassifier` wraps any classifier with a temporal
+recalibration step (Platt, isotonic, intercept-only or Venn-Abers) and gives
+probability intervals; :func:`reliability_table` and
+:func:`interval_coverage` check the result.
+"""
+
+from forecast.calibration._recalibrate import RecalibratedClassifier
+from forecast.calibration._reliability import (
+    CoverageResult,
+    interval_coverage,
+    reliability_table,
+    wilson_interval,
+)
+from forecast.calibration._venn_abers import VennAbersCalibrator
+
+__all__ = [
+    "CoverageResult",
+    "RecalibratedClassifier",
+    "VennAbersCalibrator",
+    "interval_coverage",
+    "reliability_table",
+    "wilson_interval",
+]

@@ -1,0 +1,174 @@
+"""Reliability tables and empirical coverage of probability intervals."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy.stats import norm
+
+from forecast._errors import input_error
+from forecast.metrics._binning import BinStrategy, probability_bins
+from forecast.metrics._validation import check_binary_scores
+
+__all__ = ["CoverageResult", "interval_coverage", "reliability_table", "wilson_interval"]
+
+
+def wilson_interval(
+    rate: ArrayLike, n: ArrayLike, level: float = 0.95
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""Wilson score interval for a binomial proportion.
+
+    .. math::
+        \frac{\hat p + z^2/2n \pm z \sqrt{\hat p(1-\hat p)/n + z^2/4n^2}}{1 + z^2/n}
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and
+    statistical inference. JASA 22(158), 209-212.
+    """
+    p = np.asarray(rate, dtype=float)
+    n = np.asarray(n, dtype=float)
+    z = norm.ppf(1.0 - (1.0 - level) / 2.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        denom = 1.0 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z / denom * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def _drop_unknown(y_true, *arrays):
+    y = np.asarray(y_true, dtype=float)
+    for a in arrays:
+        if a is not None and np.shape(a) != y.shape:
+            raise input_error(
+                f"'y_true' has shape {y.shape} but another argument has {np.shape(a)}",
+                fix="pass one value per row for every argument",
+            )
+    known = ~np.isnan(y)
+    return y[known], [None if a is None else np.asarray(a)[known] for a in arrays]
+
+
+def reliability_table(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    n_bins: int = 10,
+    strategy: BinStrategy = "quantile",
+    sample_weight: ArrayLike | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Observed event rate against mean forecast, per probability bin.
+
+    Parameters
+    ----------
+    y_true : array-like
+        Outcomes 0/1; NaN (unknown) rows are dropped.
+    y_score : array-like
+        Probabilities in [0, 1].
+    n_bins, strategy
+        Number of bins; 'quantile' (weighted quantiles, ties share a bin) or
+        'uniform' (equal width on [0, 1]).
+    level : float
+        Level of the Wilson interval for the observed rate.
+
+    Returns
+    -------
+    DataFrame
+        Non-empty bins: ``bin``, ``p_min``, ``p_max``, ``mean_predicted``,
+        ``observed_rate``, ``count`` (rows), ``events`` (weighted),
+        ``wilson_lower``, ``wilson_upper``. With weights the Wilson interval
+        uses Kish's effective size ``(sum w)^2 / sum w^2``.
+    """
+    y, (p, w) = _drop_unknown(y_true, y_score, sample_weight)
+    y, p, w = check_binary_scores(y, p, w, caller="reliability_table")
+    bins = probability_bins(p, w, n_bins=n_bins, strategy=strategy, caller="reliability_table")
+    frame = pd.DataFrame(
+        {"bin": bins, "p": p, "y": y, "w": w, "wp": w * p, "wy": w * y, "w2": w**2}
+    )
+    frame = frame[frame["w"] > 0]
+    g = frame.groupby("bin", sort=True)
+    out = pd.DataFrame(
+        {
+            "p_min": g["p"].min(),
+            "p_max": g["p"].max(),
+            "mean_predicted": g["wp"].sum() / g["w"].sum(),
+            "observed_rate": g["wy"].sum() / g["w"].sum(),
+            "count": g.size(),
+            "events": g["wy"].sum(),
+        }
+    )
+    n_eff = g["w"].sum() ** 2 / g["w2"].sum()
+    out["wilson_lower"], out["wilson_upper"] = wilson_interval(out["observed_rate"], n_eff, level)
+    return out.reset_index()
+
+
+class CoverageResult(NamedTuple):
+    """Overall empirical coverage and the per-bin table behind it."""
+
+    coverage: float
+    table: pd.DataFrame
+
+
+def interval_coverage(
+    y_true: ArrayLike,
+    lower: ArrayLike,
+    upper: ArrayLike,
+    bins: int | ArrayLike = 10,
+    *,
+    sample_weight: ArrayLike | None = None,
+) -> CoverageResult:
+    r"""Empirical coverage of stated probability intervals.
+
+    A single 0/1 outcome cannot fall "inside" a probability interval, so the
+    target is the observed event rate of a calibration bin: rows are grouped
+    into bins (``bins`` quantile bins of the interval midpoint, or an array of
+    bin labels), and row i counts as covered when
+    :math:`\ell_i \le \bar y_{b(i)} \le u_i`.
+
+    .. math:: \mathrm{coverage} = \frac{\sum_i w_i [\ell_i \le \bar y_{b(i)} \le u_i]}{\sum_i w_i}
+
+    Compare with the intervals' stated level; few bins make each observed
+    rate noisy, so coverage of narrow intervals is underestimated.
+
+    Returns
+    -------
+    CoverageResult
+        ``coverage`` and ``table`` with columns ``bin``, ``count``,
+        ``observed_rate``, ``mean_lower``, ``mean_upper``, ``covered_share``.
+    """
+    labels = None if isinstance(bins, int | np.integer) else np.asarray(bins)
+    y, (lo, hi, w, lab) = _drop_unknown(y_true, lower, upper, sample_weight, labels)
+    y, lo, w = check_binary_scores(y, lo, w, caller="interval_coverage (lower)")
+    _, hi, _ = check_binary_scores(y, hi, None, caller="interval_coverage (upper)")
+    bad = np.flatnonzero(lo > hi)
+    if bad.size:
+        raise input_error(
+            "interval_coverage: 'lower' must not exceed 'upper'",
+            rows=bad.tolist(),
+            fix="pass (lower, upper) in that order",
+        )
+    if lab is None:
+        codes = probability_bins((lo + hi) / 2, w, n_bins=int(bins), caller="interval_coverage")
+    else:
+        codes = np.unique(lab, return_inverse=True)[1]
+    wsum = np.bincount(codes, weights=w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.bincount(codes, weights=w * y) / wsum
+    target = rate[codes]
+    covered = ((lo <= target + 1e-12) & (target <= hi + 1e-12)).astype(float)
+    frame = pd.DataFrame({"bin": codes, "w": w, "wc": w * covered, "wl": w * lo, "wu": w * hi})
+    frame = frame[frame["w"] > 0]
+    g = frame.groupby("bin", sort=True)
+    table = pd.DataFrame(
+        {
+            "count": g.size(),
+            "observed_rate": rate[g.size().index.to_numpy()],
+            "mean_lower": g["wl"].sum() / g["w"].sum(),
+            "mean_upper": g["wu"].sum() / g["w"].sum(),
+            "covered_share": g["wc"].sum() / g["w"].sum(),
+        }
+    ).reset_index()
+    return CoverageResult(float(np.sum(w * covered) / np.sum(w)), table)

@@ -1,0 +1,50 @@
+"""Decision analysis: the cost of acting on warnings (cost-loss model).
+
+Acting on a warning costs ``C``, an unprevented onset costs ``L`` and acting
+prevents the share ``e`` of the loss; acting pays when ``p > r = C / (e L)``.
+This subpackage turns forecasts into decisions (threshold and top-k rules),
+chooses thresholds honestly (only from outcomes known at each origin) and
+scores the decisions: expected cost, relative economic value (Richardson
+2000), net benefit and decision curves (Vickers & Elkin 2006).
+"""
+
+from forecast.decision._capacity import capacity_policy
+from forecast.decision._costloss import CostLoss, expected_cost, optimal_threshold
+from forecast.decision._curves import (
+    NAMED_COST_RATIOS,
+    cost_ratio_grid,
+    cost_ratio_label,
+    decision_curve,
+    value_curve,
+)
+from forecast.decision._report import POLICIES, cost_metrics_for_logging, decision_table
+from forecast.decision._rolling import rolling_thresholds
+from forecast.decision._rules import EWP_THRESHOLD, EWP_TOP30, ThresholdRule, TopKRule
+from forecast.decision._table import FORECAST_TABLE_COLUMNS
+from forecast.decision._threshold import CostThresholdSelector, best_threshold_in_sample
+from forecast.decision._value import net_benefit, relative_value
+
+__all__ = [
+    "EWP_THRESHOLD",
+    "EWP_TOP30",
+    "FORECAST_TABLE_COLUMNS",
+    "NAMED_COST_RATIOS",
+    "POLICIES",
+    "CostLoss",
+    "CostThresholdSelector",
+    "ThresholdRule",
+    "TopKRule",
+    "best_threshold_in_sample",
+    "capacity_policy",
+    "cost_metrics_for_logging",
+    "cost_ratio_grid",
+    "cost_ratio_label",
+    "decision_curve",
+    "decision_table",
+    "expected_cost",
+    "net_benefit",
+    "optimal_threshold",
+    "relative_value",
+    "rolling_thresholds",
+    "value_curve",
+]

@@ -1,0 +1,289 @@
+"""Assemble a country-year :class:`~forecast.panel.Panel` from a validated feature set.
+
+Order of work: refuse look-ahead transforms (unless ``replication: true``), order the
+indicators by their dependencies (a cycle is an error), read and check the sources, build
+the grid from the skeleton dataset, then compute every indicator on the grid:
+source value at ``t - publication_lag`` -> transform chain -> missing-data policy.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast._errors import input_error
+from forecast.features._ewp import episode_variables
+from forecast.features._sources import BUILTIN, data_root, load_builtin, load_user_table
+from forecast.features._spec import FeatureSet, Indicator
+from forecast.features._transforms import Grid, get_transform
+from forecast.panel import Panel
+
+__all__ = [
+    "build_from_tables",
+    "build_panel",
+    "check_look_ahead",
+    "dependency_order",
+    "load_tables",
+]
+
+GRID = "grid"
+"""Pseudo-dataset with columns ``unit`` and ``year`` of the build grid itself."""
+
+
+def check_look_ahead(fs: FeatureSet) -> None:
+    """Refuse transforms that read later years in features/helpers unless ``replication``."""
+    if fs.replication:
+        return
+    for ind in fs.indicators:
+        if ind.role == "outcome":
+            continue
+        for step in ind.transforms:
+            if get_transform(step.name).looks_ahead:
+                raise input_error(
+                    f"indicator {ind.name!r}: transform {step.name!r} looks ahead (uses data "
+                    f"dated after t)", source=ind.where(step.line),
+                    fix="use a backward-looking transform (e.g. carry_forward, "
+                    "impute_regression_past) or mark the spec 'replication: true' for a "
+                    "faithful upstream rebuild that is never used to forecast")
+
+
+def dependency_order(fs: FeatureSet) -> list[Indicator]:
+    """Indicators in an order where each one's dependencies come first; cycles are errors."""
+    by_name = {i.name: i for i in fs.indicators}
+    for ind in fs.indicators:
+        for dep in ind.depends_on():
+            if dep not in by_name:
+                raise input_error(f"indicator {ind.name!r} refers to unknown indicator {dep!r}",
+                                  source=ind.where(),
+                                  fix=f"define {dep!r} (role: helper if it is not a feature)")
+    done: dict[str, bool] = {}
+    order: list[Indicator] = []
+
+    def visit(name: str, path: list[str]) -> None:
+        if done.get(name):
+            return
+        if name in path:
+            cycle = " -> ".join([*path[path.index(name):], name])
+            raise input_error(f"cyclic spec: {cycle}", source=by_name[name].where(),
+                              fix="break the cycle; an indicator cannot depend on itself")
+        for dep in by_name[name].depends_on():
+            visit(dep, [*path, name])
+        done[name] = True
+        order.append(by_name[name])
+
+    for ind in fs.indicators:
+        visit(ind.name, [])
+    return order
+
+
+def _used_datasets(fs: FeatureSet) -> list[str]:
+    names = {fs.skeleton} | {i.source.dataset for i in fs.indicators if i.source.dataset}
+    return sorted(names - {GRID})
+
+
+def load_tables(fs: FeatureSet, data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """Read every dataset the spec uses (built-in or declared) into tidy tables."""
+    declared = {d.name: d for d in fs.datasets}
+    root: Path | None = None
+    tables = {}
+    for name in _used_datasets(fs):
+        if name in declared:
+            decl = declared[name]
+            tables[name] = load_user_table(decl.path, decl.unit, decl.year,
+                                           where=fs.where(decl.line))
+        else:
+            where = next((i.where() for i in fs.indicators if i.source.dataset == name),
+                         fs.where(1))
+            root = root or data_root(data_dir)
+            tables[name] = load_builtin(name, root, where=where)
+    return tables
+
+
+def _check_keys(table: pd.DataFrame, name: str) -> None:
+    dup = table.duplicated(["unit", "year"], keep=False)
+    if dup.any():
+        rows = [f"{u}/{y}" for u, y in table.loc[dup, ["unit", "year"]].head(5).itertuples(
+            index=False)]
+        raise input_error(f"duplicate source rows for (unit, year) ({int(dup.sum())} rows)",
+                          source=f"dataset {name!r}", rows=rows,
+                          fix="keep one row per unit and year in the source")
+
+
+@functools.lru_cache(maxsize=1)
+def _state_codes() -> frozenset[int]:
+    """COW codes, plus GW codes for historical states the shipped COW table omits (spells
+    ending before 1946, e.g. Papal States 327, Korea 730)."""
+    from forecast.statesystem import StateSystem
+
+    return frozenset(StateSystem.load().table["code"].astype(int))
+
+
+def _check_units(table: pd.DataFrame, name: str) -> None:
+    known = _state_codes()
+    unknown = ~table["unit"].isin(known)
+    if unknown.any():
+        rows = [f"{u}/{y}" for u, y in table.loc[unknown, ["unit", "year"]].head(5).itertuples(
+            index=False)]
+        raise input_error(f"{int(unknown.sum())} rows have unit codes that are not state codes "
+                          f"of the COW (or GW) state system", source=f"dataset {name!r}", rows=rows,
+                          fix="recode the units to COW codes or drop them")
+
+
+def _positions(table: pd.DataFrame, grid: pd.DataFrame) -> np.ndarray:
+    """Row of ``table`` holding each grid (unit, year), -1 where absent."""
+    keys = pd.MultiIndex.from_arrays([table["unit"], table["year"]])
+    return keys.get_indexer(pd.MultiIndex.from_arrays([grid["unit"], grid["year"]]))
+
+
+def _align(table: pd.DataFrame, column: str, pos: np.ndarray) -> pd.Series:
+    values = table[column].to_numpy()
+    if values.dtype.kind in "fiub":
+        out = np.where(pos >= 0, values[np.maximum(pos, 0)].astype(float), np.nan)
+    else:
+        out = np.where(pos >= 0, values[np.maximum(pos, 0)], None)
+    return pd.Series(out)
+
+
+def _prepare(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
+    if fs.skeleton not in tables:
+        raise input_error(f"skeleton dataset {fs.skeleton!r} was not loaded",
+                          source=fs.where(1), fix="name a dataset the spec reads")
+    events = {n for n in tables if n in BUILTIN and BUILTIN[n].events and n not in
+              {d.name for d in fs.datasets}}
+    if fs.skeleton in events:
+        raise input_error(f"skeleton {fs.skeleton!r} is an event list, not a unit-year table",
+                          source=fs.where(1), fix="use a country-year dataset as skeleton")
+    skeleton = tables[fs.skeleton]
+    _check_keys(skeleton, fs.skeleton)
+    grid = skeleton[["unit", "year"]]
+    if fs.last_year is not None:
+        grid = grid[grid["year"] <= fs.last_year]
+    grid = grid.sort_values(["unit", "year"], kind="stable").reset_index(drop=True)
+    ready = {}
+    for name, table in tables.items():
+        if name in events:
+            table = episode_variables(table, grid, source=f"dataset {name!r}")
+        else:
+            _check_keys(table, name)
+        if fs.unit_system == "cow":
+            _check_units(table, name)
+        ready[name] = table
+    ready[GRID] = grid.assign(unit_value=grid["unit"])
+    return grid, ready
+
+
+def _lookup(ready: dict[str, pd.DataFrame], grid: pd.DataFrame):
+    cache: dict[str, np.ndarray] = {}
+
+    def align(dataset: str, column: str) -> pd.Series:
+        if dataset not in cache:
+            cache[dataset] = _positions(ready[dataset], grid)
+        return _align(ready[dataset], column, cache[dataset]).set_axis(grid.index)
+
+    return align
+
+
+def _check_source(fs: FeatureSet, ind: Indicator, ready: dict[str, pd.DataFrame]) -> None:
+    dataset, column = ind.source.dataset, ind.source.column
+    if dataset not in ready:
+        raise input_error(f"indicator {ind.name!r}: unknown dataset {dataset!r}; valid "
+                          f"datasets: {', '.join(sorted(set(BUILTIN) | set(ready)))}",
+                          source=ind.where(), fix="use a listed dataset or declare it")
+    if column not in ready[dataset].columns:
+        cols = [c for c in ready[dataset].columns if c not in ("unit",)]
+        raise input_error(f"indicator {ind.name!r}: dataset {dataset!r} has no column "
+                          f"{column!r} (columns: {', '.join(map(str, cols[:25]))})",
+                          source=ind.where(), fix="correct the column name")
+
+
+def _compute(fs: FeatureSet, ind: Indicator, grid: pd.DataFrame, ready: dict,
+             built: dict[str, pd.Series], g: Grid, align) -> pd.Series:
+    if ind.source.indicator:
+        values = built[ind.source.indicator].copy()
+    else:
+        _check_source(fs, ind, ready)
+        values = align(ind.source.dataset, ind.source.column)
+    if ind.publication_lag:
+        values = pd.Series(g.shift(pd.to_numeric(values).to_numpy(dtype=float),
+                                   ind.publication_lag), index=grid.index)
+    if ind.role == "label":
+        return values
+    numeric = pd.to_numeric(values, errors="coerce")
+    bad = numeric.isna() & values.notna()
+    if bad.any():
+        rows = [f"{u}/{y}" for u, y in grid.loc[bad, ["unit", "year"]].head(5).itertuples(
+            index=False)]
+        raise input_error(f"indicator {ind.name!r}: source values are not numeric",
+                          source=f"{ind.where()} dataset {ind.source.dataset!r}",
+                          column=ind.source.column, rows=rows,
+                          fix="recode as numbers or use role: label")
+    values = numeric.astype(float).rename(ind.name)
+    for step in ind.transforms:
+        if "window" in step.params and step.params["window"] > g.n_years:
+            raise input_error(f"indicator {ind.name!r}: {step.name} window "
+                              f"{step.params['window']} is longer than the {g.n_years} years "
+                              f"of data", source=ind.where(step.line),
+                              fix=f"use a window of at most {g.n_years} years")
+        transform = get_transform(step.name, source=ind.where(step.line))
+        try:
+            values = transform.func(values, g, **step.params)
+        except TypeError as error:
+            raise input_error(f"transform {step.name!r} of {ind.name!r}: {error}",
+                              source=ind.where(step.line),
+                              fix=f"parameters: {sorted(transform.params)}") from error
+        values = values.rename(ind.name)
+    if ind.missing.policy == "carry_forward":
+        values = values.groupby(g.codes, sort=False).ffill(limit=ind.missing.max_years)
+    return values
+
+
+def build_from_tables(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> Panel:
+    """Build the panel of ``fs`` from already loaded source tables (see :func:`load_tables`).
+
+    Used directly by tests that perturb sources; :func:`build_panel` is the public entry.
+    """
+    check_look_ahead(fs)
+    order = dependency_order(fs)
+    grid, ready = _prepare(fs, tables)
+    built: dict[str, pd.Series] = {}
+    g = Grid(grid["unit"].to_numpy(), grid["year"].to_numpy(dtype=np.int64),
+             resolve=lambda name: built[name])
+    align = _lookup(ready, grid)
+    for ind in order:
+        built[ind.name] = _compute(fs, ind, grid, ready, built, g, align)
+    keep = np.ones(len(grid), dtype=bool)
+    if fs.first_year is not None:
+        keep &= grid["year"].to_numpy() >= fs.first_year
+    labels = [i.name for i in fs.by_role("label")]
+    columns = {fs.unit: grid["unit"], fs.year: grid["year"]}
+    columns.update({name: built[name] for name in labels + fs.features + fs.outcomes})
+    frame = pd.DataFrame(columns).loc[keep].reset_index(drop=True)
+    return Panel.from_frame(frame, unit=fs.unit, year=fs.year, features=fs.features,
+                            outcomes=fs.outcomes, kinds=fs.kinds, name=fs.name, extra=labels)
+
+
+def build_panel(feature_set: FeatureSet | str | Path, *,
+                data_dir: str | Path | None = None) -> Panel:
+    """Build the country-year panel of a feature set.
+
+    Parameters
+    ----------
+    feature_set : FeatureSet, str or Path
+        A loaded spec, a name from :func:`feature_set_names` or a path to a YAML file.
+    data_dir : str or Path, optional
+        Folder containing ``ewp-2025/``; default ``$FORECAST_DATA_DIR`` or the user cache.
+
+    Returns
+    -------
+    Panel
+        Features with their kinds filled, outcomes (0/1/missing), labels as ``extra``.
+    """
+    from forecast.features import load_feature_set
+
+    fs = feature_set if isinstance(feature_set, FeatureSet) else load_feature_set(feature_set)
+    check_look_ahead(fs)
+    dependency_order(fs)
+    return build_from_tables(fs, load_tables(fs, data_dir))

@@ -1,0 +1,110 @@
+"""``forecast features`` sub-commands: build, list, agreement (argparse)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from forecast.panel import Panel
+
+__all__ = ["register", "summary_lines"]
+
+
+def summary_lines(panel: Panel, seconds: float) -> list[str]:
+    """Human-readable build summary: rows, units, years, missingness by feature and kind."""
+    frame = panel.frame
+    first, last = panel.years
+    lines = [(f"{panel.name}: {len(frame)} rows, {panel.n_units} units, "
+              f"years {first}-{last}, {len(panel.features)} features, "
+              f"outcomes {panel.outcomes}, built in {seconds:.2f} s")]
+    missing = frame[panel.features].isna().mean()
+    kinds = panel.kinds
+    lines.append("missing share by kind:")
+    for kind in sorted(set(kinds.values())):
+        cols = [c for c in panel.features if kinds.get(c) == kind]
+        lines.append(f"  {kind:<11} {len(cols):>3} features  "
+                     f"{float(frame[cols].isna().to_numpy().mean()):.4f}")
+    lines.append("missing share by feature:")
+    lines += [f"  {name:<28} {share:.4f}" for name, share in missing.items()]
+    return lines
+
+
+def _write_atomic(frame: object, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(handle)
+    try:
+        frame.to_parquet(tmp, index=False)  # type: ignore[attr-defined]
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _build(args: argparse.Namespace) -> int:
+    from forecast.features import build_panel, load_feature_set
+
+    start = time.perf_counter()
+    panel = build_panel(load_feature_set(args.set), data_dir=args.data_dir)
+    seconds = time.perf_counter() - start
+    if args.out:
+        _write_atomic(panel.frame, Path(args.out))
+    print("\n".join(summary_lines(panel, seconds)))
+    if args.out:
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from forecast.features import feature_set_names, load_feature_set
+
+    for name in feature_set_names():
+        fs = load_feature_set(name)
+        tag = " [replication: look-ahead, never forecast with it]" if fs.replication else ""
+        print(f"{name:<18} {len(fs.features):>3} features  {fs.description}{tag}")
+    return 0
+
+
+def _agreement(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from forecast.features import agreement_table, build_panel, load_feature_set
+    from forecast.features._agreement import REFERENCE_FILE
+    from forecast.features._sources import data_root
+
+    start = time.perf_counter()
+    panel = build_panel(load_feature_set(args.set), data_dir=args.data_dir)
+    seconds = time.perf_counter() - start
+    reference = data_root(args.data_dir) / REFERENCE_FILE
+    if not reference.is_file():
+        from forecast._errors import DataNotAvailableError
+
+        raise DataNotAvailableError(f"{reference} is missing; fix: run `forecast data fetch "
+                                    f"ewp-2025` or set FORECAST_DATA_DIR")
+    table = agreement_table(panel, reference)
+    with pd.option_context("display.width", 120, "display.max_rows", 200):
+        print(f"{panel.name} built in {seconds:.2f} s; agreement with {REFERENCE_FILE}:")
+        print(table.to_string(index=False))
+    below = table[table["share"] < 0.99]
+    print(f"columns below 0.99: {list(below['column'])}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``features`` command (build, list, agreement) to a parent parser."""
+    parser = subparsers.add_parser("features", help="build country-year panels from specs")
+    sub = parser.add_subparsers(dest="features_command", required=True)
+    build = sub.add_parser("build", help="build a feature set and write it as parquet")
+    build.add_argument("--set", required=True, help="feature-set name or YAML path")
+    build.add_argument("--out", help="parquet file to write (atomically)")
+    build.add_argument("--data-dir", default=None, help="folder containing ewp-2025/")
+    build.set_defaults(handler=_build)
+    listing = sub.add_parser("list", help="list the shipped feature sets")
+    listing.set_defaults(handler=_list)
+    agree = sub.add_parser("agreement", help="per-column agreement with the upstream panel")
+    agree.add_argument("--set", default="ewp-2025", help="feature-set name or YAML path")
+    agree.add_argument("--data-dir", default=None, help="folder containing ewp-2025/")
+    agree.set_defaults(handler=_agreement)

@@ -1,0 +1,426 @@
+"""Feature-set specs: YAML files validated once into typed, frozen dataclasses.
+
+Every error names the spec file and line (from PyYAML's node marks). See
+``docs/features.md`` for the format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+from forecast._errors import input_error
+from forecast.features._transforms import get_transform
+
+__all__ = [
+    "RISK_FACTORS",
+    "DatasetDecl",
+    "FeatureSet",
+    "Indicator",
+    "MissingPolicy",
+    "SourceRef",
+    "TransformStep",
+    "parse_feature_set",
+]
+
+Kind = Literal["structural", "trigger", "mitigating", "history", "other"]
+Role = Literal["feature", "outcome", "helper", "label"]
+KINDS: tuple[str, ...] = ("structural", "trigger", "mitigating", "history", "other")
+ROLES: tuple[str, ...] = ("feature", "outcome", "helper", "label")
+MISSING: tuple[str, ...] = ("leave", "carry_forward", "impute_in_model")
+
+RISK_FACTORS: dict[int, str] = {
+    1: "Situations of armed conflict or other forms of instability",
+    2: "Record of serious violations of international human rights and humanitarian law",
+    3: "Weakness of State structures",
+    4: "Motives or incentives",
+    5: "Capacity to commit atrocity crimes",
+    6: "Absence of mitigating factors",
+    7: "Enabling circumstances or preparatory action",
+    8: "Triggering factors",
+    9: "Intergroup tensions or patterns of discrimination against protected groups",
+    10: "Signs of an intent to destroy in whole or in part a protected group",
+    11: "Signs of a widespread or systematic attack against any civilian population",
+    12: "Signs of a plan or policy to attack any civilian population",
+    13: "Serious threats to those protected under international humanitarian law",
+    14: "Serious threats to humanitarian or peacekeeping operations",
+}
+"""Risk factors of the UN Framework of Analysis for Atrocity Crimes (2014), by number."""
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where an indicator's raw values come from: ``dataset.column`` or another indicator."""
+
+    dataset: str | None
+    column: str | None
+    indicator: str | None = None
+
+
+@dataclass(frozen=True)
+class TransformStep:
+    """One step of a transform chain, with the spec line it was written on."""
+
+    name: str
+    params: dict[str, Any]
+    line: int
+
+
+@dataclass(frozen=True)
+class MissingPolicy:
+    """``leave`` (keep NaN), ``carry_forward`` (at most ``max_years``) or ``impute_in_model``."""
+
+    policy: str = "leave"
+    max_years: int | None = None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One column of the panel (or a helper used by others)."""
+
+    name: str
+    source: SourceRef
+    transforms: tuple[TransformStep, ...]
+    kind: str
+    role: str
+    risk_factor: int | None
+    description: str
+    publication_lag: int
+    missing: MissingPolicy
+    line: int
+    path: Path = Path("<spec>")
+
+    def where(self, line: int | None = None) -> str:
+        """``file:line`` of this indicator (or of one of its transform steps)."""
+        return f"{self.path}:{self.line if line is None else line}"
+
+    def depends_on(self) -> list[str]:
+        """Names of other indicators this one reads (source or transform references)."""
+        out = [self.source.indicator] if self.source.indicator else []
+        for step in self.transforms:
+            out += [str(step.params[r]) for r in get_transform(step.name).refs
+                    if r in step.params]
+        return out
+
+
+@dataclass(frozen=True)
+class DatasetDecl:
+    """A user file declared in the spec: a CSV/parquet table keyed by unit and year."""
+
+    name: str
+    path: Path
+    unit: str
+    year: str
+    line: int
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """A validated feature-set spec.
+
+    Attributes
+    ----------
+    name, description : str
+    path : Path
+        The YAML file (errors cite ``path:line``).
+    replication : bool
+        True only for a faithful rebuild of an upstream panel: look-ahead transforms allowed.
+    skeleton : str
+        Dataset whose (unit, year) rows form the build grid.
+    unit, year : str
+        Names of the key columns in the output panel.
+    first_year, last_year : int or None
+        Rows kept in the output (the grid may start earlier so that lags see history).
+    unit_system : str or None
+        ``'cow'`` to check source units against the COW state system, None for any ids.
+    datasets : tuple of DatasetDecl
+        User files (bring-your-own data).
+    indicators : tuple of Indicator
+    """
+
+    name: str
+    description: str
+    path: Path
+    replication: bool
+    skeleton: str
+    unit: str
+    year: str
+    first_year: int | None
+    last_year: int | None
+    unit_system: str | None
+    datasets: tuple[DatasetDecl, ...]
+    indicators: tuple[Indicator, ...] = field(default_factory=tuple)
+
+    def where(self, line: int) -> str:
+        """``path:line`` for error messages."""
+        return f"{self.path}:{line}"
+
+    def by_role(self, role: str) -> list[Indicator]:
+        return [i for i in self.indicators if i.role == role]
+
+    @property
+    def features(self) -> list[str]:
+        return [i.name for i in self.by_role("feature")]
+
+    @property
+    def outcomes(self) -> list[str]:
+        return [i.name for i in self.by_role("outcome")]
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        return {i.name: i.kind for i in self.by_role("feature")}
+
+
+# --- YAML with line numbers ---------------------------------------------------------------
+
+
+class _Map(dict):
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _List(list):
+    line: int = 0
+    item_lines: list[int]
+
+
+def _plain(node: yaml.Node, constructor: SafeConstructor) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        out = _Map()
+        out.line, out.key_lines = node.start_mark.line + 1, {}
+        for key_node, value_node in node.value:
+            key = constructor.construct_object(key_node, deep=True)
+            out[key] = _plain(value_node, constructor)
+            out.key_lines[key] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        items = _List(_plain(v, constructor) for v in node.value)
+        items.line = node.start_mark.line + 1
+        items.item_lines = [v.start_mark.line + 1 for v in node.value]
+        return items
+    return constructor.construct_object(node, deep=True)
+
+
+def _read_yaml(path: Path) -> _Map:
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise input_error(f"invalid YAML ({getattr(error, 'problem', error)})", source=where,
+                          fix="fix the YAML syntax") from error
+    if not isinstance(node, yaml.MappingNode):
+        raise input_error("a feature-set spec must be a YAML mapping", source=str(path),
+                          fix="start the file with 'name: ...' and 'indicators: [...]'")
+    return _plain(node, SafeConstructor())
+
+
+# --- validation ---------------------------------------------------------------------------
+
+_TOP = {"extends", "name", "description", "replication", "skeleton", "unit", "year", "first_year",
+        "last_year", "unit_system", "datasets", "indicators"}
+_IND = {"name", "source", "transforms", "kind", "role", "risk_factor", "description",
+        "publication_lag", "missing"}
+
+
+def _unknown_keys(mapping: _Map, allowed: set[str], where: str, what: str) -> None:
+    extra = sorted(set(mapping) - allowed)
+    if extra:
+        raise input_error(f"unknown {what} key(s) {extra}; valid keys: {sorted(allowed)}",
+                          source=where, fix="remove or rename them")
+
+
+def _int(value: Any, where: str, what: str, *, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise input_error(f"{what} must be an integer >= {minimum}, got {value!r}", source=where,
+                          fix=f"write a whole number such as {minimum}")
+    return value
+
+
+def _source(raw: Any, where: str) -> SourceRef:
+    if isinstance(raw, str) and "." in raw and not raw.startswith("."):
+        dataset, column = raw.split(".", 1)
+        return SourceRef(dataset, column)
+    if isinstance(raw, dict):
+        if "indicator" in raw and set(raw) == {"indicator"}:
+            return SourceRef(None, None, str(raw["indicator"]))
+        if set(raw) == {"dataset", "column"}:
+            return SourceRef(str(raw["dataset"]), str(raw["column"]))
+    raise input_error(f"source must be 'dataset.column', {{dataset:, column:}} or "
+                      f"{{indicator: name}}, got {raw!r}", source=where,
+                      fix="e.g. source: {dataset: wdi, column: wdi.popsize.new}")
+
+
+def _steps(raw: Any, where_line: int, fs_path: Path) -> tuple[TransformStep, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise input_error("transforms must be a list", source=f"{fs_path}:{where_line}",
+                          fix="write '- name: {params}' items")
+    steps = []
+    lines = getattr(raw, "item_lines", [where_line] * len(raw))
+    for item, line in zip(raw, lines):
+        where = f"{fs_path}:{line}"
+        if isinstance(item, str):
+            name, params = item, {}
+        elif isinstance(item, dict) and len(item) == 1:
+            name, params = next(iter(item.items()))
+            params = dict(params or {})
+        else:
+            raise input_error(f"a transform is a name or a one-key mapping, got {item!r}",
+                              source=where, fix="e.g. '- lag: {years: 1}' or '- log2'")
+        transform = get_transform(str(name), source=where)
+        extra = sorted(set(params) - set(transform.params))
+        if extra:
+            raise input_error(f"transform {name!r} has no parameter(s) {extra}; valid: "
+                              f"{sorted(transform.params)}", source=where,
+                              fix="remove or rename them")
+        for key, kind in transform.params.items():
+            if key in params and kind is int:
+                params[key] = _int(params[key], where, f"{name}.{key}")
+            elif key in params and kind is float and not isinstance(params[key], (int, float)):
+                raise input_error(f"{name}.{key} must be a number, got {params[key]!r}",
+                                  source=where, fix="write a number")
+        steps.append(TransformStep(str(name), params, line))
+    return tuple(steps)
+
+
+def _missing(raw: Any, where: str) -> MissingPolicy:
+    if raw is None or raw == "leave":
+        return MissingPolicy()
+    if raw == "impute_in_model":
+        return MissingPolicy("impute_in_model")
+    if isinstance(raw, dict) and set(raw) == {"carry_forward"}:
+        return MissingPolicy("carry_forward", _int(raw["carry_forward"], where,
+                                                   "carry_forward", minimum=1))
+    raise input_error(f"missing must be one of {list(MISSING)} ('carry_forward' as "
+                      f"{{carry_forward: k}}), got {raw!r}", source=where,
+                      fix="e.g. missing: {carry_forward: 3}")
+
+
+def _indicator(raw: Any, line: int, fs: Path) -> Indicator:
+    where = f"{fs}:{line}"
+    if not isinstance(raw, dict):
+        raise input_error("an indicator must be a mapping", source=where,
+                          fix="write name:, source:, kind: ... keys")
+    _unknown_keys(raw, _IND, where, "indicator")
+    for key in ("name", "source"):
+        if key not in raw:
+            raise input_error(f"indicator is missing {key!r}", source=where,
+                              fix=f"add a {key}: entry")
+    role = raw.get("role", "feature")
+    if role not in ROLES:
+        raise input_error(f"role must be one of {list(ROLES)}, got {role!r}", source=where,
+                          fix="use feature, outcome, helper or label")
+    kind = raw.get("kind", "other")
+    if kind not in KINDS:
+        raise input_error(f"kind must be one of {list(KINDS)}, got {kind!r}", source=where,
+                          fix="pick the closest kind")
+    if role == "feature" and "kind" not in raw:
+        raise input_error(f"feature {raw['name']!r} needs a kind ({', '.join(KINDS)})",
+                          source=where, fix="add kind: structural (or another kind)")
+    factor = raw.get("risk_factor")
+    if factor is not None and factor not in RISK_FACTORS:
+        raise input_error(f"risk_factor must be a UN Framework risk factor number 1-14, got "
+                          f"{factor!r}", source=where,
+                          fix="see forecast.features.RISK_FACTORS for the list")
+    key_lines = getattr(raw, "key_lines", {})
+    return Indicator(
+        name=str(raw["name"]),
+        source=_source(raw["source"], f"{fs}:{key_lines.get('source', line)}"),
+        transforms=_steps(raw.get("transforms"), key_lines.get("transforms", line), fs),
+        kind=kind, role=role, risk_factor=factor,
+        description=str(raw.get("description", "")),
+        publication_lag=_int(raw.get("publication_lag", 0), where, "publication_lag"),
+        missing=_missing(raw.get("missing"), where),
+        line=line, path=fs,
+    )
+
+
+def _datasets(raw: Any, fs: Path) -> tuple[DatasetDecl, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise input_error("datasets must be a mapping name -> {path, unit, year}",
+                          source=str(fs), fix="see docs/features.md")
+    out = []
+    for name, decl in raw.items():
+        line = getattr(raw, "key_lines", {}).get(name, 0)
+        where = f"{fs}:{line}"
+        if not isinstance(decl, dict) or not {"path", "unit", "year"} <= set(decl):
+            raise input_error(f"dataset {name!r} needs path, unit and year", source=where,
+                              fix="e.g. {path: my_panel.csv, unit: country, year: year}")
+        path = Path(str(decl["path"])).expanduser()
+        out.append(DatasetDecl(str(name), path if path.is_absolute() else fs.parent / path,
+                               str(decl["unit"]), str(decl["year"]), line))
+    return tuple(out)
+
+
+def parse_feature_set(path: str | Path, *, _chain: tuple[Path, ...] | None = None) -> FeatureSet:
+    """Read and validate a feature-set YAML file.
+
+    A spec may ``extends: other.yaml`` (relative to its own folder): it inherits the
+    other's settings and indicators; its own indicators replace same-named ones in place
+    and new ones are appended. ``replication`` is never inherited.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise input_error("feature-set spec not found", source=str(path),
+                          fix="check the path or use a name from feature_set_names()")
+    raw = _read_yaml(path)
+    _unknown_keys(raw, _TOP, f"{path}:{raw.line}", "top-level")
+    parent = None
+    if "extends" in raw:
+        base = Path(str(raw["extends"]))
+        base = base if base.is_absolute() else path.parent / base
+        if _chain is not None and base.resolve() in _chain:
+            raise input_error("cyclic 'extends' between specs",
+                              source=f"{path}:{raw.key_lines['extends']}",
+                              fix="a spec cannot extend itself")
+        parent = parse_feature_set(base, _chain=(_chain or ()) + (path.resolve(),))
+        for key in ("skeleton", "unit", "year", "first_year", "last_year", "unit_system",
+                    "description"):
+            if key not in raw and getattr(parent, key) is not None:
+                raw[key] = getattr(parent, key)
+    for key in ("name", "skeleton", "indicators"):
+        if key not in raw:
+            raise input_error(f"spec is missing {key!r}", source=f"{path}:1",
+                              fix=f"add a top-level {key}: entry")
+    items = raw["indicators"]
+    if not isinstance(items, list) or not items:
+        raise input_error("indicators must be a non-empty list",
+                          source=f"{path}:{raw.key_lines['indicators']}", fix="list indicators")
+    own = [_indicator(item, line, path) for item, line in zip(items, items.item_lines)]
+    indicators = tuple(own)
+    if parent is not None:
+        # Same-named indicators replace the parent's in place; new ones are appended.
+        replace = {i.name: i for i in own}
+        inherited = [replace.pop(i.name, i) for i in parent.indicators]
+        indicators = tuple(inherited + [i for i in own if i.name in replace])
+    seen: dict[str, int] = {}
+    for ind in indicators:
+        if ind.name in seen:
+            raise input_error(f"indicator {ind.name!r} is defined twice (first at line "
+                              f"{seen[ind.name]})", source=f"{path}:{ind.line}",
+                              fix="rename or remove one")
+        seen[ind.name] = ind.line
+    unit_system = raw.get("unit_system")
+    if unit_system not in (None, "cow"):
+        raise input_error(f"unit_system must be 'cow' or omitted, got {unit_system!r}",
+                          source=f"{path}:{raw.key_lines['unit_system']}",
+                          fix="omit it for your own unit identifiers")
+    first, last = raw.get("first_year"), raw.get("last_year")
+    return FeatureSet(
+        name=str(raw["name"]), description=str(raw.get("description", "")), path=path,
+        replication=bool(raw.get("replication", False)), skeleton=str(raw["skeleton"]),
+        unit=str(raw.get("unit", "unit")), year=str(raw.get("year", "year")),
+        first_year=None if first is None else _int(first, str(path), "first_year"),
+        last_year=None if last is None else _int(last, str(path), "last_year"),
+        unit_system=unit_system,
+        datasets=(parent.datasets if parent else ()) + _datasets(raw.get("datasets"), path),
+        indicators=indicators,
+    )

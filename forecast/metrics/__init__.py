@@ -1,0 +1,67 @@
+"""Metrics for onset forecasts: a registry of scores, table scoring and uncertainty.
+
+Every metric is a plain function ``(y_true, y_score, *, sample_weight=None,
+...)`` registered with its direction; look it up with :func:`get_metric`.
+"""
+
+from forecast.metrics._bootstrap import (
+    BootstrapResult,
+    PairedDifference,
+    bootstrap_metric,
+    paired_difference,
+)
+from forecast.metrics._evaluate import evaluate, evaluate_forecasts, oracle_gap
+from forecast.metrics._pooled import ewp_pooled_rows, ewp_pooled_scores
+from forecast.metrics._ranks import onset_ranks
+from forecast.metrics._registry import Metric, get_metric, metric_names
+from forecast.metrics._scores import (
+    average_precision,
+    brier,
+    brier_skill,
+    calibration_intercept,
+    calibration_slope,
+    ece,
+    log_loss,
+    observed_expected,
+    roc_auc,
+)
+from forecast.metrics._threshold import (
+    false_alarms_per_hit_at_threshold,
+    fbeta_at_threshold,
+    precision_at_threshold,
+    recall_at_threshold,
+    warnings_at_threshold,
+)
+from forecast.metrics._topk import precision_at_k, recall_at_k
+
+__all__ = [
+    "BootstrapResult",
+    "Metric",
+    "PairedDifference",
+    "average_precision",
+    "bootstrap_metric",
+    "brier",
+    "brier_skill",
+    "calibration_intercept",
+    "calibration_slope",
+    "ece",
+    "evaluate",
+    "evaluate_forecasts",
+    "ewp_pooled_rows",
+    "ewp_pooled_scores",
+    "false_alarms_per_hit_at_threshold",
+    "fbeta_at_threshold",
+    "get_metric",
+    "log_loss",
+    "metric_names",
+    "observed_expected",
+    "onset_ranks",
+    "oracle_gap",
+    "paired_difference",
+    "precision_at_k",
+    "precision_at_threshold",
+    "recall_at_k",
+    "recall_at_threshold",
+    "roc_auc",
+    "warnings_at_threshold",
+]
