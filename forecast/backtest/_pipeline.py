@@ -1,0 +1,68 @@
+"""The end-to-end backtest job used by the CLI and the MLflow entry points."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from forecast.backtest._engine import BacktestResult, run_backtest
+from forecast.backtest._summary import summarize
+from forecast.experiment import load_experiment
+
+__all__ = ["run_experiment", "print_summary"]
+
+_SHOWN = ["roc_auc", "average_precision", "brier", "brier_skill", "observed_expected",
+          "calibration_slope", "recall_top10", "recall_top20", "recall_top30"]
+
+
+def print_summary(result: BacktestResult, summary, file=sys.stdout) -> None:
+    pooled = summary.pooled.set_index("model")
+    shown = pooled[[c for c in _SHOWN if c in pooled.columns]]
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(f"\n{result.config.name}: {result.forecasts['origin'].nunique()} origins, "
+              f"horizon {result.config.horizon}, dataset {result.panel_name}", file=file)
+        print(shown.round(4).to_string(), file=file)
+        if summary.ewp is not None:
+            ewp = summary.ewp.set_index("model")
+            cols = [c for c in ewp.columns if c in ("n", "onsets", "roc_auc") or c.startswith("caught_top")]
+            print("\nEWP pooled scoring (max risk / min rank over forecasts from Y-1, Y-2):", file=file)
+            print(ewp[cols].round(4).to_string(), file=file)
+
+
+def run_experiment(experiment: Path | str, *, out: Path, n_jobs: int = 2, backend: str = "loky",
+                   scheduler: str | None = None, cache_dir: Path | None = None, track: bool = True,
+                   tracking_uri: str | None = None, progress: bool = False) -> int:
+    """Backtest, write outputs, print a summary and track; 1 if any task failed, else 0."""
+    config = load_experiment(experiment)
+    tracker = None
+    if track:
+        from forecast.tracking import MlflowTracker
+
+        tracker = MlflowTracker(tracking_uri or config.tracking_uri)
+        tracker.check()  # before any work
+    start = time.perf_counter()
+    result = run_backtest(config, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
+                          cache_dir=cache_dir, progress=progress)
+    seconds = time.perf_counter() - start
+    out = Path(out)
+    result.write(out)
+    summary = summarize(result)
+    summary.pooled.to_csv(out / "metrics.csv", index=False)
+    if summary.ewp is not None:
+        summary.ewp.to_csv(out / "ewp_metrics.csv", index=False)
+    print_summary(result, summary)
+    cached = int(result.scores["cached"].sum())
+    print(f"\n{len(result.scores)} tasks ({cached} from cache) in {seconds:.1f} s; "
+          f"outputs in {out}")
+    if tracker is not None:
+        run_id = tracker.log_backtest(result, summary, out, artifacts=[out / "metrics.csv"])
+        print(f"MLflow run {run_id} at {tracker.uri}")
+    if len(result.failed):
+        print(f"{len(result.failed)} task(s) failed:", file=sys.stderr)
+        for row in result.failed.head(10).itertuples():
+            print(f"  {row.model} at origin {row.origin}: {row.error}", file=sys.stderr)
+        return 1
+    return 0

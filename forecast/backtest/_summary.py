@@ -1,0 +1,78 @@
+"""Score a backtest: pooled and per-year metrics per model, EWP pooling, honest BSS."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["BacktestSummary", "summarize", "metric_key"]
+
+_SCALAR = ("roc_auc", "average_precision", "brier", "log_loss", "observed_expected",
+           "calibration_intercept", "calibration_slope", "ece")
+
+
+def metric_key(label: str) -> str:
+    """MLflow-safe, sortable metric name: ``recall_at_k[k=30]`` -> ``recall_top30``."""
+    top = re.fullmatch(r"(recall|precision)_at_k\[k=(\d+)\]", label)
+    if top:
+        return f"{top.group(1)}_top{top.group(2)}"
+    return re.sub(r"[^0-9A-Za-z_.\-/ ]", "_", label)
+
+
+@dataclass
+class BacktestSummary:
+    """``pooled``: model x metric; ``per_year``: model, year, metric, value; ``ewp``: EWP pooling."""
+
+    pooled: pd.DataFrame
+    per_year: pd.DataFrame
+    ewp: pd.DataFrame | None
+
+
+def _skill_against_training_base_rate(forecasts: pd.DataFrame) -> pd.Series:
+    r"""Brier skill score against the base rate of each origin's training window.
+
+    .. math:: \mathrm{BSS} = 1 - \sum_i (p_i - y_i)^2 / \sum_i (\bar y_{T(i)} - y_i)^2
+
+    where :math:`\bar y_{T}` is the outcome rate of the rows the model was trained on at the
+    origin of row ``i``: the climatology a forecaster knew at the time.
+    """
+    known = forecasts[forecasts["outcome"].notna()]
+    out = {}
+    for model, part in known.groupby("model"):
+        y = part["outcome"].to_numpy(float)
+        p = part["probability"].to_numpy(float)
+        ref = part["train_base_rate"].to_numpy(float)
+        denominator = np.sum((ref - y) ** 2)
+        out[model] = float(1 - np.sum((p - y) ** 2) / denominator) if denominator else np.nan
+    return pd.Series(out, name="brier_skill")
+
+
+def summarize(result, *, top_k: tuple[int, ...] | None = None) -> BacktestSummary:
+    """Pooled and per-year scores of every model in a :class:`BacktestResult`."""
+    from forecast.metrics import evaluate_forecasts, ewp_pooled_scores, get_metric
+
+    config = result.config
+    ks = tuple(top_k or config.top_k)
+    forecasts = result.forecasts
+    metrics = [get_metric(m) for m in _SCALAR]
+    for k in ks:
+        metrics += [get_metric("recall_at_k", k=k), get_metric("precision_at_k", k=k)]
+    table = evaluate_forecasts(forecasts, metrics=metrics, by="year")
+    table["metric"] = table["metric"].map(metric_key)
+    pooled = table[table["pooled"]].pivot(index="model", columns="metric", values="value")
+    counts = table[table["pooled"]].groupby("model")[["n", "n_events", "n_unknown"]].first()
+    pooled = pooled.join(counts)
+    rates = (result.scores.assign(rate=lambda s: s["n_train_onsets"] / s["n_train"])
+             .groupby("origin")["rate"].mean())
+    with_rate = forecasts.assign(train_base_rate=forecasts["origin"].map(rates))
+    pooled = pooled.join(_skill_against_training_base_rate(with_rate))
+    per_year = table[~table["pooled"]][["model", "year", "metric", "value", "n", "n_events"]]
+    ewp = None
+    if config.ewp_pooled:
+        ewp = ewp_pooled_scores(forecasts, result.annual_onsets.rename(columns={"onset": "mk_onset"}),
+                                ks=ks).set_index("model")
+    return BacktestSummary(pooled.reset_index(), per_year.reset_index(drop=True),
+                           None if ewp is None else ewp.reset_index())
