@@ -14,7 +14,7 @@ from forecast._errors import input_error
 from forecast.backtest._cache import TaskCache, code_version, task_key
 from forecast.backtest._splitter import RollingOrigin
 from forecast.backtest._task import fit_predict
-from forecast.experiment import ExperimentConfig
+from forecast.experiment import ExperimentConfig, ModelSpec
 from forecast.outcomes import onset_within
 from forecast.panel import Panel
 
@@ -47,10 +47,31 @@ class BacktestResult:
         return self.scores[self.scores["status"] != "ok"]
 
     def write(self, out: Path) -> dict[str, Path]:
-        """Write ``forecasts.parquet``, ``scores.csv`` and ``onsets.parquet`` atomically."""
+        """Write ``forecasts.parquet``, ``scores.csv``, ``onsets.parquet``, ``experiment.yaml``
+        and ``provenance.json``, each atomically (temporary file, then rename)."""
+        import datetime
+        import json
+
+        import yaml
+
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         paths = {}
+        texts = {
+            "experiment.yaml": yaml.safe_dump(self.config.raw, sort_keys=False),
+            "provenance.json": json.dumps({
+                "experiment": self.config.name, "spec": self.config.source,
+                "dataset": self.panel_name, "dataset_sha256": self.dataset_digest,
+                "code_version": self.forecasts.attrs.get("code_version", ""),
+                "horizon": self.config.horizon,
+                "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            }, indent=2),
+        }
+        for name, text in texts.items():
+            tmp = out / f".{name}.tmp"
+            tmp.write_text(text)
+            tmp.replace(out / name)
+            paths[name] = out / name
         for name, frame in (("forecasts.parquet", self.forecasts), ("scores.csv", self.scores),
                             ("onsets.parquet", self.annual_onsets)):
             target = out / name
@@ -148,24 +169,31 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
     years = frame[panel.year].to_numpy()
     cache = TaskCache(cache_dir)
 
-    tasks: list[tuple[Any, Any, str, dict[str, Any]]] = []
+    tasks: list[tuple[Any, Any, list[str], dict[str, dict[str, Any]]]] = []
     for split in splits:
         w = _recency_weights(years[split.train], config.recency_half_life)
+        arrays = [X_all[split.train], target[split.train], w, years[split.train], X_all[split.test]]
         for spec in config.models:
-            spec_dict = asdict(spec)
-            arrays = [X_all[split.train], target[split.train], w, years[split.train],
-                      X_all[split.test]]
-            key = task_key(arrays, spec_dict, config.seed)
-            tasks.append((split, spec, key, {"arrays": arrays, "spec": spec_dict}))
+            keys, payloads = [], {}
+            for member in _fit_units(spec):
+                spec_dict = asdict(member)
+                spec_dict["label"] = ""  # the label names a model; it does not change its fit
+                key = task_key(arrays, spec_dict, config.seed)
+                keys.append(key)
+                payloads[key] = {"arrays": arrays, "spec": spec_dict}
+            tasks.append((split, spec, keys, payloads))
 
     results: dict[str, dict[str, Any]] = {}
-    pending = []
-    for split, spec, key, payload in tasks:
-        hit = cache.get(key)
-        if hit is not None:
-            results[key] = hit
-        else:
-            pending.append((key, payload))
+    pending: dict[str, dict[str, Any]] = {}
+    for _, _, keys, payloads in tasks:
+        for key in keys:
+            if key in results or key in pending:
+                continue  # the same fit shared by a model and an ensemble runs once
+            hit = cache.get(key)
+            if hit is not None:
+                results[key] = hit
+            else:
+                pending[key] = payloads[key]
 
     progress_bar = None
     if progress and pending:
@@ -178,7 +206,7 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
         with _parallel_backend(backend, scheduler):
             runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
             jobs = (joblib.delayed(_keyed)(key, payload["arrays"], payload["spec"], config.seed)
-                    for key, payload in pending)
+                    for key, payload in pending.items())
             for key, result in runner(jobs):
                 results[key] = result
                 cache.put(key, result)  # as each finishes: a killed run resumes from here
@@ -190,8 +218,8 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
 
     oracle = _oracle(panel, config.horizon)
     rows, scores = [], []
-    for split, spec, key, _ in tasks:
-        result = results[key]
+    for split, spec, keys, _ in tasks:
+        result = _combine(spec, [results[key] for key in keys])
         test = split.test
         y_test = target[test]
         base = {"origin": split.origin, "model": spec.label, "status": result["status"],
@@ -212,7 +240,7 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
         scores.append(base)
     if oracle is not None:
         for split in splits:
-            test = split.test
+            test = split.test[~np.isnan(oracle[split.test])]  # no oracle past the data's end
             rows.append(pd.DataFrame({
                 "unit": frame[panel.unit].to_numpy()[test], "year": years[test], "model": ORACLE,
                 "probability": oracle[test], "outcome": target[test], "origin": split.origin,
@@ -226,6 +254,34 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
         columns={panel.unit: "unit", panel.year: "year", config.outcome: "onset"})
     return BacktestResult(config, panel.name, forecasts, pd.DataFrame(scores), _digest(frame),
                           onsets)
+
+
+def _fit_units(spec: ModelSpec) -> list[ModelSpec]:
+    """The fits a model needs: itself, or, for an uncalibrated ensemble, each member."""
+    if spec.name != "ensemble" or spec.calibration:
+        return [spec]
+    units = []
+    for member in spec.params.get("members", []):
+        name, params = (member, {}) if isinstance(member, str) else (member["name"], member.get("params", {}))
+        units.append(ModelSpec(name, name, dict(params)))
+    return units
+
+
+def _combine(spec: ModelSpec, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """A model's result from its fits: the fit itself, or the ensemble average of members."""
+    if len(parts) == 1 and (spec.name != "ensemble" or spec.calibration):
+        return parts[0]
+    failed = [p for p in parts if p["status"] != "ok"]
+    seconds = float(sum(p["fit_seconds"] for p in parts))
+    if failed:
+        return {**failed[0], "fit_seconds": seconds}
+    from forecast.models import AveragingEnsemble
+
+    probability = AveragingEnsemble.combine(
+        np.column_stack([p["probability"] for p in parts]),
+        method=spec.params.get("method", "mean"), weights=spec.params.get("weights"))
+    return {"status": "ok", "error": "", "fit_seconds": seconds, "probability": probability,
+            "lower": None, "upper": None, "cached": all(p.get("cached") for p in parts)}
 
 
 def _keyed(key: str, arrays: list[Any], spec: dict[str, Any], seed: int) -> tuple[str, dict[str, Any]]:

@@ -36,11 +36,15 @@ def run_experiment(experiment: Path | str, *, out: Path, n_jobs: int = 2, backen
                    scheduler: str | None = None, cache_dir: Path | None = None, track: bool = True,
                    tracking_uri: str | None = None, progress: bool = False) -> int:
     """Backtest, write outputs, print a summary and track; 1 if any task failed, else 0."""
+    import os
+
     config = load_experiment(experiment)
     tracker = None
     if track:
         from forecast.tracking import MlflowTracker
 
+        if os.environ.get("MLFLOW_RUN_ID"):  # launched by `mlflow run`: log into its run and store
+            tracking_uri = os.environ.get("MLFLOW_TRACKING_URI", tracking_uri)
         tracker = MlflowTracker(tracking_uri or config.tracking_uri)
         tracker.check()  # before any work
     start = time.perf_counter()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["BacktestSummary", "summarize", "metric_key"]
+__all__ = ["BacktestSummary", "scorable", "summarize", "metric_key"]
 
 _SCALAR = ("roc_auc", "average_precision", "brier", "log_loss", "observed_expected",
            "calibration_intercept", "calibration_slope", "ece")
@@ -50,13 +50,25 @@ def _skill_against_training_base_rate(forecasts: pd.DataFrame) -> pd.Series:
     return pd.Series(out, name="brier_skill")
 
 
+def scorable(result) -> pd.DataFrame:
+    """Forecasts whose whole outcome window is observed: ``year + horizon <= last data year``.
+
+    Years whose windows are cut by the end of the data know an outcome only when an onset
+    has already happened (a 1 can be seen early, a 0 cannot), so scoring them would add
+    onsets without their non-onsets. Those rows are left out of every score.
+    """
+    data_end = int(result.annual_onsets["year"].max())
+    forecasts = result.forecasts
+    return forecasts[forecasts["year"] + result.config.horizon <= data_end]
+
+
 def summarize(result, *, top_k: tuple[int, ...] | None = None) -> BacktestSummary:
     """Pooled and per-year scores of every model in a :class:`BacktestResult`."""
     from forecast.metrics import evaluate_forecasts, ewp_pooled_scores, get_metric
 
     config = result.config
     ks = tuple(top_k or config.top_k)
-    forecasts = result.forecasts
+    forecasts = scorable(result)
     metrics = [get_metric(m) for m in _SCALAR]
     for k in ks:
         metrics += [get_metric("recall_at_k", k=k), get_metric("precision_at_k", k=k)]
@@ -72,7 +84,7 @@ def summarize(result, *, top_k: tuple[int, ...] | None = None) -> BacktestSummar
     per_year = table[~table["pooled"]][["model", "year", "metric", "value", "n", "n_events"]]
     ewp = None
     if config.ewp_pooled:
-        ewp = ewp_pooled_scores(forecasts, result.annual_onsets.rename(columns={"onset": "mk_onset"}),
+        ewp = ewp_pooled_scores(result.forecasts, result.annual_onsets.rename(columns={"onset": "mk_onset"}),
                                 ks=ks).set_index("model")
     return BacktestSummary(pooled.reset_index(), per_year.reset_index(drop=True),
                            None if ewp is None else ewp.reset_index())

@@ -19,6 +19,7 @@ from forecast.calibration._calibrators import (
     PlattCalibrator,
 )
 from forecast.calibration._venn_abers import VennAbersCalibrator
+from forecast.models._registry import fit_estimator
 
 __all__ = ["RecalibratedClassifier"]
 
@@ -216,18 +217,22 @@ class RecalibratedClassifier(ClassifierMixin, BaseEstimator):
                     fix="change calibration_years/gap so both parts hold events and non-events",
                 )
         sw = None if sample_weight is None else w
-        early = clone(self.estimator).fit(
+        if sw is not None:
+            _weight_params(self.estimator, sw)  # refuse estimators that ignore weights
+        early = fit_estimator(
+            clone(self.estimator),
             _safe_indexing(X, np.flatnonzero(base)),
             y_arr[base],
-            **_weight_params(self.estimator, None if sw is None else sw[base]),
+            sample_weight=None if sw is None else sw[base],
+            years=yr[base],
         )
         p_cal = self._positive_proba(early, _safe_indexing(X, np.flatnonzero(cal)))
         y_cal, w_cal = y_arr[cal], w[cal]
         self.calibrator_ = _CALIBRATORS[self.method]().fit(p_cal, y_cal, w_cal)
         self.boot_calibrators_ = self._bootstrap(p_cal, y_cal, w_cal)
         if self.refit:
-            self.estimator_ = clone(self.estimator).fit(
-                X, y_arr, **_weight_params(self.estimator, sw)
+            self.estimator_ = fit_estimator(
+                clone(self.estimator), X, y_arr, sample_weight=sw, years=yr
             )
         else:
             self.estimator_ = early

@@ -4,7 +4,7 @@ from forecast.models._elastic_net import ElasticNetLogit
 from forecast.models._ensemble import AveragingEnsemble
 from forecast.models._logit import ConvergenceFailure, StatsmodelsLogit
 from forecast.models._registry import (build_model, fit_estimator, model_names, register_model,
-                                       test_params)
+                                       get_test_params)
 
 __all__ = ["AveragingEnsemble", "ConvergenceFailure", "ElasticNetLogit", "StatsmodelsLogit",
-           "build_model", "fit_estimator", "model_names", "register_model", "test_params"]
+           "build_model", "fit_estimator", "model_names", "register_model", "get_test_params"]

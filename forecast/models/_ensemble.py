@@ -42,15 +42,19 @@ class AveragingEnsemble(ClassifierMixin, BaseEstimator):
         ]
         return self
 
+    @staticmethod
+    def combine(probs: np.ndarray, *, method: str = "mean", weights=None) -> np.ndarray:
+        """Combine member probabilities (rows x members) into one probability per row."""
+        weights = np.ones(probs.shape[1]) if weights is None else np.asarray(weights, float)
+        weights = weights / weights.sum()
+        if method == "mean":
+            return probs @ weights
+        clipped = np.clip(probs, 1e-9, 1 - 1e-9)
+        return 1 / (1 + np.exp(-(np.log(clipped / (1 - clipped)) @ weights)))
+
     def predict_proba(self, X) -> np.ndarray:
         probs = np.column_stack([est.predict_proba(X)[:, 1] for _, est in self.estimators_])
-        weights = np.ones(probs.shape[1]) if self.weights is None else np.asarray(self.weights, float)
-        weights = weights / weights.sum()
-        if self.method == "mean":
-            p = probs @ weights
-        else:
-            clipped = np.clip(probs, 1e-9, 1 - 1e-9)
-            p = 1 / (1 + np.exp(-(np.log(clipped / (1 - clipped)) @ weights)))
+        p = self.combine(probs, method=self.method, weights=self.weights)
         return np.column_stack([1 - p, p])
 
     def predict(self, X) -> np.ndarray:

@@ -23,26 +23,26 @@ from forecast.models._ensemble import AveragingEnsemble
 from forecast.models._logit import StatsmodelsLogit
 from forecast.models._preprocess import linear_preprocessor, tree_preprocessor
 
-__all__ = ["build_model", "fit_estimator", "model_names", "register_model", "test_params"]
+__all__ = ["build_model", "fit_estimator", "model_names", "register_model", "get_test_params"]
 
 Factory = Callable[..., BaseEstimator]
 _REGISTRY: dict[str, Factory] = {}
 _TEST_PARAMS: dict[str, dict[str, Any]] = {}
 
 
-def register_model(name: str, *, test_params: dict[str, Any] | None = None):
+def register_model(name: str, *, check_params: dict[str, Any] | None = None):
     """Decorator registering a factory ``(**params) -> estimator`` under ``name``.
 
-    ``test_params`` are small, fast parameters used by the shared model checks.
+    ``check_params`` are small, fast parameters used by the shared model checks.
     """
     def decorate(factory: Factory) -> Factory:
         _REGISTRY[name] = factory
-        _TEST_PARAMS[name] = dict(test_params or {})
+        _TEST_PARAMS[name] = dict(check_params or {})
         return factory
     return decorate
 
 
-@register_model("elastic_net", test_params={"n_alphas": 8})
+@register_model("elastic_net", check_params={"n_alphas": 8})
 def _elastic_net(**params: Any) -> BaseEstimator:
     params.pop("seed", None)
     return ElasticNetLogit(**params)
@@ -54,17 +54,18 @@ def _logit(**params: Any) -> BaseEstimator:
     return StatsmodelsLogit(**params)
 
 
-@register_model("random_forest", test_params={"n_estimators": 30})
+@register_model("random_forest", check_params={"n_estimators": 30})
 def _random_forest(*, seed: int = 0, **params: Any) -> BaseEstimator:
     from sklearn.ensemble import RandomForestClassifier
 
-    options = {"n_estimators": 500, "min_samples_leaf": 5, "max_features": "sqrt", "n_jobs": 1}
+    options = {"n_estimators": 200, "min_samples_leaf": 10, "max_features": "sqrt",
+               "max_samples": 0.5, "n_jobs": 1}
     options.update(params)
     return Pipeline([("prep", tree_preprocessor()),
                      ("model", RandomForestClassifier(random_state=seed, **options))])
 
 
-@register_model("xgboost", test_params={"n_estimators": 30})
+@register_model("xgboost", check_params={"n_estimators": 30})
 def _xgboost(*, seed: int = 0, **params: Any) -> BaseEstimator:
     from xgboost import XGBClassifier
 
@@ -75,7 +76,7 @@ def _xgboost(*, seed: int = 0, **params: Any) -> BaseEstimator:
     return XGBClassifier(random_state=seed, **options)
 
 
-@register_model("ensemble", test_params={"members": [{"name": "elastic_net", "params": {"n_alphas": 8}},
+@register_model("ensemble", check_params={"members": [{"name": "elastic_net", "params": {"n_alphas": 8}},
                                                      {"name": "xgboost", "params": {"n_estimators": 30}}]})
 def _ensemble(*, members: list[Any], method: str = "mean", weights=None, seed: int = 0) -> BaseEstimator:
     estimators = []
@@ -85,7 +86,7 @@ def _ensemble(*, members: list[Any], method: str = "mean", weights=None, seed: i
     return AveragingEnsemble(estimators, method=method, weights=weights)
 
 
-@register_model("sklearn", test_params={"class": "sklearn.linear_model.LogisticRegression",
+@register_model("sklearn", check_params={"class": "sklearn.linear_model.LogisticRegression",
                                         "max_iter": 500})
 def _sklearn(*, seed: int = 0, preprocess: str = "linear", **params: Any) -> BaseEstimator:
     path = params.pop("class", None)
@@ -116,7 +117,7 @@ def model_names() -> list[str]:
     return sorted({*_REGISTRY, *_entry_point_factories()})
 
 
-def test_params(name: str) -> dict[str, Any]:
+def get_test_params(name: str) -> dict[str, Any]:
     """Small parameters for the shared model checks."""
     return dict(_TEST_PARAMS.get(name, {}))
 

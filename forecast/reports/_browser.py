@@ -1,0 +1,92 @@
+"""Headless Chromium for checking rendered pages: DOM dump, console messages, screenshots.
+
+Used by the tests (and handy by hand) to see a report as a reader does. Each
+call starts a fresh browser with a throw-away profile and no network services.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["PageLoad", "chromium_path", "dump_dom", "screenshot"]
+
+_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+_CONSOLE = re.compile(r":CONSOLE(?::\d+)?\]\s*(.*)$")
+_ERROR_WORDS = ("Uncaught", "Error", "Failed to load", "Refused to", "net::ERR", "Not allowed")
+
+
+@dataclass(frozen=True)
+class PageLoad:
+    """What the browser saw: the serialised DOM and every console message."""
+
+    dom: str
+    console: tuple[str, ...]
+    returncode: int
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """Console messages that report an error (uncaught exception, blocked or failed load)."""
+        return tuple(m for m in self.console if any(w in m for w in _ERROR_WORDS))
+
+
+def chromium_path() -> str:
+    """The Chromium binary: ``$FORECAST_CHROMIUM`` or the first of chromium/chrome on PATH."""
+    explicit = os.environ.get("FORECAST_CHROMIUM")
+    if explicit:
+        return explicit
+    for name in _CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise FileNotFoundError("no Chromium found (looked for $FORECAST_CHROMIUM, "
+                            f"{', '.join(_CANDIDATES)}); install it, e.g. apt-get install chromium")
+
+
+def _flags(profile: str) -> list[str]:
+    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={profile}"]
+
+
+def _url(page: str | Path) -> str:
+    text = str(page)
+    if re.match(r"^[a-z]+:", text) and not re.match(r"^[A-Za-z]:\\", text):
+        return text
+    return Path(page).resolve().as_uri()
+
+
+def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    with tempfile.TemporaryDirectory(prefix="forecast-chromium-") as profile:
+        command = [chromium_path(), *_flags(profile), *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL, check=False)
+
+
+def dump_dom(page: str | Path, *, timeout: float = 60.0) -> PageLoad:
+    """Load ``page`` (a file path or URL) and return its DOM after load, with console output.
+
+    Console messages are read from Chromium's log (``--enable-logging=stderr``);
+    each entry is the message text with its source.
+    """
+    done = _run(["--enable-logging=stderr", "--v=0", "--dump-dom", _url(page)], timeout)
+    console = tuple(m.group(1) for line in done.stderr.splitlines()
+                    if (m := _CONSOLE.search(line)))
+    return PageLoad(done.stdout, console, done.returncode)
+
+
+def screenshot(page: str | Path, png: str | Path, *, width: int = 1280, height: int = 2000,
+               timeout: float = 60.0) -> Path:
+    """Save a ``width`` x ``height`` PNG screenshot of ``page``; raise if none was written."""
+    png = Path(png).resolve()
+    png.unlink(missing_ok=True)
+    done = _run([f"--screenshot={png}", f"--window-size={width},{height}", _url(page)], timeout)
+    if not png.is_file():
+        raise RuntimeError(f"Chromium wrote no screenshot (exit {done.returncode}): "
+                           f"{done.stderr.strip()[-500:]}")
+    return png

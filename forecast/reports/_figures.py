@@ -1,0 +1,202 @@
+"""Matplotlib figures of the model comparison report (object API, no pyplot state).
+
+Each function takes prepared numbers and returns a :class:`matplotlib.figure.Figure`
+with a title and axis labels; the oracle (true probabilities on simulated data),
+when present, is drawn as a dashed black line so it reads as a ceiling, not a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+__all__ = [
+    "catch_figure",
+    "decision_figure",
+    "per_year_figure",
+    "reliability_figure",
+    "roc_pr_figure",
+    "threshold_figure",
+    "value_figure",
+]
+
+ORACLE = "oracle"
+_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
+            "#17becf", "#bcbd22", "#7f7f7f")
+
+
+def label(name: str) -> str:
+    """A legend-safe label: no mathtext, not hidden by a leading underscore."""
+    text = str(name).replace("$", r"\$")
+    return "\u200b" + text if text.startswith("_") else text
+
+
+def style(model: str, models: Sequence[str]) -> dict:
+    """Line style of ``model``: a fixed colour per position, dashed black for the oracle."""
+    if model == ORACLE:
+        return {"color": "black", "linestyle": "--", "linewidth": 1.4}
+    others = [m for m in models if m != ORACLE]
+    return {"color": _PALETTE[others.index(model) % len(_PALETTE)], "linewidth": 1.7}
+
+
+def _figure(ncols: int = 1, *, width: float = 10.0, height: float = 4.2):
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    for ax in axes:
+        ax.grid(True, color="#dddddd", linewidth=0.6)
+    return fig, axes
+
+
+def roc_pr_figure(data: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
+    """ROC curves (left) and precision-recall curves (right), one line per model."""
+    models = list(data)
+    fig, (roc_ax, pr_ax) = _figure(2)
+    base_rate = np.nan
+    for model, (y, p) in data.items():
+        fpr, tpr, _ = roc_curve(y, p)
+        roc_ax.plot(fpr, tpr, label=label(model), **style(model, models))
+        precision, recall, _ = precision_recall_curve(y, p)
+        pr_ax.step(recall, precision, where="post", label=label(model), **style(model, models))
+        base_rate = float(np.mean(y))
+    roc_ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8, linestyle=":", label="chance")
+    roc_ax.set(title="ROC curves", xlabel="False positive rate (share of non-onsets warned)",
+               ylabel="True positive rate (share of onsets warned)", xlim=(0, 1), ylim=(0, 1.01))
+    pr_ax.axhline(base_rate, color="grey", linewidth=0.8, linestyle=":", label="base rate")
+    pr_ax.set(title="Precision-recall curves", xlabel="Recall (share of onsets warned)",
+              ylabel="Precision (share of warnings followed by an onset)",
+              xlim=(0, 1), ylim=(0, 1.01))
+    roc_ax.legend(loc="lower right", fontsize=8)
+    pr_ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+def reliability_figure(tables: Mapping[str, pd.DataFrame]) -> Figure:
+    """Reliability diagrams: observed onset rate against mean forecast per bin, one panel each."""
+    models = list(tables)
+    ncols = min(3, len(models))
+    nrows = int(np.ceil(len(models) / ncols))
+    fig = Figure(figsize=(3.6 * ncols, 3.3 * nrows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
+    top = max(max(float(t["mean_predicted"].max()), float(t["wilson_upper"].max()))
+              for t in tables.values())
+    top = min(1.0, top * 1.08 + 1e-3)
+    for ax, (model, table) in zip(axes, tables.items(), strict=False):
+        st = style(model, models)
+        err = np.vstack([table["observed_rate"] - table["wilson_lower"],
+                         table["wilson_upper"] - table["observed_rate"]]).clip(min=0)
+        ax.plot([0, top], [0, top], color="grey", linewidth=0.8, linestyle=":")
+        ax.errorbar(table["mean_predicted"], table["observed_rate"], yerr=err, fmt="o-",
+                    color=st["color"], markersize=4, linewidth=1.2, capsize=2)
+        ax.set(title=label(model), xlim=(0, top), ylim=(0, top),
+               xlabel="Mean forecast probability in bin", ylabel="Observed onset rate")
+        ax.grid(True, color="#dddddd", linewidth=0.6)
+    for ax in axes[len(models):]:
+        ax.set_visible(False)
+    fig.suptitle("Reliability diagrams (10 quantile bins, 95% Wilson intervals)")
+    return fig
+
+
+def catch_figure(ranks: Mapping[str, np.ndarray], max_k: int, marks: Sequence[int]) -> Figure:
+    """Share of onsets caught when warning on the top k units of each year, for k = 1..max_k."""
+    models = list(ranks)
+    fig, (ax,) = _figure(1, width=8.0, height=4.2)
+    ks = np.arange(1, max_k + 1)
+    for model, r in ranks.items():
+        r = np.asarray(r, dtype=float)
+        caught = (r[None, :] <= ks[:, None]).mean(axis=1) if r.size else np.full(ks.size, np.nan)
+        ax.step(ks, caught, where="post", label=label(model), **style(model, models))
+    for k in marks:
+        if k <= max_k:
+            ax.axvline(k, color="grey", linewidth=0.7, linestyle=":")
+            ax.text(k, 0.02, f" top {k}", fontsize=8, color="grey")
+    ax.set(title="Catch curve: onsets caught by a top-k warning list each year",
+           xlabel="k (units on the warning list each year)",
+           ylabel="Share of onsets caught (recall)", xlim=(1, max_k), ylim=(0, 1.01))
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def threshold_figure(data: Mapping[str, tuple[np.ndarray, np.ndarray]],
+                     thresholds: np.ndarray, marker: float) -> Figure:
+    """Precision (left) and recall (right) of warning when ``p >= threshold``."""
+    models = list(data)
+    fig, (prec_ax, rec_ax) = _figure(2)
+    for model, (y, p) in data.items():
+        warn = p[None, :] >= thresholds[:, None]
+        hits = (warn & (y[None, :] == 1)).sum(axis=1)
+        n_warn = warn.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            precision = np.where(n_warn > 0, hits / n_warn, np.nan)
+        recall = hits / max(float(y.sum()), 1.0)
+        prec_ax.plot(thresholds, precision, label=label(model), **style(model, models))
+        rec_ax.plot(thresholds, recall, label=label(model), **style(model, models))
+    for ax in (prec_ax, rec_ax):
+        ax.axvline(marker, color="grey", linewidth=0.8, linestyle=":")
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.01)
+    prec_ax.set(title="Precision at threshold", xlabel="Threshold probability (log scale)",
+                ylabel="Share of warnings followed by an onset")
+    rec_ax.set(title=f"Recall at threshold (dotted: EWP cut-off {marker:.0%})",
+               xlabel="Threshold probability (log scale)", ylabel="Share of onsets warned")
+    rec_ax.legend(loc="lower left", fontsize=8)
+    return fig
+
+
+def value_figure(curves: Mapping[str, pd.DataFrame], effectiveness: float) -> Figure:
+    """Relative economic value at the Bayes threshold ``p >= r`` across cost ratios r."""
+    models = list(curves)
+    fig, (ax,) = _figure(1, width=8.0, height=4.2)
+    for model, curve in curves.items():
+        ax.plot(curve["cost_ratio"], curve["relative_value"], label=label(model),
+                **style(model, models))
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xscale("log")
+    low = min(-0.2, float(np.nanmin([c["relative_value"].min() for c in curves.values()])))
+    ax.set(title=f"Relative economic value (effectiveness e = {effectiveness:g})",
+           xlabel="Cost ratio r = C / (e L) (log scale)",
+           ylabel="Value V (1 = perfect, 0 = base rate)", ylim=(max(low, -1.0), 1.01))
+    ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+def decision_figure(curves: Mapping[str, pd.DataFrame]) -> Figure:
+    """Net benefit of warning at each threshold, with warn-on-all and warn-on-none."""
+    models = list(curves)
+    fig, (ax,) = _figure(1, width=8.0, height=4.2)
+    first = next(iter(curves.values()))
+    for model, curve in curves.items():
+        ax.plot(curve["threshold"], curve["net_benefit_model"], label=label(model),
+                **style(model, models))
+    ax.plot(first["threshold"], first["net_benefit_treat_all"], color="grey", linestyle="-.",
+            linewidth=1, label="warn on all")
+    ax.axhline(0, color="grey", linewidth=1, label="warn on none")
+    top = max(float(c["net_benefit_model"].max()) for c in curves.values())
+    ax.set_xscale("log")
+    ax.set(title="Decision curves (net benefit, Vickers & Elkin 2006)",
+           xlabel="Threshold probability (log scale)",
+           ylabel="Net benefit (onsets warned per unit-year)",
+           ylim=(-0.25 * max(top, 1e-3), 1.1 * max(top, 1e-3)))
+    ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+def per_year_figure(per_year: pd.DataFrame, k: int) -> Figure:
+    """ROC AUC (left) and top-k recall (right) per forecast year, one line per model."""
+    models = list(dict.fromkeys(per_year["model"]))
+    fig, (auc_ax, rec_ax) = _figure(2)
+    for model, part in per_year.groupby("model", sort=False):
+        auc_ax.plot(part["year"], part["roc_auc"], marker="o", markersize=3, label=label(model),
+                    **style(model, models))
+        rec_ax.plot(part["year"], part[f"recall_top{k}"], marker="o", markersize=3,
+                    label=label(model), **style(model, models))
+    auc_ax.axhline(0.5, color="grey", linewidth=0.8, linestyle=":")
+    auc_ax.set(title="ROC AUC per forecast year", xlabel="Forecast year (data year)",
+               ylabel="ROC AUC", ylim=(0, 1.01))
+    rec_ax.set(title=f"Recall of the top {k} per forecast year", xlabel="Forecast year (data year)",
+               ylabel=f"Share of onsets in the top {k}", ylim=(0, 1.01))
+    rec_ax.legend(loc="lower left", fontsize=8)
+    return fig

@@ -1,0 +1,479 @@
+"""Sections of the model comparison report: numbers from the library, then HTML.
+
+Each ``*_section(ctx)`` returns an HTML fragment; all numbers come from
+:mod:`forecast.metrics`, :mod:`forecast.calibration` and :mod:`forecast.decision`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast.calibration import interval_coverage, reliability_table
+from forecast.decision import (
+    EWP_THRESHOLD,
+    EWP_TOP30,
+    NAMED_COST_RATIOS,
+    cost_ratio_grid,
+    cost_ratio_label,
+    decision_curve,
+    decision_table,
+    value_curve,
+)
+from forecast.metrics import (
+    bootstrap_metric,
+    evaluate_forecasts,
+    ewp_pooled_rows,
+    get_metric,
+    onset_ranks,
+    paired_difference,
+)
+from forecast.reports import _figures as figs
+from forecast.reports._html import esc, figure_html, fmt, key_value_table, table_html
+
+FORECAST_COLUMNS = ("unit", "year", "model", "probability", "outcome")
+DEFAULT_COST_RATIOS = tuple(NAMED_COST_RATIOS.values())
+CI_METRICS = ("roc_auc", "average_precision", "brier", "observed_expected")
+PAIRED_METRICS = ("roc_auc", "brier")
+THRESHOLDS = (0.01, 0.02, EWP_THRESHOLD.threshold, 0.1, 0.2)
+TOP_K = EWP_TOP30.k
+_NAMES = {"roc_auc": "ROC AUC", "average_precision": "Average precision", "brier": "Brier score",
+          "observed_expected": "Observed / expected"}
+
+
+@dataclass
+class Context:
+    """What every section needs: the run's files, the model order and the settings."""
+
+    data: Any
+    models: list[str]
+    baseline: str
+    n_boot: int
+    seed: int
+    cost_ratios: list[float]
+    effectiveness: float
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def known(self) -> pd.DataFrame:
+        """Forecasts whose outcome is known (the scored rows)."""
+        f = self.data.forecasts
+        return f[f["outcome"].notna()].reset_index(drop=True)
+
+    def arrays(self, model: str) -> tuple[np.ndarray, np.ndarray]:
+        part = self.known[self.known["model"] == model]
+        return part["outcome"].to_numpy(float), part["probability"].to_numpy(float)
+
+    @cached_property
+    def scored_models(self) -> list[str]:
+        """Models with both onsets and non-onsets among their scored rows."""
+        out = []
+        for m in self.models:
+            y, _ = self.arrays(m)
+            if 0 < y.sum() < y.size:
+                out.append(m)
+        return out
+
+    @cached_property
+    def scored_arrays(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """(outcomes, probabilities) of each scored model; empty when none can be scored."""
+        return {m: self.arrays(m) for m in self.scored_models}
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        if "spec" not in self.cache:
+            spec: dict[str, Any] = {}
+            if self.data.spec_text:
+                import yaml
+
+                try:
+                    loaded = yaml.safe_load(self.data.spec_text)
+                    spec = loaded if isinstance(loaded, dict) else {}
+                except yaml.YAMLError:
+                    spec = {}
+            self.cache["spec"] = spec
+        return self.cache["spec"]
+
+    @property
+    def experiment_name(self) -> str:
+        return str(self.spec.get("name") or self.data.run_dir.name)
+
+    @property
+    def subtitle(self) -> str:
+        f = self.data.forecasts
+        prov = self.data.provenance or {}
+        dataset = prov.get("dataset") or prov.get("dataset_name") or self.spec.get("dataset", "")
+        bits = [f"dataset {dataset}" if dataset else "",
+                f"forecast years {int(f['year'].min())}–{int(f['year'].max())}",
+                f"{len(self.models)} models (baseline {self.baseline})"]
+        return "; ".join(b for b in bits if b)
+
+    @cached_property
+    def prior_ranks(self) -> pd.DataFrame:
+        """Each onset with each model's best rank among the forecasts made before it.
+
+        With ``onsets.parquet``: EWP pooling, onset year Y ranked by forecasts from
+        years Y-1..Y-h (h = horizon). Without it: ranks of the rows with outcome 1.
+        """
+        f = self.data.forecasts
+        onsets = self.data.onsets
+        if onsets is not None:
+            horizon = int(f["horizon"].mode().iloc[0]) if "horizon" in f.columns else 2
+            rows = ewp_pooled_rows(f[["unit", "year", "model", "probability"]],
+                                   onsets.rename(columns={"onset": "mk_onset"}),
+                                   lags=tuple(range(1, max(horizon, 1) + 1)))
+            hits = rows[rows["mk_onset"] == 1]
+            wide = hits.pivot(index=["unit", "year"], columns="model",
+                              values=["min_rank", "max_probability"])
+            out = pd.DataFrame(index=wide.index)
+            for m in self.models:
+                out[f"rank_{m}"] = wide.get(("min_rank", m), np.nan)
+                out[f"probability_{m}"] = wide.get(("max_probability", m), np.nan)
+            out = out.reset_index().sort_values(["year", "unit"], kind="stable")
+            out.attrs["kind"] = "annual onsets in year Y, ranked by forecasts from Y-1..Y-" \
+                                f"{max(horizon, 1)} (best rank, EWP pooling)"
+            return out.reset_index(drop=True)
+        out = onset_ranks(f[list(FORECAST_COLUMNS)])
+        out.attrs["kind"] = "rows with outcome 1, ranked within their forecast year"
+        return out
+
+    @cached_property
+    def top_k(self) -> int:
+        """The EWP list length (30), or fewer when a year has fewer scored units."""
+        sizes = self.known.groupby(["model", "year"]).size()
+        return int(min(TOP_K, sizes.min())) if len(sizes) else TOP_K
+
+    @cached_property
+    def units_per_year(self) -> int:
+        f = self.data.forecasts
+        return int(f.groupby(["model", "year"]).size().max())
+
+
+def _ci(value: float, lower: float, upper: float, digits: int = 3) -> str:
+    return f"{fmt(value, digits)} ({fmt(lower, digits)}–{fmt(upper, digits)})"
+
+
+def _missing(what: str) -> str:
+    return f'<p class="note">Not available: {esc(what)}.</p>'
+
+
+def overview(ctx: Context) -> str:
+    data = ctx.data
+    f = data.forecasts
+    known = ctx.known
+    facts: list[tuple[str, Any]] = [
+        ("experiment", ctx.experiment_name),
+        ("models", ", ".join(ctx.models)),
+        ("baseline for comparisons", ctx.baseline),
+        ("forecast years (data year of each forecast)",
+         f"{int(f['year'].min())}–{int(f['year'].max())}"),
+        ("units", f["unit"].nunique()),
+        ("forecasts (rows, all models)", len(f)),
+        ("scored forecasts per model (outcome known)", int(known.groupby("model").size().max())
+         if len(known) else 0),
+        ("unknown outcomes (not yet observed, never scored)", int(f["outcome"].isna().sum())),
+    ]
+    if "origin" in f.columns:
+        span = f"{int(f['origin'].min())}–{int(f['origin'].max())} ({f['origin'].nunique()})"
+        facts.append(("origins", span))
+    if "horizon" in f.columns:
+        facts.append(("horizon (years)", ", ".join(str(h) for h in sorted(f["horizon"].unique()))))
+    if figs.ORACLE in ctx.models:
+        facts.append(("oracle", ("the true probabilities of the simulated world "
+                                "(a ceiling, not a model)")))
+    html = [f"<h3>Run</h3>{key_value_table(facts)}"]
+    html.append("<h3>Data provenance</h3>")
+    if data.provenance:
+        items = [(k, v if isinstance(v, str | int | float) else json.dumps(v, default=str))
+                 for k, v in data.provenance.items()]
+        html.append(key_value_table(items))
+    else:
+        html.append(_missing("provenance.json (dataset name, sha256, code version) was not written "
+                             "for this run"))
+    html.append("<h3>Experiment specification</h3>")
+    if data.spec_text:
+        html.append(f"<pre>{esc(data.spec_text)}</pre>")
+    else:
+        html.append(_missing("experiment.yaml was not written for this run"))
+    return "".join(html)
+
+
+def metrics_section(ctx: Context) -> str:
+    rows, classes = [], []
+    oracle_auc = np.nan
+    if figs.ORACLE in ctx.scored_models:
+        y, p = ctx.arrays(figs.ORACLE)
+        oracle_auc = get_metric("roc_auc")(y, p)
+    for model in ctx.scored_models:
+        part = ctx.known[ctx.known["model"] == model]
+        row: dict[str, Any] = {"model": model, "n": len(part), "onsets": int(part["outcome"].sum())}
+        for metric in CI_METRICS:
+            res = bootstrap_metric(part, metric, cluster="unit", n_boot=ctx.n_boot, seed=ctx.seed)
+            ctx.cache[f"boot/{model}/{metric}"] = res
+            row[f"{_NAMES[metric]} (95% CI)"] = _ci(res.estimate, res.lower, res.upper)
+        row[f"recall top {ctx.top_k}"] = get_metric("recall_at_k", k=ctx.top_k)(
+            part["outcome"].to_numpy(float), part["probability"].to_numpy(float),
+            groups=part["year"].to_numpy())
+        if np.isfinite(oracle_auc):
+            auc = ctx.cache[f"boot/{model}/roc_auc"].estimate
+            row["AUC gap to oracle"] = auc - oracle_auc
+        rows.append(row)
+        classes.append("oracle" if model == figs.ORACLE else "")
+    if not rows:
+        return _missing("no model has both onsets and non-onsets among its scored forecasts")
+    html = [table_html(pd.DataFrame(rows), row_classes=classes)]
+    html.append(
+        f'<p class="note">Intervals: percentile cluster bootstrap, {ctx.n_boot} replicates, '
+        f"countries (units) resampled with all their years, seed {ctx.seed}. Brier = mean "
+        "(p − y)²; observed / expected = Σy / Σp (1 = calibrated in the large). Recall top "
+        f"{ctx.top_k} = share of onsets among each year's {ctx.top_k} highest forecasts.</p>")
+    metrics = ctx.data.metrics
+    if metrics is not None and "model" in metrics.columns:
+        numeric = metrics.set_index("model").select_dtypes("number")
+        wide = numeric.T.reset_index().rename(columns={"index": "metric"})
+        html.append("<h3>All pooled metrics written by the backtest (metrics.csv)</h3>")
+        html.append(table_html(wide))
+    if ctx.data.ewp_metrics is not None:
+        html.append("<h3>EWP pooled scoring (ewp_metrics.csv)</h3>")
+        html.append('<p class="note">Each outcome year scored once: a unit\'s risk is the '
+                    "maximum, its rank the best, of the forecasts made one and two years "
+                    "before.</p>")
+        html.append(table_html(ctx.data.ewp_metrics))
+    return "".join(html)
+
+
+def paired_section(ctx: Context) -> str:
+    k = ctx.known
+    base = k[k["model"] == ctx.baseline][["unit", "year", "outcome", "probability"]]
+    rows, classes = [], []
+    for model in ctx.scored_models:
+        if model == ctx.baseline:
+            continue
+        other = k[k["model"] == model][["unit", "year", "probability"]]
+        both = base.merge(other, on=["unit", "year"], suffixes=("_base", "_model"))
+        y = both["outcome"].to_numpy(float)
+        if not 0 < y.sum() < y.size:
+            continue
+        for metric in PAIRED_METRICS:
+            res = paired_difference(y, both["probability_model"].to_numpy(float),
+                                    both["probability_base"].to_numpy(float),
+                                    clusters=both["unit"].to_numpy(), metric=metric,
+                                    n_boot=ctx.n_boot, seed=ctx.seed)
+            rows.append({"model": model, "metric": _NAMES[metric], "rows": len(both),
+                         "model value": res.estimate_a, "baseline value": res.estimate_b,
+                         "difference": res.estimate,
+                         "95% CI": f"{fmt(res.lower)} to {fmt(res.upper)}",
+                         "p-value": res.p_value})
+            classes.append("oracle" if model == figs.ORACLE else "")
+    if not rows:
+        return _missing("no other model shares scored rows with onsets with the baseline")
+    return (table_html(pd.DataFrame(rows), row_classes=classes)
+            + '<p class="note">Difference = model − baseline on the rows both forecast; for the '
+            "Brier score lower is better, so a negative difference favours the model. Paired "
+            "cluster bootstrap (both models scored on the same resampled countries); two-sided "
+            "p-value for no difference (Hall & Wilson 1991).</p>")
+
+
+def discrimination_section(ctx: Context) -> str:
+    data = ctx.scored_arrays
+    if not data:
+        return _missing("no model has both onsets and non-onsets")
+    aucs = ", ".join(f"{m} {get_metric('roc_auc')(*data[m]):.3f}" for m in data)
+    alt = f"ROC and precision-recall curves of {len(data)} models. ROC AUC: {aucs}."
+    return figure_html(figs.roc_pr_figure(data), alt=alt, fig_id="fig-roc-pr",
+                       caption="Left: ROC curves; right: precision-recall curves, pooled over "
+                               "all scored forecasts. Dashed black: the oracle, if any.")
+
+
+def calibration_section(ctx: Context) -> str:
+    tables = {m: reliability_table(*ctx.arrays(m), n_bins=10) for m in ctx.scored_models}
+    if not tables:
+        return _missing("no model has scored forecasts")
+    worst = {m: float(np.max(np.abs(t["observed_rate"] - t["mean_predicted"])))
+             for m, t in tables.items()}
+    alt = ("Reliability diagrams, one panel per model; largest gap between observed rate and "
+           "mean forecast in a bin: " + ", ".join(f"{m} {v:.3f}" for m, v in worst.items()) + ".")
+    html = [figure_html(figs.reliability_figure(tables), alt=alt, fig_id="fig-reliability",
+                        caption="Points on the dotted diagonal are calibrated: among forecasts "
+                                "of about p, a share p had an onset.")]
+    f = ctx.data.forecasts
+    if {"lower", "upper"} <= set(f.columns):
+        rows = []
+        for m in ctx.scored_models:
+            part = ctx.known[(ctx.known["model"] == m) & ctx.known["lower"].notna()
+                             & ctx.known["upper"].notna()]
+            if len(part):
+                cov = interval_coverage(part["outcome"], part["lower"], part["upper"], 10)
+                rows.append({"model": m, "rows with an interval": len(part),
+                             "mean width": float((part["upper"] - part["lower"]).mean()),
+                             "empirical coverage": cov.coverage})
+        if rows:
+            html.append("<h3>Probability intervals</h3>" + table_html(pd.DataFrame(rows)))
+            html.append('<p class="note">Coverage: share of rows whose interval contains the '
+                        "observed onset rate of their calibration bin (10 bins of the interval "
+                        "midpoint); compare with the intervals' stated level.</p>")
+    return "".join(html)
+
+
+def catch_section(ctx: Context) -> str:
+    ranks = ctx.prior_ranks
+    series = {m: ranks[f"rank_{m}"].dropna().to_numpy(float) for m in ctx.models
+              if f"rank_{m}" in ranks and ranks[f"rank_{m}"].notna().any()}
+    if not series or len(ranks) == 0:
+        return _missing("no onsets to rank")
+    marks = (10, 20, 30)
+    caught = ", ".join(f"{m} {np.mean(r <= ctx.top_k):.0%}" for m, r in series.items())
+    alt = (f"Catch curves of {len(series)} models over k = 1 to {ctx.units_per_year}; share of "
+           f"{len(ranks)} onsets caught in the top {ctx.top_k}: {caught}.")
+    return figure_html(figs.catch_figure(series, ctx.units_per_year, marks), alt=alt,
+                       fig_id="fig-catch",
+                       caption=f"Onsets: {ranks.attrs.get('kind', '')}. A point (k, s): warning "
+                               "on the k highest-risk units every year would have caught the "
+                               "share s of onsets.")
+
+
+def threshold_section(ctx: Context) -> str:
+    data = ctx.scored_arrays
+    if not data:
+        return _missing("no model has scored forecasts")
+    years = max(ctx.known["year"].nunique(), 1)
+    rows = []
+    for m, (y, p) in data.items():
+        for t in THRESHOLDS:
+            warn = p >= t
+            hits = int(np.sum(warn & (y == 1)))
+            name = f"{t:.0%}" + (" (EWP)" if t == EWP_THRESHOLD.threshold else "")
+            rows.append({"model": m, "threshold": name,
+                         "warnings per year": warn.sum() / years,
+                         "hits per year": hits / years,
+                         "precision": hits / warn.sum() if warn.any() else float("nan"),
+                         "recall": hits / y.sum()})
+    grid = np.geomspace(0.002, 0.6, 60)
+    at = {m: float(np.mean(p[y == 1] >= EWP_THRESHOLD.threshold)) for m, (y, p) in data.items()}
+    alt = ("Precision and recall against the warning threshold; recall at the EWP 4% cut-off: "
+           + ", ".join(f"{m} {v:.0%}" for m, v in at.items()) + ".")
+    return (figure_html(figs.threshold_figure(data, grid, EWP_THRESHOLD.threshold), alt=alt,
+                        fig_id="fig-thresholds",
+                        caption="Warn when the forecast is at or above the threshold.")
+            + table_html(pd.DataFrame(rows)))
+
+
+def value_section(ctx: Context) -> str:
+    data = ctx.scored_arrays
+    if not data:
+        return _missing("no model has scored forecasts")
+    grid = np.unique(np.concatenate([cost_ratio_grid(), ctx.cost_ratios]))
+    values = {m: value_curve(y, p, grid, ctx.effectiveness) for m, (y, p) in data.items()}
+    curves = {m: decision_curve(y, p) for m, (y, p) in data.items()}
+    peak = ", ".join(f"{m} {np.nanmax(v['relative_value']):.2f}" for m, v in values.items())
+    html = [figure_html(figs.value_figure(values, ctx.effectiveness), fig_id="fig-value",
+                        alt=f"Relative economic value against cost ratio; highest value: {peak}.",
+                        caption="Warn when p ≥ r. V = (E_climate − E_forecast) / (E_climate − "
+                                "E_perfect) per unit-year (Richardson 2000): 1 = perfect "
+                                "foresight, 0 = no better than always or never acting.")]
+    nb = ", ".join(f"{m} {c['net_benefit_model'].max():.4f}" for m, c in curves.items())
+    html.append(figure_html(figs.decision_figure(curves), fig_id="fig-decision",
+                            alt=f"Decision curves: net benefit against threshold; maximum: {nb}.",
+                            caption="NB = TP/n − FP/n · t/(1 − t): onsets warned per unit-year, "
+                                    "net of false alarms weighted by the threshold odds."))
+    f = ctx.data.forecasts
+    if {"origin", "horizon"} <= set(f.columns):
+        table = decision_table(f[["unit", "year", "origin", "horizon", "model", "probability",
+                                  "outcome"]], ctx.cost_ratios, effectiveness=ctx.effectiveness)
+        table["cost ratio"] = table["cost_ratio"].map(cost_ratio_label)
+        shown = table[["model", "cost ratio", "policy", "threshold", "warnings_per_year",
+                       "hits_per_year", "false_alarms_per_hit", "cost_per_year",
+                       "relative_value"]].rename(columns=lambda c: c.replace("_", " "))
+        html.append(f"<h3>Decision table (effectiveness {ctx.effectiveness:g})</h3>")
+        html.append(table_html(shown))
+        html.append('<p class="note">Policies: honest = threshold fitted at each origin on '
+                    "outcomes known by then; in_sample = best threshold on the scored rows "
+                    "(optimistic); bayes = warn when p ≥ r. Costs per year in units of the loss "
+                    "L of one unprevented onset.</p>")
+    else:
+        html.append(_missing("decision table (forecasts.parquet has no origin/horizon columns)"))
+    return "".join(html)
+
+
+def per_year_section(ctx: Context) -> str:
+    if not ctx.scored_models:
+        return _missing("no model has scored forecasts")
+    known = ctx.known[ctx.known["model"].isin(ctx.scored_models)]
+    table = evaluate_forecasts(known[list(FORECAST_COLUMNS)], by="year",
+                               metrics=["roc_auc", get_metric("recall_at_k", k=ctx.top_k),
+                                        "brier"])
+    per = table[~table["pooled"]]
+    wide = per.pivot_table(index=["model", "year"], columns="metric", values="value",
+                           dropna=False).reset_index()
+    wide = wide.rename(columns={f"recall_at_k[k={ctx.top_k}]": f"recall_top{ctx.top_k}"})
+    events = per.groupby(["model", "year"])["n_events"].first().reset_index()
+    wide = wide.merge(events, on=["model", "year"])
+    wide["model"] = pd.Categorical(wide["model"], ctx.scored_models, ordered=True)
+    wide = wide.sort_values(["model", "year"])
+    wide["model"] = wide["model"].astype(str)
+    mean_auc = wide.groupby("model", sort=False)["roc_auc"].mean()
+    alt = (f"ROC AUC and top-{ctx.top_k} recall per forecast year; mean yearly AUC: "
+           + ", ".join(f"{m} {v:.3f}" for m, v in mean_auc.items()) + ".")
+    html = [figure_html(figs.per_year_figure(wide, ctx.top_k), alt=alt, fig_id="fig-per-year",
+                        caption="Years without an onset have no AUC or recall (gaps).")]
+    auc = wide.pivot(index="year", columns="model", values="roc_auc")[ctx.scored_models]
+    auc.insert(0, "onsets", wide.groupby("year")["n_events"].max())
+    html.append("<h3>ROC AUC per forecast year</h3>" + table_html(auc.reset_index()))
+    return "".join(html)
+
+
+def _rank_cell(rank: float, probability: float, k: int) -> str:
+    if not np.isfinite(rank):
+        return '<span class="note">no forecast</span>'
+    ok = rank <= k
+    word = "caught" if ok else "missed"
+    return (f'<span class="{word}">{int(rank)} ({word})</span>'
+            f'<br><span class="note">p = {esc(fmt(probability, 3))}</span>')
+
+
+def onsets_section(ctx: Context) -> str:
+    ranks = ctx.prior_ranks
+    if len(ranks) == 0:
+        return _missing("no onsets in the scored period")
+    rows = []
+    for rec in ranks.to_dict("records"):
+        row = {"unit": rec["unit"], "year": int(rec["year"])}
+        for m in ctx.models:
+            row[m] = _rank_cell(float(rec.get(f"rank_{m}", np.nan)),
+                                float(rec.get(f"probability_{m}", np.nan)), ctx.top_k)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    summary = ", ".join(
+        f"{m} {int((ranks[f'rank_{m}'] <= ctx.top_k).sum())}/{len(ranks)}" for m in ctx.models
+        if f"rank_{m}" in ranks)
+    return (f'<p class="note">{esc(ranks.attrs.get("kind", ""))}. Rank 1 = highest risk; '
+            f"caught = on the top-{ctx.top_k} list. Caught: {esc(summary)}.</p>"
+            + table_html(frame, raw_html_columns=ctx.models))
+
+
+def tasks_section(ctx: Context) -> str:
+    scores = ctx.data.scores
+    if scores is None or "model" not in scores.columns:
+        return _missing("scores.csv")
+    html = []
+    agg = {"origins": ("origin", "nunique")} if "origin" in scores.columns else {}
+    if "fit_seconds" in scores.columns:
+        agg["fit seconds (total)"] = ("fit_seconds", "sum")
+    if "status" in scores.columns:
+        agg["failed"] = ("status", lambda s: int((s != "ok").sum()))
+    if agg:
+        html.append(table_html(scores.groupby("model").agg(**agg).reset_index()))
+    if "status" in scores.columns:
+        failed = scores[scores["status"] != "ok"]
+        if len(failed):
+            cols = [c for c in ("model", "origin", "status", "error") if c in failed.columns]
+            html.append("<h3>Failed tasks</h3>" + table_html(failed[cols]))
+    if {"origin", "roc_auc"} <= set(scores.columns):
+        by_origin = scores.pivot_table(index="origin", columns="model", values="roc_auc")
+        html.append("<h3>ROC AUC per origin</h3>" + table_html(by_origin.reset_index()))
+    return "".join(html)

@@ -1,0 +1,147 @@
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.linear_model import LogisticRegression
+
+from forecast.backtest import run_backtest
+from forecast.experiment import experiment_from_dict
+from forecast.models import model_names, get_test_params
+from forecast.models._preprocess import linear_preprocessor
+from forecast.outcomes import onset_within
+from forecast.panel import Panel
+from sklearn.pipeline import Pipeline
+
+
+
+def _config(models, **extra):
+    raw = {"name": "toy", "horizon": 2, "origins": {"first": 1995, "last": 2010},
+           "min_train_years": 5, "models": models, **extra}
+    return experiment_from_dict(raw)
+
+
+SKLEARN_LOGIT = {"name": "sklearn", "params": {"class": "sklearn.linear_model.LogisticRegression",
+                                               "C": 0.5, "max_iter": 1000}}
+
+
+def test_forecast_table_columns_and_censoring(toy_panel):
+    result = run_backtest(_config([SKLEARN_LOGIT]), panel=toy_panel)
+    f = result.forecasts
+    assert {"unit", "year", "model", "probability", "outcome", "origin", "horizon",
+            "train_start", "train_end", "n_train"} <= set(f.columns)
+    assert (f["year"] == f["origin"]).all()
+    assert f.loc[f["year"] == 2010, "outcome"].isna().all()  # windows past 2010 are unknown
+    late = f[f["year"] == 2009].merge(toy_panel.frame[toy_panel.frame.year == 2010], on="unit")
+    assert late["outcome"].isna().eq(late["mk_onset"] == 0).all()  # unknown unless 2010 had an onset
+    assert f.loc[f["year"] <= 2008, "outcome"].notna().all()
+    assert len(result.scores) == 16 and (result.scores["status"] == "ok").all()
+
+
+def test_backtest_matches_an_independent_hand_loop(toy_panel):
+    """Oracle test: refit by hand, origin by origin, and compare probabilities exactly."""
+    result = run_backtest(_config([SKLEARN_LOGIT]), panel=toy_panel)
+    frame = toy_panel.frame
+    onset = {(u, y): v for u, y, v in zip(frame.unit, frame.year, frame.mk_onset)}
+    last = frame.groupby("unit").year.max().to_dict()
+    for origin in range(1995, 2011):
+        rows, y = [], []
+        for i, (u, t) in enumerate(zip(frame.unit, frame.year)):  # a plain loop over rows
+            if t > origin - 2:
+                continue
+            window = [onset[(u, t + j)] for j in (1, 2) if t + j <= last[u]]
+            rows.append(i)
+            y.append(max(window) if window else 0.0)
+        train = frame.iloc[rows]
+        model = Pipeline([("prep", linear_preprocessor()),
+                          ("model", LogisticRegression(C=0.5, max_iter=1000, random_state=0))])
+        model.fit(train[["x1", "x2", "x3"]].to_numpy(float), np.array(y, dtype=float))
+        test = frame[frame.year == origin]
+        expected = model.predict_proba(test[["x1", "x2", "x3"]].to_numpy(float))[:, 1]
+        got = result.forecasts[result.forecasts.origin == origin].set_index("unit").loc[test.unit, "probability"]
+        np.testing.assert_allclose(got.to_numpy(), expected, rtol=0, atol=1e-12)
+
+
+MODELS = [{"name": name, "params": get_test_params(name)} for name in model_names()] + [
+    {"name": "elastic_net", "label": f"elastic_net_{method}", "calibration": method,
+     "params": get_test_params("elastic_net")} for method in ("platt", "venn_abers", "intercept")]
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), origin=st.integers(1996, 2008))
+def test_future_rows_and_unknown_outcomes_cannot_change_forecasts(toy_panel, seed, origin):
+    """Leakage proof: alter every row after T and every outcome unknown at T, for every model."""
+    config = _config(MODELS, origins=[origin])
+    before = run_backtest(config, panel=toy_panel).forecasts
+    rng = np.random.default_rng(seed)
+    frame = toy_panel.frame.copy()
+    future = frame["year"] > origin
+    for column in ("x1", "x2", "x3"):
+        frame.loc[future, column] = rng.normal(size=int(future.sum())) * 10
+    # Onsets after the origin are unknown at T: flip them at random.
+    frame.loc[future, "mk_onset"] = rng.integers(0, 2, size=int(future.sum())).astype(float)
+    extra = frame[frame["year"] == frame["year"].max()].assign(year=frame["year"].max() + 1)
+    frame = pd.concat([frame, extra], ignore_index=True)  # and add whole rows in the future
+    altered = Panel.from_frame(frame, features=toy_panel.features, outcomes=["mk_onset"], name="toy")
+    after = run_backtest(config, panel=altered).forecasts
+    cols = ["unit", "year", "model", "probability"]
+    pd.testing.assert_frame_equal(before[cols].reset_index(drop=True),
+                                  after[cols].reset_index(drop=True), check_exact=True)
+
+
+def test_same_numbers_whatever_the_number_of_workers(toy_panel):
+    config = _config([{"name": "random_forest", "params": {"n_estimators": 20}},
+                      {"name": "xgboost", "params": {"n_estimators": 20}},
+                      {"name": "elastic_net", "params": {"n_alphas": 8}}])
+    one = run_backtest(config, panel=toy_panel, n_jobs=1).forecasts
+    two = run_backtest(config, panel=toy_panel, n_jobs=2).forecasts
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+
+
+def test_cache_resumes_and_rerun_is_instant(toy_panel, tmp_path):
+    config = _config([{"name": "xgboost", "params": {"n_estimators": 20}}])
+    partial = dataclasses.replace(config, origins=(1995, 1996, 1997))  # a "killed" run
+    run_backtest(partial, panel=toy_panel, cache_dir=tmp_path)
+    first = run_backtest(config, panel=toy_panel, cache_dir=tmp_path)
+    assert first.scores["cached"].sum() == 3
+    second = run_backtest(config, panel=toy_panel, cache_dir=tmp_path)
+    assert second.scores["cached"].all()
+    pd.testing.assert_frame_equal(first.forecasts, second.forecasts, check_exact=True)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_ensemble_reuses_member_fits(toy_panel, tmp_path):
+    config = _config([{"name": "elastic_net", "params": {"n_alphas": 8}},
+                      {"name": "xgboost", "params": {"n_estimators": 20}},
+                      {"name": "ensemble", "params": {"members": [
+                          {"name": "elastic_net", "params": {"n_alphas": 8}},
+                          {"name": "xgboost", "params": {"n_estimators": 20}}]}}])
+    result = run_backtest(config, panel=toy_panel, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 2 * 16  # members fitted once, not twice
+    f = result.forecasts.pivot_table(index=["unit", "year"], columns="model", values="probability")
+    np.testing.assert_allclose(f["ensemble"], (f["elastic_net"] + f["xgboost"]) / 2, atol=1e-15)
+
+
+def test_a_failing_model_is_recorded_and_others_continue(toy_panel):
+    # A logit on a constant-outcome-free but separable design fails to converge.
+    frame = toy_panel.frame.copy()
+    frame["leak"] = onset_within(frame, 2).fillna(0) * 100.0  # perfectly separates the training rows
+    panel = Panel.from_frame(frame, features=["x1", "x2", "x3", "leak"], outcomes=["mk_onset"], name="sep")
+    result = run_backtest(_config(["logit", {"name": "xgboost", "params": {"n_estimators": 10}}]), panel=panel)
+    failed = result.failed
+    assert len(failed) > 0 and set(failed["model"]) == {"logit"}
+    assert failed["error"].str.contains("converge|separation", case=False).all()
+    assert (result.scores[result.scores.model == "xgboost"]["status"] == "ok").all()
+
+
+def test_dask_local_cluster_gives_identical_results(toy_panel):
+    from dask.distributed import LocalCluster
+
+    config = _config([{"name": "xgboost", "params": {"n_estimators": 15}},
+                      {"name": "elastic_net", "params": {"n_alphas": 6}}], origins=[2000, 2004])
+    local = run_backtest(config, panel=toy_panel, n_jobs=1).forecasts
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        remote = run_backtest(config, panel=toy_panel, backend="dask", scheduler=cluster.scheduler_address, n_jobs=2).forecasts
+    pd.testing.assert_frame_equal(local, remote, check_exact=True)

@@ -1,0 +1,246 @@
+"""Model comparison report: content recomputed independently, escaping, CLI, headless browser."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from forecast._errors import ForecastInputError
+from forecast.cli import main
+from forecast.reports import build_report, load_run
+from forecast.reports._browser import dump_dom, screenshot
+from forecast.reports._report import N_BOOT_MAX
+
+N_FIGURES = 7  # ROC/PR, reliability, catch, thresholds, value, decision, per-year
+XSS_UNIT = "<script>document.title='pwned'</script>"
+XSS_MODEL = "<b>m&\"q'</b>"
+
+
+def make_run_dir(path: Path, *, n_units: int = 40, n_years: int = 15,
+                 models: tuple[str, ...] = ("forest", "logit"), oracle: bool = True,
+                 extras: bool = True, units: list[str] | None = None, seed: int = 7) -> Path:
+    """A backtest output directory of a small simulated world (annual onsets, 2-year windows)."""
+    rng = np.random.default_rng(seed)
+    path.mkdir(parents=True, exist_ok=True)
+    units = units or [f"U{i:02d}" for i in range(n_units)]
+    years = np.arange(2000, 2000 + n_years)
+    latent = -3.6 + 1.3 * rng.normal(size=len(units))[:, None] \
+        + 0.6 * rng.normal(size=(len(units), n_years + 2))
+    p_annual = 1 / (1 + np.exp(-latent))
+    onset = (rng.random(p_annual.shape) < p_annual).astype(float)
+    rows = []
+    for i, year in enumerate(years):
+        p_true = 1 - (1 - p_annual[:, i + 1]) * (1 - p_annual[:, i + 2])
+        known = i + 2 < n_years  # the window t+1..t+2 is observed
+        y = np.maximum(onset[:, i + 1], onset[:, i + 2]) if known else np.full(len(units), np.nan)
+        logit = np.log(p_true / (1 - p_true))
+        preds = {"oracle": p_true} if oracle else {}
+        for j, m in enumerate(models):
+            noise = rng.normal(scale=0.6 + 0.5 * j, size=len(units))
+            preds[m] = 1 / (1 + np.exp(-(logit * (0.8 + 0.1 * j) + noise - 0.3)))
+        for m, p in preds.items():
+            rows += [{"unit": u, "year": int(year), "model": m, "probability": float(pu),
+                      "outcome": yu, "origin": int(year), "horizon": 2, "train_start": 1990,
+                      "train_end": int(year) - 2, "n_train": 500}
+                     for u, pu, yu in zip(units, p, y, strict=True)]
+    forecasts = pd.DataFrame(rows)
+    forecasts.to_parquet(path / "forecasts.parquet", index=False)
+    annual = pd.DataFrame({"unit": np.repeat(units, n_years + 2),
+                           "year": np.tile(np.arange(2000, 2002 + n_years), len(units)),
+                           "onset": onset.ravel()})
+    if extras:
+        annual[annual["year"] < 2000 + n_years].to_parquet(path / "onsets.parquet", index=False)
+        scores = [{"origin": o, "model": m, "status": "ok" if (o, m) != (2003, models[0])
+                   else "failed", "error": "", "fit_seconds": 0.1, "n_train": 500,
+                   "n_train_onsets": 20, "n_test": len(part), "cached": False,
+                   "n_scored": int(part["outcome"].notna().sum()),
+                   "onsets": float(part["outcome"].sum()), "brier": np.nan, "roc_auc": np.nan}
+                  for (o, m), part in forecasts.groupby(["origin", "model"])]
+        pd.DataFrame(scores).to_csv(path / "scores.csv", index=False)
+        pd.DataFrame({"model": sorted(forecasts["model"].unique()), "roc_auc": 0.8,
+                      "brier": 0.05}).to_csv(path / "metrics.csv", index=False)
+        (path / "experiment.yaml").write_text("name: synthetic-test\ndataset: synthetic-world\n"
+                                              "horizon: 2\n", encoding="utf-8")
+        (path / "provenance.json").write_text(json.dumps(
+            {"dataset": "synthetic-world", "sha256": "ab" * 32, "code_version": "0.1.0+test",
+             "created": "2025-01-01T00:00:00Z"}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> tuple[Path, Path, str]:
+    run_dir = make_run_dir(tmp_path_factory.mktemp("run") / "out")
+    html = build_report(run_dir, n_boot=150, baseline="forest")
+    return run_dir, html, html.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def xss_run(tmp_path_factory) -> Path:
+    units = [XSS_UNIT, "Côte d'Ivoire \"CIV\""] + [f"U{i:02d}" for i in range(18)]
+    run_dir = make_run_dir(tmp_path_factory.mktemp("xss") / "out", units=units, n_years=10,
+                           models=(XSS_MODEL, "logit"), extras=False, seed=3)
+    return build_report(run_dir, n_boot=50)
+
+
+def _row(html: str, model: str) -> str:
+    match = re.search(rf"<tr[^>]*><td>{re.escape(model)}</td>(.*?)</tr>", html)
+    assert match, model
+    return match.group(1)
+
+
+def test_report_is_self_contained_with_every_section(run):
+    _, path, html = run
+    assert path == run[0] / "report.html"
+    assert html.count('src="data:image/png;base64,') == N_FIGURES
+    assert len(re.findall(r'<img [^>]*alt="[^"]{20,}"', html)) == N_FIGURES
+    assert html.count("<figcaption>") == N_FIGURES
+    assert "<script" not in html and "http://" not in html and "https://" not in html
+    assert "@media print" in html
+    for section in ("overview", "metrics", "paired", "discrimination", "calibration", "catch",
+                    "thresholds", "value", "per-year", "onsets", "tasks"):
+        assert f'<section id="{section}">' in html
+    assert "ab" * 32 in html and "0.1.0+test" in html  # provenance
+    assert "name: synthetic-test" in html  # spec
+    assert "Failed tasks" in html  # scores.csv status
+
+
+def test_auc_estimates_match_sklearn(run):
+    run_dir, _, html = run
+    f = pd.read_parquet(run_dir / "forecasts.parquet")
+    known = f[f["outcome"].notna()]
+    for model in ("forest", "logit", "oracle"):
+        part = known[known["model"] == model]
+        auc = roc_auc_score(part["outcome"], part["probability"])
+        cells = re.findall(r"<td>([0-9.]+) \(([0-9.]+)–([0-9.]+)\)</td>", _row(html, model))
+        estimate, lower, upper = map(float, cells[0])  # first CI column: ROC AUC
+        assert estimate == pytest.approx(auc, abs=5e-4)
+        assert lower < estimate < upper
+
+
+def test_paired_difference_is_model_minus_baseline(run):
+    run_dir, _, html = run
+    f = pd.read_parquet(run_dir / "forecasts.parquet")
+    known = f[f["outcome"].notna()]
+    wide = known.pivot(index=["unit", "year"], columns="model", values="probability")
+    y = known.groupby(["unit", "year"])["outcome"].first().loc[wide.index]
+    diff = roc_auc_score(y, wide["logit"]) - roc_auc_score(y, wide["forest"])
+    match = re.search(r"<tr><td>logit</td><td>ROC AUC</td>(.*?)</tr>", html)
+    numbers = [float(x) for x in re.findall(r'class="num">(-?[0-9.]+)<', match.group(1))]
+    rows, model_value, base_value, difference, p_value = numbers
+    assert rows == len(wide)
+    assert difference == pytest.approx(diff, abs=5e-4)
+    assert model_value - base_value == pytest.approx(difference, abs=2e-3)
+    assert 0 < p_value <= 1
+
+
+def test_onset_list_recomputes_prior_ranks_by_hand(run):
+    run_dir, _, html = run
+    f = pd.read_parquet(run_dir / "forecasts.parquet")
+    onsets = pd.read_parquet(run_dir / "onsets.parquet")
+    rank = {}
+    for (model, year), part in f.groupby(["model", "year"]):
+        for unit, r in zip(part["unit"], part["probability"].rank(ascending=False, method="min"),
+                           strict=True):
+            rank[model, year, unit] = r
+    events = onsets[(onsets["onset"] == 1) & (onsets["year"] > f["year"].min())]
+    caught = 0
+    for unit, year in zip(events["unit"], events["year"], strict=True):
+        prior = [rank[("logit", year - lag, unit)] for lag in (1, 2)
+                 if ("logit", year - lag, unit) in rank]
+        caught += min(prior) <= 30
+    assert f"logit {caught}/{len(events)}" in html
+    assert html.count("(caught)") + html.count("(missed)") == 3 * len(events)
+
+
+def test_missing_optional_files_are_reported_not_fatal(tmp_path):
+    run_dir = make_run_dir(tmp_path / "bare", n_units=20, n_years=8, extras=False)
+    data = load_run(run_dir)
+    assert data.scores is None and data.provenance is None and data.onsets is None
+    html = build_report(run_dir, tmp_path / "r.html", n_boot=N_BOOT_MAX + 500).read_text()
+    assert "Not available: provenance.json" in html
+    assert "Not available: experiment.yaml" in html
+    assert "Not available: scores.csv" in html
+    assert f"capped at {N_BOOT_MAX}" in html
+    assert "rows with outcome 1, ranked within their forecast year" in html  # no onsets.parquet
+
+
+@pytest.mark.parametrize(("setup", "kwargs", "match"), [
+    ("nodir", {}, "does not exist"),
+    ("empty", {}, "has no forecasts.parquet"),
+    ("nocol", {}, r"lacks column\(s\) \['outcome'\]"),
+    ("ok", {"baseline": "nope"}, "baseline model 'nope' is not in the forecasts"),
+    ("ok", {"n_boot": 0}, "'n_boot' must be an integer >= 1"),
+    ("ok", {"cost_ratios": [2.0]}, r"cost ratios must be in \(0, 1\)"),
+    ("badjson", {}, "cannot read provenance.json"),
+])
+def test_bad_input_raises(tmp_path, setup, kwargs, match):
+    run_dir = tmp_path / "d"
+    if setup == "empty":
+        run_dir.mkdir()
+    elif setup == "nocol":
+        run_dir.mkdir()
+        pd.DataFrame({"unit": ["a"], "year": [1], "model": ["m"], "probability": [0.1]}
+                     ).to_parquet(run_dir / "forecasts.parquet")
+    elif setup in ("ok", "badjson"):
+        make_run_dir(run_dir, n_units=10, n_years=5, extras=False)
+        if setup == "badjson":
+            (run_dir / "provenance.json").write_text("{not json")
+    with pytest.raises(ForecastInputError, match=match):
+        build_report(run_dir, **kwargs)
+
+
+def test_cli_out_and_errors(run, tmp_path, capsys):
+    run_dir = run[0]
+    target = tmp_path / "cli.html"
+    assert main(["report", "--out", str(run_dir), "--html", str(target), "--n-boot", "20",
+                 "--baseline", "logit"]) == 0
+    assert "Differences against the baseline (logit)" in target.read_text()
+    assert main(["report", "--out", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_cli_run_downloads_and_logs_back(run, tracking_uri, capsys):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    run_id = client.create_run(client.create_experiment("reports")).info.run_id
+    for name in ("forecasts.parquet", "scores.csv", "metrics.csv", "experiment.yaml"):
+        client.log_artifact(run_id, str(run[0] / name))
+    assert main(["report", "--run", run_id, "--tracking-uri", tracking_uri,
+                 "--n-boot", "20"]) == 0
+    assert "report.html" in {a.path for a in client.list_artifacts(run_id)}
+    assert main(["report", "--run", "0" * 32, "--tracking-uri", tracking_uri]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_browser_renders_report_without_errors(run, tmp_path):
+    from matplotlib.image import imread
+
+    _, path, _ = run
+    page = dump_dom(path)
+    assert page.returncode == 0
+    assert page.console == ()
+    images = re.findall(r'<img src="data:image/png;base64,', page.dom)
+    assert len(images) == N_FIGURES
+    assert page.dom.count("<table") >= 10
+    shot = imread(screenshot(path, tmp_path / "report.png"))
+    assert shot.shape[:2] == (2000, 1280)
+    assert shot[..., :3].std() > 0.05  # not a blank page
+
+
+def test_browser_shows_hostile_names_as_text(xss_run):
+    html = xss_run.read_text()
+    assert XSS_UNIT not in html
+    page = dump_dom(xss_run)
+    assert page.console == ()
+    assert re.search(r"<title>Model comparison: out</title>", page.dom)
+    assert "<script" not in page.dom and "pwned" not in re.search(
+        r"<title>.*?</title>", page.dom).group(0)
+    assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in page.dom
+    assert "<b>m&amp;" not in page.dom and "&lt;b&gt;m&amp;\"q'&lt;/b&gt;" in page.dom
