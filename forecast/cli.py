@@ -92,7 +92,7 @@ def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Sub-command groups defined next to the code they drive."""
     registers = []
     for module_name in ("forecast.features._cli", "forecast.backtest._cli",
-                        "forecast.decision._cli", "forecast.reports._cli"):
+                        "forecast.decision._cli", "forecast.reports._cli", "forecast.risk._cli"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as error:

@@ -58,6 +58,7 @@ class ExperimentConfig:
     ewp_pooled: bool = False
     baseline: str | None = None
     costs: CostSpec = field(default_factory=CostSpec)
+    history_recalibration: dict[str, Any] = field(default_factory=dict)
     tracking_uri: str | None = None
     tracking_experiment: str | None = None
     source: str = "<dict>"
@@ -66,7 +67,7 @@ class ExperimentConfig:
 
 _TOP_KEYS = {"name", "dataset", "dataset_options", "feature_set", "outcome", "horizon", "origins",
              "window", "max_train_years", "min_train_years", "recency_half_life", "seed",
-             "models", "evaluation", "costs", "tracking", "description"}
+             "models", "evaluation", "costs", "tracking", "description", "history_recalibration"}
 
 
 def _models(raw: list[Any], source: str) -> tuple[ModelSpec, ...]:
@@ -95,6 +96,18 @@ def _models(raw: list[Any], source: str) -> tuple[ModelSpec, ...]:
         specs.append(ModelSpec(name, label, dict(item.get("params") or {}), calibration,
                                int(item.get("calibration_years", 5))))
     return tuple(specs)
+
+
+def _history(raw: Any, source: str) -> dict[str, Any]:
+    """``history_recalibration: {models: [...], half_life: 10, level: 0.8, min_events: 10}``."""
+    if not raw:
+        return {}
+    allowed = {"models", "half_life", "level", "min_events", "suffix"}
+    if not isinstance(raw, dict) or not raw.get("models") or set(raw) - allowed:
+        raise input_error(f"history_recalibration must be a mapping with models and optional "
+                          f"{sorted(allowed - {'models'})}, got {raw!r}", source=source,
+                          column="history_recalibration", fix="e.g. {models: [ensemble]}")
+    return dict(raw)
 
 
 def experiment_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> ExperimentConfig:
@@ -156,6 +169,7 @@ def experiment_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Expe
         baseline=evaluation.get("baseline"),
         costs=CostSpec(effectiveness, capacity,
                        tuple(float(r) for r in costs.get("cost_ratios", ()))),
+        history_recalibration=_history(raw.get("history_recalibration"), source),
         tracking_uri=tracking.get("uri"),
         tracking_experiment=tracking.get("experiment"),
         source=source,

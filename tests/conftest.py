@@ -29,3 +29,9 @@ def data_root() -> Path:
 @pytest.fixture
 def tracking_uri(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+# Property tests explore the same examples on every machine, so CI is reproducible.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("forecast", derandomize=True, print_blob=True)
+_hypothesis_settings.load_profile("forecast")

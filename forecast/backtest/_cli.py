@@ -27,6 +27,7 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
                         help="task cache (default $FORECAST_CACHE_DIR or the user cache dir)")
     parser.add_argument("--no-cache", action="store_true", help="recompute every task")
     parser.add_argument("--no-track", action="store_true", help="do not log to MLflow")
+    parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
     parser.add_argument("--tracking-uri", default=None,
                         help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)")
 
@@ -37,7 +38,8 @@ def _run(args: argparse.Namespace) -> int:
     return run_experiment(
         args.experiment, out=args.out, n_jobs=args.n_jobs, backend=args.backend,
         scheduler=args.scheduler, cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
-        track=not args.no_track, tracking_uri=args.tracking_uri, progress=True)
+        track=not args.no_track, tracking_uri=args.tracking_uri, progress=True,
+        report=not args.no_report)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

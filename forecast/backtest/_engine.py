@@ -248,6 +248,13 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
                 "train_end": split.train_end, "n_train": 0}))
     forecasts = (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         columns=["unit", "year", "model", "probability", "outcome", "origin"]))
+    if config.history_recalibration and len(forecasts):
+        from forecast.calibration import recalibrate_from_history
+
+        options = dict(config.history_recalibration)
+        models = [m for m in options.pop("models") if m in set(forecasts["model"])]
+        forecasts = pd.concat([forecasts, recalibrate_from_history(
+            forecasts, horizon=config.horizon, models=models, **options)], ignore_index=True)
     forecasts = forecasts.sort_values(["model", "year", "unit"], kind="stable").reset_index(drop=True)
     forecasts.attrs["code_version"] = code_version()
     onsets = frame[[panel.unit, panel.year, config.outcome]].rename(

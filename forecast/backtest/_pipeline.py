@@ -32,10 +32,22 @@ def print_summary(result: BacktestResult, summary, file=sys.stdout) -> None:
             print(ewp[cols].round(4).to_string(), file=file)
 
 
+def _print_costs(analysis) -> None:
+    metrics = analysis.metrics_by_model()
+    rows = {model: {key: values.get(key) for key in (
+        "relative_value_1to10", "relative_value_1to20", "relative_value_1to50",
+        "warnings_per_year_1to20", "false_alarms_per_hit_1to20")} for model, values in metrics.items()}
+    print("\nValue of acting on warnings (honest thresholds chosen at each origin; 1 = perfect "
+          "foresight, 0 = base rate alone):")
+    print(pd.DataFrame.from_dict(rows, orient="index").round(3).to_string())
+
+
 def run_experiment(experiment: Path | str, *, out: Path, n_jobs: int = 2, backend: str = "loky",
                    scheduler: str | None = None, cache_dir: Path | None = None, track: bool = True,
-                   tracking_uri: str | None = None, progress: bool = False) -> int:
-    """Backtest, write outputs, print a summary and track; 1 if any task failed, else 0."""
+                   tracking_uri: str | None = None, progress: bool = False,
+                   report: bool = True) -> int:
+    """Backtest, write outputs (forecasts, scores, metrics, cost analysis, HTML report), print
+    a summary and track in MLflow; 1 if any task failed, else 0."""
     import os
 
     config = load_experiment(experiment)
@@ -61,8 +73,21 @@ def run_experiment(experiment: Path | str, *, out: Path, n_jobs: int = 2, backen
     cached = int(result.scores["cached"].sum())
     print(f"\n{len(result.scores)} tasks ({cached} from cache) in {seconds:.1f} s; "
           f"outputs in {out}")
+    from forecast.decision import cost_analysis, log_cost_analysis
+
+    analysis = cost_analysis(result.forecasts, config.costs, horizon=config.horizon,
+                             data_end=int(result.annual_onsets["year"].max()))
+    analysis.table().to_csv(out / "costs.csv", index=False)
+    figures = analysis.figures(out)
+    _print_costs(analysis)
+    if report:
+        from forecast.reports import build_report
+
+        path = build_report(out, baseline=config.baseline, effectiveness=config.costs.effectiveness)
+        print(f"report: {path}")
     if tracker is not None:
-        run_id = tracker.log_backtest(result, summary, out, artifacts=[out / "metrics.csv"])
+        run_id = tracker.log_backtest(result, summary, out, artifacts=[out / "metrics.csv", *figures])
+        log_cost_analysis(analysis, run_id, tracker.uri)
         print(f"MLflow run {run_id} at {tracker.uri}")
     if len(result.failed):
         print(f"{len(result.failed)} task(s) failed:", file=sys.stderr)

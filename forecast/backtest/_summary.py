@@ -24,11 +24,53 @@ def metric_key(label: str) -> str:
 
 @dataclass
 class BacktestSummary:
-    """``pooled``: model x metric; ``per_year``: model, year, metric, value; ``ewp``: EWP pooling."""
+    """``pooled``: model x metric; ``per_year``: model, year, metric, value; ``ewp``: EWP
+    pooling; ``curves``: model, curve, step, value (recall/precision by top-k per year and by
+    probability threshold, ``step`` = k or threshold in thousandths); ``reliability``: per model
+    calibration bins."""
 
     pooled: pd.DataFrame
     per_year: pd.DataFrame
     ewp: pd.DataFrame | None
+    curves: pd.DataFrame
+    reliability: pd.DataFrame
+
+THRESHOLDS = (0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5)
+
+
+def curves(forecasts: pd.DataFrame, *, max_k: int = 50,
+           thresholds: tuple[float, ...] = THRESHOLDS) -> pd.DataFrame:
+    r"""Recall and precision by top-k per year and by probability threshold, per model.
+
+    Top-k: in each year the k highest probabilities are warnings (ties broken by row order, as
+    :func:`forecast.metrics.recall_at_k`); ``recall@k = sum hits / sum onsets`` and
+    ``precision@k = sum hits / sum warnings`` pooled over years. Threshold ``c``: warn when
+    ``p >= c``.
+    """
+    known = forecasts[forecasts["outcome"].notna()]
+    records = []
+    for model, part in known.groupby("model", sort=True):
+        ordered = part.sort_values(["year", "probability"], ascending=[True, False], kind="stable")
+        rank = ordered.groupby("year").cumcount().to_numpy() + 1
+        y = ordered["outcome"].to_numpy(float)
+        onsets = y.sum()
+        for k in range(1, max_k + 1):
+            flagged = rank <= k
+            hits = y[flagged].sum()
+            records.append((model, "recall_at_k", k, hits / onsets if onsets else np.nan))
+            records.append((model, "precision_at_k", k, hits / flagged.sum()))
+        p = part["probability"].to_numpy(float)
+        yy = part["outcome"].to_numpy(float)
+        for c in thresholds:
+            warn = p >= c
+            hits = yy[warn].sum()
+            step = int(round(c * 1000))
+            records.append((model, "recall_at_threshold", step, hits / yy.sum() if yy.sum() else np.nan))
+            records.append((model, "precision_at_threshold", step,
+                            hits / warn.sum() if warn.sum() else np.nan))
+            records.append((model, "warnings_per_year_at_threshold", step,
+                            warn.sum() / part["year"].nunique()))
+    return pd.DataFrame.from_records(records, columns=["model", "curve", "step", "value"])
 
 
 def _skill_against_training_base_rate(forecasts: pd.DataFrame) -> pd.Series:
@@ -82,9 +124,40 @@ def summarize(result, *, top_k: tuple[int, ...] | None = None) -> BacktestSummar
     with_rate = forecasts.assign(train_base_rate=forecasts["origin"].map(rates))
     pooled = pooled.join(_skill_against_training_base_rate(with_rate))
     per_year = table[~table["pooled"]][["model", "year", "metric", "value", "n", "n_events"]]
+    pooled = pooled.join(_interval_coverage(forecasts))
+    if "oracle" in pooled.index:
+        for metric in ("roc_auc", "average_precision", "brier", "brier_skill"):
+            if metric in pooled.columns:
+                pooled[f"{metric}_gap_to_oracle"] = pooled.loc["oracle", metric] - pooled[metric]
+    reliability = _reliability(forecasts)
     ewp = None
     if config.ewp_pooled:
         ewp = ewp_pooled_scores(result.forecasts, result.annual_onsets.rename(columns={"onset": "mk_onset"}),
                                 ks=ks).set_index("model")
     return BacktestSummary(pooled.reset_index(), per_year.reset_index(drop=True),
-                           None if ewp is None else ewp.reset_index())
+                           None if ewp is None else ewp.reset_index(), curves(forecasts),
+                           reliability)
+
+
+def _interval_coverage(forecasts: pd.DataFrame) -> pd.DataFrame:
+    """Empirical coverage of each model's stated intervals over calibration-bin rates."""
+    from forecast.calibration import interval_coverage
+
+    if "lower" not in forecasts.columns:
+        return pd.DataFrame(columns=["interval_coverage", "interval_width"])
+    out = {}
+    for model, part in forecasts[forecasts["outcome"].notna() & forecasts["lower"].notna()].groupby("model"):
+        result = interval_coverage(part["outcome"], part["lower"], part["upper"], bins=10)
+        out[model] = {"interval_coverage": result.coverage,
+                      "interval_width": float((part["upper"] - part["lower"]).mean())}
+    return pd.DataFrame.from_dict(out, orient="index")
+
+
+def _reliability(forecasts: pd.DataFrame) -> pd.DataFrame:
+    from forecast.calibration import reliability_table
+
+    tables = []
+    for model, part in forecasts[forecasts["outcome"].notna()].groupby("model"):
+        table = reliability_table(part["outcome"], part["probability"], n_bins=10)
+        tables.append(table.assign(model=model))
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()

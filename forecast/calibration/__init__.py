@@ -6,6 +6,7 @@ probability intervals; :func:`reliability_table` and
 :func:`interval_coverage` check the result.
 """
 
+from forecast.calibration._history import recalibrate_from_history
 from forecast.calibration._recalibrate import RecalibratedClassifier
 from forecast.calibration._reliability import (
     CoverageResult,
@@ -20,6 +21,7 @@ __all__ = [
     "RecalibratedClassifier",
     "VennAbersCalibrator",
     "interval_coverage",
+    "recalibrate_from_history",
     "reliability_table",
     "wilson_interval",
 ]

@@ -6,6 +6,8 @@ This subpackage turns forecasts into decisions (threshold and top-k rules),
 chooses thresholds honestly (only from outcomes known at each origin) and
 scores the decisions: expected cost, relative economic value (Richardson
 2000), net benefit and decision curves (Vickers & Elkin 2006).
+:func:`cost_analysis` runs all of it over a backtest's forecast table, for
+MLflow metrics, figures and the ``forecast costs`` command.
 """
 
 from forecast.decision._capacity import capacity_policy
@@ -17,11 +19,13 @@ from forecast.decision._curves import (
     decision_curve,
     value_curve,
 )
+from forecast.decision._mlflow import log_cost_analysis
 from forecast.decision._report import POLICIES, cost_metrics_for_logging, decision_table
 from forecast.decision._rolling import rolling_thresholds
 from forecast.decision._rules import EWP_THRESHOLD, EWP_TOP30, ThresholdRule, TopKRule
 from forecast.decision._table import FORECAST_TABLE_COLUMNS
 from forecast.decision._threshold import CostThresholdSelector, best_threshold_in_sample
+from forecast.decision._tracking import CostAnalysis, cost_analysis
 from forecast.decision._value import net_benefit, relative_value
 
 __all__ = [
@@ -30,18 +34,21 @@ __all__ = [
     "FORECAST_TABLE_COLUMNS",
     "NAMED_COST_RATIOS",
     "POLICIES",
+    "CostAnalysis",
     "CostLoss",
     "CostThresholdSelector",
     "ThresholdRule",
     "TopKRule",
     "best_threshold_in_sample",
     "capacity_policy",
+    "cost_analysis",
     "cost_metrics_for_logging",
     "cost_ratio_grid",
     "cost_ratio_label",
     "decision_curve",
     "decision_table",
     "expected_cost",
+    "log_cost_analysis",
     "net_benefit",
     "optimal_threshold",
     "relative_value",

@@ -140,6 +140,8 @@ def _positions(table: pd.DataFrame, grid: pd.DataFrame) -> np.ndarray:
 
 def _align(table: pd.DataFrame, column: str, pos: np.ndarray) -> pd.Series:
     values = table[column].to_numpy()
+    if len(values) == 0:  # a source with no rows (e.g. every row dated after t was dropped)
+        return pd.Series(np.full(len(pos), np.nan))
     if values.dtype.kind in "fiub":
         out = np.where(pos >= 0, values[np.maximum(pos, 0)].astype(float), np.nan)
     else:

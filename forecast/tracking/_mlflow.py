@@ -129,7 +129,8 @@ class MlflowTracker:
             mlflow.log_input(dataset, context="backtest")
             for path in [*(artifacts or [])]:
                 mlflow.log_artifact(str(path))
-            for name in ("forecasts.parquet", "scores.csv"):
+            for name in ("forecasts.parquet", "scores.csv", "onsets.parquet", "provenance.json",
+                         "ewp_metrics.csv", "report.html", "costs.csv"):
                 if (Path(out_dir) / name).is_file():
                     mlflow.log_artifact(str(Path(out_dir) / name))
             mlflow.log_dict(config.raw, "experiment.yaml")
@@ -161,6 +162,11 @@ class MlflowTracker:
                     if np.isfinite(record.value):
                         metrics.append(Metric(f"by_year/{record.metric}", float(record.value), now,
                                               int(record.year)))
+                model_curves = summary.curves[summary.curves["model"] == label]
+                for record in model_curves.itertuples():
+                    if np.isfinite(record.value):
+                        metrics.append(Metric(f"curve/{record.curve}", float(record.value), now,
+                                              int(record.step)))
                 if summary.ewp is not None and label in set(summary.ewp["model"]):
                     ewp_row = summary.ewp.set_index("model").loc[label].to_dict()
                     metrics += [Metric(f"ewp_{k}", v, now, 0) for k, v in _finite(ewp_row).items()]
@@ -178,6 +184,12 @@ class MlflowTracker:
                 path = Path(tmp) / "forecasts.parquet"
                 own.to_parquet(path, index=False)
                 client.log_artifact(run_id, str(path))
+                if summary is not None:
+                    for name, frame in (("curves.csv", summary.curves), ("reliability.csv", summary.reliability)):
+                        if len(frame):
+                            own_table = frame[frame["model"] == label]
+                            own_table.to_csv(Path(tmp) / name, index=False)
+                            client.log_artifact(run_id, str(Path(tmp) / name))
             status = "FAILED" if len(fits) and (fits["status"] != "ok").any() else "FINISHED"
             client.set_terminated(run_id, status=status)
         failed = result.failed

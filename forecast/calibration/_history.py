@@ -1,0 +1,136 @@
+"""Recalibration from the backtest's own history: what each origin knew about past forecasts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from forecast._errors import input_error
+from forecast.metrics._logistic import expit, fit_logistic, logit
+
+__all__ = ["recalibrate_from_history"]
+
+
+def _cluster_covariance(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray,
+                        clusters: np.ndarray) -> np.ndarray:
+    """Cluster-robust (sandwich) covariance of a logistic fit, clusters = units."""
+    mu = expit(X @ beta)
+    bread = np.linalg.inv((X * (w * mu * (1 - mu))[:, None]).T @ X)
+    scores = X * (w * (y - mu))[:, None]
+    codes, _ = pd.factorize(clusters)
+    summed = np.zeros((codes.max() + 1, X.shape[1]))
+    np.add.at(summed, codes, scores)
+    meat = summed.T @ summed
+    return bread @ meat @ bread
+
+
+def _cluster_covariance_offset(X, y, w, beta, offset, clusters) -> np.ndarray:
+    """Cluster-robust covariance of a logistic fit with a fixed offset."""
+    mu = expit(X @ beta + offset)
+    bread = np.linalg.inv((X * (w * mu * (1 - mu))[:, None]).T @ X)
+    scores = X * (w * (y - mu))[:, None]
+    codes, _ = pd.factorize(clusters)
+    summed = np.zeros((codes.max() + 1, X.shape[1]))
+    np.add.at(summed, codes, scores)
+    return bread @ (summed.T @ summed) @ bread
+
+
+def _conformal_half_width(eta: np.ndarray, y: np.ndarray, w: np.ndarray, level: float,
+                          n_bins: int = 10) -> float:
+    """``level`` quantile of the log-odds distance from each row to its bin's observed rate."""
+    edges = np.quantile(eta, np.linspace(0, 1, n_bins + 1)[1:-1])
+    bins = np.searchsorted(edges, eta, side="right")
+    events = np.bincount(bins, weights=w * y, minlength=n_bins)
+    totals = np.bincount(bins, weights=w, minlength=n_bins)
+    rate = np.clip((events + 0.5) / (totals + 1.0), 1e-4, 1 - 1e-4)  # Jeffreys-smoothed
+    distance = np.abs(logit(rate)[bins] - eta)
+    order = np.argsort(distance)
+    cumulative = np.cumsum(w[order]) / np.sum(w)
+    return float(distance[order][np.searchsorted(cumulative, level)])
+
+
+def recalibrate_from_history(forecasts: pd.DataFrame, *, horizon: int, models: list[str],
+                             suffix: str = "_recal", level: float = 0.8,
+                             half_life: float | None = None, min_events: int = 10,
+                             method: str = "intercept", interval: str = "conformal",
+                             n_bins: int = 10) -> pd.DataFrame:
+    r"""Recalibrated copies of ``models``' forecasts, using only outcomes known at each origin.
+
+    For origin :math:`T`, the history is every earlier forecast of the same model with
+    ``origin < T`` and ``year + horizon <= T`` (its window observed by :math:`T`). A logistic
+    recalibration :math:`q = \sigma(a + b\,\mathrm{logit}\,p)` (``method='platt'``) or
+    :math:`q = \sigma(a + \mathrm{logit}\,p)` (``method='intercept'``, :math:`b = 1`: a
+    base-rate drift correction that keeps each origin's ranking) is fitted on it, weighting
+    a forecast of year :math:`t` by :math:`0.5^{(T - t)/\mathrm{half\_life}}` (recent years
+    count more: base-rate drift). The interval is the ``level`` Wald interval of
+    :math:`a + b\,\mathrm{logit}\,p` with a cluster-robust (by unit) covariance, mapped
+    through :math:`\sigma` (``interval='wald'``: the uncertainty of the recalibration map
+    only), or (``interval='conformal'``, default) :math:`\sigma(\eta \pm c)` where :math:`c`
+    is the ``level`` weighted quantile, over the history, of
+    :math:`|\mathrm{logit}\,\bar y_{b(i)} - \eta_i|`, the distance between each past
+    forecast and the observed onset rate of its calibration bin (``n_bins`` quantile bins):
+    intervals sized so that past bin rates fell inside them at the stated level. Origins whose history has fewer than ``min_events`` onsets keep the
+    raw probability with no interval (``lower``/``upper`` NaN).
+
+    Returns
+    -------
+    DataFrame
+        Rows like ``forecasts`` for the new model labels ``<model><suffix>`` with ``lower``,
+        ``upper``, ``recal_a`` and ``recal_b``.
+    """
+    if interval not in ("conformal", "wald"):
+        raise input_error(f"interval must be 'conformal' or 'wald', got {interval!r}",
+                          fix="use interval: conformal")
+    if method not in ("platt", "intercept"):
+        raise input_error(f"method must be 'platt' or 'intercept', got {method!r}",
+                          fix="use method: intercept for a drift correction")
+    if not 0 < level < 1:
+        raise input_error(f"level must be in (0, 1), got {level!r}", fix="e.g. level: 0.8")
+    unknown = sorted(set(models) - set(forecasts["model"]))
+    if unknown:
+        raise input_error(f"history recalibration names unknown model(s) {unknown}",
+                          fix=f"use labels of the experiment: {sorted(set(forecasts['model']))}")
+    z = norm.ppf(0.5 + level / 2)
+    out = []
+    for model in models:
+        own = forecasts[forecasts["model"] == model]
+        known = own[own["outcome"].notna()]
+        for origin, block in own.groupby("origin", sort=True):
+            history = known[(known["origin"] < origin) & (known["year"] + horizon <= origin)]
+            block = block.copy()
+            block["model"] = model + suffix
+            p = block["probability"].to_numpy(float)
+            if history["outcome"].sum() < min_events:
+                block["lower"], block["upper"] = np.nan, np.nan
+                block["recal_a"], block["recal_b"] = np.nan, np.nan
+                out.append(block)
+                continue
+            x = logit(history["probability"].to_numpy(float))
+            y = history["outcome"].to_numpy(float)
+            age = origin - history["year"].to_numpy(float)
+            w = np.ones_like(y) if not half_life else np.power(0.5, age / half_life)
+            if method == "platt":
+                X = np.column_stack([np.ones_like(x), x])
+                beta = fit_logistic(X, y, w)
+                cov = _cluster_covariance(X, y, w, beta, history["unit"].to_numpy())
+                Xn = np.column_stack([np.ones_like(p), logit(p)])
+                eta = Xn @ beta
+                se = np.sqrt(np.einsum("ij,jk,ik->i", Xn, cov, Xn))
+            else:
+                X = np.ones((len(x), 1))
+                a = fit_logistic(X, y, w, offset=x)
+                cov = _cluster_covariance_offset(X, y, w, a, x, history["unit"].to_numpy())
+                beta = np.array([a[0], 1.0])
+                eta = a[0] + logit(p)
+                se = np.full(len(p), np.sqrt(cov[0, 0]))
+            if interval == "conformal":
+                past_eta = beta[0] + beta[1] * x  # the recalibrated log-odds of the history
+                half = _conformal_half_width(past_eta, y, w, level, n_bins)
+                block["lower"], block["upper"] = expit(eta - half), expit(eta + half)
+            else:
+                block["lower"], block["upper"] = expit(eta - z * se), expit(eta + z * se)
+            block["probability"] = expit(eta)
+            block["recal_a"], block["recal_b"] = beta
+            out.append(block)
+    return pd.concat(out, ignore_index=True) if out else forecasts.iloc[:0]

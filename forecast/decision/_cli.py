@@ -1,0 +1,268 @@
+"""``forecast costs``: the cost of acting on each model's warnings, for a finished backtest."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forecast._errors import input_error
+
+__all__ = ["parse_cost_ratio", "register"]
+
+DEFAULT_RATIO = 1 / 20
+
+
+def parse_cost_ratio(text: str) -> float:
+    """``'0.05'``, ``'1:20'`` or ``'1/20'`` -> 0.05; parts must be > 0 and the ratio < 1."""
+    raw = str(text).strip()
+    parts = raw.replace("/", ":").split(":")
+    try:
+        numbers = [float(part) for part in parts]
+    except ValueError:
+        numbers = []
+    if len(numbers) not in (1, 2) or not all(math.isfinite(x) for x in numbers):
+        raise input_error(
+            f"--cost-ratio must be a number like 0.05 or odds like 1:20, got {raw!r}",
+            fix="pass C / (e L), e.g. --cost-ratio 1:20",
+        )
+    if any(x <= 0 for x in numbers):
+        raise input_error(
+            f"--cost-ratio must be > 0, got {raw!r}",
+            fix="costs and losses are positive: pass e.g. --cost-ratio 1:20",
+        )
+    value = numbers[0] / numbers[1] if len(numbers) == 2 else numbers[0]
+    if value >= 1:
+        raise input_error(
+            f"--cost-ratio must be < 1, got {raw!r} (acting never pays when C >= e L)",
+            fix="pass C / (e L) below 1, e.g. --cost-ratio 1:20",
+        )
+    return value
+
+
+def _effectiveness(text: str | None, spec: dict[str, Any]) -> float:
+    raw = text if text is not None else spec.get("effectiveness", 0.5)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not 0.0 < value <= 1.0:
+        raise input_error(
+            f"--effectiveness must be in (0, 1], got {raw!r}",
+            fix="pass the share of the loss that acting prevents, e.g. --effectiveness 0.5",
+        )
+    return value
+
+
+def _capacity(text: str | None, spec: dict[str, Any]) -> int | None:
+    raw = text if text is not None else spec.get("capacity", 30)
+    if raw is None or str(raw).strip().lower() == "none":
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value == int(value) and value >= 1):
+        raise input_error(
+            f"--capacity must be an integer >= 1 or 'none', got {raw!r}",
+            fix="pass the warnings that can be acted on per year, e.g. --capacity 30",
+        )
+    return int(value)
+
+
+def _horizon(given: int | None, table: pd.DataFrame, spec: dict[str, Any]) -> int:
+    if given is not None:
+        if given < 0:
+            raise input_error(f"--horizon must be >= 0, got {given}", fix="e.g. --horizon 2")
+        return given
+    if "horizon" in table.columns:
+        values = pd.unique(table["horizon"].dropna())
+        if len(values) == 1:
+            return int(values[0])
+        raise input_error(
+            f"the forecast table has several horizons {sorted(values.tolist())}",
+            column="horizon",
+            fix="pass --horizon",
+        )
+    if isinstance(spec.get("horizon"), int):
+        return int(spec["horizon"])
+    raise input_error("the forecast table has no 'horizon' column", fix="pass --horizon")
+
+
+def _load_out(out: Path) -> tuple[pd.DataFrame, dict[str, Any], int | None]:
+    import yaml
+
+    path = Path(out) / "forecasts.parquet"
+    if not path.is_file():
+        raise input_error(
+            f"{path} not found",
+            fix="pass the --out directory of a finished `forecast backtest`",
+        )
+    table = pd.read_parquet(path)
+    spec_path = Path(out) / "experiment.yaml"
+    spec = (yaml.safe_load(spec_path.read_text()) or {}) if spec_path.is_file() else {}
+    onsets = Path(out) / "onsets.parquet"
+    data_end = None
+    if onsets.is_file():
+        years = pd.read_parquet(onsets, columns=["year"])["year"]
+        data_end = int(years.max()) if len(years) else None
+    return table, spec, data_end
+
+
+def _print_tables(analysis, ratios: list[float], file=None) -> None:
+    """One decision table per ratio: honest thresholds, then all policies' value."""
+    file = file or sys.stdout
+    cap = (
+        "no capacity limit"
+        if analysis.capacity is None
+        else f"at most {analysis.capacity} per year"
+    )
+    for r in ratios:
+        rows = analysis.at(r)
+        honest = rows[rows["policy"] == "honest"].set_index("model")
+        first = honest.iloc[0]
+        print(
+            f"\nCost ratio C/(eL) = 1:{1 / r:g} (r = {r:g}), effectiveness {analysis.effectiveness:g}, "
+            f"{cap}. Costs in unprevented onsets (L = 1, C = {r * analysis.effectiveness:g}).",
+            file=file,
+        )
+        print(
+            f"Scored: forecasts with outcomes known through {analysis.data_end}: "
+            f"{int(first['years'])} years, {first['onsets_per_year']:.2f} onsets per year; "
+            f"doing nothing costs {first['cost_nothing_per_year']:.3f} per year.",
+            file=file,
+        )
+        shown = pd.DataFrame(
+            {
+                "threshold": honest["threshold"],
+                "warnings/yr": honest["warnings_per_year"],
+                "hits/yr": honest["hits_per_year"],
+                "expected hits/yr": honest["expected_hits_per_year"],
+                "false alarms/hit": honest["false_alarms_per_hit"],
+                "cost/yr": honest["cost_per_year"],
+                "value vs nothing": honest["value_vs_nothing"],
+            }
+        )
+        if honest["oracle_value_share"].notna().any():
+            shown["oracle share"] = honest["oracle_value_share"]
+        print(
+            "Threshold chosen at each origin from earlier resolved forecasts (honest); "
+            "threshold = the one for the latest origin:",
+            file=file,
+        )
+        print(shown.sort_values("cost/yr").round(3).to_string(), file=file)
+        values = rows.pivot(index="model", columns="policy", values="value_vs_nothing")
+        order = [p for p in ("honest", "in_sample", "bayes", *analysis.rules) if p in values]
+        print(
+            "Value vs doing nothing by policy (in_sample: best threshold in hindsight; "
+            "bayes: warn when p >= r; top-k and EWP 4% rules):",
+            file=file,
+        )
+        print(values[order].round(3).to_string(), file=file)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from forecast.decision._tracking import cost_analysis
+    from forecast.experiment import CostSpec
+
+    ratios = [parse_cost_ratio(text) for text in (args.cost_ratio or [])] or [DEFAULT_RATIO]
+    if args.log and args.run is None:
+        raise input_error("--log needs --run", fix="pass --run RUN_ID to log into its model runs")
+    if args.run is not None:
+        from forecast.decision._mlflow import load_run
+        from forecast.tracking import default_tracking_uri
+
+        uri = args.tracking_uri or default_tracking_uri()
+        table, spec, data_end = load_run(args.run, uri)
+    else:
+        table, spec, data_end = _load_out(args.out)
+    spec_costs = spec.get("costs") or {}
+    costs = CostSpec(
+        effectiveness=_effectiveness(args.effectiveness, spec_costs),
+        capacity=_capacity(args.capacity, spec_costs),
+        cost_ratios=tuple(dict.fromkeys([*map(float, spec_costs.get("cost_ratios", ())), *ratios])),
+    )
+    horizon = _horizon(args.horizon, table, spec)
+    analysis = cost_analysis(table, costs, horizon=horizon, data_end=data_end)
+    _print_tables(analysis, ratios)
+    print(
+        f"\n{len(analysis.models)} models, {len(analysis.results)} table rows "
+        f"in {analysis.seconds:.2f} s"
+    )
+    if args.save is not None:
+        args.save.mkdir(parents=True, exist_ok=True)
+        analysis.table().to_csv(args.save / "costs.csv", index=False)
+        paths = [args.save / "costs.csv", *analysis.figures(args.save)]
+        print("wrote " + ", ".join(str(p) for p in paths))
+    if args.log:
+        from forecast.decision._mlflow import log_cost_analysis
+
+        logged = log_cost_analysis(analysis, args.run, uri)
+        missing = sorted(set(analysis.models) - set(logged))
+        print(
+            f"logged cost metrics into {len(logged)} model runs of {args.run}"
+            + (f" (no nested run for {missing})" if missing else "")
+        )
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``forecast costs`` to the ``forecast`` command line."""
+    parser = commands.add_parser(
+        "costs",
+        help="cost of acting on each model's warnings for a finished backtest",
+        description="Decision table of a finished backtest (--run RUN_ID from MLflow, or --out "
+        "DIR): per model the honest threshold, warnings, hits, false alarms per hit, cost per "
+        "year and value relative to doing nothing, at cost ratio C/(eL). Only forecasts whose "
+        "outcome windows have closed are scored.",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", metavar="RUN_ID", help="parent MLflow run of a backtest")
+    source.add_argument("--out", type=Path, metavar="DIR", help="output directory of a backtest")
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or "
+        "sqlite:///mlflow.db in the working directory)",
+    )
+    parser.add_argument(
+        "--cost-ratio",
+        action="append",
+        metavar="R",
+        help="C/(eL) as 0.05 or 1:20; repeat for several (default 1:20)",
+    )
+    parser.add_argument(
+        "--effectiveness",
+        metavar="E",
+        help="share of the loss prevented by acting, in (0, 1] "
+        "(default: the spec's costs.effectiveness, else 0.5)",
+    )
+    parser.add_argument(
+        "--capacity",
+        metavar="K",
+        help="warnings acted on per year, >= 1, or 'none' "
+        "(default: the spec's costs.capacity, else 30)",
+    )
+    parser.add_argument(
+        "--horizon",
+        type=int,
+        default=None,
+        help="years until the outcome is known (default: the table's horizon)",
+    )
+    parser.add_argument(
+        "--save",
+        type=Path,
+        metavar="DIR",
+        default=None,
+        help="also write DIR/costs.csv, value_curves.png and decision_curves.png",
+    )
+    parser.add_argument(
+        "--log",
+        action="store_true",
+        help="log the cost metrics into the nested model runs of --run",
+    )
+    parser.set_defaults(handler=_run)

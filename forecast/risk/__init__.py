@@ -1,0 +1,35 @@
+"""Calibrated risk lists for policy teams.
+
+Fit a model on every outcome known by the latest data year and forecast that year
+(:func:`fit_latest`), tier the list by a decision rule with each tier's backtest meaning
+(:class:`TierRule`, :func:`backtest_tier_meanings`), name the indicators behind each risk
+(:func:`driver_table`) and behind each change (:func:`explain_change`), and track and register
+the model in MLflow so a list can be reproduced (:func:`log_risklist`,
+:func:`reproduce_registered`).
+"""
+
+from forecast.risk._cli import RisklistOutput, build_risklist, run_risklist
+from forecast.risk._drivers import Attribution, attribute, driver_table, driver_text, input_flags
+from forecast.risk._explain import decompose_change, explain_change
+from forecast.risk._fit import LatestForecast, OriginFit, fit_latest, fit_origin, forecast_years
+from forecast.risk._registry import (
+    ALIAS,
+    RiskRun,
+    load_registered,
+    log_risklist,
+    registered_name,
+    reproduce_registered,
+)
+from forecast.risk._tiers import (
+    TierRule,
+    backtest_tier_meanings,
+    tier_meanings,
+    tier_rule_from_config,
+)
+
+__all__ = ["ALIAS", "Attribution", "LatestForecast", "OriginFit", "RiskRun", "RisklistOutput",
+           "TierRule", "attribute", "backtest_tier_meanings", "build_risklist",
+           "decompose_change", "driver_table", "driver_text", "explain_change", "fit_latest",
+           "fit_origin", "forecast_years", "input_flags", "load_registered", "log_risklist",
+           "registered_name", "reproduce_registered", "run_risklist", "tier_meanings",
+           "tier_rule_from_config"]

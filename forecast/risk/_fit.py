@@ -1,0 +1,254 @@
+"""Fit a model on every outcome known by a forecast year and forecast that year's units."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast._errors import ForecastInputError, input_error
+from forecast.experiment import ExperimentConfig, ModelSpec
+from forecast.panel import Panel
+
+__all__ = ["LatestForecast", "OriginFit", "fit_latest", "fit_origin", "forecast_years",
+           "model_spec", "rank_units"]
+
+NO_INTERVAL_NOTE = ("This model gives no interval for its probabilities (only recalibrated "
+                    "models do), so the plausible range is left blank; no bootstrap is run.")
+
+
+@dataclass(frozen=True)
+class OriginFit:
+    """A model fitted for one forecast year ``year`` and its forecasts of that year's units.
+
+    Attributes
+    ----------
+    year : int
+        Data year the forecast is made from (the backtest's origin).
+    estimator : object
+        The fitted estimator (as built by :func:`forecast.backtest._task.make_estimator`).
+    units : ndarray
+        Units present in ``year``, in panel order.
+    X : ndarray of shape (n_units, n_features)
+        Their features (missing values left as NaN; the model imputes them).
+    probability, lower, upper : ndarray
+        Forecast probability and interval bounds (NaN when the model gives no interval).
+    train_start, train_end, n_train, n_train_onsets : int
+        Training rows: years ``train_start..train_end`` (``train_end = year - horizon``)
+        with a known outcome window.
+    train_median : ndarray
+        Per-feature median of the training rows (NaN-aware), the reference value of the
+        occlusion attribution.
+    """
+
+    year: int
+    estimator: Any
+    units: np.ndarray
+    X: np.ndarray
+    probability: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    train_start: int
+    train_end: int
+    n_train: int
+    n_train_onsets: int
+    train_median: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True)
+class LatestForecast:
+    """The forecast of year ``year`` and the list that would have been published a year earlier.
+
+    Attributes
+    ----------
+    config : ExperimentConfig
+    spec : ModelSpec
+        The model that made the list.
+    panel : Panel
+    year : int
+        Forecast (data) year ``Y``.
+    current : OriginFit
+        Model trained on rows with ``year <= Y - horizon`` and a known outcome.
+    previous : OriginFit or None
+        The same rule applied at ``Y - 1`` (None when ``Y - 1`` has too little history).
+    dataset_digest : str
+        sha256 of the panel frame (as in the backtest's provenance).
+    notes : tuple of str
+        Plain-language caveats (e.g. no interval available).
+    """
+
+    config: ExperimentConfig
+    spec: ModelSpec
+    panel: Panel = field(repr=False)
+    year: int
+    current: OriginFit = field(repr=False)
+    previous: OriginFit | None = field(repr=False)
+    dataset_digest: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.panel.features)
+
+    def table(self) -> pd.DataFrame:
+        """One row per unit of year ``Y``: ``rank``, ``unit``, ``year``, ``probability``,
+        ``lower``, ``upper``, ``previous_probability``, ``previous_rank`` and ``change``
+        (``probability - previous_probability``; NaN for units absent in ``Y - 1``)."""
+        cur = self.current
+        out = pd.DataFrame({"unit": cur.units, "year": self.year, "probability": cur.probability,
+                            "lower": cur.lower, "upper": cur.upper})
+        out["rank"] = rank_units(out["unit"].to_numpy(), out["probability"].to_numpy())
+        if self.previous is not None:
+            prev = pd.DataFrame({"unit": self.previous.units,
+                                 "previous_probability": self.previous.probability})
+            prev["previous_rank"] = rank_units(prev["unit"].to_numpy(),
+                                               prev["previous_probability"].to_numpy())
+            out = out.merge(prev, on="unit", how="left")
+        else:
+            out["previous_probability"] = np.nan
+            out["previous_rank"] = np.nan
+        out["change"] = out["probability"] - out["previous_probability"]
+        columns = ["rank", "unit", "year", "probability", "lower", "upper",
+                   "previous_probability", "previous_rank", "change"]
+        return out[columns].sort_values("rank", kind="stable").reset_index(drop=True)
+
+
+def rank_units(units: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    """Ranks 1 = highest probability; ties broken by unit name (deterministic)."""
+    order = np.lexsort((np.asarray(units).astype(str), -np.asarray(probability, dtype=float)))
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = np.arange(1, len(order) + 1)
+    return ranks
+
+
+def model_spec(config: ExperimentConfig, label: str) -> ModelSpec:
+    """The model of ``config`` labelled ``label``; the error lists the valid labels."""
+    for spec in config.models:
+        if spec.label == label:
+            return spec
+    raise input_error(f"unknown model label {label!r}", source=config.source, column="models",
+                      fix=f"use one of {[s.label for s in config.models]}")
+
+
+def _target(config: ExperimentConfig, panel: Panel) -> np.ndarray:
+    from forecast.outcomes import onset_within
+
+    if config.outcome not in panel.frame.columns:
+        raise input_error(f"outcome column {config.outcome!r} not in the panel",
+                          source=panel.name, fix=f"use one of {panel.outcomes}")
+    return onset_within(panel.frame, config.horizon, unit=panel.unit, year=panel.year,
+                        onset=config.outcome).to_numpy()
+
+
+def forecast_years(config: ExperimentConfig, panel: Panel) -> list[int]:
+    """Years a list can be made for: in the panel, with ``min_train_years`` of known outcomes
+    (the backtest's earliest origin ``first year + min_train_years - 1 + horizon``)."""
+    years = np.unique(panel.frame[panel.year].to_numpy())
+    earliest = int(years.min()) + config.min_train_years - 1 + config.horizon
+    return [int(y) for y in years if y >= earliest]
+
+
+def _check_year(config: ExperimentConfig, panel: Panel, year: int) -> int:
+    valid = forecast_years(config, panel)
+    if isinstance(year, bool) or not isinstance(year, (int, np.integer)) or int(year) not in valid:
+        span = f"{valid[0]}..{valid[-1]}" if valid else "none"
+        raise input_error(f"year {year!r} is not a forecast year of {panel.name}",
+                          source=config.source, column="year",
+                          fix=f"use a year in {span} (data years with enough known outcomes)")
+    return int(year)
+
+
+def fit_origin(config: ExperimentConfig, spec: ModelSpec, panel: Panel, year: int, *,
+               target: np.ndarray | None = None) -> OriginFit:
+    """Fit ``spec`` exactly as the backtest does at origin ``year`` and forecast that year.
+
+    Training rows come from :class:`forecast.backtest.RollingOrigin` with the experiment's
+    window settings and ``origins=[year]``: rows with ``t <= year - horizon`` whose outcome
+    window is known. The estimator is built by ``make_estimator(spec, config.seed)`` and fitted
+    by ``fit_estimator`` with the rows' years and recency weights, under a one-thread BLAS
+    limit, so the probabilities equal the backtest's forecasts for that origin bit for bit.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from forecast.backtest import RollingOrigin
+    from forecast.backtest._engine import _recency_weights
+    from forecast.backtest._task import make_estimator
+    from forecast.models import fit_estimator
+
+    year = _check_year(config, panel, year)
+    frame = panel.frame
+    target = _target(config, panel) if target is None else target
+    splitter = RollingOrigin(config.horizon, origins=[year], window=config.window,  # type: ignore[arg-type]
+                             max_train_years=config.max_train_years,
+                             min_train_years=config.min_train_years)
+    split = next(iter(splitter.split(frame.assign(_target=target), year=panel.year,
+                                     outcome="_target")))
+    X_all = frame[panel.features].to_numpy(dtype=float)
+    years = frame[panel.year].to_numpy()
+    X_train, y_train = X_all[split.train], target[split.train]
+    if len(np.unique(y_train)) < 2:
+        raise input_error(f"the training rows for {year} (years <= {split.train_end}) hold "
+                          "a single outcome class", source=panel.name,
+                          fix="choose a later year or a shorter horizon")
+    weights = _recency_weights(years[split.train], config.recency_half_life)
+    X_test = X_all[split.test]
+    with threadpool_limits(1):
+        estimator = make_estimator(spec, config.seed)
+        fit_estimator(estimator, X_train, y_train, sample_weight=weights,
+                      years=years[split.train])
+        probability = np.asarray(estimator.predict_proba(X_test))[:, 1].astype(float)
+        lower = upper = np.full(len(X_test), np.nan)
+        if hasattr(estimator, "predict_interval"):
+            try:
+                lower, upper = (np.asarray(a, float) for a in estimator.predict_interval(X_test))
+            except ForecastInputError:  # no usable bootstrap resample: no interval
+                pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        median = np.nanmedian(X_train, axis=0)
+    median = np.where(np.isnan(median), 0.0, median)  # as the imputer's empty-feature fill
+    return OriginFit(year, estimator, frame[panel.unit].to_numpy()[split.test], X_test,
+                     probability, lower, upper, int(split.train_start), int(split.train_end),
+                     len(split.train), int(np.nansum(y_train)), median)
+
+
+def fit_latest(config: ExperimentConfig, *, model_label: str, panel: Panel | None = None,
+               year: int | None = None) -> LatestForecast:
+    """Train ``model_label`` on all outcomes known by year ``Y`` and forecast ``Y`` and ``Y-1``.
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+    model_label : str
+        Label of one of ``config.models``.
+    panel : Panel, optional
+        The experiment's panel (default: :func:`forecast.backtest.load_panel`).
+    year : int, optional
+        Forecast year ``Y``; default the last data year. The previous list is made by the same
+        rule at ``Y - 1`` (trained on rows ``<= Y - 1 - horizon``), i.e. the list that would have
+        been published then from today's data.
+
+    Returns
+    -------
+    LatestForecast
+    """
+    from forecast.backtest._engine import _digest, load_panel
+
+    spec = model_spec(config, model_label)
+    panel = panel if panel is not None else load_panel(config)
+    year = _check_year(config, panel, panel.years[1] if year is None else year)
+    target = _target(config, panel)
+    current = fit_origin(config, spec, panel, year, target=target)
+    notes = []
+    previous = None
+    if year - 1 in forecast_years(config, panel):
+        previous = fit_origin(config, spec, panel, year - 1, target=target)
+    else:
+        notes.append(f"No previous list: {year - 1} has too little history to train on.")
+    if np.isnan(current.lower).all():
+        notes.append(NO_INTERVAL_NOTE)
+    return LatestForecast(config, spec, panel, year, current, previous, _digest(panel.frame),
+                          tuple(notes))
