@@ -55,6 +55,7 @@ class ExperimentConfig:
     seed: int = 0
     models: tuple[ModelSpec, ...] = ()
     top_k: tuple[int, ...] = (10, 20, 30)
+    metrics: tuple[str, ...] = ()
     ewp_pooled: bool = False
     baseline: str | None = None
     costs: CostSpec = field(default_factory=CostSpec)
@@ -139,7 +140,12 @@ def experiment_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Expe
         from forecast.metrics import get_metric
 
         for metric in evaluation["metrics"]:
-            get_metric(metric)
+            try:
+                get_metric(metric)
+            except ValueError as error:
+                raise input_error(str(error).split("; fix:")[0], source=source,
+                                  column="evaluation.metrics",
+                                  fix="pick one of the valid names") from error
     effectiveness = float(costs.get("effectiveness", 0.5))
     if not 0 < effectiveness <= 1:
         raise input_error(f"effectiveness must be in (0, 1], got {effectiveness!r}",
@@ -165,6 +171,7 @@ def experiment_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Expe
         seed=int(raw.get("seed", 0)),
         models=_models(raw.get("models") or [], source),
         top_k=tuple(int(k) for k in evaluation.get("top_k", (10, 20, 30))),
+        metrics=tuple(evaluation.get("metrics", ())),
         ewp_pooled=bool(evaluation.get("ewp_pooled", False)),
         baseline=evaluation.get("baseline"),
         costs=CostSpec(effectiveness, capacity,

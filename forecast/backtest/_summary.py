@@ -10,6 +10,7 @@ import pandas as pd
 
 __all__ = ["BacktestSummary", "scorable", "summarize", "metric_key"]
 
+#: Scored unless the spec lists ``evaluation.metrics`` (parameter-free metric names).
 _SCALAR = ("roc_auc", "average_precision", "brier", "log_loss", "observed_expected",
            "calibration_intercept", "calibration_slope", "ece")
 
@@ -111,7 +112,7 @@ def summarize(result, *, top_k: tuple[int, ...] | None = None) -> BacktestSummar
     config = result.config
     ks = tuple(top_k or config.top_k)
     forecasts = scorable(result)
-    metrics = [get_metric(m) for m in _SCALAR]
+    metrics = [get_metric(m) for m in (config.metrics or _SCALAR)]
     for k in ks:
         metrics += [get_metric("recall_at_k", k=k), get_metric("precision_at_k", k=k)]
     table = evaluate_forecasts(forecasts, metrics=metrics, by="year")

@@ -1,5 +1,6 @@
 """Pluggable models: a registry of scikit-learn-compatible probabilistic classifiers."""
 
+from forecast.models._checks import check_model
 from forecast.models._elastic_net import ElasticNetLogit
 from forecast.models._ensemble import AveragingEnsemble
 from forecast.models._logit import ConvergenceFailure, StatsmodelsLogit
@@ -7,4 +8,4 @@ from forecast.models._registry import (build_model, fit_estimator, model_names, 
                                        get_test_params)
 
 __all__ = ["AveragingEnsemble", "ConvergenceFailure", "ElasticNetLogit", "StatsmodelsLogit",
-           "build_model", "fit_estimator", "model_names", "register_model", "get_test_params"]
+           "build_model", "check_model", "fit_estimator", "model_names", "register_model", "get_test_params"]

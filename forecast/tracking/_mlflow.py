@@ -140,15 +140,14 @@ class MlflowTracker:
                     mlflow.log_table(summary.ewp, "ewp_pooled_metrics.json")
 
         labels = [s.label for s in config.models]
-        if "oracle" in set(result.forecasts["model"]):
-            labels.append("oracle")
+        labels += sorted(set(result.forecasts["model"]) - set(labels))  # recalibrated, oracle
         specs = {s.label: s for s in config.models}
         for label in labels:
             run = client.create_run(experiment_id, run_name=label, tags={
                 "mlflow.parentRunId": parent_id, "forecast.model": label})
             run_id = run.info.run_id
             spec = specs.get(label)
-            model_params = {"model": spec.name if spec else "oracle", "label": label}
+            model_params = {"model": spec.name if spec else label, "label": label}
             if spec is not None:
                 _flatten("params", spec.params, model_params)
                 model_params["calibration"] = str(spec.calibration)

@@ -1,0 +1,92 @@
+"""The backtest job end to end: outputs on disk and runs in a real SQLite MLflow store."""
+
+import mlflow
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+from forecast import ForecastInputError
+from forecast.backtest._pipeline import run_experiment
+
+
+def _spec(tmp_path, models, name="tiny"):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": name, "dataset": "synthetic-world", "horizon": 2,
+        "origins": {"years": [2012, 2016, 2020]}, "seed": 1, "models": models,
+        "history_recalibration": {"models": ["elastic_net"], "min_events": 3},
+    }))
+    return path
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+
+
+CHEAP = [{"name": "elastic_net", "params": {"n_alphas": 6}},
+         {"name": "xgboost", "params": {"n_estimators": 20}}]
+
+
+def test_parent_and_nested_runs_with_inputs_metrics_and_artifacts(tmp_path, store):
+    out = tmp_path / "out"
+    code = run_experiment(_spec(tmp_path, CHEAP), out=out, n_jobs=1, tracking_uri=store,
+                          report=False)
+    assert code == 0
+    for name in ("forecasts.parquet", "scores.csv", "metrics.csv", "costs.csv", "onsets.parquet",
+                 "experiment.yaml", "provenance.json"):
+        assert (out / name).is_file(), name
+    client = MlflowClient(store)
+    experiment = client.get_experiment_by_name("tiny")
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parents) == 1
+    parent = parents[0]
+    assert parent.info.status == "FINISHED"
+    assert parent.data.params["horizon"] == "2" and len(parent.data.params["dataset_sha256"]) == 64
+    assert parent.inputs.dataset_inputs[0].dataset.name == "synthetic-world"
+    children = {r.data.tags["forecast.model"]: r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
+    assert set(children) == {"elastic_net", "xgboost", "elastic_net_recal", "oracle"}
+    metrics = children["xgboost"].data.metrics
+    for key in ("roc_auc", "average_precision", "brier", "log_loss", "recall_top10", "recall_top30",
+                "precision_top20", "relative_value_1to20"):
+        assert key in metrics, key
+    history = client.get_metric_history(children["xgboost"].info.run_id, "curve/recall_at_k")
+    assert [m.step for m in history][:3] == [1, 2, 3]
+    artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"forecasts.parquet", "experiment.yaml", "metrics.csv"} <= artifacts
+
+
+def test_unreachable_tracking_uri_fails_before_any_work(tmp_path):
+    out = tmp_path / "out"
+    uri = f"sqlite:///{tmp_path / 'missing-folder' / 'mlflow.db'}"
+    with pytest.raises(ForecastInputError, match="cannot reach tracking URI 'sqlite:///.*missing-folder"):
+        run_experiment(_spec(tmp_path, CHEAP), out=out, n_jobs=1, tracking_uri=uri, report=False)
+    assert not out.exists()
+
+
+def test_refuses_to_log_inside_someone_elses_run(tmp_path, store, monkeypatch):
+    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
+    mlflow.set_tracking_uri(store)
+    with mlflow.start_run():
+        with pytest.raises(ForecastInputError, match="already active.*mlflow.end_run"):
+            run_experiment(_spec(tmp_path, CHEAP, name="intruder"), out=tmp_path / "o", n_jobs=1,
+                           tracking_uri=store, report=False)
+
+
+def test_a_failing_model_marks_the_run_failed_and_keeps_the_rest(tmp_path, store, capsys):
+    broken = {"name": "sklearn", "label": "broken",
+              "params": {"class": "sklearn.linear_model.LogisticRegression", "C": -1.0}}
+    out = tmp_path / "out"
+    code = run_experiment(_spec(tmp_path, [CHEAP[0], broken], name="failing"), out=out, n_jobs=1,
+                          tracking_uri=store, report=False)
+    assert code == 1
+    assert "broken at origin 2012" in capsys.readouterr().err
+    client = MlflowClient(store)
+    runs = client.search_runs([client.get_experiment_by_name("failing").experiment_id])
+    parent = next(r for r in runs if "mlflow.parentRunId" not in r.data.tags)
+    assert parent.info.status == "FAILED" and "broken@2012" in parent.data.tags["forecast.failures"]
+    import pandas as pd
+
+    forecasts = pd.read_parquet(out / "forecasts.parquet")
+    assert "elastic_net" in set(forecasts["model"]) and "broken" not in set(forecasts["model"])
