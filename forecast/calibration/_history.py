@@ -36,18 +36,28 @@ def _cluster_covariance_offset(X, y, w, beta, offset, clusters) -> np.ndarray:
     return bread @ (summed.T @ summed) @ bread
 
 
-def _conformal_half_width(eta: np.ndarray, y: np.ndarray, w: np.ndarray, level: float,
-                          n_bins: int = 10) -> float:
-    """``level`` quantile of the log-odds distance from each row to its bin's observed rate."""
-    edges = np.quantile(eta, np.linspace(0, 1, n_bins + 1)[1:-1])
-    bins = np.searchsorted(edges, eta, side="right")
-    events = np.bincount(bins, weights=w * y, minlength=n_bins)
-    totals = np.bincount(bins, weights=w, minlength=n_bins)
-    rate = np.clip((events + 0.5) / (totals + 1.0), 1e-4, 1 - 1e-4)  # Jeffreys-smoothed
-    distance = np.abs(logit(rate)[bins] - eta)
-    order = np.argsort(distance)
-    cumulative = np.cumsum(w[order]) / np.sum(w)
-    return float(distance[order][np.searchsorted(cumulative, level)])
+def _conformal_scale(q: np.ndarray, y: np.ndarray, level: float, n_bins: int = 10) -> float:
+    r"""``level`` quantile of :math:`|\bar y_{b(i)} - q_i| / \sqrt{q_i}` over past forecasts.
+
+    :math:`\bar y_b` is the observed onset rate of the calibration bin of forecast ``i``
+    (``n_bins`` quantile bins of ``q``); dividing by :math:`\sqrt q` (the Poisson-like growth of
+    the error with the rate) lets one number size the intervals of rare and common risks.
+    """
+    edges = np.quantile(q, np.linspace(0, 1, n_bins + 1)[1:-1])
+    bins = np.searchsorted(edges, q, side="right")
+    counts = np.bincount(bins, minlength=n_bins)
+    rate = np.bincount(bins, weights=y, minlength=n_bins) / np.maximum(counts, 1)
+    distance = np.abs(rate[bins] - q) / np.sqrt(np.clip(q, 1e-12, 1))
+    return float(np.quantile(distance, level))
+
+
+def _issued_history(issued: list[pd.DataFrame], origin: int, horizon: int) -> pd.DataFrame | None:
+    """Earlier recalibrated forecasts, as issued, whose windows are observed by ``origin``."""
+    if not issued:
+        return None
+    past = pd.concat(issued, ignore_index=True)
+    past = past[past["outcome"].notna() & (past["year"] + horizon <= origin)]
+    return past if len(past) else None
 
 
 def recalibrate_from_history(forecasts: pd.DataFrame, *, horizon: int, models: list[str],
@@ -66,11 +76,13 @@ def recalibrate_from_history(forecasts: pd.DataFrame, *, horizon: int, models: l
     count more: base-rate drift). The interval is the ``level`` Wald interval of
     :math:`a + b\,\mathrm{logit}\,p` with a cluster-robust (by unit) covariance, mapped
     through :math:`\sigma` (``interval='wald'``: the uncertainty of the recalibration map
-    only), or (``interval='conformal'``, default) :math:`\sigma(\eta \pm c)` where :math:`c`
-    is the ``level`` weighted quantile, over the history, of
-    :math:`|\mathrm{logit}\,\bar y_{b(i)} - \eta_i|`, the distance between each past
-    forecast and the observed onset rate of its calibration bin (``n_bins`` quantile bins):
-    intervals sized so that past bin rates fell inside them at the stated level. Origins whose history has fewer than ``min_events`` onsets keep the
+    only), or (``interval='conformal'``, default) :math:`[q - c\sqrt q,\ q + c\sqrt q]`
+    clipped to [0, 1], where :math:`c` is the ``level`` quantile, over the recalibrated
+    forecasts issued at earlier origins whose outcomes are known, of
+    :math:`|\bar y_{b(i)} - q_i| / \sqrt{q_i}`: the distance between each past forecast and
+    the observed onset rate of its calibration bin (``n_bins`` quantile bins). Intervals are
+    sized so that past bin rates fell inside them at the stated level (until enough issued
+    forecasts exist, the refit's in-sample distances are used). Origins whose history has fewer than ``min_events`` onsets keep the
     raw probability with no interval (``lower``/``upper`` NaN).
 
     Returns
@@ -96,6 +108,7 @@ def recalibrate_from_history(forecasts: pd.DataFrame, *, horizon: int, models: l
     for model in models:
         own = forecasts[forecasts["model"] == model]
         known = own[own["outcome"].notna()]
+        issued: list[pd.DataFrame] = []  # recalibrated forecasts as issued at earlier origins
         for origin, block in own.groupby("origin", sort=True):
             history = known[(known["origin"] < origin) & (known["year"] + horizon <= origin)]
             block = block.copy()
@@ -124,13 +137,21 @@ def recalibrate_from_history(forecasts: pd.DataFrame, *, horizon: int, models: l
                 beta = np.array([a[0], 1.0])
                 eta = a[0] + logit(p)
                 se = np.full(len(p), np.sqrt(cov[0, 0]))
+            q = expit(eta)
             if interval == "conformal":
-                past_eta = beta[0] + beta[1] * x  # the recalibrated log-odds of the history
-                half = _conformal_half_width(past_eta, y, w, level, n_bins)
-                block["lower"], block["upper"] = expit(eta - half), expit(eta + half)
+                past = _issued_history(issued, origin, horizon)
+                if past is not None and past["outcome"].sum() >= min_events:
+                    # Out of sample: how far the forecasts actually issued fell from bin rates.
+                    scale = _conformal_scale(past["probability"].to_numpy(float),
+                                             past["outcome"].to_numpy(float), level, n_bins)
+                else:  # too little issued history yet: the refit's own distances
+                    scale = _conformal_scale(expit(beta[0] + beta[1] * x), y, level, n_bins)
+                block["lower"] = np.clip(q - scale * np.sqrt(q), 0, 1)
+                block["upper"] = np.clip(q + scale * np.sqrt(q), 0, 1)
             else:
                 block["lower"], block["upper"] = expit(eta - z * se), expit(eta + z * se)
-            block["probability"] = expit(eta)
+            block["probability"] = q
             block["recal_a"], block["recal_b"] = beta
             out.append(block)
+            issued.append(block)
     return pd.concat(out, ignore_index=True) if out else forecasts.iloc[:0]

@@ -76,6 +76,13 @@ def _xgboost(*, seed: int = 0, **params: Any) -> BaseEstimator:
     return XGBClassifier(random_state=seed, **options)
 
 
+@register_model("xgboost_tuned", check_params={"max_rounds": 60, "patience": 10, "min_rounds": 5})
+def _xgboost_tuned(*, seed: int = 0, **params: Any) -> BaseEstimator:
+    from forecast.models._boosting import TemporalXGBClassifier
+
+    return TemporalXGBClassifier(random_state=seed, **params)
+
+
 @register_model("ensemble", check_params={"members": [{"name": "elastic_net", "params": {"n_alphas": 8}},
                                                      {"name": "xgboost", "params": {"n_estimators": 30}}]})
 def _ensemble(*, members: list[Any], method: str = "mean", weights=None, seed: int = 0) -> BaseEstimator:
