@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-__all__ = ["ForecastInputError", "DataNotAvailableError", "format_rows", "input_error"]
+__all__ = ["DataNotAvailableError", "ForecastInputError", "format_rows", "input_error"]
 
 
 class ForecastInputError(ValueError):

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from forecast._errors import DataNotAvailableError, ForecastInputError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -44,8 +44,9 @@ def _data_show(args: argparse.Namespace) -> int:
     if "mk_onset" in panel.outcomes:
         summary["onset_rate"] = round(float(panel.frame["mk_onset"].mean()), 5)
     if "true_probability" in panel.frame.columns:
-        from forecast.data.synthetic import oracle_window_probability
         from sklearn.metrics import roc_auc_score
+
+        from forecast.data.synthetic import oracle_window_probability
 
         oracle = oracle_window_probability(panel.frame, 2)
         known = panel.frame["mk_onset_1or2"].notna() & oracle.notna()

@@ -10,7 +10,7 @@ import yaml
 
 from forecast._errors import input_error
 
-__all__ = ["ExperimentConfig", "ModelSpec", "CostSpec", "load_experiment"]
+__all__ = ["CostSpec", "ExperimentConfig", "ModelSpec", "load_experiment"]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from forecast._errors import input_error
 
-__all__ = ["Panel", "FeatureKind", "validate_panel", "year_gaps"]
+__all__ = ["FeatureKind", "Panel", "validate_panel", "year_gaps"]
 
 FeatureKind = Literal["structural", "trigger", "mitigating", "history", "other"]
 
@@ -139,7 +139,7 @@ class Panel:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, *, unit: str = "unit", year: str = "year",
                    features: list[str], outcomes: list[str], kinds: dict[str, str] | None = None,
-                   name: str = "panel", extra: list[str] | None = None) -> "Panel":
+                   name: str = "panel", extra: list[str] | None = None) -> Panel:
         """Validate ``frame`` (see :func:`validate_panel`) and wrap it."""
         clean = validate_panel(frame, unit=unit, year=year, features=features,
                                outcomes=outcomes, source=name)

@@ -31,7 +31,7 @@ def tracking_uri(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'mlflow.db'}"
 
 # Property tests explore the same examples on every machine, so CI is reproducible.
-from hypothesis import settings as _hypothesis_settings  # noqa: E402
+from hypothesis import settings as _hypothesis_settings
 
 _hypothesis_settings.register_profile("forecast", derandomize=True, print_blob=True)
 _hypothesis_settings.load_profile("forecast")

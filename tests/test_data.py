@@ -1,10 +1,6 @@
 import hashlib
 import io
-import os
-import time
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from forecast import DataNotAvailableError, ForecastInputError

@@ -7,9 +7,14 @@ import numpy as np
 import pytest
 
 from forecast import ForecastInputError
-from forecast.models import (ElasticNetLogit, StatsmodelsLogit, build_model, check_model,
-                             model_names)
-from forecast.models import _registry
+from forecast.models import (
+    ElasticNetLogit,
+    StatsmodelsLogit,
+    _registry,
+    build_model,
+    check_model,
+    model_names,
+)
 from forecast.models._checks import contract_data
 
 

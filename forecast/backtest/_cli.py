@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-__all__ = ["register", "default_cache_dir"]
+__all__ = ["default_cache_dir", "register"]
 
 
 def default_cache_dir() -> Path:

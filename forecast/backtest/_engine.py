@@ -18,7 +18,7 @@ from forecast.experiment import ExperimentConfig, ModelSpec
 from forecast.outcomes import onset_within
 from forecast.panel import Panel
 
-__all__ = ["BacktestResult", "load_panel", "run_backtest", "ORACLE"]
+__all__ = ["ORACLE", "BacktestResult", "load_panel", "run_backtest"]
 
 ORACLE = "oracle"
 

@@ -12,7 +12,7 @@ from forecast.backtest._engine import BacktestResult, run_backtest
 from forecast.backtest._summary import summarize
 from forecast.experiment import load_experiment
 
-__all__ = ["run_experiment", "print_summary"]
+__all__ = ["print_summary", "run_experiment"]
 
 _SHOWN = ["roc_auc", "average_precision", "brier", "brier_skill", "observed_expected",
           "calibration_slope", "recall_top10", "recall_top20", "recall_top30"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["BacktestSummary", "scorable", "summarize", "metric_key"]
+__all__ = ["BacktestSummary", "metric_key", "scorable", "summarize"]
 
 #: Scored unless the spec lists ``evaluation.metrics`` (parameter-free metric names).
 _SCALAR = ("roc_auc", "average_precision", "brier", "log_loss", "observed_expected",
@@ -93,16 +93,21 @@ def _skill_against_training_base_rate(forecasts: pd.DataFrame) -> pd.Series:
     return pd.Series(out, name="brier_skill")
 
 
-def scorable(result) -> pd.DataFrame:
-    """Forecasts whose whole outcome window is observed: ``year + horizon <= last data year``.
+def observed_windows(forecasts: pd.DataFrame, *, horizon: int, data_end: int) -> pd.DataFrame:
+    """Forecasts whose whole outcome window is observed: ``year + horizon <= data_end``.
 
     Years whose windows are cut by the end of the data know an outcome only when an onset
     has already happened (a 1 can be seen early, a 0 cannot), so scoring them would add
-    onsets without their non-onsets. Those rows are left out of every score.
+    onsets without their non-onsets. Those rows are left out of every score
+    (``docs/design/0002-score-only-observed-windows.md``).
     """
-    data_end = int(result.annual_onsets["year"].max())
-    forecasts = result.forecasts
-    return forecasts[forecasts["year"] + result.config.horizon <= data_end]
+    return forecasts[forecasts["year"] + horizon <= data_end]
+
+
+def scorable(result) -> pd.DataFrame:
+    """:func:`observed_windows` of a :class:`BacktestResult` (data end = last onset year)."""
+    return observed_windows(result.forecasts, horizon=result.config.horizon,
+                            data_end=int(result.annual_onsets["year"].max()))
 
 
 def summarize(result, *, top_k: tuple[int, ...] | None = None) -> BacktestSummary:

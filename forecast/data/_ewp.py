@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from forecast.data._files import read_table
 from forecast.data._store import load_manifest, verify_file
 from forecast.outcomes import onset_within
 from forecast.panel import Panel
 
-__all__ = ["load_ewp_2025", "EWP_PANEL_FILE", "EWP_FEATURE_KINDS"]
+__all__ = ["EWP_FEATURE_KINDS", "EWP_PANEL_FILE", "load_ewp_2025"]
 
 EWP_PANEL_FILE = "prepared2024predictors-2025-09-03.csv"
 

@@ -10,7 +10,7 @@ from forecast._errors import input_error
 from forecast.outcomes import onset_within
 from forecast.panel import Panel
 
-__all__ = ["DatasetInfo", "dataset_names", "dataset_info", "load_dataset"]
+__all__ = ["DatasetInfo", "dataset_info", "dataset_names", "load_dataset"]
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,16 @@ import yaml
 
 from forecast._errors import DataNotAvailableError, input_error
 
-__all__ = ["DataFile", "Manifest", "data_dir", "load_manifest", "manifest_names", "sha256_of",
-           "verify_file", "fetch"]
+__all__ = [
+    "DataFile",
+    "Manifest",
+    "data_dir",
+    "fetch",
+    "load_manifest",
+    "manifest_names",
+    "sha256_of",
+    "verify_file",
+]
 
 DATA_DIR_ENV = "FORECAST_DATA_DIR"
 
@@ -127,7 +135,7 @@ def fetch(manifest: Manifest, *, root: Path | None = None, opener: Opener | None
     (``os.replace``) only after its size and sha256 match, so a failed or truncated
     download never leaves a partial file. Files already present and verified are kept.
     """
-    opener = opener or (lambda url: urllib.request.urlopen(url, timeout=60))  # noqa: S310
+    opener = opener or (lambda url: urllib.request.urlopen(url, timeout=60))
     written = []
     for entry in manifest.files:
         target = manifest.local_path(entry.path, root)

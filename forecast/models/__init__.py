@@ -4,8 +4,23 @@ from forecast.models._checks import check_model
 from forecast.models._elastic_net import ElasticNetLogit
 from forecast.models._ensemble import AveragingEnsemble
 from forecast.models._logit import ConvergenceFailure, StatsmodelsLogit
-from forecast.models._registry import (build_model, fit_estimator, model_names, register_model,
-                                       get_test_params)
+from forecast.models._registry import (
+                                       build_model,
+                                       fit_estimator,
+                                       get_test_params,
+                                       model_names,
+                                       register_model,
+)
 
-__all__ = ["AveragingEnsemble", "ConvergenceFailure", "ElasticNetLogit", "StatsmodelsLogit",
-           "build_model", "check_model", "fit_estimator", "model_names", "register_model", "get_test_params"]
+__all__ = [
+                                       "AveragingEnsemble",
+                                       "ConvergenceFailure",
+                                       "ElasticNetLogit",
+                                       "StatsmodelsLogit",
+                                       "build_model",
+                                       "check_model",
+                                       "fit_estimator",
+                                       "get_test_params",
+                                       "model_names",
+                                       "register_model",
+]

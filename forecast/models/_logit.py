@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from forecast.models._preprocess import linear_preprocessor
 
-__all__ = ["StatsmodelsLogit", "ConvergenceFailure"]
+__all__ = ["ConvergenceFailure", "StatsmodelsLogit"]
 
 
 class ConvergenceFailure(RuntimeError):

@@ -23,7 +23,7 @@ from forecast.models._ensemble import AveragingEnsemble
 from forecast.models._logit import StatsmodelsLogit
 from forecast.models._preprocess import linear_preprocessor, tree_preprocessor
 
-__all__ = ["build_model", "fit_estimator", "model_names", "register_model", "get_test_params"]
+__all__ = ["build_model", "fit_estimator", "get_test_params", "model_names", "register_model"]
 
 Factory = Callable[..., BaseEstimator]
 _REGISTRY: dict[str, Factory] = {}

@@ -61,8 +61,15 @@ class Context:
 
     @cached_property
     def known(self) -> pd.DataFrame:
-        """Forecasts whose outcome is known (the scored rows)."""
+        """The scored rows: outcome known and the whole window observed (see
+        :func:`forecast.backtest._summary.observed_windows`)."""
+        from forecast.backtest._summary import observed_windows
+
         f = self.data.forecasts
+        if "horizon" in f.columns and len(f):
+            onsets = self.data.onsets
+            data_end = int(onsets["year"].max()) if onsets is not None else int(f["year"].max())
+            f = observed_windows(f, horizon=int(f["horizon"].max()), data_end=data_end)
         return f[f["outcome"].notna()].reset_index(drop=True)
 
     def arrays(self, model: str) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from forecast._errors import input_error
 
@@ -89,11 +88,12 @@ class MlflowTracker:
                      extra_metrics: dict[str, dict[str, float]] | None = None,
                      artifacts: list[Path] | None = None) -> str:
         """Log ``result`` (and its ``summary``) and return the parent run id."""
-        import mlflow
-        from mlflow.data.meta_dataset import MetaDataset
-        from mlflow.data.http_dataset_source import HTTPDatasetSource
-        from mlflow.entities import Metric, Param
         import time
+
+        import mlflow
+        from mlflow.data.http_dataset_source import HTTPDatasetSource
+        from mlflow.data.meta_dataset import MetaDataset
+        from mlflow.entities import Metric, Param
 
         active = mlflow.active_run()
         handed_over = os.environ.get("MLFLOW_RUN_ID")

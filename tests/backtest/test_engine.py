@@ -2,19 +2,17 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
 
 from forecast.backtest import run_backtest
 from forecast.experiment import experiment_from_dict
-from forecast.models import model_names, get_test_params
+from forecast.models import get_test_params, model_names
 from forecast.models._preprocess import linear_preprocessor
 from forecast.outcomes import onset_within
 from forecast.panel import Panel
-from sklearn.pipeline import Pipeline
-
 
 
 def _config(models, **extra):

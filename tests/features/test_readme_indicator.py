@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_readme_indicator_example_builds(tmp_path):
     readme = (ROOT / "README.md").read_text()
-    block = re.search(r"```yaml\n(  - name: battledeaths\.max5yr\.log2.*?)```", readme, re.S).group(1)
+    block = re.search(r"```yaml\n(  - name: battledeaths\.max5yr\.log2.*?)```", readme, re.DOTALL).group(1)
     spec = tmp_path / "with-new-indicator.yaml"
     spec.write_text(f"extends: {feature_set_dir() / 'ewp-2025-honest.yaml'}\n"
                     "name: readme-example\nreplication: false\nindicators:\n" + block)
