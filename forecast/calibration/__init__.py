@@ -6,7 +6,7 @@ probability intervals; :func:`reliability_table` and
 :func:`interval_coverage` check the result.
 """
 
-from forecast.calibration._history import recalibrate_from_history
+from forecast.calibration._history import HistoryShiftedClassifier, recalibrate_from_history
 from forecast.calibration._recalibrate import RecalibratedClassifier
 from forecast.calibration._reliability import (
     CoverageResult,
@@ -18,6 +18,7 @@ from forecast.calibration._venn_abers import VennAbersCalibrator
 
 __all__ = [
     "CoverageResult",
+    "HistoryShiftedClassifier",
     "RecalibratedClassifier",
     "VennAbersCalibrator",
     "interval_coverage",

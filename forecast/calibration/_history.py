@@ -9,7 +9,31 @@ from scipy.stats import norm
 from forecast._errors import input_error
 from forecast.metrics._logistic import expit, fit_logistic, logit
 
-__all__ = ["recalibrate_from_history"]
+__all__ = ["HistoryShiftedClassifier", "recalibrate_from_history"]
+
+
+class HistoryShiftedClassifier:
+    """A fitted classifier with the history recalibration of one origin applied on top.
+
+    ``q = expit(a + b * logit(p))`` with ``(a, b)`` from :func:`recalibrate_from_history` at
+    that origin, computed exactly as there, so a risk list (and a registered model) made from it
+    reproduces the backtest's ``<model>_recal`` forecasts bit for bit.
+    """
+
+    def __init__(self, estimator, a: float, b: float = 1.0):
+        self.estimator_ = estimator
+        self.a = float(a)
+        self.b = float(b)
+        self.classes_ = np.array([0, 1])
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = np.asarray(self.estimator_.predict_proba(X))[:, 1]
+        eta = self.a + logit(p) if self.b == 1.0 else self.a + self.b * logit(p)
+        q = expit(eta)
+        return np.column_stack([1 - q, q])
+
+    def predict(self, X) -> np.ndarray:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
 def _cluster_covariance(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray,

@@ -131,7 +131,7 @@ def attribute(estimator, X: np.ndarray, *, reference: np.ndarray) -> Attribution
     """
     from xgboost import XGBClassifier
 
-    from forecast.calibration import RecalibratedClassifier
+    from forecast.calibration import HistoryShiftedClassifier, RecalibratedClassifier
     from forecast.models import AveragingEnsemble, ElasticNetLogit, StatsmodelsLogit
 
     X = np.asarray(X, dtype=float)
@@ -139,7 +139,11 @@ def attribute(estimator, X: np.ndarray, *, reference: np.ndarray) -> Attribution
         return _linear(estimator, X)
     if isinstance(estimator, XGBClassifier):
         return _treeshap(estimator, X)
-    if isinstance(estimator, RecalibratedClassifier):
+    if isinstance(estimator, HistoryShiftedClassifier) and estimator.b == 1.0:
+        inner = attribute(estimator.estimator_, X, reference=reference)  # a shift: exact
+        return Attribution(inner.contributions, inner.base, f"history-recalibrated: {inner.method}",
+                           inner.additive)
+    if isinstance(estimator, (RecalibratedClassifier, HistoryShiftedClassifier)):
         inner = attribute(estimator.estimator_, X, reference=reference)
         return Attribution(inner.contributions, inner.base, f"recalibrated base: {inner.method}",
                            False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,8 +131,57 @@ def model_spec(config: ExperimentConfig, label: str) -> ModelSpec:
     for spec in config.models:
         if spec.label == label:
             return spec
+    options = config.history_recalibration or {}
+    recal = [m + options.get("suffix", "_recal") for m in options.get("models", [])]
     raise input_error(f"unknown model label {label!r}", source=config.source, column="models",
-                      fix=f"use one of {[s.label for s in config.models]}")
+                      fix=f"use one of {[s.label for s in config.models] + recal}")
+
+
+def history_base_label(config: ExperimentConfig, label: str) -> str | None:
+    """The base model of a history-recalibrated label (``ensemble_recal`` -> ``ensemble``)."""
+    options = config.history_recalibration or {}
+    suffix = options.get("suffix", "_recal")
+    if label.endswith(suffix) and label[: -len(suffix)] in options.get("models", []):
+        return label[: -len(suffix)]
+    return None
+
+
+def _recalibrated(config: ExperimentConfig, spec: ModelSpec, label: str, panel: Panel,
+                  fits: list[OriginFit]) -> list[OriginFit]:
+    """Apply the backtest's history recalibration of each fit's year to the fit.
+
+    The backtest of the base model over the experiment's origins up to that year (cached) gives
+    the recalibrated forecasts ``label`` at origin ``Y`` (from outcomes known by ``Y`` only);
+    the fit's estimator is wrapped in :class:`HistoryShiftedClassifier` with that origin's
+    coefficients, so its predictions are those forecasts bit for bit.
+    """
+    from forecast.backtest import RollingOrigin, run_backtest
+    from forecast.backtest._cli import default_cache_dir
+    from forecast.calibration import HistoryShiftedClassifier
+
+    years = [f.year for f in fits]
+    splitter = RollingOrigin(config.horizon,
+                             origins=list(config.origins) if config.origins else None,
+                             first_origin=config.first_origin, last_origin=config.last_origin,
+                             window=config.window,  # type: ignore[arg-type]
+                             max_train_years=config.max_train_years,
+                             min_train_years=config.min_train_years)
+    origins = {o for o in splitter.origin_years(panel.frame[panel.year].to_numpy())
+               if o <= max(years)} | set(years)
+    options = {**config.history_recalibration, "models": [spec.label]}
+    small = dataclasses.replace(config, models=(spec,), origins=tuple(sorted(origins)),
+                                first_origin=None, last_origin=None, history_recalibration=options)
+    result = run_backtest(small, panel=panel, cache_dir=default_cache_dir())
+    recal = result.forecasts[result.forecasts["model"] == label]
+    out = []
+    for fit in fits:
+        rows = recal[recal["origin"] == fit.year].set_index("unit").loc[fit.units]
+        a, b = float(rows["recal_a"].iloc[0]), float(rows["recal_b"].iloc[0])
+        estimator = fit.estimator if np.isnan(a) else HistoryShiftedClassifier(fit.estimator, a, b)
+        out.append(dataclasses.replace(
+            fit, estimator=estimator, probability=rows["probability"].to_numpy(float),
+            lower=rows["lower"].to_numpy(float), upper=rows["upper"].to_numpy(float)))
+    return out
 
 
 def _target(config: ExperimentConfig, panel: Panel) -> np.ndarray:
@@ -237,7 +288,8 @@ def fit_latest(config: ExperimentConfig, *, model_label: str, panel: Panel | Non
     """
     from forecast.backtest._engine import _digest, load_panel
 
-    spec = model_spec(config, model_label)
+    base_label = history_base_label(config, model_label)
+    spec = model_spec(config, base_label or model_label)
     panel = panel if panel is not None else load_panel(config)
     year = _check_year(config, panel, panel.years[1] if year is None else year)
     target = _target(config, panel)
@@ -248,6 +300,11 @@ def fit_latest(config: ExperimentConfig, *, model_label: str, panel: Panel | Non
         previous = fit_origin(config, spec, panel, year - 1, target=target)
     else:
         notes.append(f"No previous list: {year - 1} has too little history to train on.")
+    if base_label is not None:
+        fits = _recalibrated(config, spec, model_label, panel,
+                             [f for f in (current, previous) if f is not None])
+        current, previous = fits[0], (fits[1] if previous is not None else None)
+        spec = dataclasses.replace(spec, label=model_label)
     if np.isnan(current.lower).all():
         notes.append(NO_INTERVAL_NOTE)
     return LatestForecast(config, spec, panel, year, current, previous, _digest(panel.frame),

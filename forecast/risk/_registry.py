@@ -114,8 +114,9 @@ def log_risklist(latest: LatestForecast, risk: pd.DataFrame, artifacts: list[Pat
         raise input_error(f"an MLflow run ({active.info.run_id}) is already active in this "
                           "process", fix="call mlflow.end_run() before logging a risk list")
     config = latest.config
-    client = MlflowClient(tracking_uri=uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)  # register in this store, not in one set earlier in the process
     if handed_over:
         run_id = handed_over
         client.set_tag(run_id, "forecast.kind", "risklist")

@@ -12,7 +12,7 @@ import pandas as pd
 from forecast._errors import input_error
 from forecast.experiment import ExperimentConfig
 from forecast.panel import Panel
-from forecast.risk._fit import model_spec, rank_units
+from forecast.risk._fit import history_base_label, model_spec, rank_units
 
 __all__ = ["TierRule", "backtest_tier_meanings", "tier_meanings", "tier_rule_from_config"]
 
@@ -159,7 +159,8 @@ def backtest_tier_meanings(config: ExperimentConfig, *, model_label: str, panel:
     """
     from forecast.backtest import RollingOrigin, run_backtest
 
-    spec = model_spec(config, model_label)
+    base_label = history_base_label(config, model_label)
+    spec = model_spec(config, base_label or model_label)
     rule = rule or tier_rule_from_config(config)
     splitter = RollingOrigin(config.horizon,
                              origins=list(config.origins) if config.origins else None,
@@ -175,10 +176,11 @@ def backtest_tier_meanings(config: ExperimentConfig, *, model_label: str, panel:
     empty = pd.DataFrame(columns=["unit", "origin", "probability", "outcome"])
     if not origins:
         return tier_meanings(empty, rule, horizon=config.horizon, known_by=year)
-    changes: dict = {"models": (spec,), "origins": tuple(origins)}
-    if getattr(config, "history_recalibration", None):
-        changes["history_recalibration"] = {}  # the list's own model only
+    changes: dict = {"models": (spec,), "origins": tuple(origins), "first_origin": None,
+                     "last_origin": None, "history_recalibration": {}}
+    if base_label is not None:  # the list's own recalibration, from the same history
+        changes["history_recalibration"] = {**config.history_recalibration, "models": [base_label]}
     small = dataclasses.replace(config, **changes)
     result = run_backtest(small, panel=panel, n_jobs=n_jobs, cache_dir=cache_dir)
-    forecasts = result.forecasts[result.forecasts["model"] == spec.label]
+    forecasts = result.forecasts[result.forecasts["model"] == model_label]
     return tier_meanings(forecasts, rule, horizon=config.horizon, known_by=year)

@@ -147,3 +147,28 @@ def test_cli_without_tracking_and_its_errors(tmp_path, spec_file, monkeypatch, c
     assert main(["explain", "--experiment", str(spec_file), "--unit", "Atlantis",
                  "--from", "2023", "--to", "2024"]) == 2
     assert "unit 'Atlantis' is not in the panel" in capsys.readouterr().err
+
+
+def test_history_recalibrated_list_equals_the_backtest_and_registers(tmp_path, store, monkeypatch):
+    """A ``<model>_recal`` list is the backtest's recalibrated forecast of that origin, with its
+    conformal interval, and the registered model reproduces it."""
+    from forecast.backtest import run_backtest
+
+    monkeypatch.setenv("FORECAST_CACHE_DIR", str(tmp_path / "cache"))
+    raw = {**SPEC, "origins": {"first": 2008, "last": 2024},
+           "history_recalibration": {"models": ["elastic_net"], "min_events": 3}}
+    path = tmp_path / "recal.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "out"
+    code = main(["risklist", "--experiment", str(path), "--model", "elastic_net_recal", "--out",
+                 str(out), "--register", "--tracking-uri", store, "--no-pdf", "--n-jobs", "1"])
+    assert code == 0
+    risk = pd.read_parquet(out / "risk.parquet").set_index("unit")
+    backtest = run_backtest(experiment_from_dict(raw), n_jobs=1).forecasts
+    expected = backtest[(backtest.model == "elastic_net_recal") & (backtest.origin == 2024)].set_index("unit")
+    np.testing.assert_array_equal(risk.loc[expected.index, "probability"], expected["probability"])
+    np.testing.assert_array_equal(risk.loc[expected.index, "lower"], expected["lower"])
+    assert (risk["lower"] <= risk["probability"]).all() and (risk["probability"] <= risk["upper"]).all()
+    again = reproduce_registered("forecast-x", tracking_uri=store).set_index("unit")
+    np.testing.assert_allclose(again.loc[expected.index, "probability"], expected["probability"],
+                               rtol=0, atol=1e-15)
