@@ -17,7 +17,7 @@ from forecast.features import build_from_tables, build_panel, load_feature_set, 
 DATA = Path(os.environ.get("FORECAST_DATA_DIR")
             or Path(__file__).resolve().parents[2].parent / "shared" / "data")
 UNITS = [2, 100, 490, 530, 700, 775]      # USA, Colombia, DR Congo, Ethiopia, Afghanistan, Myanmar
-FS = load_feature_set("ewp-2025-honest")
+FS = load_feature_set("ewp-2025-plus")  # extends ewp-2025-honest: covers both sets
 
 
 @pytest.fixture(scope="module")
