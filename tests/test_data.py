@@ -111,3 +111,37 @@ def test_cli_error_is_one_line(capsys, tmp_path, monkeypatch):
     assert main(["data", "show", "ewp-2025"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "forecast data fetch ewp-2025" in err
+
+
+def test_fetch_over_real_http_from_a_local_server(tmp_path, data_root, monkeypatch, capsys):
+    """`forecast data fetch` end to end through urllib, against a local HTTP server that serves
+    the upstream layout; then the dataset loads from the fresh cache."""
+    import functools
+    import http.server
+    import threading
+
+    upstream = tmp_path / "upstream" / ("c" * 40)
+    real = load_manifest("ewp-2025")
+    for entry in real.files:
+        target = upstream / entry.upstream_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((data_root / "ewp-2025" / entry.path).read_bytes())
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(tmp_path / "upstream"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        local = Manifest(real.name, real.title, real.citation, real.repository, "c" * 40,
+                         f"http://127.0.0.1:{server.server_port}/{{commit}}/{{upstream_path}}",
+                         real.files)
+        import forecast.data
+
+        monkeypatch.setattr(forecast.data, "load_manifest", lambda name: local)
+        monkeypatch.setenv("FORECAST_DATA_DIR", str(tmp_path / "cache"))
+        assert main(["data", "fetch", "ewp-2025"]) == 0
+    finally:
+        server.shutdown()
+    assert "fetched" in capsys.readouterr().out
+    panel = load_dataset("ewp-2025", root=tmp_path / "cache")
+    assert len(panel.frame) == 9463
+    assert not list((tmp_path / "cache" / "ewp-2025").rglob(".partial-*"))
