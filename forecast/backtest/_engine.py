@@ -159,10 +159,7 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
                           source=panel.name, fix=f"use one of {panel.outcomes}")
     target = onset_within(frame, config.horizon, unit=panel.unit, year=panel.year,
                           onset=config.outcome).to_numpy()
-    splitter = RollingOrigin(config.horizon, origins=list(config.origins) if config.origins else None,
-                             first_origin=config.first_origin, last_origin=config.last_origin,
-                             window=config.window, max_train_years=config.max_train_years,  # type: ignore[arg-type]
-                             min_train_years=config.min_train_years)
+    splitter = RollingOrigin.from_config(config)
     scoring = frame.assign(_target=target)
     splits = list(splitter.split(scoring, year=panel.year, outcome="_target"))
     X_all = frame[panel.features].to_numpy(dtype=float)

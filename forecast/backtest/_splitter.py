@@ -67,6 +67,17 @@ class RollingOrigin:
         self.max_train_years = max_train_years
         self.min_train_years = min_train_years
 
+    @classmethod
+    def from_config(cls, config, **overrides) -> RollingOrigin:
+        """The splitter of an :class:`~forecast.experiment.ExperimentConfig` (``overrides``
+        replace its settings, e.g. ``origins=[2024]``)."""
+        settings = {"origins": list(config.origins) if config.origins else None,
+                    "first_origin": config.first_origin, "last_origin": config.last_origin,
+                    "window": config.window, "max_train_years": config.max_train_years,
+                    "min_train_years": config.min_train_years}
+        settings.update(overrides)
+        return cls(config.horizon, **settings)
+
     def _validate(self) -> None:
         if not isinstance(self.horizon, int) or self.horizon < 1:
             raise input_error(f"horizon must be an integer >= 1, got {self.horizon!r}",

@@ -37,20 +37,8 @@ class HistoryShiftedClassifier:
 
 
 def _cluster_covariance(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray,
-                        clusters: np.ndarray) -> np.ndarray:
-    """Cluster-robust (sandwich) covariance of a logistic fit, clusters = units."""
-    mu = expit(X @ beta)
-    bread = np.linalg.inv((X * (w * mu * (1 - mu))[:, None]).T @ X)
-    scores = X * (w * (y - mu))[:, None]
-    codes, _ = pd.factorize(clusters)
-    summed = np.zeros((codes.max() + 1, X.shape[1]))
-    np.add.at(summed, codes, scores)
-    meat = summed.T @ summed
-    return bread @ meat @ bread
-
-
-def _cluster_covariance_offset(X, y, w, beta, offset, clusters) -> np.ndarray:
-    """Cluster-robust covariance of a logistic fit with a fixed offset."""
+                        clusters: np.ndarray, offset: np.ndarray | float = 0.0) -> np.ndarray:
+    """Cluster-robust (sandwich) covariance of a logistic fit (fixed ``offset``), clusters = units."""
     mu = expit(X @ beta + offset)
     bread = np.linalg.inv((X * (w * mu * (1 - mu))[:, None]).T @ X)
     scores = X * (w * (y - mu))[:, None]
@@ -157,7 +145,7 @@ def recalibrate_from_history(forecasts: pd.DataFrame, *, horizon: int, models: l
             else:
                 X = np.ones((len(x), 1))
                 a = fit_logistic(X, y, w, offset=x)
-                cov = _cluster_covariance_offset(X, y, w, a, x, history["unit"].to_numpy())
+                cov = _cluster_covariance(X, y, w, a, history["unit"].to_numpy(), offset=x)
                 beta = np.array([a[0], 1.0])
                 eta = a[0] + logit(p)
                 se = np.full(len(p), np.sqrt(cov[0, 0]))

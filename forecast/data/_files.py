@@ -24,14 +24,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise input_error("the file is empty", source=str(path),
                           fix="write a header row and data rows")
     suffix = path.suffix.lower()
+    if suffix not in {".parquet", ".csv", ".txt"}:
+        raise input_error(f"unsupported file type {suffix!r}", source=str(path),
+                          fix="use .csv or .parquet")
     try:
-        if suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        elif suffix in {".csv", ".txt"}:
-            frame = pd.read_csv(path)
-        else:
-            raise input_error(f"unsupported file type {suffix!r}", source=str(path),
-                              fix="use .csv or .parquet")
+        frame = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
     except pd.errors.EmptyDataError as error:
         raise input_error("the file has no columns", source=str(path),
                           fix="write a header row and data rows") from error
@@ -40,8 +37,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise input_error(f"malformed CSV ({detail})", source=str(path),
                           fix="make every row have as many fields as the header") from error
     except (OSError, ValueError) as error:
-        if isinstance(error, ValueError) and error.__class__.__name__ == "ForecastInputError":
-            raise
         raise input_error(f"cannot read file ({error})", source=str(path),
                           fix="check the file is a valid CSV or parquet file") from error
     if frame.empty:

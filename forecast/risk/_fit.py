@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -160,12 +159,7 @@ def _recalibrated(config: ExperimentConfig, spec: ModelSpec, label: str, panel: 
     from forecast.calibration import HistoryShiftedClassifier
 
     years = [f.year for f in fits]
-    splitter = RollingOrigin(config.horizon,
-                             origins=list(config.origins) if config.origins else None,
-                             first_origin=config.first_origin, last_origin=config.last_origin,
-                             window=config.window,  # type: ignore[arg-type]
-                             max_train_years=config.max_train_years,
-                             min_train_years=config.min_train_years)
+    splitter = RollingOrigin.from_config(config)
     origins = {o for o in splitter.origin_years(panel.frame[panel.year].to_numpy())
                if o <= max(years)} | set(years)
     options = {**config.history_recalibration, "models": [spec.label]}
@@ -232,9 +226,7 @@ def fit_origin(config: ExperimentConfig, spec: ModelSpec, panel: Panel, year: in
     year = _check_year(config, panel, year)
     frame = panel.frame
     target = _target(config, panel) if target is None else target
-    splitter = RollingOrigin(config.horizon, origins=[year], window=config.window,  # type: ignore[arg-type]
-                             max_train_years=config.max_train_years,
-                             min_train_years=config.min_train_years)
+    splitter = RollingOrigin.from_config(config, origins=[year])
     split = next(iter(splitter.split(frame.assign(_target=target), year=panel.year,
                                      outcome="_target")))
     X_all = frame[panel.features].to_numpy(dtype=float)

@@ -162,12 +162,7 @@ def backtest_tier_meanings(config: ExperimentConfig, *, model_label: str, panel:
     base_label = history_base_label(config, model_label)
     spec = model_spec(config, base_label or model_label)
     rule = rule or tier_rule_from_config(config)
-    splitter = RollingOrigin(config.horizon,
-                             origins=list(config.origins) if config.origins else None,
-                             first_origin=config.first_origin, last_origin=config.last_origin,
-                             window=config.window,  # type: ignore[arg-type]
-                             max_train_years=config.max_train_years,
-                             min_train_years=config.min_train_years)
+    splitter = RollingOrigin.from_config(config)
     try:
         origins = [o for o in splitter.origin_years(panel.frame[panel.year].to_numpy())
                    if o + config.horizon <= year]
