@@ -27,6 +27,21 @@ PUBLISHED_ANNUAL = {"roc_auc": 0.832, "brier_skill": 0.006, "observed_expected":
 SPEC = Path(__file__).resolve().parents[1] / "experiments" / "ewp-2025.yaml"
 
 
+def _auc_intervals(result) -> pd.Series:
+    """95% country-bootstrap interval of each model's pooled EWP AUC, as 'lo-hi'."""
+    from forecast.metrics import bootstrap_metric, ewp_pooled_rows
+
+    onsets = result.annual_onsets.rename(columns={"onset": "mk_onset"})
+    rows = ewp_pooled_rows(result.forecasts, onsets)
+    rows = rows[rows["year"].between(1994, 2024)]
+    out = {}
+    for model, part in rows.groupby("model"):
+        ci = bootstrap_metric((part["mk_onset"], part["max_probability"]), "roc_auc",
+                              clusters=part["unit"], n_boot=1000, seed=0)
+        out[model] = f"{ci.lower:.3f}-{ci.upper:.3f}"
+    return pd.Series(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=None, help="task cache for the full run")
@@ -51,8 +66,10 @@ def main() -> None:
                                           "caught_top30"]]
     ewp.loc[PUBLISHED["model"]] = [5032, 39, PUBLISHED["roc_auc"], PUBLISHED["caught_top10"],
                                    PUBLISHED["caught_top20"], PUBLISHED["caught_top30"]]
+    ewp["auc_95ci"] = _auc_intervals(result)
     with pd.option_context("display.width", 160):
-        print("\nEWP pooled scoring, outcome years 1994-2024 (published: 5,032 rows, 39 onsets):")
+        print("\nEWP pooled scoring, outcome years 1994-2024 (published: 5,032 rows, 39 onsets;"
+              " auc_95ci: country cluster bootstrap, 1,000 draws):")
         print(ewp.round(4).to_string())
         annual = summary.pooled.set_index("model")[["n", "n_events", "roc_auc", "average_precision",
                                                     "brier_skill", "observed_expected",

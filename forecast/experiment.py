@@ -18,7 +18,9 @@ class ModelSpec:
     """A model in an experiment: registry ``name``, display ``label``, ``params``.
 
     ``calibration`` optionally wraps the model in a recalibrator fitted on a temporal inner
-    split (``platt``, ``isotonic``, ``venn_abers`` or ``intercept``).
+    split (``platt``, ``isotonic``, ``venn_abers`` or ``intercept``). ``anchor_years``
+    optionally anchors each origin's forecasts to the onset rate of its last
+    ``anchor_years`` training years (:mod:`forecast.calibration._anchor`).
     """
 
     name: str
@@ -26,6 +28,7 @@ class ModelSpec:
     params: dict[str, Any] = field(default_factory=dict)
     calibration: str | None = None
     calibration_years: int = 5
+    anchor_years: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,8 +97,14 @@ def _models(raw: list[Any], source: str) -> tuple[ModelSpec, ...]:
             raise input_error(f"unknown calibration {calibration!r} for model {label!r}",
                               source=source, column="models",
                               fix="use platt, isotonic, venn_abers or intercept")
+        anchor = item.get("anchor_years")
+        if anchor is not None and (isinstance(anchor, bool) or not isinstance(anchor, int)
+                                   or anchor < 1):
+            raise input_error(f"anchor_years must be a whole number of years >= 1, got "
+                              f"{anchor!r} for model {label!r}", source=source, column="models",
+                              fix="e.g. anchor_years: 20, or leave it out for no anchoring")
         specs.append(ModelSpec(name, label, dict(item.get("params") or {}), calibration,
-                               int(item.get("calibration_years", 5))))
+                               int(item.get("calibration_years", 5)), anchor))
     return tuple(specs)
 
 

@@ -175,6 +175,7 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
             for member in _fit_units(spec):
                 spec_dict = asdict(member)
                 spec_dict["label"] = ""  # the label names a model; it does not change its fit
+                spec_dict["anchor_years"] = None  # anchoring is applied after the fit
                 key = task_key(arrays, spec_dict, config.seed)
                 keys.append(key)
                 payloads[key] = {"arrays": arrays, "spec": spec_dict}
@@ -217,6 +218,8 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
     rows, scores = [], []
     for split, spec, keys, _ in tasks:
         result = _combine(spec, [results[key] for key in keys])
+        if spec.anchor_years and result["status"] == "ok":
+            result = _anchor(result, target[split.train], years[split.train], spec.anchor_years)
         test = split.test
         y_test = target[test]
         base = {"origin": split.origin, "model": spec.label, "status": result["status"],
@@ -232,6 +235,8 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
                 "n_train": len(split.train)})
             if result.get("lower") is not None:
                 block["lower"], block["upper"] = result["lower"], result["upper"]
+            if spec.anchor_years:
+                block["anchor_offset"] = result["anchor_offset"]
             rows.append(block)
             base.update(_origin_scores(y_test, result["probability"]))
         scores.append(base)
@@ -286,6 +291,20 @@ def _combine(spec: ModelSpec, parts: list[dict[str, Any]]) -> dict[str, Any]:
         method=spec.params.get("method", "mean"), weights=spec.params.get("weights"))
     return {"status": "ok", "error": "", "fit_seconds": seconds, "probability": probability,
             "lower": None, "upper": None, "cached": all(p.get("cached") for p in parts)}
+
+
+def _anchor(result: dict[str, Any], y_train: np.ndarray, years_train: np.ndarray,
+            years: int) -> dict[str, Any]:
+    """The result with its forecasts anchored to the recent training onset rate."""
+    from forecast.calibration._anchor import anchor_offset, anchored, recent_rate
+
+    offset = anchor_offset(result["probability"], recent_rate(y_train, years_train, years))
+    out = {**result, "probability": anchored(result["probability"], offset),
+           "anchor_offset": offset}
+    if result.get("lower") is not None:
+        out["lower"] = anchored(result["lower"], offset)
+        out["upper"] = anchored(result["upper"], offset)
+    return out
 
 
 def _keyed(key: str, arrays: list[Any], spec: dict[str, Any], seed: int) -> tuple[str, dict[str, Any]]:

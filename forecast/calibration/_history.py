@@ -13,11 +13,12 @@ __all__ = ["HistoryShiftedClassifier", "recalibrate_from_history"]
 
 
 class HistoryShiftedClassifier:
-    """A fitted classifier with the history recalibration of one origin applied on top.
+    """A fitted classifier with one origin's logit shift applied on top.
 
     ``q = expit(a + b * logit(p))`` with ``(a, b)`` from :func:`recalibrate_from_history` at
-    that origin, computed exactly as there, so a risk list (and a registered model) made from it
-    reproduces the backtest's ``<model>_recal`` forecasts bit for bit.
+    that origin (or ``a`` = the origin's anchor offset, ``b = 1``), computed exactly as there,
+    so a risk list (and a registered model) made from it reproduces the backtest's
+    ``<model>_recal`` or anchored forecasts bit for bit.
     """
 
     def __init__(self, estimator, a: float, b: float = 1.0):

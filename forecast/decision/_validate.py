@@ -23,6 +23,9 @@ def _first_rows(mask: np.ndarray) -> Sequence[int]:
 
 
 def _as_float(values: object, name: str, caller: str) -> np.ndarray:
+    raw = values.to_numpy() if isinstance(values, pd.Series) else values
+    if isinstance(raw, np.ndarray) and raw.dtype.kind in "fiub":  # already numeric: no copy
+        return raw.astype(float, copy=False).ravel()
     try:
         series = pd.Series(np.asarray(values, dtype=object).ravel())
         return series.where(series.notna(), np.nan).astype(float).to_numpy()

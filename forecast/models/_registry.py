@@ -1,6 +1,7 @@
 """Model registry: names -> scikit-learn-compatible probabilistic classifiers.
 
-Built in: ``elastic_net``, ``logit``, ``random_forest``, ``xgboost``, ``ensemble``; any
+Built in: ``elastic_net``, ``logit``, ``random_forest``, ``xgboost``, ``xgboost_tuned``,
+``hist_gradient_boosting``, ``ensemble``; any
 scikit-learn classifier by dotted path (``sklearn`` with ``class: package.module.Class``);
 third-party models through the ``forecast.models`` entry-point group (a factory taking keyword
 parameters and returning an estimator).
@@ -74,6 +75,16 @@ def _xgboost(*, seed: int = 0, **params: Any) -> BaseEstimator:
                "tree_method": "hist", "n_jobs": 1, "eval_metric": "logloss"}
     options.update(params)
     return XGBClassifier(random_state=seed, **options)
+
+
+@register_model("hist_gradient_boosting", check_params={"max_iter": 30})
+def _hist_gradient_boosting(*, seed: int = 0, **params: Any) -> BaseEstimator:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    options = {"learning_rate": 0.03, "max_iter": 300, "max_depth": 3, "l2_regularization": 5.0,
+               "min_samples_leaf": 20, "early_stopping": False}
+    options.update(params)
+    return HistGradientBoostingClassifier(random_state=seed, **options)  # missing values native
 
 
 @register_model("xgboost_tuned", check_params={"max_rounds": 60, "patience": 10, "min_rounds": 5})

@@ -139,9 +139,9 @@ def attribute(estimator, X: np.ndarray, *, reference: np.ndarray) -> Attribution
         return _linear(estimator, X)
     if isinstance(estimator, XGBClassifier):
         return _treeshap(estimator, X)
-    if isinstance(estimator, HistoryShiftedClassifier) and estimator.b == 1.0:
+    if isinstance(estimator, HistoryShiftedClassifier) and estimator.b == 1.0:  # recal or anchor
         inner = attribute(estimator.estimator_, X, reference=reference)  # a shift: exact
-        return Attribution(inner.contributions, inner.base, f"history-recalibrated: {inner.method}",
+        return Attribution(inner.contributions, inner.base, f"logit-shifted: {inner.method}",
                            inner.additive)
     if isinstance(estimator, (RecalibratedClassifier, HistoryShiftedClassifier)):
         inner = attribute(estimator.estimator_, X, reference=reference)

@@ -64,7 +64,9 @@ def test_backtest_matches_an_independent_hand_loop(toy_panel):
 
 MODELS = [{"name": name, "params": get_test_params(name)} for name in model_names()] + [
     {"name": "elastic_net", "label": f"elastic_net_{method}", "calibration": method,
-     "params": get_test_params("elastic_net")} for method in ("platt", "venn_abers", "intercept")]
+     "params": get_test_params("elastic_net")} for method in ("platt", "venn_abers", "intercept")] + [
+    {"name": "ensemble", "label": "ensemble_anchored", "anchor_years": 5,
+     "params": get_test_params("ensemble")}]
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

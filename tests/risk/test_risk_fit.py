@@ -15,7 +15,7 @@ from forecast.risk import fit_latest, forecast_years
 
 MEMBERS = [{"name": "elastic_net", "params": {"n_alphas": 8}},
            {"name": "xgboost", "params": {"n_estimators": 30}}]
-LABELS = ["ensemble", "calibrated"]  # the ensemble covers its members' construction
+LABELS = ["ensemble", "calibrated", "anchored"]  # the ensemble covers its members' construction
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,9 @@ def config():
         "models": [*MEMBERS,
                    {"name": "ensemble", "params": {"members": MEMBERS, "method": "logit"}},
                    {"name": "elastic_net", "label": "calibrated", "params": {"n_alphas": 8},
-                    "calibration": "platt"}]})
+                    "calibration": "platt"},
+                   {"name": "ensemble", "label": "anchored", "anchor_years": 10,
+                    "params": {"members": MEMBERS}}]})
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +57,8 @@ def test_probabilities_equal_the_backtest_bit_for_bit(latest, backtest, label):
         own = own.set_index("unit").loc[fit.units]
         assert len(own) == len(fit.units) > 100
         assert np.array_equal(own["probability"].to_numpy(), fit.probability)
+        # the fitted estimator (what a registered model serves) gives the same bits
+        assert np.array_equal(fit.estimator.predict_proba(fit.X)[:, 1], fit.probability)
         if label == "calibrated":  # recalibrated models give the backtest's interval too
             assert np.array_equal(own["lower"].to_numpy(), fit.lower)
             assert np.array_equal(own["upper"].to_numpy(), fit.upper)
