@@ -45,8 +45,8 @@ def main() -> None:
     rows = []
     for spec in base:
         plain, anchored = table.loc[spec.label], table.loc[spec.label + "_anchored"]
-        rows.append({"model": spec.label, **{f"{k}": v for k, v in plain.items()},
-                     **{f"{k}_anchored": v for k, v in anchored.items()}})
+        rows.append({"model": spec.label, **plain.to_dict(),
+                     **anchored.add_suffix("_anchored").to_dict()})
     with pd.option_context("display.width", 200):
         print(f"{config.name}: plain vs anchored to the last {args.years} training years "
               "(same fits)")

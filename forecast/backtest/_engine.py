@@ -296,15 +296,12 @@ def _combine(spec: ModelSpec, parts: list[dict[str, Any]]) -> dict[str, Any]:
 def _anchor(result: dict[str, Any], y_train: np.ndarray, years_train: np.ndarray,
             years: int) -> dict[str, Any]:
     """The result with its forecasts anchored to the recent training onset rate."""
-    from forecast.calibration._anchor import anchor_offset, anchored, recent_rate
+    from forecast.calibration._anchor import anchor_to_recent_rate
 
-    offset = anchor_offset(result["probability"], recent_rate(y_train, years_train, years))
-    out = {**result, "probability": anchored(result["probability"], offset),
-           "anchor_offset": offset}
-    if result.get("lower") is not None:
-        out["lower"] = anchored(result["lower"], offset)
-        out["upper"] = anchored(result["upper"], offset)
-    return out
+    probability, lower, upper, offset = anchor_to_recent_rate(
+        result["probability"], result["lower"], result["upper"], y_train, years_train, years)
+    return {**result, "probability": probability, "lower": lower, "upper": upper,
+            "anchor_offset": offset}
 
 
 def _keyed(key: str, arrays: list[Any], spec: dict[str, Any], seed: int) -> tuple[str, dict[str, Any]]:

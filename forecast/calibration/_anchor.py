@@ -18,7 +18,7 @@ from scipy.optimize import brentq
 from forecast._errors import input_error
 from forecast.metrics._logistic import expit, logit
 
-__all__ = ["anchor_offset", "anchored", "recent_rate"]
+__all__ = ["anchor_offset", "anchor_to_recent_rate", "anchored", "recent_rate"]
 
 
 def recent_rate(y_train: np.ndarray, years_train: np.ndarray, years: int) -> float:
@@ -59,3 +59,20 @@ def anchored(probability: np.ndarray, offset: float) -> np.ndarray:
     """``expit(offset + logit(p))``: the same expression as
     :class:`~forecast.calibration.HistoryShiftedClassifier` so both give equal bits."""
     return expit(offset + logit(np.asarray(probability, dtype=float)))
+
+
+def anchor_to_recent_rate(probability: np.ndarray, lower: np.ndarray | None,
+                          upper: np.ndarray | None, y_train: np.ndarray,
+                          years_train: np.ndarray, years: int):
+    """An origin's forecasts (and interval bounds, when given) anchored to the onset share of
+    its last ``years`` training years; the one step the backtest and risk lists share.
+
+    Returns
+    -------
+    probability, lower, upper : ndarray (a bound given as None stays None)
+    offset : float
+        The logit shift applied (:func:`anchor_offset`).
+    """
+    offset = anchor_offset(probability, recent_rate(y_train, years_train, years))
+    shifted = [None if a is None else anchored(a, offset) for a in (probability, lower, upper)]
+    return (*shifted, offset)

@@ -7,6 +7,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from forecast._errors import input_error
+from forecast.calibration._anchor import anchored
 from forecast.metrics._logistic import expit, fit_logistic, logit
 
 __all__ = ["HistoryShiftedClassifier", "recalibrate_from_history"]
@@ -29,8 +30,7 @@ class HistoryShiftedClassifier:
 
     def predict_proba(self, X) -> np.ndarray:
         p = np.asarray(self.estimator_.predict_proba(X))[:, 1]
-        eta = self.a + logit(p) if self.b == 1.0 else self.a + self.b * logit(p)
-        q = expit(eta)
+        q = anchored(p, self.a) if self.b == 1.0 else expit(self.a + self.b * logit(p))
         return np.column_stack([1 - q, q])
 
     def predict(self, X) -> np.ndarray:

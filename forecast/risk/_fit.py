@@ -251,12 +251,11 @@ def fit_origin(config: ExperimentConfig, spec: ModelSpec, panel: Panel, year: in
                 pass
     if spec.anchor_years:  # as the backtest: shift to the recent training onset rate
         from forecast.calibration import HistoryShiftedClassifier
-        from forecast.calibration._anchor import anchor_offset, anchored, recent_rate
+        from forecast.calibration._anchor import anchor_to_recent_rate
 
-        offset = anchor_offset(probability, recent_rate(y_train, years[split.train],
-                                                        spec.anchor_years))
+        probability, lower, upper, offset = anchor_to_recent_rate(
+            probability, lower, upper, y_train, years[split.train], spec.anchor_years)
         estimator = HistoryShiftedClassifier(estimator, offset)
-        probability, lower, upper = (anchored(a, offset) for a in (probability, lower, upper))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
         median = np.nanmedian(X_train, axis=0)
