@@ -87,7 +87,7 @@ def run_experiment(experiment: Path | str, *, out: Path, n_jobs: int = 2, backen
         print(f"report: {path}")
     if tracker is not None:
         run_id = tracker.log_backtest(result, summary, out, artifacts=[out / "metrics.csv", *figures])
-        log_cost_analysis(analysis, run_id, tracker.uri)
+        log_cost_analysis(analysis, run_id, tracker.uri, files=[out / "costs.csv", *figures])
         print(f"MLflow run {run_id} at {tracker.uri}")
     if len(result.failed):
         print(f"{len(result.failed)} task(s) failed:", file=sys.stderr)

@@ -193,6 +193,7 @@ def _run(args: argparse.Namespace) -> int:
         f"\n{len(analysis.models)} models, {len(analysis.results)} table rows "
         f"in {analysis.seconds:.2f} s"
     )
+    paths = None
     if args.save is not None:
         args.save.mkdir(parents=True, exist_ok=True)
         analysis.table().to_csv(args.save / "costs.csv", index=False)
@@ -201,7 +202,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.log:
         from forecast.decision._mlflow import log_cost_analysis
 
-        logged = log_cost_analysis(analysis, args.run, uri)
+        logged = log_cost_analysis(analysis, args.run, uri, files=paths)
         missing = sorted(set(analysis.models) - set(logged))
         print(
             f"logged cost metrics into {len(logged)} model runs of {args.run}"

@@ -116,7 +116,7 @@ def model_runs(run_id: str, uri: str) -> dict[str, str]:
 
 
 def log_cost_analysis(
-    analysis: CostAnalysis, run_id: str, uri: str, *, artifacts_dir: Path | None = None
+    analysis: CostAnalysis, run_id: str, uri: str, *, files: list[Path] | None = None
 ) -> dict[str, str]:
     """Log ``analysis`` into the nested model runs of parent run ``run_id``.
 
@@ -124,8 +124,10 @@ def log_cost_analysis(
     values of :meth:`CostAnalysis.metrics_by_model` at step 0, the step series
     of :meth:`CostAnalysis.curves_by_model` and tags with the cost assumptions
     (``forecast.costs.effectiveness``, ``forecast.costs.capacity``). The parent
-    gets ``costs/costs.csv`` and the figures. Every check runs before anything
-    is logged.
+    gets ``costs/costs.csv`` and the figures: ``files`` when the caller has
+    already written them (``costs.csv`` and :meth:`CostAnalysis.figures`),
+    else they are written to a temporary folder. Every check runs before
+    anything is logged.
 
     Returns
     -------
@@ -163,9 +165,10 @@ def log_cost_analysis(
             client.log_batch(child, metrics=batch[start : start + _BATCH])
         client.log_batch(child, tags=tags)
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(artifacts_dir or tmp)
-        out.mkdir(parents=True, exist_ok=True)
-        analysis.table().to_csv(out / "costs.csv", index=False)
-        for path in [out / "costs.csv", *analysis.figures(out)]:
+        if files is None:  # not written by the caller: render them once, here
+            out = Path(tmp)
+            analysis.table().to_csv(out / "costs.csv", index=False)
+            files = [out / "costs.csv", *analysis.figures(out)]
+        for path in files:
             client.log_artifact(run_id, str(path), artifact_path="costs")
     return matched

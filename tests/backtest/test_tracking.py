@@ -1,5 +1,7 @@
 """The backtest job end to end: outputs on disk and runs in a real SQLite MLflow store."""
 
+from pathlib import Path
+
 import mlflow
 import pytest
 import yaml
@@ -55,6 +57,11 @@ def test_parent_and_nested_runs_with_inputs_metrics_and_artifacts(tmp_path, stor
     assert [m.step for m in history][:3] == [1, 2, 3]
     artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert {"forecasts.parquet", "experiment.yaml", "metrics.csv"} <= artifacts
+    # the cost files written into --out are logged under costs/, byte for byte
+    logged = {a.path for a in client.list_artifacts(parent.info.run_id, "costs")}
+    assert logged == {"costs/costs.csv", "costs/value_curves.png", "costs/decision_curves.png"}
+    local = client.download_artifacts(parent.info.run_id, "costs/costs.csv", str(tmp_path))
+    assert Path(local).read_bytes() == (out / "costs.csv").read_bytes()
 
 
 def test_unreachable_tracking_uri_fails_before_any_work(tmp_path):
