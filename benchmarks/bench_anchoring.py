@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.backtest import run_backtest
-from forecast.backtest._summary import summarize
+from forecast.backtest import summarize
 from forecast.experiment import ModelSpec, load_experiment
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.backtest import run_backtest
-from forecast.backtest._summary import summarize
+from forecast.backtest import summarize
 from forecast.experiment import load_experiment
 
 PUBLISHED = {"model": "published EWP elastic net (R, cv.glmnet)", "roc_auc": 0.825,

@@ -1,12 +1,21 @@
 """Template for a new model. Copy, rename, fill in, and register it.
 
 Two ways to make it available:
-1. In this package: decorate a factory with ``@register_model("my_model", check_params={...})``
-   in ``forecast/models/_registry.py``; the shared checks in ``tests/test_models.py`` pick it up.
+1. In this package: decorate a factory with
+   ``@register_model("my_model", check_params={...}, tags=ModelTags(...))`` in
+   ``forecast/models/_registry.py``; the shared checks in ``tests/test_models.py`` pick it up.
 2. From another package: expose the factory as an entry point in your ``pyproject.toml``::
 
        [project.entry-points."forecast.models"]
        my_model = "my_package.models:make_my_model"
+
+   and declare its tags as the factory's ``model_tags`` attribute (below).
+
+The tags (:class:`forecast.models.ModelTags`) say what the shared checks may demand: by
+default the same rows in another order give the same forecasts, and weights of one give
+the forecasts of no weights. A model that draws rows at random (bootstrap, subsampling)
+declares ``row_order_invariant=False``; one whose fit treats integer weights as repeated
+rows declares ``weights_as_repeats=True``. Declare only what the model really does.
 
 Then use it in an experiment spec: ``models: [{name: my_model, params: {...}}]`` and run
 ``forecast.models.check_model("my_model")`` in your tests.
@@ -18,6 +27,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from forecast.models import ModelTags
 from forecast.models._preprocess import linear_preprocessor
 
 
@@ -55,3 +65,6 @@ class MyModel(ClassifierMixin, BaseEstimator):
 def make_my_model(*, seed: int = 0, **params) -> MyModel:
     """The factory the registry calls: keyword parameters from the spec, plus ``seed``."""
     return MyModel(random_state=seed, **params)
+
+
+make_my_model.model_tags = ModelTags()  # the strict defaults; relax only what is really so

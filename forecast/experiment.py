@@ -1,4 +1,14 @@
-"""Experiment specs: one YAML file, validated once into a typed configuration."""
+"""Experiment specs: one YAML file, validated once into a typed configuration.
+
+Every key a spec may hold is declared in :data:`EXPERIMENT_SCHEMA` (type, range, choices;
+see :mod:`forecast._spec_schema`). :func:`load_experiment` checks a spec against it and
+against the rules between keys (model names and parameters, unique labels, the baseline and
+the history-recalibrated models among the labels, origins ``first <= last``, a sliding
+window's length, dataset options against the dataset loader's signature) before any data is
+read or model fitted. Each error is one line naming the file, line and key::
+
+    experiments/x.yaml:12: evaluation.top_k[1]: out of range, got -5; valid: integers >= 1; fix: ...
+"""
 
 from __future__ import annotations
 
@@ -6,11 +16,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from forecast._errors import ForecastInputError, input_error
+from forecast._spec_schema import (
+    AnyMapping,
+    Bool,
+    Either,
+    Int,
+    ListOf,
+    Mapping,
+    Number,
+    SpecDocument,
+    Str,
+    closest,
+)
 
-from forecast._errors import input_error
-
-__all__ = ["CostSpec", "ExperimentConfig", "ModelSpec", "load_experiment"]
+__all__ = ["EXPERIMENT_SCHEMA", "CostSpec", "ExperimentConfig", "ModelSpec", "experiment_from_dict",
+           "load_experiment"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +63,8 @@ class CostSpec:
 
 @dataclass(frozen=True)
 class ExperimentConfig:
+    """A validated experiment spec (:func:`load_experiment`); ``raw`` is the spec as written."""
+
     name: str
     dataset: str = "synthetic-world"
     dataset_options: dict[str, Any] = field(default_factory=dict)
@@ -69,139 +92,279 @@ class ExperimentConfig:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
-_TOP_KEYS = {"name", "dataset", "dataset_options", "feature_set", "outcome", "horizon", "origins",
-             "window", "max_train_years", "min_train_years", "recency_half_life", "seed",
-             "models", "evaluation", "costs", "tracking", "description", "history_recalibration"}
+#: Recalibrators a model can be wrapped in (``ModelSpec.calibration``).
+CALIBRATIONS = ("platt", "isotonic", "venn_abers", "intercept")
 
 
-def _models(raw: list[Any], source: str) -> tuple[ModelSpec, ...]:
+def _model_names() -> list[str]:
     from forecast.models import model_names
 
-    if not raw:
-        raise input_error("no models listed", source=source, column="models",
-                          fix="list at least one model, e.g. - name: elastic_net")
-    specs, labels = [], set()
-    for item in raw:
-        item = {"name": item} if isinstance(item, str) else dict(item)
-        name = item.get("name")
-        if name not in model_names():
-            raise input_error(f"unknown model {name!r}", source=source, column="models",
-                              fix=f"use one of {model_names()}")
-        label = str(item.get("label", name))
-        if label in labels:
-            raise input_error(f"duplicate model label {label!r}", source=source, column="models",
-                              fix="give each model a distinct label:")
-        labels.add(label)
-        calibration = item.get("calibration")
-        if calibration not in (None, "platt", "isotonic", "venn_abers", "intercept"):
-            raise input_error(f"unknown calibration {calibration!r} for model {label!r}",
-                              source=source, column="models",
-                              fix="use platt, isotonic, venn_abers or intercept")
-        anchor = item.get("anchor_years")
-        if anchor is not None and (isinstance(anchor, bool) or not isinstance(anchor, int)
-                                   or anchor < 1):
-            raise input_error(f"anchor_years must be a whole number of years >= 1, got "
-                              f"{anchor!r} for model {label!r}", source=source, column="models",
-                              fix="e.g. anchor_years: 20, or leave it out for no anchoring")
-        specs.append(ModelSpec(name, label, dict(item.get("params") or {}), calibration,
-                               int(item.get("calibration_years", 5)), anchor))
+    return model_names()
+
+
+def _dataset_names() -> list[str]:
+    from forecast.data import dataset_names
+
+    return dataset_names()
+
+
+def _metric_names() -> list[str]:
+    """Metrics a spec may list: the registered ones that need no parameter."""
+    from forecast.metrics import get_metric, metric_names
+
+    return [name for name in metric_names() if not get_metric(name).required_params]
+
+
+_MODEL_ITEM = Either(options=(
+    (str, Str(choices=_model_names, what="model", example="elastic_net")),
+    (dict, Mapping(required=("name",), example="{name: elastic_net}", fields={
+        "name": Str(choices=_model_names, what="model", example="elastic_net"),
+        "label": Str(example="my_label"),
+        "params": AnyMapping(nullable=True, example="{n_estimators: 200}"),
+        "calibration": Str(choices=CALIBRATIONS, what="calibration", nullable=True),
+        "calibration_years": Int(low=1, example="5"),
+        "anchor_years": Int(low=1, nullable=True, example="20"),
+    })),
+))
+
+#: Every key of an experiment spec: type, range and choices (see docs and experiments/).
+EXPERIMENT_SCHEMA = Mapping(required=("models",), fields={
+    "name": Str(example="my-experiment"),
+    "description": Str(nullable=True, example="'what this experiment tests'"),
+    "dataset": Str(choices=_dataset_names, what="dataset", example="synthetic-world"),
+    "dataset_options": AnyMapping(nullable=True, example="{seed: 20251}"),
+    "feature_set": Str(nullable=True, example="ewp-2025-plus"),
+    "outcome": Str(example="mk_onset"),
+    "horizon": Int(low=1, example="2"),
+    "origins": Either(nullable=True, options=(
+        (list, ListOf(item=Int(), min_items=1, unique=True, example="[2000, 2010, 2020]")),
+        (dict, Mapping(example="{first: 1995, last: 2024}", fields={
+            "first": Int(nullable=True, example="1995"),
+            "last": Int(nullable=True, example="2024"),
+            "years": ListOf(item=Int(), min_items=1, unique=True, example="[2000, 2010]"),
+        })),
+    )),
+    "window": Str(choices=("expanding", "sliding"), what="window", example="expanding"),
+    "max_train_years": Int(low=1, nullable=True, example="20"),
+    "min_train_years": Int(low=1, example="10"),
+    "recency_half_life": Number(low=0, low_open=True, nullable=True, example="10"),
+    "seed": Int(low=0, example="0"),
+    "models": ListOf(item=_MODEL_ITEM, min_items=1, example="[elastic_net, xgboost]",
+                     valid="a list of model names or {name: ..., params: ...} mappings"),
+    "evaluation": Mapping(nullable=True, example="{top_k: [10, 20, 30]}", fields={
+        "top_k": ListOf(item=Int(low=1), unique=True, example="[10, 20, 30]"),
+        "metrics": ListOf(item=Str(choices=_metric_names, what="metric"), unique=True,
+                          example="[roc_auc, brier]"),
+        "ewp_pooled": Bool(example="true"),
+        "baseline": Str(nullable=True, example="elastic_net"),
+    }),
+    "costs": Mapping(nullable=True, example="{effectiveness: 0.5, capacity: 30}", fields={
+        "effectiveness": Number(low=0, high=1, low_open=True, example="0.5"),
+        "capacity": Int(low=1, nullable=True, example="30"),
+        "cost_ratios": ListOf(item=Number(low=0, high=1, low_open=True, high_open=True),
+                              unique=True, example="[0.1, 0.05, 0.02]"),
+    }),
+    "history_recalibration": Mapping(nullable=True, required=("models",),
+                                     example="{models: [elastic_net]}", fields={
+        "models": ListOf(item=Str(), min_items=1, unique=True, example="[elastic_net]"),
+        "half_life": Number(low=0, low_open=True, nullable=True, example="10"),
+        "level": Number(low=0, high=1, low_open=True, high_open=True, example="0.8"),
+        "min_events": Int(low=0, example="10"),
+        "suffix": Str(example="_recal"),
+    }),
+    "tracking": Mapping(nullable=True, example="{experiment: my-experiment}", fields={
+        "uri": Str(nullable=True, example="sqlite:///mlflow.db"),
+        "experiment": Str(nullable=True, example="my-experiment"),
+    }),
+})
+
+
+def _check_dataset_options(spec: dict[str, Any], doc: SpecDocument) -> None:
+    """``dataset_options`` against the keyword parameters of the dataset loader."""
+    from forecast.data import dataset_options
+
+    dataset = spec.get("dataset", ExperimentConfig.dataset)
+    parameters = dataset_options(dataset)
+    valid = sorted(parameters)
+    for key, value in (spec.get("dataset_options") or {}).items():
+        path = ("dataset_options", key)
+        if key not in parameters:
+            raise doc.error(path, f"unknown option of dataset {dataset!r}", key, valid=str(valid),
+                            fix=closest(key, valid) or "remove it")
+        default = parameters[key].default  # typed by its default where it has a plain one
+        kind = type(default)
+        if kind in (bool, int, float, str) and not (
+                type(value) is kind or (kind is float and type(value) is int)):
+            raise doc.error(path, f"must be of type {kind.__name__}", value,
+                            valid=f"{kind.__name__} values like the default {default!r}",
+                            fix=f"e.g. {key}: {default!r}")
+
+
+def _check_feature_set(name: str, doc: SpecDocument) -> None:
+    from forecast.features import feature_set_names
+
+    candidate = Path(name)
+    if candidate.suffix in {".yaml", ".yml"} or candidate.is_file():
+        if not candidate.is_file():
+            raise doc.error(("feature_set",), "file not found", name,
+                            valid="a shipped feature set or the path of a YAML spec",
+                            fix=f"check the path (relative to {Path.cwd()})")
+    elif name not in feature_set_names():
+        raise doc.error(("feature_set",), "unknown feature set", name,
+                        valid=str(feature_set_names()),
+                        fix=closest(name, feature_set_names()) or "use a listed name or a path")
+
+
+def _model_specs(spec: dict[str, Any], raw: dict[str, Any], doc: SpecDocument
+                 ) -> tuple[ModelSpec, ...]:
+    """One :class:`ModelSpec` per listed model; labels are unique and each model builds."""
+    from forecast.backtest import ORACLE  # the label of the true probabilities
+    from forecast.models import build_model
+
+    specs: list[ModelSpec] = []
+    for index, item in enumerate(spec["models"]):
+        item = {"name": item} if isinstance(item, str) else item
+        original = raw["models"][index]
+        path: tuple[str | int, ...] = ("models", index)
+        label = item.get("label", item["name"])
+        taken = [s.label for s in specs]
+        if label in taken or label == ORACLE:
+            raise doc.error((*path, "label") if "label" in item else path, "duplicate model label",
+                            label, valid=f"a label not in {[*taken, ORACLE]}",
+                            fix="give each model a distinct label:")
+        params = dict((original.get("params") if isinstance(original, dict) else None) or {})
+        try:
+            build_model(item["name"], {**params, "seed": spec.get("seed", ExperimentConfig.seed)})
+        except (ForecastInputError, TypeError, ValueError) as error:
+            reason = str(error).split("; fix:")[0]
+            raise doc.error((*path, "params") if "params" in item else path,
+                            f"model {item['name']!r} rejects its parameters ({reason})", params,
+                            valid=f"the parameters of model {item['name']!r}",
+                            fix="correct or remove the parameter") from error
+        specs.append(ModelSpec(item["name"], label, params, item.get("calibration"),
+                               item.get("calibration_years", ModelSpec.calibration_years),
+                               item.get("anchor_years")))
     return tuple(specs)
 
 
-def _history(raw: Any, source: str) -> dict[str, Any]:
-    """``history_recalibration: {models: [...], half_life: 10, level: 0.8, min_events: 10}``."""
-    if not raw:
-        return {}
-    allowed = {"models", "half_life", "level", "min_events", "suffix"}
-    if not isinstance(raw, dict) or not raw.get("models") or set(raw) - allowed:
-        raise input_error(f"history_recalibration must be a mapping with models and optional "
-                          f"{sorted(allowed - {'models'})}, got {raw!r}", source=source,
-                          column="history_recalibration", fix="e.g. {models: [ensemble]}")
-    return dict(raw)
+def _check_labels(spec: dict[str, Any], models: tuple[ModelSpec, ...], doc: SpecDocument) -> None:
+    """History recalibration and the baseline name models of the spec."""
+    labels = [m.label for m in models]
+    history = spec.get("history_recalibration") or {}
+    suffix = history.get("suffix", "_recal")
+    for index, label in enumerate(history.get("models", ())):
+        path = ("history_recalibration", "models", index)
+        if label not in labels:
+            raise doc.error(path, "not a model label of this spec", label, valid=str(labels),
+                            fix=closest(label, labels) or "list labels from models:")
+        if label + suffix in labels:
+            raise doc.error(path, f"its recalibrated copy {label + suffix!r} clashes with a model "
+                            "label", label, valid=f"labels whose copy is not in {labels}",
+                            fix="rename that model (label:) or set history_recalibration.suffix")
+    baseline = (spec.get("evaluation") or {}).get("baseline")
+    choices = [*labels, *(label + suffix for label in history.get("models", ()))]
+    if baseline is not None and baseline not in choices:
+        raise doc.error(("evaluation", "baseline"), "not a model label of this spec", baseline,
+                        valid=str(choices), fix=closest(baseline, choices)
+                        or "set evaluation.baseline to one of the valid labels")
 
 
-def experiment_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> ExperimentConfig:
-    """Validate a parsed experiment spec."""
-    from forecast.data import dataset_names
+def _check_spec(doc: SpecDocument) -> dict[str, Any]:
+    """Check ``doc`` against :data:`EXPERIMENT_SCHEMA` and the rules between keys."""
+    spec = EXPERIMENT_SCHEMA.check(doc.data, (), doc)
+    origins = spec.get("origins")
+    if isinstance(origins, dict):
+        first, last = origins.get("first"), origins.get("last")
+        if "years" in origins and (first is not None or last is not None):
+            raise doc.error(("origins",), "both years and first/last given", doc.data["origins"],
+                            valid="either {years: [...]} or {first: ..., last: ...}",
+                            fix="keep one of the two forms")
+        if first is not None and last is not None and first > last:
+            raise doc.error(("origins", "first"), f"the first origin ({first}) is after the last "
+                            f"({last})", doc.data["origins"], valid="first <= last",
+                            fix=f"swap them: origins: {{first: {last}, last: {first}}}")
+    if spec.get("window") == "sliding" and spec.get("max_train_years") is None:
+        raise doc.error(("window",), "a sliding window needs max_train_years", "sliding",
+                        valid="max_train_years >= 1 with window: sliding",
+                        fix="set max_train_years: 20 (or use window: expanding)")
+    _check_dataset_options(spec, doc)
+    if spec.get("feature_set") is not None:
+        _check_feature_set(spec["feature_set"], doc)
+    return spec
 
-    if not isinstance(raw, dict):
-        raise input_error("an experiment spec must be a mapping", source=source,
-                          fix="see experiments/synthetic-default.yaml")
-    unknown = sorted(set(raw) - _TOP_KEYS)
-    if unknown:
-        raise input_error(f"unknown key(s) {unknown}", source=source,
-                          fix=f"valid keys: {sorted(_TOP_KEYS)}")
-    dataset = raw.get("dataset", "synthetic-world")
-    if dataset not in dataset_names():
-        raise input_error(f"unknown dataset {dataset!r}", source=source, column="dataset",
-                          fix=f"use one of {dataset_names()}")
-    origins = raw.get("origins") or {}
-    if isinstance(origins, list):
+
+def _config(doc: SpecDocument) -> ExperimentConfig:
+    spec = _check_spec(doc)
+    raw: dict[str, Any] = doc.data
+    models = _model_specs(spec, raw, doc)
+    _check_labels(spec, models, doc)
+    settings: dict[str, Any] = {key: spec[key] for key in (
+        "dataset", "feature_set", "outcome", "horizon", "window", "max_train_years",
+        "min_train_years", "recency_half_life", "seed") if key in spec}
+    origins = spec.get("origins") or {}
+    if isinstance(origins, tuple):
         origins = {"years": origins}
-    evaluation = raw.get("evaluation") or {}
-    costs = raw.get("costs") or {}
-    tracking = raw.get("tracking") or {}
-    horizon = raw.get("horizon", 2)
-    if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
-        raise input_error(f"horizon must be an integer >= 1, got {horizon!r}", source=source,
-                          column="horizon", fix="set horizon: 2")
-    if "metrics" in evaluation:
-        from forecast.metrics import get_metric
-
-        for metric in evaluation["metrics"]:
-            try:
-                get_metric(metric)
-            except ValueError as error:
-                raise input_error(str(error).split("; fix:")[0], source=source,
-                                  column="evaluation.metrics",
-                                  fix="pick one of the valid names") from error
-    effectiveness = float(costs.get("effectiveness", 0.5))
-    if not 0 < effectiveness <= 1:
-        raise input_error(f"effectiveness must be in (0, 1], got {effectiveness!r}",
-                          source=source, column="costs.effectiveness", fix="e.g. 0.5")
-    capacity = costs.get("capacity", 30)
-    if capacity is not None and (not isinstance(capacity, int) or capacity < 1):
-        raise input_error(f"capacity must be an integer >= 1, got {capacity!r}", source=source,
-                          column="costs.capacity", fix="e.g. 30 warnings per year, or null")
+    evaluation = spec.get("evaluation") or {}
+    costs = spec.get("costs") or {}
+    tracking = spec.get("tracking") or {}
+    defaults = CostSpec()
     return ExperimentConfig(
-        name=str(raw.get("name", Path(source).stem)),
-        dataset=dataset,
+        name=spec.get("name", Path(doc.source).stem),
+        **settings,
         dataset_options=dict(raw.get("dataset_options") or {}),
-        feature_set=raw.get("feature_set"),
-        outcome=str(raw.get("outcome", "mk_onset")),
-        horizon=horizon,
         origins=tuple(origins["years"]) if "years" in origins else None,
         first_origin=origins.get("first"),
         last_origin=origins.get("last"),
-        window=str(raw.get("window", "expanding")),
-        max_train_years=raw.get("max_train_years"),
-        min_train_years=int(raw.get("min_train_years", 10)),
-        recency_half_life=raw.get("recency_half_life"),
-        seed=int(raw.get("seed", 0)),
-        models=_models(raw.get("models") or [], source),
-        top_k=tuple(int(k) for k in evaluation.get("top_k", (10, 20, 30))),
-        metrics=tuple(evaluation.get("metrics", ())),
-        ewp_pooled=bool(evaluation.get("ewp_pooled", False)),
+        models=models,
+        top_k=evaluation.get("top_k", ExperimentConfig.top_k),
+        metrics=evaluation.get("metrics", ()),
+        ewp_pooled=evaluation.get("ewp_pooled", False),
         baseline=evaluation.get("baseline"),
-        costs=CostSpec(effectiveness, capacity,
+        costs=CostSpec(float(costs.get("effectiveness", defaults.effectiveness)),
+                       costs.get("capacity", defaults.capacity),
                        tuple(float(r) for r in costs.get("cost_ratios", ()))),
-        history_recalibration=_history(raw.get("history_recalibration"), source),
+        history_recalibration=dict(raw.get("history_recalibration") or {}),
         tracking_uri=tracking.get("uri"),
         tracking_experiment=tracking.get("experiment"),
-        source=source,
+        source=doc.source,
         raw=raw,
     )
 
 
+def experiment_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> ExperimentConfig:
+    """Validate a parsed experiment spec, as :func:`load_experiment` does a YAML file.
+
+    ``raw`` is the spec as parsed from YAML or JSON; ``source`` (where it came from) starts
+    every error, which has no line number: ``<source>: <key.path>: <constraint>, ...``.
+    """
+    return _config(SpecDocument(raw, source))
+
+
 def load_experiment(path: str | Path) -> ExperimentConfig:
-    """Read and validate an experiment YAML file."""
+    """Read and validate an experiment YAML file, before any data is read or model fitted.
+
+    Every key is checked against :data:`EXPERIMENT_SCHEMA` (types, ranges, choices, unknown
+    keys) and against the other keys: model names and parameters, labels, the baseline and
+    history-recalibrated models among the labels, origins ``first <= last``, dataset options
+    against the dataset loader's signature.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML spec, e.g. ``experiments/synthetic-default.yaml``.
+
+    Returns
+    -------
+    ExperimentConfig
+
+    Raises
+    ------
+    ForecastInputError
+        One line naming the file and line:
+        ``<file>:<line>: <key.path>: <constraint>, got <value>; valid: ...; fix: ...``.
+    """
     path = Path(path)
     if not path.is_file():
         raise input_error("experiment spec not found", source=str(path),
                           fix="pass a path such as experiments/synthetic-default.yaml")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise input_error(f"invalid YAML ({str(error).splitlines()[0]})", source=str(path),
-                          fix="fix the YAML syntax") from error
-    return experiment_from_dict(raw, source=str(path))
+    return _config(SpecDocument.from_yaml(path.read_text(), source=str(path)))

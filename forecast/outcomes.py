@@ -14,6 +14,10 @@ Conventions (see ``docs/design/0001-outcome-windows.md``):
   episode stay in the panel and can carry a new onset (a second, distinct episode).
 * A missing annual onset inside the window (other than beyond the data end) makes the
   window missing unless an observed year of the window has an onset.
+
+Scoring uses only forecasts whose whole window is observed, ``year + horizon <=
+data_end`` (:func:`observed_windows`, ``docs/design/0002-score-only-observed-windows.md``):
+every score, cost and report row applies this one rule.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import pandas as pd
 
 from forecast._errors import input_error
 
-__all__ = ["onset_within"]
+__all__ = ["observed_windows", "onset_within", "scorable_end", "window_observed"]
 
 
 def onset_within(
@@ -96,3 +100,85 @@ def onset_within(
         unknown |= beyond_data | (alive & np.isnan(value))
     result = np.where(any_onset, 1.0, np.where(unknown, np.nan, 0.0))
     return pd.Series(result, index=panel.index, name=f"{onset}_within_{horizon}")
+
+
+def _horizons(frame: pd.DataFrame, horizon: int | None) -> np.ndarray:
+    if horizon is not None:
+        return np.full(len(frame), int(horizon))
+    if "horizon" not in frame.columns:
+        raise input_error(
+            "horizon is None and the table has no 'horizon' column",
+            fix="pass horizon=<years until the outcome is known>, e.g. 2",
+        )
+    return frame["horizon"].to_numpy()
+
+
+def scorable_end(
+    frame: pd.DataFrame, *, horizon: int | None = None, caller: str = "scorable_end"
+) -> int:
+    """Last data year implied by a forecast table: ``max(max(year + horizon | y = 0), max origin)``.
+
+    A 0 (no onset in the window) can only be known once the whole window has
+    been observed, and a forecast at origin ``T`` uses data through ``T``, so
+    the last data year is at least this; keeping rows with ``year + horizon``
+    up to it never keeps a partly observed window. Use it when the last data
+    year is not known otherwise (e.g. from the annual onsets).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Forecast table with ``year``, ``outcome`` and ``origin`` (or only
+        ``year``) and, when ``horizon`` is None, a ``horizon`` column.
+    horizon : int, optional
+        Window length; None reads the ``horizon`` column.
+
+    Raises
+    ------
+    ForecastInputError
+        If no outcome is a known 0.
+    """
+    zero = frame["outcome"].to_numpy() == 0
+    if not zero.any():
+        raise input_error(
+            f"{caller}: no forecast has a fully observed outcome window (no known 0)",
+            column="outcome",
+            fix="include origins whose outcome windows have closed",
+        )
+    closed = int((frame["year"].to_numpy() + _horizons(frame, horizon))[zero].max())
+    origin = frame["origin"] if "origin" in frame.columns else frame["year"]
+    return max(closed, int(origin.max()))
+
+
+def window_observed(
+    frame: pd.DataFrame, *, horizon: int | None = None, data_end: int | None = None
+) -> np.ndarray:
+    """True where a forecast's whole outcome window is observed: ``year + horizon <= data_end``.
+
+    Windows cut by the end of the data know an outcome only when an onset has
+    already happened (a 1 can be seen early, a 0 cannot), so scoring them
+    would add onsets without their non-onsets; such rows are never scored.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Forecast table with ``year`` (and ``horizon`` when ``horizon`` is None).
+    horizon : int, optional
+        Window length; None reads the ``horizon`` column.
+    data_end : int, optional
+        Last data year (e.g. the last year of annual onsets); None infers it
+        with :func:`scorable_end`.
+
+    Returns
+    -------
+    numpy.ndarray of bool, one per row.
+    """
+    if data_end is None:
+        data_end = scorable_end(frame, horizon=horizon)
+    return frame["year"].to_numpy() + _horizons(frame, horizon) <= int(data_end)
+
+
+def observed_windows(
+    frame: pd.DataFrame, *, horizon: int | None = None, data_end: int | None = None
+) -> pd.DataFrame:
+    """The rows of ``frame`` whose whole outcome window is observed (:func:`window_observed`)."""
+    return frame[window_observed(frame, horizon=horizon, data_end=data_end)]

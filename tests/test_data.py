@@ -1,15 +1,22 @@
+import contextlib
+import functools
 import hashlib
+import http.server
 import io
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from forecast import DataNotAvailableError, ForecastInputError
 from forecast.cli import main
-from forecast.data import load_dataset, load_manifest
+from forecast.data import data_mirror, load_dataset, load_manifest
 from forecast.data._files import read_table
 from forecast.data._store import DataFile, Manifest, fetch, verify_file
 
 
+@pytest.mark.realdata
 def test_ewp_2025_loads_with_known_counts(data_root):
     panel = load_dataset("ewp-2025", root=data_root)
     frame = panel.frame
@@ -23,6 +30,7 @@ def test_ewp_2025_loads_with_known_counts(data_root):
     assert frame.loc[~late, "mk_onset_1or2"].notna().all()
 
 
+@pytest.mark.realdata
 def test_manifest_pins_commit_and_every_file_matches(data_root):
     manifest = load_manifest("ewp-2025")
     assert manifest.commit == "548cad77147d54cb59e529e7d390a6a7bdfe83b5"
@@ -37,6 +45,7 @@ def test_offline_without_cache_says_where_to_put_files(tmp_path):
         load_dataset("ewp-2025", root=tmp_path)
 
 
+@pytest.mark.realdata
 def test_corrupted_cache_file_is_refused(tmp_path, data_root):
     manifest = load_manifest("ewp-2025")
     target = tmp_path / "ewp-2025" / "countrynamesheet_complete.csv"
@@ -100,6 +109,7 @@ def test_unknown_dataset_lists_valid_ones():
         load_dataset("nope")
 
 
+@pytest.mark.realdata
 def test_cli_data_show_ewp(capsys):
     assert main(["data", "show", "ewp-2025"]) == 0
     out = capsys.readouterr().out
@@ -113,35 +123,87 @@ def test_cli_error_is_one_line(capsys, tmp_path, monkeypatch):
     assert err.count("\n") == 1 and "forecast data fetch ewp-2025" in err
 
 
-def test_fetch_over_real_http_from_a_local_server(tmp_path, data_root, monkeypatch, capsys):
-    """`forecast data fetch` end to end through urllib, against a local HTTP server that serves
-    the upstream layout; then the dataset loads from the fresh cache."""
-    import functools
-    import http.server
-    import threading
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
 
-    upstream = tmp_path / "upstream" / ("c" * 40)
-    real = load_manifest("ewp-2025")
-    for entry in real.files:
-        target = upstream / entry.upstream_path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes((data_root / "ewp-2025" / entry.path).read_bytes())
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=str(tmp_path / "upstream"))
+
+@contextlib.contextmanager
+def _http_server(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` over real HTTP from a thread; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        local = Manifest(real.name, real.title, real.citation, real.repository, "c" * 40,
-                         f"http://127.0.0.1:{server.server_port}/{{commit}}/{{upstream_path}}",
-                         real.files)
-        import forecast.data
-
-        monkeypatch.setattr(forecast.data, "load_manifest", lambda name: local)
-        monkeypatch.setenv("FORECAST_DATA_DIR", str(tmp_path / "cache"))
-        assert main(["data", "fetch", "ewp-2025"]) == 0
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
-    assert "fetched" in capsys.readouterr().out
-    panel = load_dataset("ewp-2025", root=tmp_path / "cache")
-    assert len(panel.frame) == 9463
-    assert not list((tmp_path / "cache" / "ewp-2025").rglob(".partial-*"))
+        server.server_close()
+
+
+@pytest.mark.realdata
+def test_fetch_from_a_mirror_over_real_http(tmp_path, data_root, monkeypatch, capsys):
+    """`forecast data fetch` end to end through urllib: FORECAST_DATA_MIRROR points at a local
+    HTTP server serving the data folder itself; every file is verified and the dataset loads.
+    A second fetch, with the server gone, downloads nothing."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("FORECAST_DATA_DIR", str(cache))
+    with _http_server(data_root) as url:
+        monkeypatch.setenv("FORECAST_DATA_MIRROR", url + "/")
+        assert main(["data", "fetch", "ewp-2025"]) == 0
+    out = capsys.readouterr().out
+    manifest = load_manifest("ewp-2025")
+    assert f"from mirror {url}\n" in out
+    assert out.count("fetched ") == len(manifest.files) == 19
+    for entry in manifest.files:
+        verify_file(manifest, entry.path, cache)
+    assert not list((cache / "ewp-2025").rglob(".partial-*"))
+    assert main(["data", "fetch", "ewp-2025"]) == 0
+    out = capsys.readouterr().out
+    assert "fetched " not in out and out.count("ok ") == 19
+    assert len(load_dataset("ewp-2025", root=cache).frame) == 9463
+
+
+@pytest.mark.realdata
+def test_fetch_refuses_a_corrupted_mirrored_file(tmp_path, data_root, monkeypatch, capsys):
+    """Same size, one byte changed: only the sha256 can tell, and it does, in one line."""
+    name = "prepared2024predictors-2025-09-03.csv"
+    payload = bytearray((data_root / "ewp-2025" / name).read_bytes())
+    payload[len(payload) // 2] ^= 1
+    (tmp_path / "mirror" / "ewp-2025").mkdir(parents=True)
+    (tmp_path / "mirror" / "ewp-2025" / name).write_bytes(bytes(payload))
+    monkeypatch.setenv("FORECAST_DATA_DIR", str(tmp_path / "cache"))
+    with _http_server(tmp_path / "mirror") as url:
+        monkeypatch.setenv("FORECAST_DATA_MIRROR", url)
+        assert main(["data", "fetch", "ewp-2025"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"ewp-2025/{name}: download failed verification" in err
+    assert "FORECAST_DATA_MIRROR" in err
+    assert list((tmp_path / "cache" / "ewp-2025").iterdir()) == []
+
+
+def test_missing_mirror_file_is_a_one_line_error(tmp_path, monkeypatch):
+    manifest = _toy_manifest(b"a,b\n1,2\n")
+    with _http_server(tmp_path) as url, pytest.raises(
+            DataNotAvailableError,
+            match=rf"^{url}/toy/a.csv: download failed \(HTTP 404 File not found\); fix: "):
+        fetch(manifest, root=tmp_path / "cache", mirror=url)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("", None), ("https://mirror.example/data/", "https://mirror.example/data"),
+    ("file:///srv/data", "file:///srv/data"), ("/srv/data", "file:///srv/data"),
+])
+def test_mirror_env_var(monkeypatch, value, expected):
+    monkeypatch.setenv("FORECAST_DATA_MIRROR", value)
+    assert data_mirror() == expected
+
+
+def test_mirror_replaces_the_upstream_location():
+    manifest = load_manifest("ewp-2025")
+    entry = manifest.file("mk-events-master-list-2025.xlsx")
+    assert manifest.url(entry).startswith("https://raw.githubusercontent.com/")
+    assert manifest.url(entry, "http://m/x") == "http://m/x/ewp-2025/mk-events-master-list-2025.xlsx"
+    assert manifest.url(manifest.file("raw/wdi.csv"), "file:///srv") == (
+        "file:///srv/ewp-2025/raw/wdi.csv")

@@ -1,3 +1,4 @@
+import ast
 import importlib.util
 import sys
 from importlib.metadata import EntryPoint
@@ -9,16 +10,20 @@ import pytest
 from forecast import ForecastInputError
 from forecast.models import (
     ElasticNetLogit,
+    ModelTags,
     StatsmodelsLogit,
     _registry,
     build_model,
     check_model,
+    get_model_tags,
     model_names,
 )
 from forecast.models._checks import contract_data
 
 
-@pytest.mark.parametrize("name", model_names())
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.slow) if n == "hist_gradient_boosting" else n
+    for n in model_names()])
 def test_every_registered_model_passes_the_shared_checks(name):
     check_model(name)
 
@@ -73,3 +78,99 @@ def test_the_checks_catch_a_broken_model(monkeypatch):
     monkeypatch.setitem(_registry._REGISTRY, "broken", lambda **params: Broken())
     with pytest.raises(AssertionError, match="broken: probabilities"):
         check_model("broken")
+
+
+def _register(monkeypatch, name, factory, tags=None):
+    monkeypatch.setitem(_registry._REGISTRY, name, factory)
+    monkeypatch.setitem(_registry._TAGS, name, tags or ModelTags())
+
+
+class _FirstHalfLogit(StatsmodelsLogit):
+    """Fits on the first half of the rows it is given: depends on row order."""
+
+    def fit(self, X, y, *, sample_weight=None, years=None):
+        half = len(y) // 2
+        weight = None if sample_weight is None else sample_weight[:half]
+        return super().fit(X[:half], y[:half], sample_weight=weight)
+
+
+class _WeightBlindLogit(StatsmodelsLogit):
+    """Takes sample_weight and drops it."""
+
+    def fit(self, X, y, *, sample_weight=None, years=None):
+        return super().fit(X, y)
+
+
+class _DriftingLogit(StatsmodelsLogit):
+    """fit changes a parameter, so a clone of the fitted model is another model."""
+
+    def __init__(self, *, max_iter: int = 100, shift: float = 0.0):
+        super().__init__(max_iter=max_iter)
+        self.shift = shift
+
+    def fit(self, X, y, *, sample_weight=None, years=None):
+        self.shift = self.shift + 1.0
+        return super().fit(X, y, sample_weight=sample_weight)
+
+    def decision_function(self, X):
+        return super().decision_function(X) + self.shift
+
+
+@pytest.mark.parametrize(
+    ("model", "tags", "message"),
+    [
+        (_FirstHalfLogit, None, r"first_half: shuffling the training rows changes the probabilities"),
+        (_WeightBlindLogit, None, r"weight_blind: fit accepts sample_weight but ignores it"),
+        (_DriftingLogit, None, r"drifting: a clone refitted on the same rows gives other"),
+        (ElasticNetLogit, ModelTags(weights_as_repeats=True),
+         r"false_repeats: integer weights differ from repeated rows"),
+    ],
+    ids=["row-order", "ignored-weights", "clone", "undeserved-tag"],
+)
+def test_the_checks_catch_each_broken_promise(monkeypatch, model, tags, message):
+    name = message.split(":")[0]
+    _register(monkeypatch, name, lambda **params: model(), tags)
+    with pytest.raises(AssertionError, match=message):
+        check_model(name)
+
+
+def test_a_declared_tag_skips_only_its_own_check(monkeypatch):
+    _register(monkeypatch, "first_half", lambda **params: _FirstHalfLogit(),
+              ModelTags(row_order_invariant=False))
+    check_model("first_half")
+
+
+def test_ensemble_tags_are_those_all_members_share():
+    assert not get_model_tags("random_forest").row_order_invariant
+    assert get_model_tags("ensemble", {"members": ["elastic_net", "logit"]}) == ModelTags()
+    mixed = get_model_tags("ensemble", {"members": ["logit", {"name": "xgboost"}]})
+    assert mixed == ModelTags(row_order_invariant=False)
+    assert not get_model_tags("hist_gradient_boosting", {"early_stopping": True}).row_order_invariant
+    with pytest.raises(ForecastInputError, match=r"unknown model 'nope'.*use one of"):
+        get_model_tags("nope")
+
+
+def _local_imports(path: Path) -> set[str]:
+    """Modules of forecast.models that ``path`` imports, at any depth (lazy ones too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("forecast.models."):
+            found.add(node.module.rsplit(".", 1)[1])
+    return found
+
+
+def test_the_models_package_imports_top_down():
+    package = Path(__file__).resolve().parents[1] / "forecast" / "models"
+    graph = {p.stem: _local_imports(p) for p in package.glob("_*.py") if p.stem != "__init__"}
+    done: set[str] = set()
+
+    def visit(module, path):
+        if module in path:
+            raise AssertionError(f"import cycle: {' -> '.join([*path, module])}")
+        if module not in done:
+            for child in graph.get(module, ()):
+                visit(child, [*path, module])
+            done.add(module)
+
+    for module in graph:
+        visit(module, [])

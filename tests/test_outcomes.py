@@ -68,6 +68,7 @@ def test_window_matches_hand_loop(onsets, n_units, horizon, drop):
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.realdata
 def test_real_panel_matches_upstream_where_known(data_root):
     frame = pd.read_csv(data_root / "ewp-2025" / "prepared2024predictors-2025-09-03.csv")
     got = onset_within(frame, 2, unit="ccode")

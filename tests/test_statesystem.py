@@ -50,6 +50,7 @@ def raw_sheets() -> tuple[pd.DataFrame, pd.DataFrame]:
 # --- the shipped table cannot drift from the workbook -------------------------------------
 
 
+@pytest.mark.realdata
 def test_shipped_csv_equals_workbook_build(states, from_workbook, tmp_path):
     pd.testing.assert_frame_equal(states.table, from_workbook.table)
     rebuilt = tmp_path / "state_system.csv"
@@ -82,6 +83,7 @@ def test_table_schema(states):
     assert table["system"].value_counts().to_dict() == {"gw": 216, "cow": 203}
 
 
+@pytest.mark.realdata
 def test_table_matches_raw_sheets(states, raw_sheets):
     """Oracle: open-ended spells and spell counts recomputed straight from the sheets."""
     cow, gw = raw_sheets
@@ -98,6 +100,7 @@ def test_table_matches_raw_sheets(states, raw_sheets):
 
 
 @pytest.mark.parametrize("year", [1946, 1958, 1960, 1975, 1990, 1991, 2006, 2011, 2016])
+@pytest.mark.realdata
 def test_members_oracle(states, raw_sheets, year):
     """Oracle: members recomputed from the raw sheet columns (styear <= year <= endyear)."""
     cow, gw = raw_sheets
@@ -381,6 +384,7 @@ def test_validate_units_bad_inputs(states):
         states.validate_units(early, "cow", source="u")
 
 
+@pytest.mark.realdata
 def test_ewp_base_codes_follow_cow_after_1992(states):
     """The EWP ccode is COW after 1992; earlier it mixes in GW-style spells (e.g. 255)."""
     base = pd.read_csv(
@@ -394,6 +398,7 @@ def test_ewp_base_codes_follow_cow_after_1992(states):
 # --- building from the workbook and malformed tables -----------------------------------------
 
 
+@pytest.mark.realdata
 def test_build_script_regenerates_the_shipped_csv(tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location("build_state_system", SCRIPT)
     module = importlib.util.module_from_spec(spec)

@@ -175,6 +175,7 @@ def test_base_rate_drifts_down_like_the_real_panel(world: pd.DataFrame) -> None:
     assert cold_war > recent
 
 
+@pytest.mark.realdata
 def test_real_panel_has_the_mimicked_drift() -> None:
     real = pd.read_csv(REAL_PANEL, usecols=["year", "mk_onset"])
     assert 0.010 <= real["mk_onset"].mean() <= 0.016

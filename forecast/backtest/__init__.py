@@ -1,7 +1,19 @@
-"""Rolling-origin backtests: the splitter, the engine and its result."""
+"""Rolling-origin backtests: the splitter, the engine and its result, the task cache."""
 
-from forecast.backtest._engine import BacktestResult, load_panel, run_backtest
+from forecast.backtest._cache import CacheInfo, TaskCache, code_version, default_cache_dir
+from forecast.backtest._engine import (
+    ORACLE,
+    BacktestResult,
+    dataset_digest,
+    load_panel,
+    recency_weights,
+    run_backtest,
+)
+from forecast.backtest._summary import BacktestSummary, summarize
 from forecast.backtest._splitter import RollingOrigin, Split, check_no_lookahead
+from forecast.backtest._task import CapturedWarnings, capture_warnings, make_estimator
 
-__all__ = ["BacktestResult", "RollingOrigin", "Split", "check_no_lookahead", "load_panel",
-           "run_backtest"]
+__all__ = ["ORACLE", "BacktestResult", "BacktestSummary", "CacheInfo", "CapturedWarnings",
+           "RollingOrigin", "Split", "TaskCache", "capture_warnings", "check_no_lookahead",
+           "code_version", "dataset_digest", "default_cache_dir",
+           "load_panel", "make_estimator", "recency_weights", "run_backtest", "summarize"]

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import hashlib
+import io
 import json
+import logging
 import os
-import tempfile
+import time
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["TaskCache", "code_version", "task_key"]
+from forecast._files import atomic_write_bytes
+
+__all__ = ["CacheInfo", "TaskCache", "code_version", "default_cache_dir", "task_key"]
+
+_log = logging.getLogger("forecast.backtest")
+
+_SUFFIX = ".npz"
+_LEFTOVERS = ".*.tmp"  # temporary files of writes killed before their rename
+_ZIP_START = b"PK\x03\x04"
+_ZIP_END = b"PK\x05\x06"  # end-of-central-directory record: the last 22 bytes of an .npz
 
 
 @lru_cache(maxsize=1)
@@ -47,36 +61,226 @@ def task_key(arrays: list[np.ndarray | None], spec: dict[str, Any], seed: int) -
     return digest.hexdigest()
 
 
-class TaskCache:
-    """Directory of ``<key>.npz`` files; writes are atomic so a killed run leaves no debris."""
+def _read(path: Path) -> dict[str, Any]:
+    """The task result stored in ``path``; raises on any unreadable or malformed entry."""
+    with np.load(path, allow_pickle=False) as data:
+        probability = np.asarray(data["probability"])
+        result: dict[str, Any] = {
+            "status": "ok", "error": "", "fit_seconds": float(data["fit_seconds"]),
+            "probability": probability,
+            "lower": data.get("lower"), "upper": data.get("upper"),
+            "warnings": int(data["warnings"]) if "warnings" in data else 0,
+            "warning": str(data["warning"].item()) if "warning" in data else "",
+            "cached": True}
+    if probability.ndim != 1 or probability.dtype.kind != "f":
+        raise ValueError(f"'probability' is a {probability.dtype} array of shape "
+                         f"{probability.shape}, not a 1-d float array")
+    for bound in ("lower", "upper"):
+        if result[bound] is not None and result[bound].shape != probability.shape:
+            raise ValueError(f"{bound!r} has shape {result[bound].shape}, not {probability.shape}")
+    return result
 
-    def __init__(self, directory: Path | None):
+
+def _describe(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or "no detail"
+    return f"{type(error).__name__}: {text[:120]}"
+
+
+def _quick_problem(path: Path) -> str | None:
+    """Why ``path`` is clearly not a complete ``.npz`` file (empty, garbage, truncated)."""
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            return "empty file"
+        with path.open("rb") as handle:
+            start = handle.read(4)
+            handle.seek(max(size - 22, 0))
+            end = handle.read(4)
+    except OSError as error:
+        return _describe(error)
+    if start != _ZIP_START:
+        return "not an .npz (zip) file"
+    if end != _ZIP_END:
+        return "truncated (no zip directory at the end)"
+    return None
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """What a task cache folder holds (see :meth:`TaskCache.info`).
+
+    Attributes
+    ----------
+    directory : Path
+    entries : int
+        Number of ``<key>.npz`` entries.
+    bytes : int
+        Their total size.
+    oldest, newest : datetime.datetime or None
+        Modification times (local time) of the oldest and newest entries.
+    unreadable : int
+        Entries that cannot be read: empty, garbage or truncated files, and with ``checked``
+        also entries whose content does not load.
+    checked : bool
+        Whether every entry was opened (else only its first and last bytes were read).
+    leftovers : int
+        Temporary files of writes that were killed before completing.
+    """
+
+    directory: Path
+    entries: int
+    bytes: int
+    oldest: datetime.datetime | None
+    newest: datetime.datetime | None
+    unreadable: int
+    checked: bool
+    leftovers: int
+
+
+class TaskCache:
+    """Folder of ``<key>.npz`` task results, one per fit.
+
+    Entries are written atomically (a temporary file beside the entry, then a rename) with
+    the user's umask. An entry that cannot be read (emptied, truncated, garbage) is a cache
+    miss: :meth:`get` deletes it and records it in :attr:`unreadable`, and the recomputed
+    result overwrites it. A cache that cannot be written is skipped with one log line.
+
+    Parameters
+    ----------
+    directory : Path or None
+        The cache folder (created on the first write); None disables the cache.
+
+    Attributes
+    ----------
+    unreadable : list of (Path, str)
+        Entries :meth:`get` found unreadable, with the reason.
+    """
+
+    def __init__(self, directory: Path | str | None):
         self.directory = Path(directory) if directory else None
+        self.unreadable: list[tuple[Path, str]] = []
+        self._write_failed = False
+
+    def path(self, key: str) -> Path:
+        """The entry file of task ``key``."""
+        if self.directory is None:
+            raise ValueError("this TaskCache has no directory")
+        return self.directory / f"{key}{_SUFFIX}"
 
     def get(self, key: str) -> dict[str, Any] | None:
+        """The cached result of task ``key``, or None (not cached, or unreadable)."""
         if self.directory is None:
             return None
-        path = self.directory / f"{key}.npz"
+        path = self.path(key)
         if not path.is_file():
             return None
-        with np.load(path, allow_pickle=False) as data:
-            result: dict[str, Any] = {"status": "ok", "error": "",
-                                      "fit_seconds": float(data["fit_seconds"]),
-                                      "probability": data["probability"],
-                                      "lower": data["lower"] if "lower" in data else None,
-                                      "upper": data["upper"] if "upper" in data else None,
-                                      "cached": True}
-        return result
+        try:
+            return _read(path)
+        except Exception as error:  # any unreadable entry is a miss, never a crash
+            self.unreadable.append((path, _quick_problem(path) or _describe(error)))
+            with contextlib.suppress(OSError):  # else the recomputed result overwrites it
+                path.unlink()
+            return None
 
     def put(self, key: str, result: dict[str, Any]) -> None:
-        if self.directory is None or result["status"] != "ok":
+        """Store an ``ok`` result (others are not cached)."""
+        if self.directory is None or self._write_failed or result["status"] != "ok":
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
         arrays = {"probability": result["probability"],
-                  "fit_seconds": np.array(result["fit_seconds"])}
+                  "fit_seconds": np.array(result["fit_seconds"]),
+                  "warnings": np.array(int(result.get("warnings", 0))),
+                  "warning": np.array(str(result.get("warning", "")))}
         if result.get("lower") is not None:
             arrays["lower"], arrays["upper"] = result["lower"], result["upper"]
-        handle, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, **arrays)
-        os.replace(tmp, self.directory / f"{key}.npz")
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        try:
+            atomic_write_bytes(self.path(key), buffer.getvalue())
+        except OSError as error:
+            self._write_failed = True
+            _log.warning(f"cannot write the task cache in {self.directory} ({_describe(error)}); "
+                         "continuing without caching (set --cache-dir or FORECAST_CACHE_DIR "
+                         "to a writable folder)")
+
+    def unreadable_message(self) -> str | None:
+        """One line naming the unreadable entries found by :meth:`get`, or None."""
+        if not self.unreadable:
+            return None
+        path, reason = self.unreadable[0]
+        if len(self.unreadable) == 1:
+            return f"task cache entry {path} is unreadable ({reason}); recomputing it"
+        return (f"{len(self.unreadable)} task cache entries are unreadable (first: {path}: "
+                f"{reason}); recomputing them")
+
+    def entries(self) -> list[Path]:
+        """The entry files, sorted by name (empty when the folder does not exist)."""
+        if self.directory is None or not self.directory.is_dir():
+            return []
+        return sorted(p for p in self.directory.glob(f"*{_SUFFIX}") if p.is_file())
+
+    def _leftovers(self) -> list[Path]:
+        if self.directory is None or not self.directory.is_dir():
+            return []
+        return sorted(p for p in self.directory.glob(_LEFTOVERS) if p.is_file())
+
+    def info(self, *, check: bool = False) -> CacheInfo:
+        """Entries, size, age and unreadable entries of the folder.
+
+        Parameters
+        ----------
+        check : bool, default False
+            Open every entry (slower); else an entry counts as unreadable when it is empty,
+            not a zip file or truncated (its first and last bytes only are read).
+        """
+        sizes, times, unreadable = 0, [], 0
+        for path in self.entries():
+            try:
+                stat = path.stat()
+            except OSError:
+                continue  # removed meanwhile
+            sizes += stat.st_size
+            times.append(stat.st_mtime)
+            problem = _quick_problem(path)
+            if problem is None and check:
+                try:
+                    _read(path)
+                except Exception:  # unreadable, whatever the reason
+                    problem = "does not load"
+            unreadable += problem is not None
+        stamp = datetime.datetime.fromtimestamp
+        return CacheInfo(directory=Path(self.directory or ""), entries=len(times), bytes=sizes,
+                         oldest=stamp(min(times)) if times else None,
+                         newest=stamp(max(times)) if times else None,
+                         unreadable=unreadable, checked=check,
+                         leftovers=len(self._leftovers()))
+
+    def clear(self, *, older_than_days: float | None = None) -> tuple[int, int]:
+        """Remove entries (and leftover temporary files); return ``(count, bytes)`` removed.
+
+        Parameters
+        ----------
+        older_than_days : float, optional
+            Remove only entries written more than this many days ago; default all.
+        """
+        cutoff = None if older_than_days is None else time.time() - older_than_days * 86400
+        count = size = 0
+        for path in self.entries() + self._leftovers():
+            try:
+                stat = path.stat()
+                if cutoff is not None and stat.st_mtime >= cutoff:
+                    continue
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            if path.suffix == _SUFFIX:
+                count += 1
+                size += stat.st_size
+        return count, size
+
+
+def default_cache_dir() -> Path:
+    """``$FORECAST_CACHE_DIR`` or ``<user cache dir>/forecast/fits``."""
+    import platformdirs
+
+    env = os.environ.get("FORECAST_CACHE_DIR")
+    return Path(env) if env else Path(platformdirs.user_cache_dir("forecast")) / "fits"

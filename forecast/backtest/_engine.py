@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,16 +12,20 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
+from forecast._files import atomic_path
 from forecast.backtest._cache import TaskCache, code_version, task_key
 from forecast.backtest._splitter import RollingOrigin
-from forecast.backtest._task import fit_predict
+from forecast.backtest._task import fit_predict, one_line
 from forecast.experiment import ExperimentConfig, ModelSpec
 from forecast.outcomes import onset_within
 from forecast.panel import Panel
 
-__all__ = ["ORACLE", "BacktestResult", "load_panel", "run_backtest"]
+__all__ = ["ORACLE", "BacktestResult", "dataset_digest", "load_panel", "recency_weights",
+           "run_backtest"]
 
 ORACLE = "oracle"
+
+_log = logging.getLogger("forecast.backtest")
 
 
 @dataclass
@@ -31,7 +36,8 @@ class BacktestResult:
     is made from = origin), ``model``, ``probability``, ``outcome`` (window outcome; NaN when
     not yet known), ``origin``, ``horizon``, ``train_start``, ``train_end``, ``n_train`` and,
     when the model gives them, ``lower``/``upper`` interval bounds.
-    ``scores``: one row per (origin, model): fit seconds, rows, onsets, status, error, AUC,
+    ``scores``: one row per (origin, model): fit seconds, rows, onsets, status, error, the
+    number of warnings the fit raised (``warnings``) and the first one (``warning``), AUC,
     Brier, whether the result came from the cache.
     """
 
@@ -68,20 +74,17 @@ class BacktestResult:
             }, indent=2),
         }
         for name, text in texts.items():
-            tmp = out / f".{name}.tmp"
-            tmp.write_text(text)
-            tmp.replace(out / name)
+            with atomic_path(out / name) as tmp:
+                tmp.write_text(text)
             paths[name] = out / name
         for name, frame in (("forecasts.parquet", self.forecasts), ("scores.csv", self.scores),
                             ("onsets.parquet", self.annual_onsets)):
-            target = out / name
-            tmp = out / f".{name}.tmp"
-            if name.endswith(".csv"):
-                frame.to_csv(tmp, index=False)
-            else:
-                frame.to_parquet(tmp, index=False)
-            tmp.replace(target)
-            paths[name] = target
+            with atomic_path(out / name) as tmp:
+                if name.endswith(".csv"):
+                    frame.to_csv(tmp, index=False)
+                else:
+                    frame.to_parquet(tmp, index=False)
+            paths[name] = out / name
         return paths
 
 
@@ -96,14 +99,14 @@ def load_panel(config: ExperimentConfig) -> Panel:
     return load_dataset(config.dataset, **config.dataset_options)
 
 
-def _digest(frame: pd.DataFrame) -> str:
+def dataset_digest(frame: pd.DataFrame) -> str:
     import hashlib
 
     hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     return hashlib.sha256(hashed.tobytes() + ",".join(frame.columns).encode()).hexdigest()
 
 
-def _recency_weights(years: np.ndarray, half_life: float | None) -> np.ndarray | None:
+def recency_weights(years: np.ndarray, half_life: float | None) -> np.ndarray | None:
     if not half_life:
         return None
     return np.power(0.5, (years.max() - years) / float(half_life))
@@ -168,7 +171,7 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
 
     tasks: list[tuple[Any, Any, list[str], dict[str, dict[str, Any]]]] = []
     for split in splits:
-        w = _recency_weights(years[split.train], config.recency_half_life)
+        w = recency_weights(years[split.train], config.recency_half_life)
         arrays = [X_all[split.train], target[split.train], w, years[split.train], X_all[split.test]]
         for spec in config.models:
             keys, payloads = [], {}
@@ -192,6 +195,8 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
                 results[key] = hit
             else:
                 pending[key] = payloads[key]
+    if unreadable := cache.unreadable_message():
+        _log.warning(unreadable)
 
     progress_bar = None
     if progress and pending:
@@ -223,7 +228,8 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
         test = split.test
         y_test = target[test]
         base = {"origin": split.origin, "model": spec.label, "status": result["status"],
-                "error": result["error"], "fit_seconds": result["fit_seconds"],
+                "error": result["error"], "warnings": int(result["warnings"]),
+                "warning": result["warning"], "fit_seconds": result["fit_seconds"],
                 "n_train": len(split.train), "n_train_onsets": int(np.nansum(target[split.train])),
                 "n_test": len(test), "cached": bool(result.get("cached", False))}
         if result["status"] == "ok":
@@ -261,8 +267,21 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
     forecasts.attrs["code_version"] = code_version()
     onsets = frame[[panel.unit, panel.year, config.outcome]].rename(
         columns={panel.unit: "unit", panel.year: "year", config.outcome: "onset"})
-    return BacktestResult(config, panel.name, forecasts, pd.DataFrame(scores), _digest(frame),
-                          onsets)
+    scores = pd.DataFrame(scores)
+    if warned := _warnings_line(scores):
+        _log.warning(warned)
+    return BacktestResult(config, panel.name, forecasts, scores, dataset_digest(frame), onsets)
+
+
+def _warnings_line(scores: pd.DataFrame) -> str | None:
+    """One line on the tasks whose fit raised warnings (the first by origin), or None."""
+    warned = scores[scores["warnings"] > 0] if len(scores) else scores
+    if warned.empty:
+        return None
+    first = warned.iloc[0]
+    return (f"{len(warned)} of {len(scores)} backtest tasks raised warnings (first: "
+            f"{first['model']} at origin {first['origin']}: {first['warning']}); see the "
+            "'warnings' and 'warning' columns of the scores (scores.csv)")
 
 
 def _fit_units(spec: ModelSpec) -> list[ModelSpec]:
@@ -282,21 +301,25 @@ def _combine(spec: ModelSpec, parts: list[dict[str, Any]]) -> dict[str, Any]:
         return parts[0]
     failed = [p for p in parts if p["status"] != "ok"]
     seconds = float(sum(p["fit_seconds"] for p in parts))
+    warned = [f"{unit.label}: {p['warning']}" for unit, p in zip(_fit_units(spec), parts)
+              if p["warnings"]]
+    noted = {"warnings": sum(int(p["warnings"]) for p in parts),
+             "warning": one_line(warned[0]) if warned else ""}
     if failed:
-        return {**failed[0], "fit_seconds": seconds}
+        return {**failed[0], "fit_seconds": seconds, **noted}
     from forecast.models import AveragingEnsemble
 
     probability = AveragingEnsemble.combine(
         np.column_stack([p["probability"] for p in parts]),
         method=spec.params.get("method", "mean"), weights=spec.params.get("weights"))
     return {"status": "ok", "error": "", "fit_seconds": seconds, "probability": probability,
-            "lower": None, "upper": None, "cached": all(p.get("cached") for p in parts)}
+            "lower": None, "upper": None, "cached": all(p.get("cached") for p in parts), **noted}
 
 
 def _anchor(result: dict[str, Any], y_train: np.ndarray, years_train: np.ndarray,
             years: int) -> dict[str, Any]:
     """The result with its forecasts anchored to the recent training onset rate."""
-    from forecast.calibration._anchor import anchor_to_recent_rate
+    from forecast.calibration import anchor_to_recent_rate
 
     probability, lower, upper, offset = anchor_to_recent_rate(
         result["probability"], result["lower"], result["upper"], y_train, years_train, years)

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["BacktestSummary", "metric_key", "scorable", "summarize"]
+from forecast.outcomes import observed_windows
+
+__all__ = ["BacktestSummary", "curves", "metric_key", "summarize"]
 
 #: Scored unless the spec lists ``evaluation.metrics`` (parameter-free metric names).
 _SCALAR = ("roc_auc", "average_precision", "brier", "log_loss", "observed_expected",
@@ -43,34 +45,38 @@ def curves(forecasts: pd.DataFrame, *, max_k: int = 50,
            thresholds: tuple[float, ...] = THRESHOLDS) -> pd.DataFrame:
     r"""Recall and precision by top-k per year and by probability threshold, per model.
 
-    Top-k: in each year the k highest probabilities are warnings (ties broken by row order, as
-    :func:`forecast.metrics.recall_at_k`); ``recall@k = sum hits / sum onsets`` and
-    ``precision@k = sum hits / sum warnings`` pooled over years. Threshold ``c``: warn when
-    ``p >= c``.
+    Top-k: :func:`forecast.metrics.recall_at_k` and :func:`~forecast.metrics.precision_at_k`
+    with the years as groups (pooled over years). Threshold ``c`` (warn when ``p >= c``):
+    :func:`~forecast.metrics.recall_at_threshold`,
+    :func:`~forecast.metrics.precision_at_threshold` and
+    :func:`~forecast.metrics.warnings_at_threshold` divided by the number of years.
     """
+    from forecast.metrics import (
+        precision_at_k,
+        precision_at_threshold,
+        recall_at_k,
+        recall_at_threshold,
+        warnings_at_threshold,
+    )
+
     known = forecasts[forecasts["outcome"].notna()]
     records = []
     for model, part in known.groupby("model", sort=True):
-        ordered = part.sort_values(["year", "probability"], ascending=[True, False], kind="stable")
-        rank = ordered.groupby("year").cumcount().to_numpy() + 1
-        y = ordered["outcome"].to_numpy(float)
-        onsets = y.sum()
-        for k in range(1, max_k + 1):
-            flagged = rank <= k
-            hits = y[flagged].sum()
-            records.append((model, "recall_at_k", k, hits / onsets if onsets else np.nan))
-            records.append((model, "precision_at_k", k, hits / flagged.sum()))
+        y = part["outcome"].to_numpy(float)
         p = part["probability"].to_numpy(float)
-        yy = part["outcome"].to_numpy(float)
+        years = part["year"].to_numpy()
+        for k in range(1, max_k + 1):
+            records.append((model, "recall_at_k", k, recall_at_k(y, p, groups=years, k=k)))
+            records.append((model, "precision_at_k", k, precision_at_k(y, p, groups=years, k=k)))
+        n_years = np.unique(years).size
         for c in thresholds:
-            warn = p >= c
-            hits = yy[warn].sum()
-            step = int(round(c * 1000))
-            records.append((model, "recall_at_threshold", step, hits / yy.sum() if yy.sum() else np.nan))
+            step = round(c * 1000)
+            records.append((model, "recall_at_threshold", step,
+                            recall_at_threshold(y, p, threshold=c)))
             records.append((model, "precision_at_threshold", step,
-                            hits / warn.sum() if warn.sum() else np.nan))
+                            precision_at_threshold(y, p, threshold=c)))
             records.append((model, "warnings_per_year_at_threshold", step,
-                            warn.sum() / part["year"].nunique()))
+                            warnings_at_threshold(y, p, threshold=c) / n_years))
     return pd.DataFrame.from_records(records, columns=["model", "curve", "step", "value"])
 
 
@@ -93,30 +99,18 @@ def _skill_against_training_base_rate(forecasts: pd.DataFrame) -> pd.Series:
     return pd.Series(out, name="brier_skill")
 
 
-def observed_windows(forecasts: pd.DataFrame, *, horizon: int, data_end: int) -> pd.DataFrame:
-    """Forecasts whose whole outcome window is observed: ``year + horizon <= data_end``.
-
-    Years whose windows are cut by the end of the data know an outcome only when an onset
-    has already happened (a 1 can be seen early, a 0 cannot), so scoring them would add
-    onsets without their non-onsets. Those rows are left out of every score
-    (``docs/design/0002-score-only-observed-windows.md``).
-    """
-    return forecasts[forecasts["year"] + horizon <= data_end]
-
-
-def scorable(result) -> pd.DataFrame:
-    """:func:`observed_windows` of a :class:`BacktestResult` (data end = last onset year)."""
-    return observed_windows(result.forecasts, horizon=result.config.horizon,
-                            data_end=int(result.annual_onsets["year"].max()))
-
-
 def summarize(result, *, top_k: tuple[int, ...] | None = None) -> BacktestSummary:
-    """Pooled and per-year scores of every model in a :class:`BacktestResult`."""
+    """Pooled and per-year scores of every model in a :class:`BacktestResult`.
+
+    Only forecasts whose whole outcome window is observed are scored
+    (:func:`forecast.outcomes.observed_windows`, data end = the last onset year).
+    """
     from forecast.metrics import evaluate_forecasts, ewp_pooled_scores, get_metric
 
     config = result.config
     ks = tuple(top_k or config.top_k)
-    forecasts = scorable(result)
+    forecasts = observed_windows(result.forecasts, horizon=config.horizon,
+                                 data_end=int(result.annual_onsets["year"].max()))
     metrics = [get_metric(m) for m in (config.metrics or _SCALAR)]
     for k in ks:
         metrics += [get_metric("recall_at_k", k=k), get_metric("precision_at_k", k=k)]

@@ -6,6 +6,7 @@ probability intervals; :func:`reliability_table` and
 :func:`interval_coverage` check the result.
 """
 
+from forecast.calibration._anchor import anchor_to_recent_rate
 from forecast.calibration._history import HistoryShiftedClassifier, recalibrate_from_history
 from forecast.calibration._recalibrate import RecalibratedClassifier
 from forecast.calibration._reliability import (
@@ -21,6 +22,7 @@ __all__ = [
     "HistoryShiftedClassifier",
     "RecalibratedClassifier",
     "VennAbersCalibrator",
+    "anchor_to_recent_rate",
     "interval_coverage",
     "recalibrate_from_history",
     "reliability_table",

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from forecast._errors import input_error
-from forecast.metrics._logistic import expit, logit
+from forecast._math import expit, logit
 
 __all__ = ["anchor_offset", "anchor_to_recent_rate", "anchored", "recent_rate"]
 

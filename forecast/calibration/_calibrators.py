@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.isotonic import IsotonicRegression
 
-from forecast.metrics._logistic import expit, fit_logistic, logit
+from forecast._math import expit, fit_logistic, logit
 
 __all__ = ["InterceptCalibrator", "IsotonicCalibrator", "PlattCalibrator"]
 

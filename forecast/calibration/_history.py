@@ -7,8 +7,8 @@ import pandas as pd
 from scipy.stats import norm
 
 from forecast._errors import input_error
+from forecast._math import expit, fit_logistic, logit
 from forecast.calibration._anchor import anchored
-from forecast.metrics._logistic import expit, fit_logistic, logit
 
 __all__ = ["HistoryShiftedClassifier", "recalibrate_from_history"]
 

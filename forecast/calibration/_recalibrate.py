@@ -19,7 +19,7 @@ from forecast.calibration._calibrators import (
     PlattCalibrator,
 )
 from forecast.calibration._venn_abers import VennAbersCalibrator
-from forecast.models._registry import fit_estimator
+from forecast.models import fit_estimator
 
 __all__ = ["RecalibratedClassifier"]
 

@@ -10,8 +10,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
 from forecast._errors import input_error
-from forecast.metrics._binning import BinStrategy, probability_bins
-from forecast.metrics._validation import check_binary_scores
+from forecast._math import BinStrategy, probability_bins
+from forecast._validation import check_outcomes_probabilities
 
 __all__ = ["CoverageResult", "interval_coverage", "reliability_table", "wilson_interval"]
 
@@ -83,7 +83,7 @@ def reliability_table(
         uses Kish's effective size ``(sum w)^2 / sum w^2``.
     """
     y, (p, w) = _drop_unknown(y_true, y_score, sample_weight)
-    y, p, w = check_binary_scores(y, p, w, caller="reliability_table")
+    y, p, w = check_outcomes_probabilities(y, p, w, caller="reliability_table")
     bins = probability_bins(p, w, n_bins=n_bins, strategy=strategy, caller="reliability_table")
     frame = pd.DataFrame(
         {"bin": bins, "p": p, "y": y, "w": w, "wp": w * p, "wy": w * y, "w2": w**2}
@@ -141,8 +141,8 @@ def interval_coverage(
     """
     labels = None if isinstance(bins, int | np.integer) else np.asarray(bins)
     y, (lo, hi, w, lab) = _drop_unknown(y_true, lower, upper, sample_weight, labels)
-    y, lo, w = check_binary_scores(y, lo, w, caller="interval_coverage (lower)")
-    _, hi, _ = check_binary_scores(y, hi, None, caller="interval_coverage (upper)")
+    y, lo, w = check_outcomes_probabilities(y, lo, w, caller="interval_coverage (lower)")
+    _, hi, _ = check_outcomes_probabilities(y, hi, None, caller="interval_coverage (upper)")
     bad = np.flatnonzero(lo > hi)
     if bad.size:
         raise input_error(

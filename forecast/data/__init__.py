@@ -6,8 +6,15 @@
 
 from __future__ import annotations
 
-from forecast.data._registry import DatasetInfo, dataset_info, dataset_names, load_dataset
-from forecast.data._store import data_dir, fetch, load_manifest
+from forecast.data._registry import (
+    DatasetInfo,
+    dataset_info,
+    dataset_names,
+    dataset_options,
+    load_dataset,
+)
+from forecast.data._files import read_table
+from forecast.data._store import data_dir, data_mirror, fetch, load_manifest
 
-__all__ = ["DatasetInfo", "data_dir", "dataset_info", "dataset_names", "fetch", "load_dataset",
-           "load_manifest"]
+__all__ = ["DatasetInfo", "data_dir", "data_mirror", "dataset_info", "dataset_names",
+           "dataset_options", "fetch", "load_dataset", "load_manifest", "read_table"]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from forecast._errors import input_error
 from forecast.outcomes import onset_within
 from forecast.panel import Panel
 
-__all__ = ["DatasetInfo", "dataset_info", "dataset_names", "load_dataset"]
+__all__ = ["DatasetInfo", "dataset_info", "dataset_names", "dataset_options", "load_dataset"]
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,10 @@ def _load_synthetic(seed: int = 20251) -> Panel:
     )
 
 
-def _load_ewp(**kwargs: object) -> Panel:
+def _load_ewp(root: Path | None = None) -> Panel:
     from forecast.data._ewp import load_ewp_2025
 
-    return load_ewp_2025(**kwargs)  # type: ignore[arg-type]
+    return load_ewp_2025(root)
 
 
 _DATASETS: dict[str, tuple[DatasetInfo, Callable[..., Panel]]] = {
@@ -65,6 +67,12 @@ def dataset_info(name: str) -> DatasetInfo:
     if name not in _DATASETS:
         raise input_error(f"unknown dataset {name!r}", fix=f"use one of {dataset_names()}")
     return _DATASETS[name][0]
+
+
+def dataset_options(name: str) -> dict[str, inspect.Parameter]:
+    """The keyword options of dataset ``name``'s loader (``dataset_options`` of a spec)."""
+    dataset_info(name)
+    return dict(inspect.signature(_DATASETS[name][1]).parameters)
 
 
 @lru_cache(maxsize=8)

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 import yaml
 
 from forecast._errors import DataNotAvailableError, input_error
+from forecast._files import atomic_path
 
 __all__ = [
     "DataFile",
     "Manifest",
     "data_dir",
+    "data_mirror",
     "fetch",
     "load_manifest",
     "manifest_names",
@@ -29,6 +32,7 @@ __all__ = [
 ]
 
 DATA_DIR_ENV = "FORECAST_DATA_DIR"
+MIRROR_ENV = "FORECAST_DATA_MIRROR"
 
 
 def data_dir() -> Path:
@@ -41,6 +45,22 @@ def data_dir() -> Path:
     if env:
         return Path(env).expanduser()
     return Path(platformdirs.user_cache_dir("forecast")) / "data"
+
+
+def data_mirror() -> str | None:
+    """Base URL that replaces the upstream location of every download, or None.
+
+    ``$FORECAST_DATA_MIRROR`` when set: an ``http(s)://`` or ``file://`` URL, or a local
+    folder. A mirror has the layout of a data folder (``<mirror>/<dataset>/<path>``, what
+    :func:`fetch` writes), so serving any :func:`data_dir` over HTTP makes a mirror. Files
+    from a mirror are verified against the same pinned sha256 as upstream ones.
+    """
+    env = os.environ.get(MIRROR_ENV, "").strip()
+    if not env:
+        return None
+    if "://" not in env:
+        return Path(env).expanduser().resolve().as_uri()
+    return env.rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -63,7 +83,10 @@ class Manifest:
     url_template: str
     files: tuple[DataFile, ...]
 
-    def url(self, file: DataFile) -> str:
+    def url(self, file: DataFile, mirror: str | None = None) -> str:
+        """Download URL of ``file``: upstream, or ``<mirror>/<dataset>/<path>``."""
+        if mirror:
+            return f"{mirror.rstrip('/')}/{urllib.parse.quote(f'{self.name}/{file.path}')}"
         return self.url_template.format(
             commit=self.commit, upstream_path=urllib.parse.quote(file.upstream_path)
         )
@@ -127,15 +150,32 @@ def verify_file(manifest: Manifest, path: str, root: Path | None = None) -> Path
 Opener = Callable[[str], object]
 
 
-def fetch(manifest: Manifest, *, root: Path | None = None, opener: Opener | None = None,
+def fetch(manifest: Manifest, *, root: Path | None = None, mirror: str | None = None,
+          opener: Opener | None = None,
           log: Callable[[str], None] = lambda message: None) -> list[Path]:
     """Download every file of ``manifest`` into the cache, verifying sha256.
 
     Each file is streamed into a temporary file beside its target and moved into place
     (``os.replace``) only after its size and sha256 match, so a failed or truncated
-    download never leaves a partial file. Files already present and verified are kept.
+    download never leaves a partial file. Files already present and verified are kept
+    (nothing is downloaded when all are).
+
+    Parameters
+    ----------
+    manifest : Manifest
+        The pinned files, see :func:`load_manifest`.
+    root : Path, optional
+        Data folder; default :func:`data_dir`.
+    mirror : str, optional
+        Base URL replacing the upstream location; default :func:`data_mirror`
+        (``$FORECAST_DATA_MIRROR``), else upstream.
+    opener : callable, optional
+        ``url -> response`` (tests); default :func:`urllib.request.urlopen`.
+    log : callable, optional
+        Receives one line per file.
     """
     opener = opener or (lambda url: urllib.request.urlopen(url, timeout=60))
+    mirror = mirror or data_mirror()
     written = []
     for entry in manifest.files:
         target = manifest.local_path(entry.path, root)
@@ -144,12 +184,10 @@ def fetch(manifest: Manifest, *, root: Path | None = None, opener: Opener | None
             written.append(target)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        url = manifest.url(entry)
-        handle, tmp_name = tempfile.mkstemp(prefix=".partial-", dir=target.parent)
-        tmp = Path(tmp_name)
-        try:
+        url = manifest.url(entry, mirror)
+        with atomic_path(target) as tmp:  # moved into place only once verified
             digest, size = hashlib.sha256(), 0
-            with os.fdopen(handle, "wb") as out, opener(url) as response:  # type: ignore[attr-defined]
+            with tmp.open("wb") as out, _open(opener, url) as response:
                 for block in iter(lambda: response.read(1 << 20), b""):
                     digest.update(block)
                     size += len(block)
@@ -157,13 +195,23 @@ def fetch(manifest: Manifest, *, root: Path | None = None, opener: Opener | None
             if size != entry.bytes or digest.hexdigest() != entry.sha256:
                 raise input_error(
                     f"download failed verification: {size} bytes (expected {entry.bytes}), "
-                    f"sha256 {digest.hexdigest()} (expected {entry.sha256})",
-                    source=url, fix="retry; if it persists the upstream file changed",
+                    f"sha256 {digest.hexdigest()} (expected {entry.sha256}) from {url}",
+                    source=f"{manifest.name}/{entry.path}",
+                    fix=(f"replace the mirror's copy ({MIRROR_ENV}) with the pinned file"
+                         if mirror else "retry; if it persists the upstream file changed"),
                 )
-            os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
         log(f"fetched {target}")
         written.append(target)
     return written
+
+
+def _open(opener: Opener, url: str) -> Any:
+    """``opener(url)``, with network failures turned into a one-line error naming the URL."""
+    try:
+        return opener(url)
+    except urllib.error.URLError as error:
+        reason = (f"HTTP {error.code} {error.reason}" if isinstance(error, urllib.error.HTTPError)
+                  else error.reason)
+        raise DataNotAvailableError(
+            f"{url}: download failed ({reason}); fix: check the "
+            f"network, or set {MIRROR_ENV} to a reachable mirror or folder") from error

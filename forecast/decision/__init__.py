@@ -6,10 +6,17 @@ This subpackage turns forecasts into decisions (threshold and top-k rules),
 chooses thresholds honestly (only from outcomes known at each origin) and
 scores the decisions: expected cost, relative economic value (Richardson
 2000), net benefit and decision curves (Vickers & Elkin 2006).
-:func:`cost_analysis` runs all of it over a backtest's forecast table, for
-MLflow metrics, figures and the ``forecast costs`` command.
+
+:func:`cost_analysis` is the engine: it runs all of it over a backtest's
+forecast table (the run's ``costs.csv``, MLflow metrics, figures, the
+``forecast costs`` command and the report's :func:`decision_table`). The
+scalar functions (:func:`best_threshold_in_sample`, :func:`rolling_thresholds`,
+:func:`relative_value`, ...) are views of the same three routines: one
+cost-minimising threshold fit, one honest (rolling-origin) threshold rule and
+one computation of costs and values from decision counts.
 """
 
+from forecast.decision._analysis import POLICIES, CostAnalysis, cost_analysis, decision_table
 from forecast.decision._capacity import capacity_policy
 from forecast.decision._costloss import CostLoss, expected_cost, optimal_threshold
 from forecast.decision._curves import (
@@ -17,16 +24,15 @@ from forecast.decision._curves import (
     cost_ratio_grid,
     cost_ratio_label,
     decision_curve,
+    net_benefit,
     value_curve,
 )
-from forecast.decision._mlflow import log_cost_analysis
-from forecast.decision._report import POLICIES, cost_metrics_for_logging, decision_table
+from forecast.decision._figures import decision_curve_figure, value_curve_figure
 from forecast.decision._rolling import rolling_thresholds
 from forecast.decision._rules import EWP_THRESHOLD, EWP_TOP30, ThresholdRule, TopKRule
 from forecast.decision._table import FORECAST_TABLE_COLUMNS
 from forecast.decision._threshold import CostThresholdSelector, best_threshold_in_sample
-from forecast.decision._tracking import CostAnalysis, cost_analysis
-from forecast.decision._value import net_benefit, relative_value
+from forecast.decision._value import relative_value
 
 __all__ = [
     "EWP_THRESHOLD",
@@ -42,16 +48,16 @@ __all__ = [
     "best_threshold_in_sample",
     "capacity_policy",
     "cost_analysis",
-    "cost_metrics_for_logging",
     "cost_ratio_grid",
     "cost_ratio_label",
     "decision_curve",
+    "decision_curve_figure",
     "decision_table",
     "expected_cost",
-    "log_cost_analysis",
     "net_benefit",
     "optimal_threshold",
     "relative_value",
     "rolling_thresholds",
     "value_curve",
+    "value_curve_figure",
 ]

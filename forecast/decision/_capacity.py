@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from forecast._errors import input_error
-from forecast.decision._costloss import CostLoss, check_costloss, expense
-from forecast.decision._rules import top_k_mask
-from forecast.decision._validate import check_groups, check_k, check_outcomes_probabilities
+from forecast._validation import check_group_labels, check_k, check_outcomes_probabilities
+from forecast.decision._costloss import CostLoss, check_costloss, total_expense
+from forecast.metrics import top_k_mask
 
 __all__ = ["capacity_policy"]
 
@@ -24,7 +24,8 @@ def capacity_policy(
     """Warn on the ``k`` highest-risk units of each year and count the results.
 
     Per group (year) ``g`` with decisions ``d_i = 1[rank_g(p_i) <= k]`` (ties
-    broken by row order): ``hits = sum d y``, ``misses = sum (1 - d) y``,
+    broken by row order; a year with fewer than ``k`` units warns all, see
+    :func:`forecast.metrics.top_k_mask`): ``hits = sum d y``, ``misses = sum (1 - d) y``,
     ``false_alarms = sum d (1 - y)`` and
     ``cost = sum_i w_i (d_i C + y_i L (1 - e d_i))``. Counts are weighted with
     ``sample_weight``. The mean of a column over the rows is its value per year.
@@ -49,7 +50,7 @@ def capacity_policy(
         hits, misses, false_alarms, cost``.
     """
     y_arr, p_arr, w_arr = check_outcomes_probabilities(
-        y, p, sample_weight, caller="capacity_policy"
+        y, p, sample_weight, caller="capacity_policy", names=("y", "p")
     )
     costloss = check_costloss(costloss, caller="capacity_policy")
     if k is None:
@@ -60,18 +61,20 @@ def capacity_policy(
             )
         k = costloss.capacity
     k = check_k(k, caller="capacity_policy")
-    g_arr = check_groups(groups, p_arr.size, caller="capacity_policy")
+    g_arr = check_group_labels(groups, p_arr.size, caller="capacity_policy")
     d = top_k_mask(p_arr, g_arr, k)
+    onset = y_arr == 1
     frame = pd.DataFrame(
         {
             "group": g_arr,
             "units": w_arr,
-            "onsets": w_arr * y_arr,
+            "onsets": w_arr * onset,
             "warnings": w_arr * d,
-            "hits": w_arr * (d & (y_arr == 1)),
-            "misses": w_arr * (~d & (y_arr == 1)),
-            "false_alarms": w_arr * (d & (y_arr == 0)),
-            "cost": w_arr * expense(d, y_arr, costloss),
+            "hits": w_arr * (d & onset),
+            "misses": w_arr * (~d & onset),
+            "false_alarms": w_arr * (d & ~onset),
         }
     )
-    return frame.groupby("group", sort=True).sum().reset_index()
+    out = frame.groupby("group", sort=True).sum().reset_index()
+    out["cost"] = total_expense(out["hits"], out["false_alarms"], out["onsets"], costloss)
+    return out

@@ -1,21 +1,30 @@
-"""The cost-loss model of acting on warnings and its realised expense."""
+"""The cost-loss model of acting on warnings, the counts of a set of decisions and their expense."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from forecast._errors import input_error
-from forecast.decision._rules import warn_mask
-from forecast.decision._validate import (
+from forecast._validation import (
     check_capacity_groups,
     check_outcomes_probabilities,
-    check_threshold,
+    check_warning_threshold,
 )
+from forecast.decision._rules import warn_mask
 
-__all__ = ["CostLoss", "check_costloss", "expected_cost", "expense", "optimal_threshold"]
+__all__ = [
+    "CostLoss",
+    "DecisionCounts",
+    "check_costloss",
+    "decision_counts",
+    "expected_cost",
+    "optimal_threshold",
+    "total_expense",
+]
 
 
 def _positive_number(value: object, name: str) -> float:
@@ -134,10 +143,51 @@ def check_costloss(costloss: object, *, caller: str) -> CostLoss:
     return costloss
 
 
-def expense(d: np.ndarray, y: np.ndarray, costloss: CostLoss) -> np.ndarray:
-    """Expense of each row: ``d * C + y * L * (1 - e * d)``."""
-    d = d.astype(float)
-    return d * costloss.cost + y * costloss.loss * (1.0 - costloss.effectiveness * d)
+class DecisionCounts(NamedTuple):
+    """Weighted counts of decisions against outcomes (floats, or arrays for many decision sets).
+
+    ``hits = sum w d y``, ``false_alarms = sum w d (1 - y)``, ``onsets = sum w y``,
+    ``non_onsets = sum w (1 - y)``, ``expected_hits = sum w d p`` (NaN without ``p``).
+    """
+
+    hits: np.ndarray | float
+    false_alarms: np.ndarray | float
+    onsets: float
+    non_onsets: float
+    expected_hits: np.ndarray | float
+
+
+def decision_counts(
+    d: np.ndarray, y: np.ndarray, w: np.ndarray, p: np.ndarray | None = None
+) -> DecisionCounts:
+    """Weighted hits, false alarms, onsets and non-onsets of decisions ``d``.
+
+    ``d`` is one decision set (rows) or several (sets x rows); ``y`` is 0/1
+    (rows with weight 0, e.g. unknown outcomes, count nowhere); ``w`` the row
+    weights; ``p`` the probabilities for ``expected_hits``. Every cost and
+    value of the decision analysis is computed from these counts.
+    """
+    d = np.asarray(d, dtype=float)
+    onset = w * (y == 1)
+    non_onset = w * (y == 0)
+    expected = d @ (w * p) if p is not None else np.full(d.shape[:-1], np.nan)
+    return DecisionCounts(
+        d @ onset, d @ non_onset, float(onset.sum()), float(non_onset.sum()), expected
+    )
+
+
+def total_expense(
+    hits: np.ndarray | float,
+    false_alarms: np.ndarray | float,
+    onsets: float,
+    costloss: CostLoss,
+) -> np.ndarray | float:
+    """Total expense of a decision set from its counts.
+
+    ``sum_i w_i (d_i C + y_i L (1 - e d_i)) = (hits + false_alarms) C + onsets L - e L hits``.
+    """
+    c, loss, e = costloss.cost, costloss.loss, costloss.effectiveness
+    return (hits + false_alarms) * c + onsets * loss - e * loss * hits
 
 
 def optimal_threshold(costloss: CostLoss) -> float:
@@ -199,12 +249,14 @@ def expected_cost(
         Mean cost per year (per country-year without ``groups``), in the
         currency of ``costloss``.
     """
-    y_arr, p_arr, w_arr = check_outcomes_probabilities(y, p, sample_weight, caller="expected_cost")
-    t = check_threshold(threshold, caller="expected_cost")
+    y_arr, p_arr, w_arr = check_outcomes_probabilities(
+        y, p, sample_weight, caller="expected_cost", names=("y", "p")
+    )
+    t = check_warning_threshold(threshold, caller="expected_cost")
     costloss = check_costloss(costloss, caller="expected_cost")
     g_arr = check_capacity_groups(groups, p_arr.size, costloss.capacity, caller="expected_cost")
-    d = warn_mask(p_arr, t, costloss.capacity, g_arr)
-    total = float(np.sum(w_arr * expense(d, y_arr, costloss)))
+    counts = decision_counts(warn_mask(p_arr, t, costloss.capacity, g_arr), y_arr, w_arr)
+    total = float(total_expense(counts.hits, counts.false_alarms, counts.onsets, costloss))
     if g_arr is None:
         return total / float(w_arr.sum())
     return total / float(np.unique(g_arr).size)

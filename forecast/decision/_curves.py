@@ -8,21 +8,17 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
-from forecast.decision._costloss import CostLoss
-from forecast.decision._threshold import best_threshold_in_sample
-from forecast.decision._validate import check_outcomes_probabilities
-from forecast.decision._value import (
-    decision_counts,
-    reference_costs,
-    total_expense,
-    value_from_counts,
-)
+from forecast._validation import check_outcomes_probabilities, check_probability_threshold
+from forecast.decision._costloss import CostLoss, decision_counts, total_expense
+from forecast.decision._threshold import min_cost_thresholds
+from forecast.decision._value import reference_costs, value_from_counts
 
 __all__ = [
     "NAMED_COST_RATIOS",
     "cost_ratio_grid",
     "cost_ratio_label",
     "decision_curve",
+    "net_benefit",
     "value_curve",
 ]
 
@@ -40,13 +36,19 @@ def cost_ratio_label(cost_ratio: float) -> str:
     return f"1to{1.0 / float(cost_ratio):.6g}"
 
 
-def cost_ratio_grid(lo: float = 1 / 200, hi: float = 1 / 2, n: int = 25) -> np.ndarray:
-    """Log-spaced cost ratios from ``lo`` to ``hi``, plus the named points inside.
+def cost_ratio_grid(
+    lo: float = 1 / 200, hi: float = 1 / 2, n: int = 25, *, extra: object = ()
+) -> np.ndarray:
+    """Cost ratios ``r = 1 / k`` for integer odds ``k`` log-spaced from ``1 / hi`` to ``1 / lo``.
 
-    Returns ``n`` values ``lo * (hi / lo) ** (i / (n - 1))`` merged with the
-    entries of :data:`NAMED_COST_RATIOS` (1:10, 1:20, 1:50) that fall in
-    ``[lo, hi]`` (a grid point equal to a named ratio up to rounding is
-    replaced by the exact value), sorted ascending.
+    ``k = unique(round(geomspace(1 / hi, 1 / lo, n)))``; ratios outside
+    ``[lo, hi]`` are dropped, ``lo`` and ``hi`` themselves, the entries of
+    :data:`NAMED_COST_RATIOS` (1:10, 1:20, 1:50) that fall in ``[lo, hi]``
+    and ``extra`` (any ratios in (0, 1)) are merged in; ratios equal up to
+    ``1e-9`` relative are kept once (the first of sorted order). Sorted
+    ascending. Integer odds give readable labels (``1to20``) and one
+    MLflow step per ratio (``step = 1 / r``). This is the grid of
+    :func:`cost_analysis`, :func:`value_curve` and :func:`decision_curve`.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise input_error(
@@ -57,11 +59,12 @@ def cost_ratio_grid(lo: float = 1 / 200, hi: float = 1 / 2, n: int = 25) -> np.n
             f"cost_ratio_grid: need 0 < lo < hi, got lo={lo!r}, hi={hi!r}",
             fix="pass e.g. lo=1/200, hi=1/2",
         )
-    grid = np.geomspace(lo, hi, int(n))
-    named = np.array([r for r in NAMED_COST_RATIOS.values() if lo <= r <= hi])
-    # A grid point that is a named ratio up to rounding is replaced by the exact value.
-    near = np.isclose(grid[:, None], named[None, :], rtol=1e-9, atol=0).any(axis=1)
-    return np.sort(np.concatenate([grid[~near], named]))
+    ratios = 1.0 / np.unique(np.round(np.geomspace(1.0 / hi, 1.0 / lo, int(n))))
+    ratios = ratios[(ratios >= lo) & (ratios <= hi)]
+    named = [r for r in NAMED_COST_RATIOS.values() if lo <= r <= hi]
+    ratios = np.sort(np.r_[named, ratios, lo, hi, np.asarray(extra, dtype=float).ravel()])
+    keep = np.r_[True, np.diff(ratios) > 1e-9 * ratios[1:]]
+    return ratios[keep]
 
 
 def decision_curve(
@@ -89,7 +92,9 @@ def decision_curve(
         Columns ``threshold, net_benefit_model, net_benefit_treat_all,
         net_benefit_treat_none, warnings_share``.
     """
-    y_arr, p_arr, w_arr = check_outcomes_probabilities(y, p, sample_weight, caller="decision_curve")
+    y_arr, p_arr, w_arr = check_outcomes_probabilities(
+        y, p, sample_weight, caller="decision_curve", names=("y", "p")
+    )
     t = cost_ratio_grid() if thresholds is None else np.asarray(thresholds, dtype=float).ravel()
     bad = ~np.isfinite(t) | (t < 0) | (t >= 1)
     if t.size == 0 or bad.any():
@@ -98,11 +103,10 @@ def decision_curve(
             rows=np.flatnonzero(bad).tolist(),
             fix="pass threshold probabilities such as np.linspace(0.01, 0.5, 50)",
         )
-    n = float(w_arr.sum())
-    s = float(np.sum(w_arr * y_arr)) / n
-    d = p_arr[None, :] >= t[:, None]  # thresholds x rows
-    tp = (d * (w_arr * y_arr)[None, :]).sum(axis=1) / n
-    fp = (d * (w_arr * (1.0 - y_arr))[None, :]).sum(axis=1) / n
+    counts = decision_counts(p_arr[None, :] >= t[:, None], y_arr, w_arr)  # thresholds x rows
+    n = counts.onsets + counts.non_onsets
+    s = counts.onsets / n
+    tp, fp = counts.hits / n, counts.false_alarms / n
     odds = t / (1.0 - t)
     return pd.DataFrame(
         {
@@ -113,6 +117,44 @@ def decision_curve(
             "warnings_share": tp + fp,
         }
     )
+
+
+def net_benefit(y: object, p: object, threshold: float, *, sample_weight: object = None) -> float:
+    """Net benefit of treating (warning on) ``p >= threshold`` (Vickers & Elkin 2006).
+
+    ``NB = TP / n - FP / n * p_t / (1 - p_t)`` with ``p_t`` the threshold
+    probability, ``TP`` the onsets warned on and ``FP`` the warnings without an
+    onset (weighted counts and ``n = sum(w)`` with ``sample_weight``). Treating
+    nobody has ``NB = 0``; treating everybody ``NB = s - (1 - s) p_t / (1 - p_t)``.
+    With effectiveness 1 and ``p_t = r`` it is tied to the relative value:
+    ``V = (NB - max(NB_all, 0)) / (s - max(NB_all, 0))``. One point of
+    :func:`decision_curve`.
+
+    Parameters
+    ----------
+    y : array-like of {0, 1}
+        Observed onsets.
+    p : array-like of float in [0, 1]
+        Forecast probabilities.
+    threshold : float
+        Threshold probability ``p_t`` in [0, 1).
+    sample_weight : array-like, optional
+        Row weights.
+
+    Returns
+    -------
+    float
+        Net benefit, in true positives per country-year.
+
+    References
+    ----------
+    Vickers, A. J., & Elkin, E. B. (2006). Decision curve analysis: a novel
+    method for evaluating prediction models. Medical Decision Making, 26(6),
+    565-574.
+    """
+    t = check_probability_threshold(threshold, caller="net_benefit", below_one=True)
+    curve = decision_curve(y, p, [t], sample_weight=sample_weight)
+    return float(curve["net_benefit_model"].iloc[0])
 
 
 def value_curve(
@@ -149,24 +191,33 @@ def value_curve(
         Columns ``cost_ratio, threshold_bayes, relative_value, threshold_best,
         relative_value_best, expected_cost, climate_cost, perfect_cost``.
     """
-    y_arr, p_arr, w_arr = check_outcomes_probabilities(y, p, sample_weight, caller="value_curve")
+    y_arr, p_arr, w_arr = check_outcomes_probabilities(
+        y, p, sample_weight, caller="value_curve", names=("y", "p")
+    )
     ratios = cost_ratio_grid() if cost_ratios is None else np.asarray(cost_ratios, float).ravel()
-    n = float(w_arr.sum())
+    costlosses = [CostLoss.from_ratio(float(r), effectiveness) for r in ratios]
+    best = min_cost_thresholds(y_arr, p_arr, w_arr, ratios, np.ones(p_arr.size, dtype=bool))
+    bayes = decision_counts(p_arr[None, :] >= ratios[:, None], y_arr, w_arr)
+    fitted = decision_counts(p_arr[None, :] >= best[:, None], y_arr, w_arr)
+    onsets, non_onsets = bayes.onsets, bayes.non_onsets
     rows = []
-    for r in ratios:
-        costloss = CostLoss.from_ratio(float(r), effectiveness)
-        best = best_threshold_in_sample(y_arr, p_arr, costloss, sample_weight=w_arr)
-        counts_bayes = decision_counts(p_arr >= r, y_arr, w_arr)
-        counts_best = decision_counts(p_arr >= best, y_arr, w_arr)
-        refs = reference_costs(counts_bayes[2], counts_bayes[3], costloss)
+    for i, (r, costloss) in enumerate(zip(ratios, costlosses)):
+        refs = reference_costs(onsets, non_onsets, costloss)
         rows.append(
             {
                 "cost_ratio": float(r),
                 "threshold_bayes": float(r),
-                "relative_value": value_from_counts(*counts_bayes, costloss),
-                "threshold_best": best,
-                "relative_value_best": value_from_counts(*counts_best, costloss),
-                "expected_cost": total_expense(*counts_bayes[:3], costloss) / n,
+                "relative_value": value_from_counts(
+                    bayes.hits[i], bayes.false_alarms[i], onsets, non_onsets, costloss
+                ),
+                "threshold_best": float(best[i]),
+                "relative_value_best": value_from_counts(
+                    fitted.hits[i], fitted.false_alarms[i], onsets, non_onsets, costloss
+                ),
+                "expected_cost": float(
+                    total_expense(bayes.hits[i], bayes.false_alarms[i], onsets, costloss)
+                )
+                / (onsets + non_onsets),
                 "climate_cost": refs["climate"],
                 "perfect_cost": refs["perfect"],
             }

@@ -1,45 +1,19 @@
-"""Figures of a :class:`CostAnalysis`: value curves and decision curves (no pyplot state)."""
+"""Figures of a cost analysis: value curves and decision curves (no pyplot state).
+
+Both take tables, so that a report can draw them from a run's ``costs.csv``
+as well as from a :class:`CostAnalysis`.
+"""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-if TYPE_CHECKING:
-    from forecast.decision._tracking import CostAnalysis
+from forecast._plotting import legend_label, model_style
 
 __all__ = ["decision_curve_figure", "value_curve_figure"]
-
-_ORACLE = "oracle"
-_COLOURS = (
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#9467bd",
-    "#ff7f0e",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-    "#bcbd22",
-    "#7f7f7f",
-)
-
-
-def _style(model: str, models: list[str]) -> dict:
-    """Fixed colour per model; the oracle (true probabilities) dashed black, as a ceiling."""
-    if model == _ORACLE:
-        return {"color": "black", "linestyle": "--", "linewidth": 1.4}
-    others = [m for m in models if m != _ORACLE]
-    return {"color": _COLOURS[others.index(model) % len(_COLOURS)], "linewidth": 1.6}
-
-
-def _legend_label(model: str) -> str:
-    text = str(model).replace("$", r"\$")
-    return "\u200b" + text if text.startswith("_") else text
 
 
 def _model_lines(ax: Axes, frame: pd.DataFrame, x: str, y: str, models: list[str]) -> np.ndarray:
@@ -47,26 +21,35 @@ def _model_lines(ax: Axes, frame: pd.DataFrame, x: str, y: str, models: list[str
     drawn = []
     for model in models:
         rows = frame[frame["model"] == model].sort_values(x)
-        ax.plot(rows[x], rows[y], label=_legend_label(model), **_style(model, models))
+        ax.plot(rows[x], rows[y], label=legend_label(model), **model_style(model, models))
         drawn.append(rows[y].to_numpy(dtype=float))
     values = np.concatenate(drawn) if drawn else np.array([])
     return values[np.isfinite(values)]
 
 
-def value_curve_figure(analysis: CostAnalysis) -> Figure:
+def value_curve_figure(results: pd.DataFrame, *, data_end: int | None = None) -> Figure:
     """Value relative to doing nothing across cost ratios: honest (left), in-sample (right).
 
     ``V = (E_nothing - E) / (E_nothing - E_perfect)``; the x axis is the odds
     ``k`` of the cost ratio ``r = C / (e L) = 1 / k`` on a log scale.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        :meth:`CostAnalysis.table` (``costs.csv``): ``model, policy, odds,
+        value_vs_nothing, effectiveness, capacity``.
+    data_end : int, optional
+        Last data year, named in the title.
     """
-    results = analysis.results
-    models = analysis.models
+    models = sorted(results["model"].unique())
     fig = Figure(figsize=(11.0, 4.4), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
-    cap = "no capacity limit" if analysis.capacity is None else f"capacity {analysis.capacity}/year"
+    capacity = results["capacity"].iloc[0]
+    cap = "no capacity limit" if pd.isna(capacity) else f"capacity {int(capacity)}/year"
+    known = "" if data_end is None else f", outcomes known through {data_end}"
     fig.suptitle(
-        f"Value of acting on warnings (effectiveness e = {analysis.effectiveness:g}, "
-        f"{cap}, outcomes known through {analysis.data_end})"
+        f"Value of acting on warnings (effectiveness e = {results['effectiveness'].iloc[0]:g}, "
+        f"{cap}{known})"
     )
     low = -0.25
     for ax, policy, title in zip(
@@ -89,10 +72,13 @@ def value_curve_figure(analysis: CostAnalysis) -> Figure:
     return fig
 
 
-def decision_curve_figure(analysis: CostAnalysis) -> Figure:
-    """Net benefit ``TP/n - FP/n * t / (1 - t)`` against the threshold probability ``t``."""
-    curves = analysis.decision_curves
-    models = analysis.models
+def decision_curve_figure(curves: pd.DataFrame) -> Figure:
+    """Net benefit ``TP/n - FP/n * t / (1 - t)`` against the threshold probability ``t``.
+
+    ``curves``: ``model`` plus the columns of :func:`decision_curve`
+    (:attr:`CostAnalysis.decision_curves`).
+    """
+    models = sorted(curves["model"].unique())
     fig = Figure(figsize=(8.0, 4.4), layout="constrained")
     ax = fig.subplots()
     values = _model_lines(ax, curves, "threshold", "net_benefit_model", models)

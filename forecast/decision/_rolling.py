@@ -6,66 +6,113 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
-from forecast.decision._costloss import CostLoss, expense
-from forecast.decision._rules import warn_mask
-from forecast.decision._table import check_forecast_table, history_mask
-from forecast.decision._threshold import CostThresholdSelector, ThresholdMethod
+from forecast.decision._costloss import CostLoss, decision_counts, total_expense
+from forecast.decision._rules import capacity_mask, warn_mask
+from forecast.decision._table import check_forecast_table
+from forecast.decision._threshold import ThresholdMethod, min_cost_thresholds
+from forecast.outcomes import window_observed
 
-__all__ = ["honest_thresholds", "rolling_thresholds"]
-
-
-def honest_thresholds(
-    frame: pd.DataFrame, costloss: CostLoss, method: ThresholdMethod, min_events: int
-) -> pd.DataFrame:
-    """Per (model, origin) threshold from rows known at that origin (validated frame)."""
-    r = costloss.cost_ratio
-    records = []
-    for model, rows in frame.groupby("model", sort=True):
-        for origin in np.unique(rows["origin"].to_numpy()):
-            known = rows[history_mask(rows, int(origin))]
-            n_events = int(known["outcome"].sum())
-            if len(known) == 0 or n_events < min_events or method == "bayes":
-                threshold, source = r, "bayes"
-            else:
-                selector = CostThresholdSelector(
-                    r,
-                    effectiveness=costloss.effectiveness,
-                    capacity=costloss.capacity,
-                    method="empirical",
-                ).fit(known["outcome"], known["probability"], known["round"])
-                threshold, source = selector.threshold_, "empirical"
-            records.append(
-                {
-                    "model": model,
-                    "origin": int(origin),
-                    "threshold": float(threshold),
-                    "threshold_source": source,
-                    "n_history": len(known),
-                    "n_history_events": n_events,
-                }
-            )
-    return pd.DataFrame(records)
+__all__ = ["HonestGrid", "as_costloss", "honest_threshold_grid", "known_at", "rolling_thresholds"]
 
 
-def score_rows(frame: pd.DataFrame, threshold: np.ndarray, costloss: CostLoss) -> pd.DataFrame:
-    """Warnings (per-row threshold, capacity per round) and their expense on known rows."""
-    p = frame["probability"].to_numpy()
-    d = warn_mask(p, threshold, costloss.capacity, frame["round"].to_numpy())
-    y = frame["outcome"].to_numpy()
-    known = ~np.isnan(y)
-    y0 = np.where(known, y, 0.0)
-    return pd.DataFrame(
-        {
-            "known": known,
-            "warn": d,
-            "hit": d & (y0 == 1) & known,
-            "false_alarm": d & (y0 == 0) & known,
-            "onset": (y0 == 1) & known,
-            "expected_hit": np.where(d & known, p, 0.0),
-            "cost": np.where(known, expense(d, y0, costloss), 0.0),
-        },
-        index=frame.index,
+def known_at(rows: pd.DataFrame, origin: int) -> np.ndarray:
+    """Rows whose outcome was known at ``origin``: the history a threshold may be fitted on.
+
+    An earlier origin, a window fully observed by ``origin`` (``year + horizon <= origin``,
+    :func:`forecast.outcomes.window_observed`) and a known outcome.
+    """
+    return (
+        (rows["origin"].to_numpy() < origin)
+        & window_observed(rows, data_end=origin)
+        & ~np.isnan(rows["outcome"].to_numpy())
     )
+
+
+class HonestGrid:
+    """Honest thresholds of one model: ``thresholds[o, k]`` for origin ``origins[o]``, ratio ``k``.
+
+    Attributes
+    ----------
+    origins : numpy.ndarray
+        Sorted origins of the model.
+    thresholds : numpy.ndarray
+        Shape ``(n_origins, n_ratios)``.
+    empirical : numpy.ndarray of bool
+        Per origin: fitted on history (True) or the Bayes fallback ``r`` (False).
+    n_history, n_history_events : numpy.ndarray
+        Rows (onsets) known at each origin.
+    """
+
+    def __init__(
+        self,
+        origins: np.ndarray,
+        thresholds: np.ndarray,
+        empirical: np.ndarray,
+        n_history: np.ndarray,
+        n_history_events: np.ndarray,
+    ) -> None:
+        self.origins = origins
+        self.thresholds = thresholds
+        self.empirical = empirical
+        self.n_history = n_history
+        self.n_history_events = n_history_events
+
+    def per_row(self, origin: np.ndarray) -> np.ndarray:
+        """Thresholds of each row's origin, shape ``(n_ratios, n_rows)``."""
+        return self.thresholds[np.searchsorted(self.origins, origin)].T
+
+
+def honest_threshold_grid(
+    rows: pd.DataFrame,
+    ratios: np.ndarray,
+    capacity: int | None,
+    min_events: int,
+    *,
+    fit: bool = True,
+) -> HonestGrid:
+    """Per origin ``T``, thresholds fitted on the rows known at ``T`` (all ratios at once).
+
+    The one honest-threshold routine (:func:`rolling_thresholds` and
+    :func:`cost_analysis` call it). The history of ``T`` is
+    :func:`known_at`: rows with ``origin < T``, ``year + horizon <= T`` and
+    a known outcome. The threshold minimises the realised cost on that history
+    (:func:`min_cost_thresholds`, with a capacity only each (origin, year)'s top
+    ``capacity`` may warn); with no history, fewer than ``min_events`` onsets
+    in it, or ``fit=False``, it is the Bayes threshold ``r``.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        One model's validated forecast table (``check_forecast_table``).
+    ratios : numpy.ndarray
+        Cost ratios.
+    capacity : int or None
+        Warnings per (origin, year) round.
+    min_events : int
+        Fewest onsets in the history to fit a threshold.
+    fit : bool, default True
+        False: every threshold is the Bayes ``r`` (history still counted).
+    """
+    ratios = np.asarray(ratios, dtype=float)
+    p = rows["probability"].to_numpy()
+    y = rows["outcome"].to_numpy()
+    groups = rows["round"].to_numpy()
+    origins = np.unique(rows["origin"].to_numpy())
+    thresholds = np.tile(ratios, (origins.size, 1))
+    empirical = np.zeros(origins.size, dtype=bool)
+    n_history = np.zeros(origins.size, dtype=int)
+    n_events = np.zeros(origins.size, dtype=int)
+    for o, origin in enumerate(origins):
+        mask = known_at(rows, int(origin))
+        n_history[o] = int(mask.sum())
+        n_events[o] = int(y[mask].sum())
+        if not fit or n_history[o] == 0 or n_events[o] < min_events:
+            continue
+        p_h, y_h = p[mask], y[mask]
+        eligible = capacity_mask(p_h, groups[mask], capacity)
+        thresholds[o] = min_cost_thresholds(y_h, p_h, np.ones(p_h.size), ratios, eligible)
+        empirical[o] = True
+    return HonestGrid(origins, thresholds, empirical, n_history, n_events)
 
 
 def rolling_thresholds(
@@ -81,7 +128,8 @@ def rolling_thresholds(
     """Choose each origin's threshold from earlier, resolved forecasts; score it out of sample.
 
     For each model and origin ``T`` the threshold is fitted
-    (:class:`CostThresholdSelector`) only on rows with ``origin < T`` and
+    (:func:`honest_threshold_grid`, the rule of :class:`CostThresholdSelector`)
+    only on rows with ``origin < T`` and
     ``year + horizon <= T`` whose outcome is known: forecasts made earlier
     whose outcome window had closed by ``T``. With fewer than ``min_events``
     onsets in that history (or none at all) it falls back to the Bayes
@@ -135,52 +183,45 @@ def rolling_thresholds(
             fix="pass e.g. min_events=1",
         )
     frame = check_forecast_table(table, horizon, caller="rolling_thresholds")
-    thresholds = honest_thresholds(frame, costloss, method, int(min_events))
-    per_row = (
-        frame[["model", "origin"]]
-        .merge(thresholds[["model", "origin", "threshold"]], on=["model", "origin"], how="left")[
-            "threshold"
-        ]
-        .to_numpy()
-    )
-    scored = score_rows(frame, per_row, costloss)
-    scored["model"] = frame["model"]
-    scored["origin"] = frame["origin"]
-    scored["known_round"] = np.where(scored["known"], frame["round"], -1)
-    grouped = scored.groupby(["model", "origin"], sort=True)
-    summary = grouped[["hit", "false_alarm", "onset", "expected_hit", "cost"]].sum()
-    summary["n_scored"] = grouped["known"].sum()
-    summary["warnings"] = summary["hit"] + summary["false_alarm"]
-    summary["years"] = grouped["known_round"].agg(lambda s: int(np.unique(s[s >= 0]).size))
-    summary = summary.reset_index().rename(
-        columns={
-            "hit": "hits",
-            "false_alarm": "false_alarms",
-            "onset": "onsets",
-            "expected_hit": "expected_hits",
-        }
-    )
-    summary.loc[summary["n_scored"] == 0, "cost"] = np.nan
-    summary["cost_per_year"] = summary["cost"] / summary["years"].where(summary["years"] > 0)
-    out = thresholds.merge(summary, on=["model", "origin"], how="left")
-    columns = [
-        "model",
-        "origin",
-        "threshold",
-        "threshold_source",
-        "n_history",
-        "n_history_events",
-        "n_scored",
-        "years",
-        "onsets",
-        "warnings",
-        "hits",
-        "false_alarms",
-        "expected_hits",
-        "cost",
-        "cost_per_year",
-    ]
-    return out[columns]
+    ratio = np.array([costloss.cost_ratio])
+    records = []
+    for model, rows in frame.groupby("model", sort=True):
+        grid = honest_threshold_grid(
+            rows, ratio, costloss.capacity, int(min_events), fit=method == "empirical"
+        )
+        p = rows["probability"].to_numpy()
+        y = rows["outcome"].to_numpy()
+        rounds = rows["round"].to_numpy()
+        origin = rows["origin"].to_numpy()
+        known = ~np.isnan(y)
+        y0, w = np.where(known, y, 0.0), known.astype(float)  # unknown outcomes weigh 0
+        warned = warn_mask(p, grid.per_row(origin)[0], costloss.capacity, rounds)
+        for o, t in enumerate(grid.origins):
+            at = origin == t
+            scored = at & known
+            counts = decision_counts(warned[at], y0[at], w[at], p[at])
+            years = int(np.unique(rounds[scored]).size)
+            cost = total_expense(counts.hits, counts.false_alarms, counts.onsets, costloss)
+            records.append(
+                {
+                    "model": model,
+                    "origin": int(t),
+                    "threshold": float(grid.thresholds[o, 0]),
+                    "threshold_source": "empirical" if grid.empirical[o] else "bayes",
+                    "n_history": int(grid.n_history[o]),
+                    "n_history_events": int(grid.n_history_events[o]),
+                    "n_scored": int(scored.sum()),
+                    "years": years,
+                    "onsets": counts.onsets,
+                    "warnings": counts.hits + counts.false_alarms,
+                    "hits": counts.hits,
+                    "false_alarms": counts.false_alarms,
+                    "expected_hits": counts.expected_hits,
+                    "cost": float(cost) if scored.any() else np.nan,
+                    "cost_per_year": float(cost) / years if years else np.nan,
+                }
+            )
+    return pd.DataFrame(records)
 
 
 def as_costloss(

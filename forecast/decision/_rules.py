@@ -7,9 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecast._errors import input_error
-from forecast.decision._validate import check_groups, check_k, check_threshold
+from forecast._validation import check_group_labels, check_k, check_warning_threshold
+from forecast.metrics import top_k_mask
 
-__all__ = ["EWP_THRESHOLD", "EWP_TOP30", "ThresholdRule", "TopKRule", "top_k_mask", "warn_mask"]
+__all__ = [
+    "EWP_THRESHOLD",
+    "EWP_TOP30",
+    "ThresholdRule",
+    "TopKRule",
+    "capacity_mask",
+    "warn_mask",
+]
 
 
 def _probabilities(p: object, *, caller: str) -> np.ndarray:
@@ -25,38 +33,21 @@ def _probabilities(p: object, *, caller: str) -> np.ndarray:
     return p_arr
 
 
-def top_k_mask(p: np.ndarray, groups: np.ndarray | None, k: int) -> np.ndarray:
-    """Mark the ``k`` highest probabilities within each group.
+def capacity_mask(p: np.ndarray, groups: np.ndarray | None, capacity: int | None) -> np.ndarray:
+    """Rows that may warn under a capacity: each group's top ``capacity`` (all rows if None).
 
-    Ties are broken by row order (a stable sort on ``-p``), so exactly
-    ``min(k, group size)`` rows are marked in every group.
+    See :func:`forecast.metrics.top_k_mask` (ties by row order; a smaller group warns all).
     """
-    n = p.size
-    if groups is None:
-        order = np.argsort(-p, kind="stable")
-        mask = np.zeros(n, dtype=bool)
-        mask[order[:k]] = True
-        return mask
-    _, codes = np.unique(groups, return_inverse=True)
-    # Sort by group, then by descending p, stably (row order breaks ties).
-    order = np.lexsort((np.arange(n), -p, codes))
-    sorted_codes = codes[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_codes)) + 1]
-    group_start = np.repeat(starts, np.diff(np.r_[starts, n]))
-    rank = np.arange(n) - group_start  # 0-based rank within group
-    mask = np.zeros(n, dtype=bool)
-    mask[order[rank < k]] = True
-    return mask
+    if capacity is None:
+        return np.ones(np.shape(p), dtype=bool)
+    return top_k_mask(p, groups, capacity)
 
 
 def warn_mask(
-    p: np.ndarray, threshold: float, capacity: int | None, groups: np.ndarray | None
+    p: np.ndarray, threshold: float | np.ndarray, capacity: int | None, groups: np.ndarray | None
 ) -> np.ndarray:
     """Warn where ``p >= threshold`` and, with a capacity, the row is in its group's top k."""
-    mask = p >= threshold
-    if capacity is not None:
-        mask &= top_k_mask(p, groups, capacity)
-    return mask
+    return (p >= threshold) & capacity_mask(p, groups, capacity)
 
 
 @dataclass(frozen=True)
@@ -75,13 +66,13 @@ class ThresholdRule:
     threshold: float
 
     def __post_init__(self) -> None:
-        check_threshold(self.threshold, caller="ThresholdRule")
+        check_warning_threshold(self.threshold, caller="ThresholdRule")
 
     def warn(self, p: object, groups: object = None) -> np.ndarray:
         """Return a boolean warning per row; ``groups`` is accepted and not needed."""
         p_arr = _probabilities(p, caller="ThresholdRule.warn")
         if groups is not None:
-            check_groups(groups, p_arr.size, caller="ThresholdRule.warn")
+            check_group_labels(groups, p_arr.size, caller="ThresholdRule.warn")
         return p_arr >= float(self.threshold)
 
 
@@ -91,7 +82,8 @@ class TopKRule:
 
     Decision: ``d = 1[rank of p within its group <= k]``, ranks 1 = highest,
     ties broken by row order so that exactly ``min(k, group size)`` units are
-    warned per group. Without ``groups`` all rows form one group.
+    warned per group (:func:`forecast.metrics.top_k_mask`). Without ``groups``
+    all rows form one group.
 
     Parameters
     ----------
@@ -107,7 +99,9 @@ class TopKRule:
     def warn(self, p: object, groups: object = None) -> np.ndarray:
         """Return a boolean warning per row: the top ``k`` of each group."""
         p_arr = _probabilities(p, caller="TopKRule.warn")
-        g_arr = None if groups is None else check_groups(groups, p_arr.size, caller="TopKRule.warn")
+        g_arr = None
+        if groups is not None:
+            g_arr = check_group_labels(groups, p_arr.size, caller="TopKRule.warn")
         return top_k_mask(p_arr, g_arr, int(self.k))
 
 

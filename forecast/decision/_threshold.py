@@ -1,4 +1,4 @@
-"""Choosing a warning threshold: Bayes rule, in-sample optimum, fitted selector."""
+"""Choosing a warning threshold: the cost-minimising fit (all ratios at once), its views."""
 
 from __future__ import annotations
 
@@ -9,39 +9,68 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from forecast._errors import input_error
-from forecast.decision._costloss import CostLoss, check_costloss, expense
-from forecast.decision._rules import top_k_mask, warn_mask
-from forecast.decision._validate import check_capacity_groups, check_outcomes_probabilities
+from forecast._validation import check_capacity_groups, check_outcomes_probabilities
+from forecast.decision._costloss import CostLoss, check_costloss, expected_cost
+from forecast.decision._rules import capacity_mask, warn_mask
 
-__all__ = ["CostThresholdSelector", "best_threshold_in_sample"]
+__all__ = ["CostThresholdSelector", "best_threshold_in_sample", "min_cost_thresholds"]
 
 ThresholdMethod = Literal["empirical", "bayes"]
 
 
-def _min_cost_threshold(
-    y: np.ndarray, p: np.ndarray, w: np.ndarray, costloss: CostLoss, eligible: np.ndarray
-) -> float:
-    """Threshold minimising ``sum w * E(d, y)`` over decisions ``d = eligible & (p >= t)``."""
-    # Acting on row i changes its expense by w_i * (C - y_i * e * L).
-    delta = w[eligible] * (costloss.cost - y[eligible] * costloss.effectiveness * costloss.loss)
-    p_el = p[eligible]
-    levels, inverse = np.unique(-p_el, return_inverse=True)  # levels: -p, ascending
-    per_level = np.bincount(inverse, weights=delta, minlength=levels.size)
-    change = np.r_[0.0, np.cumsum(per_level)]  # change[j]: act on the j highest levels
-    tol = 1e-9 * max(float(np.abs(delta).sum()), 1e-300)
-    j = int(np.flatnonzero(change <= change.min() + tol)[0])  # ties: fewest warnings
-    probs = -levels  # distinct probabilities, descending
-    # Thresholds in (below, lowest_acted] all give the chosen decisions.
-    lowest_acted = float(probs[j - 1]) if j > 0 else np.inf
-    below = float(probs[j]) if j < probs.size else -np.inf
-    r = costloss.cost_ratio
-    if below < r <= lowest_acted:
-        return r
-    if j == 0:
-        return (below + 1.0) / 2.0 if below < 1.0 else float(np.nextafter(1.0, 2.0))
-    if j == probs.size:
-        return lowest_acted / 2.0
-    return (lowest_acted + below) / 2.0
+def min_cost_thresholds(
+    y: np.ndarray, p: np.ndarray, w: np.ndarray, ratios: np.ndarray, eligible: np.ndarray
+) -> np.ndarray:
+    """Cost-minimising threshold for every cost ratio: the one threshold fit of this package.
+
+    Minimises the realised cost ``sum_i w_i (d_i C + y_i L (1 - e d_i))`` over
+    ``d_i = eligible_i & [p_i >= t]``, for all ratios ``r = C / (e L)`` at once
+    (:func:`best_threshold_in_sample`, :class:`CostThresholdSelector`,
+    :func:`rolling_thresholds`, :func:`value_curve` and :func:`cost_analysis`
+    all call it). Acting on row ``i`` changes the expense by ``w_i e L (r - y_i)``; acting on
+    the ``j`` highest distinct probabilities among ``eligible`` rows changes it
+    by ``e L (r N_j - Y_j)`` with ``N_j`` (``Y_j``) the weight (onsets) among
+    them. Per ratio the smallest ``j`` within ``1e-9 sum_i w_i |r - y_i|`` of
+    the minimum wins (fewest warnings); the threshold returned for the chosen
+    decisions is ``r`` if it gives them, else the midpoint rule of
+    :func:`best_threshold_in_sample`.
+
+    Parameters
+    ----------
+    y, p, w : numpy.ndarray
+        Outcomes (0/1), probabilities and weights of the fitting rows.
+    ratios : numpy.ndarray
+        Cost ratios ``r = C / (e L)``.
+    eligible : numpy.ndarray of bool
+        Rows that may warn (the top ``capacity`` of their group, or all).
+
+    Returns
+    -------
+    numpy.ndarray
+        One threshold per ratio.
+    """
+    ratios = np.asarray(ratios, dtype=float)
+    p_el, y_el, w_el = p[eligible], y[eligible], w[eligible]
+    levels, inverse = np.unique(-p_el, return_inverse=True)  # -p ascending = p descending
+    n_level = np.bincount(inverse, weights=w_el, minlength=levels.size)
+    y_level = np.bincount(inverse, weights=w_el * y_el, minlength=levels.size)
+    cum_n = np.r_[0.0, np.cumsum(n_level)]
+    cum_y = np.r_[0.0, np.cumsum(y_level)]
+    change = ratios[:, None] * cum_n[None, :] - cum_y[None, :]
+    # row sums (not a matrix product) so that a ratio's result does not depend on the others
+    scale = (np.abs(ratios[:, None] - y_el[None, :]) * w_el[None, :]).sum(axis=1)
+    tol = 1e-9 * np.maximum(scale, 1e-300)
+    j = np.argmax(change <= (change.min(axis=1) + tol)[:, None], axis=1)
+    probs = -levels
+    padded = np.r_[np.inf, probs, -np.inf]  # padded[j] = lowest acted, padded[j+1] = below
+    lowest_acted = padded[j]
+    below = padded[j + 1]
+    none_acted = np.where(below < 1.0, (below + 1.0) / 2.0, np.nextafter(1.0, 2.0))
+    out = np.where(j == 0, none_acted, (lowest_acted + below) / 2.0)
+    out = np.where(j == probs.size, lowest_acted / 2.0, out)
+    if probs.size == 0:
+        out = np.full(ratios.size, np.nextafter(1.0, 2.0))
+    return np.where((below < ratios) & (ratios <= lowest_acted), ratios, out)
 
 
 def best_threshold_in_sample(
@@ -87,16 +116,15 @@ def best_threshold_in_sample(
         The cost-minimising threshold.
     """
     y_arr, p_arr, w_arr = check_outcomes_probabilities(
-        y, p, sample_weight, caller="best_threshold_in_sample"
+        y, p, sample_weight, caller="best_threshold_in_sample", names=("y", "p")
     )
     costloss = check_costloss(costloss, caller="best_threshold_in_sample")
     g_arr = check_capacity_groups(
         groups, p_arr.size, costloss.capacity, caller="best_threshold_in_sample"
     )
-    eligible = np.ones(p_arr.size, dtype=bool)
-    if costloss.capacity is not None:
-        eligible = top_k_mask(p_arr, g_arr, costloss.capacity)
-    return _min_cost_threshold(y_arr, p_arr, w_arr, costloss, eligible)
+    eligible = capacity_mask(p_arr, g_arr, costloss.capacity)
+    ratio = np.array([costloss.cost_ratio])
+    return float(min_cost_thresholds(y_arr, p_arr, w_arr, ratio, eligible)[0])
 
 
 class CostThresholdSelector(BaseEstimator):
@@ -159,7 +187,7 @@ class CostThresholdSelector(BaseEstimator):
             )
         costloss = CostLoss.from_ratio(self.cost_ratio, self.effectiveness, self.capacity)
         y_arr, p_arr, w_arr = check_outcomes_probabilities(
-            y, p, sample_weight, caller="CostThresholdSelector.fit"
+            y, p, sample_weight, caller="CostThresholdSelector.fit", names=("y", "p")
         )
         g_arr = check_capacity_groups(
             groups, p_arr.size, costloss.capacity, caller="CostThresholdSelector.fit"
@@ -168,12 +196,9 @@ class CostThresholdSelector(BaseEstimator):
             threshold = costloss.cost_ratio
         else:
             threshold = best_threshold_in_sample(y_arr, p_arr, costloss, g_arr, sample_weight=w_arr)
-        d = warn_mask(p_arr, threshold, costloss.capacity, g_arr)
-        total = float(np.sum(w_arr * expense(d, y_arr, costloss)))
-        n_groups = float(w_arr.sum()) if g_arr is None else float(np.unique(g_arr).size)
         self.costloss_ = costloss
         self.threshold_ = float(threshold)
-        self.cost_ = total / n_groups
+        self.cost_ = expected_cost(y_arr, p_arr, threshold, costloss, g_arr, sample_weight=w_arr)
         self.n_samples_fit_ = int(p_arr.size)
         return self
 

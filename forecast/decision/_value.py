@@ -1,49 +1,21 @@
-"""Relative economic value (Richardson 2000) and net benefit (Vickers & Elkin 2006)."""
+"""Relative economic value (Richardson 2000) from the counts of a set of decisions."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
-
 from forecast._errors import input_error
-from forecast.decision._costloss import CostLoss, check_costloss
-from forecast.decision._rules import warn_mask
-from forecast.decision._validate import (
+from forecast._validation import (
     check_capacity_groups,
     check_outcomes_probabilities,
-    check_threshold,
+    check_warning_threshold,
 )
+from forecast.decision._costloss import CostLoss, check_costloss, decision_counts, total_expense
+from forecast.decision._rules import warn_mask
 
-__all__ = [
-    "decision_counts",
-    "net_benefit",
-    "reference_costs",
-    "relative_value",
-    "total_expense",
-    "value_from_counts",
-]
+__all__ = ["reference_costs", "relative_value", "value_from_counts"]
 
 Reference = Literal["climate", "nothing"]
-
-
-def decision_counts(
-    d: np.ndarray, y: np.ndarray, w: np.ndarray
-) -> tuple[float, float, float, float]:
-    """Weighted ``(hits, false_alarms, onsets, non_onsets)`` of decisions ``d``."""
-    onset = y == 1
-    return (
-        float(np.sum(w * (d & onset))),
-        float(np.sum(w * (d & ~onset))),
-        float(np.sum(w * onset)),
-        float(np.sum(w * ~onset)),
-    )
-
-
-def total_expense(hits: float, false_alarms: float, onsets: float, costloss: CostLoss) -> float:
-    """``sum(d C + y L (1 - e d)) = (hits + false_alarms) C + onsets L - e L hits``."""
-    c, loss, e = costloss.cost, costloss.loss, costloss.effectiveness
-    return (hits + false_alarms) * c + onsets * loss - e * loss * hits
 
 
 def reference_costs(onsets: float, non_onsets: float, costloss: CostLoss) -> dict[str, float]:
@@ -149,8 +121,10 @@ def relative_value(
     ensemble prediction system. Quarterly Journal of the Royal Meteorological
     Society, 126, 649-667.
     """
-    y_arr, p_arr, w_arr = check_outcomes_probabilities(y, p, sample_weight, caller="relative_value")
-    t = check_threshold(threshold, caller="relative_value")
+    y_arr, p_arr, w_arr = check_outcomes_probabilities(
+        y, p, sample_weight, caller="relative_value", names=("y", "p")
+    )
+    t = check_warning_threshold(threshold, caller="relative_value")
     costloss = check_costloss(costloss, caller="relative_value")
     if reference not in ("climate", "nothing"):
         raise input_error(
@@ -159,45 +133,5 @@ def relative_value(
         )
     g_arr = check_capacity_groups(groups, p_arr.size, costloss.capacity, caller="relative_value")
     d = warn_mask(p_arr, t, costloss.capacity, g_arr)
-    return value_from_counts(*decision_counts(d, y_arr, w_arr), costloss, reference)
-
-
-def net_benefit(y: object, p: object, threshold: float, *, sample_weight: object = None) -> float:
-    """Net benefit of treating (warning on) ``p >= threshold`` (Vickers & Elkin 2006).
-
-    ``NB = TP / n - FP / n * p_t / (1 - p_t)`` with ``p_t`` the threshold
-    probability, ``TP`` the onsets warned on and ``FP`` the warnings without an
-    onset (weighted counts and ``n = sum(w)`` with ``sample_weight``). Treating
-    nobody has ``NB = 0``; treating everybody ``NB = s - (1 - s) p_t / (1 - p_t)``.
-    With effectiveness 1 and ``p_t = r`` it is tied to the relative value:
-    ``V = (NB - max(NB_all, 0)) / (s - max(NB_all, 0))``.
-
-    Parameters
-    ----------
-    y : array-like of {0, 1}
-        Observed onsets.
-    p : array-like of float in [0, 1]
-        Forecast probabilities.
-    threshold : float
-        Threshold probability ``p_t`` in [0, 1).
-    sample_weight : array-like, optional
-        Row weights.
-
-    Returns
-    -------
-    float
-        Net benefit, in true positives per country-year.
-
-    References
-    ----------
-    Vickers, A. J., & Elkin, E. B. (2006). Decision curve analysis: a novel
-    method for evaluating prediction models. Medical Decision Making, 26(6),
-    565-574.
-    """
-    y_arr, p_arr, w_arr = check_outcomes_probabilities(y, p, sample_weight, caller="net_benefit")
-    t = check_threshold(threshold, caller="net_benefit", upper_open=True)
-    d = p_arr >= t
-    n = float(w_arr.sum())
-    tp = float(np.sum(w_arr * (d & (y_arr == 1))))
-    fp = float(np.sum(w_arr * (d & (y_arr == 0))))
-    return tp / n - fp / n * t / (1.0 - t)
+    hits, false_alarms, onsets, non_onsets, _ = decision_counts(d, y_arr, w_arr)
+    return value_from_counts(hits, false_alarms, onsets, non_onsets, costloss, reference)

@@ -3,12 +3,13 @@
 >>> from forecast.features import build_panel, load_feature_set
 >>> panel = build_panel(load_feature_set("ewp-2025-honest"))   # doctest: +SKIP
 
-Specs live in the top-level ``features/`` folder of the repository (one YAML file per
-set); see ``docs/features.md``.
+The shipped specs are package data (``forecast/_data/features/``, one YAML file per set;
+the repository's top-level ``features/`` links there); see ``docs/features.md``.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from forecast._errors import input_error
@@ -54,8 +55,8 @@ __all__ = [
 
 
 def feature_set_dir() -> Path:
-    """The folder holding the shipped specs (``<repo>/features``)."""
-    return Path(__file__).resolve().parents[2] / "features"
+    """The folder holding the shipped specs (package data ``forecast/_data/features``)."""
+    return Path(str(resources.files("forecast").joinpath("_data", "features")))
 
 
 def feature_set_names() -> list[str]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,20 +31,18 @@ def summary_lines(panel: Panel, seconds: float) -> list[str]:
 
 
 def _write_atomic(frame: object, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(handle)
-    try:
+    from forecast._files import atomic_path
+
+    with atomic_path(out) as tmp:
         frame.to_parquet(tmp, index=False)  # type: ignore[attr-defined]
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _build(args: argparse.Namespace) -> int:
     from forecast.features import build_panel, load_feature_set
+    from forecast.run import check_writable_file
 
+    if args.out:
+        check_writable_file(args.out, flag="--out")  # before any work
     start = time.perf_counter()
     panel = build_panel(load_feature_set(args.set), data_dir=args.data_dir)
     seconds = time.perf_counter() - start

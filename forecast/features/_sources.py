@@ -170,7 +170,7 @@ def load_builtin(name: str, root: Path, *, where: str | None = None) -> pd.DataF
 
 def load_user_table(path: Path, unit: str, year: str, *, where: str) -> pd.DataFrame:
     """Read a declared CSV/parquet file and rename its key columns to ``unit``/``year``."""
-    from forecast.data._files import read_table
+    from forecast.data import read_table
 
     if not path.is_file():
         raise input_error("declared dataset file not found", source=f"{where}: {path}",

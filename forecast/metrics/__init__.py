@@ -32,7 +32,7 @@ from forecast.metrics._threshold import (
     recall_at_threshold,
     warnings_at_threshold,
 )
-from forecast.metrics._topk import precision_at_k, recall_at_k
+from forecast.metrics._topk import precision_at_k, recall_at_k, top_k_mask
 
 __all__ = [
     "BootstrapResult",
@@ -63,5 +63,6 @@ __all__ = [
     "recall_at_k",
     "recall_at_threshold",
     "roc_auc",
+    "top_k_mask",
     "warnings_at_threshold",
 ]

@@ -17,8 +17,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from forecast._errors import ForecastInputError, input_error
+from forecast._validation import check_outcomes_probabilities
 from forecast.metrics._registry import Metric, get_metric
-from forecast.metrics._validation import check_binary_scores
 
 __all__ = ["BootstrapResult", "PairedDifference", "bootstrap_metric", "paired_difference"]
 
@@ -195,7 +195,9 @@ def _prepare(y_true, scores, clusters, years, sample_weight, caller):
                 f"{caller}: scores must have one value per row ({n}), got {np.shape(s)}",
                 fix="pass probabilities aligned with y_true",
             )
-        yy, pp, ww = check_binary_scores(y[known], keep(s), keep(sample_weight), caller=caller)
+        yy, pp, ww = check_outcomes_probabilities(
+            y[known], keep(s), keep(sample_weight), caller=caller
+        )
         checked.append(pp)
     return yy, checked, ww, keep(clusters), keep(years)
 

@@ -10,9 +10,9 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from forecast._errors import ForecastInputError, input_error
+from forecast._validation import check_outcomes_probabilities
 from forecast.metrics._registry import Metric, resolve_metrics
 from forecast.metrics._table import check_forecast_table
-from forecast.metrics._validation import check_binary_scores
 
 __all__ = ["evaluate", "evaluate_forecasts", "oracle_gap"]
 
@@ -73,7 +73,7 @@ def evaluate(
                 fix="pass one value per row for every argument",
             )
     y, n_unknown, (p, w, g) = _drop_unknown(y_true, y_score, sample_weight, groups)
-    y, p, _ = check_binary_scores(y, p, w, caller="evaluate")
+    y, p, _ = check_outcomes_probabilities(y, p, w, caller="evaluate")
     out: dict[str, Any] = {
         "n": int(y.size),
         "n_unknown": n_unknown,

@@ -11,12 +11,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from forecast.metrics._binning import probability_bins
-from forecast.metrics._logistic import fit_logistic, logit
-from forecast.metrics._validation import (
-    check_binary_scores,
+from forecast._math import fit_logistic, logit, probability_bins
+from forecast._validation import (
     check_both_classes,
-    check_threshold,
+    check_outcomes_probabilities,
+    check_probability_threshold,
 )
 
 __all__ = [
@@ -83,7 +82,7 @@ def roc_auc(
     Hanley, J. A. and McNeil, B. J. (1982). The meaning and use of the area under a
     receiver operating characteristic (ROC) curve. Radiology 143(1), 29-36.
     """
-    y, p, w = check_binary_scores(y_true, y_score, sample_weight, caller="roc_auc")
+    y, p, w = check_outcomes_probabilities(y_true, y_score, sample_weight, caller="roc_auc")
     check_both_classes(y, w, "roc_auc")
     return float(auc_from_levels(*level_sums(y, p, w)))
 
@@ -108,7 +107,9 @@ def average_precision(
     Manning, C. D., Raghavan, P. and Schuetze, H. (2008). Introduction to
     Information Retrieval, ch. 8. Cambridge University Press.
     """
-    y, p, w = check_binary_scores(y_true, y_score, sample_weight, caller="average_precision")
+    y, p, w = check_outcomes_probabilities(
+        y_true, y_score, sample_weight, caller="average_precision"
+    )
     check_both_classes(y, w, "average_precision")
     return float(ap_from_levels(*level_sums(y, p, w)))
 
@@ -127,7 +128,7 @@ def brier(
     Brier, G. W. (1950). Verification of forecasts expressed in terms of probability.
     Monthly Weather Review 78(1), 1-3.
     """
-    y, p, w = check_binary_scores(y_true, y_score, sample_weight, caller="brier")
+    y, p, w = check_outcomes_probabilities(y_true, y_score, sample_weight, caller="brier")
     return float(np.sum(w * (p - y) ** 2) / np.sum(w))
 
 
@@ -148,7 +149,7 @@ def log_loss(
     ----------
     Good, I. J. (1952). Rational decisions. JRSS B 14(1), 107-114.
     """
-    y, p, w = check_binary_scores(y_true, y_score, sample_weight, caller="log_loss")
+    y, p, w = check_outcomes_probabilities(y_true, y_score, sample_weight, caller="log_loss")
     eps = np.finfo(float).eps
     q = np.clip(p, eps, 1.0 - eps)
     loss = -(y * np.log(q) + (1.0 - y) * np.log(1.0 - q))
@@ -181,12 +182,12 @@ def brier_skill(
     Murphy, A. H. (1973). A new vector partition of the probability score.
     Journal of Applied Meteorology 12(4), 595-600.
     """
-    y, p, w = check_binary_scores(y_true, y_score, sample_weight, caller="brier_skill")
+    y, p, w = check_outcomes_probabilities(y_true, y_score, sample_weight, caller="brier_skill")
     if base_rate is None:
         check_both_classes(y, w, "brier_skill")
         ref = float(np.sum(w * y) / np.sum(w))
     else:
-        ref = check_threshold(base_rate, "brier_skill (base_rate)")
+        ref = check_probability_threshold(base_rate, caller="brier_skill (base_rate)")
     bs = np.sum(w * (p - y) ** 2)
     bs_ref = np.sum(w * (ref - y) ** 2)
     if bs_ref == 0:
@@ -209,7 +210,9 @@ def observed_expected(
     ----------
     Steyerberg, E. W. (2019). Clinical Prediction Models, 2nd ed., ch. 15. Springer.
     """
-    y, p, w = check_binary_scores(y_true, y_score, sample_weight, caller="observed_expected")
+    y, p, w = check_outcomes_probabilities(
+        y_true, y_score, sample_weight, caller="observed_expected"
+    )
     expected = float(np.sum(w * p))
     return float(np.sum(w * y) / expected) if expected > 0 else float("nan")
 
@@ -231,7 +234,9 @@ def calibration_intercept(
     Van Calster, B. et al. (2016). A calibration hierarchy for risk models was
     defined: from utopia to empirical data. J Clin Epidemiol 74, 167-176.
     """
-    y, p, w = check_binary_scores(y_true, y_score, sample_weight, caller="calibration_intercept")
+    y, p, w = check_outcomes_probabilities(
+        y_true, y_score, sample_weight, caller="calibration_intercept"
+    )
     check_both_classes(y, w, "calibration_intercept")
     return float(fit_logistic(np.ones((y.size, 1)), y, w, offset=logit(p))[0])
 
@@ -252,7 +257,9 @@ def calibration_slope(
     Cox, D. R. (1958). Two further applications of a model for binary
     regression. Biometrika 45(3/4), 562-565.
     """
-    y, p, w = check_binary_scores(y_true, y_score, sample_weight, caller="calibration_slope")
+    y, p, w = check_outcomes_probabilities(
+        y_true, y_score, sample_weight, caller="calibration_slope"
+    )
     check_both_classes(y, w, "calibration_slope")
     X = np.column_stack([np.ones(y.size), logit(p)])
     return float(fit_logistic(X, y, w)[1])
@@ -272,7 +279,7 @@ def ece(
 
     with ``W_b`` the weight, ``p̄_b`` the mean forecast and ``ȳ_b`` the event
     rate in bin ``b``; bins are ``n_bins`` weighted quantile bins (tied scores
-    share a bin; see :func:`forecast.metrics._binning.probability_bins`), empty
+    share a bin; see :func:`forecast._math.probability_bins`), empty
     bins are skipped. Lower is better; 0 is perfect.
 
     NaN handling: NaN raises.
@@ -282,7 +289,7 @@ def ece(
     Naeini, M. P., Cooper, G. and Hauskrecht, M. (2015). Obtaining well calibrated
     probabilities using Bayesian binning. AAAI 2015, 2901-2907.
     """
-    y, p, w = check_binary_scores(y_true, y_score, sample_weight, caller="ece")
+    y, p, w = check_outcomes_probabilities(y_true, y_score, sample_weight, caller="ece")
     bins = probability_bins(p, w, n_bins=n_bins, strategy="quantile", caller="ece")
     wb = np.bincount(bins, weights=w, minlength=n_bins)
     pb = np.bincount(bins, weights=w * p, minlength=n_bins)

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from forecast._errors import input_error
-from forecast.metrics._validation import check_binary_scores, check_threshold
+from forecast._validation import check_outcomes_probabilities, check_probability_threshold
 
 __all__ = [
     "false_alarms_per_hit_at_threshold",
@@ -18,8 +18,8 @@ __all__ = [
 
 
 def _counts(y_true, y_score, sample_weight, threshold, caller):
-    y, p, w = check_binary_scores(y_true, y_score, sample_weight, caller=caller)
-    t = check_threshold(threshold, caller)
+    y, p, w = check_outcomes_probabilities(y_true, y_score, sample_weight, caller=caller)
+    t = check_probability_threshold(threshold, caller=caller)
     warn = p >= t
     tp = float(np.sum(w[warn] * y[warn]))
     fp = float(np.sum(w[warn] * (1.0 - y[warn])))

@@ -5,53 +5,68 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from forecast._errors import input_error
-from forecast.metrics._validation import check_binary_scores, check_groups, check_k
+from forecast._validation import check_group_labels, check_k, check_outcomes_probabilities
 
 __all__ = ["precision_at_k", "recall_at_k", "top_k_mask"]
 
 
 def top_k_mask(
-    p: NDArray[np.float64],
-    w: NDArray[np.float64],
-    codes: NDArray[np.intp],
+    p: ArrayLike,
+    groups: ArrayLike | None,
     k: int,
-    caller: str,
-    labels: ArrayLike | None = None,
+    *,
+    sample_weight: ArrayLike | None = None,
 ) -> NDArray[np.bool_]:
-    """Boolean mask of the k highest scores within each group.
+    r"""Mark the ``k`` highest probabilities within each group (year): the top-k warning rule.
 
-    Rows with zero weight are not units and are never warned. Ordering within a
-    group: score descending, then input row order (stable), so tied scores at
-    the k-th place are resolved in favour of the earlier row.
+    .. math:: d_i = [r_i \le k]
+
+    where ``r_i`` is the rank of ``p_i`` within its group (1 = highest). Ties
+    are broken by input row order (a stable sort on ``-p``: the earlier row
+    ranks higher), so a group of ``n_g`` rows has exactly ``min(k, n_g)``
+    warnings: ``k`` is a capacity, and a year with fewer units warns them all.
+    Rows with zero ``sample_weight`` are not units: never ranked or warned.
+    Without ``groups`` all rows form one group.
+
+    Parameters
+    ----------
+    p : array-like of float
+        Probabilities (validated by the caller).
+    groups : array-like or None
+        Group label (e.g. the year) of each row.
+    k : int
+        Warnings per group, >= 1.
+    sample_weight : array-like, optional
+        Row weights; only rows with a positive weight are ranked.
+
+    Returns
+    -------
+    numpy.ndarray of bool
     """
-    live = w > 0
+    k = check_k(k, caller="top_k_mask")
+    p = np.asarray(p, dtype=float).ravel()
+    n = p.size
+    if groups is None:
+        codes = np.zeros(n, dtype=np.intp)
+    else:
+        codes = np.unique(np.asarray(groups).ravel(), return_inverse=True)[1].ravel()
+    live = np.ones(n, dtype=bool) if sample_weight is None else np.asarray(sample_weight) > 0
     idx = np.flatnonzero(live)
-    order = idx[np.lexsort((idx, -p[idx], codes[idx]))]
+    order = idx[np.lexsort((idx, -p[idx], codes[idx]))]  # by group, then p descending, stable
     g_sorted = codes[order]
     starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
     sizes = np.diff(np.r_[starts, order.size])
-    small = sizes < k
-    if np.any(small):
-        bad = g_sorted[starts[small]]
-        uniques = np.unique(np.asarray(labels)) if labels is not None else None
-        shown = [uniques[b].item() if uniques is not None else int(b) for b in bad[:5]]
-        raise input_error(
-            f"{caller}: 'k'={k} is larger than the number of units in group(s) {shown} "
-            f"(smallest has {int(sizes[small].min())})",
-            fix="lower k or drop the small groups",
-        )
-    rank = np.arange(order.size) - np.repeat(starts, sizes)
-    mask = np.zeros(p.size, dtype=bool)
+    rank = np.arange(order.size) - np.repeat(starts, sizes)  # 0-based rank within group
+    mask = np.zeros(n, dtype=bool)
     mask[order[rank < k]] = True
     return mask
 
 
 def _flagged(y_true, y_score, groups, k, sample_weight, caller):
-    y, p, w = check_binary_scores(y_true, y_score, sample_weight, caller=caller)
-    k = check_k(k, caller)
-    codes = check_groups(groups, y.size, caller)
-    return y, w, top_k_mask(p, w, codes, k, caller, labels=groups)
+    y, p, w = check_outcomes_probabilities(y_true, y_score, sample_weight, caller=caller)
+    k = check_k(k, caller=caller)
+    labels = check_group_labels(groups, y.size, caller=caller)
+    return y, w, top_k_mask(p, labels, k, sample_weight=w)
 
 
 def precision_at_k(
@@ -68,12 +83,12 @@ def precision_at_k(
         \mathrm{precision@k} = \frac{\sum_i w_i y_i [r_i \le k]}{\sum_i w_i [r_i \le k]}
 
     where ``r_i`` is the row's rank within its group (1 = highest
-    probability). Ties are broken deterministically: by score, then by input
-    row order (the earlier row ranks higher). Zero-weight rows are not ranked.
-    Higher is better.
+    probability), see :func:`top_k_mask`. Ties are broken deterministically: by
+    score, then by input row order (the earlier row ranks higher). Zero-weight
+    rows are not ranked. A group with fewer than ``k`` units warns all of them
+    (``min(k, n_g)`` warnings). Higher is better.
 
-    NaN handling: NaN inputs raise; ``k`` larger than the number of units in a
-    group, or ``k < 1``, raises.
+    NaN handling: NaN inputs raise; ``k < 1`` raises.
 
     References
     ----------

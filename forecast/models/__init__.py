@@ -3,10 +3,12 @@
 from forecast.models._checks import check_model
 from forecast.models._elastic_net import ElasticNetLogit
 from forecast.models._ensemble import AveragingEnsemble
+from forecast.models._fit import fit_estimator
 from forecast.models._logit import ConvergenceFailure, StatsmodelsLogit
 from forecast.models._registry import (
+                                       ModelTags,
                                        build_model,
-                                       fit_estimator,
+                                       get_model_tags,
                                        get_test_params,
                                        model_names,
                                        register_model,
@@ -16,10 +18,12 @@ __all__ = [
                                        "AveragingEnsemble",
                                        "ConvergenceFailure",
                                        "ElasticNetLogit",
+                                       "ModelTags",
                                        "StatsmodelsLogit",
                                        "build_model",
                                        "check_model",
                                        "fit_estimator",
+                                       "get_model_tags",
                                        "get_test_params",
                                        "model_names",
                                        "register_model",

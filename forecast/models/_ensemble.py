@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from forecast._errors import input_error
+from forecast.models._fit import fit_estimator
 
 __all__ = ["AveragingEnsemble"]
 
@@ -28,8 +29,6 @@ class AveragingEnsemble(ClassifierMixin, BaseEstimator):
         self.weights = weights
 
     def fit(self, X, y, *, sample_weight=None, years=None):
-        from forecast.models._registry import fit_estimator
-
         if self.method not in {"mean", "logit"}:
             raise input_error(f"method must be 'mean' or 'logit', got {self.method!r}",
                               fix="use method: mean")

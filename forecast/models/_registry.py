@@ -4,14 +4,16 @@ Built in: ``elastic_net``, ``logit``, ``random_forest``, ``xgboost``, ``xgboost_
 ``hist_gradient_boosting``, ``ensemble``; any
 scikit-learn classifier by dotted path (``sklearn`` with ``class: package.module.Class``);
 third-party models through the ``forecast.models`` entry-point group (a factory taking keyword
-parameters and returning an estimator).
+parameters and returning an estimator, optionally with a ``model_tags`` attribute).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -24,23 +26,74 @@ from forecast.models._ensemble import AveragingEnsemble
 from forecast.models._logit import StatsmodelsLogit
 from forecast.models._preprocess import linear_preprocessor, tree_preprocessor
 
-__all__ = ["build_model", "fit_estimator", "get_test_params", "model_names", "register_model"]
+__all__ = ["ModelTags", "build_model", "get_model_tags", "get_test_params", "model_names",
+           "register_model"]
+
+
+@dataclass(frozen=True)
+class ModelTags:
+    """What a model promises, so that the shared checks demand exactly that (sktime-style tags).
+
+    Parameters
+    ----------
+    row_order_invariant : bool, default True
+        Shuffling the training rows leaves the forecasts unchanged (to 1e-10 relative).
+        False for models that draw rows at random (bootstrap, row subsampling): with a
+        fixed seed the draw depends on the row order, so their forecasts are reproducible
+        for the same rows in the same order only.
+    unit_weights_invariant : bool, default True
+        ``sample_weight`` of all ones gives the same forecasts as no weights.
+    weights_as_repeats : bool, default False
+        An integer ``sample_weight`` gives the same forecasts as repeating each row that
+        many times (frequency weights). True only when every step of the fit weighs rows,
+        preprocessing included, and nothing is penalised on the weighted scale.
+    """
+
+    row_order_invariant: bool = True
+    unit_weights_invariant: bool = True
+    weights_as_repeats: bool = False
+
+    @classmethod
+    def all_of(cls, tags: Iterable[ModelTags]) -> ModelTags:
+        """The tags of a combination (an ensemble): a promise holds if every part makes it."""
+        tags = list(tags)
+        return cls(**{f.name: all(getattr(t, f.name) for t in tags)
+                      for f in dataclasses.fields(cls)})
+
 
 Factory = Callable[..., BaseEstimator]
+TagRule = ModelTags | Callable[..., ModelTags]
 _REGISTRY: dict[str, Factory] = {}
 _TEST_PARAMS: dict[str, dict[str, Any]] = {}
+_TAGS: dict[str, TagRule] = {}
 
 
-def register_model(name: str, *, check_params: dict[str, Any] | None = None):
+def register_model(name: str, *, check_params: dict[str, Any] | None = None,
+                   tags: TagRule | None = None):
     """Decorator registering a factory ``(**params) -> estimator`` under ``name``.
 
-    ``check_params`` are small, fast parameters used by the shared model checks.
+    Parameters
+    ----------
+    name : str
+        The model's name in experiment specs.
+    check_params : dict, optional
+        Small, fast parameters used by the shared model checks.
+    tags : ModelTags or callable, optional
+        What the model promises (default :class:`ModelTags()`); a callable receives the
+        model's parameters and returns its tags (for models whose promises depend on them).
     """
     def decorate(factory: Factory) -> Factory:
         _REGISTRY[name] = factory
         _TEST_PARAMS[name] = dict(check_params or {})
+        _TAGS[name] = tags if tags is not None else ModelTags()
         return factory
     return decorate
+
+
+def _members(members: Iterable[Any]) -> list[tuple[str, dict[str, Any]]]:
+    """``(name, params)`` of ensemble members given as names or ``{name, params}`` mappings."""
+    return [(member, {}) if isinstance(member, str) else (member["name"], member.get("params", {}))
+            for member in members]
 
 
 @register_model("elastic_net", check_params={"n_alphas": 8})
@@ -49,13 +102,14 @@ def _elastic_net(**params: Any) -> BaseEstimator:
     return ElasticNetLogit(**params)
 
 
-@register_model("logit")
+@register_model("logit", tags=ModelTags(weights_as_repeats=True))
 def _logit(**params: Any) -> BaseEstimator:
     params.pop("seed", None)
     return StatsmodelsLogit(**params)
 
 
-@register_model("random_forest", check_params={"n_estimators": 30})
+@register_model("random_forest", check_params={"n_estimators": 30},
+                tags=ModelTags(row_order_invariant=False, unit_weights_invariant=False))
 def _random_forest(*, seed: int = 0, **params: Any) -> BaseEstimator:
     from sklearn.ensemble import RandomForestClassifier
 
@@ -66,7 +120,8 @@ def _random_forest(*, seed: int = 0, **params: Any) -> BaseEstimator:
                      ("model", RandomForestClassifier(random_state=seed, **options))])
 
 
-@register_model("xgboost", check_params={"n_estimators": 30})
+@register_model("xgboost", check_params={"n_estimators": 30},
+                tags=ModelTags(row_order_invariant=False))
 def _xgboost(*, seed: int = 0, **params: Any) -> BaseEstimator:
     from xgboost import XGBClassifier
 
@@ -77,7 +132,8 @@ def _xgboost(*, seed: int = 0, **params: Any) -> BaseEstimator:
     return XGBClassifier(random_state=seed, **options)
 
 
-@register_model("hist_gradient_boosting", check_params={"max_iter": 30})
+@register_model("hist_gradient_boosting", check_params={"max_iter": 30},
+                tags=lambda **params: ModelTags(row_order_invariant=not params.get("early_stopping")))
 def _hist_gradient_boosting(*, seed: int = 0, **params: Any) -> BaseEstimator:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -87,20 +143,24 @@ def _hist_gradient_boosting(*, seed: int = 0, **params: Any) -> BaseEstimator:
     return HistGradientBoostingClassifier(random_state=seed, **options)  # missing values native
 
 
-@register_model("xgboost_tuned", check_params={"max_rounds": 60, "patience": 10, "min_rounds": 5})
+@register_model("xgboost_tuned", check_params={"max_rounds": 60, "patience": 10, "min_rounds": 5},
+                tags=ModelTags(row_order_invariant=False))
 def _xgboost_tuned(*, seed: int = 0, **params: Any) -> BaseEstimator:
     from forecast.models._boosting import TemporalXGBClassifier
 
     return TemporalXGBClassifier(random_state=seed, **params)
 
 
+def _ensemble_tags(*, members: list[Any], **_: Any) -> ModelTags:
+    return ModelTags.all_of(get_model_tags(name, params) for name, params in _members(members))
+
+
 @register_model("ensemble", check_params={"members": [{"name": "elastic_net", "params": {"n_alphas": 8}},
-                                                     {"name": "xgboost", "params": {"n_estimators": 30}}]})
+                                                     {"name": "xgboost", "params": {"n_estimators": 30}}]},
+                tags=_ensemble_tags)
 def _ensemble(*, members: list[Any], method: str = "mean", weights=None, seed: int = 0) -> BaseEstimator:
-    estimators = []
-    for member in members:
-        name, params = (member, {}) if isinstance(member, str) else (member["name"], member.get("params", {}))
-        estimators.append((name, build_model(name, {**params, "seed": seed})))
+    estimators = [(name, build_model(name, {**params, "seed": seed}))
+                  for name, params in _members(members)]
     return AveragingEnsemble(estimators, method=method, weights=weights)
 
 
@@ -140,6 +200,25 @@ def get_test_params(name: str) -> dict[str, Any]:
     return dict(_TEST_PARAMS.get(name, {}))
 
 
+def get_model_tags(name: str, params: dict[str, Any] | None = None) -> ModelTags:
+    """The :class:`ModelTags` of the registered model ``name`` built with ``params``.
+
+    Built-in models declare them in :func:`register_model`; an entry-point factory may carry
+    a ``model_tags`` attribute (a :class:`ModelTags` or a callable of the parameters).
+    Without a declaration a model gets the strict defaults.
+    """
+    if name in _REGISTRY:
+        rule: TagRule | None = _TAGS.get(name)
+    else:
+        plugins = _entry_point_factories()
+        if name not in plugins:
+            raise input_error(f"unknown model {name!r}", fix=f"use one of {model_names()}")
+        rule = getattr(plugins[name](), "model_tags", None)
+    if rule is None:
+        return ModelTags()
+    return rule if isinstance(rule, ModelTags) else rule(**dict(params or {}))
+
+
 def build_model(name: str, params: dict[str, Any] | None = None) -> BaseEstimator:
     """Instantiate the registered model ``name`` with ``params`` (``seed`` is passed through)."""
     params = dict(params or {})
@@ -150,22 +229,3 @@ def build_model(name: str, params: dict[str, Any] | None = None) -> BaseEstimato
         factory = plugins[name]()
         return factory(**params)
     raise input_error(f"unknown model {name!r}", fix=f"use one of {model_names()}")
-
-
-def _accepts(fit: Callable[..., Any], argument: str) -> bool:
-    try:
-        return argument in inspect.signature(fit).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def fit_estimator(estimator: BaseEstimator, X, y, *, sample_weight=None, years=None) -> BaseEstimator:
-    """Fit any estimator, passing ``years`` and ``sample_weight`` where it accepts them."""
-    final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
-    prefix = f"{estimator.steps[-1][0]}__" if isinstance(estimator, Pipeline) else ""
-    kwargs: dict[str, Any] = {}
-    if sample_weight is not None and _accepts(final.fit, "sample_weight"):
-        kwargs[prefix + "sample_weight"] = sample_weight
-    if years is not None and _accepts(final.fit, "years"):
-        kwargs[prefix + "years"] = years
-    return estimator.fit(X, y, **kwargs)

@@ -3,6 +3,8 @@
 Each function takes prepared numbers and returns a :class:`matplotlib.figure.Figure`
 with a title and axis labels; the oracle (true probabilities on simulated data),
 when present, is drawn as a dashed black line so it reads as a ceiling, not a model.
+The cost figures are those of the run's cost analysis
+(:func:`forecast.decision.value_curve_figure`, :func:`~forecast.decision.decision_curve_figure`).
 """
 
 from __future__ import annotations
@@ -14,33 +16,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import precision_recall_curve, roc_curve
 
+from forecast._plotting import ORACLE, legend_label, model_style
+
 __all__ = [
+    "ORACLE",
     "catch_figure",
-    "decision_figure",
     "per_year_figure",
     "reliability_figure",
     "roc_pr_figure",
     "threshold_figure",
-    "value_figure",
 ]
-
-ORACLE = "oracle"
-_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-            "#17becf", "#bcbd22", "#7f7f7f")
-
-
-def label(name: str) -> str:
-    """A legend-safe label: no mathtext, not hidden by a leading underscore."""
-    text = str(name).replace("$", r"\$")
-    return "\u200b" + text if text.startswith("_") else text
-
-
-def style(model: str, models: Sequence[str]) -> dict:
-    """Line style of ``model``: a fixed colour per position, dashed black for the oracle."""
-    if model == ORACLE:
-        return {"color": "black", "linestyle": "--", "linewidth": 1.4}
-    others = [m for m in models if m != ORACLE]
-    return {"color": _PALETTE[others.index(model) % len(_PALETTE)], "linewidth": 1.7}
 
 
 def _figure(ncols: int = 1, *, width: float = 10.0, height: float = 4.2):
@@ -58,9 +43,10 @@ def roc_pr_figure(data: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
     base_rate = np.nan
     for model, (y, p) in data.items():
         fpr, tpr, _ = roc_curve(y, p)
-        roc_ax.plot(fpr, tpr, label=label(model), **style(model, models))
+        roc_ax.plot(fpr, tpr, label=legend_label(model), **model_style(model, models))
         precision, recall, _ = precision_recall_curve(y, p)
-        pr_ax.step(recall, precision, where="post", label=label(model), **style(model, models))
+        pr_ax.step(recall, precision, where="post", label=legend_label(model),
+                   **model_style(model, models))
         base_rate = float(np.mean(y))
     roc_ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8, linestyle=":", label="chance")
     roc_ax.set(title="ROC curves", xlabel="False positive rate (share of non-onsets warned)",
@@ -85,13 +71,13 @@ def reliability_figure(tables: Mapping[str, pd.DataFrame]) -> Figure:
               for t in tables.values())
     top = min(1.0, top * 1.08 + 1e-3)
     for ax, (model, table) in zip(axes, tables.items(), strict=False):
-        st = style(model, models)
+        st = model_style(model, models)
         err = np.vstack([table["observed_rate"] - table["wilson_lower"],
                          table["wilson_upper"] - table["observed_rate"]]).clip(min=0)
         ax.plot([0, top], [0, top], color="grey", linewidth=0.8, linestyle=":")
         ax.errorbar(table["mean_predicted"], table["observed_rate"], yerr=err, fmt="o-",
                     color=st["color"], markersize=4, linewidth=1.2, capsize=2)
-        ax.set(title=label(model), xlim=(0, top), ylim=(0, top),
+        ax.set(title=legend_label(model), xlim=(0, top), ylim=(0, top),
                xlabel="Mean forecast probability in bin", ylabel="Observed onset rate")
         ax.grid(True, color="#dddddd", linewidth=0.6)
     for ax in axes[len(models):]:
@@ -108,7 +94,7 @@ def catch_figure(ranks: Mapping[str, np.ndarray], max_k: int, marks: Sequence[in
     for model, r in ranks.items():
         r = np.asarray(r, dtype=float)
         caught = (r[None, :] <= ks[:, None]).mean(axis=1) if r.size else np.full(ks.size, np.nan)
-        ax.step(ks, caught, where="post", label=label(model), **style(model, models))
+        ax.step(ks, caught, where="post", label=legend_label(model), **model_style(model, models))
     for k in marks:
         if k <= max_k:
             ax.axvline(k, color="grey", linewidth=0.7, linestyle=":")
@@ -120,20 +106,19 @@ def catch_figure(ranks: Mapping[str, np.ndarray], max_k: int, marks: Sequence[in
     return fig
 
 
-def threshold_figure(data: Mapping[str, tuple[np.ndarray, np.ndarray]],
+def threshold_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
                      thresholds: np.ndarray, marker: float) -> Figure:
-    """Precision (left) and recall (right) of warning when ``p >= threshold``."""
-    models = list(data)
+    """Precision (left) and recall (right) of warning when ``p >= threshold``.
+
+    ``curves[model] = (precision, recall)`` at ``thresholds`` (from
+    :func:`forecast.metrics.precision_at_threshold` and ``recall_at_threshold``).
+    """
+    models = list(curves)
     fig, (prec_ax, rec_ax) = _figure(2)
-    for model, (y, p) in data.items():
-        warn = p[None, :] >= thresholds[:, None]
-        hits = (warn & (y[None, :] == 1)).sum(axis=1)
-        n_warn = warn.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            precision = np.where(n_warn > 0, hits / n_warn, np.nan)
-        recall = hits / max(float(y.sum()), 1.0)
-        prec_ax.plot(thresholds, precision, label=label(model), **style(model, models))
-        rec_ax.plot(thresholds, recall, label=label(model), **style(model, models))
+    for model, (precision, recall) in curves.items():
+        line = {"label": legend_label(model), **model_style(model, models)}
+        prec_ax.plot(thresholds, precision, **line)
+        rec_ax.plot(thresholds, recall, **line)
     for ax in (prec_ax, rec_ax):
         ax.axvline(marker, color="grey", linewidth=0.8, linestyle=":")
         ax.set_xscale("log")
@@ -146,53 +131,15 @@ def threshold_figure(data: Mapping[str, tuple[np.ndarray, np.ndarray]],
     return fig
 
 
-def value_figure(curves: Mapping[str, pd.DataFrame], effectiveness: float) -> Figure:
-    """Relative economic value at the Bayes threshold ``p >= r`` across cost ratios r."""
-    models = list(curves)
-    fig, (ax,) = _figure(1, width=8.0, height=4.2)
-    for model, curve in curves.items():
-        ax.plot(curve["cost_ratio"], curve["relative_value"], label=label(model),
-                **style(model, models))
-    ax.axhline(0, color="grey", linewidth=0.8)
-    ax.set_xscale("log")
-    low = min(-0.2, float(np.nanmin([c["relative_value"].min() for c in curves.values()])))
-    ax.set(title=f"Relative economic value (effectiveness e = {effectiveness:g})",
-           xlabel="Cost ratio r = C / (e L) (log scale)",
-           ylabel="Value V (1 = perfect, 0 = base rate)", ylim=(max(low, -1.0), 1.01))
-    ax.legend(loc="upper right", fontsize=8)
-    return fig
-
-
-def decision_figure(curves: Mapping[str, pd.DataFrame]) -> Figure:
-    """Net benefit of warning at each threshold, with warn-on-all and warn-on-none."""
-    models = list(curves)
-    fig, (ax,) = _figure(1, width=8.0, height=4.2)
-    first = next(iter(curves.values()))
-    for model, curve in curves.items():
-        ax.plot(curve["threshold"], curve["net_benefit_model"], label=label(model),
-                **style(model, models))
-    ax.plot(first["threshold"], first["net_benefit_treat_all"], color="grey", linestyle="-.",
-            linewidth=1, label="warn on all")
-    ax.axhline(0, color="grey", linewidth=1, label="warn on none")
-    top = max(float(c["net_benefit_model"].max()) for c in curves.values())
-    ax.set_xscale("log")
-    ax.set(title="Decision curves (net benefit, Vickers & Elkin 2006)",
-           xlabel="Threshold probability (log scale)",
-           ylabel="Net benefit (onsets warned per unit-year)",
-           ylim=(-0.25 * max(top, 1e-3), 1.1 * max(top, 1e-3)))
-    ax.legend(loc="upper right", fontsize=8)
-    return fig
-
-
 def per_year_figure(per_year: pd.DataFrame, k: int) -> Figure:
     """ROC AUC (left) and top-k recall (right) per forecast year, one line per model."""
     models = list(dict.fromkeys(per_year["model"]))
     fig, (auc_ax, rec_ax) = _figure(2)
     for model, part in per_year.groupby("model", sort=False):
-        auc_ax.plot(part["year"], part["roc_auc"], marker="o", markersize=3, label=label(model),
-                    **style(model, models))
+        auc_ax.plot(part["year"], part["roc_auc"], marker="o", markersize=3,
+                    label=legend_label(model), **model_style(model, models))
         rec_ax.plot(part["year"], part[f"recall_top{k}"], marker="o", markersize=3,
-                    label=label(model), **style(model, models))
+                    label=legend_label(model), **model_style(model, models))
     auc_ax.axhline(0.5, color="grey", linewidth=0.8, linestyle=":")
     auc_ax.set(title="ROC AUC per forecast year", xlabel="Forecast year (data year)",
                ylabel="ROC AUC", ylim=(0, 1.01))

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,83 +13,16 @@ from forecast._errors import input_error
 from forecast.reports import _figures as figs
 from forecast.reports import _sections as sec
 from forecast.reports._html import esc, page
+from forecast.run import RunArtifacts
 
-__all__ = ["N_BOOT_MAX", "RunData", "build_report", "load_run"]
+__all__ = ["N_BOOT_MAX", "build_report", "load_run"]
 
 N_BOOT_MAX = 1000
 """Most bootstrap replicates the report draws (more are capped, with a note on the page)."""
 
-REQUIRED = ("unit", "year", "model", "probability", "outcome")
-
-
-@dataclass
-class RunData:
-    """The files of one backtest output directory; optional ones are None when absent."""
-
-    run_dir: Path
-    forecasts: pd.DataFrame
-    scores: pd.DataFrame | None = None
-    metrics: pd.DataFrame | None = None
-    ewp_metrics: pd.DataFrame | None = None
-    onsets: pd.DataFrame | None = None
-    spec_text: str | None = None
-    provenance: dict[str, Any] | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-def _read_optional(path: Path, reader) -> Any:
-    if not path.is_file():
-        return None
-    try:
-        return reader(path)
-    except Exception as error:  # a broken optional file must name itself
-        raise input_error(f"cannot read {path.name} ({type(error).__name__}: {error})",
-                          source=str(path), fix="re-run the backtest or delete the broken file"
-                          ) from error
-
-
-def load_run(run_dir: str | Path) -> RunData:
-    """Read a backtest output directory (``forecasts.parquet`` required, the rest optional).
-
-    Raises
-    ------
-    ForecastInputError
-        If the directory or ``forecasts.parquet`` is missing, a required column is
-        missing, or an optional file exists but cannot be read.
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise input_error(f"run directory {str(run_dir)!r} does not exist",
-                          fix="pass the --out directory of `forecast backtest`")
-    path = run_dir / "forecasts.parquet"
-    if not path.is_file():
-        raise input_error(f"{str(run_dir)!r} has no forecasts.parquet",
-                          source=str(run_dir),
-                          fix="pass the --out directory of a finished `forecast backtest`")
-    forecasts = _read_optional(path, pd.read_parquet)
-    missing = [c for c in REQUIRED if c not in forecasts.columns]
-    if missing:
-        raise input_error(f"forecasts.parquet lacks column(s) {missing}; it has "
-                          f"{list(forecasts.columns)}", source=str(path),
-                          fix="write forecasts with unit, year, model, probability, outcome")
-    if forecasts.empty:
-        raise input_error("forecasts.parquet has no rows", source=str(path),
-                          fix="re-run the backtest")
-    forecasts = forecasts.copy()
-    forecasts["unit"] = forecasts["unit"].astype(str)
-    forecasts["model"] = forecasts["model"].astype(str)
-    data = RunData(run_dir, forecasts)
-    data.scores = _read_optional(run_dir / "scores.csv", pd.read_csv)
-    data.metrics = _read_optional(run_dir / "metrics.csv", pd.read_csv)
-    data.ewp_metrics = _read_optional(run_dir / "ewp_metrics.csv", pd.read_csv)
-    onsets = _read_optional(run_dir / "onsets.parquet", pd.read_parquet)
-    if onsets is not None and {"unit", "year", "onset"} <= set(onsets.columns):
-        data.onsets = onsets.assign(unit=onsets["unit"].astype(str))
-    data.spec_text = _read_optional(run_dir / "experiment.yaml",
-                                    lambda p: p.read_text(encoding="utf-8"))
-    data.provenance = _read_optional(run_dir / "provenance.json",
-                                     lambda p: json.loads(p.read_text(encoding="utf-8")))
-    return data
+def load_run(run_dir: str | Path) -> RunArtifacts:
+    """Read a backtest run folder: :meth:`forecast.run.RunArtifacts.read`."""
+    return RunArtifacts.read(run_dir)
 
 
 def _models(forecasts: pd.DataFrame) -> list[str]:
@@ -121,12 +51,12 @@ def _check_n_boot(n_boot: int) -> int:
 
 
 def build_report(
-    run_dir: str | Path,
+    run: RunArtifacts | str | Path,
     out_path: str | Path | None = None,
     *,
     baseline: str | None = None,
     cost_ratios: Sequence[float] | None = None,
-    effectiveness: float = 0.5,
+    effectiveness: float | None = None,
     n_boot: int = 300,
     seed: int = 0,
 ) -> Path:
@@ -134,20 +64,20 @@ def build_report(
 
     Parameters
     ----------
-    run_dir : path
-        Backtest output directory: ``forecasts.parquet`` (required), and when
-        present ``scores.csv``, ``metrics.csv``, ``ewp_metrics.csv``,
-        ``onsets.parquet``, ``experiment.yaml``, ``provenance.json``.
+    run : RunArtifacts or path
+        The run (or its folder, read with :meth:`RunArtifacts.read`). The report renders
+        what the run holds: its metrics, its cost analysis (``costs``), its onsets.
     out_path : path, optional
-        Where to write the HTML; default ``run_dir / "report.html"``.
+        Where to write the HTML; default ``report.html`` in the run folder.
     baseline : str, optional
         Model that paired differences are taken against; default the first
         non-oracle model in alphabetical order.
     cost_ratios : sequence of float, optional
         Cost ratios ``r = C / (e L)`` of the decision table; default 1:10,
         1:20, 1:50. The value curve spans 1:200..1:2 plus these.
-    effectiveness : float
-        Share ``e`` of the loss that acting on a warning prevents.
+    effectiveness : float, optional
+        Share ``e`` of the loss that acting on a warning prevents, as the reader assumes it;
+        the report renders the run's own cost analysis and notes when this differs.
     n_boot : int
         Bootstrap replicates (countries resampled); capped at :data:`N_BOOT_MAX`.
     seed : int
@@ -160,7 +90,7 @@ def build_report(
         are embedded PNGs (base64) with alt text, and it prints on A4.
     """
     start = time.perf_counter()
-    data = load_run(run_dir)
+    data = run if isinstance(run, RunArtifacts) else RunArtifacts.read(run)
     models = _models(data.forecasts)
     base = _baseline(models, baseline)
     boot = _check_n_boot(n_boot)
@@ -171,7 +101,7 @@ def build_report(
         raise input_error(f"build_report: cost ratios must be in (0, 1), got {ratios!r}",
                           fix="pass e.g. cost_ratios=[0.1, 0.05, 0.02]")
     ctx = sec.Context(data=data, models=models, baseline=base, n_boot=boot, seed=seed,
-                      cost_ratios=[float(r) for r in ratios], effectiveness=float(effectiveness))
+                      cost_ratios=[float(r) for r in ratios], effectiveness=None if effectiveness is None else float(effectiveness))
     parts = [
         ("overview", "Experiment and data", sec.overview(ctx)),
         ("metrics", "Headline metrics with uncertainty", sec.metrics_section(ctx)),
@@ -192,10 +122,14 @@ def build_report(
     seconds = time.perf_counter() - start
     notes = "".join(f"<li>{esc(n)}</li>" for n in data.notes)
     body.append(f'<footer><p class="note">Generated by forecast.reports in {seconds:.1f} s '
-                f"from {esc(data.run_dir.name)}.</p>"
+                f"from {esc(data.name)}.</p>"
                 + (f'<ul class="note">{notes}</ul>' if notes else "") + "</footer>")
     title = f"Model comparison: {ctx.experiment_name}"
-    out = Path(out_path) if out_path is not None else data.run_dir / "report.html"
+    target = out_path if out_path is not None else data.report_path
+    if target is None:
+        raise input_error("build_report: the run has no folder to write report.html into",
+                          fix="pass out_path=")
+    out = Path(target)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page(title, "".join(body), subtitle=ctx.subtitle), encoding="utf-8")
     return out

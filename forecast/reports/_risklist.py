@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
-from forecast.reports._figures import label as plot_text
+from forecast._plotting import legend_label as plot_text
 from forecast.reports._html import esc, key_value_table, page, table_html
 
 __all__ = ["RISKLIST_COLUMNS", "render_risklist"]

@@ -2,6 +2,9 @@
 
 Each ``*_section(ctx)`` returns an HTML fragment; all numbers come from
 :mod:`forecast.metrics`, :mod:`forecast.calibration` and :mod:`forecast.decision`.
+The report renders the run: the scored rows are those of
+:func:`forecast.outcomes.observed_windows`, and the cost section shows the run's
+cost analysis (``costs.csv``), never a second computation of it.
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast._errors import ForecastInputError
 from forecast.calibration import interval_coverage, reliability_table
 from forecast.decision import (
     EWP_THRESHOLD,
     EWP_TOP30,
     NAMED_COST_RATIOS,
-    cost_ratio_grid,
-    cost_ratio_label,
+    cost_analysis,
     decision_curve,
+    decision_curve_figure,
     decision_table,
-    value_curve,
+    value_curve_figure,
 )
 from forecast.metrics import (
     bootstrap_metric,
@@ -32,7 +36,11 @@ from forecast.metrics import (
     get_metric,
     onset_ranks,
     paired_difference,
+    precision_at_threshold,
+    recall_at_threshold,
+    warnings_at_threshold,
 )
+from forecast.outcomes import observed_windows
 from forecast.reports import _figures as figs
 from forecast.reports._html import esc, figure_html, fmt, key_value_table, table_html
 
@@ -56,20 +64,20 @@ class Context:
     n_boot: int
     seed: int
     cost_ratios: list[float]
-    effectiveness: float
+    effectiveness: float | None
     cache: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def known(self) -> pd.DataFrame:
-        """The scored rows: outcome known and the whole window observed (see
-        :func:`forecast.backtest._summary.observed_windows`)."""
-        from forecast.backtest._summary import observed_windows
-
+        """The scored rows: outcome known and the whole window observed
+        (:func:`forecast.outcomes.observed_windows`; data end = the last year of the
+        run's onsets, else inferred from the known outcomes)."""
         f = self.data.forecasts
-        if "horizon" in f.columns and len(f):
-            onsets = self.data.onsets
-            data_end = int(onsets["year"].max()) if onsets is not None else int(f["year"].max())
-            f = observed_windows(f, horizon=int(f["horizon"].max()), data_end=data_end)
+        if "horizon" in f.columns:
+            if self.data.data_end is None and not (f["outcome"] == 0).any():
+                f = f.iloc[:0]  # no known 0: no window can be shown to be fully observed
+            else:
+                f = observed_windows(f, data_end=self.data.data_end)
         return f[f["outcome"].notna()].reset_index(drop=True)
 
     def arrays(self, model: str) -> tuple[np.ndarray, np.ndarray]:
@@ -93,22 +101,12 @@ class Context:
 
     @property
     def spec(self) -> dict[str, Any]:
-        if "spec" not in self.cache:
-            spec: dict[str, Any] = {}
-            if self.data.spec_text:
-                import yaml
-
-                try:
-                    loaded = yaml.safe_load(self.data.spec_text)
-                    spec = loaded if isinstance(loaded, dict) else {}
-                except yaml.YAMLError:
-                    spec = {}
-            self.cache["spec"] = spec
-        return self.cache["spec"]
+        """The run's experiment spec (``{}`` when absent)."""
+        return self.data.spec
 
     @property
     def experiment_name(self) -> str:
-        return str(self.spec.get("name") or self.data.run_dir.name)
+        return self.data.name
 
     @property
     def subtitle(self) -> str:
@@ -352,58 +350,113 @@ def threshold_section(ctx: Context) -> str:
     rows = []
     for m, (y, p) in data.items():
         for t in THRESHOLDS:
-            warn = p >= t
-            hits = int(np.sum(warn & (y == 1)))
+            recall = recall_at_threshold(y, p, threshold=t)
             name = f"{t:.0%}" + (" (EWP)" if t == EWP_THRESHOLD.threshold else "")
             rows.append({"model": m, "threshold": name,
-                         "warnings per year": warn.sum() / years,
-                         "hits per year": hits / years,
-                         "precision": hits / warn.sum() if warn.any() else float("nan"),
-                         "recall": hits / y.sum()})
+                         "warnings per year": warnings_at_threshold(y, p, threshold=t) / years,
+                         "hits per year": recall * y.sum() / years,
+                         "precision": precision_at_threshold(y, p, threshold=t),
+                         "recall": recall})
     grid = np.geomspace(0.002, 0.6, 60)
-    at = {m: float(np.mean(p[y == 1] >= EWP_THRESHOLD.threshold)) for m, (y, p) in data.items()}
+    curves = {m: (np.array([precision_at_threshold(y, p, threshold=t) for t in grid]),
+                  np.array([recall_at_threshold(y, p, threshold=t) for t in grid]))
+              for m, (y, p) in data.items()}
+    at = {m: recall_at_threshold(y, p, threshold=EWP_THRESHOLD.threshold)
+          for m, (y, p) in data.items()}
     alt = ("Precision and recall against the warning threshold; recall at the EWP 4% cut-off: "
            + ", ".join(f"{m} {v:.0%}" for m, v in at.items()) + ".")
-    return (figure_html(figs.threshold_figure(data, grid, EWP_THRESHOLD.threshold), alt=alt,
+    return (figure_html(figs.threshold_figure(curves, grid, EWP_THRESHOLD.threshold), alt=alt,
                         fig_id="fig-thresholds",
                         caption="Warn when the forecast is at or above the threshold.")
             + table_html(pd.DataFrame(rows)))
 
 
+def _run_costs(ctx: Context) -> pd.DataFrame:
+    """The run's cost analysis table (``costs.csv``); for a run folder without one, the
+    :func:`forecast.decision.cost_analysis` of its forecasts and spec, computed once."""
+    if ctx.data.costs is not None:
+        return ctx.data.costs
+    if "costs" not in ctx.cache:
+        from dataclasses import fields
+
+        from forecast.experiment import CostSpec
+
+        block = ctx.spec.get("costs") or {}
+        given = {f.name: block[f.name] for f in fields(CostSpec) if f.name in block}
+        if "cost_ratios" in given:
+            given["cost_ratios"] = tuple(float(r) for r in given["cost_ratios"] or ())
+        analysis = cost_analysis(ctx.data.forecasts, CostSpec(**given),
+                                 horizon=ctx.data.horizon, data_end=ctx.data.data_end)
+        ctx.cache["costs"] = analysis.table()
+    return ctx.cache["costs"]
+
+
+_DECISION_COLUMNS = {"model": "model", "label": "cost ratio", "policy": "policy",
+                     "threshold": "threshold", "warnings_per_year": "warnings per year",
+                     "hits_per_year": "hits per year",
+                     "false_alarms_per_hit": "false alarms per hit",
+                     "cost_per_year": "cost per year", "relative_value": "relative value",
+                     "value_vs_nothing": "value vs nothing"}
+"""Columns of the report's decision table (``costs.csv`` name -> header)."""
+
+
 def value_section(ctx: Context) -> str:
     data = ctx.scored_arrays
+    f = ctx.data.forecasts
     if not data:
         return _missing("no model has scored forecasts")
-    grid = np.unique(np.concatenate([cost_ratio_grid(), ctx.cost_ratios]))
-    values = {m: value_curve(y, p, grid, ctx.effectiveness) for m, (y, p) in data.items()}
-    curves = {m: decision_curve(y, p) for m, (y, p) in data.items()}
-    peak = ", ".join(f"{m} {np.nanmax(v['relative_value']):.2f}" for m, v in values.items())
-    html = [figure_html(figs.value_figure(values, ctx.effectiveness), fig_id="fig-value",
-                        alt=f"Relative economic value against cost ratio; highest value: {peak}.",
-                        caption="Warn when p ≥ r. V = (E_climate − E_forecast) / (E_climate − "
-                                "E_perfect) per unit-year (Richardson 2000): 1 = perfect "
-                                "foresight, 0 = no better than always or never acting.")]
-    nb = ", ".join(f"{m} {c['net_benefit_model'].max():.4f}" for m, c in curves.items())
-    html.append(figure_html(figs.decision_figure(curves), fig_id="fig-decision",
+    if ctx.data.costs is None and not {"origin", "horizon"} <= set(f.columns):
+        return _missing("cost analysis (no costs.csv, and forecasts.parquet has no "
+                        "origin/horizon columns to compute it)")
+    costs = _run_costs(ctx)
+    effectiveness = float(costs["effectiveness"].iloc[0])
+    capacity = costs["capacity"].iloc[0]
+    capacity_text = ("no capacity limit" if pd.isna(capacity)
+                     else f"at most {int(capacity)} warnings per year")
+    at_20 = costs[(costs["policy"] == "honest") & np.isclose(costs["cost_ratio"], 1 / 20)]
+    shown = ", ".join(f"{m} {v:.2f}" for m, v in zip(at_20["model"], at_20["value_vs_nothing"]))
+    html = [figure_html(value_curve_figure(costs, data_end=ctx.data.data_end), fig_id="fig-value",
+                        alt="Value of acting on warnings relative to doing nothing, against the "
+                            f"cost ratio; at 1:20 with honest thresholds: {shown}.",
+                        caption="V = (E_nothing − E) / (E_nothing − E_perfect) per year: 1 = "
+                                "perfect foresight, 0 = no better than never acting. Left: "
+                                "threshold chosen at each origin from outcomes known then; "
+                                "right: best threshold in hindsight (optimistic).")]
+    thresholds = np.sort(costs["cost_ratio"].unique())
+    curves = pd.concat([decision_curve(y, p, thresholds).assign(model=m)
+                        for m, (y, p) in data.items()], ignore_index=True)
+    best = curves.groupby("model", sort=False)["net_benefit_model"].max()
+    nb = ", ".join(f"{m} {v:.4f}" for m, v in best.items())
+    html.append(figure_html(decision_curve_figure(curves), fig_id="fig-decision",
                             alt=f"Decision curves: net benefit against threshold; maximum: {nb}.",
                             caption="NB = TP/n − FP/n · t/(1 − t): onsets warned per unit-year, "
                                     "net of false alarms weighted by the threshold odds."))
-    f = ctx.data.forecasts
-    if {"origin", "horizon"} <= set(f.columns):
-        table = decision_table(f[["unit", "year", "origin", "horizon", "model", "probability",
-                                  "outcome"]], ctx.cost_ratios, effectiveness=ctx.effectiveness)
-        table["cost ratio"] = table["cost_ratio"].map(cost_ratio_label)
-        shown = table[["model", "cost ratio", "policy", "threshold", "warnings_per_year",
-                       "hits_per_year", "false_alarms_per_hit", "cost_per_year",
-                       "relative_value"]].rename(columns=lambda c: c.replace("_", " "))
-        html.append(f"<h3>Decision table (effectiveness {ctx.effectiveness:g})</h3>")
-        html.append(table_html(shown))
-        html.append('<p class="note">Policies: honest = threshold fitted at each origin on '
-                    "outcomes known by then; in_sample = best threshold on the scored rows "
-                    "(optimistic); bayes = warn when p ≥ r. Costs per year in units of the loss "
-                    "L of one unprevented onset.</p>")
-    else:
-        html.append(_missing("decision table (forecasts.parquet has no origin/horizon columns)"))
+    html.append(f"<h3>Decision table (effectiveness {effectiveness:g}, {capacity_text})</h3>")
+    try:
+        table = decision_table(costs, ctx.cost_ratios)
+    except ForecastInputError as error:
+        html.append(_missing(f"decision table at the requested cost ratios ({error})"))
+        return "".join(html)
+    order = {m: i for i, m in enumerate(ctx.models)}
+    table = table.sort_values("model", key=lambda s: s.map(order), kind="stable")
+    table = table.assign(label=table["label"].str.replace("to", ":", regex=False))
+    html.append(table_html(table[list(_DECISION_COLUMNS)].rename(columns=_DECISION_COLUMNS),
+                           row_classes=["oracle" if m == figs.ORACLE else ""
+                                        for m in table["model"]]))
+    html.append('<p class="note">The run\'s cost analysis (costs.csv): only forecasts whose '
+                "outcome window is fully observed are scored. Policies: honest = threshold "
+                "chosen at each origin from outcomes known by then (threshold shown: the one "
+                "for the latest origin, to use now); in_sample = best threshold on the scored "
+                "rows (optimistic); bayes = warn when p ≥ r; top<i>k</i> = the <i>k</i> "
+                "highest forecasts each year; ewp4pct = the EWP cut-off p ≥ 4%. Threshold "
+                "policies warn on at most the capacity per year. Costs per year in units of "
+                "the loss L of one unprevented onset; relative value against the better of "
+                "always or never acting.</p>")
+    if ctx.effectiveness is not None and not np.isclose(effectiveness, ctx.effectiveness):
+        html.append(f'<p class="note">The run\'s cost analysis assumes effectiveness '
+                    f"{effectiveness:g}; the {ctx.effectiveness:g} asked for is not applied "
+                    "here (run <code>forecast costs</code> with <code>--effectiveness</code> "
+                    "for another assumption).</p>")
     return "".join(html)
 
 

@@ -8,10 +8,10 @@ the model in MLflow so a list can be reproduced (:func:`log_risklist`,
 :func:`reproduce_registered`).
 """
 
-from forecast.risk._cli import RisklistOutput, build_risklist, run_risklist
 from forecast.risk._drivers import Attribution, attribute, driver_table, driver_text, input_flags
 from forecast.risk._explain import decompose_change, explain_change
 from forecast.risk._fit import LatestForecast, OriginFit, fit_latest, fit_origin, forecast_years
+from forecast.risk._list import build_risklist, list_metadata, method_note
 from forecast.risk._registry import (
     ALIAS,
     RiskRun,
@@ -27,9 +27,9 @@ from forecast.risk._tiers import (
     tier_rule_from_config,
 )
 
-__all__ = ["ALIAS", "Attribution", "LatestForecast", "OriginFit", "RiskRun", "RisklistOutput",
+__all__ = ["ALIAS", "Attribution", "LatestForecast", "OriginFit", "RiskRun",
            "TierRule", "attribute", "backtest_tier_meanings", "build_risklist",
            "decompose_change", "driver_table", "driver_text", "explain_change", "fit_latest",
-           "fit_origin", "forecast_years", "input_flags", "load_registered", "log_risklist",
-           "registered_name", "reproduce_registered", "run_risklist", "tier_meanings",
+           "fit_origin", "forecast_years", "input_flags", "list_metadata", "load_registered", "log_risklist", "method_note",
+           "registered_name", "reproduce_registered", "tier_meanings",
            "tier_rule_from_config"]

@@ -139,7 +139,7 @@ def explain_change(config: ExperimentConfig, *, model_label: str, unit: str, yea
         ``unit``, ``year_from``, ``year_to``, ``model``, ``method``, ``probability_from``,
         ``probability_to``, ``log_odds_from``, ``log_odds_to``.
     """
-    from forecast.backtest._engine import load_panel
+    from forecast.backtest import load_panel
 
     spec = model_spec(config, model_label)
     panel = panel if panel is not None else load_panel(config)

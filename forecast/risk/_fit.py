@@ -154,8 +154,7 @@ def _recalibrated(config: ExperimentConfig, spec: ModelSpec, label: str, panel: 
     the fit's estimator is wrapped in :class:`HistoryShiftedClassifier` with that origin's
     coefficients, so its predictions are those forecasts bit for bit.
     """
-    from forecast.backtest import RollingOrigin, run_backtest
-    from forecast.backtest._cli import default_cache_dir
+    from forecast.backtest import RollingOrigin, default_cache_dir, run_backtest
     from forecast.calibration import HistoryShiftedClassifier
 
     years = [f.year for f in fits]
@@ -218,9 +217,7 @@ def fit_origin(config: ExperimentConfig, spec: ModelSpec, panel: Panel, year: in
     """
     from threadpoolctl import threadpool_limits
 
-    from forecast.backtest import RollingOrigin
-    from forecast.backtest._engine import _recency_weights
-    from forecast.backtest._task import make_estimator
+    from forecast.backtest import RollingOrigin, capture_warnings, make_estimator, recency_weights
     from forecast.models import fit_estimator
 
     year = _check_year(config, panel, year)
@@ -236,9 +233,9 @@ def fit_origin(config: ExperimentConfig, spec: ModelSpec, panel: Panel, year: in
         raise input_error(f"the training rows for {year} (years <= {split.train_end}) hold "
                           "a single outcome class", source=panel.name,
                           fix="choose a later year or a shorter horizon")
-    weights = _recency_weights(years[split.train], config.recency_half_life)
+    weights = recency_weights(years[split.train], config.recency_half_life)
     X_test = X_all[split.test]
-    with threadpool_limits(1):
+    with threadpool_limits(1), capture_warnings(f"{spec.label} fit for {year}"):
         estimator = make_estimator(spec, config.seed)
         fit_estimator(estimator, X_train, y_train, sample_weight=weights,
                       years=years[split.train])
@@ -250,8 +247,7 @@ def fit_origin(config: ExperimentConfig, spec: ModelSpec, panel: Panel, year: in
             except ForecastInputError:  # no usable bootstrap resample: no interval
                 pass
     if spec.anchor_years:  # as the backtest: shift to the recent training onset rate
-        from forecast.calibration import HistoryShiftedClassifier
-        from forecast.calibration._anchor import anchor_to_recent_rate
+        from forecast.calibration import HistoryShiftedClassifier, anchor_to_recent_rate
 
         probability, lower, upper, offset = anchor_to_recent_rate(
             probability, lower, upper, y_train, years[split.train], spec.anchor_years)
@@ -285,7 +281,7 @@ def fit_latest(config: ExperimentConfig, *, model_label: str, panel: Panel | Non
     -------
     LatestForecast
     """
-    from forecast.backtest._engine import _digest, load_panel
+    from forecast.backtest import dataset_digest, load_panel
 
     base_label = history_base_label(config, model_label)
     spec = model_spec(config, base_label or model_label)
@@ -306,5 +302,5 @@ def fit_latest(config: ExperimentConfig, *, model_label: str, panel: Panel | Non
         spec = dataclasses.replace(spec, label=model_label)
     if np.isnan(current.lower).all():
         notes.append(NO_INTERVAL_NOTE)
-    return LatestForecast(config, spec, panel, year, current, previous, _digest(panel.frame),
+    return LatestForecast(config, spec, panel, year, current, previous, dataset_digest(panel.frame),
                           tuple(notes))

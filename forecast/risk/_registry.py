@@ -1,18 +1,15 @@
 """Track a risk list in MLflow and register its model so a list can be reproduced later.
 
 A run named ``risklist-<year>`` holds the list's files; with ``register=True`` the fitted model
-is logged (``mlflow.sklearn``, skops format, artifact name ``model``), registered as
-``forecast-<experiment name>``, given the alias ``champion`` and tagged with the data year,
-the dataset's sha256, the feature names and the experiment spec. Under ``mlflow run``
-(``MLFLOW_RUN_ID`` set) everything is logged into that run instead of a new one.
+is logged (skops format, artifact name ``model``), registered as ``forecast-<experiment name>``,
+given the alias ``champion`` and tagged with the data year, the dataset's sha256, the feature
+names and the experiment spec. The MLflow calls live in :mod:`forecast.tracking`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
-import time
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -23,24 +20,18 @@ import pandas as pd
 from forecast._errors import input_error
 from forecast.panel import Panel
 from forecast.risk._fit import LatestForecast, rank_units
+from forecast.tracking import ALIAS, MlflowTracker, RisklistRecord, TrackedRun, Tracker
 
 __all__ = ["ALIAS", "RiskRun", "load_registered", "log_risklist", "registered_name",
            "reproduce_registered"]
 
-ALIAS = "champion"
 _TAG = "forecast."
 _REQUIREMENTS = ("atrocity-forecast", "scikit-learn", "numpy", "pandas", "scipy", "xgboost",
                  "glum", "statsmodels", "skops")
 
 
-@dataclass(frozen=True)
-class RiskRun:
-    """Where a risk list was logged: MLflow ``run_id``, ``uri`` and registered ``version``."""
-
-    run_id: str
-    uri: str
-    model_name: str | None = None
-    version: str | None = None
+RiskRun = TrackedRun
+"""Where a risk list was logged (``run_id``, ``uri``, registered ``model_name``, ``version``)."""
 
 
 def registered_name(experiment_name: str) -> str:
@@ -59,7 +50,7 @@ def _requirements() -> list[str]:
 
 
 def _tags(latest: LatestForecast) -> dict[str, str]:
-    from forecast.backtest._cache import code_version
+    from forecast.backtest import code_version
 
     config = latest.config
     spec = json.dumps(config.raw, default=str, sort_keys=True)
@@ -84,8 +75,9 @@ def _metrics(risk: pd.DataFrame) -> dict[str, float]:
 
 
 def log_risklist(latest: LatestForecast, risk: pd.DataFrame, artifacts: list[Path], *,
-                 tracking_uri: str | None = None, register: bool = False) -> RiskRun:
-    """Log a risk list (and, with ``register``, its model) to MLflow.
+                 tracking_uri: str | None = None, register: bool = False,
+                 tracker: Tracker | None = None) -> TrackedRun:
+    """Log a risk list (and, with ``register``, its model) through a tracker.
 
     Parameters
     ----------
@@ -95,94 +87,41 @@ def log_risklist(latest: LatestForecast, risk: pd.DataFrame, artifacts: list[Pat
     artifacts : list of Path
         Files to attach under ``risklist/``.
     tracking_uri : str, optional
-        Default :func:`forecast.tracking.default_tracking_uri`.
+        Store of the default :class:`forecast.tracking.MlflowTracker` (when ``tracker`` is
+        None).
     register : bool
         Log the fitted model, register it as ``forecast-<experiment>`` and point the alias
-        ``champion`` at the new version.
+        ``champion`` at the new version, tagged with the data year, dataset sha256, features
+        and experiment spec.
+    tracker : Tracker, optional
     """
-    import mlflow
-    import skops.io
-    from mlflow.entities import Metric, Param
-    from mlflow.tracking import MlflowClient
-
-    from forecast.tracking import default_tracking_uri
-
-    uri = tracking_uri or default_tracking_uri()
-    handed_over = os.environ.get("MLFLOW_RUN_ID")
-    active = mlflow.active_run()
-    if active is not None and active.info.run_id != handed_over:
-        raise input_error(f"an MLflow run ({active.info.run_id}) is already active in this "
-                          "process", fix="call mlflow.end_run() before logging a risk list")
+    tracker = tracker or MlflowTracker(tracking_uri)
     config = latest.config
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)  # register in this store, not in one set earlier in the process
-    if handed_over:
-        run_id = handed_over
-        client.set_tag(run_id, "forecast.kind", "risklist")
-    else:
-        name = config.tracking_experiment or config.name
-        found = client.get_experiment_by_name(name)
-        experiment_id = found.experiment_id if found else client.create_experiment(name)
-        run_id = client.create_run(experiment_id, run_name=f"risklist-{latest.year}",
-                                   tags={"forecast.kind": "risklist"}).info.run_id
     tags = _tags(latest)
-    params = {f"risklist.{k}": v[:6000] for k, v in tags.items() if k != "experiment_spec"}
-    now = int(time.time() * 1000)
-    client.log_batch(run_id, params=[Param(k, v) for k, v in sorted(params.items())],
-                     metrics=[Metric(f"risklist/{k}", v, now, 0)
-                              for k, v in _metrics(risk).items()])
-    model_name = version = None
-    with mlflow.start_run(run_id=run_id):
-        for path in artifacts:
-            mlflow.log_artifact(str(path), artifact_path="risklist")
-        mlflow.log_dict(config.raw, "risklist/experiment.yaml")
-        if register:
-            from mlflow.models import infer_signature
-
-            estimator = latest.current.estimator
-            model_name = registered_name(config.name)
-            trusted = skops.io.get_untrusted_types(data=skops.io.dumps(estimator))
-            info = mlflow.sklearn.log_model(
-                estimator, name="model", registered_model_name=model_name,
-                serialization_format="skops", skops_trusted_types=trusted,
-                pip_requirements=_requirements(), pyfunc_predict_fn="predict_proba",
-                signature=infer_signature(latest.current.X,
-                                          estimator.predict_proba(latest.current.X)))
-            version = str(info.registered_model_version)
-            for key, value in tags.items():
-                client.set_model_version_tag(model_name, version, _TAG + key, value)
-            client.set_registered_model_alias(model_name, ALIAS, version)
-    return RiskRun(run_id, uri, model_name, version)
+    params = {f"risklist.{k}": v for k, v in tags.items() if k != "experiment_spec"}
+    record = RisklistRecord(experiment=config.tracking_experiment or config.name,
+                            year=latest.year, params=params, metrics=_metrics(risk),
+                            files=list(artifacts), spec=config.raw)
+    if register:
+        record = dataclasses.replace(
+            record, model=latest.current.estimator, model_name=registered_name(config.name),
+            model_tags={_TAG + k: v for k, v in tags.items()}, example=latest.current.X,
+            requirements=_requirements())
+    return tracker.log_risklist(record)
 
 
-def load_registered(name: str, *, alias: str = ALIAS, tracking_uri: str | None = None
-                    ) -> tuple[Any, dict[str, str]]:
+def load_registered(name: str, *, alias: str = ALIAS, tracking_uri: str | None = None,
+                    tracker: Tracker | None = None) -> tuple[Any, dict[str, str]]:
     """The registered model ``models:/<name>@<alias>`` and its ``forecast.*`` tags (prefix
     dropped): ``data_year``, ``dataset``, ``dataset_sha256``, ``experiment_spec``, ..."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    from forecast.tracking import default_tracking_uri
-
-    uri = tracking_uri or default_tracking_uri()
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    try:
-        version = client.get_model_version_by_alias(name, alias)
-    except MlflowException as error:
-        raise input_error(f"no registered model {name!r} with alias {alias!r} at {uri}",
-                          fix="run `forecast risklist --register` first or check the name") \
-            from error
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    model = mlflow.sklearn.load_model(f"models:/{name}@{alias}")
-    tags = {k.removeprefix(_TAG): v for k, v in version.tags.items() if k.startswith(_TAG)}
-    return model, tags
+    tracker = tracker or MlflowTracker(tracking_uri)
+    model, tags = tracker.load_registered(name, alias=alias)
+    return model, {k.removeprefix(_TAG): v for k, v in tags.items() if k.startswith(_TAG)}
 
 
 def reproduce_registered(name: str, *, alias: str = ALIAS, tracking_uri: str | None = None,
-                         panel: Panel | None = None) -> pd.DataFrame:
+                         panel: Panel | None = None, tracker: Tracker | None = None
+                         ) -> pd.DataFrame:
     """Recompute the list of a registered model from its tags.
 
     Loads the model, rebuilds the experiment from the ``experiment_spec`` tag, loads its panel
@@ -191,10 +130,10 @@ def reproduce_registered(name: str, *, alias: str = ALIAS, tracking_uri: str | N
     """
     from threadpoolctl import threadpool_limits
 
-    from forecast.backtest._engine import _digest, load_panel
+    from forecast.backtest import dataset_digest, load_panel
     from forecast.experiment import experiment_from_dict
 
-    model, tags = load_registered(name, alias=alias, tracking_uri=tracking_uri)
+    model, tags = load_registered(name, alias=alias, tracking_uri=tracking_uri, tracker=tracker)
     source = f"models:/{name}@{alias}"
     if panel is None:
         spec = tags.get("experiment_spec", "")
@@ -202,7 +141,7 @@ def reproduce_registered(name: str, *, alias: str = ALIAS, tracking_uri: str | N
             raise input_error("the registered version carries no experiment spec tag",
                               source=source, fix="pass panel= explicitly")
         panel = load_panel(experiment_from_dict(json.loads(spec), source=source))
-    if _digest(panel.frame) != tags.get("dataset_sha256"):
+    if dataset_digest(panel.frame) != tags.get("dataset_sha256"):
         raise input_error(f"the dataset differs from the one the model was registered with "
                           f"(sha256 {tags.get('dataset_sha256', '?')[:12]}...)", source=source,
                           fix="load the same data version the list was made from")

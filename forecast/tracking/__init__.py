@@ -1,6 +1,10 @@
-"""Experiment tracking behind a small protocol; MLflow (SQLite store by default) implements it."""
+"""Experiment tracking behind a small protocol (:class:`Tracker`): MLflow (SQLite store by
+default) implements it, :class:`MemoryTracker` fakes it. Every MLflow call of the package
+lives here."""
 
-from forecast.tracking._mlflow import MlflowTracker, default_tracking_uri
-from forecast.tracking._protocol import Tracker
+from forecast.tracking._memory import MemoryTracker
+from forecast.tracking._mlflow import ALIAS, MlflowTracker, default_tracking_uri
+from forecast.tracking._protocol import RisklistRecord, TrackedRun, Tracker
 
-__all__ = ["MlflowTracker", "Tracker", "default_tracking_uri"]
+__all__ = ["ALIAS", "MemoryTracker", "MlflowTracker", "RisklistRecord", "TrackedRun", "Tracker",
+           "default_tracking_uri"]

@@ -37,7 +37,7 @@ def test_backtest_anchors_each_origin_to_its_own_training_rate(toy_panel, tmp_pa
 
 
 def test_experiment_rejects_a_bad_anchor():
-    with pytest.raises(ForecastInputError, match="anchor_years must be a whole number.*'x'"):
+    with pytest.raises(ForecastInputError, match=r"anchor_years: must be an integer, got 'x'"):
         _config([{"name": "xgboost", "anchor_years": "x"}])
-    with pytest.raises(ForecastInputError, match="anchor_years must be a whole number.*0"):
+    with pytest.raises(ForecastInputError, match=r"anchor_years: out of range, got 0; valid: integers >= 1"):
         _config([{"name": "xgboost", "anchor_years": 0}])

@@ -2,6 +2,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
@@ -71,6 +72,7 @@ MODELS = [{"name": name, "params": get_test_params(name)} for name in model_name
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), origin=st.integers(1996, 2008))
+@pytest.mark.slow
 def test_future_rows_and_unknown_outcomes_cannot_change_forecasts(toy_panel, seed, origin):
     """Leakage proof: alter every row after T and every outcome unknown at T, for every model."""
     config = _config(MODELS, origins=[origin])
@@ -91,6 +93,7 @@ def test_future_rows_and_unknown_outcomes_cannot_change_forecasts(toy_panel, see
                                   after[cols].reset_index(drop=True), check_exact=True)
 
 
+@pytest.mark.slow
 def test_same_numbers_whatever_the_number_of_workers(toy_panel):
     config = _config([{"name": "random_forest", "params": {"n_estimators": 20}},
                       {"name": "xgboost", "params": {"n_estimators": 20}},

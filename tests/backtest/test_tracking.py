@@ -8,7 +8,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from forecast import ForecastInputError
-from forecast.backtest._pipeline import run_experiment
+from forecast.pipeline import run_experiment
 
 
 def _spec(tmp_path, models, name="tiny"):
@@ -45,10 +45,15 @@ def test_parent_and_nested_runs_with_inputs_metrics_and_artifacts(tmp_path, stor
     assert len(parents) == 1
     parent = parents[0]
     assert parent.info.status == "FINISHED"
+    # filed as a user expects: the spec's experiment (model training, so `mlflow ui` opens on
+    # the runs table), the parent named after the experiment and time, children after models
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    assert parent.info.run_name.startswith("tiny 20")
     assert parent.data.params["horizon"] == "2" and len(parent.data.params["dataset_sha256"]) == 64
     assert parent.inputs.dataset_inputs[0].dataset.name == "synthetic-world"
     children = {r.data.tags["forecast.model"]: r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
     assert set(children) == {"elastic_net", "xgboost", "elastic_net_recal", "oracle"}
+    assert all(run.info.run_name == label for label, run in children.items())
     metrics = children["xgboost"].data.metrics
     for key in ("roc_auc", "average_precision", "brier", "log_loss", "recall_top10", "recall_top30",
                 "precision_top20", "relative_value_1to20"):
@@ -97,3 +102,41 @@ def test_a_failing_model_marks_the_run_failed_and_keeps_the_rest(tmp_path, store
 
     forecasts = pd.read_parquet(out / "forecasts.parquet")
     assert "elastic_net" in set(forecasts["model"]) and "broken" not in set(forecasts["model"])
+
+
+def test_under_mlflow_run_the_backtest_is_filed_under_the_spec_experiment(tmp_path, store,
+                                                                          monkeypatch):
+    client = MlflowClient(store)
+    launched = client.create_run(client.get_experiment_by_name("Default").experiment_id
+                                 if client.get_experiment_by_name("Default")
+                                 else client.create_experiment("Default")).info.run_id
+    monkeypatch.setenv("MLFLOW_RUN_ID", launched)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    assert run_experiment(_spec(tmp_path, CHEAP[:1], name="launched"), out=tmp_path / "out",
+                          n_jobs=1, report=False) == 0
+    experiment = client.get_experiment_by_name("launched")
+    runs = client.search_runs([experiment.experiment_id],
+                              filter_string="tags.`forecast.kind` = 'backtest'")
+    assert len(runs) == 1
+    tags = client.get_run(launched).data.tags
+    assert tags["forecast.logged_in_run"] == runs[0].info.run_id
+    assert tags["mlflow.runName"].startswith("launcher of launched 20")
+
+
+def test_a_failure_after_the_fits_leaves_the_previous_run_folder_untouched(tmp_path, store,
+                                                                           monkeypatch):
+    import forecast.reports
+
+    out = tmp_path / "out"
+    spec = _spec(tmp_path, CHEAP[:1], name="atomic")
+    assert run_experiment(spec, out=out, n_jobs=1, track=False, report=False) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise ForecastInputError("report failed")
+
+    monkeypatch.setattr(forecast.reports, "build_report", broken)
+    with pytest.raises(ForecastInputError, match=r"report failed \(nothing in .*out was "
+                                                 r"changed; partial results in .*staging"):
+        run_experiment(spec, out=out, n_jobs=1, track=False, report=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

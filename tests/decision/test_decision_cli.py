@@ -14,7 +14,7 @@ import yaml
 from forecast._errors import ForecastInputError
 from forecast.cli import build_parser, main
 from forecast.decision import cost_analysis
-from forecast.decision._cli import parse_cost_ratio
+from forecast.commands.costs import parse_cost_ratio
 from forecast.experiment import CostSpec
 
 HORIZON = 2
@@ -80,7 +80,7 @@ def _row(text: str, model: str) -> list[float]:
 
 
 def test_costs_on_output_dir(out_dir, forecasts, capsys):
-    assert main(["costs", "--out", str(out_dir), "--cost-ratio", "1:20"]) == 0
+    assert main(["costs", "--run-dir", str(out_dir), "--cost-ratio", "1:20"]) == 0
     text = capsys.readouterr().out
     assert "Cost ratio C/(eL) = 1:20 (r = 0.05), effectiveness 0.5, at most 3 per year" in text
     assert f"outcomes known through {LAST}" in text
@@ -108,7 +108,7 @@ def test_overrides_and_save(out_dir, tmp_path, capsys):
     save = tmp_path / "costs"
     argv = [
         "costs",
-        "--out",
+        "--run-dir",
         str(out_dir),
         "--cost-ratio",
         "0.1",
@@ -120,7 +120,7 @@ def test_overrides_and_save(out_dir, tmp_path, capsys):
         "none",
         "--horizon",
         "2",
-        "--save",
+        "--out",
         str(save),
     ]
     assert main(argv) == 0
@@ -148,19 +148,19 @@ def test_overrides_and_save(out_dir, tmp_path, capsys):
         (["--effectiveness", "1.2"], r"--effectiveness must be in \(0, 1\]"),
         (["--capacity", "0"], r"--capacity must be an integer >= 1 or 'none', got '0'"),
         (["--capacity", "2.5"], r"--capacity must be an integer >= 1"),
-        (["--horizon", "-1"], r"--horizon must be >= 0"),
+        (["--horizon", "1"], r"--horizon 1 differs from the run's horizon 2"),
         (["--log"], r"--log needs --run"),
     ],
 )
 def test_bad_options(out_dir, argv, match):
     with pytest.raises(ForecastInputError, match=match):
-        _handler(["costs", "--out", str(out_dir), *argv])
+        _handler(["costs", "--run-dir", str(out_dir), *argv])
 
 
 def test_bad_output_dir(tmp_path, capsys):
     with pytest.raises(ForecastInputError, match=r"forecasts\.parquet not found"):
-        _handler(["costs", "--out", str(tmp_path)])
-    assert main(["costs", "--out", str(tmp_path)]) == 2
+        _handler(["costs", "--run-dir", str(tmp_path)])
+    assert main(["costs", "--run-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("forecast: error: ") and "\n" not in err
 
@@ -221,17 +221,17 @@ def _backtest_run(uri: str, root: Path, forecasts: pd.DataFrame, *, artifact: bo
 def test_costs_from_run_and_log(tracking_uri, tmp_path, forecasts, capsys):
     client, parent, children = _backtest_run(tracking_uri, tmp_path, forecasts)
     argv = ["costs", "--run", parent, "--tracking-uri", tracking_uri, "--cost-ratio", "1:20"]
-    assert main(argv) == 0
+    assert main([*argv, "--no-track"]) == 0
     text = capsys.readouterr().out
     assert "at most 3 per year" in text  # costs block read from the run's experiment.yaml
-    assert not client.get_run(children["good"]).data.metrics  # nothing logged without --log
+    assert not client.get_run(children["good"]).data.metrics  # nothing logged: --no-track
 
     # a nested run id is refused and nothing is logged
     with pytest.raises(ForecastInputError, match=rf"nested run of model 'good'.*--run {parent}"):
         _handler([*argv[:2], children["good"], *argv[3:], "--log"])
     assert not client.get_run(children["good"]).data.metrics
 
-    assert main([*argv, "--log"]) == 0
+    assert main(argv) == 0  # tracked by default (the old --log is a deprecated no-op)
     assert "logged cost metrics into 3 model runs" in capsys.readouterr().out
     # data end from the run's onsets.parquet
     costs = CostSpec(0.5, 3, (0.1, 0.02, 0.05))

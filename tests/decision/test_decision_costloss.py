@@ -94,15 +94,15 @@ def test_expected_cost_errors():
     cl = CostLoss(cost=1.0, loss=2.0, capacity=3)
     with pytest.raises(ForecastInputError, match="capacity is set but groups is None"):
         expected_cost(Y, P, 0.5, cl)
-    with pytest.raises(ForecastInputError, match=r"outcomes must be 0 or 1 .* at rows \[1\]"):
+    with pytest.raises(ForecastInputError, match=r"'y' must be 0 or 1 .* at rows \[1\]"):
         expected_cost([1, np.nan, 0, 0], P, 0.5, CostLoss(1.0, 2.0))
-    with pytest.raises(ForecastInputError, match=r"probabilities must be finite and in \[0, 1\]"):
+    with pytest.raises(ForecastInputError, match=r"'p' must be probabilities in \[0, 1\]"):
         expected_cost(Y, [0.1, 1.2, 0.3, 0.4], 0.5, CostLoss(1.0, 2.0))
-    with pytest.raises(ForecastInputError, match="y has 4 values but p has 3"):
+    with pytest.raises(ForecastInputError, match="'y' has 4 rows but 'p' has 3"):
         expected_cost(Y, P[:3], 0.5, CostLoss(1.0, 2.0))
     with pytest.raises(ForecastInputError, match="costloss must be a CostLoss"):
         expected_cost(Y, P, 0.5, 0.1)
-    with pytest.raises(ForecastInputError, match="threshold is NaN"):
+    with pytest.raises(ForecastInputError, match="'threshold' must be a number, got nan"):
         expected_cost(Y, P, float("nan"), CostLoss(1.0, 2.0))
 
 
@@ -117,11 +117,11 @@ def test_rules_warn():
     )
     np.testing.assert_array_equal(TopKRule(2).warn(p), [False, False, False, True, True, False])
     assert EWP_TOP30.warn(p, groups).all()  # fewer than 30 per group
-    with pytest.raises(ForecastInputError, match="k must be an integer >= 1, got 0"):
+    with pytest.raises(ForecastInputError, match="'k' must be an integer >= 1, got 0"):
         TopKRule(0)
-    with pytest.raises(ForecastInputError, match="threshold must be a number, got 'x'"):
+    with pytest.raises(ForecastInputError, match="'threshold' must be a number, got 'x'"):
         ThresholdRule("x")
-    with pytest.raises(ForecastInputError, match="groups has 2 values but there are 6 rows"):
+    with pytest.raises(ForecastInputError, match=r"'groups' must be 1-d with 6 rows, got shape \(2,\)"):
         TopKRule(1).warn(p, [1, 2])
 
 
@@ -151,5 +151,5 @@ def test_capacity_policy_hand_computed():
     assert via_costloss.equals(out)
     with pytest.raises(ForecastInputError, match="k is None and costloss.capacity is None"):
         capacity_policy(Y, P, YEARS, None, cl)
-    with pytest.raises(ForecastInputError, match="k must be an integer >= 1, got -2"):
+    with pytest.raises(ForecastInputError, match="'k' must be an integer >= 1, got -2"):
         capacity_policy(Y, P, YEARS, -2, cl)

@@ -11,13 +11,18 @@ import pytest
 from forecast.decision import (
     EWP_THRESHOLD,
     EWP_TOP30,
+    POLICIES,
     CostLoss,
     CostThresholdSelector,
     capacity_policy,
+    cost_analysis,
     decision_table,
     expected_cost,
     rolling_thresholds,
 )
+from forecast.experiment import CostSpec
+
+pytestmark = pytest.mark.realdata
 
 HORIZON = 2  # mk_onset_1or2: onset in t+1 or t+2, known at the end of t+2
 DATA_DIR = Path(
@@ -85,7 +90,9 @@ def test_rolling_thresholds_on_real_panel(forecast_table):
 
 
 def test_decision_table_on_real_panel(forecast_table):
-    table = decision_table(forecast_table, horizon=HORIZON)
+    analysis = cost_analysis(forecast_table, CostSpec(1.0, None), horizon=HORIZON)
+    table = decision_table(analysis)
+    table = table[table["policy"].isin(POLICIES)]
     assert len(table) == 9 and set(table["label"]) == {"1to10", "1to20", "1to50"}
     assert (table["years"] == 32).all()  # origins 1991-2022 resolved
     assert table["n_scored"].nunique() == 1 and table["onsets_per_year"].nunique() == 1

@@ -10,12 +10,14 @@ from hypothesis import strategies as st
 
 from forecast._errors import ForecastInputError
 from forecast.decision import (
+    POLICIES,
     CostLoss,
-    cost_metrics_for_logging,
+    cost_analysis,
     decision_table,
     relative_value,
     rolling_thresholds,
 )
+from forecast.experiment import CostSpec
 
 
 def _toy_table() -> pd.DataFrame:
@@ -45,6 +47,14 @@ def _toy_table() -> pd.DataFrame:
         for i, unit in enumerate("ABC")
     ]
     return pd.DataFrame(rows)
+
+
+def _toy_decision_table(cost_ratios, *, effectiveness=1.0, capacity=None):
+    """The threshold policies of the toy table's cost analysis at ``cost_ratios``."""
+    costs = CostSpec(effectiveness, capacity, tuple(cost_ratios))
+    analysis = cost_analysis(_toy_table(), costs, horizon=1)
+    out = decision_table(analysis, cost_ratios)
+    return out[out["policy"].isin(POLICIES)].reset_index(drop=True)
 
 
 def test_rolling_thresholds_hand_computed():
@@ -86,12 +96,12 @@ def test_horizon_column_and_longer_horizon():
 
 
 def test_decision_table_hand_computed():
-    table = decision_table(_toy_table(), 0.25, horizon=1)
+    table = _toy_decision_table([0.25])
     assert table["policy"].tolist() == ["honest", "in_sample", "bayes"]
     got = table.set_index("policy")
     assert got.loc["honest", "cost_per_year"] == pytest.approx((0.5 + 1.0 + 1.25) / 3)
-    assert got.loc["honest", "threshold_latest"] == pytest.approx(0.375)
-    assert got.loc["honest", "threshold"] == pytest.approx(0.25)  # median of 0.25, 0.7, 0.25
+    assert got.loc["honest", "threshold"] == pytest.approx(0.375)  # latest origin
+    assert got.loc["honest", "threshold_median"] == pytest.approx(0.25)  # of 0.25, 0.7, 0.25
     assert got.loc["in_sample", "threshold"] == pytest.approx(0.375)
     # in-sample: warn 0.9, 0.5, 0.6, 0.4 (4 * 0.25) and miss one onset (1) -> 2 over 3 years
     assert got.loc["in_sample", "cost_per_year"] == pytest.approx(2 / 3)
@@ -113,7 +123,7 @@ def test_decision_table_hand_computed():
 
 
 def test_decision_table_capacity_and_effectiveness():
-    table = decision_table(_toy_table(), [0.25, 0.1], effectiveness=0.5, capacity=1, horizon=1)
+    table = _toy_decision_table([0.25, 0.1], effectiveness=0.5, capacity=1)
     assert len(table) == 6
     assert (table["warnings_per_year"] <= 1).all()
     assert set(table["label"]) == {"1to4", "1to10"}
@@ -123,27 +133,31 @@ def test_decision_table_capacity_and_effectiveness():
     assert bayes["cost_per_year"].item() == pytest.approx(2.875 / 3)
 
 
-def test_cost_metrics_for_logging():
-    table = decision_table(_toy_table(), [0.25, 0.1], horizon=1)
-    metrics = cost_metrics_for_logging(table)
+def test_flat_cost_metrics_for_logging():
+    """The MLflow metrics are the analysis' numbers under flat, sortable names."""
+    analysis = cost_analysis(_toy_table(), CostSpec(1.0, None, (0.25, 0.1)), horizon=1)
+    metrics = analysis.metrics_by_model()["m"]
     assert list(metrics) == sorted(metrics)
-    assert len(metrics) == 2 * 3 * 8
     assert metrics["relative_value_1to4_in_sample"] == pytest.approx(1 / 6)
     assert metrics["cost_per_year_1to4"] == pytest.approx(2.75 / 3)
-    assert "relative_value_1to10" in metrics and "threshold_1to10_bayes" in metrics
+    assert "relative_value_1to10" in metrics and "cost_per_year_1to10_bayes" in metrics
     assert all(isinstance(v, float) for v in metrics.values())
-    both = pd.concat([table, table.assign(model="other")])
-    with pytest.raises(ForecastInputError, match=r"holds models \['m', 'other'\]; model is None"):
-        cost_metrics_for_logging(both)
-    assert cost_metrics_for_logging(both, model="other") == metrics
-    with pytest.raises(ForecastInputError, match="must be a decision_table"):
-        cost_metrics_for_logging(pd.DataFrame({"x": [1]}))
+    table = decision_table(analysis, [0.25, 0.1]).set_index(["policy", "label"])
+    for policy, suffix in (("honest", ""), ("in_sample", "_in_sample"), ("bayes", "_bayes")):
+        for label in ("1to4", "1to10"):
+            assert metrics[f"cost_per_year_{label}{suffix}"] == table.loc[
+                (policy, label), "cost_per_year"
+            ]
+    with pytest.raises(ForecastInputError, match="must be a CostAnalysis or its table"):
+        decision_table(pd.DataFrame({"x": [1]}))
+    with pytest.raises(ForecastInputError, match=r"cost ratio 0\.3 was not analysed"):
+        decision_table(analysis, [0.3])
 
 
 @pytest.mark.parametrize(
     ("change", "kwargs", "match"),
     [
-        (lambda t: t.drop(columns="origin"), {"horizon": 1}, r"lacks columns \['origin'\]"),
+        (lambda t: t.drop(columns="origin"), {"horizon": 1}, r"lacks column\(s\) \['origin'\]"),
         (lambda t: t, {}, "horizon is None and the table has no 'horizon' column"),
         (lambda t: t, {"horizon": -1}, "horizon must be >= 0"),
         (lambda t: t.assign(probability=1.5), {"horizon": 1}, "probabilities must be finite"),
@@ -159,12 +173,12 @@ def test_table_errors(change, kwargs, match):
 
 
 def test_decision_table_errors():
-    with pytest.raises(ForecastInputError, match=r"cost_ratio must be finite and > 0, got -1\.0"):
-        decision_table(_toy_table(), -1.0, horizon=1)
+    with pytest.raises(ForecastInputError, match=r"must be in \(0, 1\), got -1\.0"):
+        _toy_decision_table([-1.0])
     with pytest.raises(ForecastInputError, match="no forecast has a known outcome"):
-        decision_table(_toy_table().assign(outcome=np.nan), 0.1, horizon=1)
+        cost_analysis(_toy_table().assign(outcome=np.nan), CostSpec(), horizon=1, data_end=2003)
     with pytest.raises(ForecastInputError, match="capacity must be an integer >= 1 or None"):
-        decision_table(_toy_table(), 0.1, capacity=0, horizon=1)
+        _toy_decision_table([0.1], capacity=0)
 
 
 @st.composite

@@ -1,4 +1,4 @@
-"""cost_analysis: agreement with the reference decision functions, rules, oracle share, leakage."""
+"""cost_analysis: oracle loops for its policies and rules, oracle share, leakage."""
 
 from __future__ import annotations
 
@@ -12,9 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forecast._errors import ForecastInputError
-from forecast.decision import CostLoss, cost_analysis, decision_table, rolling_thresholds
-from forecast.decision._grid import min_cost_thresholds
-from forecast.decision._threshold import _min_cost_threshold
+from forecast.decision import (
+    CostLoss,
+    best_threshold_in_sample,
+    cost_analysis,
+    decision_table,
+    rolling_thresholds,
+)
+from forecast.decision._threshold import min_cost_thresholds
 from forecast.experiment import CostSpec
 
 HORIZON = 2
@@ -85,6 +90,30 @@ def analysis(forecasts):
     return cost_analysis(forecasts, SPEC, horizon=HORIZON)
 
 
+def _min_cost_threshold(y, p, w, costloss, eligible):
+    """Scalar oracle: threshold minimising ``sum w * E(d, y)`` over ``d = eligible & (p >= t)``."""
+    # Acting on row i changes its expense by w_i * (C - y_i * e * L).
+    delta = w[eligible] * (costloss.cost - y[eligible] * costloss.effectiveness * costloss.loss)
+    p_el = p[eligible]
+    levels, inverse = np.unique(-p_el, return_inverse=True)  # levels: -p, ascending
+    per_level = np.bincount(inverse, weights=delta, minlength=levels.size)
+    change = np.r_[0.0, np.cumsum(per_level)]  # change[j]: act on the j highest levels
+    tol = 1e-9 * max(float(np.abs(delta).sum()), 1e-300)
+    j = int(np.flatnonzero(change <= change.min() + tol)[0])  # ties: fewest warnings
+    probs = -levels  # distinct probabilities, descending
+    # Thresholds in (below, lowest_acted] all give the chosen decisions.
+    lowest_acted = float(probs[j - 1]) if j > 0 else np.inf
+    below = float(probs[j]) if j < probs.size else -np.inf
+    r = costloss.cost_ratio
+    if below < r <= lowest_acted:
+        return r
+    if j == 0:
+        return (below + 1.0) / 2.0 if below < 1.0 else float(np.nextafter(1.0, 2.0))
+    if j == probs.size:
+        return lowest_acted / 2.0
+    return (lowest_acted + below) / 2.0
+
+
 def test_vectorised_thresholds_equal_the_scalar_rule(rng):
     ratios = np.array([0.005, 0.02, 0.1, 0.25, 0.3, 0.5, 0.9])
     for _ in range(100):
@@ -114,6 +143,22 @@ def test_data_end_inferred_and_late_rows_left_out(forecasts, analysis):
     pd.testing.assert_frame_equal(again.thresholds, analysis.thresholds)
 
 
+def test_scored_rows_are_the_observed_windows(forecasts, analysis):
+    """One rule (forecast.outcomes) decides which forecasts are scored."""
+    from forecast.outcomes import observed_windows, scorable_end, window_observed
+
+    assert scorable_end(forecasts) == analysis.data_end == DATA_END
+    rows = observed_windows(forecasts)  # data end inferred, horizon from the column
+    mask = window_observed(forecasts, horizon=HORIZON, data_end=DATA_END)
+    assert len(rows) == mask.sum() and (rows["year"] + HORIZON <= DATA_END).all()
+    scored = rows.dropna(subset=["outcome"]).groupby("model").size()
+    n_scored = analysis.results.groupby("model")["n_scored"].agg(["min", "max"])
+    assert (n_scored["min"] == n_scored["max"]).all()
+    assert n_scored["min"].to_dict() == scored.to_dict()
+    with pytest.raises(ForecastInputError, match="no forecast has a fully observed outcome"):
+        scorable_end(forecasts.assign(outcome=np.nan))
+
+
 @pytest.mark.parametrize("ratio", [0.2, 0.05, 0.01])
 def test_honest_thresholds_equal_rolling_thresholds(forecasts, analysis, ratio):
     reference = rolling_thresholds(
@@ -127,12 +172,81 @@ def test_honest_thresholds_equal_rolling_thresholds(forecasts, analysis, ratio):
     np.testing.assert_allclose(mine["threshold"], reference["threshold"], rtol=1e-12)
 
 
-def test_policies_equal_decision_table(forecasts, analysis):
+def _top_k_by_loop(part: pd.DataFrame, k: int) -> np.ndarray:
+    """The k highest probabilities of each (origin, year), ties by row order: a plain loop."""
+    warned = np.zeros(len(part), dtype=bool)
+    probability = part["probability"].to_numpy()
+    for rows in part.groupby(["origin", "year"]).indices.values():
+        order = sorted(rows, key=lambda i: (-probability[i], i))
+        warned[order[:k]] = True
+    return warned
+
+
+def _policy_by_hand(
+    part: pd.DataFrame, threshold: np.ndarray, eligible: np.ndarray, costloss: CostLoss
+) -> dict:
+    """Counts, cost and values of warning at ``threshold`` (per row) on ``eligible`` rows."""
+    c, e = costloss.cost, costloss.effectiveness
+    d = (part["probability"].to_numpy() >= threshold) & eligible
+    scored = part["outcome"].notna().to_numpy()
+    d, y, p = d[scored], part["outcome"].to_numpy()[scored], part["probability"].to_numpy()[scored]
+    years = part[scored].groupby(["origin", "year"]).ngroups
+    hits, fas, n = float(np.sum(d * y)), float(np.sum(d * (1 - y))), y.size
+    cost = float(np.sum(d * c + y * (1 - e * d)))  # L = 1
+    s = y.mean()
+    e_forecast, e_nothing, e_perfect = cost / n, s, s * (c + 1 - e)
+    e_climate = min(c + s * (1 - e), s)
+    return {
+        "warnings_per_year": (hits + fas) / years,
+        "hits_per_year": hits / years,
+        "expected_hits_per_year": float(np.sum(d * p)) / years,
+        "false_alarms_per_hit": fas / hits if hits else np.nan,
+        "cost_per_year": cost / years,
+        "cost_nothing_per_year": y.sum() / years,
+        "relative_value": (e_climate - e_forecast) / (e_climate - e_perfect),
+        "value_vs_nothing": (e_nothing - e_forecast) / (e_nothing - e_perfect),
+    }
+
+
+def test_policies_equal_an_oracle_loop(forecasts, analysis):
+    """Honest (thresholds per origin), in-sample and Bayes policies recomputed by hand."""
     ratios = [0.2, 0.05, 0.01]
-    reference = decision_table(
-        _closed(forecasts), [CostLoss.from_ratio(r, 0.5, 5) for r in ratios], horizon=HORIZON
-    )
-    mine = analysis.results[analysis.results["policy"].isin(["honest", "in_sample", "bayes"])]
+    closed = _closed(forecasts)
+    records = []
+    for r in ratios:
+        costloss = CostLoss.from_ratio(r, 0.5, 5)
+        honest = rolling_thresholds(closed, costloss, horizon=HORIZON)
+        for model, part in closed.groupby("model"):
+            part = part.reset_index(drop=True)
+            mine = honest[honest["model"] == model].set_index("origin")["threshold"]
+            known = part[part["outcome"].notna()]
+            eligible = _top_k_by_loop(part, costloss.capacity)
+            in_sample = best_threshold_in_sample(  # year = origin here: groups = rounds
+                known["outcome"], known["probability"], costloss, known["year"]
+            )
+            scored_origins = np.unique(known["origin"])
+            policies = {
+                "honest": (
+                    mine.loc[part["origin"]].to_numpy(),
+                    float(np.median(mine.loc[scored_origins])),
+                    float(mine.iloc[-1]),
+                ),
+                "in_sample": (np.full(len(part), in_sample), in_sample, in_sample),
+                "bayes": (np.full(len(part), r), r, r),
+            }
+            for policy, (per_row, median, latest) in policies.items():
+                records.append(
+                    {
+                        "model": model,
+                        "policy": policy,
+                        "label": f"1to{1 / r:.6g}",
+                        "threshold": median,
+                        "threshold_latest": latest,
+                        **_policy_by_hand(part, per_row, eligible, costloss),
+                    }
+                )
+    reference = pd.DataFrame(records)
+    mine = decision_table(analysis, ratios)
     merged = reference.merge(mine, on=["model", "policy", "label"], suffixes=("_ref", ""))
     assert len(merged) == len(reference) == 3 * 3 * 3
     pairs = {"threshold_latest": "threshold", "threshold_ref": "threshold_median"}

@@ -159,11 +159,11 @@ def test_cost_ratio_grid_and_labels():
 
 def test_value_errors(sample):
     y, p = sample
-    with pytest.raises(ForecastInputError, match=r"threshold must be in \[0, 1\), got 1\.0"):
+    with pytest.raises(ForecastInputError, match=r"'threshold' must be in \[0, 1\), got 1\.0"):
         net_benefit(y, p, 1.0)
     with pytest.raises(ForecastInputError, match="reference must be 'climate' or 'nothing'"):
         relative_value(y, p, 0.1, CostLoss.from_ratio(0.1), reference="always")
     with pytest.raises(ForecastInputError, match=r"thresholds must be non-empty and in \[0, 1\)"):
         decision_curve(y, p, [0.1, 1.5])
-    with pytest.raises(ForecastInputError, match="sample_weight must be finite and >= 0"):
+    with pytest.raises(ForecastInputError, match="'sample_weight' must be finite and >= 0"):
         net_benefit(y, p, 0.1, sample_weight=-np.ones(y.size))

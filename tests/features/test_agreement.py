@@ -10,6 +10,8 @@ import pytest
 from forecast.features import agreement_table, build_panel
 from forecast.features._agreement import REFERENCE_FILE
 
+pytestmark = pytest.mark.realdata
+
 DATA = Path(os.environ.get("FORECAST_DATA_DIR")
             or Path(__file__).resolve().parents[2].parent / "shared" / "data")
 

@@ -56,6 +56,7 @@ def _new_episode(events: pd.DataFrame, t: int, unit: int) -> pd.DataFrame:
     "base", "battledeaths", "coups", "epr", "hief", "iccpr", "maddison", "regions", "un_imr",
     "vdem", "wdi", "episodes"])), how=st.sampled_from(["values", "drop", "add"]),
     seed=st.integers(0, 2**16))
+@pytest.mark.realdata
 def test_rows_up_to_t_do_not_change(world, t: int, dataset: str, how: str, seed: int) -> None:
     tables, before = world
     changed = dict(tables)

@@ -4,12 +4,14 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from forecast.features import build_panel, feature_set_dir, load_feature_set
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.realdata
 def test_readme_indicator_example_builds(tmp_path):
     readme = (ROOT / "README.md").read_text()
     block = re.search(r"```yaml\n(  - name: battledeaths\.max5yr\.log2.*?)```", readme, re.DOTALL).group(1)

@@ -11,7 +11,13 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from forecast._errors import ForecastInputError
-from forecast.metrics import ewp_pooled_rows, ewp_pooled_scores, precision_at_k, recall_at_k
+from forecast.metrics import (
+    ewp_pooled_rows,
+    ewp_pooled_scores,
+    precision_at_k,
+    recall_at_k,
+    top_k_mask,
+)
 
 DATA_DIR = Path(
     os.environ.get(
@@ -55,12 +61,14 @@ def test_topk_ties_break_by_row_order():
     assert recall_at_k(y, p, groups=[1, 1, 1, 1], k=2) == 1.0
 
 
-def test_topk_bad_k():
+def test_topk_k_is_a_capacity_and_bad_k():
     y, p, g = [0, 1, 0], [0.1, 0.2, 0.3], [1, 1, 2]
-    with pytest.raises(
-        ForecastInputError, match=r"'k'=2 is larger than the number of units in group\(s\) \[2\]"
-    ):
-        recall_at_k(y, p, groups=g, k=2)
+    # a group with fewer than k units warns all of them: min(k, n) warnings per group
+    np.testing.assert_array_equal(top_k_mask(p, g, 2), [True, True, True])
+    assert recall_at_k(y, p, groups=g, k=2) == 1.0
+    assert precision_at_k(y, p, groups=g, k=2) == pytest.approx(1 / 3)
+    np.testing.assert_array_equal(top_k_mask(p, g, 1), [False, True, True])
+    np.testing.assert_array_equal(top_k_mask(p, g, 1, sample_weight=[1, 0, 1]), [True, False, True])
     with pytest.raises(ForecastInputError, match="'k' must be an integer >= 1"):
         precision_at_k(y, p, groups=g, k=0)
     with pytest.raises(ForecastInputError, match="'groups' is required"):
@@ -140,6 +148,7 @@ def test_ewp_pooling_rows_take_max_and_min():
     assert only.empty  # 2001 has only the lag-1 forecast from 2000
 
 
+@pytest.mark.realdata
 def test_ewp_pooling_on_real_panel():
     """Real EWP panel, a transparent heuristic forecast, hand loop as the oracle."""
     df = pd.read_csv(

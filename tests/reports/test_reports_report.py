@@ -198,10 +198,10 @@ def test_bad_input_raises(tmp_path, setup, kwargs, match):
 def test_cli_out_and_errors(run, tmp_path, capsys):
     run_dir = run[0]
     target = tmp_path / "cli.html"
-    assert main(["report", "--out", str(run_dir), "--html", str(target), "--n-boot", "20",
+    assert main(["report", "--run-dir", str(run_dir), "--out", str(target), "--n-boot", "20",
                  "--baseline", "logit"]) == 0
     assert "Differences against the baseline (logit)" in target.read_text()
-    assert main(["report", "--out", str(tmp_path / "missing")]) == 2
+    assert main(["report", "--run-dir", str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
 
 
@@ -219,6 +219,7 @@ def test_cli_run_downloads_and_logs_back(run, tracking_uri, capsys):
     assert "not found" in capsys.readouterr().err
 
 
+@pytest.mark.browser
 def test_browser_renders_report_without_errors(run, tmp_path):
     from matplotlib.image import imread
 
@@ -234,6 +235,7 @@ def test_browser_renders_report_without_errors(run, tmp_path):
     assert shot[..., :3].std() > 0.05  # not a blank page
 
 
+@pytest.mark.browser
 def test_browser_shows_hostile_names_as_text(xss_run):
     html = xss_run.read_text()
     assert XSS_UNIT not in html
@@ -244,3 +246,111 @@ def test_browser_shows_hostile_names_as_text(xss_run):
         r"<title>.*?</title>", page.dom).group(0)
     assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in page.dom
     assert "<b>m&amp;" not in page.dom and "&lt;b&gt;m&amp;\"q'&lt;/b&gt;" in page.dom
+
+
+# -- the report's decision table is the run's costs.csv ----------------------------------------
+
+_DECISION_HEADERS = {"threshold": "threshold", "warnings per year": "warnings_per_year",
+                     "hits per year": "hits_per_year",
+                     "false alarms per hit": "false_alarms_per_hit",
+                     "cost per year": "cost_per_year", "relative value": "relative_value",
+                     "value vs nothing": "value_vs_nothing"}
+
+
+def _decision_table_cells(html: str) -> pd.DataFrame:
+    """The cells (text) of the first table after the report's 'Decision table' heading."""
+    from html.parser import HTMLParser
+
+    class Tables(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tables: list[list[list[str]]] = []
+            self.row: list[str] | None = None
+            self.cell: list[str] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.tables.append([])
+            elif tag == "tr":
+                self.row = []
+            elif tag in ("td", "th"):
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None:
+                self.row.append("".join(self.cell).strip())
+                self.cell = None
+            elif tag == "tr" and self.row is not None:
+                self.tables[-1].append(self.row)
+                self.row = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = Tables()
+    parser.feed(html[html.index("<h3>Decision table"):])
+    header, *rows = parser.tables[0]
+    return pd.DataFrame(rows, columns=header)
+
+
+def _assert_table_is(html: str, costs: pd.DataFrame, ratios=(1 / 10, 1 / 20, 1 / 50)) -> None:
+    """Every number of the report's decision table equals its cell of ``costs`` (as shown)."""
+    shown = _decision_table_cells(html)
+    assert {"model", "cost ratio", "policy", *_DECISION_HEADERS} == set(shown.columns)
+    labels = [f"1to{1 / r:.6g}" for r in ratios]
+    expected = costs[costs["label"].isin(labels)]
+    assert len(shown) == len(expected) > 0  # every (model, ratio, policy) of costs.csv, once
+    keyed = expected.set_index(["model", "label", "policy"])
+    for row in shown.itertuples(index=False):
+        cells = dict(zip(shown.columns, row, strict=True))
+        truth = keyed.loc[(cells["model"], cells["cost ratio"].replace(":", "to"), cells["policy"])]
+        for header, column in _DECISION_HEADERS.items():
+            value = float(truth[column])
+            if np.isnan(value):
+                assert cells[header] == "–", (cells, header)
+            else:
+                assert float(cells[header]) == pytest.approx(value, abs=0.5e-3 + 1e-12), (
+                    cells, header)
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory) -> Path:
+    """experiments/synthetic-default.yaml on a few origins with one cheap model (and the oracle)."""
+    import yaml
+
+    from forecast.pipeline import run_experiment
+
+    root = Path(__file__).resolve().parents[2]
+    spec = yaml.safe_load((root / "experiments" / "synthetic-default.yaml").read_text())
+    spec["origins"] = {"years": [2012, 2015, 2018, 2021, 2024]}
+    spec["models"] = [{"name": "elastic_net", "params": {"n_alphas": 6}}]
+    spec.pop("history_recalibration", None)
+    folder = tmp_path_factory.mktemp("default")
+    path = folder / "small-default.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    assert run_experiment(path, out=folder / "out", n_jobs=1, track=False) == 0
+    return folder / "out"
+
+
+def test_report_decision_table_equals_costs_csv(default_run):
+    costs = pd.read_csv(default_run / "costs.csv")
+    html = (default_run / "report.html").read_text(encoding="utf-8")
+    assert (costs["capacity"] == 30).all() and (costs["effectiveness"] == 0.5).all()  # the spec's
+    assert "Decision table (effectiveness 0.5, at most 30 warnings per year)" in html
+    _assert_table_is(html, costs)
+    assert {"honest", "in_sample", "bayes", "top30", "ewp4pct"} == set(
+        _decision_table_cells(html)["policy"])
+
+
+def test_report_without_costs_csv_renders_one_cost_analysis(run):
+    """An old run folder (no costs.csv): the table is cost_analysis of its forecasts and spec."""
+    from forecast.decision import cost_analysis
+    from forecast.experiment import CostSpec
+
+    run_dir, _, html = run
+    assert not (run_dir / "costs.csv").exists()
+    forecasts = pd.read_parquet(run_dir / "forecasts.parquet")
+    data_end = int(pd.read_parquet(run_dir / "onsets.parquet")["year"].max())
+    analysis = cost_analysis(forecasts, CostSpec(), horizon=2, data_end=data_end)
+    _assert_table_is(html, analysis.table())

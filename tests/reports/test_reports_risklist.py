@@ -104,6 +104,7 @@ def test_bad_risk_tables_raise(tmp_path, risk, match):
         render_risklist(risk, tmp_path, title="t", method_note="m", meta={})
 
 
+@pytest.mark.browser
 def test_browser_shows_risklist_as_text(written, tmp_path):
     from matplotlib.image import imread
 
@@ -118,6 +119,7 @@ def test_browser_shows_risklist_as_text(written, tmp_path):
     assert shot.shape[:2] == (2000, 1280) and shot[..., :3].std() > 0.05
 
 
+@pytest.mark.browser
 def test_browser_helper_catches_console_errors_and_blank_pages(tmp_path):
     from matplotlib.image import imread
 

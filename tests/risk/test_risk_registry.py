@@ -14,7 +14,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from forecast._errors import ForecastInputError
-from forecast.backtest._engine import _digest
+from forecast.backtest import dataset_digest
 from forecast.cli import main
 from forecast.data import load_dataset
 from forecast.experiment import experiment_from_dict
@@ -54,9 +54,10 @@ def spec_file(tmp_path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_risklist_registers_a_model_that_reproduces_the_list(tmp_path, spec_file, store):
     out = tmp_path / "out"
-    code = main(["risklist", "--experiment", str(spec_file), "--out", str(out), "--register",
+    code = main(["risklist", str(spec_file), "--out", str(out), "--register",
                  "--tracking-uri", store, "--no-pdf", "--cache-dir", str(tmp_path / "cache"),
                  "--n-jobs", "1"])
     assert code == 0
@@ -80,14 +81,14 @@ def test_risklist_registers_a_model_that_reproduces_the_list(tmp_path, spec_file
     assert again["unit"].tolist() == risk["unit"].tolist()
     np.testing.assert_array_equal(again["probability"].to_numpy(), risk["probability"].to_numpy())
     _, tags = load_registered("forecast-x", tracking_uri=store)
-    assert tags["data_year"] == "2024" and tags["dataset_sha256"] == _digest(panel.frame)
+    assert tags["data_year"] == "2024" and tags["dataset_sha256"] == dataset_digest(panel.frame)
     assert json.loads(tags["experiment_spec"])["models"] == SPEC["models"]
     runs = MlflowClient(store).search_runs([MlflowClient(store).get_experiment_by_name(
         "x").experiment_id])
     assert [r.info.run_name for r in runs] == ["risklist-2024"]
 
     # a later registration moves the alias; a changed dataset is refused
-    assert main(["risklist", "--experiment", str(spec_file), "--out", str(tmp_path / "o2"),
+    assert main(["risklist", str(spec_file), "--out", str(tmp_path / "o2"),
                  "--year", "2023", "--register", "--tracking-uri", store, "--no-pdf",
                  "--no-backtest"]) == 0
     _, tags = load_registered("forecast-x", tracking_uri=store)
@@ -105,7 +106,7 @@ def test_logs_into_the_run_handed_over_by_mlflow_run(store, monkeypatch):
     latest = fit_latest(config, model_label="elastic_net", panel=load_dataset("synthetic-world"))
     risk = build_risklist(latest)
     client = MlflowClient(store)
-    experiment_id = client.create_experiment("launched")
+    experiment_id = client.create_experiment(config.tracking_experiment or config.name)
     handed = client.create_run(experiment_id).info.run_id
     monkeypatch.setenv("MLFLOW_RUN_ID", handed)
     run = log_risklist(latest, risk, [], tracking_uri=store)
@@ -114,6 +115,17 @@ def test_logs_into_the_run_handed_over_by_mlflow_run(store, monkeypatch):
     logged = client.get_run(handed).data
     assert logged.params["risklist.data_year"] == "2024"
     assert logged.tags["forecast.kind"] == "risklist"
+    assert logged.tags["mlflow.runName"] == "risklist-2024"
+    # launched in another experiment (e.g. `mlflow run .` files into Default): the list is
+    # filed under the spec's experiment and the launcher run links to it
+    other = client.create_run(client.create_experiment("launched")).info.run_id
+    monkeypatch.setenv("MLFLOW_RUN_ID", other)
+    run = log_risklist(latest, risk, [], tracking_uri=store)
+    assert run.run_id != other
+    assert client.get_run(run.run_id).info.experiment_id == experiment_id
+    launcher = client.get_run(other).data.tags
+    assert launcher["forecast.logged_in_run"] == run.run_id
+    assert launcher["mlflow.runName"] == "launcher of risklist-2024"
     monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)  # mlflow clears it when the run ends
     mlflow.set_tracking_uri(store)
     with (mlflow.start_run(experiment_id=experiment_id),
@@ -124,7 +136,7 @@ def test_logs_into_the_run_handed_over_by_mlflow_run(store, monkeypatch):
 def test_cli_without_tracking_and_its_errors(tmp_path, spec_file, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "plain"
-    assert main(["risklist", "--experiment", str(spec_file), "--out", str(out), "--no-track",
+    assert main(["risklist", str(spec_file), "--out", str(out), "--no-track",
                  "--no-backtest"]) == 0
     assert {p.name for p in out.iterdir()} == {"risklist.html", "risklist.csv", "risklist.pdf",
                                                "risk.parquet", "drivers.parquet"}
@@ -136,19 +148,20 @@ def test_cli_without_tracking_and_its_errors(tmp_path, spec_file, monkeypatch, c
              (["--year", "1900"], r"year 1900 is not a forecast year"),
              (["--register"], r"registering a model needs tracking")]
     for extra, message in cases:
-        assert main(["risklist", "--experiment", str(spec_file), "--out", str(out),
+        assert main(["risklist", str(spec_file), "--out", str(out),
                      "--no-track", *extra]) == 2
         assert pd.Series([capsys.readouterr().err]).str.contains(message).item(), extra
 
-    assert main(["explain", "--experiment", str(spec_file), "--unit", "Norvania",
+    assert main(["explain", str(spec_file), "--unit", "Norvania",
                  "--from", "2023", "--to", "2024"]) == 0
     printed = capsys.readouterr().out
     assert "(model update)" in printed and "Norvania, model elastic_net" in printed
-    assert main(["explain", "--experiment", str(spec_file), "--unit", "Atlantis",
+    assert main(["explain", str(spec_file), "--unit", "Atlantis",
                  "--from", "2023", "--to", "2024"]) == 2
     assert "unit 'Atlantis' is not in the panel" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_history_recalibrated_list_equals_the_backtest_and_registers(tmp_path, store, monkeypatch):
     """A ``<model>_recal`` list is the backtest's recalibrated forecast of that origin, with its
     conformal interval, and the registered model reproduces it."""
@@ -160,7 +173,7 @@ def test_history_recalibrated_list_equals_the_backtest_and_registers(tmp_path, s
     path = tmp_path / "recal.yaml"
     path.write_text(yaml.safe_dump(raw))
     out = tmp_path / "out"
-    code = main(["risklist", "--experiment", str(path), "--model", "elastic_net_recal", "--out",
+    code = main(["risklist", str(path), "--model", "elastic_net_recal", "--out",
                  str(out), "--register", "--tracking-uri", store, "--no-pdf", "--n-jobs", "1"])
     assert code == 0
     risk = pd.read_parquet(out / "risk.parquet").set_index("unit")

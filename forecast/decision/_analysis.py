@@ -1,14 +1,17 @@
 """Cost analysis of a whole backtest: per model, value across cost ratios, rules and oracle share.
 
-:func:`cost_analysis` turns a backtest's forecast table and the experiment's
-``costs:`` block into a :class:`CostAnalysis`, which hands out flat metrics
-(for MLflow model runs), step series (value curves), figures and a table.
+:func:`cost_analysis` is the one decision engine: it turns a backtest's
+forecast table and the experiment's ``costs:`` block into a
+:class:`CostAnalysis`, whose table is the run's ``costs.csv``. Everything
+else is a view of it: flat metrics (MLflow model runs), step series (value
+curves), figures, the report's decision table (:func:`decision_table`).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,19 +19,30 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
-from forecast.decision._costloss import CostLoss
-from forecast.decision._curves import NAMED_COST_RATIOS, cost_ratio_label, decision_curve
-from forecast.decision._grid import honest_threshold_grid, in_sample_thresholds
-from forecast.decision._rules import EWP_THRESHOLD, EWP_TOP30, top_k_mask
+from forecast._plotting import ORACLE
+from forecast.decision._costloss import CostLoss, decision_counts, total_expense
+from forecast.decision._curves import (
+    NAMED_COST_RATIOS,
+    cost_ratio_grid,
+    cost_ratio_label,
+    decision_curve,
+)
+from forecast.decision._rolling import honest_threshold_grid
+from forecast.decision._rules import (
+    EWP_THRESHOLD,
+    EWP_TOP30,
+    ThresholdRule,
+    TopKRule,
+    capacity_mask,
+)
 from forecast.decision._table import check_forecast_table
+from forecast.decision._threshold import min_cost_thresholds
 from forecast.decision._value import value_from_counts
+from forecast.outcomes import scorable_end, window_observed
 
-__all__ = ["CostAnalysis", "cost_analysis", "scorable_end"]
+__all__ = ["POLICIES", "CostAnalysis", "cost_analysis", "decision_table"]
 
-ORACLE = "oracle"
-"""Model label of the true probabilities on the synthetic world."""
-
-THRESHOLD_POLICIES = ("honest", "in_sample", "bayes")
+POLICIES = ("honest", "in_sample", "bayes")
 """Threshold policies: fitted on earlier resolved forecasts, on the scored rows, ``r``."""
 
 TABLE_COLUMNS = (
@@ -98,38 +112,6 @@ _CURVE_METRICS = {
 }
 
 
-def ratio_grid(extra: tuple[float, ...] = (), n: int = 25) -> np.ndarray:
-    """Cost ratios ``1 / k`` for integer odds ``k`` log-spaced over 2..200, plus named and extra.
-
-    ``k = unique(round(geomspace(2, 200, n)))``; :data:`NAMED_COST_RATIOS`
-    (1:10, 1:20, 1:50) and ``extra`` are merged in; ratios equal up to
-    ``1e-9`` relative are kept once. Sorted ascending.
-    """
-    odds = np.unique(np.round(np.geomspace(2.0, 200.0, n)))
-    ratios = np.sort(np.r_[1.0 / odds, list(NAMED_COST_RATIOS.values()), list(extra)])
-    keep = np.r_[True, np.diff(ratios) > 1e-9 * ratios[1:]]
-    return ratios[keep]
-
-
-def scorable_end(frame: pd.DataFrame) -> int:
-    """Last data year implied by a forecast table: ``max(max(year + horizon | y = 0), max origin)``.
-
-    A 0 (no onset in the window) can only be known once the whole window has
-    been observed, and a forecast at origin ``T`` uses data through ``T``, so
-    the last data year is at least this; keeping rows with ``year + horizon``
-    up to it never keeps a partly observed window.
-    """
-    zero = frame["outcome"].to_numpy() == 0
-    if not zero.any():
-        raise input_error(
-            "cost_analysis: no forecast has a fully observed outcome window (no known 0)",
-            column="outcome",
-            fix="include origins whose outcome windows have closed",
-        )
-    closed = int((frame["year"].to_numpy() + frame["horizon"].to_numpy())[zero].max())
-    return max(closed, int(frame["origin"].max()))
-
-
 def _check_costs(costs: object) -> tuple[float, int | None, tuple[float, ...]]:
     effectiveness = getattr(costs, "effectiveness", None)
     capacity = getattr(costs, "capacity", None)
@@ -154,27 +136,25 @@ def _evaluate(
     d: np.ndarray,
     y: np.ndarray,
     p: np.ndarray,
-    scored: np.ndarray,
+    w: np.ndarray,
     years: int,
     costlosses: list[CostLoss],
 ) -> dict[str, np.ndarray]:
     """Counts per year, cost and values of decisions ``d`` (ratios x rows, or rows) per ratio.
 
-    ``cost = sum_i (d_i C + y_i L (1 - e d_i)) / years`` over scored rows
-    (``L = 1``, ``C = r e``); values by :func:`value_from_counts`.
+    Counts by :func:`decision_counts` over the scored rows (weight ``w = 1``,
+    others 0), ``cost = sum_i (d_i C + y_i L (1 - e d_i)) / years`` by
+    :func:`total_expense` (``L = 1``, ``C = r e``), values by
+    :func:`value_from_counts`.
     """
-    d = np.broadcast_to(np.atleast_2d(d), (len(costlosses), y.size))
-    onset = scored & (y == 1)
-    non_onset = scored & (y == 0)
-    hits = (d & onset).sum(axis=1).astype(float)
-    false_alarms = (d & non_onset).sum(axis=1).astype(float)
-    onsets, non_onsets = float(onset.sum()), float(non_onset.sum())
-    expected = (d * np.where(scored, p, 0.0)).sum(axis=1)
+    k = len(costlosses)
+    counts = decision_counts(d, y, w, p)
+    hits, false_alarms, expected = (
+        np.broadcast_to(x, (k,)) for x in (counts.hits, counts.false_alarms, counts.expected_hits)
+    )
+    onsets, non_onsets = counts.onsets, counts.non_onsets
     cost = np.array(
-        [
-            (h + f) * c.cost + onsets * c.loss - c.effectiveness * c.loss * h
-            for h, f, c in zip(hits, false_alarms, costlosses)
-        ]
+        [total_expense(h, f, onsets, c) for h, f, c in zip(hits, false_alarms, costlosses)]
     )
     value = np.array(
         [
@@ -185,9 +165,9 @@ def _evaluate(
     with np.errstate(divide="ignore", invalid="ignore"):
         per_hit = np.where(hits > 0, false_alarms / hits, np.nan)
     return {
-        "years": np.full(hits.size, years),
-        "n_scored": np.full(hits.size, int(onsets + non_onsets)),
-        "onsets_per_year": np.full(hits.size, onsets / years),
+        "years": np.full(k, years),
+        "n_scored": np.full(k, int(onsets + non_onsets)),
+        "onsets_per_year": np.full(k, onsets / years),
         "warnings_per_year": (hits + false_alarms) / years,
         "hits_per_year": hits / years,
         "misses_per_year": (onsets - hits) / years,
@@ -195,7 +175,7 @@ def _evaluate(
         "false_alarms_per_hit": per_hit,
         "expected_hits_per_year": expected / years,
         "cost_per_year": cost / years,
-        "cost_nothing_per_year": np.full(hits.size, onsets / years),
+        "cost_nothing_per_year": np.full(k, onsets / years),
         "relative_value": value[:, 0],
         "value_vs_nothing": value[:, 1],
     }
@@ -207,7 +187,7 @@ def _model_frames(
     effectiveness: float,
     capacity: int | None,
     min_events: int,
-    rules: dict[str, tuple[str, int | float]],
+    rules: dict[str, ThresholdRule | TopKRule],
 ) -> tuple[pd.DataFrame | None, pd.DataFrame, pd.DataFrame | None]:
     """Policy table, honest thresholds and decision curve of one model (no table if unscored)."""
     p = rows["probability"].to_numpy()
@@ -231,10 +211,17 @@ def _model_frames(
     if not scored.any():
         return None, thresholds, None
     y = np.where(scored, y_raw, 0.0)
+    w = scored.astype(float)  # unknown outcomes count nowhere
     years = int(np.unique(groups[scored]).size)
     costlosses = [CostLoss.from_ratio(float(r), effectiveness, capacity) for r in ratios]
-    eligible = np.ones(p.size, bool) if capacity is None else top_k_mask(p, groups, capacity)
-    in_sample = in_sample_thresholds(y[scored], p[scored], groups[scored], ratios, capacity)
+    eligible = capacity_mask(p, groups, capacity)
+    in_sample = min_cost_thresholds(
+        y[scored],
+        p[scored],
+        np.ones(int(scored.sum())),
+        ratios,
+        capacity_mask(p[scored], groups[scored], capacity),
+    )
     scored_origins = np.isin(grid.origins, np.unique(origin[scored]))
     policies = {
         "honest": (
@@ -248,7 +235,7 @@ def _model_frames(
     frames = []
     for policy, (per_row, latest, median) in policies.items():
         d = (p[None, :] >= per_row) & eligible[None, :]
-        columns = _evaluate(d, y, p, scored, years, costlosses)
+        columns = _evaluate(d, y, p, w, years, costlosses)
         frames.append(
             pd.DataFrame(
                 {
@@ -260,10 +247,10 @@ def _model_frames(
                 }
             )
         )
-    for name, (kind, value) in rules.items():
-        d = top_k_mask(p, groups, int(value)) if kind == "top_k" else p >= value
-        threshold = float(value) if kind == "threshold" else np.nan
-        columns = _evaluate(d, y, p, scored, years, costlosses)
+    for name, rule in rules.items():
+        d = rule.warn(p, groups)
+        threshold = float(rule.threshold) if isinstance(rule, ThresholdRule) else np.nan
+        columns = _evaluate(d, y, p, w, years, costlosses)
         frames.append(
             pd.DataFrame(
                 {
@@ -279,13 +266,13 @@ def _model_frames(
     return pd.concat(frames, ignore_index=True), thresholds, curve
 
 
-def _rules(capacity: int | None) -> dict[str, tuple[str, int | float]]:
+def _rules(capacity: int | None) -> dict[str, ThresholdRule | TopKRule]:
     """Fixed rules: the top ``capacity`` per year, the EWP top 30 and the EWP 4% cut-off."""
-    rules: dict[str, tuple[str, int | float]] = {}
+    rules: dict[str, ThresholdRule | TopKRule] = {}
     if capacity is not None:
-        rules[f"top{capacity}"] = ("top_k", capacity)
-    rules[f"top{EWP_TOP30.k}"] = ("top_k", EWP_TOP30.k)
-    rules[f"ewp{EWP_THRESHOLD.threshold * 100:g}pct"] = ("threshold", EWP_THRESHOLD.threshold)
+        rules[f"top{capacity}"] = TopKRule(capacity)
+    rules[f"top{EWP_TOP30.k}"] = EWP_TOP30
+    rules[f"ewp{EWP_THRESHOLD.threshold * 100:g}pct"] = EWP_THRESHOLD
     return rules
 
 
@@ -332,14 +319,7 @@ class CostAnalysis:
 
     def at(self, cost_ratio: float) -> pd.DataFrame:
         """Rows of every model and policy at ``cost_ratio`` (must be in the analysis)."""
-        ratios = self.results["cost_ratio"].to_numpy()
-        match = np.isclose(ratios, cost_ratio, rtol=1e-9, atol=0.0)
-        if not match.any():
-            raise input_error(
-                f"CostAnalysis.at: cost ratio {cost_ratio!r} was not analysed",
-                fix="pass it in costs.cost_ratios to cost_analysis",
-            )
-        return self.results[match].reset_index(drop=True)
+        return _rows_at(self.results, cost_ratio, caller="CostAnalysis.at")
 
     def metrics_by_model(self) -> dict[str, dict[str, float]]:
         """Flat, sortable metrics per model, for MLflow (``extra_metrics``).
@@ -431,12 +411,82 @@ class CostAnalysis:
         out.mkdir(parents=True, exist_ok=True)
         paths = []
         for name, figure in (
-            ("value_curves.png", value_curve_figure(self)),
-            ("decision_curves.png", decision_curve_figure(self)),
+            ("value_curves.png", value_curve_figure(self.results, data_end=self.data_end)),
+            ("decision_curves.png", decision_curve_figure(self.decision_curves)),
         ):
             figure.savefig(out / name, dpi=110)
             paths.append(out / name)
         return paths
+
+
+def _rows_at(results: pd.DataFrame, cost_ratio: float, *, caller: str) -> pd.DataFrame:
+    """Rows whose cost ratio equals ``cost_ratio`` (to ``1e-9`` relative); raise if none."""
+    ratios = results["cost_ratio"].to_numpy(dtype=float)
+    match = np.isclose(ratios, float(cost_ratio), rtol=1e-9, atol=0.0)
+    if not match.any():
+        raise input_error(
+            f"{caller}: cost ratio {cost_ratio!r} was not analysed "
+            f"(analysed: 1:{1 / ratios.max():g} ... 1:{1 / ratios.min():g})",
+            fix="pass it in costs.cost_ratios to cost_analysis (or forecast costs --cost-ratio)",
+        )
+    return results[match].reset_index(drop=True)
+
+
+DECISION_TABLE_RATIOS: tuple[float, ...] = tuple(NAMED_COST_RATIOS.values())
+"""Cost ratios of :func:`decision_table` by default: 1:10, 1:20, 1:50."""
+
+
+def decision_table(
+    costs: CostAnalysis | pd.DataFrame, cost_ratios: Sequence[float] | None = None
+) -> pd.DataFrame:
+    """The decision table of a cost analysis: every model and policy at a few cost ratios.
+
+    A view of :func:`cost_analysis`, never a recomputation: the rows of
+    ``costs`` whose cost ratio is in ``cost_ratios``, so that a report shows
+    exactly the numbers of the run's ``costs.csv``. ``threshold`` is the
+    honest threshold of the latest origin (``threshold_median``: the median
+    over scored origins); policies are :data:`POLICIES` followed by the rules
+    (``top{capacity}``, ``top30``, ``ewp4pct``).
+
+    Parameters
+    ----------
+    costs : CostAnalysis or pandas.DataFrame
+        The analysis, or its table (:meth:`CostAnalysis.table`, ``costs.csv``).
+    cost_ratios : sequence of float, optional
+        Ratios ``r = C / (e L)`` to show, each analysed; default 1:10, 1:20, 1:50.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of ``costs.csv``; rows by model, then cost ratio (in the
+        order given), then policy.
+
+    Raises
+    ------
+    ForecastInputError
+        If ``costs`` is not a cost analysis table or a ratio was not analysed.
+    """
+    table = costs.results if isinstance(costs, CostAnalysis) else costs
+    missing = [c for c in TABLE_COLUMNS if c not in getattr(table, "columns", ())]
+    if not isinstance(table, pd.DataFrame) or missing:
+        raise input_error(
+            f"decision_table: costs must be a CostAnalysis or its table (costs.csv); "
+            f"missing columns {missing}",
+            fix="run cost_analysis(forecasts, costs, horizon=...) and pass its result",
+        )
+    ratios = DECISION_TABLE_RATIOS if cost_ratios is None else tuple(cost_ratios)
+    rows = pd.concat(
+        [
+            _rows_at(table, r, caller="decision_table").assign(_ratio=i)
+            for i, r in enumerate(ratios)
+        ],
+        ignore_index=True,
+    )
+    rules = sorted(set(rows["policy"]) - set(POLICIES))
+    order = {name: i for i, name in enumerate((*POLICIES, *rules))}
+    rows["_policy"] = rows["policy"].map(order)
+    rows = rows.sort_values(["model", "_ratio", "_policy"], kind="stable")
+    return rows.drop(columns=["_ratio", "_policy"]).reset_index(drop=True)
 
 
 def _steps(name: str, ratios: pd.Series, values: pd.Series) -> list[tuple[str, int, float]]:
@@ -465,12 +515,14 @@ def cost_analysis(
     Costs are in units of the loss ``L = 1`` of an unprevented onset; acting
     costs ``C = r e`` with cost ratio ``r = C / (e L)``. Only forecasts with a
     fully observed outcome window are scored: ``year + horizon <= data_end``
-    (other rows are treated as unknown everywhere, also as threshold history).
+    (:func:`forecast.outcomes.window_observed`; other rows are treated as
+    unknown everywhere, also as threshold history).
     A decision ``d`` on a country-year with outcome ``y`` costs
     ``d C + y L (1 - e d)``.
 
-    For each model and ratio ``r`` in a log-spaced grid 1:2 ... 1:200 (plus
-    1:10, 1:20, 1:50 and the spec's ratios) and each policy:
+    For each model and ratio ``r`` in :func:`cost_ratio_grid` (integer odds
+    1:2 ... 1:200, plus 1:10, 1:20, 1:50 and the spec's ratios) and each
+    policy (:data:`POLICIES` and the rules):
 
     - ``honest``: each origin ``T``'s threshold minimises the realised cost on
       forecasts from earlier origins whose outcome was known at ``T`` (rule of
@@ -509,8 +561,8 @@ def cost_analysis(
         Years after ``year`` until the outcome is known; None reads the
         ``horizon`` column.
     data_end : int, optional
-        Last data year. Default: :func:`scorable_end` (the largest
-        ``year + horizon`` with a known 0), never later than the truth.
+        Last data year. Default: :func:`forecast.outcomes.scorable_end` (the
+        largest ``year + horizon`` with a known 0), never later than the truth.
     n_grid : int, default 25
         Log-spaced points of the grid before rounding the odds to integers.
     min_events : int, default 1
@@ -534,15 +586,14 @@ def cost_analysis(
             )
     frame = check_forecast_table(forecasts, horizon, caller="cost_analysis")
     if data_end is None:
-        data_end = scorable_end(frame)
+        data_end = scorable_end(frame, caller="cost_analysis")
     elif isinstance(data_end, bool) or not isinstance(data_end, (int, np.integer)):
         raise input_error(
             f"cost_analysis: data_end must be a year, got {data_end!r}",
             fix="pass the last year of the data, e.g. 2024",
         )
-    late = frame["year"].to_numpy() + frame["horizon"].to_numpy() > data_end
-    frame.loc[late, "outcome"] = np.nan
-    ratios = ratio_grid(spec_ratios, n_grid)
+    frame.loc[~window_observed(frame, data_end=int(data_end)), "outcome"] = np.nan
+    ratios = cost_ratio_grid(n=n_grid, extra=spec_ratios)
     metric_ratios = tuple(sorted({*NAMED_COST_RATIOS.values(), *spec_ratios}, reverse=True))
     rules = _rules(capacity)
     tables, thresholds, curves = [], [], []

@@ -5,12 +5,20 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from forecast._errors import input_error
+from forecast.commands._common import (
+    add_run_source,
+    add_tracking,
+    deprecated,
+    read_run,
+    resolve_run_source,
+)
 
 __all__ = ["parse_cost_ratio", "register"]
 
@@ -74,45 +82,6 @@ def _capacity(text: str | None, spec: dict[str, Any]) -> int | None:
     return int(value)
 
 
-def _horizon(given: int | None, table: pd.DataFrame, spec: dict[str, Any]) -> int:
-    if given is not None:
-        if given < 0:
-            raise input_error(f"--horizon must be >= 0, got {given}", fix="e.g. --horizon 2")
-        return given
-    if "horizon" in table.columns:
-        values = pd.unique(table["horizon"].dropna())
-        if len(values) == 1:
-            return int(values[0])
-        raise input_error(
-            f"the forecast table has several horizons {sorted(values.tolist())}",
-            column="horizon",
-            fix="pass --horizon",
-        )
-    if isinstance(spec.get("horizon"), int):
-        return int(spec["horizon"])
-    raise input_error("the forecast table has no 'horizon' column", fix="pass --horizon")
-
-
-def _load_out(out: Path) -> tuple[pd.DataFrame, dict[str, Any], int | None]:
-    import yaml
-
-    path = Path(out) / "forecasts.parquet"
-    if not path.is_file():
-        raise input_error(
-            f"{path} not found",
-            fix="pass the --out directory of a finished `forecast backtest`",
-        )
-    table = pd.read_parquet(path)
-    spec_path = Path(out) / "experiment.yaml"
-    spec = (yaml.safe_load(spec_path.read_text()) or {}) if spec_path.is_file() else {}
-    onsets = Path(out) / "onsets.parquet"
-    data_end = None
-    if onsets.is_file():
-        years = pd.read_parquet(onsets, columns=["year"])["year"]
-        data_end = int(years.max()) if len(years) else None
-    return table, spec, data_end
-
-
 def _print_tables(analysis, ratios: list[float], file=None) -> None:
     """One decision table per ratio: honest thresholds, then all policies' value."""
     file = file or sys.stdout
@@ -165,49 +134,70 @@ def _print_tables(analysis, ratios: list[float], file=None) -> None:
         print(values[order].round(3).to_string(), file=file)
 
 
+def _horizon(given: int | None, run_horizon: int | None) -> int:
+    """The run's horizon; ``--horizon`` only where the run does not record one."""
+    if run_horizon is not None:
+        if given is not None and given != run_horizon:
+            raise input_error(
+                f"--horizon {given} differs from the run's horizon {run_horizon}; honest "
+                "thresholds must use only outcomes known at each origin",
+                fix="drop --horizon (the run's own horizon is used)")
+        return run_horizon
+    if given is None:
+        raise input_error("the run records no horizon", fix="pass --horizon")
+    if given < 1:
+        raise input_error(f"--horizon must be >= 1, got {given}", fix="e.g. --horizon 2")
+    return given
+
+
 def _run(args: argparse.Namespace) -> int:
-    from forecast.decision._tracking import cost_analysis
+    from forecast.decision import cost_analysis
     from forecast.experiment import CostSpec
+    from forecast.run import check_output_dir, staged_output
 
+    if args.save is not None:
+        deprecated("--save DIR", "pass --out DIR")
+        args.out, args.save = args.save, None
+    resolve_run_source(args)
+    if args.log:
+        if args.run is None:
+            raise input_error("--log needs --run", fix="pass --run RUN_ID to log into its "
+                              "model runs")
+        deprecated("--log", "cost metrics are logged into --run unless --no-track")
     ratios = [parse_cost_ratio(text) for text in (args.cost_ratio or [])] or [DEFAULT_RATIO]
-    if args.log and args.run is None:
-        raise input_error("--log needs --run", fix="pass --run RUN_ID to log into its model runs")
-    if args.run is not None:
-        from forecast.decision._mlflow import load_run
-        from forecast.tracking import default_tracking_uri
+    if args.out is not None:
+        check_output_dir(args.out, markers=("costs.csv",))
+    tracker = None
+    if args.run is not None and not args.no_track:
+        from forecast.tracking import MlflowTracker
 
-        uri = args.tracking_uri or default_tracking_uri()
-        table, spec, data_end = load_run(args.run, uri)
-    else:
-        table, spec, data_end = _load_out(args.out)
-    spec_costs = spec.get("costs") or {}
+        tracker = MlflowTracker(args.tracking_uri)
+    with tempfile.TemporaryDirectory(prefix="forecast-costs-") as tmp:
+        run = read_run(args, Path(tmp))
+    spec_costs = run.spec.get("costs") or {}
     costs = CostSpec(
         effectiveness=_effectiveness(args.effectiveness, spec_costs),
         capacity=_capacity(args.capacity, spec_costs),
-        cost_ratios=tuple(dict.fromkeys([*map(float, spec_costs.get("cost_ratios", ())), *ratios])),
+        cost_ratios=tuple(dict.fromkeys([*map(float, spec_costs.get("cost_ratios", ())),
+                                         *ratios])),
     )
-    horizon = _horizon(args.horizon, table, spec)
-    analysis = cost_analysis(table, costs, horizon=horizon, data_end=data_end)
+    horizon = _horizon(args.horizon, run.horizon)
+    analysis = cost_analysis(run.forecasts, costs, horizon=horizon, data_end=run.data_end)
     _print_tables(analysis, ratios)
-    print(
-        f"\n{len(analysis.models)} models, {len(analysis.results)} table rows "
-        f"in {analysis.seconds:.2f} s"
-    )
+    print(f"\n{len(analysis.models)} models, {len(analysis.results)} table rows "
+          f"in {analysis.seconds:.2f} s")
     paths = None
-    if args.save is not None:
-        args.save.mkdir(parents=True, exist_ok=True)
-        analysis.table().to_csv(args.save / "costs.csv", index=False)
-        paths = [args.save / "costs.csv", *analysis.figures(args.save)]
+    if args.out is not None:
+        with staged_output(args.out, markers=("costs.csv",)) as stage:
+            analysis.table().to_csv(stage / "costs.csv", index=False)
+            names = ["costs.csv", *(p.name for p in analysis.figures(stage))]
+        paths = [Path(args.out) / name for name in names]
         print("wrote " + ", ".join(str(p) for p in paths))
-    if args.log:
-        from forecast.decision._mlflow import log_cost_analysis
-
-        logged = log_cost_analysis(analysis, args.run, uri, files=paths)
+    if tracker is not None:
+        logged = tracker.log_costs(analysis, args.run, files=paths)
         missing = sorted(set(analysis.models) - set(logged))
-        print(
-            f"logged cost metrics into {len(logged)} model runs of {args.run}"
-            + (f" (no nested run for {missing})" if missing else "")
-        )
+        print(f"logged cost metrics into {len(logged)} model runs of {args.run}"
+              + (f" (no nested run for {missing})" if missing else ""))
     return 0
 
 
@@ -216,20 +206,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "costs",
         help="cost of acting on each model's warnings for a finished backtest",
-        description="Decision table of a finished backtest (--run RUN_ID from MLflow, or --out "
-        "DIR): per model the honest threshold, warnings, hits, false alarms per hit, cost per "
+        description="Decision table of a finished backtest (--run-dir DIR, or --run RUN_ID from "
+        "MLflow): per model the honest threshold, warnings, hits, false alarms per hit, cost per "
         "year and value relative to doing nothing, at cost ratio C/(eL). Only forecasts whose "
         "outcome windows have closed are scored.",
     )
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--run", metavar="RUN_ID", help="parent MLflow run of a backtest")
-    source.add_argument("--out", type=Path, metavar="DIR", help="output directory of a backtest")
-    parser.add_argument(
-        "--tracking-uri",
-        default=None,
-        help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or "
-        "sqlite:///mlflow.db in the working directory)",
-    )
+    add_run_source(parser)
+    parser.add_argument("--out", type=Path, metavar="DIR", default=None,
+                        help="also write DIR/costs.csv, value_curves.png and decision_curves.png")
+    add_tracking(parser, what="log the cost metrics into the model runs of --run")
     parser.add_argument(
         "--cost-ratio",
         action="append",
@@ -252,18 +237,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--horizon",
         type=int,
         default=None,
-        help="years until the outcome is known (default: the table's horizon)",
+        help="years until the outcome is known, only for a run that records none",
     )
-    parser.add_argument(
-        "--save",
-        type=Path,
-        metavar="DIR",
-        default=None,
-        help="also write DIR/costs.csv, value_curves.png and decision_curves.png",
-    )
-    parser.add_argument(
-        "--log",
-        action="store_true",
-        help="log the cost metrics into the nested model runs of --run",
-    )
+    parser.add_argument("--save", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--log", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(handler=_run)

@@ -1,0 +1,87 @@
+"""``forecast report``: the model comparison report of a run folder or a tracked run."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from forecast.commands._common import (
+    add_run_source,
+    add_tracking,
+    deprecated,
+    read_run,
+    resolve_run_source,
+)
+
+__all__ = ["register"]
+
+
+def _report(args: argparse.Namespace) -> int:
+    from forecast.reports import build_report
+    from forecast.run import check_writable_file
+
+    if args.html is not None:
+        deprecated("--html PATH", "pass --out PATH")
+        args_out_is_input = args.out is not None and (Path(args.out) / "forecasts.parquet").is_file()
+        if args_out_is_input and args.run_dir is None and args.run is None:
+            args.run_dir = args.out
+        args.out = args.html
+    resolve_run_source(args)
+    options = {"baseline": args.baseline, "n_boot": args.n_boot, "seed": args.seed,
+               "effectiveness": args.effectiveness}
+    target = args.out
+    if target is None and args.run_dir is not None:
+        target = Path(args.run_dir) / "report.html"
+    if target is not None:
+        check_writable_file(target, flag="--out")
+    tracker = None
+    if args.run is not None and not args.no_track:
+        from forecast.tracking import MlflowTracker
+
+        tracker = MlflowTracker(args.tracking_uri)
+    with tempfile.TemporaryDirectory(prefix="forecast-report-") as tmp:
+        run = read_run(args, Path(tmp))
+        staged = Path(tmp) / "report.html"
+        build_report(run, staged, **options)
+        if tracker is not None:
+            tracker.log_report(args.run, staged)
+            print(f"report logged to MLflow run {args.run} as report.html")
+        if target is not None:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            staged.replace(target) if _same_device(staged, Path(target)) else \
+                Path(target).write_bytes(staged.read_bytes())
+            print(f"report written to {target}")
+    return 0
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_dev == b.parent.stat().st_dev
+    except OSError:
+        return False
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``report`` sub-command."""
+    parser = subparsers.add_parser(
+        "report", help="HTML model comparison report of a backtest (run folder or MLflow run)",
+        description="Write a self-contained HTML report comparing the models of a backtest: "
+                    "metrics with bootstrap intervals, paired differences, ROC/PR, "
+                    "calibration, catch curves, the run's cost analysis, onsets caught.")
+    add_run_source(parser)
+    parser.add_argument("--out", type=Path, metavar="PATH", default=None,
+                        help="where to write the HTML (default DIR/report.html with --run-dir; "
+                             "with --run, logged to the run and written only when given)")
+    parser.add_argument("--html", type=Path, help=argparse.SUPPRESS)
+    add_tracking(parser, what="log the report into --run")
+    parser.add_argument("--baseline", metavar="MODEL",
+                        help="model to compare the others against (default: first by name)")
+    parser.add_argument("--n-boot", type=int, default=300,
+                        help="bootstrap replicates (default 300, at most 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--effectiveness", type=float, default=None,
+                        help="share of the loss prevented by acting on a warning; the report "
+                             "shows the run's cost analysis and notes a different value (use "
+                             "`forecast costs --effectiveness` to recompute)")
+    parser.set_defaults(handler=_report)

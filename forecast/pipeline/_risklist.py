@@ -1,0 +1,105 @@
+"""The risk-list job: fit, tier, attribute, render, and track (and register) a risk list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from forecast._errors import input_error
+from forecast.experiment import ExperimentConfig
+from forecast.panel import Panel
+from forecast.risk import (
+    LatestForecast,
+    RiskRun,
+    attribute,
+    backtest_tier_meanings,
+    build_risklist,
+    driver_table,
+    fit_latest,
+    list_metadata,
+    log_risklist,
+    method_note,
+    tier_rule_from_config,
+)
+from forecast.run import check_output_dir, staged_output
+
+__all__ = ["RisklistOutput", "run_risklist"]
+
+RISKLIST_MARKERS = ("risk.parquet", "risklist.csv", "risklist.html")
+"""Files that mark a folder as an earlier risk list (it may be replaced)."""
+
+
+@dataclass
+class RisklistOutput:
+    """What :func:`run_risklist` made: the list, its drivers, tier meanings, files and run."""
+
+    latest: LatestForecast
+    risk: pd.DataFrame
+    drivers: pd.DataFrame
+    meanings: pd.DataFrame | None
+    paths: dict[str, Path] = field(default_factory=dict)
+    run: RiskRun | None = None
+
+
+def run_risklist(experiment: Path | str | ExperimentConfig, *, out: Path,
+                 model_label: str | None = None, year: int | None = None,
+                 panel: Panel | None = None, register: bool = False, track: bool = True,
+                 tracking_uri: str | None = None, cache_dir: Path | None = None,
+                 n_jobs: int = 2, tiers_from_backtest: bool = True, pdf: bool = True
+                 ) -> RisklistOutput:
+    """Fit, tier, attribute and render a risk list; optionally track and register it.
+
+    Writes ``risklist.html``, ``risklist.csv`` (and ``risklist.pdf``) via
+    :func:`forecast.reports.render_risklist`, plus ``risk.parquet`` (the list),
+    ``drivers.parquet`` (every unit x feature contribution) and ``tiers.csv``. The model
+    defaults to the first of the experiment. Tier meanings come from a backtest of the model
+    cached in ``cache_dir`` (None = no cache).
+    """
+    from forecast.backtest import load_panel
+    from forecast.experiment import load_experiment
+    from forecast.reports import render_risklist
+
+    config = experiment if isinstance(experiment, ExperimentConfig) else load_experiment(experiment)
+    out = Path(out)
+    if register and not track:
+        raise input_error("registering a model needs tracking", fix="drop --no-track")
+    tracker = None
+    if track:
+        from forecast.tracking import MlflowTracker
+
+        tracker = MlflowTracker.for_job(tracking_uri, config.tracking_uri)
+        tracker.check()  # before any work
+    check_output_dir(out, markers=RISKLIST_MARKERS)  # before any work
+    label = model_label or config.models[0].label
+    panel = panel if panel is not None else load_panel(config)
+    latest = fit_latest(config, model_label=label, panel=panel, year=year)
+    rule = tier_rule_from_config(config)
+    meanings = (backtest_tier_meanings(config, model_label=label, panel=panel, year=latest.year,
+                                       rule=rule, cache_dir=cache_dir, n_jobs=n_jobs)
+                if tiers_from_backtest else None)
+    cur = latest.current
+    drivers = driver_table(cur.estimator, cur.X, cur.units, panel, reference=cur.train_median)
+    attribution = attribute(cur.estimator, cur.X[:1], reference=cur.train_median).method
+    risk = build_risklist(latest, meanings=meanings, rule=rule, drivers=drivers)
+    shown = risk.drop(columns=[c for c in ("lower", "upper") if risk[c].isna().all()])
+    y = latest.year
+    with staged_output(out, markers=RISKLIST_MARKERS) as stage:
+        paths = render_risklist(
+            shown, stage, title=f"Risk of a new mass killing, {y + 1}-{y + config.horizon}",
+            method_note=method_note(latest, rule, attribution, meanings),
+            meta=list_metadata(latest, attribution), pdf=pdf)
+        paths["risk"] = stage / "risk.parquet"
+        risk.to_parquet(paths["risk"], index=False)
+        paths["drivers"] = stage / "drivers.parquet"
+        drivers.to_parquet(paths["drivers"], index=False)
+        if meanings is not None:
+            paths["tiers"] = stage / "tiers.csv"
+            meanings.to_csv(paths["tiers"], index=False)
+    paths = {key: out / path.name for key, path in paths.items()}
+    run = None
+    if tracker is not None:
+        run = log_risklist(latest, risk, list(paths.values()), register=register,
+                           tracker=tracker)
+    return RisklistOutput(latest, risk, drivers, meanings, paths, run)

@@ -1,0 +1,181 @@
+"""One backtest run's files: the run folder layout, written atomically and read back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forecast._errors import input_error
+from forecast.run._schema import check_forecasts
+
+__all__ = ["FIGURES", "RUN_FILES", "RunArtifacts"]
+
+RUN_FILES: dict[str, str] = {
+    "forecasts": "forecasts.parquet",
+    "scores": "scores.csv",
+    "onsets": "onsets.parquet",
+    "metrics": "metrics.csv",
+    "ewp_metrics": "ewp_metrics.csv",
+    "costs": "costs.csv",
+    "spec_text": "experiment.yaml",
+    "provenance": "provenance.json",
+}
+"""Attribute -> file name of a run folder; only ``forecasts.parquet`` is required."""
+
+REPORT = "report.html"
+FIGURES = ("value_curves.png", "decision_curves.png")
+"""Cost figures written beside ``costs.csv``."""
+
+
+def _reader(name: str):
+    if name.endswith(".parquet"):
+        return pd.read_parquet
+    if name.endswith(".csv"):
+        return pd.read_csv
+    if name.endswith(".json"):
+        return lambda p: json.loads(Path(p).read_text(encoding="utf-8"))
+    return lambda p: Path(p).read_text(encoding="utf-8")
+
+
+def _read(path: Path) -> Any:
+    try:
+        return _reader(path.name)(path)
+    except Exception as error:  # a broken file must name itself, in one line
+        first = str(error).splitlines()[0] if str(error) else ""
+        raise input_error(f"cannot read {path.name} ({type(error).__name__}: {first[:160]})",
+                          source=str(path),
+                          fix="re-run the backtest into this folder or delete the broken file"
+                          ) from None
+
+
+@dataclass
+class RunArtifacts:
+    """The files of one backtest run, as tables; the one owner of the run folder layout.
+
+    ``forecasts`` (required; the forecast-table schema of :func:`forecast.run.check_forecasts`),
+    ``scores`` (per origin x model), ``onsets`` (per unit-year onsets of the data), ``metrics``
+    (pooled per model), ``ewp_metrics``, ``costs`` (the cost analysis table of
+    :class:`forecast.decision.CostAnalysis`), ``spec_text`` (the experiment YAML) and
+    ``provenance``; optional ones are None when absent. :meth:`write` writes them (plus the
+    report and cost figures, by the caller) into a folder; :meth:`read` reads one back.
+    """
+
+    forecasts: pd.DataFrame
+    scores: pd.DataFrame | None = None
+    onsets: pd.DataFrame | None = None
+    metrics: pd.DataFrame | None = None
+    ewp_metrics: pd.DataFrame | None = None
+    costs: pd.DataFrame | None = None
+    spec_text: str | None = None
+    provenance: dict[str, Any] | None = None
+    run_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    # -- derived --------------------------------------------------------------------------
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The experiment spec as a dict (``{}`` when the run has none)."""
+        import yaml
+
+        if not self.spec_text:
+            return {}
+        loaded = yaml.safe_load(self.spec_text)
+        return loaded if isinstance(loaded, dict) else {}
+
+    @property
+    def name(self) -> str:
+        """The experiment's name (provenance, spec, else the folder name)."""
+        name = (self.provenance or {}).get("experiment") or self.spec.get("name")
+        return str(name or (self.run_dir.name if self.run_dir else "backtest"))
+
+    @property
+    def horizon(self) -> int | None:
+        """Years until an outcome is known: provenance, else the table's single horizon."""
+        value = (self.provenance or {}).get("horizon")
+        if value is None and "horizon" in self.forecasts.columns:
+            values = pd.unique(self.forecasts["horizon"].dropna())
+            value = int(values[0]) if len(values) == 1 else None
+        if value is None:
+            value = self.spec.get("horizon")
+        return int(value) if value is not None else None
+
+    @property
+    def data_end(self) -> int | None:
+        """Last year of data (the latest year of ``onsets``), None when unknown."""
+        if self.onsets is None or not len(self.onsets) or "year" not in self.onsets:
+            return None
+        return int(self.onsets["year"].max())
+
+    @property
+    def report_path(self) -> Path | None:
+        return self.run_dir / REPORT if self.run_dir is not None else None
+
+    # -- files ----------------------------------------------------------------------------
+    def write(self, folder: Path | str) -> dict[str, Path]:
+        """Write every present table into ``folder`` (use inside
+        :func:`forecast.run.staged_output` for an all-or-nothing folder); return the paths."""
+        import yaml
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths: dict[str, Path] = {}
+        for attribute, name in RUN_FILES.items():
+            value = getattr(self, attribute)
+            if value is None:
+                continue
+            path = folder / name
+            if isinstance(value, pd.DataFrame):
+                if name.endswith(".csv"):
+                    value.to_csv(path, index=False)
+                else:
+                    value.to_parquet(path, index=False)
+            elif name.endswith(".json"):
+                path.write_text(json.dumps(value, indent=2, default=str), encoding="utf-8")
+            elif name.endswith(".yaml") and not isinstance(value, str):
+                path.write_text(yaml.safe_dump(value, sort_keys=False), encoding="utf-8")
+            else:
+                path.write_text(str(value), encoding="utf-8")
+            paths[attribute] = path
+        self.run_dir = folder
+        return paths
+
+    @classmethod
+    def read(cls, run_dir: Path | str) -> RunArtifacts:
+        """Read a run folder (``forecasts.parquet`` required, the rest optional).
+
+        Raises
+        ------
+        ForecastInputError
+            If the folder or ``forecasts.parquet`` is missing, the forecasts break the
+            schema, or an optional file exists but cannot be read.
+        """
+        run_dir = Path(run_dir)
+        if not run_dir.is_dir():
+            raise input_error(f"run folder {str(run_dir)!r} does not exist",
+                              fix="pass the --out folder of `forecast backtest` as --run-dir")
+        path = run_dir / RUN_FILES["forecasts"]
+        if not path.is_file():
+            raise input_error(f"run folder {str(run_dir)!r} has no {path.name} "
+                              f"({path.name} not found)",
+                              fix="pass the --out folder of a finished `forecast backtest`")
+        forecasts = check_forecasts(_read(path), caller="forecasts.parquet", source=str(path))
+        forecasts["unit"] = forecasts["unit"].astype(str)
+        values: dict[str, Any] = {}
+        for attribute, name in RUN_FILES.items():
+            if attribute != "forecasts" and (run_dir / name).is_file():
+                values[attribute] = _read(run_dir / name)
+        onsets = values.get("onsets")
+        if onsets is not None:
+            values["onsets"] = (onsets.assign(unit=onsets["unit"].astype(str))
+                                if {"unit", "year", "onset"} <= set(onsets.columns) else None)
+        return cls(forecasts=forecasts, run_dir=run_dir, **values)
+
+    @classmethod
+    def fetch(cls, run_id: str, tracker: Any, dst: Path | str) -> RunArtifacts:
+        """Download a tracked run's files into ``dst`` with ``tracker.fetch_run`` and read
+        them (see :class:`forecast.tracking.Tracker`)."""
+        return cls.read(tracker.fetch_run(run_id, Path(dst), names=tuple(RUN_FILES.values())))
