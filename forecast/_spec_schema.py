@@ -14,6 +14,7 @@ import dataclasses
 import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -21,7 +22,7 @@ import yaml
 from forecast._errors import ForecastInputError, input_error
 
 __all__ = ["AnyMapping", "Bool", "Either", "Int", "ListOf", "Mapping", "Number", "Rule",
-           "SpecDocument", "Str", "closest", "format_path"]
+           "SpecDocument", "Str", "closest", "format_path", "read_spec_text", "yaml_error"]
 
 KeyPath = tuple[str | int, ...]
 
@@ -44,6 +45,35 @@ def closest(value: object, choices: Sequence[object]) -> str | None:
 def _short(value: object, limit: int = 100) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def read_spec_text(path: Path) -> str:
+    """The text of the spec file ``path``; bytes that are not UTF-8 are an error naming the
+    line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise input_error(f"not UTF-8 text (byte {data[error.start:error.start + 1]!r})",
+                          source=f"{path}:{line}", fix="save the file as UTF-8") from None
+
+
+def yaml_error(error: yaml.YAMLError, text: str, *, source: str) -> ForecastInputError:
+    """The one-line error for YAML ``text`` from ``source`` that PyYAML refused."""
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        context = f" ({error.context})" if error.context else ""
+        return input_error(f"invalid YAML: {error.problem}{context}", source=where,
+                           fix="fix the YAML syntax at that line and column")
+    if isinstance(error, yaml.reader.ReaderError):  # a control character, e.g. NUL
+        before = text[:error.position]
+        where = f"{source}:{before.count(chr(10)) + 1}:{len(before.rsplit(chr(10), 1)[-1]) + 1}"
+        return input_error(f"invalid YAML: character {chr(error.character)!r} is not allowed",
+                           source=where, fix="delete that character")
+    return input_error(f"invalid YAML: {str(error).splitlines()[0]}", source=source,
+                       fix="fix the YAML syntax")
 
 
 def _node_lines(node: yaml.Node | None, path: KeyPath, lines: dict[KeyPath, int],
@@ -78,21 +108,16 @@ class SpecDocument:
     @classmethod
     def from_yaml(cls, text: str, *, source: str) -> SpecDocument:
         """Parse YAML ``text``; a syntax error names the file, line and column."""
-        loader = yaml.SafeLoader(text)
+        loader = None
         try:
+            loader = yaml.SafeLoader(text)
             node = loader.get_single_node()
             data = None if node is None else loader.construct_document(node)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-            context = f" ({error.context})" if error.context else ""
-            raise input_error(f"invalid YAML: {error.problem}{context}", source=where,
-                              fix="fix the YAML syntax at that line and column") from error
         except yaml.YAMLError as error:
-            raise input_error(f"invalid YAML: {str(error).splitlines()[0]}", source=source,
-                              fix="fix the YAML syntax") from error
+            raise yaml_error(error, text, source=source) from error
         finally:
-            loader.dispose()
+            if loader is not None:
+                loader.dispose()
         lines: dict[KeyPath, int] = {(): 1}
         _node_lines(node, (), lines, source)
         return cls(data, source, lines)

@@ -28,6 +28,7 @@ from forecast._spec_schema import (
     SpecDocument,
     Str,
     closest,
+    read_spec_text,
 )
 
 __all__ = ["EXPERIMENT_SCHEMA", "CostSpec", "ExperimentConfig", "ModelSpec", "experiment_from_dict",
@@ -367,4 +368,4 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
     if not path.is_file():
         raise input_error("experiment spec not found", source=str(path),
                           fix="pass a path such as experiments/synthetic-default.yaml")
-    return _config(SpecDocument.from_yaml(path.read_text(), source=str(path)))
+    return _config(SpecDocument.from_yaml(read_spec_text(path), source=str(path)))

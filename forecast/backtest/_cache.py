@@ -176,7 +176,7 @@ class TaskCache:
             return None
         try:
             return _read(path)
-        except Exception as error:  # any unreadable entry is a miss, never a crash
+        except Exception as error:  # noqa: BLE001 - any unreadable entry is a miss, not a crash
             self.unreadable.append((path, _quick_problem(path) or _describe(error)))
             with contextlib.suppress(OSError):  # else the recomputed result overwrites it
                 path.unlink()
@@ -244,7 +244,7 @@ class TaskCache:
             if problem is None and check:
                 try:
                     _read(path)
-                except Exception:  # unreadable, whatever the reason
+                except Exception:  # noqa: BLE001 - unreadable, whatever the reason
                     problem = "does not load"
             unreadable += problem is not None
         stamp = datetime.datetime.fromtimestamp

@@ -10,7 +10,7 @@ import pandas as pd
 
 from forecast.outcomes import observed_windows
 
-__all__ = ["BacktestSummary", "curves", "metric_key", "summarize"]
+__all__ = ["BacktestSummary", "curves", "metric_key", "summarize", "unscorable_reason"]
 
 #: Scored unless the spec lists ``evaluation.metrics`` (parameter-free metric names).
 _SCALAR = ("roc_auc", "average_precision", "brier", "log_loss", "observed_expected",
@@ -37,6 +37,26 @@ class BacktestSummary:
     ewp: pd.DataFrame | None
     curves: pd.DataFrame
     reliability: pd.DataFrame
+    note: str | None = None
+    """Why nothing could be scored (then every metric is NaN), else None."""
+
+
+def unscorable_reason(scored: pd.DataFrame, *, horizon: int, data_end: int) -> str | None:
+    """Why the scored rows (fully observed windows) cannot be scored, or None.
+
+    Discrimination needs onsets and non-onsets: no rows means no window closed by the data
+    end; rows without an onset (or without a non-onset) leave every ranking metric undefined.
+    """
+    if scored.empty:
+        return (f"no forecast has a fully observed outcome window (horizon {horizon}, data "
+                f"through {data_end}: windows of forecasts from {data_end - horizon} or later "
+                "are still open)")
+    events = float(scored["outcome"].sum())
+    if events == 0:
+        return f"no onsets in the scored windows ({len(scored)} forecasts, 0 onsets)"
+    if events == float(len(scored)):
+        return f"only onsets in the scored windows ({len(scored)} forecasts, no non-onsets)"
+    return None
 
 THRESHOLDS = (0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5)
 
@@ -109,8 +129,11 @@ def summarize(result, *, top_k: tuple[int, ...] | None = None) -> BacktestSummar
 
     config = result.config
     ks = tuple(top_k or config.top_k)
-    forecasts = observed_windows(result.forecasts, horizon=config.horizon,
-                                 data_end=int(result.annual_onsets["year"].max()))
+    data_end = int(result.annual_onsets["year"].max())
+    forecasts = observed_windows(result.forecasts, horizon=config.horizon, data_end=data_end)
+    note = unscorable_reason(forecasts, horizon=config.horizon, data_end=data_end)
+    if note is not None:
+        return _unscored(result, forecasts, note)
     metrics = [get_metric(m) for m in (config.metrics or _SCALAR)]
     for k in ks:
         metrics += [get_metric("recall_at_k", k=k), get_metric("precision_at_k", k=k)]
@@ -137,6 +160,22 @@ def summarize(result, *, top_k: tuple[int, ...] | None = None) -> BacktestSummar
     return BacktestSummary(pooled.reset_index(), per_year.reset_index(drop=True),
                            None if ewp is None else ewp.reset_index(), curves(forecasts),
                            reliability)
+
+
+def _unscored(result, forecasts: pd.DataFrame, note: str) -> BacktestSummary:
+    """A summary whose metrics are NaN, with counts and the reason (``note``)."""
+    models = sorted(set(result.forecasts["model"]))
+    known = forecasts.groupby("model")["outcome"]
+    pooled = pd.DataFrame({"model": models})
+    pooled["n"] = pooled["model"].map(known.size()).fillna(0).astype(int)
+    pooled["n_events"] = pooled["model"].map(known.sum()).fillna(0.0)
+    for metric in ("roc_auc", "average_precision", "brier"):
+        pooled[metric] = np.nan
+    pooled["note"] = note
+    empty = pd.DataFrame(columns=["model", "year", "metric", "value", "n", "n_events"])
+    return BacktestSummary(pooled, empty, None,
+                           pd.DataFrame(columns=["model", "curve", "step", "value"]),
+                           pd.DataFrame(), note=note)
 
 
 def _interval_coverage(forecasts: pd.DataFrame) -> pd.DataFrame:

@@ -81,10 +81,7 @@ def _install() -> None:
     _outer.__enter__()  # saves the filters and the display hook, restored by _uninstall
     _outer_show = warnings.showwarning
     warnings.simplefilter("always")  # every warning counted, however often it repeats
-    for _, message, category, module, lineno in reversed(errors):  # -W error stays an error
-        warnings.filterwarnings("error", message=message.pattern if message else "",
-                                category=category, module=module.pattern if module else "",
-                                lineno=lineno)
+    warnings.filters[:0] = errors  # ahead of it: -W error and pytest's errors still raise
     warnings.showwarning = _show
 
 

@@ -155,10 +155,10 @@ def _run(args: argparse.Namespace) -> int:
     from forecast.experiment import CostSpec
     from forecast.run import check_output_dir, staged_output
 
+    resolve_run_source(args)
     if args.save is not None:
         deprecated("--save DIR", "pass --out DIR")
         args.out, args.save = args.save, None
-    resolve_run_source(args)
     if args.log:
         if args.run is None:
             raise input_error("--log needs --run", fix="pass --run RUN_ID to log into its "

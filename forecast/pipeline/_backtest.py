@@ -10,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from forecast.backtest import BacktestResult, run_backtest
+from forecast._errors import input_error
+from forecast.backtest import ORACLE, BacktestResult, run_backtest
 from forecast.experiment import load_experiment
 from forecast.run import FIGURES, RunArtifacts, check_output_dir, staged_output
 
@@ -59,6 +60,7 @@ def run_artifacts(result: BacktestResult, summary: Any, costs: pd.DataFrame | No
 
     config = result.config
     provenance = {
+        **({"note": summary.note} if summary.note else {}),
         "experiment": config.name, "spec": config.source, "dataset": result.panel_name,
         "dataset_sha256": result.dataset_digest,
         "code_version": result.forecasts.attrs.get("code_version", ""),
@@ -107,13 +109,23 @@ def run_experiment(experiment: Path | str, *, out: Path | str, n_jobs: int = 2,
     result = run_backtest(config, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
                           cache_dir=cache_dir, progress=progress)
     seconds = time.perf_counter() - start
+    if not (result.forecasts["model"] != ORACLE).any():
+        first = result.failed.iloc[0] if len(result.failed) else None
+        raise input_error(
+            "every task failed" + (f" (first: {first['model']} at origin {first['origin']}: "
+                                   f"{first['error']})" if first is not None else ""),
+            source=str(experiment), fix="fix the model or data named in the error (a training "
+            "window without onsets cannot be fitted); nothing in --out was changed")
     summary = summarize(result)
-    analysis = cost_analysis(result.forecasts, config.costs, horizon=config.horizon,
-                             data_end=int(result.annual_onsets["year"].max()))
-    artifacts = run_artifacts(result, summary, analysis.table())
+    analysis = None
+    if summary.note is None:  # nothing scorable is a result: NaN metrics and the reason
+        analysis = cost_analysis(result.forecasts, config.costs, horizon=config.horizon,
+                                 data_end=int(result.annual_onsets["year"].max()))
+    artifacts = run_artifacts(result, summary, None if analysis is None else analysis.table())
     with staged_output(out, markers=RUN_MARKERS) as stage:
         artifacts.write(stage)
-        analysis.figures(stage)
+        if analysis is not None:
+            analysis.figures(stage)
         if report:
             from forecast.reports import build_report
 
@@ -123,13 +135,17 @@ def run_experiment(experiment: Path | str, *, out: Path | str, n_jobs: int = 2,
     cached = int(result.scores["cached"].sum())
     print(f"\n{len(result.scores)} tasks ({cached} from cache) in {seconds:.1f} s; "
           f"outputs in {out}")
-    _print_costs(analysis)
+    if analysis is not None:
+        _print_costs(analysis)
+    else:
+        print(f"\nnothing scored: {summary.note}")
     if report:
         print(f"report: {out / 'report.html'}")
     if tracker is not None:
         run_id = tracker.log_backtest(result, summary, artifacts)
-        tracker.log_costs(analysis, run_id, files=[out / "costs.csv",
-                                                   *(out / name for name in FIGURES)])
+        if analysis is not None:
+            tracker.log_costs(analysis, run_id, files=[out / "costs.csv",
+                                                       *(out / name for name in FIGURES)])
         print(f"tracked: run {run_id} at {tracker.uri}")
     if len(result.failed):
         print(f"{len(result.failed)} task(s) failed:", file=sys.stderr)

@@ -102,19 +102,27 @@ def build_report(
                           fix="pass e.g. cost_ratios=[0.1, 0.05, 0.02]")
     ctx = sec.Context(data=data, models=models, baseline=base, n_boot=boot, seed=seed,
                       cost_ratios=[float(r) for r in ratios], effectiveness=None if effectiveness is None else float(effectiveness))
-    parts = [
-        ("overview", "Experiment and data", sec.overview(ctx)),
-        ("metrics", "Headline metrics with uncertainty", sec.metrics_section(ctx)),
-        ("paired", f"Differences against the baseline ({base})", sec.paired_section(ctx)),
-        ("discrimination", "ROC and precision-recall curves", sec.discrimination_section(ctx)),
-        ("calibration", "Calibration", sec.calibration_section(ctx)),
-        ("catch", "Warning lists: onsets caught by the top k", sec.catch_section(ctx)),
-        ("thresholds", "Precision and recall at thresholds", sec.threshold_section(ctx)),
-        ("value", "Costs and value of acting on warnings", sec.value_section(ctx)),
-        ("per-year", "Performance per year", sec.per_year_section(ctx)),
-        ("onsets", "Onsets and each model's prior rank", sec.onsets_section(ctx)),
-        ("tasks", "Backtest tasks", sec.tasks_section(ctx)),
-    ]
+    if ctx.scored_models:
+        parts = [
+            ("overview", "Experiment and data", sec.overview(ctx)),
+            ("metrics", "Headline metrics with uncertainty", sec.metrics_section(ctx)),
+            ("paired", f"Differences against the baseline ({base})", sec.paired_section(ctx)),
+            ("discrimination", "ROC and precision-recall curves",
+             sec.discrimination_section(ctx)),
+            ("calibration", "Calibration", sec.calibration_section(ctx)),
+            ("catch", "Warning lists: onsets caught by the top k", sec.catch_section(ctx)),
+            ("thresholds", "Precision and recall at thresholds", sec.threshold_section(ctx)),
+            ("value", "Costs and value of acting on warnings", sec.value_section(ctx)),
+            ("per-year", "Performance per year", sec.per_year_section(ctx)),
+            ("onsets", "Onsets and each model's prior rank", sec.onsets_section(ctx)),
+            ("tasks", "Backtest tasks", sec.tasks_section(ctx)),
+        ]
+    else:  # nothing scorable is a result: say why instead of drawing empty figures
+        parts = [
+            ("overview", "Experiment and data", sec.overview(ctx)),
+            ("metrics", "Nothing could be scored", sec.unscored_section(ctx)),
+            ("tasks", "Backtest tasks", sec.tasks_section(ctx)),
+        ]
     nav = "".join(f'<li><a href="#{key}">{esc(title)}</a></li>' for key, title, _ in parts)
     body = [f'<nav aria-label="Contents"><ol>{nav}</ol></nav>']
     body += [f'<section id="{key}"><h2>{esc(title)}</h2>{html}</section>'

@@ -516,6 +516,20 @@ def onsets_section(ctx: Context) -> str:
             + table_html(frame, raw_html_columns=ctx.models))
 
 
+def unscored_section(ctx: Context) -> str:
+    """Why no metric could be computed (every model's scored rows lack onsets or
+    non-onsets, or no outcome window has closed)."""
+    note = (ctx.data.provenance or {}).get("note")
+    if not note:
+        known = ctx.known
+        note = (f"no model has both onsets and non-onsets among its {len(known)} scored "
+                "forecasts (fully observed outcome windows)")
+    return (f'<p class="verdict">Nothing could be scored: {esc(note)}.</p>'
+            "<p>Every metric of this run is undefined (NaN in metrics.csv); the forecasts "
+            "are kept. Score it again when more outcome years are in the data, or choose a "
+            "shorter horizon.</p>")
+
+
 def tasks_section(ctx: Context) -> str:
     scores = ctx.data.scores
     if scores is None or "model" not in scores.columns:

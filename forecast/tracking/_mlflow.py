@@ -188,6 +188,8 @@ class MlflowTracker:
                             client.log_artifact(child, str(Path(tmp) / name))
             failed = len(fits) and (fits["status"] != "ok").any()
             client.set_terminated(child, status="FAILED" if failed else "FINISHED")
+        if summary is not None and getattr(summary, "note", None):
+            client.set_tag(parent_id, "forecast.note", f"nothing scored: {summary.note}")
         failed = result.failed
         if len(failed):
             client.set_tag(parent_id, "forecast.failures", "; ".join(

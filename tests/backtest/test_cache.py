@@ -107,7 +107,8 @@ def test_an_unwritable_cache_is_skipped_with_one_line(toy_panel, tmp_path, caplo
         result = run_backtest(CONFIG, panel=toy_panel, cache_dir=blocked)
     assert (result.scores["status"] == "ok").all()
     messages = _records(caplog)
-    assert len(messages) == 1 and messages[0].startswith(f"cannot write the task cache in {blocked}")
+    assert len(messages) == 1
+    assert messages[0].startswith(f"cannot write the task cache in {blocked}")
 
 
 def test_built_panel_follows_the_umask(tmp_path):

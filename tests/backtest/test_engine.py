@@ -148,3 +148,84 @@ def test_dask_local_cluster_gives_identical_results(toy_panel):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         remote = run_backtest(config, panel=toy_panel, backend="dask", scheduler=cluster.scheduler_address, n_jobs=2).forecasts
     pd.testing.assert_frame_equal(local, remote, check_exact=True)
+
+
+def _collinear(panel: Panel) -> Panel:
+    frame = panel.frame.assign(x1_twice=lambda f: 2 * f["x1"])  # a rank-deficient design
+    return Panel.from_frame(frame, features=["x1", "x2", "x3", "x1_twice"],
+                            outcomes=["mk_onset"], name="collinear")
+
+
+def test_fit_warnings_are_recorded_per_task_not_printed(toy_panel, tmp_path, capfd, caplog):
+    config = _config(["logit"], origins=[2000, 2001, 2002, 2003])
+    panel = _collinear(toy_panel)
+    with caplog.at_level("WARNING", logger="forecast.backtest"):
+        one = run_backtest(config, panel=panel, n_jobs=1, cache_dir=tmp_path)
+        two = run_backtest(config, panel=panel, n_jobs=2, backend="loky")
+        cached = run_backtest(config, panel=panel, n_jobs=2, cache_dir=tmp_path)
+    scores = one.scores
+    assert (scores["status"] == "ok").all() and (scores["warnings"] > 0).all()
+    assert scores["warning"].str.startswith("SingularMatrixWarning: The design matrix").all()
+    assert (scores["warning"].str.len() <= 200).all()
+    assert cached.scores["cached"].all()
+    columns = ["origin", "model", "warnings", "warning"]
+    for other in (two, cached):  # the same whatever the workers, and kept by the cache
+        pd.testing.assert_frame_equal(one.scores[columns], other.scores[columns])
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 3 and lines[0].startswith(
+        "4 of 4 backtest tasks raised warnings (first: logit at origin 2000: "
+        "SingularMatrixWarning: ")
+    assert len(capfd.readouterr().err.splitlines()) <= 2  # no wall from the workers
+
+
+def test_ensemble_adds_up_its_members_warnings(toy_panel):
+    members = ["logit", {"name": "xgboost", "params": {"n_estimators": 5}}]
+    config = _config(["logit", {"name": "ensemble", "params": {"members": members}}],
+                     origins=[2000])
+    scores = run_backtest(config, panel=_collinear(toy_panel)).scores.set_index("model")
+    assert scores.loc["ensemble", "warnings"] == scores.loc["logit", "warnings"] > 0
+    assert scores.loc["ensemble", "warning"] == "logit: " + scores.loc["logit", "warning"]
+
+
+def test_capture_warnings_records_each_threads_own_warnings():
+    import threading
+    import warnings
+
+    from forecast.backtest import capture_warnings
+
+    barrier = threading.Barrier(4)
+    counts: dict[int, tuple[int, str]] = {}
+
+    def work(i: int) -> None:
+        with capture_warnings() as caught:
+            barrier.wait()
+            for _ in range(i + 1):  # repeats count: every warning is recorded
+                warnings.warn(f"thread {i}", UserWarning)
+            barrier.wait()
+        counts[i] = (caught.count, caught.first)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counts == {i: (i + 1, f"UserWarning: thread {i}") for i in range(4)}
+    with pytest.warns(UserWarning, match="shown again"):  # the hook is gone afterwards
+        warnings.warn("shown again", UserWarning)
+
+
+def test_capture_warnings_keeps_error_filters_and_logs_one_line(caplog):
+    import warnings
+
+    from forecast.backtest import capture_warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        with pytest.raises(FutureWarning, match="still an error"), capture_warnings():
+            warnings.warn("still an error", FutureWarning)
+    with caplog.at_level("WARNING", logger="forecast.backtest"), capture_warnings("toy fit"):
+        warnings.warn("x" * 300, UserWarning)
+        warnings.warn("second", RuntimeWarning)
+    [line] = [r.getMessage() for r in caplog.records]
+    assert line.startswith("toy fit raised 2 warning(s) (first: UserWarning: xxx")
+    assert line.endswith("...)") and len(line) == len("toy fit raised 2 warning(s) (first: )") + 200

@@ -3,6 +3,8 @@
 from pathlib import Path
 
 import mlflow
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from mlflow.tracking import MlflowClient
@@ -140,3 +142,66 @@ def test_a_failure_after_the_fits_leaves_the_previous_run_folder_untouched(tmp_p
                                                  r"changed; partial results in .*staging"):
         run_experiment(spec, out=out, n_jobs=1, track=False, report=True)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def _byo_all_zero(tmp_path):
+    from forecast.features import feature_set_dir
+
+    rng = np.random.default_rng(5)
+    # onsets only before 1998: the models learn from them, every scored window (2004..2008)
+    # has none
+    rows = [(c, y, rng.random(), rng.integers(0, 500), int(rng.random() < 0.1),
+             int(y < 1998 and rng.random() < 0.2))
+            for c in [f"C{i}" for i in range(12)] for y in range(1990, 2011)]
+    pd.DataFrame(rows, columns=["country", "year", "repression", "conflict_deaths", "coup",
+                                "onset"]).to_csv(tmp_path / "my_panel.csv", index=False)
+    (tmp_path / "byo.yaml").write_text((feature_set_dir() / "byo-example.yaml").read_text())
+    spec = tmp_path / "zero.yaml"
+    spec.write_text(yaml.safe_dump({
+        "name": "zero", "feature_set": str(tmp_path / "byo.yaml"), "outcome": "onset_1or2",
+        "horizon": 2, "origins": {"years": [2004, 2006]}, "models": [{"name": "logit"}]}))
+    return spec
+
+
+@pytest.mark.parametrize("case", ["horizon past the data", "scored outcomes all 0"])
+def test_nothing_scorable_is_a_result_with_the_reason(tmp_path, store, capsys, case):
+    from forecast.cli import main
+
+    if case == "horizon past the data":
+        spec = tmp_path / "h50.yaml"
+        spec.write_text(yaml.safe_dump({
+            "name": "h50", "dataset": "synthetic-world", "horizon": 50,
+            "origins": {"years": [2016, 2020]}, "models": [{"name": "logit"}]}))
+        reason = "no forecast has a fully observed outcome window"
+    else:
+        spec, reason = _byo_all_zero(tmp_path), "no onsets in the scored windows"
+    out = tmp_path / "out"
+    assert main(["backtest", str(spec), "--out", str(out), "--no-cache",
+                 "--tracking-uri", store]) == 0
+    assert f"nothing scored: {reason}" in capsys.readouterr().out
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert metrics["roc_auc"].isna().all() and metrics["note"].str.startswith(reason).all()
+    assert not (out / "costs.csv").exists()
+    html = (out / "report.html").read_text()
+    assert "Nothing could be scored" in html and reason in html
+    client = MlflowClient(store)
+    experiment = client.get_experiment_by_name(yaml.safe_load(spec.read_text())["name"])
+    parent = client.search_runs([experiment.experiment_id],
+                                filter_string="tags.`forecast.kind` = 'backtest'")[0]
+    assert parent.data.tags["forecast.note"].startswith(f"nothing scored: {reason}")
+
+
+def test_every_task_failing_is_one_line_and_leaves_out_alone(tmp_path, capsys):
+    from forecast.cli import main
+
+    broken = {"name": "sklearn", "label": "broken",
+              "params": {"class": "sklearn.linear_model.LogisticRegression", "C": -1.0}}
+    spec = tmp_path / "allfail.yaml"
+    spec.write_text(yaml.safe_dump({"name": "allfail", "dataset": "synthetic-world",
+                                    "horizon": 2, "origins": {"years": [2016, 2020]},
+                                    "models": [broken]}))
+    out = tmp_path / "out"
+    assert main(["backtest", str(spec), "--out", str(out), "--no-cache", "--no-track"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("forecast: error: ") and "every task failed (first: broken at origin" in err
+    assert "\n" not in err and not out.exists()
