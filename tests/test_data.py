@@ -157,7 +157,7 @@ def test_fetch_from_a_mirror_over_real_http(tmp_path, data_root, monkeypatch, ca
     assert out.count("fetched ") == len(manifest.files) == 19
     for entry in manifest.files:
         verify_file(manifest, entry.path, cache)
-    assert not list((cache / "ewp-2025").rglob(".partial-*"))
+    assert not list((cache / "ewp-2025").rglob(".*.tmp"))  # no temp file left behind
     assert main(["data", "fetch", "ewp-2025"]) == 0
     out = capsys.readouterr().out
     assert "fetched " not in out and out.count("ok ") == 19

@@ -124,6 +124,10 @@ def _run(argv: list[str], out: Path, previous: Path, capsys: pytest.CaptureFixtu
             pytest.fail(f"traceback on input:\n{what}\n{traceback.format_exc()}", pytrace=False)
     err = capsys.readouterr().err
     event(f"exit {code}")
+    import os  # TEMP
+    if os.environ.get("FUZZ_LOG"):
+        with open(os.environ["FUZZ_LOG"], "a") as log:
+            log.write(f"{code}\t{what.splitlines()[0]}\t{err.strip().splitlines()[-1] if err.strip() else ''}\n")
     lines = err.splitlines() + [f"{w.category.__name__}: {w.message}" for w in caught]
     if code == 2:
         assert len(lines) == 1 and lines[0].startswith("forecast: error: "), (
@@ -177,17 +181,24 @@ DECLARED = sorted({path for path, _ in _declared(EXPERIMENT_SCHEMA)}, key=str)
 
 MODEL_NAMES = ["logit", "elastic_net", "no_such_model", "Logit", "elastic-net", "oracle"]
 LABELS = ["logit", "elastic_net", "enet", "enet_recal", "logit_recal", "oracle", "nope"]
+YEAR = st.integers(1940, 2040)
+RATIO = st.sampled_from([0, 1, -1, 0.5, 1e-9, 0.999999, NAN, INF, 2])
+METRIC = st.sampled_from(["roc_auc", "brier", "log_loss", "ece", "recall_at_k", "bogus"])
+MODEL_ITEM = st.one_of(
+    st.sampled_from(MODEL_NAMES),
+    st.fixed_dictionaries({"name": st.sampled_from(MODEL_NAMES)},
+                          optional={"label": st.sampled_from(LABELS),
+                                    "params": st.just({"n_alphas": 3})}))
 
-# Values that the schema may accept, by the last key of the path: they reach the code
-# behind the schema (origins outside the data, long horizons, tiny windows).
+# Values the schema may accept, by the last key of the path (list items: by the list's
+# key): they reach the code behind the schema (origins outside the data, long horizons).
 PLAUSIBLE: dict[str, st.SearchStrategy] = {
     "horizon": st.integers(0, 60),
-    "first": st.integers(1940, 2040),
-    "last": st.integers(1940, 2040),
-    "years": st.lists(st.integers(1940, 2040), min_size=0, max_size=3),
-    "origins": st.one_of(st.lists(st.integers(1940, 2040), max_size=3),
-                         st.fixed_dictionaries({"first": st.integers(1960, 2030),
-                                                "last": st.integers(1960, 2030)})),
+    "first": YEAR,
+    "last": YEAR,
+    "years": st.lists(YEAR, max_size=3),
+    "origins": st.one_of(st.lists(YEAR, max_size=3),
+                         st.fixed_dictionaries({"first": YEAR, "last": YEAR})),
     "min_train_years": st.integers(-1, 70),
     "max_train_years": st.integers(-1, 70),
     "calibration_years": st.integers(-1, 30),
@@ -197,9 +208,8 @@ PLAUSIBLE: dict[str, st.SearchStrategy] = {
     "level": st.sampled_from([0, 1, 0.5, 0.999, 1.5, -0.2, NAN]),
     "min_events": st.integers(-2, 10_000),
     "top_k": st.lists(st.integers(-3, 20_000), max_size=3),
-    "cost_ratios": st.lists(st.sampled_from([0, 1, -1, 0.5, 1e-9, 0.999999, NAN, INF, 2]),
-                            max_size=3),
-    "effectiveness": st.sampled_from([0, 1, -1, 0.5, 1e-9, NAN, INF, 2]),
+    "cost_ratios": st.lists(RATIO, max_size=3),
+    "effectiveness": RATIO,
     "capacity": st.integers(-2, 100_000),
     "seed": st.sampled_from([0, -1, 7, 2**32, 2**63, 10**30]),
     "name": st.sampled_from(MODEL_NAMES + ["", "x" * 300, "spaces in name", "ünïcode"]),
@@ -210,8 +220,8 @@ PLAUSIBLE: dict[str, st.SearchStrategy] = {
     "outcome": st.sampled_from(["mk_onset", "mk_onset_1or2", "true_probability", "unit",
                                 "autocracy", "nope"]),
     "calibration": st.sampled_from(["platt", "isotonic", "venn_abers", "intercept", "bogus"]),
-    "metrics": st.lists(st.sampled_from(["roc_auc", "brier", "log_loss", "ece",
-                                         "recall_at_k", "bogus"]), max_size=3),
+    "metrics": st.lists(METRIC, max_size=3),
+    "ewp_pooled": st.booleans(),
     "feature_set": st.sampled_from(["synthetic-world", "nope", "missing.yaml", ""]),
     "params": st.dictionaries(st.sampled_from(["n_alphas", "l1_ratio", "alpha",
                                                "validation_years", "bogus"]),
@@ -220,12 +230,26 @@ PLAUSIBLE: dict[str, st.SearchStrategy] = {
     "dataset_options": st.dictionaries(
         st.sampled_from(["seed", "root", "n_countries", "bogus", "Seed"]),
         st.sampled_from([0, 1, -1, 20251, 1.5, "1", None, True, [1], NAN]), max_size=2),
+    "models": st.lists(MODEL_ITEM, max_size=3),
+}
+PLAUSIBLE_ITEM: dict[str, st.SearchStrategy] = {
+    "years": YEAR, "origins": YEAR, "top_k": st.integers(-3, 20_000), "cost_ratios": RATIO,
+    "metrics": METRIC, "models": MODEL_ITEM,
 }
 
 
-def _value(key: str | int) -> st.SearchStrategy:
-    plausible = PLAUSIBLE.get(key) if isinstance(key, str) else None
-    return ANY_WRONG if plausible is None else st.one_of(plausible, ANY_WRONG)
+@st.composite
+def _value(draw: st.DrawFn, path: tuple) -> Any:
+    """A value for ``path``: mostly one the schema may accept, else any wrong one."""
+    key = path[-1]
+    if isinstance(key, int):
+        plausible = (st.sampled_from(LABELS) if path[0] == "history_recalibration"
+                     else PLAUSIBLE_ITEM.get(path[-2]))
+    else:
+        plausible = PLAUSIBLE.get(key)
+    if plausible is None or draw(st.integers(0, 2)) == 0:
+        return draw(ANY_WRONG)
+    return draw(plausible)
 
 
 def _existing(tree: Any, path: tuple = ()) -> list[tuple]:
@@ -267,15 +291,15 @@ def _corrupted_tree(draw: st.DrawFn, start: dict) -> tuple[Any, list[str]]:
     """A deep copy of ``start`` with one to three corruptions, and what they were."""
     tree = copy.deepcopy(start)
     done: list[str] = []
-    for _ in range(draw(st.integers(1, 3))):
+    for _ in range(draw(st.sampled_from([1, 1, 1, 2, 3]))):
         if not isinstance(tree, dict):
             break
-        kind = draw(st.sampled_from(["set", "set", "set", "drop", "unknown", "label", "string",
+        kind = draw(st.sampled_from(["set", "set", "set", "set", "set", "drop", "unknown", "label", "string",
                                      "whole"]))
         present = _existing(tree)
         if kind == "set":
             path = draw(st.sampled_from(DECLARED))
-            value = draw(_value(path[-1] if isinstance(path[-1], str) else path[-2]))
+            value = draw(_value(path))
             _set(tree, path, value)
             done.append(f"set {path} = {value!r}")
         elif kind == "drop" and present:
@@ -378,3 +402,236 @@ def test_corrupted_experiment_specs(data: st.DataObject, previous_run: Path,
                 f"{text if isinstance(text, str) else text!r}")
         _run(["backtest", str(spec), "--out", str(Path(folder) / "out"), *FLAGS],
              Path(folder) / "out", previous_run, capsys, what)
+
+
+# --- bring your own panel -------------------------------------------------------------------
+
+BYO_YEARS = np.arange(1990, 2010)
+FEATURE_SET: dict[str, Any] = {
+    "name": "byo-fuzz",
+    "skeleton": "mine",
+    "unit": "country",
+    "year": "year",
+    "datasets": {"mine": {"path": "panel.csv", "unit": "country", "year": "year"}},
+    "indicators": [
+        {"name": "onset", "role": "outcome", "source": "mine.onset"},
+        {"name": "onset_1or2", "role": "outcome", "source": {"indicator": "onset"},
+         "transforms": [{"onset_within": {"horizon": 2}}]},
+        {"name": "repression", "source": "mine.repression", "kind": "structural"},
+        {"name": "deaths_log2", "source": "mine.deaths", "kind": "trigger",
+         "transforms": [{"fill": {"value": 0}}, {"log2": {"offset": 1}}]},
+        {"name": "coup_3yr", "source": "mine.coup", "kind": "trigger", "publication_lag": 1,
+         "transforms": [{"rolling_max": {"window": 3}}]},
+    ],
+}
+BYO_EXPERIMENT: dict[str, Any] = {
+    "name": "byo-fuzz", "outcome": "onset", "horizon": 1,  # feature_set: its path, per case
+    "origins": [2007, 2008], "min_train_years": 5,
+    "models": [{"name": "elastic_net", "params": {"n_alphas": 3}}],
+    "evaluation": {"top_k": [2, 4]}, "costs": {"capacity": 3},
+}
+
+CELL = st.sampled_from(["x", "", "yes", "1,5", "NaN", "inf", "-inf", "1e400", "2", "-1", "0.5",
+                        "1990.5", "99999", " 3 ", "None", "TRUE", '"'])
+COLUMNS = ["country", "year", "onset", "repression", "deaths", "coup"]
+TRANSFORM_VALUE = st.sampled_from([0, 1, -1, 2.5, 100, "x", None, [1], ["U1"], {"U1": 1},
+                                   {"U1": "x"}, "onset", "repression", ">", "nope"])
+
+
+@st.composite
+def _panel(draw: st.DrawFn) -> tuple[list[list[Any]], list[str]]:
+    """A small valid panel (header first): units x years, an onset column, three features."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**16), label="panel seed"))
+    units = [f"U{i}" for i in range(draw(st.integers(4, 8), label="units"))]
+    rows = [[unit, int(year), int(rng.random() < 0.15), round(float(rng.random()), 3),
+             int(rng.integers(0, 500)), int(rng.random() < 0.1)]
+            for unit in units for year in BYO_YEARS]
+    return [list(COLUMNS), *rows], units
+
+
+@st.composite
+def _broken_panel(draw: st.DrawFn) -> tuple[str | bytes, list[str]]:
+    """The CSV text of a generated panel with zero to two corruptions, and what they were."""
+    table, _ = draw(_panel())
+    done: list[str] = []
+    for _ in range(draw(st.sampled_from([0, 1, 1, 1, 2]))):
+        kind = draw(st.sampled_from(
+            ["drop_column", "cell", "cells", "duplicate_row", "onset", "year", "all_nan",
+             "constant", "unit_missing", "few_years", "all_onsets", "header_only", "empty",
+             "shuffle"]))
+        header, rows = table[0], table[1:]
+        if kind == "drop_column" and len(header) > 1:
+            col = draw(st.integers(0, len(header) - 1))
+            table = [[v for i, v in enumerate(row) if i != col] for row in table]
+        elif kind in ("cell", "cells") and rows:
+            col = draw(st.integers(0, len(header) - 1))
+            count = 1 if kind == "cell" else draw(st.integers(2, len(rows)))
+            for index in draw(st.lists(st.integers(0, len(rows) - 1), min_size=1,
+                                       max_size=count)):
+                rows[index][col] = draw(CELL)
+        elif kind == "duplicate_row" and rows:
+            rows.insert(0, list(rows[draw(st.integers(0, len(rows) - 1))]))
+        elif kind in ("onset", "year", "all_nan", "constant", "all_onsets") and rows:
+            column = {"onset": "onset", "year": "year", "all_onsets": "onset"}.get(
+                kind, draw(st.sampled_from(["repression", "deaths", "coup"])))
+            if column not in header:
+                continue
+            col = header.index(column)
+            value = {"onset": st.sampled_from([2, -1, "yes", 0.5, ""]),
+                     "year": st.sampled_from(["", "NaN", 1990.5, "1990a", -5, 10**6, 2**40]),
+                     "all_nan": st.just(""), "constant": st.just(1),
+                     "all_onsets": st.sampled_from([0, 1, ""])}[kind]
+            every = kind in ("all_nan", "constant", "all_onsets")
+            chosen = range(len(rows)) if every else [draw(st.integers(0, len(rows) - 1))]
+            fill = draw(value)
+            for index in chosen:
+                rows[index][col] = fill
+        elif kind == "unit_missing" and rows and "country" in header:
+            rows[draw(st.integers(0, len(rows) - 1))][header.index("country")] = ""
+        elif kind == "few_years" and "year" in header:
+            keep = draw(st.integers(1, 6))
+            col = header.index("year")
+            rows = [r for r in rows if str(r[col]) in {str(y) for y in BYO_YEARS[:keep]}]
+        elif kind == "header_only":
+            rows = []
+        elif kind == "empty":
+            return "", ["empty file"]
+        elif kind == "shuffle":
+            rows = draw(st.permutations(rows))
+        table = [header, *rows]
+        done.append(kind)
+    text = "".join(",".join(str(v) for v in row) + "\n" for row in table)
+    broken = draw(st.sampled_from(["none"] * 8 + ["truncate", "ragged", "semicolons", "bytes"]))
+    if broken == "truncate":
+        at = draw(st.integers(0, len(text)))
+        text = text[:at]
+    elif broken == "ragged":
+        lines = text.splitlines(keepends=True)
+        index = draw(st.integers(0, len(lines) - 1))
+        lines[index] = lines[index].rstrip("\n") + ",extra\n"
+        text = "".join(lines)
+    elif broken == "semicolons":
+        text = text.replace(",", ";")
+    elif broken == "bytes":
+        at = draw(st.integers(0, len(text)))
+        return text[:at].encode() + b"\xff\xfe" + text[at:].encode(), [*done, "bytes"]
+    return text, [*done, broken]
+
+
+BYO_PATHS: list[tuple] = [
+    ("name",), ("skeleton",), ("unit",), ("year",), ("first_year",), ("last_year",),
+    ("unit_system",), ("replication",), ("extends",), ("datasets",), ("datasets", "mine"),
+    ("datasets", "mine", "path"), ("datasets", "mine", "unit"), ("datasets", "mine", "year"),
+    ("indicators",),
+    *((("indicators", i, key) for i in range(5) for key in (
+        "name", "source", "kind", "role", "risk_factor", "publication_lag", "missing",
+        "transforms", "description"))),
+    *((("indicators", i, "transforms", 0) for i in range(5))),
+]
+BYO_PLAUSIBLE: dict[str, st.SearchStrategy] = {
+    "skeleton": st.sampled_from(["mine", "synthetic", "nope", "grid"]),
+    "unit": st.sampled_from(["country", "unit", "year", "onset", ""]),
+    "year": st.sampled_from(["year", "country", "when"]),
+    "first_year": st.integers(1980, 2015),
+    "last_year": st.integers(1980, 2015),
+    "unit_system": st.sampled_from(["cow", "gw", None]),
+    "replication": st.booleans(),
+    "extends": st.sampled_from(["features.yaml", "missing.yaml", "synthetic-world"]),
+    "path": st.sampled_from(["panel.csv", "missing.csv", "panel.parquet", ".", "features.yaml"]),
+    "name": st.sampled_from(["onset", "repression", "coup_3yr", "new", "", "unit", "country",
+                             "year"]),
+    "source": st.sampled_from(["mine.onset", "mine.nope", "nope.onset", ".onset", "mine.",
+                               "mine.country", "mine.year", {"indicator": "onset"},
+                               {"indicator": "nope"}, {"dataset": "mine", "column": "coup"},
+                               {"dataset": "mine"}, "grid.unit_value"]),
+    "kind": st.sampled_from(["structural", "trigger", "mitigating", "history", "other", "x"]),
+    "role": st.sampled_from(["feature", "outcome", "helper", "label", "x"]),
+    "risk_factor": st.integers(-1, 15),
+    "publication_lag": st.integers(-1, 30),
+    "missing": st.sampled_from(["leave", "impute_in_model", {"carry_forward": 2},
+                                {"carry_forward": 0}, "carry_forward", "bogus"]),
+}
+
+
+@st.composite
+def _transform(draw: st.DrawFn) -> Any:
+    """A transform step: any registered name (or none), with random parameters."""
+    from forecast.features import get_transform, transform_names
+
+    name = draw(st.sampled_from([*transform_names(), "nope"]))
+    known = list(get_transform(name).params) if name != "nope" else []
+    params = draw(st.dictionaries(st.sampled_from([*known, "bogus"]) if known
+                                  else st.just("bogus"), TRANSFORM_VALUE, max_size=3))
+    return draw(st.sampled_from([{name: params}, name, {name: params, "x": 1}]))
+
+
+@st.composite
+def _broken_feature_set(draw: st.DrawFn) -> tuple[Any, list[str]]:
+    tree: Any = copy.deepcopy(FEATURE_SET)
+    done: list[str] = []
+    for _ in range(draw(st.sampled_from([0, 0, 1, 1, 2]))):
+        path = draw(st.sampled_from(BYO_PATHS))
+        kind = draw(st.sampled_from(["set", "set", "drop"]))
+        if kind == "drop":
+            if path in _existing(tree):
+                _delete(tree, path)
+                done.append(f"drop {path}")
+            continue
+        key = path[-1]
+        if key == "transforms" or (isinstance(key, int) and path[-2] == "transforms"):
+            value = draw(st.lists(_transform(), max_size=2) if key == "transforms"
+                         else _transform())
+        elif key in BYO_PLAUSIBLE and draw(st.integers(0, 2)):
+            value = draw(BYO_PLAUSIBLE[key])
+        else:
+            value = draw(ANY_WRONG)
+        _set(tree, path, value)
+        done.append(f"set {path} = {value!r}")
+    return tree, done
+
+
+def _byo_affordable(folder: Path) -> bool:
+    """False for a valid BYO case that nothing could be scored by (see :func:`_affordable`)."""
+    from forecast.backtest import load_panel
+    from forecast.outcomes import onset_within
+
+    try:
+        config = load_experiment(folder / "experiment.yaml")
+        panel = load_panel(config)
+        target = onset_within(panel.frame, config.horizon, unit=panel.unit, year=panel.year,
+                              onset=config.outcome)
+    except Exception:  # invalid: the CLI must say so in one line
+        return True
+    years = panel.frame[panel.year]
+    data_end = int(years.max())
+    # known: nothing scorable (every outcome window reaches past the data, or no onset in the
+    # scored windows) crashes in the summary (KeyError: 'metric'); fixed separately.
+    scorable = target[(years + config.horizon <= data_end) & target.notna()]
+    return scorable.nunique() == 2
+
+
+@settings(FUZZ, max_examples=BYO_EXAMPLES)
+@given(data=st.data())
+def test_corrupted_byo_panels(data: st.DataObject, previous_run: Path,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    csv, panel_done = data.draw(_broken_panel(), label="panel")
+    features, spec_done = data.draw(_broken_feature_set(), label="feature set")
+    features_text, broken = data.draw(_yaml_text(features), label="feature set text")
+    experiment = copy.deepcopy(BYO_EXPERIMENT)
+    for key, value in data.draw(st.dictionaries(
+            st.sampled_from(["outcome", "horizon", "origins", "min_train_years"]),
+            st.sampled_from(["onset_1or2", "repression", "nope", 2, 3, [2009], [1990, 2008],
+                             {"first": 2000, "last": 2030}, 1, 15]), max_size=1),
+            label="experiment changes").items():
+        experiment[key] = value
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        _write(folder / "panel.csv", csv)
+        _write(folder / "features.yaml", features_text)
+        experiment["feature_set"] = str(folder / "features.yaml")  # relative: to the cwd
+        (folder / "experiment.yaml").write_text(yaml.safe_dump(experiment, sort_keys=False))
+        assume(_byo_affordable(folder))
+        what = (f"panel: {panel_done}; feature set: {spec_done} {broken}; experiment: "
+                f"{experiment}\n--- panel.csv\n{csv!r}\n--- features.yaml\n{features_text!r}")
+        _run(["backtest", str(folder / "experiment.yaml"), "--out", str(folder / "out"), *FLAGS],
+             folder / "out", previous_run, capsys, what)

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
-from forecast._files import atomic_path
 from forecast.backtest._cache import TaskCache, code_version, task_key
 from forecast.backtest._splitter import RollingOrigin
 from forecast.backtest._task import fit_predict, one_line
@@ -51,41 +50,6 @@ class BacktestResult:
     @property
     def failed(self) -> pd.DataFrame:
         return self.scores[self.scores["status"] != "ok"]
-
-    def write(self, out: Path) -> dict[str, Path]:
-        """Write ``forecasts.parquet``, ``scores.csv``, ``onsets.parquet``, ``experiment.yaml``
-        and ``provenance.json``, each atomically (temporary file, then rename)."""
-        import datetime
-        import json
-
-        import yaml
-
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = {}
-        texts = {
-            "experiment.yaml": yaml.safe_dump(self.config.raw, sort_keys=False),
-            "provenance.json": json.dumps({
-                "experiment": self.config.name, "spec": self.config.source,
-                "dataset": self.panel_name, "dataset_sha256": self.dataset_digest,
-                "code_version": self.forecasts.attrs.get("code_version", ""),
-                "horizon": self.config.horizon,
-                "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            }, indent=2),
-        }
-        for name, text in texts.items():
-            with atomic_path(out / name) as tmp:
-                tmp.write_text(text)
-            paths[name] = out / name
-        for name, frame in (("forecasts.parquet", self.forecasts), ("scores.csv", self.scores),
-                            ("onsets.parquet", self.annual_onsets)):
-            with atomic_path(out / name) as tmp:
-                if name.endswith(".csv"):
-                    frame.to_csv(tmp, index=False)
-                else:
-                    frame.to_parquet(tmp, index=False)
-            paths[name] = out / name
-        return paths
 
 
 def load_panel(config: ExperimentConfig) -> Panel:

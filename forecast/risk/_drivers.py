@@ -227,15 +227,21 @@ def driver_table(estimator, X: np.ndarray, units: np.ndarray, panel: Panel, *,
     return pd.DataFrame({
         "unit": np.repeat(np.asarray(units), p), "feature": np.tile(features, n),
         "kind": np.tile(kinds, n), "value": np.asarray(X, dtype=float).ravel(),
-        "contribution": att.contributions.ravel(), "odds_ratio": np.exp(att.contributions.ravel()),
+        "contribution": att.contributions.ravel(), "odds_ratio": _odds(att.contributions.ravel()),
         "method": att.method})
+
+
+def _odds(log_odds: np.ndarray | float) -> np.ndarray:
+    """``exp(log_odds)``, capped at ``exp(700)`` so a separated fit gives a huge finite ratio
+    rather than an overflow warning."""
+    return np.exp(np.clip(log_odds, -700.0, 700.0))
 
 
 def _format(features: np.ndarray, kinds: np.ndarray, contributions: np.ndarray,
             picked: list[int]) -> str:
     parts = []
     for kind in KIND_ORDER:
-        items = [f"{features[i]} (odds x{np.exp(contributions[i]):.2f})" for i in picked
+        items = [f"{features[i]} (odds x{_odds(contributions[i]):.2f})" for i in picked
                  if kinds[i] == kind]
         if items:
             parts.append(f"{kind}: {', '.join(items)}")
