@@ -5,7 +5,7 @@ PYTHON := $(VENV)/bin/python
 # forecast's user cache dir (exported empty). `make data` fetches what is missing there.
 export FORECAST_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: setup data run test test-fast bench
+.PHONY: setup data run test test-fast lint bench
 
 # Reinstalled when pyproject.toml changes (new dependencies or extras).
 $(VENV)/.installed: pyproject.toml
@@ -28,6 +28,12 @@ run: setup
 
 test: data
 	$(PYTHON) -m pytest -n 2 -q
+
+# Style and types: ruff (rules in pyproject.toml), ruff format, mypy (basic mode) on forecast/.
+lint: setup
+	$(VENV)/bin/ruff check forecast tests benchmarks scripts
+	$(VENV)/bin/ruff format --check forecast tests benchmarks scripts
+	$(VENV)/bin/mypy
 
 # Local loop: everything but the tests marked slow.
 test-fast: data

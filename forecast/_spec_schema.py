@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 
 from forecast._errors import ForecastInputError, input_error
 
 __all__ = ["AnyMapping", "Bool", "Either", "Int", "ListOf", "Mapping", "Number", "Rule",
-           "SpecDocument", "Str", "closest", "format_path", "read_spec_text", "yaml_error"]
+           "SpecDocument", "Str", "closest", "compose_yaml", "construct_yaml", "format_path",
+           "read_spec_text"]
 
 KeyPath = tuple[str | int, ...]
 
@@ -76,6 +78,64 @@ def yaml_error(error: yaml.YAMLError, text: str, *, source: str) -> ForecastInpu
                        fix="fix the YAML syntax")
 
 
+def _where(node: yaml.Node, source: str) -> str:
+    return f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+
+
+def _check_acyclic(node: yaml.Node | None, source: str, active: frozenset[int] = frozenset()
+                   ) -> None:
+    """Refuse an alias inside the node it refers to (``a: &x [*x]``), which never ends."""
+    if node is None or not isinstance(node, yaml.CollectionNode):
+        return
+    if id(node) in active:
+        raise input_error("invalid YAML: an alias refers to a node that contains it",
+                          source=_where(node, source), fix="do not use an alias (*name) inside "
+                          "the node its anchor (&name) marks")
+    for child in node.value:  # items, or (key, value) pairs
+        for item in child if isinstance(child, tuple) else (child,):
+            _check_acyclic(item, source, active | {id(node)})
+
+
+def compose_yaml(text: str, *, source: str) -> yaml.Node | None:
+    """The node tree of YAML ``text`` (None when empty); errors name ``source:line:column``."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        raise yaml_error(error, text, source=source) from error
+    except RecursionError:
+        raise input_error("invalid YAML: nested too deeply", source=source,
+                          fix="flatten the nesting of [ ] and { }") from None
+    _check_acyclic(node, source)
+    return node
+
+
+def _scalars(node: yaml.Node) -> list[yaml.ScalarNode]:
+    if isinstance(node, yaml.ScalarNode):
+        return [node]
+    items = [i for c in node.value for i in (c if isinstance(c, tuple) else (c,))]
+    return [scalar for item in items for scalar in _scalars(item)]
+
+
+def construct_yaml(node: yaml.Node, *, source: str) -> Any:
+    """The Python value of a node of :func:`compose_yaml`; a value YAML cannot build (a bad
+    date such as ``2020-02-30``, ``!!int x``, a list as a mapping key) names its line."""
+    try:
+        return SafeConstructor().construct_document(node)
+    except yaml.YAMLError as error:
+        raise yaml_error(error, "", source=source) from error
+    except Exception as error:  # PyYAML lets ValueError, TypeError, ... through
+        bad = node
+        for scalar in _scalars(node):
+            try:
+                SafeConstructor().construct_object(scalar)
+            except Exception:
+                bad = scalar
+                break
+        value = f" {bad.value!r}" if isinstance(bad, yaml.ScalarNode) else ""
+        raise input_error(f"invalid YAML value{value} ({error})", source=_where(bad, source),
+                          fix="quote it to keep it as text, or correct it") from None
+
+
 def _node_lines(node: yaml.Node | None, path: KeyPath, lines: dict[KeyPath, int],
                 source: str) -> None:
     """Record the 1-based line of every mapping key and list item below ``node``."""
@@ -108,18 +168,10 @@ class SpecDocument:
     @classmethod
     def from_yaml(cls, text: str, *, source: str) -> SpecDocument:
         """Parse YAML ``text``; a syntax error names the file, line and column."""
-        loader = None
-        try:
-            loader = yaml.SafeLoader(text)
-            node = loader.get_single_node()
-            data = None if node is None else loader.construct_document(node)
-        except yaml.YAMLError as error:
-            raise yaml_error(error, text, source=source) from error
-        finally:
-            if loader is not None:
-                loader.dispose()
+        node = compose_yaml(text, source=source)
         lines: dict[KeyPath, int] = {(): 1}
         _node_lines(node, (), lines, source)
+        data = None if node is None else construct_yaml(node, source=source)
         return cls(data, source, lines)
 
     def line(self, path: KeyPath) -> int | None:

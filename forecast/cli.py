@@ -33,7 +33,7 @@ def _data_show(args: argparse.Namespace) -> int:
     panel = load_dataset(args.name)
     seconds = time.perf_counter() - start
     summary = panel.summary()
-    missing = summary.pop("missing_share")
+    missing: dict[str, float] = summary.pop("missing_share")  # type: ignore[assignment]
     summary["load_seconds"] = round(seconds, 3)
     summary["features"] = len(panel.features)
     summary["features_by_kind"] = {

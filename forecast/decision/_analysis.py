@@ -117,7 +117,7 @@ def _check_costs(costs: object) -> tuple[float, int | None, tuple[float, ...]]:
     capacity = getattr(costs, "capacity", None)
     ratios = tuple(getattr(costs, "cost_ratios", ()) or ())
     # CostLoss validates effectiveness (0, 1] and capacity (int >= 1 or None).
-    CostLoss(cost=1.0, loss=1.0, effectiveness=effectiveness, capacity=capacity)
+    CostLoss(cost=1.0, loss=1.0, effectiveness=effectiveness, capacity=capacity)  # type: ignore[arg-type]
     for r in ratios:
         if isinstance(r, bool) or not isinstance(r, (int, float, np.number)):
             raise input_error(
@@ -129,7 +129,7 @@ def _check_costs(costs: object) -> tuple[float, int | None, tuple[float, ...]]:
                 f"cost_analysis: cost ratio C / (e L) must be in (0, 1), got {r!r}",
                 fix="use e.g. 0.05 (act at odds 1:20); at >= 1 acting never pays",
             )
-    return float(effectiveness), capacity, tuple(float(r) for r in ratios)
+    return float(effectiveness), capacity, tuple(float(r) for r in ratios)  # type: ignore[arg-type]
 
 
 def _evaluate(
@@ -602,7 +602,7 @@ def cost_analysis(
             rows, ratios, effectiveness, capacity, int(min_events), rules
         )
         thresholds.append(honest.assign(model=model))
-        if table is not None:
+        if table is not None and curve is not None:
             tables.append(table.assign(model=model))
             curves.append(curve.assign(model=model))
     if not tables:

@@ -199,7 +199,9 @@ def value_curve(
     best = min_cost_thresholds(y_arr, p_arr, w_arr, ratios, np.ones(p_arr.size, dtype=bool))
     bayes = decision_counts(p_arr[None, :] >= ratios[:, None], y_arr, w_arr)
     fitted = decision_counts(p_arr[None, :] >= best[:, None], y_arr, w_arr)
-    onsets, non_onsets = bayes.onsets, bayes.non_onsets
+    onsets, non_onsets = float(bayes.onsets), float(bayes.non_onsets)
+    bayes_hits, bayes_alarms = np.asarray(bayes.hits), np.asarray(bayes.false_alarms)
+    fitted_hits, fitted_alarms = np.asarray(fitted.hits), np.asarray(fitted.false_alarms)
     rows = []
     for i, (r, costloss) in enumerate(zip(ratios, costlosses)):
         refs = reference_costs(onsets, non_onsets, costloss)
@@ -208,14 +210,14 @@ def value_curve(
                 "cost_ratio": float(r),
                 "threshold_bayes": float(r),
                 "relative_value": value_from_counts(
-                    bayes.hits[i], bayes.false_alarms[i], onsets, non_onsets, costloss
+                    bayes_hits[i], bayes_alarms[i], onsets, non_onsets, costloss
                 ),
                 "threshold_best": float(best[i]),
                 "relative_value_best": value_from_counts(
-                    fitted.hits[i], fitted.false_alarms[i], onsets, non_onsets, costloss
+                    fitted_hits[i], fitted_alarms[i], onsets, non_onsets, costloss
                 ),
                 "expected_cost": float(
-                    total_expense(bayes.hits[i], bayes.false_alarms[i], onsets, costloss)
+                    total_expense(bayes_hits[i], bayes_alarms[i], onsets, costloss)
                 )
                 / (onsets + non_onsets),
                 "climate_cost": refs["climate"],

@@ -27,13 +27,13 @@ def reference_costs(onsets: float, non_onsets: float, costloss: CostLoss) -> dic
     that equals a reference strategy has exactly its cost.
     """
     n = onsets + non_onsets
-    always = total_expense(onsets, non_onsets, onsets, costloss) / n
-    never = total_expense(0.0, 0.0, onsets, costloss) / n
+    always = float(total_expense(onsets, non_onsets, onsets, costloss)) / n
+    never = float(total_expense(0.0, 0.0, onsets, costloss)) / n
     return {
         "always": always,
         "never": never,
         "climate": min(always, never),
-        "perfect": total_expense(onsets, 0.0, onsets, costloss) / n,
+        "perfect": float(total_expense(onsets, 0.0, onsets, costloss)) / n,
     }
 
 
@@ -47,7 +47,7 @@ def value_from_counts(
 ) -> float:
     """``(E_ref - E_forecast) / (E_ref - E_perfect)``; NaN if the denominator is <= 0."""
     refs = reference_costs(onsets, non_onsets, costloss)
-    e_forecast = total_expense(hits, false_alarms, onsets, costloss) / (onsets + non_onsets)
+    e_forecast = float(total_expense(hits, false_alarms, onsets, costloss)) / (onsets + non_onsets)
     e_ref = refs["climate"] if reference == "climate" else refs["never"]
     denominator = e_ref - refs["perfect"]
     scale = max(abs(e_ref), abs(refs["perfect"]), 1e-300)
@@ -134,4 +134,5 @@ def relative_value(
     g_arr = check_capacity_groups(groups, p_arr.size, costloss.capacity, caller="relative_value")
     d = warn_mask(p_arr, t, costloss.capacity, g_arr)
     hits, false_alarms, onsets, non_onsets, _ = decision_counts(d, y_arr, w_arr)
-    return value_from_counts(hits, false_alarms, onsets, non_onsets, costloss, reference)
+    return value_from_counts(float(hits), float(false_alarms), float(onsets), float(non_onsets),
+                             costloss, reference)

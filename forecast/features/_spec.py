@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from yaml.constructor import SafeConstructor
 
 from forecast._errors import input_error
+from forecast._spec_schema import compose_yaml, construct_yaml, read_spec_text
 from forecast.features._transforms import get_transform
 
 __all__ = [
@@ -188,35 +188,33 @@ class _List(list):
     item_lines: list[int]
 
 
-def _plain(node: yaml.Node, constructor: SafeConstructor) -> Any:
+def _plain(node: yaml.Node, source: Path) -> Any:
     if isinstance(node, yaml.MappingNode):
         out = _Map()
         out.line, out.key_lines = node.start_mark.line + 1, {}
         for key_node, value_node in node.value:
-            key = constructor.construct_object(key_node, deep=True)
-            out[key] = _plain(value_node, constructor)
-            out.key_lines[key] = key_node.start_mark.line + 1
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise input_error("a mapping key must be a name, not a list or mapping",
+                                  source=f"{source}:{line}", fix="write 'key: value'")
+            key = construct_yaml(key_node, source=str(source))
+            out[key] = _plain(value_node, source)
+            out.key_lines[key] = line
         return out
     if isinstance(node, yaml.SequenceNode):
-        items = _List(_plain(v, constructor) for v in node.value)
+        items = _List(_plain(v, source) for v in node.value)
         items.line = node.start_mark.line + 1
         items.item_lines = [v.start_mark.line + 1 for v in node.value]
         return items
-    return constructor.construct_object(node, deep=True)
+    return construct_yaml(node, source=str(source))
 
 
 def _read_yaml(path: Path) -> _Map:
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise input_error(f"invalid YAML ({getattr(error, 'problem', error)})", source=where,
-                          fix="fix the YAML syntax") from error
+    node = compose_yaml(read_spec_text(path), source=str(path))
     if not isinstance(node, yaml.MappingNode):
         raise input_error("a feature-set spec must be a YAML mapping", source=str(path),
                           fix="start the file with 'name: ...' and 'indicators: [...]'")
-    return _plain(node, SafeConstructor())
+    return _plain(node, path)
 
 
 # --- validation ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ with :func:`get_metric`, e.g. ``get_metric("recall_at_k", k=30)``.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -187,7 +187,7 @@ def get_metric(name: str | Metric, **params: Any) -> Metric:
     return metric.with_params(**params) if params else metric
 
 
-def resolve_metrics(metrics: str | Metric | list[str | Metric] | tuple | None) -> list[Metric]:
+def resolve_metrics(metrics: str | Metric | Sequence[str | Metric] | None) -> list[Metric]:
     """Turn a name, a Metric or a list of them (None = defaults) into Metrics."""
     if metrics is None:
         metrics = list(DEFAULT_METRICS)
