@@ -100,7 +100,9 @@ def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
     registers = []
     for module_name in ("forecast.features._cli", "forecast.commands.backtest",
                         "forecast.commands.costs", "forecast.commands.report",
-                        "forecast.commands.risklist", "forecast.commands.cache"):
+                        "forecast.commands.risklist", "forecast.commands.cache",
+                        "forecast.commands.compare", "forecast.commands.profile",
+                        "forecast.commands.whatif"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as error:

@@ -232,7 +232,7 @@ def _model_specs(spec: dict[str, Any], raw: dict[str, Any], doc: SpecDocument
         if label in taken or label == ORACLE:
             raise doc.error((*path, "label") if "label" in item else path, "duplicate model label",
                             label, valid=f"a label not in {[*taken, ORACLE]}",
-                            fix="give each model a distinct label:")
+                            fix="give each model a distinct label (label: ...)")
         params = dict((original.get("params") if isinstance(original, dict) else None) or {})
         try:
             build_model(item["name"], {**params, "seed": spec.get("seed", ExperimentConfig.seed)})
@@ -257,7 +257,7 @@ def _check_labels(spec: dict[str, Any], models: tuple[ModelSpec, ...], doc: Spec
         path = ("history_recalibration", "models", index)
         if label not in labels:
             raise doc.error(path, "not a model label of this spec", label, valid=str(labels),
-                            fix=closest(label, labels) or "list labels from models:")
+                            fix=closest(label, labels) or "list labels given under models")
         if label + suffix in labels:
             raise doc.error(path, f"its recalibrated copy {label + suffix!r} clashes with a model "
                             "label", label, valid=f"labels whose copy is not in {labels}",

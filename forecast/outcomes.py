@@ -68,14 +68,30 @@ def onset_within(
                 "column is missing from the panel", column=column,
                 fix=f"pass the right name (columns: {', '.join(map(str, panel.columns[:12]))})",
             )
+    if panel.empty:
+        return pd.Series(np.array([], dtype=float), index=panel.index,
+                         name=f"{onset}_within_{horizon}")
     years = panel[year].to_numpy(dtype=np.int64)
     end = int(years.max()) if data_end_year is None else int(data_end_year)
     onsets = pd.to_numeric(panel[onset], errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isin(onsets, (0.0, 1.0)) | (np.isnan(onsets) & panel[onset].isna().to_numpy()))
+    if bad.any():
+        rows = [f"{u}/{y}" for u, y in zip(panel[unit][bad], years[bad])]
+        value = panel[onset][bad].tolist()[0]
+        raise input_error(
+            f"an annual onset indicator holds 0, 1 or missing, got {value!r}",
+            column=onset, rows=rows, fix="use a 0/1 onset column of the panel as the outcome",
+        )
     codes, _ = pd.factorize(panel[unit], sort=False)
     last_year = pd.Series(years).groupby(codes).transform("max").to_numpy()
 
-    # Dense lookup of the onset of (unit, year + j) via a key -> value map.
-    key = codes.astype(np.int64) * 100_000 + years
+    # Dense lookup of the onset of (unit, year + j) via a key -> value map; a unit's keys
+    # span more than its years plus the horizon, so year + j never reaches the next unit.
+    # Years t+j past the last year of the data have no rows: look at most that far, and
+    # space the units' keys so that key + j never reaches the next unit.
+    first = int(years.min())
+    reach = min(int(horizon), int(years.max()) - first + 1)
+    key = codes.astype(np.int64) * (int(years.max()) - first + reach + 1) + (years - first)
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
     if np.any(sorted_key[1:] == sorted_key[:-1]):
@@ -86,7 +102,8 @@ def onset_within(
         )
     any_onset = np.zeros(len(panel), dtype=bool)
     unknown = np.zeros(len(panel), dtype=bool)
-    for j in range(1, horizon + 1):
+    unknown |= years + min(int(horizon), end - first + 1) > end  # window passes the data end
+    for j in range(1, reach + 1):
         target = key + j
         pos = np.searchsorted(sorted_key, target)
         pos_clipped = np.minimum(pos, len(sorted_key) - 1)

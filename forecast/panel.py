@@ -10,9 +10,20 @@ import pandas as pd
 
 from forecast._errors import input_error
 
-__all__ = ["FeatureKind", "Panel", "validate_panel", "year_gaps"]
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "FeatureKind", "Panel", "calendar_years",
+           "validate_panel", "year_gaps"]
 
 FeatureKind = Literal["structural", "trigger", "mitigating", "history", "other"]
+
+FIRST_YEAR, LAST_YEAR = 1, 9999
+"""The years a panel may hold (a typo such as 20024 or 1e9 is refused, not backtested)."""
+
+
+def calendar_years(values: pd.Series) -> np.ndarray:
+    """True where a value is a whole year in ``FIRST_YEAR..LAST_YEAR`` (numbers or text)."""
+    years = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        return (years == np.round(years)) & (years >= FIRST_YEAR) & (years <= LAST_YEAR)
 
 
 def _offending(frame: pd.DataFrame, mask: np.ndarray, unit: str, year: str) -> list[str]:
@@ -34,9 +45,9 @@ def validate_panel(
     """Check a country-year frame and return a clean copy.
 
     Constraints: the key columns exist; years are integers (int dtype, or floats/strings that
-    are whole numbers are refused so that a silent conversion never hides a typo);
-    ``(unit, year)`` is unique; feature columns are numeric; outcome columns hold only 0, 1
-    or missing. Every violation raises :class:`~forecast.ForecastInputError` with one line
+    are whole numbers are refused so that a silent conversion never hides a typo) in
+    ``FIRST_YEAR..LAST_YEAR``; ``(unit, year)`` is unique; feature columns are numeric;
+    outcome columns hold only 0, 1 or missing. Every violation raises :class:`~forecast.ForecastInputError` with one line
     naming the source, column, first offending rows (as ``unit/year``) and the fix.
     """
     if frame.empty:
@@ -52,6 +63,14 @@ def validate_panel(
         raise input_error(
             f"years must be integers, got dtype {frame[year].dtype} (e.g. {sample})",
             source=source, column=year, fix="store years as whole numbers such as 1994",
+        )
+    outside = ~calendar_years(frame[year])
+    if outside.any():
+        first = frame.loc[outside, year].tolist()[0]
+        raise input_error(
+            f"years must be in {FIRST_YEAR}..{LAST_YEAR}, got {first!r}",
+            source=source, column=year, rows=_offending(frame, outside, unit, year),
+            fix="correct the years (e.g. 20024 for 2024)",
         )
     if frame[unit].isna().any():
         rows = frame.index[frame[unit].isna()].tolist()
@@ -125,6 +144,11 @@ class Panel:
         Dataset name (for provenance).
     extra : list of str
         Other kept columns (e.g. the oracle's ``true_probability``, a region label).
+    unit_system : str or None
+        ``'cow'`` when the unit ids are Correlates of War codes (names come from the state
+        system, :func:`forecast.risk.unit_names`); None for any other ids.
+    unit_label : str or None
+        Column of ``extra`` holding each unit's display name (e.g. ``ewp_name``).
     """
 
     frame: pd.DataFrame
@@ -135,16 +159,22 @@ class Panel:
     kinds: dict[str, str] = field(default_factory=dict)
     name: str = "panel"
     extra: list[str] = field(default_factory=list)
+    unit_system: str | None = None
+    unit_label: str | None = None
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, *, unit: str = "unit", year: str = "year",
                    features: list[str], outcomes: list[str], kinds: dict[str, str] | None = None,
-                   name: str = "panel", extra: list[str] | None = None) -> Panel:
+                   name: str = "panel", extra: list[str] | None = None,
+                   unit_system: str | None = None, unit_label: str | None = None) -> Panel:
         """Validate ``frame`` (see :func:`validate_panel`) and wrap it."""
         clean = validate_panel(frame, unit=unit, year=year, features=features,
                                outcomes=outcomes, source=name)
+        if unit_label is not None and unit_label not in clean.columns:
+            raise input_error(f"unit_label {unit_label!r} is not a column of the panel",
+                              source=name, fix="name a kept label column, or omit unit_label")
         return cls(clean, unit, year, list(features), list(outcomes), dict(kinds or {}), name,
-                   list(extra or []))
+                   list(extra or []), unit_system, unit_label)
 
     @property
     def n_units(self) -> int:

@@ -63,9 +63,11 @@ from forecast._errors import input_error
 
 __all__ = [
     "COLUMNS",
+    "COMMON_NAMES",
     "CROSSWALK_EXCEPTIONS",
     "FIRST_COMPLETE_YEAR",
     "SYSTEMS",
+    "CommonName",
     "CrosswalkException",
     "StateSystem",
     "System",
@@ -146,6 +148,81 @@ CROSSWALK_EXCEPTIONS: tuple[CrosswalkException, ...] = (
     ),
 )
 
+
+
+@dataclass(frozen=True)
+class CommonName:
+    """The name a reader knows a state by in some years, where the list's name is outdated
+    or ambiguous (the lists keep one name per membership spell).
+
+    Parameters
+    ----------
+    system : {'cow', 'gw'}
+    code : int
+    start_year, end_year : int or None
+        Years the name applies (inclusive; ``None`` = open).
+    name : str
+    """
+
+    system: System
+    code: int
+    start_year: int | None
+    end_year: int | None
+    name: str
+
+    def covers(self, year: int) -> bool:
+        """Whether the name applies in ``year``."""
+        return ((self.start_year is None or self.start_year <= year)
+                and (self.end_year is None or year <= self.end_year))
+
+
+COMMON_NAMES: tuple[CommonName, ...] = (
+    # COW keeps code 345 (YUG, "Yugoslavia") for the rump state to the present
+    CommonName("cow", 345, 2003, 2005, "Serbia and Montenegro"),
+    CommonName("cow", 345, 2006, None, "Serbia"),
+    CommonName("cow", 365, 1922, 1991, "Soviet Union"),
+    CommonName("gw", 365, 1922, 1991, "Soviet Union"),
+    CommonName("gw", 365, 1992, None, "Russia"),
+    CommonName("cow", 260, None, None, "West Germany"),
+    CommonName("gw", 260, 1949, 1990, "West Germany"),
+    CommonName("gw", 260, 1991, None, "Germany"),
+    CommonName("cow", 265, None, None, "East Germany"),
+    CommonName("gw", 265, None, None, "East Germany"),
+    CommonName("cow", 678, None, None, "North Yemen"),
+    CommonName("gw", 678, None, 1989, "North Yemen"),
+    CommonName("gw", 678, 1990, None, "Yemen"),
+    CommonName("cow", 680, None, None, "South Yemen"),
+    CommonName("gw", 680, None, None, "South Yemen"),
+    CommonName("cow", 816, None, 1975, "North Vietnam"),
+    CommonName("gw", 816, None, 1975, "North Vietnam"),
+    CommonName("gw", 816, 1976, None, "Vietnam"),
+    CommonName("cow", 817, None, None, "South Vietnam"),
+    CommonName("gw", 817, None, None, "South Vietnam"),
+    CommonName("cow", 484, None, None, "Republic of the Congo"),
+    CommonName("gw", 484, None, None, "Republic of the Congo"),
+    CommonName("cow", 490, 1971, 1996, "Zaire"),
+    CommonName("gw", 490, 1971, 1996, "Zaire"),
+    CommonName("gw", 490, 1997, None, "Democratic Republic of the Congo"),
+    CommonName("gw", 490, None, 1970, "Democratic Republic of the Congo"),
+    CommonName("cow", 572, 2018, None, "Eswatini"),
+    CommonName("gw", 572, 2018, None, "Eswatini"),
+    CommonName("cow", 343, 2019, None, "North Macedonia"),
+    CommonName("cow", 775, None, 1988, "Burma"),
+    CommonName("gw", 775, None, 1988, "Burma"),
+    CommonName("gw", 775, 1989, None, "Myanmar"),
+    CommonName("cow", 860, None, None, "Timor-Leste"),
+    CommonName("gw", 860, None, None, "Timor-Leste"),
+)
+"""Common English names by year where a list's own name would mislead a reader (COW calls
+Serbia "Yugoslavia" to the present); used by :meth:`StateSystem.name` with ``common=True``
+and by :meth:`StateSystem.names`."""
+
+
+def _common_name(system: str, code: int, year: int) -> str | None:
+    for entry in COMMON_NAMES:
+        if entry.system == system and entry.code == code and entry.covers(year):
+            return entry.name
+    return None
 
 def _check_system(system: object) -> System:
     if system not in SYSTEMS:
@@ -377,8 +454,11 @@ class StateSystem:
         found = self._arrays[system].live(year, code)
         return None if not len(found) else self.table.loc[found[0]]
 
-    def name(self, system: System, code: int, year: int) -> str:
+    def name(self, system: System, code: int, year: int, *, common: bool = False) -> str:
         """Name of the member ``code`` of ``system`` in ``year``.
+
+        With ``common=True`` the name a reader knows the state by in that year
+        (:data:`COMMON_NAMES`, e.g. COW 345 is "Serbia" from 2006, not "Yugoslavia").
 
         Raises
         ------
@@ -391,7 +471,52 @@ class StateSystem:
                 f"{system.upper()} code {code} is not a member in {year}",
                 fix="check is_member() first or correct the code/year",
             )
+        if common:
+            return _common_name(system, int(code), int(year)) or str(spell["name"])
         return str(spell["name"])
+
+    def names(self, system: System, codes: pd.Series | np.ndarray | list,
+              years: pd.Series | np.ndarray | list | int, *, common: bool = True) -> pd.Series:
+        """Names of many (code, year) pairs at once; missing where not a member.
+
+        Unlike :meth:`name` this never raises for a code that is not a member (or a year
+        before the list is complete): the entry is simply missing, so callers can fall back
+        to another label.
+
+        Parameters
+        ----------
+        system : {'cow', 'gw'}
+        codes : sequence of int
+        years : sequence of int, or one year for all codes
+        common : bool
+            Use :data:`COMMON_NAMES` where they apply (default) rather than the list's name.
+
+        Returns
+        -------
+        Series of object
+            Aligned with ``codes`` (index 0..n-1), ``None`` where unknown.
+        """
+        system = _check_system(system)
+        codes = pd.Series(np.asarray(codes)).reset_index(drop=True)
+        years = (pd.Series(np.full(len(codes), int(np.asarray(years).item())))
+                 if np.ndim(years) == 0 else pd.Series(np.asarray(years)).reset_index(drop=True))
+        numeric = pd.to_numeric(codes, errors="coerce")
+        whole = numeric.notna() & (numeric == numeric.round())
+        out = pd.Series([None] * len(codes), dtype=object)
+        if not whole.any():
+            return out
+        spell = self._spell_index(system, numeric[whole].astype("int64"),
+                                  years[whole].astype("int64"))
+        positions = np.flatnonzero(whole.to_numpy())
+        found = spell >= 0
+        listed = self.table.loc[spell[found], "name"].astype(str).to_numpy()
+        out.iloc[positions[found]] = listed
+        if common:
+            for pos in positions[found]:
+                better = _common_name(system, int(numeric.iloc[pos]), int(years.iloc[pos]))
+                if better is not None:
+                    out.iloc[pos] = better
+        return out
 
     def _map(self, src: System, dst: System, code: int, year: int) -> tuple[int | None, str]:
         code, year = _as_int(code, "code"), _as_int(year, "year")

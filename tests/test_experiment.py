@@ -41,8 +41,9 @@ def test_a_valid_spec_gives_the_typed_values_it_always_gave():
     assert (config.origins, config.first_origin, config.last_origin) == (None, 1995, 2024)
     assert (config.window, config.min_train_years, config.max_train_years, config.seed) == (
         "expanding", 10, None, 7)
-    assert config.models[2] == ModelSpec("random_forest", "random_forest", {"n_estimators": 120})
-    assert config.models[4] == ModelSpec("ensemble", "ensemble",
+    assert config.models[0] == ModelSpec("stacked", "stacked")  # the default (design 0007)
+    assert config.models[3] == ModelSpec("random_forest", "random_forest", {"n_estimators": 120})
+    assert config.models[5] == ModelSpec("ensemble", "ensemble",
                                          {"members": ["elastic_net", "xgboost"], "method": "logit"})
     assert config.top_k == (10, 20, 30) and config.metrics == () and config.baseline == "elastic_net"
     assert config.costs == CostSpec(0.5, 30, (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005))

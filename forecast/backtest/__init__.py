@@ -4,8 +4,10 @@ from forecast.backtest._cache import CacheInfo, TaskCache, code_version, default
 from forecast.backtest._engine import (
     ORACLE,
     BacktestResult,
+    backtest_models,
     dataset_digest,
     load_panel,
+    meta_members,
     recency_weights,
     run_backtest,
 )
@@ -14,6 +16,7 @@ from forecast.backtest._splitter import RollingOrigin, Split, check_no_lookahead
 from forecast.backtest._task import CapturedWarnings, capture_warnings, make_estimator
 
 __all__ = ["ORACLE", "BacktestResult", "BacktestSummary", "CacheInfo", "CapturedWarnings",
-           "RollingOrigin", "Split", "TaskCache", "capture_warnings", "check_no_lookahead",
-           "code_version", "dataset_digest", "default_cache_dir",
-           "load_panel", "make_estimator", "recency_weights", "run_backtest", "summarize"]
+           "RollingOrigin", "Split", "TaskCache", "backtest_models", "capture_warnings",
+           "check_no_lookahead", "code_version", "dataset_digest", "default_cache_dir",
+           "load_panel", "make_estimator", "meta_members", "recency_weights", "run_backtest",
+           "summarize"]

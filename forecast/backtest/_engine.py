@@ -19,8 +19,8 @@ from forecast.experiment import ExperimentConfig, ModelSpec
 from forecast.outcomes import onset_within
 from forecast.panel import Panel
 
-__all__ = ["ORACLE", "BacktestResult", "dataset_digest", "load_panel", "recency_weights",
-           "run_backtest"]
+__all__ = ["ORACLE", "BacktestResult", "backtest_models", "dataset_digest", "load_panel",
+           "meta_members", "recency_weights", "run_backtest"]
 
 ORACLE = "oracle"
 
@@ -34,7 +34,9 @@ class BacktestResult:
     ``forecasts``: one row per (unit, year, model): ``unit``, ``year`` (data year the forecast
     is made from = origin), ``model``, ``probability``, ``outcome`` (window outcome; NaN when
     not yet known), ``origin``, ``horizon``, ``train_start``, ``train_end``, ``n_train`` and,
-    when the model gives them, ``lower``/``upper`` interval bounds.
+    when the model gives them, ``lower``/``upper`` interval bounds; rows of ``stacked`` and
+    ``selected`` also hold their origin's choice (``weight_<member>``, ``meta_intercept``,
+    ``meta_lambda``, ``meta_events``, ``meta_choice``; :class:`forecast.models.MetaChoice`).
     ``scores``: one row per (origin, model): fit seconds, rows, onsets, status, error, the
     number of warnings the fit raised (``warnings``) and the first one (``warning``), AUC,
     Brier, whether the result came from the cache.
@@ -119,6 +121,8 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
     """
     import joblib
 
+    members = {spec.label: meta_members(config, spec) for spec in config.models
+               if _is_meta(spec)}  # checked before any data is read
     panel = panel if panel is not None else load_panel(config)
     frame = panel.frame
     if config.outcome not in frame.columns:
@@ -133,25 +137,30 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
     years = frame[panel.year].to_numpy()
     cache = TaskCache(cache_dir)
 
-    tasks: list[tuple[Any, Any, list[str], dict[str, dict[str, Any]]]] = []
+    # A task is (split, model, groups, payloads): each group is a model whose result the task's
+    # result is made from (the model itself, or a meta model's members) with its fits' keys.
+    tasks: list[tuple[Any, ModelSpec, list[tuple[ModelSpec, list[str]]], dict[str, Any]]] = []
     for split in splits:
         w = recency_weights(years[split.train], config.recency_half_life)
         arrays = [X_all[split.train], target[split.train], w, years[split.train], X_all[split.test]]
         for spec in config.models:
-            keys, payloads = [], {}
-            for member in _fit_units(spec):
-                spec_dict = asdict(member)
-                spec_dict["label"] = ""  # the label names a model; it does not change its fit
-                spec_dict["anchor_years"] = None  # anchoring is applied after the fit
-                key = task_key(arrays, spec_dict, config.seed)
-                keys.append(key)
-                payloads[key] = {"arrays": arrays, "spec": spec_dict}
-            tasks.append((split, spec, keys, payloads))
+            groups, payloads = [], {}
+            for part in members.get(spec.label, (spec,)):
+                keys = []
+                for unit in _fit_units(part):
+                    spec_dict = asdict(unit)
+                    spec_dict["label"] = ""  # the label names a model; it does not change its fit
+                    spec_dict["anchor_years"] = None  # anchoring is applied after the fit
+                    key = task_key(arrays, spec_dict, config.seed)
+                    keys.append(key)
+                    payloads[key] = {"arrays": arrays, "spec": spec_dict}
+                groups.append((part, keys))
+            tasks.append((split, spec, groups, payloads))
 
     results: dict[str, dict[str, Any]] = {}
     pending: dict[str, dict[str, Any]] = {}
-    for _, _, keys, payloads in tasks:
-        for key in keys:
+    for _, _, _, payloads in tasks:
+        for key in payloads:
             if key in results or key in pending:
                 continue  # the same fit shared by a model and an ensemble runs once
             hit = cache.get(key)
@@ -183,12 +192,17 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
         if progress_bar is not None:
             progress_bar.stop()
 
+    outcomes: list[dict[str, Any]] = []
+    for split, spec, groups, _ in tasks:
+        parts = [_model_result(part, [results[key] for key in keys], target[split.train],
+                               years[split.train]) for part, keys in groups]
+        outcomes.append({"parts": parts} if _is_meta(spec) else parts[0])
+    for spec in filter(_is_meta, config.models):
+        _meta_results(spec, members[spec.label], tasks, outcomes, target, config.horizon)
+
     oracle = _oracle(panel, config.horizon)
     rows, scores = [], []
-    for split, spec, keys, _ in tasks:
-        result = _combine(spec, [results[key] for key in keys])
-        if spec.anchor_years and result["status"] == "ok":
-            result = _anchor(result, target[split.train], years[split.train], spec.anchor_years)
+    for (split, spec, _, _), result in zip(tasks, outcomes):
         test = split.test
         y_test = target[test]
         base = {"origin": split.origin, "model": spec.label, "status": result["status"],
@@ -207,6 +221,8 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
                 block["lower"], block["upper"] = result["lower"], result["upper"]
             if spec.anchor_years:
                 block["anchor_offset"] = result["anchor_offset"]
+            if _is_meta(spec):
+                block = block.assign(**_meta_columns(result["meta"], members[spec.label]))
             rows.append(block)
             base.update(_origin_scores(y_test, result["probability"]))
         scores.append(base)
@@ -259,6 +275,132 @@ def _fit_units(spec: ModelSpec) -> list[ModelSpec]:
     return units
 
 
+def _is_meta(spec: ModelSpec) -> bool:
+    from forecast.models import META_MODELS
+
+    return spec.name in META_MODELS
+
+
+def meta_members(config: ExperimentConfig, spec: ModelSpec) -> tuple[ModelSpec, ...]:
+    """The members a ``stacked`` or ``selected`` model of ``config`` combines.
+
+    ``params.members`` entries: a string is a model label of ``config`` (that model, with its
+    parameters, calibration and anchoring), else a registered model name (default
+    parameters); a mapping ``{name, params}`` is a fit of its own. Without ``members``: every
+    other model of ``config`` that is not itself a meta model, in spec order. Member labels
+    are made unique (``_2``, ``_3``, ...) for the ``weight_<member>`` columns.
+
+    Raises
+    ------
+    ForecastInputError
+        Calibration or anchoring on the meta model, a member that is another meta model or
+        neither a label nor a registered model, or no members at all.
+    """
+    from forecast.models import META_MODELS, model_names
+
+    if not _is_meta(spec):
+        raise input_error(f"{spec.label!r} is a {spec.name!r} model, not stacked or selected",
+                          fix="pass a stacked or selected model of the experiment")
+    where = f"model {spec.label!r} ({spec.name})"
+    if spec.calibration or spec.anchor_years:
+        raise input_error(f"{where} cannot take calibration or anchor_years",
+                          source=config.source,
+                          fix="set them on its members, or recalibrate it with "
+                              "history_recalibration")
+    others = [m for m in config.models if not _is_meta(m) and m.label != spec.label]
+    listed = spec.params.get("members")
+    if listed is None:
+        chosen = others
+    else:
+        labels = {m.label: m for m in others}
+        names = [n for n in model_names() if n not in META_MODELS]
+        chosen = []
+        for entry in listed:
+            name = entry if isinstance(entry, str) else entry["name"]
+            if isinstance(entry, str) and name in labels:
+                chosen.append(labels[name])
+            elif name in names:
+                params = {} if isinstance(entry, str) else dict(entry.get("params") or {})
+                chosen.append(ModelSpec(name, name, params))
+            else:
+                raise input_error(f"{where}: member {name!r} is neither a model label of the "
+                                  "experiment nor a registered model (meta models cannot be "
+                                  "members)", source=config.source,
+                                  fix=f"use one of {sorted(labels)} or {names}")
+    if not chosen:
+        raise input_error(f"{where} has no members", source=config.source,
+                          fix="list other models in the experiment, or params.members")
+    unique: list[ModelSpec] = []
+    seen: dict[str, int] = {}
+    for member in chosen:
+        seen[member.label] = seen.get(member.label, 0) + 1
+        label = member.label if seen[member.label] == 1 else f"{member.label}_{seen[member.label]}"
+        unique.append(member if label == member.label else ModelSpec(
+            member.name, label, member.params, member.calibration, member.calibration_years,
+            member.anchor_years))
+    return tuple(unique)
+
+
+def backtest_models(config: ExperimentConfig, spec: ModelSpec) -> tuple[ModelSpec, ...]:
+    """The models a backtest of ``spec`` alone needs: a meta model's members, then itself."""
+    return (*meta_members(config, spec), spec) if _is_meta(spec) else (spec,)
+
+
+def _model_result(spec: ModelSpec, fits: list[dict[str, Any]], y_train: np.ndarray,
+                  years_train: np.ndarray) -> dict[str, Any]:
+    """A model's result at one origin from its fits: combined (ensemble), then anchored."""
+    result = _combine(spec, fits)
+    if spec.anchor_years and result["status"] == "ok":
+        result = _anchor(result, y_train, years_train, spec.anchor_years)
+    return result
+
+
+def _meta_results(spec: ModelSpec, members: tuple[ModelSpec, ...], tasks: list[Any],
+                  outcomes: list[dict[str, Any]], target: np.ndarray, horizon: int) -> None:
+    """Replace the meta model's member results in ``outcomes`` by its combined results.
+
+    Each origin's weights come from :func:`forecast.models.choose_by_origin` (earlier
+    origins' member forecasts whose windows closed by the origin); a member that failed at an
+    origin is left out there; the meta model fails where every member failed.
+    """
+    from forecast.models import choose_by_origin
+
+    own = sorted((i for i, task in enumerate(tasks) if task[1] is spec),
+                 key=lambda i: tasks[i][0].origin)
+    blocks = []
+    for i in own:
+        split, parts = tasks[i][0], outcomes[i]["parts"]
+        P = np.column_stack([p["probability"] if p["status"] == "ok"
+                             else np.full(len(split.test), np.nan) for p in parts])
+        blocks.append((split.origin, P, target[split.test]))
+    choices = choose_by_origin(spec.name, blocks, horizon=horizon,  # type: ignore[arg-type]
+                               members=[m.label for m in members],
+                               **{k: spec.params[k] for k in ("min_events", "shrinkage")
+                                  if k in spec.params})
+    for i, (_, P, _), choice in zip(own, blocks, choices):
+        parts = outcomes[i]["parts"]
+        seconds = float(sum(p["fit_seconds"] for p in parts))
+        warned = [f"{m.label}: {p['warning']}" for m, p in zip(members, parts) if p["warnings"]]
+        noted = {"warnings": sum(int(p["warnings"]) for p in parts),
+                 "warning": one_line(warned[0]) if warned else "", "fit_seconds": seconds}
+        ok = [p for p in parts if p["status"] == "ok"]
+        if not ok:
+            outcomes[i] = {**parts[0], **noted}
+            continue
+        outcomes[i] = {"status": "ok", "error": "", "probability": choice.combine(P),
+                       "lower": None, "upper": None, "meta": choice,
+                       "cached": all(p.get("cached") for p in parts), **noted}
+
+
+def _meta_columns(choice: Any, members: tuple[ModelSpec, ...]) -> dict[str, Any]:
+    """The forecast-table columns recording one origin's meta choice."""
+    columns: dict[str, Any] = {f"weight_{m.label}": float(w)
+                               for m, w in zip(members, choice.weights)}
+    columns.update(meta_intercept=float(choice.intercept), meta_lambda=float(choice.shrinkage),
+                   meta_events=int(choice.n_events), meta_choice=choice.choice)
+    return columns
+
+
 def _combine(spec: ModelSpec, parts: list[dict[str, Any]]) -> dict[str, Any]:
     """A model's result from its fits: the fit itself, or the ensemble average of members."""
     if len(parts) == 1 and (spec.name != "ensemble" or spec.calibration):
@@ -299,7 +441,7 @@ def _keyed(key: str, arrays: list[Any], spec: dict[str, Any], seed: int) -> tupl
 def _origin_scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     known = ~np.isnan(y)
     y, p = y[known], p[known]
-    out = {"n_scored": int(known.sum()), "onsets": int(y.sum()) if len(y) else 0}
+    out: dict[str, float] = {"n_scored": int(known.sum()), "onsets": int(y.sum()) if len(y) else 0}
     if len(y):
         out["brier"] = float(np.mean((p - y) ** 2))
     if len(np.unique(y)) == 2:

@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from forecast._errors import input_error
+from forecast._errors import format_rows, input_error
 
 __all__ = ["RollingOrigin", "Split", "check_no_lookahead"]
 
@@ -53,12 +53,15 @@ class RollingOrigin:
         Length of the sliding window (required when ``window='sliding'``).
     min_train_years : int, default 10
         Minimum number of trainable years before an origin is used.
+    source : str, optional
+        Where the settings come from (the experiment spec), named by every error.
     """
 
     def __init__(self, horizon: int = 2, *, origins: list[int] | None = None,
                  first_origin: int | None = None, last_origin: int | None = None,
                  window: Literal["expanding", "sliding"] = "expanding",
-                 max_train_years: int | None = None, min_train_years: int = 10):
+                 max_train_years: int | None = None, min_train_years: int = 10,
+                 source: str | None = None):
         self.horizon = horizon
         self.origins = origins
         self.first_origin = first_origin
@@ -66,6 +69,7 @@ class RollingOrigin:
         self.window = window
         self.max_train_years = max_train_years
         self.min_train_years = min_train_years
+        self.source = source
 
     @classmethod
     def from_config(cls, config, **overrides) -> RollingOrigin:
@@ -74,7 +78,7 @@ class RollingOrigin:
         settings = {"origins": list(config.origins) if config.origins else None,
                     "first_origin": config.first_origin, "last_origin": config.last_origin,
                     "window": config.window, "max_train_years": config.max_train_years,
-                    "min_train_years": config.min_train_years}
+                    "min_train_years": config.min_train_years, "source": config.source}
         settings.update(overrides)
         return cls(config.horizon, **settings)
 
@@ -93,27 +97,44 @@ class RollingOrigin:
                               fix="set min_train_years: 10")
 
     def origin_years(self, years: np.ndarray) -> list[int]:
-        """The origins used for data spanning ``years``."""
+        """The origins used for data spanning ``years``.
+
+        Explicit ``origins`` must be years of the data; they and a ``first_origin`` ..
+        ``last_origin`` range are cut to the trainable years (from ``min(years) +
+        min_train_years - 1 + horizon``), and at least one must remain.
+        """
         self._validate()
         first_year, last_year = int(np.min(years)), int(np.max(years))
         earliest = first_year + self.min_train_years - 1 + self.horizon
+        need = (f"with data {first_year}..{last_year}, horizon {self.horizon} and "
+                f"min_train_years {self.min_train_years} an origin must be in "
+                f"{earliest}..{last_year}")
+        fix = (f"choose origins in {earliest}..{last_year}" if earliest <= last_year else
+               "lower min_train_years or the horizon (the data has too few years)")
         if self.origins is not None:
-            chosen = sorted(int(o) for o in self.origins)
+            chosen = sorted({int(o) for o in self.origins})
+            outside = [o for o in chosen if not first_year <= o <= last_year]
+            if outside:
+                raise input_error(f"origins {format_rows(outside)} are outside the years of "
+                                  f"the data: {need}", source=self.source, fix=fix)
+            shown = format_rows(chosen)
         else:
             start = earliest if self.first_origin is None else int(self.first_origin)
             stop = last_year if self.last_origin is None else int(self.last_origin)
-            chosen = list(range(start, stop + 1))
+            chosen = list(range(max(start, earliest), min(stop, last_year) + 1))
+            shown = f"{start}..{stop}"
         usable = [o for o in chosen if earliest <= o <= last_year]
         if not usable:
-            raise input_error(
-                f"no trainable origin: horizon {self.horizon} and min_train_years "
-                f"{self.min_train_years} need origins in {earliest}..{last_year}, got "
-                f"{chosen[:3]}{'...' if len(chosen) > 3 else ''}",
-                fix="choose later origins, a shorter horizon or fewer min_train_years")
+            raise input_error(f"no trainable origin among {shown}: {need}", source=self.source,
+                              fix=fix)
         return usable
 
     def split(self, frame: pd.DataFrame, *, year: str = "year", outcome: str) -> Iterator[Split]:
-        """Yield one :class:`Split` per origin (row positions into ``frame``)."""
+        """Yield one :class:`Split` per origin (row positions into ``frame``).
+
+        An origin without a row to forecast, or without a training row whose outcome is
+        known, is an error naming it.
+        """
         years = frame[year].to_numpy()
         known = frame[outcome].notna().to_numpy()
         for origin in self.origin_years(years):
@@ -121,6 +142,12 @@ class RollingOrigin:
             start = (end - self.max_train_years + 1) if self.window == "sliding" else int(years.min())
             train = np.flatnonzero((years <= end) & (years >= start) & known)
             test = np.flatnonzero(years == origin)
+            if not len(train) or not len(test):
+                what = (f"no row of year {origin} to forecast" if not len(test) else
+                        f"no training row in {start}..{end} whose {self.horizon}-year outcome "
+                        "window is known")
+                raise input_error(f"origin {origin}: {what}", source=self.source,
+                                  fix="choose other origins (or fill the data of those years)")
             check_no_lookahead(years[train], origin, self.horizon)
             yield Split(origin, train, test, start, end)
 

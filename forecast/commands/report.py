@@ -23,8 +23,8 @@ def _report(args: argparse.Namespace) -> int:
 
     if args.html is not None:
         deprecated("--html PATH", "pass --out PATH")
-        args_out_is_input = args.out is not None and (Path(args.out) / "forecasts.parquet").is_file()
-        if args_out_is_input and args.run_dir is None and args.run is None:
+        out_is_input = args.out is not None and (Path(args.out) / "forecasts.parquet").is_file()
+        if out_is_input and args.run_dir is None and args.run is None:
             args.run_dir = args.out
         args.out = args.html
     resolve_run_source(args)
@@ -76,7 +76,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--html", type=Path, help=argparse.SUPPRESS)
     add_tracking(parser, what="log the report into --run")
     parser.add_argument("--baseline", metavar="MODEL",
-                        help="model to compare the others against (default: first by name)")
+                        help="model to compare the others against (default: the spec's "
+                             "evaluation.baseline, else the first by name)")
     parser.add_argument("--n-boot", type=int, default=300,
                         help="bootstrap replicates (default 300, at most 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")

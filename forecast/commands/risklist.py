@@ -24,11 +24,11 @@ def _risklist(args: argparse.Namespace) -> int:
         register=args.register, track=not args.no_track, tracking_uri=args.tracking_uri,
         cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
         n_jobs=args.n_jobs, tiers_from_backtest=not args.no_backtest, pdf=not args.no_pdf)
-    top = result.risk.head(10)[["rank", "unit", "probability", "tier"]]
-    with pd.option_context("display.width", 120):
-        print(top.assign(probability=top["probability"].round(4)).to_string(index=False))
+    print(_top_table(result.risk.head(10)))
     print(f"\n{len(result.risk)} units, data year {result.latest.year}; files in {args.out} "
           f"({time.perf_counter() - start:.1f} s)")
+    if not args.no_pdf and "pdf" not in result.paths:
+        print("no risklist.pdf: Chromium is not available (the HTML page prints the same)")
     if result.run is not None:
         print(f"MLflow run {result.run.run_id} at {result.run.uri}")
         if result.run.version:
@@ -37,23 +37,65 @@ def _risklist(args: argparse.Namespace) -> int:
     return 0
 
 
+def _top_table(risk: pd.DataFrame) -> str:
+    """The head of a risk list for the terminal: country names, the code only where it
+    differs from the name."""
+    names = risk["name"] if "name" in risk.columns else risk["unit"].astype(str)
+    table = pd.DataFrame({"rank": risk["rank"], "country": names})
+    if (names != risk["unit"].astype(str)).any():
+        table["code"] = risk["unit"]
+    table["risk"] = [f"{100 * p:.1f}%" for p in risk["probability"]]
+    if "tier" in risk.columns:
+        table["tier"] = risk["tier"]
+    return _left_aligned(table)
+
+
 def _explain(args: argparse.Namespace) -> int:
+    from forecast._errors import ForecastInputError, input_error
+    from forecast.backtest import load_panel
     from forecast.experiment import load_experiment
-    from forecast.risk import explain_change
+    from forecast.features import format_value
+    from forecast.risk import explain_change, indicator_info, resolve_unit, unit_names
 
     config = load_experiment(experiment_of(args))
     label = args.model or config.models[0].label
-    table = explain_change(config, model_label=label, unit=args.unit, year_from=args.year_from,
-                           year_to=args.year_to)
+    panel = load_panel(config)
+    try:
+        unit = resolve_unit(panel, args.unit, year=args.year_to)
+    except ForecastInputError as error:  # say it as explain_change does, with the hint
+        _, _, hint = str(error).partition("; fix: ")
+        raise input_error(f"unit {args.unit!r} is not in the panel in {args.year_to}",
+                          source=panel.name, fix=hint or None) from None
+    table = explain_change(config, model_label=label, unit=unit, year_from=args.year_from,
+                           year_to=args.year_to, panel=panel)
     a = table.attrs
-    print(f"{a['unit']}, model {a['model']}: {100 * a['probability_from']:.2f}% "
-          f"({a['year_from']}) -> {100 * a['probability_to']:.2f}% ({a['year_to']}); "
-          f"log-odds {a['log_odds_to'] - a['log_odds_from']:+.4f}; method: {a['method']}")
-    shown = table.assign(probability_points=100 * table["probability"]).drop(
-        columns="probability")
-    with pd.option_context("display.width", 140, "display.max_rows", 200):
-        print(shown.round(4).to_string(index=False), file=sys.stdout)
+    name = unit_names(panel, args.year_to).get(unit, str(unit))
+    code = "" if name == str(unit) else f" ({unit})"
+    print(f"{name}{code}, model {a['model']}: risk {100 * a['probability_from']:.2f}% in "
+          f"{a['year_from']} -> {100 * a['probability_to']:.2f}% in {a['year_to']} "
+          f"({100 * (a['probability_to'] - a['probability_from']):+.2f} points; log-odds "
+          f"{a['log_odds_to'] - a['log_odds_from']:+.4f}); method: {a['method']}")
+    info = indicator_info(config)
+
+    def shown_value(term: str, value: float) -> str:
+        entry = info.get(term)
+        return "" if entry is None else format_value(value, entry.display)
+
+    shown = pd.DataFrame({
+        "what changed": table["label"], "kind": table["kind"],
+        "from": [shown_value(t, v) for t, v in zip(table["term"], table["value_from"])],
+        "to": [shown_value(t, v) for t, v in zip(table["term"], table["value_to"])],
+        "points": [f"{100 * v:+.2f}" for v in table["probability"]],
+        "log_odds": [f"{v:+.4f}" for v in table["log_odds"]], "indicator": table["term"]})
+    print(_left_aligned(shown), file=sys.stdout)
     return 0
+
+
+def _left_aligned(table: pd.DataFrame) -> str:
+    """``table`` as text with every column left-aligned (names and words read better)."""
+    widths = {c: max(len(str(c)), int(table[c].astype(str).str.len().max())) for c in table}
+    return table.to_string(index=False, justify="left", formatters={
+        c: (lambda v, w=w: f"{v!s:<{w}}") for c, w in widths.items()})
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -67,7 +109,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="model label (default: the experiment's first model)")
     parser.add_argument("--year", type=int, default=None, help="data year (default: the last)")
     parser.add_argument("--out", type=Path, default=Path("outputs/risklist"),
-                        metavar="DIR", help="folder to write (default outputs/risklist); replaced as a whole")
+                        metavar="DIR",
+                        help="folder to write (default outputs/risklist); replaced as a whole")
     parser.add_argument("--register", action="store_true",
                         help="register the model as forecast-<experiment> with alias champion")
     add_tracking(parser)
@@ -85,7 +128,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Split the change of UNIT's forecast from year FROM to TO into indicator "
                     "contributions and a model-update term (they add up to the change).")
     add_experiment(explain)
-    explain.add_argument("--unit", required=True)
+    explain.add_argument("--unit", required=True,
+                         help="the country: a name (Sudan, Myanmar) or the panel's code (625)")
     explain.add_argument("--from", dest="year_from", type=int, required=True, metavar="Y1")
     explain.add_argument("--to", dest="year_to", type=int, required=True, metavar="Y2")
     explain.add_argument("--model", default=None, metavar="LABEL",

@@ -32,6 +32,17 @@ def read_table(path: str | Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError as error:
         raise input_error("the file has no columns", source=str(path),
                           fix="write a header row and data rows") from error
+    except UnicodeDecodeError:
+        data = path.read_bytes()  # the reader counts from its buffer: find the byte itself
+        try:
+            data.decode("utf-8")
+            start = 0
+        except UnicodeDecodeError as first:
+            start = first.start
+        line = data.count(b"\n", 0, start) + 1
+        raise input_error(f"not UTF-8 text (byte {data[start:start + 1]!r} on line {line})",
+                          source=str(path),
+                          fix="save the file as UTF-8 (CSV UTF-8 in a spreadsheet)") from None
     except pd.errors.ParserError as error:
         detail = str(error).strip().splitlines()[-1]
         raise input_error(f"malformed CSV ({detail})", source=str(path),

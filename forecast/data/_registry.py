@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from forecast._errors import input_error
-from forecast.outcomes import onset_within
+from forecast.data.synthetic import synthetic_world_panel
 from forecast.panel import Panel
 
 __all__ = ["DatasetInfo", "dataset_info", "dataset_names", "dataset_options", "load_dataset"]
@@ -23,20 +23,6 @@ class DatasetInfo:
     card: str
 
 
-def _load_synthetic(seed: int = 20251) -> Panel:
-    from forecast.data.synthetic import SYNTHETIC_FEATURES, generate_synthetic_world
-
-    frame = generate_synthetic_world(seed)
-    frame["mk_onset_1or2"] = onset_within(frame, 2, onset="mk_onset")
-    features = list(SYNTHETIC_FEATURES)
-    return Panel.from_frame(
-        frame, features=features, outcomes=["mk_onset", "mk_onset_1or2"],
-        kinds=dict(SYNTHETIC_FEATURES), name="synthetic-world",
-        extra=[c for c in frame.columns if c not in {"unit", "year", *features,
-                                                      "mk_onset", "mk_onset_1or2"}],
-    )
-
-
 def _load_ewp(root: Path | None = None) -> Panel:
     from forecast.data._ewp import load_ewp_2025
 
@@ -48,7 +34,7 @@ _DATASETS: dict[str, tuple[DatasetInfo, Callable[..., Panel]]] = {
         DatasetInfo("synthetic-world", "Seeded simulated world with known true onset "
                     "probabilities (embedded default; no download).", True,
                     "datasets/synthetic-world.md"),
-        _load_synthetic,
+        synthetic_world_panel,  # its keywords (seed, regime, ...) are the dataset_options
     ),
     "ewp-2025": (
         DatasetInfo("ewp-2025", "USHMM Early Warning Project 2025 modelling panel, 1960-2024, "

@@ -10,32 +10,50 @@ The simulation is vectorised over countries and loops over years. Row ``t``
 holds the state at the end of year ``t`` plus ``true_probability``, the hazard
 ``P(mk_onset_t = 1 | state at the end of t-1)`` from which ``mk_onset_t`` was
 drawn. All randomness comes from one ``numpy.random.default_rng(seed)``.
+
+Named regimes (:data:`REGIMES`) change one thing of the default world (``drifting``) at a
+time, so that a method can be tested on more than one world: ``stationary`` (no unobserved
+drift of the hazard), ``nonlinear`` (interactions and thresholds dominate the hazard) and
+``small`` (60 countries over 45 years). :func:`attainable_ceiling` scores the well-specified
+model on the observed features in a rolling-origin backtest: the limit a forecaster can
+reach, unlike the oracle, which knows the latent state and the future.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
 
+if TYPE_CHECKING:
+    from forecast.panel import Panel
+
 __all__ = [
     "DEFAULT_SEED",
+    "REGIMES",
     "REGIONS",
     "SYNTHETIC_DESCRIPTIONS",
     "SYNTHETIC_FEATURES",
+    "AttainableCeiling",
     "FeatureKind",
+    "Regime",
+    "attainable_ceiling",
     "generate_synthetic_world",
     "oracle_window_probability",
+    "synthetic_world_panel",
+    "well_specified_features",
     "write_synthetic_world",
 ]
 
 FeatureKind = Literal["structural", "trigger", "mitigating", "history"]
+Regime = Literal["drifting", "stationary", "nonlinear", "small"]
+REGIMES: tuple[Regime, ...] = ("drifting", "stationary", "nonlinear", "small")
 
 DEFAULT_SEED = 20251
 REGIONS: tuple[str, ...] = (
@@ -129,6 +147,43 @@ _ERA_KNOTS = (
 )
 _FRAILTY_SD = 1.1
 _HAZARD_CAP_LOGIT = -0.5  # soft ceiling of the hazard near sigmoid(-0.5) = 0.38
+# The 1960-2024 average of the era shift: the level of the stationary regime.
+_STATIONARY_ERA = 0.18
+# The nonlinear regime: the hazard's interactions and thresholds doubled or more, its linear
+# main effects weakened, the intercept lowered so that the base rate stays near the default's.
+_NONLINEAR_HAZARD = {
+    **_HAZARD,
+    "intercept": -9.1,
+    "autocracy": 0.0,
+    "anocracy": 3.0,
+    "repression": 0.3,
+    "discrim": 0.5,
+    "discrim_x_ef": 6.0,
+    "battle": 0.0,
+    "major_war": 1.8,
+    "war_x_repression": 2.0,
+    "recent": 1.6,
+    "young_state": 1.5,
+}
+
+
+@dataclass(frozen=True)
+class _RegimeSpec:
+    """What a named regime changes: hazard coefficients, the era shift, the default size."""
+
+    hazard: dict[str, float] = field(default_factory=lambda: dict(_HAZARD))
+    era: float | None = None  # a constant era shift; None = the drifting _ERA_KNOTS
+    n_countries: int = 165
+    n_years: int = 65  # the panel ends in 2024, so the default starts in 1960
+
+
+_REGIME_SPECS: dict[str, _RegimeSpec] = {
+    "drifting": _RegimeSpec(),
+    "stationary": _RegimeSpec(era=_STATIONARY_ERA),
+    "nonlinear": _RegimeSpec(hazard=_NONLINEAR_HAZARD),
+    "small": _RegimeSpec(n_countries=60, n_years=45),
+}
+_END_YEAR = 2024
 
 
 @dataclass(frozen=True)
@@ -155,9 +210,10 @@ class _Countries:
 def generate_synthetic_world(
     seed: int = DEFAULT_SEED,
     *,
-    n_countries: int = 165,
-    start_year: int = 1960,
-    end_year: int = 2024,
+    regime: Regime = "drifting",
+    n_countries: int | None = None,
+    start_year: int | None = None,
+    end_year: int = _END_YEAR,
 ) -> pd.DataFrame:
     """Generate the ``synthetic-world`` country-year panel.
 
@@ -165,10 +221,21 @@ def generate_synthetic_world(
     ----------
     seed : int, default 20251
         Seed of the single ``numpy.random.default_rng`` used; same seed, same frame.
-    n_countries : int, default 165
-        Number of units ever in the panel (states enter and a few exit over time).
-    start_year, end_year : int, default 1960, 2024
-        First and last calendar year of the panel (inclusive).
+    regime : {'drifting', 'stationary', 'nonlinear', 'small'}, default 'drifting'
+        The world (see the dataset card): ``drifting`` is the default world, whose hazard
+        has an unobserved era shift; ``stationary`` holds that shift at its 1960-2024 average;
+        ``nonlinear`` doubles the hazard's interactions and thresholds and weakens its main
+        effects; ``small`` is the drifting world with 60 countries over 1980-2024. The random
+        draws are the same in every regime, so two regimes with one seed differ only in
+        what the regime changes (and in what that changes downstream).
+    n_countries : int, optional
+        Number of units ever in the panel (states enter and a few exit over time); default
+        the regime's (165; 60 for ``small``).
+    start_year : int, optional
+        First calendar year of the panel; default ``end_year`` minus the regime's number of
+        years plus one (1960; 1980 for ``small``).
+    end_year : int, default 2024
+        Last calendar year of the panel (inclusive).
 
     Returns
     -------
@@ -182,13 +249,18 @@ def generate_synthetic_world(
     Raises
     ------
     ForecastInputError
-        If ``n_countries < 1``, ``end_year < start_year`` or an argument is not an int.
+        If ``regime`` is unknown, ``n_countries < 1``, ``end_year < start_year`` or an
+        argument is not an int.
     """
+    spec = _regime_spec(regime)
+    n_countries = spec.n_countries if n_countries is None else n_countries
+    if start_year is None and isinstance(end_year, (int, np.integer)):
+        start_year = end_year - spec.n_years + 1
     _validate(seed, n_countries, start_year, end_year)
     rng = np.random.default_rng(seed)
     countries = _draw_countries(rng, n_countries, start_year, end_year)
     years = np.arange(start_year - _BURN_IN, end_year + 1)
-    records = _simulate(rng, countries, years)
+    records = _simulate(rng, countries, years, spec)
     _apply_missingness(rng, records, years)
     return _to_frame(countries, years, records, start_year)
 
@@ -254,7 +326,7 @@ def oracle_window_probability(world: pd.DataFrame, horizon: int) -> pd.Series:
 def write_synthetic_world(
     path: str | os.PathLike[str],
     seed: int = DEFAULT_SEED,
-    **kwargs: int,
+    **kwargs: int | str,
 ) -> Path:
     """Generate the world and write it to ``path`` byte-for-byte deterministically.
 
@@ -267,7 +339,7 @@ def write_synthetic_world(
     seed : int, default 20251
         Passed to :func:`generate_synthetic_world`.
     **kwargs
-        ``n_countries``, ``start_year``, ``end_year``.
+        ``regime``, ``n_countries``, ``start_year``, ``end_year``.
 
     Returns
     -------
@@ -290,7 +362,220 @@ def write_synthetic_world(
     return target
 
 
+def synthetic_world_panel(
+    seed: int = DEFAULT_SEED,
+    *,
+    regime: str = "drifting",
+    n_countries: int | None = None,
+    n_years: int | None = None,
+) -> Panel:
+    """The dataset ``synthetic-world`` as a :class:`~forecast.panel.Panel`.
+
+    Its keyword parameters are the ``dataset_options`` of an experiment spec (the spec is
+    checked against this signature), e.g. ``dataset_options: {regime: stationary, seed: 3}``.
+
+    Parameters
+    ----------
+    seed : int, default 20251
+        Seed of the world (:func:`generate_synthetic_world`).
+    regime : {'drifting', 'stationary', 'nonlinear', 'small'}, default 'drifting'
+        The named world; see :func:`generate_synthetic_world` and the dataset card.
+    n_countries : int, optional
+        Units ever in the panel; default the regime's (165; 60 for ``small``).
+    n_years : int, optional
+        Years in the panel, which ends in 2024; default the regime's (65; 45 for ``small``).
+
+    Returns
+    -------
+    Panel
+        Features :data:`SYNTHETIC_FEATURES`; outcomes ``mk_onset`` and ``mk_onset_1or2``
+        (an onset in t+1 or t+2); extra columns ``region`` and ``true_probability``.
+        Without options it is the same panel, bit for bit, as before regimes existed.
+    """
+    from forecast.outcomes import onset_within
+    from forecast.panel import Panel
+
+    if n_years is not None and (
+        isinstance(n_years, bool) or not isinstance(n_years, (int, np.integer)) or n_years < 1
+    ):
+        raise input_error(
+            f"n_years must be an int >= 1, got {n_years!r}",
+            source="synthetic-world",
+            fix="e.g. n_years: 40 (the panel ends in 2024)",
+        )
+    start = None if n_years is None else _END_YEAR - int(n_years) + 1
+    frame = generate_synthetic_world(
+        seed, regime=regime, n_countries=n_countries, start_year=start  # type: ignore[arg-type]
+    )
+    frame["mk_onset_1or2"] = onset_within(frame, 2, onset="mk_onset")
+    features = list(SYNTHETIC_FEATURES)
+    return Panel.from_frame(
+        frame,
+        features=features,
+        outcomes=["mk_onset", "mk_onset_1or2"],
+        kinds=dict(SYNTHETIC_FEATURES),
+        name="synthetic-world",
+        extra=[
+            c
+            for c in frame.columns
+            if c not in {"unit", "year", *features, "mk_onset", "mk_onset_1or2"}
+        ],
+    )
+
+
+def well_specified_features(x: pd.DataFrame) -> pd.DataFrame:
+    """The observed features plus the hazard's nonlinear terms, computed from observed values.
+
+    Adds ``anocracy`` :math:`4A(1-A)`, ``major_war`` :math:`[BD \\ge 10]`,
+    ``war_x_repression`` :math:`[BD > 0]\\,R`, ``discrim_x_ef`` :math:`D \\cdot EF`, ``recent``
+    :math:`\\text{ever}\\,(1-\\text{ongoing})\\,e^{-\\text{years since}/6}` and ``young_state``
+    :math:`e^{-\\text{age}/4}` to the columns of ``x`` (which must hold
+    :data:`SYNTHETIC_FEATURES`). A logit on these has the true hazard's functional form in
+    every regime; all it lacks is the latent part (instability, frailty, the era shift) and
+    the future.
+    """
+    a, r = x["autocracy"], x["repression"]
+    age = np.exp2(x["country_age_log2"]) - 1.0
+    extra = pd.DataFrame(
+        {
+            "anocracy": 4 * a * (1 - a),
+            "major_war": (x["battle_deaths_log2"] >= 10).astype(float),
+            "war_x_repression": (x["battle_deaths_log2"] > 0) * r,
+            "discrim_x_ef": x["discrim_pop_share"] * x["ethnic_fractionalization"],
+            "recent": x["mk_ever"] * (1 - x["mk_ongoing"]) * np.exp(-x["years_since_mk"] / 6),
+            "young_state": np.exp(-age / 4),
+        },
+        index=x.index,
+    )
+    return pd.concat([x, extra], axis=1)
+
+
+@dataclass(frozen=True)
+class AttainableCeiling:
+    """Result of :func:`attainable_ceiling`.
+
+    Attributes
+    ----------
+    auc : float
+        ROC AUC of the well-specified logit's rolling-origin forecasts, pooled over origins.
+    oracle_auc : float
+        ROC AUC of the oracle window probability on the same rows (the unattainable bound).
+    observed_expected : float
+        Observed over expected onsets of the well-specified logit's forecasts.
+    n, n_events : int
+        Scored rows and onsets.
+    forecasts : DataFrame
+        ``unit``, ``year`` (= origin), ``probability``, ``oracle``, ``outcome``.
+    """
+
+    auc: float
+    oracle_auc: float
+    observed_expected: float
+    n: int
+    n_events: int
+    forecasts: pd.DataFrame = field(repr=False)
+
+
+def attainable_ceiling(
+    world: pd.DataFrame | Panel,
+    horizon: int = 2,
+    origins: list[int] | range | None = None,
+    *,
+    min_train_years: int = 10,
+) -> AttainableCeiling:
+    """The attainable ceiling of a synthetic world: the well-specified logit, backtested.
+
+    For each origin :math:`T` a logistic regression (median imputation with missing
+    indicators, standardised, L2 with :math:`C = 1`) on :func:`well_specified_features`
+    plus ``year`` is fitted on the rows with :math:`t \\le T - h` whose window is observed
+    and forecasts the rows of year :math:`T`; the forecasts whose window is observed are
+    scored together (pooled over origins, as a backtest's pooled AUC). This is the model a
+    forecaster would build who knew the hazard's functional form but not its latent part:
+    the limit to compare a model against. The oracle (true future hazards) is not attainable.
+
+    Parameters
+    ----------
+    world : DataFrame or Panel
+        A synthetic world (:func:`generate_synthetic_world` or the dataset's panel).
+    horizon : int, default 2
+        Outcome window ``h``: an onset in ``t+1 .. t+h``.
+    origins : sequence of int, optional
+        Origin years; default every year from ``first year + min_train_years + h - 1`` to
+        the last year.
+    min_train_years : int, default 10
+        Training years needed before the first default origin.
+
+    Returns
+    -------
+    AttainableCeiling
+    """
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from forecast.outcomes import onset_within
+
+    frame = getattr(world, "frame", world)
+    outcome = onset_within(frame, horizon, onset="mk_onset").to_numpy()
+    oracle = oracle_window_probability(frame, horizon).to_numpy()
+    years = frame["year"].to_numpy()
+    x = well_specified_features(frame[list(SYNTHETIC_FEATURES)]).assign(year=years.astype(float))
+    if origins is None:
+        origins = range(int(years.min()) + min_train_years + horizon - 1, int(years.max()) + 1)
+    parts = []
+    for origin in origins:
+        train = (years <= origin - horizon) & ~np.isnan(outcome)
+        test = (years == origin) & ~np.isnan(outcome)
+        if not test.any() or len(np.unique(outcome[train])) < 2:
+            continue
+        model = make_pipeline(
+            SimpleImputer(strategy="median", add_indicator=True),
+            StandardScaler(),
+            LogisticRegression(max_iter=5000),
+        ).fit(x[train], outcome[train])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "unit": frame["unit"].to_numpy()[test],
+                    "year": years[test],
+                    "probability": model.predict_proba(x[test])[:, 1],
+                    "oracle": oracle[test],
+                    "outcome": outcome[test],
+                }
+            )
+        )
+    if not parts:
+        raise input_error(
+            "no origin has both training onsets and scorable forecasts",
+            source="attainable_ceiling",
+            fix="pass later origins or a longer world",
+        )
+    table = pd.concat(parts, ignore_index=True)
+    scored = table.dropna(subset=["oracle"])
+    y = table["outcome"].to_numpy()
+    return AttainableCeiling(
+        auc=float(roc_auc_score(y, table["probability"])),
+        oracle_auc=float(roc_auc_score(scored["outcome"], scored["oracle"])),
+        observed_expected=float(y.sum() / table["probability"].sum()),
+        n=len(table),
+        n_events=int(y.sum()),
+        forecasts=table,
+    )
+
+
 # --------------------------------------------------------------------------- helpers
+
+
+def _regime_spec(regime: object) -> _RegimeSpec:
+    if not isinstance(regime, str) or regime not in _REGIME_SPECS:
+        raise input_error(
+            f"regime must be one of {list(REGIMES)}, got {regime!r}",
+            source="generate_synthetic_world",
+            fix="e.g. regime: stationary (the card datasets/synthetic-world.md describes each)",
+        )
+    return _REGIME_SPECS[regime]
 
 
 def _validate(seed: object, n_countries: object, start_year: object, end_year: object) -> None:
@@ -455,8 +740,8 @@ def _democratisation_trend(year: int) -> float:
     return float(np.interp(year, [1960, 1975, 1995, 2010, 2024], [0.3, 0.3, -0.9, -1.0, -0.8]))
 
 
-def _era(year: int) -> float:
-    return float(np.interp(year, *_ERA_KNOTS))
+def _era(year: int, spec: _RegimeSpec) -> float:
+    return float(np.interp(year, *_ERA_KNOTS)) if spec.era is None else spec.era
 
 
 @dataclass
@@ -505,10 +790,10 @@ def _initial_state(rng: np.random.Generator, c: _Countries, year: int) -> _State
 
 
 def _hazard_terms(
-    s: _State, c: _Countries, year: int, pop: np.ndarray, imr: np.ndarray
+    s: _State, c: _Countries, year: int, pop: np.ndarray, imr: np.ndarray, spec: _RegimeSpec
 ) -> dict[str, np.ndarray | float]:
     """Additive terms of logit P(onset in ``year``) given the state ``s`` at the end of year-1."""
-    h = _HAZARD
+    h = spec.hazard
     autoc = _sigmoid(s.a)
     repr_ = _sigmoid(s.r)
     ongoing = s.episode_end >= year - 1
@@ -516,7 +801,7 @@ def _hazard_terms(
     age = np.maximum(year - 1 - c.independence, 0)
     return {
         "intercept": h["intercept"],
-        "era": _era(year),
+        "era": _era(year, spec),
         "autocracy": h["autocracy"] * autoc,
         "anocracy": h["anocracy"] * 4.0 * autoc * (1.0 - autoc),
         "repression": h["repression"] * repr_,
@@ -543,19 +828,21 @@ def _hazard_terms(
 
 
 def _hazard_logit(
-    s: _State, c: _Countries, year: int, pop: np.ndarray, imr: np.ndarray
+    s: _State, c: _Countries, year: int, pop: np.ndarray, imr: np.ndarray, spec: _RegimeSpec
 ) -> np.ndarray:
     """Logit of P(onset in ``year``): the sum of :func:`_hazard_terms`, softly capped.
 
     The cap ``eta -> cap - log(1 + exp(cap - eta))`` (a smooth minimum of ``eta``
     and ``cap``) keeps the worst country-years below ``sigmoid(cap)``.
     """
-    eta = sum(_hazard_terms(s, c, year, pop, imr).values()) * np.ones(len(c.names))
+    eta = sum(_hazard_terms(s, c, year, pop, imr, spec).values()) * np.ones(len(c.names))
     cap = _HAZARD_CAP_LOGIT
     return cap - np.logaddexp(0.0, cap - eta)
 
 
-def _simulate(rng: np.random.Generator, c: _Countries, years: np.ndarray) -> dict[str, np.ndarray]:
+def _simulate(
+    rng: np.random.Generator, c: _Countries, years: np.ndarray, spec: _RegimeSpec
+) -> dict[str, np.ndarray]:
     """Run the DGP year by year; return (n_years, n) arrays of the recorded values."""
     n = len(c.names)
     shape = (len(years), n)
@@ -569,7 +856,7 @@ def _simulate(rng: np.random.Generator, c: _Countries, years: np.ndarray) -> dic
         imr = c.imr0 * np.exp(-c.imr_decline * (year - 1960))
 
         # 1. onset in `year`, drawn from the state at the end of year-1
-        p = _sigmoid(_hazard_logit(s, c, year, pop, imr)) * present
+        p = _sigmoid(_hazard_logit(s, c, year, pop, imr, spec)) * present
         onset = rng.random(n) < p
         duration = np.ceil(np.exp(rng.normal(2.0, 0.9, n)))  # lognormal, median 7.4 years
         s.episode_end = np.where(

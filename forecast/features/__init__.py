@@ -15,6 +15,7 @@ from pathlib import Path
 from forecast._errors import input_error
 from forecast.features._agreement import agreement_table
 from forecast.features._build import build_from_tables, build_panel, load_tables
+from forecast.features._display import Display, format_value
 from forecast.features._spec import (
     RISK_FACTORS,
     FeatureSet,
@@ -34,6 +35,7 @@ from forecast.features._transforms import (
 
 __all__ = [
     "RISK_FACTORS",
+    "Display",
     "FeatureSet",
     "Grid",
     "Indicator",
@@ -46,6 +48,7 @@ __all__ = [
     "build_panel",
     "feature_set_dir",
     "feature_set_names",
+    "format_value",
     "get_transform",
     "load_feature_set",
     "load_tables",

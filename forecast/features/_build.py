@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast._errors import input_error
+from forecast._errors import ForecastInputError, input_error
 from forecast.features._ewp import episode_variables
 from forecast.features._sources import BUILTIN, data_root, load_builtin, load_user_table
 from forecast.features._spec import FeatureSet, Indicator
@@ -102,13 +102,20 @@ def load_tables(fs: FeatureSet, data_dir: str | Path | None = None) -> dict[str,
     return tables
 
 
+def _label(fs: FeatureSet, name: str) -> str:
+    """How errors name dataset ``name``: with its file when the spec declares one."""
+    declared = {d.name: d for d in fs.datasets}
+    return f"{declared[name].path}: dataset {name!r}" if name in declared else f"dataset {name!r}"
+
+
 def _check_keys(table: pd.DataFrame, name: str) -> None:
+    """Unique (unit, year) rows in the table ``name`` (its label in errors)."""
     dup = table.duplicated(["unit", "year"], keep=False)
     if dup.any():
         rows = [f"{u}/{y}" for u, y in table.loc[dup, ["unit", "year"]].head(5).itertuples(
             index=False)]
         raise input_error(f"duplicate source rows for (unit, year) ({int(dup.sum())} rows)",
-                          source=f"dataset {name!r}", rows=rows,
+                          source=name, rows=rows,
                           fix="keep one row per unit and year in the source")
 
 
@@ -128,7 +135,7 @@ def _check_units(table: pd.DataFrame, name: str) -> None:
         rows = [f"{u}/{y}" for u, y in table.loc[unknown, ["unit", "year"]].head(5).itertuples(
             index=False)]
         raise input_error(f"{int(unknown.sum())} rows have unit codes that are not state codes "
-                          f"of the COW (or GW) state system", source=f"dataset {name!r}", rows=rows,
+                          f"of the COW (or GW) state system", source=name, rows=rows,
                           fix="recode the units to COW codes or drop them")
 
 
@@ -159,7 +166,7 @@ def _prepare(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFr
         raise input_error(f"skeleton {fs.skeleton!r} is an event list, not a unit-year table",
                           source=fs.where(1), fix="use a country-year dataset as skeleton")
     skeleton = tables[fs.skeleton]
-    _check_keys(skeleton, fs.skeleton)
+    _check_keys(skeleton, _label(fs, fs.skeleton))
     grid = skeleton[["unit", "year"]]
     if fs.last_year is not None:
         grid = grid[grid["year"] <= fs.last_year]
@@ -169,9 +176,9 @@ def _prepare(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFr
         if name in events:
             table = episode_variables(table, grid, source=f"dataset {name!r}")
         else:
-            _check_keys(table, name)
+            _check_keys(table, _label(fs, name))
         if fs.unit_system == "cow":
-            _check_units(table, name)
+            _check_units(table, _label(fs, name))
         ready[name] = table
     ready[GRID] = grid.assign(unit_value=grid["unit"])
     return grid, ready
@@ -208,11 +215,8 @@ def _compute(fs: FeatureSet, ind: Indicator, grid: pd.DataFrame, ready: dict,
     else:
         _check_source(fs, ind, ready)
         values = align(ind.source.dataset, ind.source.column)
-    if ind.publication_lag:
-        values = pd.Series(g.shift(pd.to_numeric(values).to_numpy(dtype=float),
-                                   ind.publication_lag), index=grid.index)
-    if ind.role == "label":
-        return values
+    if ind.role == "label" and not ind.publication_lag:
+        return values  # kept as given (text allowed)
     numeric = pd.to_numeric(values, errors="coerce")
     bad = numeric.isna() & values.notna()
     if bad.any():
@@ -221,8 +225,13 @@ def _compute(fs: FeatureSet, ind: Indicator, grid: pd.DataFrame, ready: dict,
         raise input_error(f"indicator {ind.name!r}: source values are not numeric",
                           source=f"{ind.where()} dataset {ind.source.dataset!r}",
                           column=ind.source.column, rows=rows,
-                          fix="recode as numbers or use role: label")
+                          fix="recode as numbers, or use role: label without publication_lag")
     values = numeric.astype(float).rename(ind.name)
+    if ind.publication_lag:
+        values = pd.Series(g.shift(values.to_numpy(), ind.publication_lag), index=grid.index,
+                           name=ind.name)
+    if ind.role == "label":
+        return values
     for step in ind.transforms:
         if "window" in step.params and step.params["window"] > g.n_years:
             raise input_error(f"indicator {ind.name!r}: {step.name} window "
@@ -236,6 +245,9 @@ def _compute(fs: FeatureSet, ind: Indicator, grid: pd.DataFrame, ready: dict,
             raise input_error(f"transform {step.name!r} of {ind.name!r}: {error}",
                               source=ind.where(step.line),
                               fix=f"parameters: {sorted(transform.params)}") from error
+        except ForecastInputError as error:  # name the spec line of the step
+            raise ForecastInputError(f"{ind.where(step.line)}: indicator {ind.name!r}: "
+                                     f"transform {step.name!r}: {error}") from error
         values = values.rename(ind.name)
     if ind.missing.policy == "carry_forward":
         values = values.groupby(g.codes, sort=False).ffill(limit=ind.missing.max_years)
@@ -264,7 +276,8 @@ def build_from_tables(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> Panel:
     columns.update({name: built[name] for name in labels + fs.features + fs.outcomes})
     frame = pd.DataFrame(columns).loc[keep].reset_index(drop=True)
     return Panel.from_frame(frame, unit=fs.unit, year=fs.year, features=fs.features,
-                            outcomes=fs.outcomes, kinds=fs.kinds, name=fs.name, extra=labels)
+                            outcomes=fs.outcomes, kinds=fs.kinds, name=fs.name, extra=labels,
+                            unit_system=fs.unit_system, unit_label=fs.unit_label)
 
 
 def build_panel(feature_set: FeatureSet | str | Path, *,

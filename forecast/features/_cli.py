@@ -1,4 +1,4 @@
-"""``forecast features`` sub-commands: build, list, agreement (argparse)."""
+"""``forecast features`` sub-commands: build, list, agreement, lint (argparse)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from forecast.panel import Panel
 
-__all__ = ["register", "summary_lines"]
+__all__ = ["lint_lines", "register", "summary_lines"]
 
 
 def summary_lines(panel: Panel, seconds: float) -> list[str]:
@@ -89,8 +89,38 @@ def _agreement(args: argparse.Namespace) -> int:
     return 0
 
 
+def lint_lines(fs: object) -> list[str]:
+    """What a spec lacks for readers: indicators without a ``label`` (drivers and flags then
+    show the column name) and features without a ``display`` (values shown as plain
+    numbers), each with its ``file:line``."""
+    indicators = list(fs.indicators)  # type: ignore[attr-defined]
+    unlabelled = [i for i in indicators if not i.label]
+    plain = [i for i in indicators if i.role == "feature" and i.display is None]
+    name = fs.name  # type: ignore[attr-defined]
+    if not unlabelled:
+        lines = [f"{name}: all {len(indicators)} indicators have a label"]
+    else:
+        lines = [f"{name}: {len(unlabelled)} of {len(indicators)} indicators have no label "
+                 "(readers see the column name):"]
+        lines += [f"  {i.where()}  {i.name} ({i.role}"
+                  + (f", {i.kind})" if i.role == "feature" else ")") for i in unlabelled]
+        lines.append("  fix: add 'label: a few plain words' to each (docs/features.md)")
+    if plain:
+        lines.append(f"{name}: {len(plain)} feature{'s' if len(plain) > 1 else ''} without "
+                     "display (values shown as plain numbers): "
+                     + ", ".join(i.name for i in plain))
+    return lines
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from forecast.features import load_feature_set
+
+    print("\n".join(lint_lines(load_feature_set(args.set))))
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``features`` command (build, list, agreement) to a parent parser."""
+    """Add the ``features`` command (build, list, agreement, lint) to a parent parser."""
     parser = subparsers.add_parser("features", help="build country-year panels from specs")
     sub = parser.add_subparsers(dest="features_command", required=True)
     build = sub.add_parser("build", help="build a feature set and write it as parquet")
@@ -104,3 +134,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     agree.add_argument("--set", default="ewp-2025", help="feature-set name or YAML path")
     agree.add_argument("--data-dir", default=None, help="folder containing ewp-2025/")
     agree.set_defaults(handler=_agreement)
+    lint = sub.add_parser("lint", help="indicators without a label or display (exit 0)",
+                          description="List the indicators of a feature set that readers "
+                                      "would see by column name (no 'label:') or as plain "
+                                      "numbers (no 'display:'). Always exits 0.")
+    lint.add_argument("--set", required=True, help="feature-set name or YAML path")
+    lint.set_defaults(handler=_lint)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import DataNotAvailableError, input_error
+from forecast.panel import FIRST_YEAR, LAST_YEAR, calendar_years
 
 __all__ = [
     "BUILTIN",
@@ -178,14 +179,19 @@ def load_user_table(path: Path, unit: str, year: str, *, where: str) -> pd.DataF
     frame = read_table(path)
     for column in (unit, year):
         if column not in frame.columns:
+            header = str(frame.columns[0])
+            separator = next((s for s in ";\t|" if s in header), None)
             raise input_error(f"key column {column!r} is missing (columns: "
                               f"{', '.join(map(str, frame.columns[:15]))})",
-                              source=f"{where}: {path}", fix="correct unit:/year: in the spec")
-    years = pd.to_numeric(frame[year], errors="coerce")
-    bad = years.isna() | (years != years.round())
+                              source=f"{where}: {path}", fix="correct unit:/year: in the spec"
+                              if len(frame.columns) > 1 or separator is None else
+                              f"separate the columns with commas, not {separator!r}")
+    bad = ~calendar_years(frame[year])
     if bad.any():
-        raise input_error("years must be whole numbers", source=str(path), column=year,
-                          rows=frame.index[bad].tolist(), fix="store years such as 1994")
+        raise input_error(f"years must be whole numbers in {FIRST_YEAR}..{LAST_YEAR}, got "
+                          f"{frame.loc[bad, year].tolist()[0]!r}", source=str(path), column=year,
+                          rows=[f"{u}/{y}" for u, y in frame.loc[bad, [unit, year]].itertuples(
+                              index=False)], fix="store years such as 1994")
     frame = frame.rename(columns={unit: "unit", year: "year"})
-    frame["year"] = years.astype(np.int64)
+    frame["year"] = pd.to_numeric(frame["year"]).astype(np.int64)
     return frame

@@ -14,11 +14,13 @@ import yaml
 
 from forecast._errors import input_error
 from forecast._spec_schema import compose_yaml, construct_yaml, read_spec_text
+from forecast.features._display import Display, parse_display
 from forecast.features._transforms import get_transform
 
 __all__ = [
     "RISK_FACTORS",
     "DatasetDecl",
+    "Display",
     "FeatureSet",
     "Indicator",
     "MissingPolicy",
@@ -93,6 +95,13 @@ class Indicator:
     missing: MissingPolicy
     line: int
     path: Path = Path("<spec>")
+    label: str = ""
+    display: Display | None = None
+
+    @property
+    def text(self) -> str:
+        """What a reader is shown: the ``label``, else the name."""
+        return self.label or self.name
 
     def where(self, line: int | None = None) -> str:
         """``file:line`` of this indicator (or of one of its transform steps)."""
@@ -140,6 +149,8 @@ class FeatureSet:
     datasets : tuple of DatasetDecl
         User files (bring-your-own data).
     indicators : tuple of Indicator
+    unit_label : str or None
+        A ``role: label`` indicator holding each unit's display name (risk lists show it).
     """
 
     name: str
@@ -154,6 +165,7 @@ class FeatureSet:
     unit_system: str | None
     datasets: tuple[DatasetDecl, ...]
     indicators: tuple[Indicator, ...] = field(default_factory=tuple)
+    unit_label: str | None = None
 
     def where(self, line: int) -> str:
         """``path:line`` for error messages."""
@@ -220,13 +232,13 @@ def _read_yaml(path: Path) -> _Map:
 # --- validation ---------------------------------------------------------------------------
 
 _TOP = {"extends", "name", "description", "replication", "skeleton", "unit", "year", "first_year",
-        "last_year", "unit_system", "datasets", "indicators"}
+        "last_year", "unit_system", "datasets", "indicators", "unit_label"}
 _IND = {"name", "source", "transforms", "kind", "role", "risk_factor", "description",
-        "publication_lag", "missing"}
+        "publication_lag", "missing", "label", "display"}
 
 
 def _unknown_keys(mapping: _Map, allowed: set[str], where: str, what: str) -> None:
-    extra = sorted(set(mapping) - allowed)
+    extra = sorted((key for key in mapping if key not in allowed), key=str)
     if extra:
         raise input_error(f"unknown {what} key(s) {extra}; valid keys: {sorted(allowed)}",
                           source=where, fix="remove or rename them")
@@ -239,18 +251,35 @@ def _int(value: Any, where: str, what: str, *, minimum: int = 0) -> int:
     return value
 
 
+def _name(value: Any, where: str, what: str) -> str:
+    """A name the spec gives (a column, dataset, indicator): a non-empty string."""
+    if not isinstance(value, str) or not value.strip():
+        raise input_error(f"{what} must be non-empty text, got {value!r}", source=where,
+                          fix=f"write {what}: followed by a name")
+    return value
+
+
 def _source(raw: Any, where: str) -> SourceRef:
-    if isinstance(raw, str) and "." in raw and not raw.startswith("."):
+    if isinstance(raw, str) and "." in raw and not raw.startswith(".") and not raw.endswith("."):
         dataset, column = raw.split(".", 1)
         return SourceRef(dataset, column)
     if isinstance(raw, dict):
         if "indicator" in raw and set(raw) == {"indicator"}:
-            return SourceRef(None, None, str(raw["indicator"]))
+            return SourceRef(None, None, _name(raw["indicator"], where, "source.indicator"))
         if set(raw) == {"dataset", "column"}:
-            return SourceRef(str(raw["dataset"]), str(raw["column"]))
+            return SourceRef(_name(raw["dataset"], where, "source.dataset"),
+                             _name(raw["column"], where, "source.column"))
     raise input_error(f"source must be 'dataset.column', {{dataset:, column:}} or "
                       f"{{indicator: name}}, got {raw!r}", source=where,
                       fix="e.g. source: {dataset: wdi, column: wdi.popsize.new}")
+
+
+def _is_kind(value: Any, kind: type) -> bool:
+    """``value`` is of a transform parameter's declared type (an int is a float, a bool is
+    neither)."""
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, kind)
 
 
 def _steps(raw: Any, where_line: int, fs_path: Path) -> tuple[TransformStep, ...]:
@@ -265,14 +294,16 @@ def _steps(raw: Any, where_line: int, fs_path: Path) -> tuple[TransformStep, ...
         where = f"{fs_path}:{line}"
         if isinstance(item, str):
             name, params = item, {}
-        elif isinstance(item, dict) and len(item) == 1:
+        elif (isinstance(item, dict) and len(item) == 1
+              and isinstance(next(iter(item.values())), dict | None)):
             name, params = next(iter(item.items()))
             params = dict(params or {})
         else:
-            raise input_error(f"a transform is a name or a one-key mapping, got {item!r}",
+            raise input_error(f"a transform is a name or a one-key mapping name: {{parameters}}, "
+                              f"got {item!r}",
                               source=where, fix="e.g. '- lag: {years: 1}' or '- log2'")
         transform = get_transform(str(name), source=where)
-        extra = sorted(set(params) - set(transform.params))
+        extra = sorted((key for key in params if key not in transform.params), key=str)
         if extra:
             raise input_error(f"transform {name!r} has no parameter(s) {extra}; valid: "
                               f"{sorted(transform.params)}", source=where,
@@ -280,9 +311,11 @@ def _steps(raw: Any, where_line: int, fs_path: Path) -> tuple[TransformStep, ...
         for key, kind in transform.params.items():
             if key in params and kind is int:
                 params[key] = _int(params[key], where, f"{name}.{key}")
-            elif key in params and kind is float and not isinstance(params[key], (int, float)):
-                raise input_error(f"{name}.{key} must be a number, got {params[key]!r}",
-                                  source=where, fix="write a number")
+            elif key in params and not _is_kind(params[key], kind):
+                what = {float: "a number", str: "a string", list: "a list", dict: "a mapping"}
+                raise input_error(f"{name}.{key} must be {what.get(kind, kind.__name__)}, got "
+                                  f"{params[key]!r}", source=where,
+                                  fix=f"write {what.get(kind, kind.__name__)}")
         steps.append(TransformStep(str(name), params, line))
     return tuple(steps)
 
@@ -322,13 +355,14 @@ def _indicator(raw: Any, line: int, fs: Path) -> Indicator:
         raise input_error(f"feature {raw['name']!r} needs a kind ({', '.join(KINDS)})",
                           source=where, fix="add kind: structural (or another kind)")
     factor = raw.get("risk_factor")
-    if factor is not None and factor not in RISK_FACTORS:
+    if factor is not None and (isinstance(factor, bool) or not isinstance(factor, int)
+                               or factor not in RISK_FACTORS):
         raise input_error(f"risk_factor must be a UN Framework risk factor number 1-14, got "
                           f"{factor!r}", source=where,
                           fix="see forecast.features.RISK_FACTORS for the list")
     key_lines = getattr(raw, "key_lines", {})
     return Indicator(
-        name=str(raw["name"]),
+        name=_name(raw["name"], where, "name"),
         source=_source(raw["source"], f"{fs}:{key_lines.get('source', line)}"),
         transforms=_steps(raw.get("transforms"), key_lines.get("transforms", line), fs),
         kind=kind, role=role, risk_factor=factor,
@@ -336,7 +370,18 @@ def _indicator(raw: Any, line: int, fs: Path) -> Indicator:
         publication_lag=_int(raw.get("publication_lag", 0), where, "publication_lag"),
         missing=_missing(raw.get("missing"), where),
         line=line, path=fs,
+        label=_label(raw.get("label"), f"{fs}:{key_lines.get('label', line)}"),
+        display=parse_display(raw.get("display"), f"{fs}:{key_lines.get('display', line)}"),
     )
+
+
+def _label(raw: Any, where: str) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str) or not raw.strip():
+        raise input_error(f"label must be a short text, got {raw!r}", source=where,
+                          fix="e.g. label: share of population politically discriminated")
+    return " ".join(raw.split())
 
 
 def _datasets(raw: Any, fs: Path) -> tuple[DatasetDecl, ...]:
@@ -352,9 +397,11 @@ def _datasets(raw: Any, fs: Path) -> tuple[DatasetDecl, ...]:
         if not isinstance(decl, dict) or not {"path", "unit", "year"} <= set(decl):
             raise input_error(f"dataset {name!r} needs path, unit and year", source=where,
                               fix="e.g. {path: my_panel.csv, unit: country, year: year}")
-        path = Path(str(decl["path"])).expanduser()
-        out.append(DatasetDecl(str(name), path if path.is_absolute() else fs.parent / path,
-                               str(decl["unit"]), str(decl["year"]), line))
+        path = Path(_name(decl["path"], where, "path")).expanduser()
+        out.append(DatasetDecl(_name(name, where, "dataset"),
+                               path if path.is_absolute() else fs.parent / path,
+                               _name(decl["unit"], where, "unit"),
+                               _name(decl["year"], where, "year"), line))
     return tuple(out)
 
 
@@ -373,7 +420,7 @@ def parse_feature_set(path: str | Path, *, _chain: tuple[Path, ...] | None = Non
     _unknown_keys(raw, _TOP, f"{path}:{raw.line}", "top-level")
     parent = None
     if "extends" in raw:
-        base = Path(str(raw["extends"]))
+        base = Path(_name(raw["extends"], f"{path}:{raw.key_lines['extends']}", "extends"))
         base = base if base.is_absolute() else path.parent / base
         if _chain is not None and base.resolve() in _chain:
             raise input_error("cyclic 'extends' between specs",
@@ -381,7 +428,7 @@ def parse_feature_set(path: str | Path, *, _chain: tuple[Path, ...] | None = Non
                               fix="a spec cannot extend itself")
         parent = parse_feature_set(base, _chain=(_chain or ()) + (path.resolve(),))
         for key in ("skeleton", "unit", "year", "first_year", "last_year", "unit_system",
-                    "description"):
+                    "description", "unit_label"):
             if key not in raw and getattr(parent, key) is not None:
                 raw[key] = getattr(parent, key)
     for key in ("name", "skeleton", "indicators"):
@@ -399,26 +446,61 @@ def parse_feature_set(path: str | Path, *, _chain: tuple[Path, ...] | None = Non
         replace = {i.name: i for i in own}
         inherited = [replace.pop(i.name, i) for i in parent.indicators]
         indicators = tuple(inherited + [i for i in own if i.name in replace])
+    def where(key: str) -> str:
+        return f"{path}:{raw.key_lines.get(key, raw.line)}"
+
+    unit = _name(raw.get("unit", "unit"), where("unit"), "unit")
+    year = _name(raw.get("year", "year"), where("year"), "year")
+    if unit == year:
+        raise input_error(f"unit and year name the same column {unit!r}", source=where("year"),
+                          fix="give the key columns of the panel two names")
     seen: dict[str, int] = {}
     for ind in indicators:
         if ind.name in seen:
             raise input_error(f"indicator {ind.name!r} is defined twice (first at line "
                               f"{seen[ind.name]})", source=f"{path}:{ind.line}",
                               fix="rename or remove one")
+        if ind.name in (unit, year):
+            raise input_error(f"indicator {ind.name!r} has the name of a key column of the "
+                              "panel", source=ind.where(), fix="rename the indicator")
         seen[ind.name] = ind.line
     unit_system = raw.get("unit_system")
     if unit_system not in (None, "cow"):
         raise input_error(f"unit_system must be 'cow' or omitted, got {unit_system!r}",
-                          source=f"{path}:{raw.key_lines['unit_system']}",
+                          source=where("unit_system"),
                           fix="omit it for your own unit identifiers")
-    first, last = raw.get("first_year"), raw.get("last_year")
+    replication = raw.get("replication", False)
+    if not isinstance(replication, bool):
+        raise input_error(f"replication must be true or false, got {replication!r}",
+                          source=where("replication"), fix="write replication: true or omit it")
+    first, last = (None if raw.get(key) is None else _int(raw[key], where(key), key)
+                   for key in ("first_year", "last_year"))
+    if first is not None and last is not None and first > last:
+        raise input_error(f"first_year ({first}) is after last_year ({last})",
+                          source=where("first_year"), fix="swap them")
+    description = raw.get("description", "")
     return FeatureSet(
-        name=str(raw["name"]), description=str(raw.get("description", "")), path=path,
-        replication=bool(raw.get("replication", False)), skeleton=str(raw["skeleton"]),
-        unit=str(raw.get("unit", "unit")), year=str(raw.get("year", "year")),
-        first_year=None if first is None else _int(first, str(path), "first_year"),
-        last_year=None if last is None else _int(last, str(path), "last_year"),
+        name=_name(raw["name"], where("name"), "name"),
+        description="" if description is None else str(description), path=path,
+        replication=replication, skeleton=_name(raw["skeleton"], where("skeleton"), "skeleton"),
+        unit=unit, year=year, first_year=first, last_year=last,
         unit_system=unit_system,
         datasets=(parent.datasets if parent else ()) + _datasets(raw.get("datasets"), path),
         indicators=indicators,
+        unit_label=_unit_label(raw, indicators, path),
     )
+
+
+def _unit_label(raw: _Map, indicators: tuple[Indicator, ...], path: Path) -> str | None:
+    """``unit_label:`` must name a ``role: label`` indicator (kept in the panel as text)."""
+    name = raw.get("unit_label")
+    if name is None:
+        return None
+    where = f"{path}:{getattr(raw, 'key_lines', {}).get('unit_label', 1)}"
+    labels = [i.name for i in indicators if i.role == "label"]
+    if name not in labels:
+        raise input_error(f"unit_label {name!r} is not a 'role: label' indicator of the spec; "
+                          f"label indicators: {labels}", source=where,
+                          fix="add {name: NAME, role: label, source: dataset.column} or fix "
+                              "the name")
+    return str(name)

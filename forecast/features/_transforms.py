@@ -49,7 +49,11 @@ class Grid:
     def __post_init__(self) -> None:
         codes, _ = pd.factorize(pd.Series(self.unit), sort=False)
         object.__setattr__(self, "_codes", codes.astype(np.int64))
-        key = codes.astype(np.int64) * 100_000 + self.year.astype(np.int64)
+        years = self.year.astype(np.int64)
+        first, last = (int(years.min()), int(years.max())) if len(years) else (0, 0)
+        # (unit, year) -> unit * span + (year - first): unique, in unit then year order
+        key = codes.astype(np.int64) * (last - first + 1) + (years - first)
+        object.__setattr__(self, "_span", (first, last))
         object.__setattr__(self, "_key", key)
         object.__setattr__(self, "_order", np.argsort(key, kind="stable"))
 
@@ -67,11 +71,16 @@ class Grid:
         """Value of the same unit ``k`` years earlier (``k < 0``: later); NaN if absent."""
         key = self._key  # type: ignore[attr-defined]
         order = self._order  # type: ignore[attr-defined]
-        sorted_key = key[order]
-        target = key - k
-        pos = np.minimum(np.searchsorted(sorted_key, target), len(key) - 1)
-        found = sorted_key[pos] == target
+        first, last = self._span  # type: ignore[attr-defined]
         out = np.full(len(key), np.nan)
+        if not len(key) or abs(k) > last - first:  # no year of the grid is k years away
+            return out
+        sorted_key = key[order]
+        source_year = self.year.astype(np.int64) - k
+        inside = (source_year >= first) & (source_year <= last)
+        target = key - k  # the same unit's key k years earlier, where ``inside``
+        pos = np.minimum(np.searchsorted(sorted_key, target), len(key) - 1)
+        found = inside & (sorted_key[pos] == target)
         out[found] = np.asarray(values, dtype=float)[order[pos[found]]]
         return out
 
@@ -224,9 +233,18 @@ def _fill(x: pd.Series, grid: Grid, *, value: float) -> pd.Series:
 @register_transform("fill_units", params={"values": dict})
 def _fill_units(x: pd.Series, grid: Grid, *, values: dict) -> pd.Series:
     """Replace missing values of the listed units by a per-unit constant ``{unit: value}``."""
-    units = pd.Series(grid.unit, index=x.index)
-    fill = units.map({type(grid.unit[0])(k) if len(grid.unit) else k: float(v)
-                      for k, v in values.items()})
+    wrong = {k: v for k, v in values.items()
+             if isinstance(v, bool) or not isinstance(v, int | float)}
+    if wrong:
+        raise input_error(f"fill_units values must be numbers, got {wrong!r}",
+                          fix="write {unit: number, ...}")
+    like = grid.unit[0] if len(grid.unit) else None
+    try:
+        by_unit = {k if like is None else type(like)(k): float(v) for k, v in values.items()}
+    except (TypeError, ValueError):
+        raise input_error(f"fill_units keys must be unit ids like {like!r}, got "
+                          f"{list(values)!r}", fix="write {unit id: number, ...}") from None
+    fill = pd.Series(grid.unit, index=x.index).map(by_unit)
     return x.fillna(fill)
 
 

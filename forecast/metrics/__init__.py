@@ -33,11 +33,13 @@ from forecast.metrics._threshold import (
     warnings_at_threshold,
 )
 from forecast.metrics._topk import precision_at_k, recall_at_k, top_k_mask
+from forecast.metrics._track import TrackRecord, track_record
 
 __all__ = [
     "BootstrapResult",
     "Metric",
     "PairedDifference",
+    "TrackRecord",
     "average_precision",
     "bootstrap_metric",
     "brier",
@@ -64,5 +66,6 @@ __all__ = [
     "recall_at_threshold",
     "roc_auc",
     "top_k_mask",
+    "track_record",
     "warnings_at_threshold",
 ]

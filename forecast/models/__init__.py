@@ -5,6 +5,7 @@ from forecast.models._elastic_net import ElasticNetLogit
 from forecast.models._ensemble import AveragingEnsemble
 from forecast.models._fit import fit_estimator
 from forecast.models._logit import ConvergenceFailure, StatsmodelsLogit
+from forecast.models._meta import META_MODELS, MetaChoice, MetaEnsemble, choose_by_origin
 from forecast.models._registry import (
                                        ModelTags,
                                        build_model,
@@ -18,10 +19,14 @@ __all__ = [
                                        "AveragingEnsemble",
                                        "ConvergenceFailure",
                                        "ElasticNetLogit",
+                                       "META_MODELS",
+                                       "MetaChoice",
+                                       "MetaEnsemble",
                                        "ModelTags",
                                        "StatsmodelsLogit",
                                        "build_model",
                                        "check_model",
+                                       "choose_by_origin",
                                        "fit_estimator",
                                        "get_model_tags",
                                        "get_test_params",

@@ -1,7 +1,8 @@
 """Model registry: names -> scikit-learn-compatible probabilistic classifiers.
 
 Built in: ``elastic_net``, ``logit``, ``random_forest``, ``xgboost``, ``xgboost_tuned``,
-``hist_gradient_boosting``, ``ensemble``; any
+``hist_gradient_boosting``, ``ensemble``, ``stacked`` and ``selected`` (engine-level: member
+weights chosen at each origin from the backtest's own history, :mod:`forecast.models._meta`); any
 scikit-learn classifier by dotted path (``sklearn`` with ``class: package.module.Class``);
 third-party models through the ``forecast.models`` entry-point group (a factory taking keyword
 parameters and returning an estimator, optionally with a ``model_tags`` attribute).
@@ -24,6 +25,7 @@ from forecast._errors import input_error
 from forecast.models._elastic_net import ElasticNetLogit
 from forecast.models._ensemble import AveragingEnsemble
 from forecast.models._logit import StatsmodelsLogit
+from forecast.models._meta import MIN_EVENTS, MetaEnsemble, check_meta_options
 from forecast.models._preprocess import linear_preprocessor, tree_preprocessor
 
 __all__ = ["ModelTags", "build_model", "get_model_tags", "get_test_params", "model_names",
@@ -162,6 +164,49 @@ def _ensemble(*, members: list[Any], method: str = "mean", weights=None, seed: i
     estimators = [(name, build_model(name, {**params, "seed": seed}))
                   for name, params in _members(members)]
     return AveragingEnsemble(estimators, method=method, weights=weights)
+
+
+def _meta_tags(*, members: list[Any] | None = None, **_: Any) -> ModelTags:
+    known = [(name, params) for name, params in _members(members or [])
+             if name in _REGISTRY or name in _entry_point_factories()]
+    return ModelTags.all_of(get_model_tags(name, params) for name, params in known)
+
+
+def _meta_model(*, members: list[Any] | None = None, min_events: int = MIN_EVENTS,
+                shrinkage: float | None = None, seed: int = 0) -> BaseEstimator:
+    """The estimator of ``stacked``/``selected`` (equal weights: a fit alone has no history).
+
+    A string member that is not a registered model may be a label of the spec: it is resolved
+    by the backtest engine, and left unbuilt here (:meth:`MetaEnsemble.fit` says so).
+    """
+    check_meta_options(min_events, shrinkage)
+    if members is not None and (not isinstance(members, list) or not members or not all(
+            isinstance(m, str) or (isinstance(m, dict) and "name" in m) for m in members)):
+        raise input_error(f"members must be a non-empty list of model labels, names or "
+                          f"{{name, params}} mappings, got {members!r}",
+                          fix="e.g. members: [elastic_net, xgboost], or leave it out for all "
+                              "other models of the experiment")
+    names = set(model_names())
+    estimators = [(name, build_model(name, {**params, "seed": seed})
+                   if not isinstance(member, str) or name in names else None)
+                  for member, (name, params) in zip(members or [], _members(members or []))]
+    return MetaEnsemble(estimators)
+
+
+_META_CHECK = {"members": [{"name": "elastic_net", "params": {"n_alphas": 8}},
+                           {"name": "xgboost", "params": {"n_estimators": 30}}]}
+
+
+@register_model("stacked", check_params=_META_CHECK, tags=_meta_tags)
+def _stacked(*, members: list[Any] | None = None, min_events: int = MIN_EVENTS,
+             shrinkage: float | None = None, seed: int = 0) -> BaseEstimator:
+    return _meta_model(members=members, min_events=min_events, shrinkage=shrinkage, seed=seed)
+
+
+@register_model("selected", check_params=_META_CHECK, tags=_meta_tags)
+def _selected(*, members: list[Any] | None = None, min_events: int = MIN_EVENTS,
+              seed: int = 0) -> BaseEstimator:
+    return _meta_model(members=members, min_events=min_events, seed=seed)
 
 
 @register_model("sklearn", check_params={"class": "sklearn.linear_model.LogisticRegression",

@@ -14,13 +14,17 @@ from forecast.risk import (
     LatestForecast,
     RiskRun,
     attribute,
-    backtest_tier_meanings,
+    backtest_list_forecasts,
     build_risklist,
     driver_table,
     fit_latest,
+    indicator_info,
+    list_footnotes,
     list_metadata,
     log_risklist,
     method_note,
+    state_codes,
+    tier_meanings,
     tier_rule_from_config,
 )
 from forecast.run import check_output_dir, staged_output
@@ -59,7 +63,8 @@ def run_risklist(experiment: Path | str | ExperimentConfig, *, out: Path,
     """
     from forecast.backtest import load_panel
     from forecast.experiment import load_experiment
-    from forecast.reports import render_risklist
+    from forecast.metrics import track_record
+    from forecast.reports import render_risklist, track_record_section, world_map
 
     config = experiment if isinstance(experiment, ExperimentConfig) else load_experiment(experiment)
     out = Path(out)
@@ -76,20 +81,35 @@ def run_risklist(experiment: Path | str | ExperimentConfig, *, out: Path,
     panel = panel if panel is not None else load_panel(config)
     latest = fit_latest(config, model_label=label, panel=panel, year=year)
     rule = tier_rule_from_config(config)
-    meanings = (backtest_tier_meanings(config, model_label=label, panel=panel, year=latest.year,
-                                       rule=rule, cache_dir=cache_dir, n_jobs=n_jobs)
-                if tiers_from_backtest else None)
+    past = (backtest_list_forecasts(config, model_label=label, panel=panel, year=latest.year,
+                                    cache_dir=cache_dir, n_jobs=n_jobs)
+            if tiers_from_backtest else None)  # one backtest: tier meanings and track record
+    meanings = (tier_meanings(past, rule, horizon=config.horizon, known_by=latest.year)
+                if past is not None else None)
+    sections = []
+    if past is not None and len(past):
+        record = track_record(past, horizon=config.horizon, data_end=latest.year,
+                              k=max(rule.top), tiers=rule.top)
+        sections.append(track_record_section(record, model=label))
     cur = latest.current
-    drivers = driver_table(cur.estimator, cur.X, cur.units, panel, reference=cur.train_median)
+    drivers = driver_table(cur.estimator, cur.X, cur.units, panel, reference=cur.train_median,
+                           indicators=indicator_info(config), year=latest.year)
     attribution = attribute(cur.estimator, cur.X[:1], reference=cur.train_median).method
     risk = build_risklist(latest, meanings=meanings, rule=rule, drivers=drivers)
     shown = risk.drop(columns=[c for c in ("lower", "upper") if risk[c].isna().all()])
     y = latest.year
+    codes = state_codes(panel, y)  # a world map when the units are states
+    if codes.notna().any():
+        located = risk.assign(unit=risk["unit"].map(codes)).dropna(subset=["unit"])
+        world = world_map(located, year=y, title=f"Risk of a new mass killing, {y + 1}-"
+                                                 f"{y + config.horizon}")
+        sections.insert(0, ("map", "World map", world.html))
     with staged_output(out, markers=RISKLIST_MARKERS) as stage:
         paths = render_risklist(
             shown, stage, title=f"Risk of a new mass killing, {y + 1}-{y + config.horizon}",
             method_note=method_note(latest, rule, attribution, meanings),
-            meta=list_metadata(latest, attribution), pdf=pdf)
+            meta=list_metadata(latest, attribution), pdf=pdf, sections=sections,
+            footnotes=list_footnotes(latest, attribution))
         paths["risk"] = stage / "risk.parquet"
         risk.to_parquet(paths["risk"], index=False)
         paths["drivers"] = stage / "drivers.parquet"

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PageLoad", "chromium_path", "dump_dom", "screenshot"]
+__all__ = ["PageLoad", "chromium_path", "dump_dom", "print_pdf", "screenshot"]
 
 _CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 _CONSOLE = re.compile(r":CONSOLE(?::\d+)?\]\s*(.*)$")
@@ -90,3 +90,21 @@ def screenshot(page: str | Path, png: str | Path, *, width: int = 1280, height: 
         raise RuntimeError(f"Chromium wrote no screenshot (exit {done.returncode}): "
                            f"{done.stderr.strip()[-500:]}")
     return png
+
+
+def print_pdf(page: str | Path, pdf: str | Path, *, timeout: float = 120.0) -> Path:
+    """Print ``page`` to ``pdf`` with Chromium's print-to-PDF (paper size and margins from the
+    page's ``@page`` CSS, no header or footer); raise if no PDF was written.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no Chromium (see :func:`chromium_path`).
+    """
+    pdf = Path(pdf).resolve()
+    pdf.unlink(missing_ok=True)
+    done = _run(["--no-pdf-header-footer", f"--print-to-pdf={pdf}", _url(page)], timeout)
+    if not pdf.is_file() or pdf.stat().st_size == 0:
+        raise RuntimeError(f"Chromium wrote no PDF (exit {done.returncode}): "
+                           f"{done.stderr.strip()[-500:]}")
+    return pdf

@@ -21,6 +21,7 @@ from forecast._plotting import ORACLE, legend_label, model_style
 __all__ = [
     "ORACLE",
     "catch_figure",
+    "difference_figure",
     "per_year_figure",
     "reliability_figure",
     "roc_pr_figure",
@@ -146,4 +147,25 @@ def per_year_figure(per_year: pd.DataFrame, k: int) -> Figure:
     rec_ax.set(title=f"Recall of the top {k} per forecast year", xlabel="Forecast year (data year)",
                ylabel=f"Share of onsets in the top {k}", ylim=(0, 1.01))
     rec_ax.legend(loc="lower left", fontsize=8)
+    return fig
+
+
+def difference_figure(labels: Sequence[str], estimate: Sequence[float],
+                      lower: Sequence[float], upper: Sequence[float], *, metric: str) -> Figure:
+    """Paired differences with their 95% intervals, one row per pair (a forest plot)."""
+    n = len(labels)
+    fig, (ax,) = _figure(1, width=9.0, height=1.2 + 0.42 * max(n, 1))
+    pos = np.arange(n)[::-1]
+    est = np.asarray(estimate, dtype=float)
+    err = np.vstack([est - np.asarray(lower, dtype=float),
+                     np.asarray(upper, dtype=float) - est]).clip(min=0)
+    excludes = (np.asarray(lower, dtype=float) > 0) | (np.asarray(upper, dtype=float) < 0)
+    colors = np.where(excludes, "#1f4e79", "#888888")
+    for y, x, e0, e1, c in zip(pos, est, err[0], err[1], colors):
+        ax.errorbar([x], [y], xerr=[[e0], [e1]], fmt="o", color=c, capsize=3, markersize=5)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(pos, [legend_label(label) for label in labels], fontsize=8)
+    ax.set(title=f"{metric}: difference (first minus second) with 95% paired bootstrap interval",
+           xlabel=f"{metric} difference (blue: the interval excludes 0)")
+    ax.set_ylim(-0.7, n - 0.3)
     return fig

@@ -51,7 +51,24 @@ pre { background: var(--band); padding: .6rem; overflow-x: auto; font-size: .8re
 .up { color: #a4161a; } .down { color: #1a6b2a; }
 .tier { font-weight: 600; white-space: nowrap; }
 .flags { color: #7a4b00; font-size: .82rem; }
+p.lead { font-size: 1.05rem; }
+table.risklist { width: 100%; }
+table.risklist thead { display: table-header-group; }
+table.risklist td { overflow-wrap: break-word; }
+table.risklist .name { font-weight: 600; }
+.drivers { margin: 0 0 .3rem; font-size: .8rem; line-height: 1.3; }
+.drivers .kind { font-size: .68rem; text-transform: uppercase; letter-spacing: .05em;
+                 color: var(--muted); }
+.drivers ul { margin: 0; padding-left: .9rem; }
+table.risklist ul.flags { margin: 0; padding-left: .9rem; font-size: .78rem; }
+table.risklist .tier { white-space: normal; }
+table.risklist .why { color: var(--muted); font-size: .78rem; }
+table.risklist .drivers { min-width: 14rem; }
+table.risklist .change { display: block; min-width: 8rem; }
+table.risklist ul.flags { min-width: 7.5rem; }
 @page { size: A4; margin: 14mm 12mm; }
+@page wide { size: A4 landscape; margin: 10mm 10mm; }
+.print-wide, body:has(> .print-wide) { page: wide; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   nav { display: none; }
@@ -60,6 +77,20 @@ pre { background: var(--band); padding: .6rem; overflow-x: auto; font-size: .8re
   figure img { max-width: 100%; border: none; }
   a { color: inherit; text-decoration: none; }
   th { background: #eee !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  table.risklist { font-size: 7.2pt; break-inside: auto; page-break-inside: auto; }
+  table.risklist th, table.risklist td { padding: 1.5pt 3pt; }
+  table.risklist .drivers, table.risklist .flags, table.risklist .note { font-size: 6.6pt; }
+  .drivers .kind { font-size: 5.8pt; }
+  .drivers { margin: 0; }
+  .drivers ul, .drivers li { display: inline; padding: 0; }
+  .drivers .kind::after { content: " "; }
+  .drivers li + li::before { content: " · "; }
+  table.risklist ul.flags { font-size: 6.6pt; padding-left: 0; list-style: none;
+                            min-width: 22mm; }
+  table.risklist .change { display: block; min-width: 34mm; }
+  table.risklist .drivers { min-width: 0; }
+  table.risklist .why { font-size: 6.6pt; }
+  p.lead { font-size: 10.5pt; }
 }
 """
 

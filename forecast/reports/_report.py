@@ -13,12 +13,42 @@ from forecast._errors import input_error
 from forecast.reports import _figures as figs
 from forecast.reports import _sections as sec
 from forecast.reports._html import esc, page
+from forecast.reports._track import track_record_html
+from forecast.reports._verdict import candidates_of, recommend, verdict_html
 from forecast.run import RunArtifacts
 
 __all__ = ["N_BOOT_MAX", "build_report", "load_run"]
 
 N_BOOT_MAX = 1000
 """Most bootstrap replicates the report draws (more are capped, with a note on the page)."""
+
+REPORT_CSS = """
+section.verdict { border: 2px solid var(--accent); border-radius: 6px; background: #f7fafc;
+                  padding: .2rem 1.2rem .5rem; margin-top: .8rem; }
+section.verdict h2 { border: none; margin: .6rem 0 .2rem; }
+p.lead { font-size: 1.15rem; margin: .2rem 0 .5rem; }
+p.lead strong.model { font-size: 1.45rem; color: var(--accent); }
+ul.why { padding-left: 1.2rem; margin: .2rem 0 .6rem; }
+ul.why li { margin: .3rem 0; }
+table.figures { font-size: .82rem; }
+table.figures td { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.figures td:first-child { text-align: left; }
+table.ranking { width: 100%; }
+table.ranking td:last-child { text-align: left; white-space: normal; }
+table.figures span.ci { color: var(--muted); font-size: .92em; font-weight: normal; }
+tr.focus td { background: #e6eef7; font-weight: 600; }
+details > summary { cursor: pointer; }
+section > details > summary { border-bottom: 2px solid var(--accent); margin: 1.4rem 0 .5rem; }
+section > details > summary h2 { display: inline; border: none; margin: 0; }
+section > details[open] > summary { margin-bottom: .8rem; }
+@media print {
+  details::details-content { content-visibility: visible; display: block; }
+  details > summary { list-style: none; }
+  section.verdict { border: 1px solid #999; background: none; }
+}
+"""
+"""Report styles on top of the page's (verdict box, collapsible sections, number tables)."""
+
 
 def load_run(run_dir: str | Path) -> RunArtifacts:
     """Read a backtest run folder: :meth:`forecast.run.RunArtifacts.read`."""
@@ -30,8 +60,11 @@ def _models(forecasts: pd.DataFrame) -> list[str]:
     return [m for m in names if m != figs.ORACLE] + ([figs.ORACLE] if figs.ORACLE in names else [])
 
 
-def _baseline(models: list[str], baseline: str | None) -> str:
+def _baseline(models: list[str], baseline: str | None, spec: dict | None = None) -> str:
     candidates = [m for m in models if m != figs.ORACLE]
+    if baseline is None:  # the spec's evaluation.baseline, as the backtest job passes it
+        baseline = ((spec or {}).get("evaluation") or {}).get("baseline")
+        baseline = baseline if baseline in candidates else None
     if baseline is None:
         if not candidates:
             raise input_error("forecasts.parquet holds only the oracle",
@@ -41,6 +74,13 @@ def _baseline(models: list[str], baseline: str | None) -> str:
         raise input_error(f"baseline model {baseline!r} is not in the forecasts; models: {models}",
                           fix="pass --baseline with one of the listed models")
     return baseline
+
+
+def _ranked(ctx: sec.Context) -> list[str]:
+    """The scored models in the verdict's order (recommended first), the oracle last."""
+    candidates = candidates_of(ctx)
+    order = recommend(candidates, ctx.baseline)[1] if candidates else []
+    return order + [m for m in ctx.scored_models if m not in order]
 
 
 def _check_n_boot(n_boot: int) -> int:
@@ -70,8 +110,8 @@ def build_report(
     out_path : path, optional
         Where to write the HTML; default ``report.html`` in the run folder.
     baseline : str, optional
-        Model that paired differences are taken against; default the first
-        non-oracle model in alphabetical order.
+        Model that paired differences (and the verdict) are taken against; default the
+        spec's ``evaluation.baseline``, else the first non-oracle model by name.
     cost_ratios : sequence of float, optional
         Cost ratios ``r = C / (e L)`` of the decision table; default 1:10,
         1:20, 1:50. The value curve spans 1:200..1:2 plus these.
@@ -87,12 +127,15 @@ def build_report(
     -------
     Path
         The written HTML file. It has no scripts and loads nothing: figures
-        are embedded PNGs (base64) with alt text, and it prints on A4.
+        are embedded PNGs (base64) with alt text, and it prints on A4. It opens with the
+        verdict (the model recommended by the rule of ``docs/design/0009-report-verdict.md``,
+        :data:`forecast.reports._verdict.VERDICT_RULE`) and the track record of past lists;
+        the details follow in collapsible sections.
     """
     start = time.perf_counter()
     data = run if isinstance(run, RunArtifacts) else RunArtifacts.read(run)
     models = _models(data.forecasts)
-    base = _baseline(models, baseline)
+    base = _baseline(models, baseline, data.spec)
     boot = _check_n_boot(n_boot)
     if boot < n_boot:
         data.notes.append(f"Bootstrap replicates capped at {boot} (asked for {n_boot}).")
@@ -101,10 +144,14 @@ def build_report(
         raise input_error(f"build_report: cost ratios must be in (0, 1), got {ratios!r}",
                           fix="pass e.g. cost_ratios=[0.1, 0.05, 0.02]")
     ctx = sec.Context(data=data, models=models, baseline=base, n_boot=boot, seed=seed,
-                      cost_ratios=[float(r) for r in ratios], effectiveness=None if effectiveness is None else float(effectiveness))
+                      cost_ratios=[float(r) for r in ratios],
+                      effectiveness=None if effectiveness is None else float(effectiveness))
     if ctx.scored_models:
+        lead = ("verdict", "Verdict", verdict_html(ctx))
+        ranked = _ranked(ctx)
         parts = [
-            ("overview", "Experiment and data", sec.overview(ctx)),
+            ("track-record", f"Track record: how past top-{ctx.top_k} lists fared",
+             track_record_html(ctx.track, focus=ranked[0], models=ranked)),
             ("metrics", "Headline metrics with uncertainty", sec.metrics_section(ctx)),
             ("paired", f"Differences against the baseline ({base})", sec.paired_section(ctx)),
             ("discrimination", "ROC and precision-recall curves",
@@ -115,18 +162,21 @@ def build_report(
             ("value", "Costs and value of acting on warnings", sec.value_section(ctx)),
             ("per-year", "Performance per year", sec.per_year_section(ctx)),
             ("onsets", "Onsets and each model's prior rank", sec.onsets_section(ctx)),
+            ("overview", "Experiment and data", sec.overview(ctx)),
             ("tasks", "Backtest tasks", sec.tasks_section(ctx)),
         ]
     else:  # nothing scorable is a result: say why instead of drawing empty figures
+        lead = ("metrics", "Nothing could be scored", sec.unscored_section(ctx))
         parts = [
             ("overview", "Experiment and data", sec.overview(ctx)),
-            ("metrics", "Nothing could be scored", sec.unscored_section(ctx)),
             ("tasks", "Backtest tasks", sec.tasks_section(ctx)),
         ]
-    nav = "".join(f'<li><a href="#{key}">{esc(title)}</a></li>' for key, title, _ in parts)
-    body = [f'<nav aria-label="Contents"><ol>{nav}</ol></nav>']
-    body += [f'<section id="{key}"><h2>{esc(title)}</h2>{html}</section>'
-             for key, title, html in parts]
+    key, title, html = lead
+    body = [f'<section id="{key}" class="verdict"><h2>{esc(title)}</h2>{html}</section>',
+            '<p class="note">The details follow: click a heading to open it (printing opens '
+            "them all).</p>"]
+    body += [f'<section id="{k}"><details><summary><h2>{esc(t)}</h2></summary>{h}</details>'
+             "</section>" for k, t, h in parts]
     seconds = time.perf_counter() - start
     notes = "".join(f"<li>{esc(n)}</li>" for n in data.notes)
     body.append(f'<footer><p class="note">Generated by forecast.reports in {seconds:.1f} s '
@@ -139,5 +189,6 @@ def build_report(
                           fix="pass out_path=")
     out = Path(target)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page(title, "".join(body), subtitle=ctx.subtitle), encoding="utf-8")
+    html = page(title, "".join(body), subtitle=ctx.subtitle)
+    out.write_text(html.replace("</style>", REPORT_CSS + "</style>", 1), encoding="utf-8")
     return out

@@ -1,9 +1,12 @@
-"""Risk lists for policy teams: an HTML page, a CSV and a compact PDF of one forecast year."""
+"""Risk lists for policy teams: one HTML document, the same document printed to PDF by
+Chromium, and a CSV of the same rows."""
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,17 +14,20 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
-from forecast._plotting import legend_label as plot_text
 from forecast.reports._html import esc, key_value_table, page, table_html
 
 __all__ = ["RISKLIST_COLUMNS", "render_risklist"]
 
-RISKLIST_COLUMNS = ("rank", "unit", "probability", "lower", "upper", "tier", "tier_meaning",
-                    "previous_probability", "change", "drivers_up", "drivers_down", "flags")
-"""Columns a risk list may carry; ``rank``, ``unit`` and ``probability`` are required."""
+RISKLIST_COLUMNS = ("rank", "unit", "name", "probability", "lower", "upper", "tier",
+                    "tier_meaning", "previous_probability", "change", "drivers_up",
+                    "drivers_down", "flags")
+"""Columns a risk list may carry; ``rank``, ``unit`` and ``probability`` are required.
+``name`` is what readers see (the unit id when absent)."""
 
 _REQUIRED = ("rank", "unit", "probability")
 _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_KINDS = ("structural", "trigger", "mitigating", "history", "other")
+_log = logging.getLogger("forecast.reports")
 
 
 def _check(risk: Any) -> pd.DataFrame:
@@ -50,6 +56,25 @@ def _check(risk: Any) -> pd.DataFrame:
     return frame.sort_values("rank", kind="stable").reset_index(drop=True)
 
 
+def _check_sections(sections: Any) -> list[tuple[str, str, str]]:
+    out = []
+    for item in sections:
+        if not (isinstance(item, tuple | list) and len(item) == 3
+                and all(isinstance(part, str) for part in item)):
+            raise input_error(f"render_risklist: each of 'sections' must be (id, title, html) "
+                              f"strings, got {item!r}", fix="pass ('map', 'Map', '<svg>...')")
+        out.append((item[0], item[1], item[2]))
+    return out
+
+
+def _names(frame: pd.DataFrame) -> pd.Series:
+    """What readers see for each unit: ``name`` where given, else the unit id."""
+    if "name" not in frame.columns:
+        return frame["unit"]
+    return frame["name"].where(frame["name"].notna() & (frame["name"].astype(str) != ""),
+                               frame["unit"])
+
+
 def _pct(p: float) -> str:
     if p is None or not math.isfinite(p):
         return "–"
@@ -64,25 +89,46 @@ def _text_block(value: Any) -> str:
     return text.replace("\n", "<br>").replace(" | ", "<br>")
 
 
+_KIND_PREFIX = re.compile(rf"^({'|'.join(_KINDS)}): ")
+
+
+def _drivers_html(value: Any) -> str:
+    """Driver text (kinds separated by ' | ', items by '; ') as one line per item, each kind
+    named once in small capitals."""
+    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    blocks = []
+    for part in filter(None, (p.strip() for p in text.split(" | "))):
+        match = _KIND_PREFIX.match(part)
+        kind, items = (match.group(1), part[match.end():]) if match else ("", part)
+        lines = "".join(f"<li>{esc(item)}</li>" for item in items.split("; ") if item)
+        head = f'<span class="kind">{esc(kind)}</span>' if kind else ""
+        blocks.append(f'<div class="drivers">{head}<ul>{lines}</ul></div>')
+    return "".join(blocks)
+
+
 def _change(row: Mapping[str, Any]) -> str:
     prev = row.get("previous_probability", np.nan)
     change = row.get("change", np.nan)
+    why = row.get("change_drivers", "")
+    why = (f'<br><span class="why">why: {esc(why)}</span>'
+           if isinstance(why, str) and why.strip() else "")
     if prev is None or not np.isfinite(prev):
         return '<span class="note">new on the list</span>'
     if change is None or not np.isfinite(change):
         change = row["probability"] - prev
     points = 100 * change
     if abs(points) < 0.05:
-        return f'<span>no change</span><br><span class="note">was {esc(_pct(prev))}</span>'
+        return f'<span>no change</span><br><span class="note">was {esc(_pct(prev))}</span>{why}'
     cls, arrow, word = ("up", "▲", "up") if points > 0 else ("down", "▼", "down")
     return (f'<span class="{cls}">{arrow} {word} {abs(points):.1f} pts</span>'
-            f'<br><span class="note">was {esc(_pct(prev))}</span>')
+            f'<br><span class="note">was {esc(_pct(prev))}</span>{why}')
 
 
 def _html_rows(frame: pd.DataFrame) -> pd.DataFrame:
     cols = set(frame.columns)
     out = pd.DataFrame({"Rank": frame["rank"].map(lambda r: esc(int(r)) if pd.notna(r) else ""),
-                        "Country": frame["unit"].map(esc),
+                        "Country": _names(frame).map(lambda n: f'<span class="name">{esc(n)}'
+                                                               "</span>"),
                         "Risk": frame["probability"].map(lambda p: esc(_pct(p)))})
     if {"lower", "upper"} <= cols:
         out["Plausible range"] = [esc(f"{_pct(lo)} – {_pct(hi)}")
@@ -90,15 +136,21 @@ def _html_rows(frame: pd.DataFrame) -> pd.DataFrame:
     if "tier" in cols:
         out["Tier"] = frame["tier"].map(lambda t: f'<span class="tier">{esc(t)}</span>')
     if "previous_probability" in cols:
-        out["Change"] = [_change(r) for r in frame.to_dict("records")]
+        out["Change"] = [f'<span class="change">{_change(r)}</span>'
+                         for r in frame.to_dict("records")]
     if "drivers_up" in cols:
-        out["Raising risk"] = frame["drivers_up"].map(_text_block)
+        out["Raising risk"] = frame["drivers_up"].map(_drivers_html)
     if "drivers_down" in cols:
-        out["Lowering risk"] = frame["drivers_down"].map(_text_block)
+        out["Lowering risk"] = frame["drivers_down"].map(_drivers_html)
     if "flags" in cols:
-        out["Data flags"] = frame["flags"].map(
-            lambda f: f'<span class="flags">{_text_block(f)}</span>')
+        out["Data flags"] = frame["flags"].map(_flags_html)
     return out
+
+
+def _flags_html(flags: Any) -> str:
+    """Data flags (separated by ' | ') as a short list in small print."""
+    items = [f for f in ("" if not isinstance(flags, str) else flags).split(" | ") if f.strip()]
+    return f'<ul class="flags">{"".join(f"<li>{esc(f)}</li>" for f in items)}</ul>' if items else ""
 
 
 def _tier_legend(frame: pd.DataFrame) -> str:
@@ -106,7 +158,7 @@ def _tier_legend(frame: pd.DataFrame) -> str:
         return ""
     legend = frame.drop_duplicates("tier")[["tier", "tier_meaning"]]
     legend = legend.rename(columns={"tier": "Tier", "tier_meaning": "What it means"})
-    return "<h2>What the tiers mean</h2>" + table_html(legend)
+    return '<section id="tiers"><h2>What the tiers mean</h2>' + table_html(legend) + "</section>"
 
 
 def _reading_note(frame: pd.DataFrame) -> str:
@@ -118,22 +170,43 @@ def _reading_note(frame: pd.DataFrame) -> str:
     if "previous_probability" in cols:
         parts.append("Change: difference from the previous assessment, in percentage points.")
     if "flags" in cols:
-        parts.append("Data flags: inputs that were filled in (imputed) or are out of date (stale).")
+        parts.append("Data flags: inputs that are missing this year (filled in) or have not "
+                     "been updated for some years.")
     return " ".join(parts)
 
 
-def _html(frame: pd.DataFrame, title: str, method_note: str, meta: Mapping[str, Any]) -> str:
+def _summary(frame: pd.DataFrame, meta: Mapping[str, Any]) -> str:
+    """The first thing a reader sees: the highest risks by name, then the key facts."""
+    top = frame.head(10)
+    names = [f"<strong>{esc(n)}</strong> ({esc(_pct(p))})"
+             for n, p in zip(_names(top), top["probability"], strict=True)]
+    lead = (f'<p class="lead">Highest risk: {", ".join(names)}.</p>' if names else "")
+    facts = key_value_table({str(k): v for k, v in meta.items()}) if meta else ""
+    return f'<section id="summary">{lead}{facts}</section>'
+
+
+def _html(frame: pd.DataFrame, title: str, method_note: str, meta: Mapping[str, Any],
+          sections: Sequence[tuple[str, str, str]], footnotes: Sequence[str]) -> str:
     rows = _html_rows(frame)
     paragraphs = [p.strip() for p in str(method_note).split("\n\n") if p.strip()]
     note = "".join(f"<p>{_text_block(p)}</p>" for p in paragraphs)
+    extra = "".join(f'<section id="{esc(sid)}"><h2>{esc(heading)}</h2>{html}</section>'
+                    for sid, heading, html in sections)
+    notes = ("" if not footnotes else
+             '<section id="notes"><h2>Technical notes</h2><ol class="note">'
+             + "".join(f"<li>{esc(n)}</li>" for n in footnotes) + "</ol></section>")
     body = [
-        f"<section id=\"about\">{key_value_table({str(k): v for k, v in meta.items()})}</section>"
-        if meta else "",
+        '<div class="print-wide">',  # printed on A4 landscape pages: the table is wide
+        _summary(frame, meta),
+        extra,
         '<section id="list"><h2>Risk list</h2>',
+        f'<p class="note">{esc(_reading_note(frame))}</p>',
         table_html(rows, raw_html_columns=list(rows.columns), table_class="risklist"),
-        f'<p class="note">{esc(_reading_note(frame))}</p></section>',
+        "</section>",
         _tier_legend(frame),
         f'<section id="method"><h2>How this list was made</h2>{note}</section>',
+        notes,
+        "</div>",
     ]
     return page(title, "".join(body), subtitle=f"{len(frame)} countries, ranked by risk")
 
@@ -148,53 +221,18 @@ def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _clip(text: Any, width: int) -> str:
-    text = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _pdf(html: Path, path: Path) -> Path | None:
+    """``html`` printed by Chromium to ``path``; None (and one logged line) without Chromium."""
+    from forecast.reports._browser import chromium_path, print_pdf
 
-
-def _pdf(frame: pd.DataFrame, path: Path, title: str, meta: Mapping[str, Any]) -> Path:
-    """A compact A4 table (rank, country, risk, range, tier, change, flags), 45 rows a page."""
-    from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure
-
-    cols = ["Rank", "Country", "Risk"]
-    cells = [[str(int(r)), _clip(u, 30), _pct(p)]
-             for r, u, p in zip(frame["rank"], frame["unit"], frame["probability"], strict=True)]
-    if {"lower", "upper"} <= set(frame.columns):
-        cols.append("Range")
-        for row, lo, hi in zip(cells, frame["lower"], frame["upper"], strict=True):
-            row.append(f"{_pct(lo)}–{_pct(hi)}")
-    for column, name in (("tier", "Tier"), ("change", "Change (pts)"), ("flags", "Data flags")):
-        if column in frame.columns:
-            cols.append(name)
-            for row, v in zip(cells, frame[column], strict=True):
-                if column == "change":
-                    text = "–" if pd.isna(v) else f"{100 * float(v):+.1f}"
-                    row.append("0.0" if text in ("-0.0", "+0.0") else text)
-                else:
-                    row.append(_clip(v, 44))
-    cells = [[plot_text(c) for c in row] for row in cells]
-    per_page = 45
-    with PdfPages(path, metadata={"Title": title, "Creator": "forecast.reports"}) as pdf:
-        for start in range(0, len(cells), per_page):
-            fig = Figure(figsize=(8.27, 11.69))
-            fig.text(0.06, 0.96, plot_text(title), fontsize=13, weight="bold")
-            info = "; ".join(f"{k}: {v}" for k, v in meta.items())
-            fig.text(0.06, 0.935, plot_text(_clip(info, 150)), fontsize=7.5)
-            ax = fig.add_axes((0.04, 0.05, 0.92, 0.86))
-            ax.axis("off")
-            chunk = cells[start:start + per_page]
-            table = ax.table(cellText=chunk, colLabels=cols, loc="upper center", cellLoc="left")
-            table.auto_set_font_size(False)
-            table.set_fontsize(7)
-            table.scale(1, 1.35)
-            table.auto_set_column_width(list(range(len(cols))))
-            fig.text(0.5, 0.02, f"page {start // per_page + 1}; full drivers and method note in "
-                                "risklist.html", ha="center", fontsize=7)
-            pdf.savefig(fig)
-    return path
+    try:
+        chromium_path()
+        return print_pdf(html, path)
+    except FileNotFoundError as error:
+        _log.warning(f"risklist.pdf not written: {error}")
+    except (RuntimeError, OSError) as error:
+        _log.warning(f"risklist.pdf not written: Chromium failed ({error})")
+    return None
 
 
 def render_risklist(
@@ -205,17 +243,24 @@ def render_risklist(
     method_note: str,
     meta: Mapping[str, Any],
     pdf: bool = True,
+    sections: Sequence[tuple[str, str, str]] = (),
+    footnotes: Sequence[str] = (),
 ) -> dict[str, Path]:
     """Write a risk list as ``risklist.html``, ``risklist.csv`` and ``risklist.pdf``.
+
+    The page reads top to bottom: a summary (the highest risks by name and the key facts),
+    any ``sections``, the list, what the tiers mean, how the list was made and the technical
+    notes. The PDF is the same page printed by headless Chromium (A4, the table header
+    repeated on every page).
 
     Parameters
     ----------
     risk : DataFrame
         One row per unit: ``rank``, ``unit``, ``probability`` (required) and
-        optionally ``lower``, ``upper``, ``tier``, ``tier_meaning``,
-        ``previous_probability``, ``change`` (probability difference),
-        ``drivers_up``, ``drivers_down`` and ``flags`` (text). Probabilities
-        must be in [0, 1].
+        optionally ``name`` (shown instead of the unit id), ``lower``, ``upper``, ``tier``,
+        ``tier_meaning``, ``previous_probability``, ``change`` (probability difference),
+        ``change_drivers``, ``drivers_up``, ``drivers_down`` (kinds separated by `` | ``,
+        items by ``; ``) and ``flags`` (text). Probabilities must be in [0, 1].
     out_dir : path
         Folder to write into (created if missing).
     title : str
@@ -226,7 +271,14 @@ def render_risklist(
     meta : mapping
         Facts shown at the top (forecast year, model, data version, ...).
     pdf : bool
-        Also write a compact PDF table (matplotlib ``PdfPages``).
+        Also print the page to ``risklist.pdf`` with Chromium. Without Chromium no PDF is
+        written and one line is logged (``forecast.reports``); that is not an error.
+    sections : sequence of (id, title, html)
+        Extra sections placed after the summary, e.g. a map. ``html`` is inserted as is:
+        it must be markup the caller built and escaped (:func:`forecast.reports._html.esc`);
+        ``id`` and ``title`` are escaped here.
+    footnotes : sequence of str
+        Technical notes listed at the end (method names, hashes), escaped.
 
     Returns
     -------
@@ -237,11 +289,15 @@ def render_risklist(
         that spreadsheets do not run them as formulas.
     """
     frame = _check(risk)
+    extra = _check_sections(sections)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"html": out / "risklist.html", "csv": out / "risklist.csv"}
-    paths["html"].write_text(_html(frame, title, method_note, meta), encoding="utf-8")
+    paths["html"].write_text(_html(frame, title, method_note, meta, extra, list(footnotes)),
+                             encoding="utf-8")
     _csv_safe(frame).to_csv(paths["csv"], index=False)
     if pdf:
-        paths["pdf"] = _pdf(frame, out / "risklist.pdf", title, meta)
+        written = _pdf(paths["html"], out / "risklist.pdf")
+        if written is not None:
+            paths["pdf"] = written
     return paths

@@ -30,6 +30,9 @@ from forecast.decision import (
     value_curve_figure,
 )
 from forecast.metrics import (
+    BootstrapResult,
+    PairedDifference,
+    TrackRecord,
     bootstrap_metric,
     evaluate_forecasts,
     ewp_pooled_rows,
@@ -38,6 +41,7 @@ from forecast.metrics import (
     paired_difference,
     precision_at_threshold,
     recall_at_threshold,
+    track_record,
     warnings_at_threshold,
 )
 from forecast.outcomes import observed_windows
@@ -158,6 +162,53 @@ class Context:
         f = self.data.forecasts
         return int(f.groupby(["model", "year"]).size().max())
 
+    @cached_property
+    def boot(self) -> dict[str, dict[str, BootstrapResult]]:
+        """Each scored model's :data:`CI_METRICS` with cluster-bootstrap intervals (units
+        resampled), computed once for the headline table and the verdict."""
+        out: dict[str, dict[str, BootstrapResult]] = {}
+        for model in self.scored_models:
+            part = self.known[self.known["model"] == model]
+            out[model] = {metric: bootstrap_metric(part, metric, cluster="unit",
+                                                   n_boot=self.n_boot, seed=self.seed)
+                          for metric in CI_METRICS}
+        return out
+
+    @cached_property
+    def paired(self) -> dict[str, tuple[int, dict[str, PairedDifference]]]:
+        """Model minus baseline for each scored model (not the baseline) that shares scored
+        rows with onsets and non-onsets with it: (rows, {metric: paired difference})."""
+        k = self.known
+        base = k[k["model"] == self.baseline][["unit", "year", "outcome", "probability"]]
+        out: dict[str, tuple[int, dict[str, PairedDifference]]] = {}
+        for model in self.scored_models:
+            if model == self.baseline:
+                continue
+            other = k[k["model"] == model][["unit", "year", "probability"]]
+            both = base.merge(other, on=["unit", "year"], suffixes=("_base", "_model"))
+            y = both["outcome"].to_numpy(float)
+            if not 0 < y.sum() < y.size:
+                continue
+            out[model] = (len(both), {
+                metric: paired_difference(y, both["probability_model"].to_numpy(float),
+                                          both["probability_base"].to_numpy(float),
+                                          clusters=both["unit"].to_numpy(), metric=metric,
+                                          n_boot=self.n_boot, seed=self.seed)
+                for metric in PAIRED_METRICS})
+        return out
+
+    @cached_property
+    def track(self) -> TrackRecord | None:
+        """How each origin's top-k list fared (:func:`forecast.metrics.track_record`);
+        None when the forecasts carry no horizon."""
+        f = self.data.forecasts
+        horizon = self.data.horizon
+        if horizon is None and "horizon" not in f.columns:
+            return None
+        if "horizon" in f.columns and f["horizon"].nunique() > 1:
+            return None
+        return track_record(f, horizon=horizon, data_end=self.data.data_end, k=self.top_k)
+
 
 def _ci(value: float, lower: float, upper: float, digits: int = 3) -> str:
     return f"{fmt(value, digits)} ({fmt(lower, digits)}–{fmt(upper, digits)})"
@@ -218,14 +269,13 @@ def metrics_section(ctx: Context) -> str:
         part = ctx.known[ctx.known["model"] == model]
         row: dict[str, Any] = {"model": model, "n": len(part), "onsets": int(part["outcome"].sum())}
         for metric in CI_METRICS:
-            res = bootstrap_metric(part, metric, cluster="unit", n_boot=ctx.n_boot, seed=ctx.seed)
-            ctx.cache[f"boot/{model}/{metric}"] = res
+            res = ctx.boot[model][metric]
             row[f"{_NAMES[metric]} (95% CI)"] = _ci(res.estimate, res.lower, res.upper)
         row[f"recall top {ctx.top_k}"] = get_metric("recall_at_k", k=ctx.top_k)(
             part["outcome"].to_numpy(float), part["probability"].to_numpy(float),
             groups=part["year"].to_numpy())
         if np.isfinite(oracle_auc):
-            auc = ctx.cache[f"boot/{model}/roc_auc"].estimate
+            auc = ctx.boot[model]["roc_auc"].estimate
             row["AUC gap to oracle"] = auc - oracle_auc
         rows.append(row)
         classes.append("oracle" if model == figs.ORACLE else "")
@@ -253,23 +303,11 @@ def metrics_section(ctx: Context) -> str:
 
 
 def paired_section(ctx: Context) -> str:
-    k = ctx.known
-    base = k[k["model"] == ctx.baseline][["unit", "year", "outcome", "probability"]]
     rows, classes = [], []
-    for model in ctx.scored_models:
-        if model == ctx.baseline:
-            continue
-        other = k[k["model"] == model][["unit", "year", "probability"]]
-        both = base.merge(other, on=["unit", "year"], suffixes=("_base", "_model"))
-        y = both["outcome"].to_numpy(float)
-        if not 0 < y.sum() < y.size:
-            continue
+    for model, (n_rows, results) in ctx.paired.items():
         for metric in PAIRED_METRICS:
-            res = paired_difference(y, both["probability_model"].to_numpy(float),
-                                    both["probability_base"].to_numpy(float),
-                                    clusters=both["unit"].to_numpy(), metric=metric,
-                                    n_boot=ctx.n_boot, seed=ctx.seed)
-            rows.append({"model": model, "metric": _NAMES[metric], "rows": len(both),
+            res = results[metric]
+            rows.append({"model": model, "metric": _NAMES[metric], "rows": n_rows,
                          "model value": res.estimate_a, "baseline value": res.estimate_b,
                          "difference": res.estimate,
                          "95% CI": f"{fmt(res.lower)} to {fmt(res.upper)}",
@@ -535,7 +573,8 @@ def tasks_section(ctx: Context) -> str:
     if scores is None or "model" not in scores.columns:
         return _missing("scores.csv")
     html = []
-    agg = {"origins": ("origin", "nunique")} if "origin" in scores.columns else {}
+    agg: dict[str, tuple[str, Any]] = (
+        {"origins": ("origin", "nunique")} if "origin" in scores.columns else {})
     if "fit_seconds" in scores.columns:
         agg["fit seconds (total)"] = ("fit_seconds", "sum")
     if "status" in scores.columns:

@@ -17,6 +17,7 @@ Attribution by model type (all on the log-odds scale, ``eta = logit p``):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,8 +25,10 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from forecast.panel import Panel
+from forecast.risk._words import label_of, value_of
 
-__all__ = ["Attribution", "attribute", "driver_table", "driver_text", "input_flags", "log_odds"]
+__all__ = ["Attribution", "attribute", "common_flags", "driver_item", "driver_table",
+           "driver_text", "flag_texts", "input_flags", "log_odds"]
 
 KIND_ORDER = ("structural", "trigger", "mitigating", "history", "other")
 _FLOOR = 1e-4
@@ -162,7 +165,8 @@ def attribute(estimator, X: np.ndarray, *, reference: np.ndarray) -> Attribution
 
 
 def input_flags(panel: Panel, year: int, *, stale_years: int = 3,
-                min_change_share: float = 0.5) -> pd.DataFrame:
+                min_change_share: float = 0.5,
+                indicators: Mapping[str, object] | None = None) -> pd.DataFrame:
     """Imputed and stale inputs of each unit in ``year``.
 
     * imputed: the feature is missing in ``year`` (the model fills it in: median imputation
@@ -170,13 +174,21 @@ def input_flags(panel: Panel, year: int, *, stale_years: int = 3,
     * stale: the value is identical in the ``stale_years`` consecutive years ending in
       ``year`` (e.g. carried forward), for features that usually move: features whose
       within-unit year-to-year values differ in at least ``min_change_share`` of consecutive
-      pairs up to ``year``. Binary or constant indicators are never stale.
+      pairs up to ``year``. Binary or constant indicators are never stale. ``since`` is the
+      first year of the unchanged run ("last updated").
+
+    Parameters
+    ----------
+    indicators : mapping, optional
+        Feature-set entries by name (:func:`~forecast.risk.indicator_info`); their labels
+        name the inputs in ``flags`` (column names otherwise).
 
     Returns
     -------
     DataFrame
-        Index ``unit``; boolean columns ``imputed:<feature>`` and ``stale:<feature>`` and a
-        text column ``flags``.
+        Index ``unit``; boolean columns ``imputed:<feature>`` and ``stale:<feature>``,
+        ``since:<feature>`` (year, NaN unless stale) and a text column ``flags``, e.g.
+        ``ethnic diversity (fractionalization index): last updated 2013``.
     """
     frame = panel.frame[panel.frame[panel.year] <= year]
     features = list(panel.features)
@@ -198,37 +210,112 @@ def input_flags(panel: Panel, year: int, *, stale_years: int = 3,
     units = frame[panel.unit].to_numpy()[now]
     imputed = np.isnan(values[now])
     stale = unchanged[now] & moving[None, :]
-    out = pd.DataFrame(index=pd.Index(units, name="unit"))
+    since = _run_start(years, consecutive & (values == prev))[now]
+    columns: dict[str, np.ndarray] = {}
     for j, name in enumerate(features):
-        out[f"imputed:{name}"] = imputed[:, j]
-        out[f"stale:{name}"] = stale[:, j]
-    texts = []
-    for i in range(len(units)):
-        parts = []
-        filled = [f for j, f in enumerate(features) if imputed[i, j]]
-        old = [f for j, f in enumerate(features) if stale[i, j]]
-        if filled:
-            parts.append("imputed: " + ", ".join(filled))
-        if old:
-            parts.append(f"stale ({stale_years}+ yrs unchanged): " + ", ".join(old))
-        texts.append(" | ".join(parts))
-    out["flags"] = texts
+        columns[f"imputed:{name}"] = imputed[:, j]
+        columns[f"stale:{name}"] = stale[:, j]
+        columns[f"since:{name}"] = np.where(stale[:, j], since[:, j], np.nan)
+    out = pd.DataFrame(columns, index=pd.Index(units, name="unit"))
+    out["flags"] = flag_texts(out, features, year, indicators or {})
     return out
 
 
+def _run_start(years: np.ndarray, same_as_prev: np.ndarray) -> np.ndarray:
+    """Per row and column, the year the current run of identical values began."""
+    start = np.where(same_as_prev, np.nan, years[:, None].astype(float))
+    return pd.DataFrame(start).ffill().to_numpy()  # runs never cross units: a unit's first
+    # row has no previous value, so it starts a run
+
+
+def flag_texts(flags: pd.DataFrame, features: list[str], year: int,
+               indicators: Mapping[str, object], *, omit: Iterable[str] = ()) -> list[str]:
+    """One text per row of an :func:`input_flags` table, features in ``omit`` left out.
+
+    ``<label>: no data for <year> (filled in)`` and ``<label>: last updated <since>``,
+    separated by `` | ``.
+    """
+    skip = set(omit)
+    texts = []
+    for _, row in flags.iterrows():
+        parts = []
+        for name in features:
+            if name in skip:
+                continue
+            if row.get(f"imputed:{name}", False):
+                parts.append(f"{label_of(indicators, name)}: no data for {year} (filled in)")
+            elif row.get(f"stale:{name}", False):
+                parts.append(f"{label_of(indicators, name)}: last updated "
+                             f"{int(row[f'since:{name}'])}")
+        texts.append(" | ".join(parts))
+    return texts
+
+
+def common_flags(flags: pd.DataFrame, features: list[str], year: int,
+                 indicators: Mapping[str, object], *, share: float = 0.9
+                 ) -> tuple[list[str], list[str]]:
+    """Flags that hold for at least ``share`` of the units: better said once than on every row.
+
+    Returns
+    -------
+    (features, sentences)
+        The features concerned, and one sentence each, e.g. "ethnic diversity
+        (fractionalization index): last updated 2013 for 165 of 168 countries".
+    """
+    n = len(flags)
+    names, sentences = [], []
+    for name in features:
+        stale = flags.get(f"stale:{name}", pd.Series(False, index=flags.index)).astype(bool)
+        imputed = flags.get(f"imputed:{name}", pd.Series(False, index=flags.index)).astype(bool)
+        label = label_of(indicators, name)
+        if n and imputed.mean() >= share:
+            names.append(name)
+            sentences.append(f"{label}: no data for {year} for {int(imputed.sum())} of {n} "
+                             "countries (filled in by the model)")
+        elif n and (stale | imputed).mean() >= share:
+            names.append(name)
+            since = flags.loc[stale, f"since:{name}"].astype(int)
+            typical = int(since.mode().iloc[0])
+            others = int((since != typical).sum())
+            sentences.append(f"{label}: last updated {typical} for {int((since == typical).sum())}"
+                             f" of {n} countries" + (f" (earlier for {others})" if others else ""))
+    return names, sentences
+
+
 def driver_table(estimator, X: np.ndarray, units: np.ndarray, panel: Panel, *,
-                 reference: np.ndarray) -> pd.DataFrame:
-    """Long table of drivers: ``unit``, ``feature``, ``kind``, ``value``, ``contribution``
-    (log-odds), ``odds_ratio`` (``exp(contribution)``) and ``method``."""
+                 reference: np.ndarray, indicators: Mapping[str, object] | None = None,
+                 year: int | None = None) -> pd.DataFrame:
+    """Long table of drivers, one row per unit and feature.
+
+    Columns: ``unit``, ``feature``, ``label`` (the spec's label, else the name), ``kind``,
+    ``value``, ``value_text`` (the value as a reader sees it, e.g. ``42%``, with ``(as of
+    2013)`` when it has not changed since then), ``contribution`` (log-odds), ``odds_ratio``
+    (``exp(contribution)``) and ``method``; with ``year`` also ``year``.
+    """
+    info = indicators or {}
     att = attribute(estimator, X, reference=reference)
     features = list(panel.features)
     n, p = att.contributions.shape
     kinds = [panel.kinds.get(f, "other") for f in features]
-    return pd.DataFrame({
+    values = np.asarray(X, dtype=float)
+    texts = np.array([[value_of(info, f, v) for f, v in zip(features, row)] for row in values],
+                     dtype=object)
+    if year is not None:
+        since = input_flags(panel, year).reindex(np.asarray(units))
+        for j, name in enumerate(features):
+            old = since[f"since:{name}"].to_numpy(dtype=float)
+            for i in np.flatnonzero(np.isfinite(old) & (old < year)):
+                if texts[i, j]:
+                    texts[i, j] = f"{texts[i, j]} (as of {int(old[i])})"
+    table = pd.DataFrame({
         "unit": np.repeat(np.asarray(units), p), "feature": np.tile(features, n),
-        "kind": np.tile(kinds, n), "value": np.asarray(X, dtype=float).ravel(),
+        "label": np.tile([label_of(info, f) for f in features], n),
+        "kind": np.tile(kinds, n), "value": values.ravel(), "value_text": texts.ravel(),
         "contribution": att.contributions.ravel(), "odds_ratio": _odds(att.contributions.ravel()),
         "method": att.method})
+    if year is not None:
+        table["year"] = int(year)
+    return table
 
 
 def _odds(log_odds: np.ndarray | float) -> np.ndarray:
@@ -237,15 +324,39 @@ def _odds(log_odds: np.ndarray | float) -> np.ndarray:
     return np.exp(np.clip(log_odds, -700.0, 700.0))
 
 
-def _format(features: np.ndarray, kinds: np.ndarray, contributions: np.ndarray,
-            picked: list[int]) -> str:
+def driver_item(label: str, value_text: str, contribution: float) -> str:
+    """``label: value, raises risk (odds x1.88)`` -- one driver in words."""
+    direction = "raises risk" if contribution > 0 else "lowers risk"
+    value = f": {value_text}" if value_text else ""
+    ratio = float(_odds(contribution))
+    odds = f"{ratio:.2f}" if ratio < 100 else f"{ratio:.3g}"
+    return f"{label}{value}, {direction} (odds x{odds})"
+
+
+def _format(block: pd.DataFrame, contributions: np.ndarray, picked: list[int]) -> str:
+    kinds = block["kind"].to_numpy()
+    labels = (block["label"] if "label" in block else block["feature"]).to_numpy()
+    values = (block["value_text"] if "value_text" in block
+              else pd.Series("", index=block.index)).fillna("").to_numpy()
     parts = []
     for kind in KIND_ORDER:
-        items = [f"{features[i]} (odds x{_odds(contributions[i]):.2f})" for i in picked
+        items = [driver_item(str(labels[i]), str(values[i]), contributions[i]) for i in picked
                  if kinds[i] == kind]
         if items:
-            parts.append(f"{kind}: {', '.join(items)}")
+            parts.append(f"{kind}: {'; '.join(items)}")
     return " | ".join(parts)
+
+
+def _merge_labels(block: pd.DataFrame) -> pd.DataFrame:
+    """One row per (label, kind): indicators a reader cannot tell apart (a year and its
+    square are both "time trend") count as one, their log-odds contributions summed."""
+    if "label" not in block or not block.duplicated(["label", "kind"]).any():
+        return block
+    merged = block.groupby(["label", "kind"], sort=False, as_index=False).agg(
+        feature=("feature", "first"), contribution=("contribution", "sum"),
+        **({"value_text": ("value_text", lambda v: "; ".join(dict.fromkeys(filter(None, v))))}
+           if "value_text" in block else {}))
+    return merged
 
 
 def driver_text(drivers: pd.DataFrame, *, top: int = 4, min_log_odds: float = 0.05
@@ -253,14 +364,17 @@ def driver_text(drivers: pd.DataFrame, *, top: int = 4, min_log_odds: float = 0.
     """Per unit, the ``top`` largest contributions raising and lowering risk (at least
     ``min_log_odds`` in size), grouped by kind: ``unit``, ``drivers_up``, ``drivers_down``.
 
-    Each item reads ``feature (odds xR)`` with ``R = exp(contribution)``.
+    Kinds are separated by `` | ``, items within a kind by ``; ``; each item reads
+    ``label: value, raises risk (odds xR)`` with ``R = exp(contribution)`` (``label`` and
+    ``value_text`` from :func:`driver_table`; the feature name when there is no label).
+    Indicators with the same label and kind count as one (contributions summed).
     """
     records = []
     for unit, block in drivers.groupby("unit", sort=False):
+        block = _merge_labels(block)
         c = block["contribution"].to_numpy(dtype=float)
-        features, kinds = block["feature"].to_numpy(), block["kind"].to_numpy()
         up = [int(i) for i in np.argsort(-c, kind="stable")[:top] if c[i] >= min_log_odds]
         down = [int(i) for i in np.argsort(c, kind="stable")[:top] if c[i] <= -min_log_odds]
-        records.append({"unit": unit, "drivers_up": _format(features, kinds, c, up),
-                        "drivers_down": _format(features, kinds, c, down)})
+        records.append({"unit": unit, "drivers_up": _format(block, c, up),
+                        "drivers_down": _format(block, c, down)})
     return pd.DataFrame(records, columns=["unit", "drivers_up", "drivers_down"])

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,10 +35,20 @@ from forecast.experiment import ExperimentConfig
 from forecast.panel import Panel
 from forecast.risk._drivers import KIND_ORDER, attribute, log_odds
 from forecast.risk._fit import OriginFit, _check_year, fit_origin, model_spec
+from forecast.risk._words import indicator_info, label_of, unit_names
 
 __all__ = ["MODEL_UPDATE", "decompose_change", "explain_change"]
 
 MODEL_UPDATE = "(model update)"
+MODEL_UPDATE_WORDS = "model update"
+
+
+def term_words(term: str, indicators: Mapping[str, Any]) -> str:
+    """A decomposition term as a reader says it: an indicator's label, "structural
+    indicators", or the model update."""
+    if term == MODEL_UPDATE:
+        return MODEL_UPDATE_WORDS
+    return label_of(indicators, term)
 
 
 def _is_linear(estimator) -> bool:
@@ -117,12 +129,12 @@ def _expit(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _row(fit: OriginFit, unit: str) -> int:
+def _row(fit: OriginFit, unit: object) -> int:
     hits = np.flatnonzero(fit.units == unit)
     return int(hits[0])
 
 
-def explain_change(config: ExperimentConfig, *, model_label: str, unit: str, year_from: int,
+def explain_change(config: ExperimentConfig, *, model_label: str, unit: object, year_from: int,
                    year_to: int, panel: Panel | None = None) -> pd.DataFrame:
     """Decompose the change of ``unit``'s forecast from ``year_from`` to ``year_to``.
 
@@ -134,8 +146,10 @@ def explain_change(config: ExperimentConfig, *, model_label: str, unit: str, yea
     Returns
     -------
     DataFrame
-        One row per part, largest first: ``term``, ``kind``, ``value_from``, ``value_to``
-        (NaN for groups and the model update), ``log_odds``, ``probability``. ``attrs`` hold
+        One row per part, largest first: ``term``, ``label`` (what a reader is shown: the
+        indicator's label, e.g. "battle deaths this year"), ``kind``, ``value_from``,
+        ``value_to`` (NaN for groups and the model update), ``log_odds``, ``probability``.
+        ``attrs`` hold
         ``unit``, ``year_from``, ``year_to``, ``model``, ``method``, ``probability_from``,
         ``probability_to``, ``log_odds_from``, ``log_odds_to``.
     """
@@ -149,8 +163,10 @@ def explain_change(config: ExperimentConfig, *, model_label: str, unit: str, yea
     for year in (year_from, year_to):
         present = sorted(set(frame.loc[frame[panel.year] == year, panel.unit]))
         if unit not in present:
-            shown = ", ".join(map(str, present[:12])) + (f" (+{len(present) - 12} more)"
-                                                         if len(present) > 12 else "")
+            names = unit_names(panel, year)  # readers know the names, not the codes
+            listed = [names.get(u, str(u)) for u in present[:12]]
+            shown = ", ".join(listed) + (f" (+{len(present) - 12} more)"
+                                         if len(present) > 12 else "")
             raise input_error(f"unit {unit!r} is not in the panel in {year}", source=panel.name,
                               column=panel.unit, fix=f"use one of {shown}")
     fit_from = fit_origin(config, spec, panel, year_from)
@@ -169,7 +185,9 @@ def explain_change(config: ExperimentConfig, *, model_label: str, unit: str, yea
     out["value_to"] = out["term"].map(values_to).astype(float)
     out["probability"] = ((p_to - p_from) * out["log_odds"] / d_eta if d_eta != 0
                           else 0.0 * out["log_odds"])
-    out = out[["term", "kind", "value_from", "value_to", "log_odds", "probability"]]
+    info = indicator_info(config)
+    out["label"] = [term_words(t, info) for t in out["term"]]
+    out = out[["term", "label", "kind", "value_from", "value_to", "log_odds", "probability"]]
     out = out.iloc[np.argsort(-out["log_odds"].abs().to_numpy(), kind="stable")]
     out = out.reset_index(drop=True)
     out.attrs.update({"unit": unit, "year_from": int(year_from), "year_to": int(year_to),
@@ -180,20 +198,32 @@ def explain_change(config: ExperimentConfig, *, model_label: str, unit: str, yea
 
 
 def change_text(fit_from: OriginFit, fit_to: OriginFit, features: list[str],
-                kinds: dict[str, str], *, top: int = 2) -> pd.DataFrame:
-    """Per unit present in both years, the ``top`` largest parts of its change as text:
-    ``unit``, ``change_drivers`` (e.g. ``battle_deaths_log2 +0.81; (model update) -0.05``)."""
+                kinds: dict[str, str], *, top: int = 2,
+                indicators: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Per unit present in both years, the ``top`` largest parts of its change in words:
+    ``unit``, ``change_drivers``, e.g. ``battle deaths this year +2.1 pts; model update
+    -0.3 pts`` (the model update: retrained with one more year of outcomes).
+
+    Points are the probability change split in proportion to the log-odds parts (as in
+    :func:`explain_change`), so they add up to the list's change; parts under 0.01 in
+    log-odds are left out.
+    """
     common = [u for u in fit_to.units if u in set(fit_from.units)]
     if not common:
         return pd.DataFrame(columns=["unit", "change_drivers"])
+    info = indicators or {}
     pos_from = {u: i for i, u in enumerate(fit_from.units)}
     pos_to = {u: i for i, u in enumerate(fit_to.units)}
     X_from = fit_from.X[[pos_from[u] for u in common]]
     X_to = fit_to.X[[pos_to[u] for u in common]]
-    terms, _ = decompose_change(fit_from, fit_to, X_from, X_to, features, kinds)
+    terms, totals = decompose_change(fit_from, fit_to, X_from, X_to, features, kinds)
+    d_eta = totals["eta_to"] - totals["eta_from"]
+    d_p = _expit(totals["eta_to"]) - _expit(totals["eta_from"])
     texts = []
-    for _, block in terms.groupby("row", sort=True):
+    for row, block in terms.groupby("row", sort=True):
         block = block.iloc[np.argsort(-block["log_odds"].abs().to_numpy(), kind="stable")]
         block = block[block["log_odds"].abs() >= 0.01].head(top)
-        texts.append("; ".join(f"{r.term} {r.log_odds:+.2f}" for r in block.itertuples()))
+        share = d_p[row] / d_eta[row] if d_eta[row] != 0 else 0.0
+        texts.append("; ".join(f"{term_words(r.term, info)} {100 * share * r.log_odds:+.1f} pts"
+                               for r in block.itertuples()))
     return pd.DataFrame({"unit": common, "change_drivers": texts})

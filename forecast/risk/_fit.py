@@ -145,6 +145,23 @@ def history_base_label(config: ExperimentConfig, label: str) -> str | None:
     return None
 
 
+def _history_backtest(config: ExperimentConfig, spec: ModelSpec, panel: Panel, years: list[int],
+                      recalibrate: bool = False) -> pd.DataFrame:
+    """Forecasts of the backtest of ``spec`` over the experiment's origins up to ``max(years)``
+    and ``years`` (cached): what each origin ``Y`` knew of earlier forecasts is the same as in
+    the full backtest. ``recalibrate`` adds ``spec``'s history-recalibrated copy."""
+    from forecast.backtest import RollingOrigin, backtest_models, default_cache_dir, run_backtest
+
+    splitter = RollingOrigin.from_config(config)
+    origins = {o for o in splitter.origin_years(panel.frame[panel.year].to_numpy())
+               if o <= max(years)} | set(years)
+    options = {**config.history_recalibration, "models": [spec.label]} if recalibrate else {}
+    small = dataclasses.replace(config, models=backtest_models(config, spec),
+                                origins=tuple(sorted(origins)), first_origin=None,
+                                last_origin=None, history_recalibration=options)
+    return run_backtest(small, panel=panel, cache_dir=default_cache_dir()).forecasts
+
+
 def _recalibrated(config: ExperimentConfig, spec: ModelSpec, label: str, panel: Panel,
                   fits: list[OriginFit]) -> list[OriginFit]:
     """Apply the backtest's history recalibration of each fit's year to the fit.
@@ -154,18 +171,10 @@ def _recalibrated(config: ExperimentConfig, spec: ModelSpec, label: str, panel: 
     the fit's estimator is wrapped in :class:`HistoryShiftedClassifier` with that origin's
     coefficients, so its predictions are those forecasts bit for bit.
     """
-    from forecast.backtest import RollingOrigin, default_cache_dir, run_backtest
     from forecast.calibration import HistoryShiftedClassifier
 
-    years = [f.year for f in fits]
-    splitter = RollingOrigin.from_config(config)
-    origins = {o for o in splitter.origin_years(panel.frame[panel.year].to_numpy())
-               if o <= max(years)} | set(years)
-    options = {**config.history_recalibration, "models": [spec.label]}
-    small = dataclasses.replace(config, models=(spec,), origins=tuple(sorted(origins)),
-                                first_origin=None, last_origin=None, history_recalibration=options)
-    result = run_backtest(small, panel=panel, cache_dir=default_cache_dir())
-    recal = result.forecasts[result.forecasts["model"] == label]
+    forecasts = _history_backtest(config, spec, panel, [f.year for f in fits], recalibrate=True)
+    recal = forecasts[forecasts["model"] == label]
     out = []
     for fit in fits:
         rows = recal[recal["origin"] == fit.year].set_index("unit").loc[fit.units]
@@ -205,6 +214,44 @@ def _check_year(config: ExperimentConfig, panel: Panel, year: int) -> int:
     return int(year)
 
 
+def _meta_fits(config: ExperimentConfig, spec: ModelSpec, panel: Panel, years: list[int],
+               target: np.ndarray) -> list[OriginFit]:
+    """Fit a ``stacked`` or ``selected`` model for each of ``years`` as the backtest does.
+
+    Its members are fitted for the year (:func:`fit_origin`); the weights are those the
+    backtest chose at that origin from earlier origins' forecasts (the backtest of the members
+    and the meta model up to the year, cached: :func:`_history_backtest`), read from its
+    ``weight_<member>`` and ``meta_intercept`` columns and applied by
+    :class:`forecast.models.MetaEnsemble`, so the probabilities equal the backtest's bit for bit.
+    """
+    from forecast.backtest import meta_members
+    from forecast.models import MetaEnsemble
+
+    members = meta_members(config, spec)
+    forecasts = _history_backtest(config, spec, panel, years)
+    own = forecasts[forecasts["model"] == spec.label]
+    out = []
+    for year in years:
+        chosen = own[own["origin"] == year]
+        if chosen.empty:
+            raise input_error(f"every member of {spec.label!r} failed in the backtest at {year}",
+                              source=config.source, fix="see the backtest's scores (errors)")
+        weights = np.array([chosen[f"weight_{m.label}"].iloc[0] for m in members], float)
+        fits = {m.label: fit_origin(config, m, panel, year, target=target)
+                for m, w in zip(members, weights) if not np.isnan(w)}
+        estimator = MetaEnsemble.from_fitted(
+            [(m.label, fits[m.label].estimator if m.label in fits else None) for m in members],
+            weights=weights, intercept=float(chosen["meta_intercept"].iloc[0]))
+        first = next(iter(fits.values()))
+        P = np.column_stack([fits[m.label].probability if m.label in fits
+                             else np.full(len(first.units), np.nan) for m in members])
+        probability = estimator.combine(P)
+        nan = np.full(len(probability), np.nan)
+        out.append(dataclasses.replace(first, estimator=estimator, probability=probability,
+                                       lower=nan, upper=nan))
+    return out
+
+
 def fit_origin(config: ExperimentConfig, spec: ModelSpec, panel: Panel, year: int, *,
                target: np.ndarray | None = None) -> OriginFit:
     """Fit ``spec`` exactly as the backtest does at origin ``year`` and forecast that year.
@@ -214,15 +261,19 @@ def fit_origin(config: ExperimentConfig, spec: ModelSpec, panel: Panel, year: in
     window is known. The estimator is built by ``make_estimator(spec, config.seed)`` and fitted
     by ``fit_estimator`` with the rows' years and recency weights, under a one-thread BLAS
     limit, so the probabilities equal the backtest's forecasts for that origin bit for bit.
+    A ``stacked`` or ``selected`` model combines its members' fits with the weights the
+    backtest chose at ``year`` (:func:`_meta_fits`).
     """
     from threadpoolctl import threadpool_limits
 
     from forecast.backtest import RollingOrigin, capture_warnings, make_estimator, recency_weights
-    from forecast.models import fit_estimator
+    from forecast.models import META_MODELS, fit_estimator
 
     year = _check_year(config, panel, year)
     frame = panel.frame
     target = _target(config, panel) if target is None else target
+    if spec.name in META_MODELS:
+        return _meta_fits(config, spec, panel, [year], target)[0]
     splitter = RollingOrigin.from_config(config, origins=[year])
     split = next(iter(splitter.split(frame.assign(_target=target), year=panel.year,
                                      outcome="_target")))
@@ -282,19 +333,22 @@ def fit_latest(config: ExperimentConfig, *, model_label: str, panel: Panel | Non
     LatestForecast
     """
     from forecast.backtest import dataset_digest, load_panel
+    from forecast.models import META_MODELS
 
     base_label = history_base_label(config, model_label)
     spec = model_spec(config, base_label or model_label)
     panel = panel if panel is not None else load_panel(config)
     year = _check_year(config, panel, panel.years[1] if year is None else year)
     target = _target(config, panel)
-    current = fit_origin(config, spec, panel, year, target=target)
     notes = []
-    previous = None
-    if year - 1 in forecast_years(config, panel):
-        previous = fit_origin(config, spec, panel, year - 1, target=target)
-    else:
+    years = [year, year - 1] if year - 1 in forecast_years(config, panel) else [year]
+    if len(years) == 1:
         notes.append(f"No previous list: {year - 1} has too little history to train on.")
+    if spec.name in META_MODELS:  # one history backtest for both years
+        fits = _meta_fits(config, spec, panel, years, target)
+    else:
+        fits = [fit_origin(config, spec, panel, y, target=target) for y in years]
+    current, previous = fits[0], (fits[1] if len(fits) > 1 else None)
     if base_label is not None:
         fits = _recalibrated(config, spec, model_label, panel,
                              [f for f in (current, previous) if f is not None])

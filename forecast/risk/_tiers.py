@@ -14,7 +14,8 @@ from forecast.experiment import ExperimentConfig
 from forecast.panel import Panel
 from forecast.risk._fit import history_base_label, model_spec, rank_units
 
-__all__ = ["TierRule", "backtest_tier_meanings", "tier_meanings", "tier_rule_from_config"]
+__all__ = ["TierRule", "backtest_list_forecasts", "backtest_tier_meanings", "tier_meanings",
+           "tier_rule_from_config"]
 
 _TOP_WORDS = ("highest", "high", "raised", "notable")
 
@@ -155,27 +156,36 @@ def backtest_tier_meanings(config: ExperimentConfig, *, model_label: str, panel:
 
     Only the experiment's origins whose outcome window closed by ``year`` are run
     (``origin <= year - horizon``); the fits are shared with, and cached like, a full backtest
-    of the experiment (``cache_dir``; None = no cache).
+    of the experiment (``cache_dir``; None = no cache). The forecasts are those of
+    :func:`backtest_list_forecasts` (call it once and :func:`tier_meanings` to reuse them).
     """
-    from forecast.backtest import RollingOrigin, run_backtest
+    forecasts = backtest_list_forecasts(config, model_label=model_label, panel=panel, year=year,
+                                        cache_dir=cache_dir, n_jobs=n_jobs)
+    return tier_meanings(forecasts, rule or tier_rule_from_config(config),
+                         horizon=config.horizon, known_by=year)
+
+
+def backtest_list_forecasts(config: ExperimentConfig, *, model_label: str, panel: Panel,
+                            year: int, cache_dir: Path | None = None,
+                            n_jobs: int = 1) -> pd.DataFrame:
+    """The past lists of ``model_label`` for a list of ``year``: its backtest forecasts at the
+    experiment's origins whose outcome window closed by ``year`` (cached; no origin = empty)."""
+    from forecast.backtest import RollingOrigin, backtest_models, run_backtest
 
     base_label = history_base_label(config, model_label)
     spec = model_spec(config, base_label or model_label)
-    rule = rule or tier_rule_from_config(config)
     splitter = RollingOrigin.from_config(config)
     try:
         origins = [o for o in splitter.origin_years(panel.frame[panel.year].to_numpy())
                    if o + config.horizon <= year]
     except ValueError:  # no trainable origin at all
         origins = []
-    empty = pd.DataFrame(columns=["unit", "origin", "probability", "outcome"])
     if not origins:
-        return tier_meanings(empty, rule, horizon=config.horizon, known_by=year)
-    changes: dict = {"models": (spec,), "origins": tuple(origins), "first_origin": None,
-                     "last_origin": None, "history_recalibration": {}}
+        return pd.DataFrame(columns=["unit", "origin", "probability", "outcome"])
+    changes: dict = {"models": backtest_models(config, spec), "origins": tuple(origins),
+                     "first_origin": None, "last_origin": None, "history_recalibration": {}}
     if base_label is not None:  # the list's own recalibration, from the same history
         changes["history_recalibration"] = {**config.history_recalibration, "models": [base_label]}
     small = dataclasses.replace(config, **changes)
     result = run_backtest(small, panel=panel, n_jobs=n_jobs, cache_dir=cache_dir)
-    forecasts = result.forecasts[result.forecasts["model"] == model_label]
-    return tier_meanings(forecasts, rule, horizon=config.horizon, known_by=year)
+    return result.forecasts[result.forecasts["model"] == model_label]

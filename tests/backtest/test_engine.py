@@ -70,15 +70,10 @@ MODELS = [{"name": name, "params": get_test_params(name)} for name in model_name
      "params": get_test_params("ensemble")}]
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 10_000), origin=st.integers(1996, 2008))
-@pytest.mark.slow
-def test_future_rows_and_unknown_outcomes_cannot_change_forecasts(toy_panel, seed, origin):
-    """Leakage proof: alter every row after T and every outcome unknown at T, for every model."""
-    config = _config(MODELS, origins=[origin])
-    before = run_backtest(config, panel=toy_panel).forecasts
+def _alter_after(panel: Panel, origin: int, seed: int) -> Panel:
+    """Every row after ``origin`` and every outcome unknown at ``origin`` altered, a year added."""
     rng = np.random.default_rng(seed)
-    frame = toy_panel.frame.copy()
+    frame = panel.frame.copy()
     future = frame["year"] > origin
     for column in ("x1", "x2", "x3"):
         frame.loc[future, column] = rng.normal(size=int(future.sum())) * 10
@@ -86,9 +81,46 @@ def test_future_rows_and_unknown_outcomes_cannot_change_forecasts(toy_panel, see
     frame.loc[future, "mk_onset"] = rng.integers(0, 2, size=int(future.sum())).astype(float)
     extra = frame[frame["year"] == frame["year"].max()].assign(year=frame["year"].max() + 1)
     frame = pd.concat([frame, extra], ignore_index=True)  # and add whole rows in the future
-    altered = Panel.from_frame(frame, features=toy_panel.features, outcomes=["mk_onset"], name="toy")
-    after = run_backtest(config, panel=altered).forecasts
+    return Panel.from_frame(frame, features=panel.features, outcomes=["mk_onset"], name="toy")
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), origin=st.integers(1996, 2008))
+@pytest.mark.slow
+def test_future_rows_and_unknown_outcomes_cannot_change_forecasts(toy_panel, seed, origin):
+    """Leakage proof: alter every row after T and every outcome unknown at T, for every model."""
+    config = _config(MODELS, origins=[origin])
+    before = run_backtest(config, panel=toy_panel).forecasts
+    after = run_backtest(config, panel=_alter_after(toy_panel, origin, seed)).forecasts
     cols = ["unit", "year", "model", "probability"]
+    pd.testing.assert_frame_equal(before[cols].reset_index(drop=True),
+                                  after[cols].reset_index(drop=True), check_exact=True)
+
+
+NAIVE_BAYES = {"name": "sklearn", "label": "naive_bayes",
+               "params": {"class": "sklearn.naive_bayes.GaussianNB"}}
+META = [SKLEARN_LOGIT, NAIVE_BAYES,  # cheap members: the subject is the weights
+        {"name": "ensemble", "label": "anchored", "anchor_years": 5,
+         "params": {"members": [SKLEARN_LOGIT, NAIVE_BAYES]}},
+        {"name": "stacked", "params": {"min_events": 3}},
+        {"name": "selected", "params": {"min_events": 3}}]
+
+
+@settings(max_examples=2, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), origin=st.integers(1998, 2005))
+@pytest.mark.slow
+def test_meta_model_weights_use_only_outcomes_known_at_each_origin(toy_panel, seed, origin):
+    """Leakage proof for stacked and selected: their weights at T come from a history of earlier
+    origins, so alter every outcome unknown at T (and every later row): the forecasts and
+    weights of every origin up to T are unchanged."""
+    config = _config(META, origins={"first": 1995, "last": origin})
+    before = run_backtest(config, panel=toy_panel).forecasts
+    after = run_backtest(config, panel=_alter_after(toy_panel, origin, seed)).forecasts
+    meta = before[before["model"].isin(["stacked", "selected"])]
+    assert (meta["meta_choice"] != "equal").any()  # the history was used, not only equal weights
+    cols = ["unit", "year", "model", "probability", "meta_intercept", "meta_choice",
+            *(c for c in before.columns if c.startswith("weight_"))]
     pd.testing.assert_frame_equal(before[cols].reset_index(drop=True),
                                   after[cols].reset_index(drop=True), check_exact=True)
 

@@ -89,6 +89,8 @@ def xss_run(tmp_path_factory) -> Path:
 
 
 def _row(html: str, model: str) -> str:
+    """The model's row of the headline metrics table."""
+    html = html[html.index('<section id="metrics">'):]
     match = re.search(rf"<tr[^>]*><td>{re.escape(model)}</td>(.*?)</tr>", html)
     assert match, model
     return match.group(1)
@@ -354,3 +356,151 @@ def test_report_without_costs_csv_renders_one_cost_analysis(run):
     data_end = int(pd.read_parquet(run_dir / "onsets.parquet")["year"].max())
     analysis = cost_analysis(forecasts, CostSpec(), horizon=2, data_end=data_end)
     _assert_table_is(html, analysis.table())
+
+
+# -- the verdict on the first screen, and the track record ------------------------------------
+
+def _verdict(html: str) -> str:
+    match = re.search(r'<section id="verdict" class="verdict">(.*?)</section>', html, re.S)
+    assert match, "no verdict section"
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def logit_baseline(run, tmp_path_factory) -> str:
+    path = build_report(run[0], tmp_path_factory.mktemp("verdict") / "r.html", n_boot=150,
+                        baseline="logit")
+    return path.read_text(encoding="utf-8")
+
+
+def test_verdict_names_the_model_and_its_paired_ci(run, logit_baseline):
+    run_dir = run[0]
+    verdict = _verdict(logit_baseline)
+    assert logit_baseline.index('id="verdict"') < logit_baseline.index('id="overview"')
+    model = re.search(r'Recommended model: <strong class="model">(.*?)</strong>', verdict).group(1)
+    f = pd.read_parquet(run_dir / "forecasts.parquet")
+    known = f[f["outcome"].notna()]
+    auc = {m: roc_auc_score(p["outcome"], p["probability"]) for m, p in known.groupby("model")}
+    assert model == "forest" == max((m for m in auc if m != "oracle"), key=auc.get)
+    found = re.search(r"Against the baseline logit: <b>([+-]?[0-9.]+)</b> AUC \(95% CI "
+                      r"([+-]?[0-9.]+) to ([+-]?[0-9.]+)\)", verdict)
+    estimate, lower, upper = map(float, found.groups())
+    assert estimate == pytest.approx(auc["forest"] - auc["logit"], abs=5e-4)
+    assert lower < estimate < upper
+    word = "not distinguishable from noise" if lower <= 0 <= upper else \
+        "distinguishable from noise"
+    assert f"</span>, {word}" in verdict
+    # the same interval as the paired table in the details (one computation)
+    assert re.search(rf"<tr><td>forest</td><td>ROC AUC</td>.*?<td>{lower:.3f} to", logit_baseline)
+
+
+def test_verdict_states_lists_calibration_costs_and_the_rule(run):
+    from forecast.decision import cost_analysis
+    from forecast.experiment import CostSpec
+    from forecast.metrics import track_record
+
+    run_dir, _, html = run
+    verdict = _verdict(html)
+    assert "Rule, fixed before the data were seen (docs/design/0009)" in verdict
+    f = pd.read_parquet(run_dir / "forecasts.parquet")
+    data_end = int(pd.read_parquet(run_dir / "onsets.parquet")["year"].max())
+    row = track_record(f, data_end=data_end).summary().set_index("model").loc["forest"]
+    n = {key: int(row[key]) for key in ("lists", "first_origin", "last_origin", "listed_onsets",
+                                        "onsets")}
+    assert (f"The top-30 lists of forest at {n['lists']} past origins ({n['first_origin']}–"
+            f"{n['last_origin']}) caught {n['listed_onsets']} of the {n['onsets']} onsets"
+            ) in verdict
+    known = f[(f["model"] == "forest") & f["outcome"].notna()]
+    onsets, expected = int(known["outcome"].sum()), known["probability"].sum()
+    found = re.search(rf"{onsets} onsets observed where its forecasts expected ([0-9.]+): "
+                      r"observed/expected <b>([0-9.]+)</b>", verdict)
+    assert float(found.group(1)) == pytest.approx(expected, rel=5e-3)
+    assert float(found.group(2)) == pytest.approx(onsets / expected, rel=5e-3)
+    costs = cost_analysis(f, CostSpec(), horizon=2, data_end=data_end).table()
+    row = costs[(costs["model"] == "forest") & (costs["policy"] == "honest")
+                & np.isclose(costs["cost_ratio"], 1 / 20)].iloc[0]
+    found = re.search(r"At cost ratio 1:20 .*?<b>([0-9.]+)</b> warnings a year, <b>([0-9.]+)</b>"
+                      r" of them followed by an onset .*? value <b>(-?[0-9.]+)</b>", verdict)
+    shown = [float(x) for x in found.groups()]
+    assert shown == pytest.approx([row["warnings_per_year"], row["hits_per_year"],
+                                   row["value_vs_nothing"]], rel=5e-3, abs=5e-4)
+
+
+def test_track_record_section_renders_the_record(run):
+    from forecast.metrics import track_record
+
+    run_dir, _, html = run
+    assert '<section id="track-record"><details>' in html
+    section = html[html.index('id="track-record"'):html.index('id="metrics"')]
+    f = pd.read_parquet(run_dir / "forecasts.parquet")
+    data_end = int(pd.read_parquet(run_dir / "onsets.parquet")["year"].max())
+    lists = track_record(f, data_end=data_end).lists
+    for r in lists[lists["model"] == "forest"].itertuples():
+        assert (f"<td>{r.origin}</td><td>{r.window_start}–{r.window_end}</td><td>{r.listed}</td>"
+                f"<td>{r.listed_onsets}</td>") in section
+
+
+def _candidate(model, auc, oe, diff=None):
+    from forecast.metrics import BootstrapResult, PairedDifference
+    from forecast.reports._verdict import Candidate
+
+    def boot(value):
+        return BootstrapResult("m", value, value - 0.05, value + 0.05, 0.95, 10, 0, np.zeros(1))
+
+    paired = None if diff is None else PairedDifference(
+        "roc_auc", diff[0], diff[1], diff[2], 0.95, 0.5, auc, auc - diff[0], 10, 0, np.zeros(1))
+    return Candidate(model, boot(auc), boot(oe), paired, 100)
+
+
+@pytest.mark.parametrize(("cands", "expected"), [
+    # the highest AUC wins unless shown worse (its interval wholly below 0)
+    ([("base", .80, 1.0, None), ("a", .85, 1.0, (.05, .01, .09)),
+      ("b", .82, 1.0, (.02, -.01, .05))], "a"),
+    ([("base", .80, 1.0, None), ("a", .90, 1.0, (-.01, -.03, -.001))], "base"),
+    # a tie within 0.005 goes to the better calibrated (|log O/E|), then to the baseline
+    ([("base", .80, 1.5, None), ("a", .804, 1.3, (.004, -.01, .02)),
+      ("b", .802, 0.9, (.002, -.01, .02))], "b"),
+    ([("base", .80, 1.0, None), ("a", .804, 1.3, (.004, -.01, .02))], "base"),
+    ([("base", .80, 1.0, None), ("a", .803, 1.0, (.003, -.01, .02))], "base"),
+    ([("base", .80, 1.0, None), ("a", .806, 1.5, (.006, -.01, .02))], "a"),
+])
+def test_recommend_applies_the_stated_rule(cands, expected):
+    from forecast.reports._verdict import recommend
+
+    chosen, order, _ = recommend([_candidate(*c) for c in cands], "base")
+    assert chosen == expected == order[0]
+
+
+def test_nothing_scored_has_no_verdict(tmp_path):
+    run_dir = make_run_dir(tmp_path / "zero", n_units=10, n_years=6, extras=False)
+    f = pd.read_parquet(run_dir / "forecasts.parquet")
+    f.assign(outcome=f["outcome"].where(f["outcome"].isna(), 0.0)).to_parquet(
+        run_dir / "forecasts.parquet", index=False)
+    html = build_report(run_dir, n_boot=20).read_text()
+    assert "Nothing could be scored" in html and "Recommended model" not in html
+    assert '<section id="metrics" class="verdict">' in html
+
+
+def test_numbers_keep_three_significant_digits():
+    from forecast.reports._track import pct, sig
+
+    assert [sig(x) for x in (0.853214, 0.012345, 1234.5, -0.000123456, 0, np.nan)] == [
+        "0.853", "0.0123", "1,230", "-0.000123", "0", "–"]
+    assert sig(0.9996) == "1.00" and sig(0.0042, sign=True) == "+0.00420"
+    assert pct(0.07517) == "7.52%" and pct(1.0) == "100%"
+
+
+def test_track_record_section_goes_on_a_risk_list_page(tmp_path):
+    from forecast.metrics import track_record
+    from forecast.reports import render_risklist, track_record_section
+
+    f = pd.read_parquet(make_run_dir(tmp_path / "r", n_units=20, n_years=8, extras=False)
+                        / "forecasts.parquet")
+    record = track_record(f[f["model"] == "logit"], k=5)
+    sid, title, html = track_record_section(record, model="logit")
+    assert (sid, title) == ("track-record", "Track record: how past top-5 lists of logit fared")
+    risk = pd.DataFrame({"rank": [1, 2], "unit": ["a", "b"], "probability": [0.2, 0.1]})
+    page = render_risklist(risk, tmp_path / "list", title="t", method_note="m", meta={},
+                           pdf=False, sections=[(sid, title, html)])["html"].read_text()
+    assert 'id="track-record"' in page
+    assert "The top-5 lists of logit at " in page

@@ -1,17 +1,22 @@
-"""Drivers: exact linear and TreeSHAP attributions, ensemble averaging, occlusion, flags."""
+"""Drivers: exact linear and TreeSHAP attributions, ensemble averaging, occlusion, flags,
+and the words they are shown in (labels, values, unit names)."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from forecast._errors import ForecastInputError
 from forecast.backtest._task import make_estimator
 from forecast.experiment import ModelSpec
 from forecast.models import fit_estimator
 from forecast.panel import Panel
-from forecast.risk import attribute, driver_table, driver_text, input_flags
-from forecast.risk._drivers import log_odds
+from forecast.risk import attribute, driver_table, driver_text, input_flags, unit_names
+from forecast.risk._drivers import common_flags, flag_texts, log_odds
+from forecast.statesystem import StateSystem
 
 FEATURES = ["x1", "x2", "x3"]
 KINDS = {"x1": "structural", "x2": "trigger", "x3": "mitigating"}
@@ -103,11 +108,26 @@ def test_flags_mark_imputed_and_stale_inputs():
     flags = input_flags(_flag_panel(), 2007)
     assert flags.loc["A", "imputed:gappy"] and not flags.loc["B", "imputed:gappy"]
     assert flags.loc["B", "stale:moving"] and not flags.loc["A", "stale:moving"]
+    assert flags.loc["B", "since:moving"] == 2004 and np.isnan(flags.loc["A", "since:moving"])
     assert not flags["stale:constant"].any()  # never moves, so never stale
-    assert flags.loc["A", "flags"] == "imputed: gappy"
-    assert flags.loc["B", "flags"] == "stale (3+ yrs unchanged): moving"
+    assert flags.loc["A", "flags"] == "gappy: no data for 2007 (filled in)"
+    assert flags.loc["B", "flags"] == "moving: last updated 2004"
     # two unchanged years are not yet stale
     assert not input_flags(_flag_panel(), 2005).loc["B", "stale:moving"]
+
+
+def test_flags_say_what_they_mean_with_labels():
+    labels = {"moving": SimpleNamespace(text="ethnic diversity index", display=None),
+              "gappy": SimpleNamespace(text="economic growth", display=None)}
+    flags = input_flags(_flag_panel(), 2007, indicators=labels)
+    assert flags.loc["B", "flags"] == "ethnic diversity index: last updated 2004"
+    assert flags.loc["A", "flags"] == "economic growth: no data for 2007 (filled in)"
+    shared, sentences = common_flags(flags, ["moving", "gappy"], 2007, labels, share=0.5)
+    assert shared == ["moving", "gappy"]
+    assert sentences == ["ethnic diversity index: last updated 2004 for 1 of 2 countries",
+                         "economic growth: no data for 2007 for 1 of 2 countries "
+                         "(filled in by the model)"]
+    assert flag_texts(flags, ["moving", "gappy"], 2007, labels, omit=shared) == ["", ""]
 
 
 def test_driver_text_groups_the_largest_contributions_by_kind():
@@ -116,9 +136,28 @@ def test_driver_text_groups_the_largest_contributions_by_kind():
         "kind": ["structural", "trigger", "mitigating", "structural"],
         "contribution": [0.7, 1.1, -0.4, 0.01]})
     text = driver_text(drivers, top=3).set_index("unit")
-    assert text.loc["A", "drivers_up"] == ("structural: s1 (odds x2.01) | "
-                                          "trigger: t1 (odds x3.00)")
-    assert text.loc["A", "drivers_down"] == "mitigating: m1 (odds x0.67)"
+    assert text.loc["A", "drivers_up"] == ("structural: s1, raises risk (odds x2.01) | "
+                                          "trigger: t1, raises risk (odds x3.00)")
+    assert text.loc["A", "drivers_down"] == "mitigating: m1, lowers risk (odds x0.67)"
+
+
+def test_driver_text_reads_labels_values_and_directions_in_words():
+    drivers = pd.DataFrame({
+        "unit": ["A"] * 5, "feature": ["discrimpop", "year", "year_sq", "coup", "iccpr"],
+        "label": ["share of population politically discriminated", "time trend", "time trend",
+                  "coup attempt in the last five years", "accepts UN complaints"],
+        "kind": ["structural", "other", "other", "trigger", "mitigating"],
+        "value_text": ["42%", "", "", "yes", "no (as of 2013)"],
+        "contribution": [0.63, -0.1, -0.2, 0.3, 0.2]})
+    text = driver_text(drivers).set_index("unit")
+    assert text.loc["A", "drivers_up"] == (
+        "structural: share of population politically discriminated: 42%, raises risk "
+        "(odds x1.88) | trigger: coup attempt in the last five years: yes, raises risk "
+        "(odds x1.35) | mitigating: accepts UN complaints: no (as of 2013), raises risk "
+        "(odds x1.22)")
+    # a year and its square are one "time trend": their contributions add up
+    assert text.loc["A", "drivers_down"] == "other: time trend, lowers risk (odds x0.74)"
+    assert "discrimpop" not in text.loc["A", "drivers_up"]
 
 
 def test_driver_table_is_long_and_labelled(data):
@@ -130,3 +169,62 @@ def test_driver_table_is_long_and_labelled(data):
     assert len(table) == 6 and table["kind"].tolist()[:3] == ["structural", "trigger",
                                                               "mitigating"]
     np.testing.assert_allclose(table["odds_ratio"], np.exp(table["contribution"]))
+    assert table["label"].tolist()[:3] == FEATURES  # no labels: the names
+
+
+def test_driver_table_labels_values_with_unit_and_year():
+    from forecast.features import Display
+
+    panel = _flag_panel()
+    model = fit_estimator(make_estimator(ModelSpec("logit", "l", {}), 0),
+                          panel.frame[panel.features].to_numpy(dtype=float),
+                          np.r_[np.zeros(12), np.ones(4)], years=panel.frame["year"].to_numpy())
+    info = {"moving": SimpleNamespace(text="population", display=Display("number", "people")),
+            "gappy": SimpleNamespace(text="growth", display=Display("percent"))}
+    rows = panel.frame[panel.frame["year"] == 2007]
+    table = driver_table(model, rows[panel.features].to_numpy(dtype=float),
+                         rows["unit"].to_numpy(), panel, reference=np.zeros(3),
+                         indicators=info, year=2007).set_index(["unit", "feature"])
+    assert table.loc[("A", "moving"), "label"] == "population"
+    assert table.loc[("A", "moving"), "value_text"] == "2,000 people"
+    assert table.loc[("B", "moving"), "value_text"] == "2,000 people (as of 2004)"  # stale
+    assert table.loc[("A", "gappy"), "value_text"] == "no data"
+    assert table.loc[("B", "gappy"), "value_text"] == "+200.7%"
+    assert table.loc[("A", "constant"), "label"] == "constant"
+    assert (table["year"] == 2007).all()
+
+
+def _cow_panel() -> Panel:
+    rows = []
+    for code, label in ((625, "Sudan (EWP)"), (345, "Serbia (EWP)"), (255, "Germany (EWP)"),
+                        (999, None)):
+        for year in (1980, 1990, 2024):
+            rows.append({"ccode": code, "year": year, "ewp_name": label, "x": 1.0,
+                         "mk_onset": 0.0})
+    return Panel.from_frame(pd.DataFrame(rows), unit="ccode", features=["x"],
+                            outcomes=["mk_onset"], extra=["ewp_name"], unit_system="cow",
+                            unit_label="ewp_name")
+
+
+def test_unit_names_are_year_aware_state_names_with_fallbacks():
+    panel = _cow_panel()
+    assert unit_names(panel, 2024).to_dict() == {255: "Germany", 345: "Serbia", 625: "Sudan",
+                                                 999: "999"}
+    then = unit_names(panel, 1980)
+    assert then.loc[345] == "Yugoslavia"            # the same code, its name in 1980
+    assert then.loc[255] == "Germany (EWP)"         # EWP's 255 before 1990: not a COW member
+    assert unit_names(panel).equals(unit_names(panel, 2024))  # default: the last year
+    plain = Panel.from_frame(panel.frame, unit="ccode", features=["x"], outcomes=["mk_onset"])
+    assert unit_names(plain, 2024).loc[625] == "625"  # no system, no label: the id
+    with pytest.raises(ForecastInputError, match=r"no rows in 2000.*use a year in 1980-2024"):
+        unit_names(panel, 2000)
+
+
+def test_state_system_names_vectorised_and_common():
+    states = StateSystem.load()
+    names = states.names("cow", [625, 345, 345, 775, 817, "x"], [2024, 2024, 1990, 1980, 2000,
+                                                                 2024])
+    assert names.tolist() == ["Sudan", "Serbia", "Yugoslavia", "Burma", None, None]
+    assert states.name("cow", 345, 2024) == "Yugoslavia"               # the list's own name
+    assert states.name("cow", 345, 2024, common=True) == "Serbia"
+    assert states.names("cow", [345], 2024, common=False).tolist() == ["Yugoslavia"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from forecast._errors import ForecastInputError
-from forecast.backtest import run_backtest
+from forecast.backtest import default_cache_dir, run_backtest
 from forecast.data import load_dataset
 from forecast.experiment import experiment_from_dict
 from forecast.risk import fit_latest, forecast_years
@@ -16,6 +16,8 @@ from forecast.risk import fit_latest, forecast_years
 MEMBERS = [{"name": "elastic_net", "params": {"n_alphas": 8}},
            {"name": "xgboost", "params": {"n_estimators": 30}}]
 LABELS = ["ensemble", "calibrated", "anchored"]  # the ensemble covers its members' construction
+META = ["stacked", "selected"]
+META_MEMBERS = ["elastic_net", "xgboost", "anchored"]  # labels of the spec
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,8 @@ def config():
                    {"name": "elastic_net", "label": "calibrated", "params": {"n_alphas": 8},
                     "calibration": "platt"},
                    {"name": "ensemble", "label": "anchored", "anchor_years": 10,
-                    "params": {"members": MEMBERS}}]})
+                    "params": {"members": MEMBERS}},
+                   *({"name": name, "params": {"members": META_MEMBERS}} for name in META)]})
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +66,33 @@ def test_probabilities_equal_the_backtest_bit_for_bit(latest, backtest, label):
             assert np.array_equal(own["lower"].to_numpy(), fit.lower)
             assert np.array_equal(own["upper"].to_numpy(), fit.upper)
             assert np.all(fit.lower <= fit.upper)
+
+
+@pytest.fixture(scope="module")
+def meta_backtest(config, panel):
+    """The whole backtest (2015-2024) of the members and the meta models: their history.
+
+    In the task cache that risk lists use: the member fits of a risk list are refitted for
+    its year, so the comparison below still checks refit against backtest bits."""
+    small = dataclasses.replace(config, models=tuple(
+        s for s in config.models if s.label in META_MEMBERS + META))
+    return run_backtest(small, panel=panel, cache_dir=default_cache_dir()).forecasts
+
+
+@pytest.mark.parametrize("label", META)
+def test_meta_models_equal_the_backtest_bit_for_bit(config, panel, meta_backtest, label):
+    """Same weights from the same history: the list of stacked/selected is the backtest's."""
+    lf = fit_latest(config, model_label=label, panel=panel)
+    assert lf.year == 2024 and lf.spec.label == label
+    for fit in (lf.current, lf.previous):
+        f = meta_backtest
+        own = f[(f["model"] == label) & (f["origin"] == fit.year)].set_index("unit").loc[fit.units]
+        assert own["meta_choice"].iloc[0] != "equal"  # weights from the history, not the default
+        assert np.array_equal(own["probability"].to_numpy(), fit.probability)
+        assert np.array_equal(fit.estimator.predict_proba(fit.X)[:, 1], fit.probability)
+        weights = [own[f"weight_{m}"].iloc[0] for m in META_MEMBERS]
+        assert np.array_equal(fit.estimator.weights, weights)
+        assert np.isnan(fit.lower).all()
 
 
 def test_interval_note_when_the_model_has_no_interval(latest):
