@@ -12,6 +12,7 @@ read or model fitted. Each error is one line naming the file, line and key::
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,13 +193,40 @@ def _check_dataset_options(spec: dict[str, Any], doc: SpecDocument) -> None:
         if key not in parameters:
             raise doc.error(path, f"unknown option of dataset {dataset!r}", key, valid=str(valid),
                             fix=closest(key, valid) or "remove it")
-        default = parameters[key].default  # typed by its default where it has a plain one
-        kind = type(default)
-        if kind in (bool, int, float, str) and not (
-                type(value) is kind or (kind is float and type(value) is int)):
-            raise doc.error(path, f"must be of type {kind.__name__}", value,
-                            valid=f"{kind.__name__} values like the default {default!r}",
-                            fix=f"e.g. {key}: {default!r}")
+        _check_type(path, value, parameters[key], doc)
+
+
+def _check_type(path: tuple[str | int, ...], value: Any, parameter: inspect.Parameter,
+                doc: SpecDocument) -> None:
+    """``value`` of keyword ``parameter`` has the type of its default where that is a plain
+    bool, int, float (an int will do) or str; other defaults (None, objects) admit any."""
+    default = parameter.default
+    kind = type(default)
+    if kind in (bool, int, float, str) and not (
+            type(value) is kind or (kind is float and type(value) is int)):
+        raise doc.error(path, f"must be of type {kind.__name__}", value,
+                        valid=f"{kind.__name__} values like the default {default!r}",
+                        fix=f"e.g. {parameter.name}: {default!r}")
+
+
+def _check_model_params(estimator: Any, params: dict[str, Any], path: tuple[str | int, ...],
+                        doc: SpecDocument) -> None:
+    """Types of a model's parameters, by the defaults of its estimator's constructor.
+
+    Estimators that declare scikit-learn parameter constraints check them, and their
+    ranges, when fitted (their parameters may take several types, e.g. an int or a
+    fraction); the others (this package's models, third-party ones) are checked here, so that
+    ``l1_ratio: null`` is a spec error rather than a failed fit at every origin.
+    """
+    from sklearn.pipeline import Pipeline
+
+    final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    if getattr(final, "_parameter_constraints", None):
+        return
+    parameters = inspect.signature(type(final)).parameters
+    for key, value in params.items():
+        if key in parameters:
+            _check_type((*path, key), value, parameters[key], doc)
 
 
 def _check_feature_set(name: str, doc: SpecDocument) -> None:
@@ -235,13 +263,15 @@ def _model_specs(spec: dict[str, Any], raw: dict[str, Any], doc: SpecDocument
                             fix="give each model a distinct label (label: ...)")
         params = dict((original.get("params") if isinstance(original, dict) else None) or {})
         try:
-            build_model(item["name"], {**params, "seed": spec.get("seed", ExperimentConfig.seed)})
+            estimator = build_model(item["name"], {**params,
+                                                   "seed": spec.get("seed", ExperimentConfig.seed)})
         except (ForecastInputError, TypeError, ValueError) as error:
             reason = str(error).split("; fix:")[0]
             raise doc.error((*path, "params") if "params" in item else path,
                             f"model {item['name']!r} rejects its parameters ({reason})", params,
                             valid=f"the parameters of model {item['name']!r}",
                             fix="correct or remove the parameter") from error
+        _check_model_params(estimator, params, (*path, "params"), doc)
         specs.append(ModelSpec(item["name"], label, params, item.get("calibration"),
                                item.get("calibration_years", ModelSpec.calibration_years),
                                item.get("anchor_years")))

@@ -14,6 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from forecast._errors import ForecastInputError
 from forecast.data.synthetic import (
+    REGIMES,
     REGIONS,
     SYNTHETIC_DESCRIPTIONS,
     SYNTHETIC_FEATURES,
@@ -298,8 +299,8 @@ def test_oracle_rejects_bad_input(world: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"n_countries": 0}, "n_countries must be >= 1, got 0"),
-        ({"n_countries": -3}, "n_countries must be >= 1, got -3"),
+        ({"n_countries": 0}, r"n_countries must be in 1\.\.10000, got 0"),
+        ({"n_countries": -3}, r"n_countries must be in 1\.\.10000, got -3"),
         (
             {"start_year": 2000, "end_year": 1999},
             r"end_year \(1999\) must be >= start_year \(2000\)",
@@ -320,3 +321,120 @@ def test_small_worlds() -> None:
     assert oracle_window_probability(one, 1).isna().all()
     many = generate_synthetic_world(5, n_countries=300, start_year=1990, end_year=1999)
     assert many["unit"].nunique() == 300 and not many.duplicated(["unit", "year"]).any()
+
+
+# ----------------------------------------------------------------------------- regimes
+
+
+def test_default_world_is_the_drifting_regime_and_unchanged(world: pd.DataFrame) -> None:
+    """Regimes were added without moving the default world (figures of the dataset card)."""
+    pd.testing.assert_frame_equal(generate_synthetic_world(regime="drifting"), world)
+    assert len(world) == 9_378 and world["mk_onset"].sum() == 106
+    assert world["true_probability"].sum() == pytest.approx(116.355164, abs=1e-6)
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+def test_every_regime_is_a_plausible_calibrated_world(regime: str) -> None:
+    world = generate_synthetic_world(regime=regime)
+    small = regime == "small"
+    assert world["unit"].nunique() == (60 if small else 165)
+    assert world["year"].min() == (1980 if small else 1960) and world["year"].max() == 2024
+    rate = world["mk_onset"].mean()
+    assert 0.005 <= rate <= 0.025
+    p = world["true_probability"]
+    se = math.sqrt((p * (1 - p)).sum()) / len(world)
+    assert abs(p.mean() - rate) <= 3 * se
+
+
+def test_regimes_change_only_what_they_name() -> None:
+    from forecast.data.synthetic import _REGIME_SPECS, _era
+
+    drifting, stationary = _REGIME_SPECS["drifting"], _REGIME_SPECS["stationary"]
+    assert {_era(y, stationary) for y in range(1935, 2025)} == {0.18}
+    assert len({_era(y, drifting) for y in range(1960, 2025)}) > 30
+    assert stationary.hazard == drifting.hazard
+    nonlinear = _REGIME_SPECS["nonlinear"].hazard
+    changed = {k for k in nonlinear if nonlinear[k] != drifting.hazard[k]}
+    assert {"anocracy", "major_war", "war_x_repression", "discrim_x_ef"} <= changed
+    a = generate_synthetic_world(3, regime="drifting", n_countries=40)
+    b = generate_synthetic_world(3, regime="stationary", n_countries=40)
+    assert a["unit"].equals(b["unit"]) and a["ethnic_fractionalization"].equals(
+        b["ethnic_fractionalization"])  # same countries, other hazards
+
+
+def test_nonlinear_regime_rewards_the_well_specified_terms() -> None:
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from forecast.data.synthetic import well_specified_features
+
+    gains = {}
+    for regime in ("drifting", "nonlinear"):
+        world = generate_synthetic_world(regime=regime)
+        y = _window_outcome(world, 2)
+        known = ~np.isnan(y)
+        x = world.loc[known, [*SYNTHETIC_FEATURES, "year"]]
+        auc = {}
+        for name, features in (("main", x), ("spec", well_specified_features(x))):
+            model = make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
+                                  StandardScaler(), LogisticRegression(max_iter=2000))
+            model.fit(features, y[known])
+            auc[name] = roc_auc_score(y[known], model.predict_proba(features)[:, 1])
+        gains[regime] = auc["spec"] - auc["main"]
+    assert gains["nonlinear"] >= 0.01 and gains["nonlinear"] > gains["drifting"]
+
+
+def test_unknown_regime_is_named() -> None:
+    with pytest.raises(ForecastInputError, match=r"regime must be one of \['drifting', "
+                                                 r"'stationary', 'nonlinear', 'small'\], got 'wavy'"):
+        generate_synthetic_world(regime="wavy")  # type: ignore[arg-type]
+
+
+def test_dataset_options_reach_the_world() -> None:
+    from forecast.data import dataset_options, load_dataset
+    from forecast.data.synthetic import synthetic_world_panel
+    from forecast.experiment import experiment_from_dict
+
+    assert set(dataset_options("synthetic-world")) == {"seed", "regime", "n_countries", "n_years"}
+    panel = load_dataset("synthetic-world", regime="small", seed=4, n_years=30)
+    assert panel.frame["unit"].nunique() == 60 and panel.frame["year"].min() == 1995
+    default = synthetic_world_panel()
+    pd.testing.assert_frame_equal(default.frame.drop(columns="mk_onset_1or2"),
+                                  generate_synthetic_world(), check_dtype=False)
+    assert default.outcomes == ["mk_onset", "mk_onset_1or2"]
+    assert default.extra == ["region", "true_probability"]
+    config = experiment_from_dict({"name": "x", "models": ["logit"], "dataset_options": {
+        "regime": "nonlinear", "seed": 3, "n_countries": 50}})
+    assert config.dataset_options["regime"] == "nonlinear"
+    with pytest.raises(ForecastInputError, match=r"dataset_options\.regime: must be of type str"):
+        experiment_from_dict({"name": "x", "models": ["logit"],
+                              "dataset_options": {"regime": 2}})
+    with pytest.raises(ForecastInputError, match=r"n_years must be an int >= 1, got 0"):
+        synthetic_world_panel(n_years=0)
+
+
+# ----------------------------------------------------------------------------- attainable ceiling
+
+
+def test_attainable_ceiling_is_an_honest_rolling_origin_forecast() -> None:
+    from forecast.data.synthetic import attainable_ceiling
+
+    world = generate_synthetic_world(2, regime="small")
+    origins = [2000, 2008, 2016]
+    ceiling = attainable_ceiling(world, 2, origins)
+    assert sorted(ceiling.forecasts["year"].unique()) == origins
+    assert 0.5 < ceiling.auc < 1 and 0.5 < ceiling.oracle_auc <= 1
+    assert ceiling.n == len(ceiling.forecasts) and ceiling.n_events > 0
+    # leakage: rows after 2008 (and the outcomes they decide) cannot change 2008's forecasts
+    altered = world.copy()
+    later = altered["year"] > 2008
+    altered.loc[later, "mk_onset"] = 1 - altered.loc[later, "mk_onset"]
+    altered.loc[later, "autocracy"] = 0.5
+    again = attainable_ceiling(altered, 2, [2008]).forecasts
+    before = ceiling.forecasts[ceiling.forecasts["year"] == 2008].reset_index(drop=True)
+    pd.testing.assert_series_equal(again["probability"], before["probability"],
+                                   check_exact=True)
+    with pytest.raises(ForecastInputError, match="no origin has both training onsets"):
+        attainable_ceiling(world, 2, [1980])

@@ -1,4 +1,11 @@
-"""Recalibration from the backtest's own history: what each origin knew about past forecasts."""
+"""Recalibration from the backtest's own history: what each origin knew about past forecasts.
+
+The default correction is one logit shift per origin (it keeps each year's ranking), estimated
+as the persistent part of the model's level error with year-to-year swings treated as noise
+and shrunk toward no change, so that it moves each year's level only as far as the history
+supports (docs/design/0008). Pooled scores compare units across years, and every move of one
+year's level against the others reorders them.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +46,7 @@ class HistoryShiftedClassifier:
 
 def _cluster_covariance(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray,
                         clusters: np.ndarray, offset: np.ndarray | float = 0.0) -> np.ndarray:
-    """Cluster-robust (sandwich) covariance of a logistic fit (fixed ``offset``), clusters = units."""
+    """Cluster-robust (sandwich) covariance of a logistic fit (fixed ``offset``), by unit."""
     mu = expit(X @ beta + offset)
     bread = np.linalg.inv((X * (w * mu * (1 - mu))[:, None]).T @ X)
     scores = X * (w * (y - mu))[:, None]
@@ -47,6 +54,73 @@ def _cluster_covariance(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.nd
     summed = np.zeros((codes.max() + 1, X.shape[1]))
     np.add.at(summed, codes, scores)
     return bread @ (summed.T @ summed) @ bread
+
+
+def _level_shift(x: np.ndarray, y: np.ndarray, w: np.ndarray, years: np.ndarray, *,
+                 prior_sd: float, year_sd: float, max_iter: int = 100) -> tuple[float, float]:
+    r"""Posterior mode and variance of the persistent logit shift :math:`\mu` of a history.
+
+    Model: :math:`y_i \sim \mathrm{Bernoulli}(\sigma(x_i + \mu + \nu_{t(i)}))` with
+    :math:`x_i = \mathrm{logit}\,p_i`, independent year effects
+    :math:`\nu_t \sim N(0, \omega^2)` (``year_sd``: the part of a year's level error that
+    does not last) and the prior :math:`\mu \sim N(0, \tau^2)` (``prior_sd``). The mode
+    maximises the penalised log-likelihood
+
+    .. math:: \sum_i w_i \left[y_i \eta_i - \log(1 + e^{\eta_i})\right]
+              - \sum_t \frac{\nu_t^2}{2\omega^2} - \frac{\mu^2}{2\tau^2},
+              \qquad \eta_i = x_i + \mu + \nu_{t(i)}
+
+    (a concave function; Newton steps with the year effects eliminated by their Schur
+    complement, halved until the objective does not decrease). The variance is the Laplace
+    one, :math:`1 / (H_{\mu\mu} - \sum_t H_{\mu t}^2 / H_{tt})`. ``year_sd = 0`` drops
+    the year effects; ``prior_sd = inf`` drops the prior (with both, the plain pooled
+    maximum-likelihood intercept, :func:`forecast._math.fit_logistic`).
+    """
+    if year_sd == 0 and not np.isfinite(prior_sd):
+        mu = float(fit_logistic(np.ones((len(x), 1)), y, w, offset=x)[0])
+        v = expit(x + mu)
+        return mu, float(1.0 / np.sum(w * v * (1 - v)))
+    codes, _ = pd.factorize(years)
+    k = int(codes.max()) + 1 if year_sd > 0 else 0
+    prior = 0.0 if not np.isfinite(prior_sd) else 1.0 / prior_sd**2
+    spread = 1.0 / year_sd**2 if year_sd > 0 else 0.0
+    mu, nu = 0.0, np.zeros(k)
+
+    def objective(mu: float, nu: np.ndarray) -> float:
+        eta = x + mu + (nu[codes] if k else 0.0)
+        return float(np.sum(w * (y * eta - np.logaddexp(0.0, eta)))
+                     - 0.5 * spread * np.sum(nu**2) - 0.5 * prior * mu**2)
+
+    value = objective(mu, nu)
+    for _ in range(max_iter):
+        eta = x + mu + (nu[codes] if k else 0.0)
+        q = expit(eta)
+        r, v = w * (y - q), w * q * (1 - q)
+        g_mu, h_mu = float(r.sum()) - prior * mu, float(v.sum()) + prior
+        if k:
+            cross = np.bincount(codes, v, k)
+            g_nu = np.bincount(codes, r, k) - spread * nu
+            h_nu = cross + spread
+            schur = h_mu - float(np.sum(cross**2 / h_nu))
+            d_mu = (g_mu - float(np.sum(cross * g_nu / h_nu))) / schur
+            d_nu = (g_nu - cross * d_mu) / h_nu
+        else:
+            schur, d_mu, d_nu = h_mu, g_mu / h_mu, nu
+        scale = 1.0
+        while True:
+            cand_mu, cand_nu = mu + scale * d_mu, (nu + scale * d_nu) if k else nu
+            cand = objective(cand_mu, cand_nu)
+            if cand >= value - 1e-12 * max(1.0, abs(value)) or scale < 1e-8:
+                break
+            scale *= 0.5
+        mu, nu, value = cand_mu, cand_nu, cand
+        if abs(scale * d_mu) < 1e-10 and (not k or np.max(np.abs(scale * d_nu)) < 1e-10):
+            break
+    if not np.isfinite(mu) or abs(mu) > 1e3:
+        raise input_error("the history's level shift did not converge (every past outcome is "
+                          "0 or every one is 1, and no prior bounds the shift)",
+                          fix="set a finite prior_sd, or raise min_events")
+    return float(mu), float(1.0 / schur)
 
 
 def _conformal_scale(q: np.ndarray, y: np.ndarray, level: float, n_bins: int = 10) -> float:
@@ -77,26 +151,53 @@ def recalibrate_from_history(forecasts: pd.DataFrame, *, horizon: int, models: l
                              suffix: str = "_recal", level: float = 0.8,
                              half_life: float | None = None, min_events: int = 10,
                              method: str = "intercept", interval: str = "conformal",
-                             n_bins: int = 10) -> pd.DataFrame:
+                             n_bins: int = 10, prior_sd: float = 0.2, year_sd: float = 0.5,
+                             issue_from: int | None = None) -> pd.DataFrame:
     r"""Recalibrated copies of ``models``' forecasts, using only outcomes known at each origin.
 
-    For origin :math:`T`, the history is every earlier forecast of the same model with
-    ``origin < T`` and ``year + horizon <= T`` (its window observed by :math:`T`). A logistic
-    recalibration :math:`q = \sigma(a + b\,\mathrm{logit}\,p)` (``method='platt'``) or
-    :math:`q = \sigma(a + \mathrm{logit}\,p)` (``method='intercept'``, :math:`b = 1`: a
-    base-rate drift correction that keeps each origin's ranking) is fitted on it, weighting
-    a forecast of year :math:`t` by :math:`0.5^{(T - t)/\mathrm{half\_life}}` (recent years
-    count more: base-rate drift). The interval is the ``level`` Wald interval of
-    :math:`a + b\,\mathrm{logit}\,p` with a cluster-robust (by unit) covariance, mapped
-    through :math:`\sigma` (``interval='wald'``: the uncertainty of the recalibration map
-    only), or (``interval='conformal'``, default) :math:`[q - c\sqrt q,\ q + c\sqrt q]`
-    clipped to [0, 1], where :math:`c` is the ``level`` quantile, over the recalibrated
-    forecasts issued at earlier origins whose outcomes are known, of
-    :math:`|\bar y_{b(i)} - q_i| / \sqrt{q_i}`: the distance between each past forecast and
-    the observed onset rate of its calibration bin (``n_bins`` quantile bins). Intervals are
-    sized so that past bin rates fell inside them at the stated level (until enough issued
-    forecasts exist, the refit's in-sample distances are used). Origins whose history has fewer than ``min_events`` onsets keep the
-    raw probability with no interval (``lower``/``upper`` NaN).
+    For origin :math:`T`, the history :math:`H_T` is every earlier forecast of the same model
+    with ``origin < T`` and ``year + horizon <= T`` (its window observed by :math:`T`).
+
+    ``method='intercept'`` (default) shifts every forecast of origin :math:`T` by one logit
+    constant, :math:`q = \sigma(a_T + \mathrm{logit}\,p)`, which keeps the origin's ranking.
+    :math:`a_T` is the posterior mode of the persistent level error :math:`\mu` of the model
+    in the history (:func:`_level_shift`):
+
+    .. math:: y_i \sim \mathrm{Bernoulli}\big(\sigma(\mathrm{logit}\,p_i + \mu
+              + \nu_{t(i)})\big),\quad \nu_t \sim N(0, \omega^2),\quad
+              \mu \sim N(0, \tau^2),\qquad i \in H_T
+
+    The year effects :math:`\nu_t` (``year_sd`` :math:`= \omega`) absorb the part of each
+    past year's level error that does not last, so a history counts by its years, not by
+    its rows; the prior (``prior_sd`` :math:`= \tau`) shrinks the shift toward no change by
+    the information in the history (roughly, the model's own level counts as
+    :math:`\omega^2/\tau^2` years of history; 6.25 with the defaults). Pooled scores
+    compare units across years, and every move of one year's level against another's
+    reorders them, so the shift moves only as far as the history supports
+    (docs/design/0008). ``prior_sd=inf, year_sd=0`` gives the plain maximum-likelihood
+    intercept of the history. ``method='platt'`` fits
+    :math:`q = \sigma(a + b\,\mathrm{logit}\,p)` by maximum likelihood (no shrinkage; it
+    changes the spread, not only the level).
+
+    A forecast of year :math:`t` is weighted by :math:`0.5^{(T - t)/\mathrm{half\_life}}`
+    when ``half_life`` is set. The interval (``interval='conformal'``, default) is
+    :math:`[q - c\sqrt q,\ q + c\sqrt q]` clipped to [0, 1], where :math:`c` is the
+    ``level`` quantile, over the recalibrated forecasts issued at earlier origins whose
+    outcomes are known, of :math:`|\bar y_{b(i)} - q_i| / \sqrt{q_i}`: the distance between
+    each past forecast and the observed onset rate of its calibration bin (``n_bins``
+    quantile bins); until the issued forecasts hold ``min_events`` onsets, the refit's
+    in-sample distances are used. ``interval='wald'`` is the ``level`` Wald interval of the
+    linear predictor mapped through :math:`\sigma` (the uncertainty of the recalibration
+    map only: the Laplace variance of :math:`a_T`, or for Platt a cluster-robust, by unit,
+    covariance). Origins whose history has fewer than ``min_events`` onsets keep the raw
+    probability with no interval (``lower``/``upper`` NaN).
+
+    Parameters
+    ----------
+    issue_from : int, optional
+        First origin whose recalibrated forecasts are returned; earlier origins of
+        ``forecasts`` serve only as history (a burn-in, so that the first returned origin
+        already has a correction).
 
     Returns
     -------
@@ -112,6 +213,12 @@ def recalibrate_from_history(forecasts: pd.DataFrame, *, horizon: int, models: l
                           fix="use method: intercept for a drift correction")
     if not 0 < level < 1:
         raise input_error(f"level must be in (0, 1), got {level!r}", fix="e.g. level: 0.8")
+    if not prior_sd > 0:
+        raise input_error(f"prior_sd must be > 0 (inf for no prior), got {prior_sd!r}",
+                          fix="e.g. prior_sd: 0.2")
+    if not (np.isfinite(year_sd) and year_sd >= 0):
+        raise input_error(f"year_sd must be finite and >= 0, got {year_sd!r}",
+                          fix="e.g. year_sd: 0.5 (0 drops the year effects)")
     unknown = sorted(set(models) - set(forecasts["model"]))
     if unknown:
         raise input_error(f"history recalibration names unknown model(s) {unknown}",
@@ -143,14 +250,14 @@ def recalibrate_from_history(forecasts: pd.DataFrame, *, horizon: int, models: l
                 Xn = np.column_stack([np.ones_like(p), logit(p)])
                 eta = Xn @ beta
                 se = np.sqrt(np.einsum("ij,jk,ik->i", Xn, cov, Xn))
+                q = expit(eta)
             else:
-                X = np.ones((len(x), 1))
-                a = fit_logistic(X, y, w, offset=x)
-                cov = _cluster_covariance(X, y, w, a, history["unit"].to_numpy(), offset=x)
-                beta = np.array([a[0], 1.0])
-                eta = a[0] + logit(p)
-                se = np.full(len(p), np.sqrt(cov[0, 0]))
-            q = expit(eta)
+                a, variance = _level_shift(x, y, w, history["year"].to_numpy(),
+                                           prior_sd=prior_sd, year_sd=year_sd)
+                beta = np.array([a, 1.0])
+                eta = a + logit(p)
+                se = np.full(len(p), np.sqrt(variance))
+                q = anchored(p, a)  # the expression HistoryShiftedClassifier uses: equal bits
             if interval == "conformal":
                 past = _issued_history(issued, origin, horizon)
                 if past is not None and past["outcome"].sum() >= min_events:
@@ -167,4 +274,6 @@ def recalibrate_from_history(forecasts: pd.DataFrame, *, horizon: int, models: l
             block["recal_a"], block["recal_b"] = beta
             out.append(block)
             issued.append(block)
+    if issue_from is not None:
+        out = [block for block in out if block["origin"].iloc[0] >= issue_from]
     return pd.concat(out, ignore_index=True) if out else forecasts.iloc[:0]

@@ -457,7 +457,8 @@ class AttainableCeiling:
     Attributes
     ----------
     auc : float
-        ROC AUC of the well-specified logit's rolling-origin forecasts, pooled over origins.
+        ROC AUC of the well-specified logit's rolling-origin forecasts, pooled over origins
+        (NaN when the scored rows hold only one class).
     oracle_auc : float
         ROC AUC of the oracle window probability on the same rows (the unattainable bound).
     observed_expected : float
@@ -555,9 +556,14 @@ def attainable_ceiling(
     table = pd.concat(parts, ignore_index=True)
     scored = table.dropna(subset=["oracle"])
     y = table["outcome"].to_numpy()
+
+    def auc(outcome: pd.Series | np.ndarray, score: pd.Series) -> float:
+        both = len(np.unique(outcome)) == 2  # NaN, not a warning, without both classes
+        return float(roc_auc_score(outcome, score)) if both else float("nan")
+
     return AttainableCeiling(
-        auc=float(roc_auc_score(y, table["probability"])),
-        oracle_auc=float(roc_auc_score(scored["outcome"], scored["oracle"])),
+        auc=auc(y, table["probability"]),
+        oracle_auc=auc(scored["outcome"], scored["oracle"]),
         observed_expected=float(y.sum() / table["probability"].sum()),
         n=len(table),
         n_events=int(y.sum()),
@@ -597,11 +603,17 @@ def _validate(seed: object, n_countries: object, start_year: object, end_year: o
             source="generate_synthetic_world",
             fix="pass a non-negative seed",
         )
-    if n_countries < 1:  # type: ignore[operator]
+    if not 1 <= n_countries <= 10_000:  # type: ignore[operator]
         raise input_error(
-            f"n_countries must be >= 1, got {n_countries}",
+            f"n_countries must be in 1..10000, got {n_countries}",
             source="generate_synthetic_world",
             fix="pass n_countries=165 or another positive count",
+        )
+    if start_year < 1:  # type: ignore[operator]
+        raise input_error(
+            f"start_year must be >= 1 (a calendar year), got {start_year}",
+            source="generate_synthetic_world",
+            fix="pass a later start_year (or fewer n_years)",
         )
     if end_year < start_year:  # type: ignore[operator]
         raise input_error(
