@@ -63,7 +63,7 @@ def _scores(result) -> pd.DataFrame:
     out = pd.DataFrame({"auc": table["roc_auc"], "oe": table["observed_expected"]})
     if summary.ewp is not None:
         out["auc"] = summary.ewp.set_index("model")["roc_auc"]
-    out["coverage"] = table["interval_coverage"] if "interval_coverage" in table else np.nan
+    out["coverage"] = table.get("interval_coverage", np.nan)
     return out
 
 
@@ -87,16 +87,18 @@ def bed_table(bed: str, seed: int, burn_in: int, jobs: int) -> tuple[pd.DataFram
     models = options.pop("models")
     cache = default_cache_dir()
     result = run_backtest(config, n_jobs=jobs, cache_dir=cache)
-    base = result.forecasts[~result.forecasts["model"].str.endswith(options.get("suffix", "_recal"))]
+    suffix = options.get("suffix", "_recal")
+    base = result.forecasts[~result.forecasts["model"].str.endswith(suffix)]
     old = recalibrate_from_history(base, horizon=config.horizon, models=models,
                                    **{**options, **OLD_RULE, "suffix": "_pooled"})
     scores = _scores(_with(result, old))
     rows = []
     for model in models:
+        recal = model + suffix
         row = {"bed": bed, "model": model,
-               "auc_base": scores.loc[model, "auc"], "auc_recal": scores.loc[model + "_recal", "auc"],
-               "oe_base": scores.loc[model, "oe"], "oe_recal": scores.loc[model + "_recal", "oe"],
-               "coverage_recal": scores.loc[model + "_recal", "coverage"],
+               "auc_base": scores.loc[model, "auc"], "auc_recal": scores.loc[recal, "auc"],
+               "oe_base": scores.loc[model, "oe"], "oe_recal": scores.loc[recal, "oe"],
+               "coverage_recal": scores.loc[recal, "coverage"],
                "auc_old_rule": scores.loc[model + "_pooled", "auc"],
                "oe_old_rule": scores.loc[model + "_pooled", "oe"]}
         rows.append(row)
@@ -111,8 +113,8 @@ def bed_table(bed: str, seed: int, burn_in: int, jobs: int) -> tuple[pd.DataFram
         recal = recalibrate_from_history(long.forecasts, horizon=config.horizon, models=models,
                                          **{**options, "issue_from": first})
         burned = _scores(_with(long, recal, keep_from=first))
-        table["auc_recal_burn_in"] = [burned.loc[m + "_recal", "auc"] for m in models]
-        table["oe_recal_burn_in"] = [burned.loc[m + "_recal", "oe"] for m in models]
+        table["auc_recal_burn_in"] = [burned.loc[m + suffix, "auc"] for m in models]
+        table["oe_recal_burn_in"] = [burned.loc[m + suffix, "oe"] for m in models]
     limits = {}
     if config.dataset == "synthetic-world":
         panel = load_panel(config)

@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_synthetic.py            # default seed, ~10 s
     .venv/bin/python benchmarks/bench_synthetic.py --seeds 20  # adds a spread over seeds 1..20
+    .venv/bin/python benchmarks/bench_synthetic.py --regime nonlinear --ceiling
 
 Outcome: onset within 2 years, ``y_t = max(mk_onset_{t+1}, mk_onset_{t+2})``, unknown (dropped)
 when the window passes the unit's last year. Models see only the features of year ``t``:
@@ -17,7 +18,9 @@ when the window passes the unit's last year. Models see only the features of yea
 * ``gradient boosting``: scikit-learn ``HistGradientBoostingClassifier`` (depth 3).
 
 "in-sample" fits and scores all known rows; "out-of-sample" fits rows with t <= 1994 and
-scores rows with t >= 1995.
+scores rows with t >= 1995. ``--ceiling`` adds the attainable ceiling: the well-specified
+logit refitted at every origin 1995-2024 on the rows whose window closed by then, scored
+pooled over origins like a backtest (:func:`forecast.data.synthetic.attainable_ceiling`).
 """
 
 from __future__ import annotations
@@ -36,9 +39,12 @@ from sklearn.preprocessing import StandardScaler
 
 from forecast.data.synthetic import (
     DEFAULT_SEED,
+    REGIMES,
     SYNTHETIC_FEATURES,
+    attainable_ceiling,
     generate_synthetic_world,
     oracle_window_probability,
+    well_specified_features,
 )
 
 SPLIT_YEAR = 1994
@@ -49,24 +55,6 @@ def window_outcome(world: pd.DataFrame, horizon: int = 2) -> pd.Series:
     by_unit = world.groupby("unit")["mk_onset"]
     leads = pd.concat([by_unit.shift(-j) for j in range(1, horizon + 1)], axis=1)
     return leads.max(axis=1).where(leads.notna().all(axis=1))
-
-
-def well_specified(x: pd.DataFrame) -> pd.DataFrame:
-    """Observed features plus the hazard's nonlinear terms, computed from the observed values."""
-    a, r = x["autocracy"], x["repression"]
-    age = np.exp2(x["country_age_log2"]) - 1.0
-    extra = pd.DataFrame(
-        {
-            "anocracy": 4 * a * (1 - a),
-            "major_war": (x["battle_deaths_log2"] >= 10).astype(float),
-            "war_x_repression": (x["battle_deaths_log2"] > 0) * r,
-            "discrim_x_ef": x["discrim_pop_share"] * x["ethnic_fractionalization"],
-            "recent": x["mk_ever"] * (1 - x["mk_ongoing"]) * np.exp(-x["years_since_mk"] / 6),
-            "young_state": np.exp(-age / 4),
-        },
-        index=x.index,
-    )
-    return pd.concat([x, extra], axis=1)
 
 
 def _logit() -> object:
@@ -100,7 +88,7 @@ def evaluate(world: pd.DataFrame) -> dict[str, float]:
         "auc_oracle_in": roc_auc_score(target, oracle),
         "auc_oracle_out": roc_auc_score(target[test], oracle[test]),
     }
-    for name, features in (("logit_main", x), ("logit_spec", well_specified(x))):
+    for name, features in (("logit_main", x), ("logit_spec", well_specified_features(x))):
         model = _logit().fit(features, target)
         stats[f"auc_{name}_in"] = roc_auc_score(target, model.predict_proba(features)[:, 1])
         model = _logit().fit(features[train], target[train])
@@ -120,16 +108,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--seeds", type=int, default=0, help="also summarise seeds 1..N")
     parser.add_argument("--repeats", type=int, default=5, help="timing repeats")
+    parser.add_argument("--regime", choices=REGIMES, default="drifting")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also the attainable ceiling (rolling origins 1995-2024, ~15 s)")
     args = parser.parse_args()
 
     times = []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        world = generate_synthetic_world(args.seed)
+        world = generate_synthetic_world(args.seed, regime=args.regime)
         times.append(time.perf_counter() - start)
-    print(f"generate_synthetic_world(seed={args.seed}): best {min(times):.3f} s, "
-          f"median {np.median(times):.3f} s over {args.repeats} runs")  # fmt: skip
+    print(f"generate_synthetic_world(seed={args.seed}, regime={args.regime!r}): best "
+          f"{min(times):.3f} s, median {np.median(times):.3f} s over {args.repeats} runs")
     stats = evaluate(world)
+    if args.ceiling:
+        ceiling = attainable_ceiling(world, 2, range(1995, 2025))
+        stats.update({"auc_attainable_rolling": ceiling.auc,
+                      "auc_oracle_rolling": ceiling.oracle_auc,
+                      "oe_attainable_rolling": ceiling.observed_expected})
     for key, value in stats.items():
         print(f"  {key:24s} {value:.4f}" if value < 10 else f"  {key:24s} {value:.0f}")
     decade = world.groupby(world["year"] // 10 * 10)["mk_onset"].agg(["size", "sum", "mean"])
@@ -140,7 +136,10 @@ def main() -> None:
 
     if args.seeds:
         table = pd.DataFrame(
-            [evaluate(generate_synthetic_world(s)) for s in range(1, args.seeds + 1)]
+            [
+                evaluate(generate_synthetic_world(s, regime=args.regime))
+                for s in range(1, args.seeds + 1)
+            ]
         )
         print(f"over seeds 1..{args.seeds} (mean, sd, min, max):")
         print(table.agg(["mean", "std", "min", "max"]).T.round(4).to_string())

@@ -387,8 +387,8 @@ def test_nonlinear_regime_rewards_the_well_specified_terms() -> None:
 
 
 def test_unknown_regime_is_named() -> None:
-    with pytest.raises(ForecastInputError, match=r"regime must be one of \['drifting', "
-                                                 r"'stationary', 'nonlinear', 'small'\], got 'wavy'"):
+    valid = r"\['drifting', 'stationary', 'nonlinear', 'small'\]"
+    with pytest.raises(ForecastInputError, match=rf"regime must be one of {valid}, got 'wavy'"):
         generate_synthetic_world(regime="wavy")  # type: ignore[arg-type]
 
 

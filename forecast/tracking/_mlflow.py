@@ -170,6 +170,8 @@ class MlflowTracker:
                 model_params["calibration"] = str(spec.calibration)
             client.log_batch(child, params=[Param(k, v) for k, v in sorted(model_params.items())])
             metrics = [Metric(k, v, now, step) for k, step, v in _summary_metrics(summary, label)]
+            own = result.forecasts[result.forecasts["model"] == label]
+            metrics += [Metric(k, v, now, step) for k, step, v in _meta_choices(own)]
             fits = result.scores[result.scores["model"] == label]
             if len(fits):
                 metrics.append(Metric("fit_seconds_total", float(fits["fit_seconds"].sum()), now, 0))
@@ -177,7 +179,6 @@ class MlflowTracker:
                                       now, 0))
             store.log_batched(client, child, metrics)
             with tempfile.TemporaryDirectory() as tmp:
-                own = result.forecasts[result.forecasts["model"] == label]
                 own.to_parquet(Path(tmp) / "forecasts.parquet", index=False)
                 client.log_artifact(child, str(Path(tmp) / "forecasts.parquet"))
                 if summary is not None:
@@ -362,6 +363,24 @@ def _tag(key: str, value: str) -> Any:
     from mlflow.entities import RunTag
 
     return RunTag(key, value)
+
+
+def _meta_choices(forecasts: Any) -> list[tuple[str, int, float]]:
+    """``(key, origin, value)`` of a meta model's per-origin choice: ``meta/weight_<member>``,
+    ``meta/intercept``, ``meta/lambda``, ``meta/events`` (none for other models)."""
+    if "meta_choice" not in forecasts.columns or forecasts["meta_choice"].isna().all():
+        return []
+    columns = [c for c in forecasts.columns if c.startswith("weight_")]
+    names = {c: f"meta/{c}" for c in columns}
+    names.update({"meta_intercept": "meta/intercept", "meta_lambda": "meta/lambda",
+                  "meta_events": "meta/events"})
+    firsts = forecasts.dropna(subset=["meta_choice"]).groupby("origin", sort=True).first()
+    out = []
+    for origin, row in firsts.iterrows():
+        for column, key in names.items():
+            if column in row.index and np.isfinite(float(row[column])):
+                out.append((key, int(origin), float(row[column])))
+    return out
 
 
 def _summary_metrics(summary: Any, label: str) -> list[tuple[str, int, float]]:

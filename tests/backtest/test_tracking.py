@@ -205,3 +205,23 @@ def test_every_task_failing_is_one_line_and_leaves_out_alone(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("forecast: error: ") and "every task failed (first: broken at origin" in err
     assert "\n" not in err and not out.exists()
+
+
+def test_meta_model_choices_are_logged_per_origin(tmp_path, store):
+    spec = tmp_path / "meta.yaml"
+    spec.write_text(yaml.safe_dump({
+        "name": "meta", "dataset": "synthetic-world", "horizon": 2,
+        "origins": {"years": [2012, 2016, 2020]},
+        "models": [{"name": "logit"}, {"name": "elastic_net", "params": {"n_alphas": 6}},
+                   {"name": "selected"}]}))
+    assert run_experiment(spec, out=tmp_path / "out", n_jobs=1, tracking_uri=store,
+                          report=False) == 0
+    client = MlflowClient(store)
+    experiment = client.get_experiment_by_name("meta")
+    run = client.search_runs([experiment.experiment_id],
+                             filter_string="tags.`forecast.model` = 'selected'")[0]
+    history = client.get_metric_history(run.info.run_id, "meta/weight_logit")
+    assert sorted(m.step for m in history) == [2012, 2016, 2020]
+    forecasts = pd.read_parquet(tmp_path / "out" / "forecasts.parquet")
+    own = forecasts[forecasts["model"] == "selected"].groupby("origin")["weight_logit"].first()
+    assert {m.step: m.value for m in history} == pytest.approx(own.to_dict())
