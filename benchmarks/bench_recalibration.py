@@ -116,7 +116,7 @@ def bed_table(bed: str, seed: int, burn_in: int, jobs: int) -> tuple[pd.DataFram
         table["auc_recal_burn_in"] = [burned.loc[m + suffix, "auc"] for m in models]
         table["oe_recal_burn_in"] = [burned.loc[m + suffix, "oe"] for m in models]
     limits = {}
-    if config.dataset == "synthetic-world":
+    if config.feature_set is None and config.dataset == "synthetic-world":
         panel = load_panel(config)
         years = sorted(result.forecasts["origin"].unique())
         ceiling = attainable_ceiling(panel, config.horizon, years)

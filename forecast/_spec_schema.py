@@ -385,7 +385,9 @@ class Mapping(AnyMapping):
                                 fix=closest(key, list(self.fields)) or "remove it")
         for key in self.required:
             if key not in value:
-                raise self.fail(doc, path, f"missing key {key!r}", value)
+                example = self.fields[key].example
+                raise self.fail(doc, path, f"missing key {key!r}", value,
+                                fix=f"add {key}: {example}" if example else f"add {key}:")
         return {key: self.fields[key].check(v, (*path, key), doc) for key, v in value.items()}
 
 

@@ -187,7 +187,7 @@ def _check_dataset_options(spec: dict[str, Any], doc: SpecDocument) -> None:
 
     dataset = spec.get("dataset", ExperimentConfig.dataset)
     parameters = dataset_options(dataset)
-    valid = sorted(parameters)
+    valid = list(parameters)  # in the order the loader declares them
     for key, value in (spec.get("dataset_options") or {}).items():
         path = ("dataset_options", key)
         if key not in parameters:

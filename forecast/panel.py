@@ -46,12 +46,16 @@ def validate_panel(
 
     Constraints: the key columns exist; years are integers (int dtype, or floats/strings that
     are whole numbers are refused so that a silent conversion never hides a typo) in
-    ``FIRST_YEAR..LAST_YEAR``; ``(unit, year)`` is unique; feature columns are numeric;
-    outcome columns hold only 0, 1 or missing. Every violation raises :class:`~forecast.ForecastInputError` with one line
-    naming the source, column, first offending rows (as ``unit/year``) and the fix.
+    ``FIRST_YEAR..LAST_YEAR``; ``(unit, year)`` is unique; there is a feature, and feature
+    columns are numeric and finite (or missing); outcome columns hold only 0, 1 or missing.
+    Every violation raises :class:`~forecast.ForecastInputError` with one line naming the
+    source, column, first offending rows (as ``unit/year``) and the fix.
     """
     if frame.empty:
         raise input_error("the panel has no rows", source=source, fix="check the file is not empty")
+    if not features:
+        raise input_error("the panel has no feature columns", source=source,
+                          fix="declare at least one feature (an indicator with role: feature)")
     missing = [c for c in (unit, year, *features, *outcomes) if c not in frame.columns]
     if missing:
         raise input_error(
@@ -83,12 +87,20 @@ def validate_panel(
             rows=_offending(frame, dup, unit, year), fix="keep one row per unit and year",
         )
     for column in features:
-        if not (pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column])):
+        dtype = frame[column].dtype
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
             bad = pd.to_numeric(frame[column], errors="coerce").isna() & frame[column].notna()
             raise input_error(
                 f"feature values must be numeric, got dtype {frame[column].dtype}",
                 source=source, column=column, rows=_offending(frame, bad.to_numpy(), unit, year),
                 fix="recode text values as numbers or declare the column categorical (one-hot)",
+            )
+        infinite = np.isinf(frame[column].to_numpy(dtype=float))
+        if infinite.any():
+            raise input_error(
+                "feature values must be finite numbers or missing, got infinity",
+                source=source, column=column, rows=_offending(frame, infinite, unit, year),
+                fix="leave unknown values empty (a log of 0 needs an offset: log2: {offset: 1})",
             )
     for column in outcomes:
         values = pd.to_numeric(frame[column], errors="coerce")
@@ -166,10 +178,12 @@ class Panel:
     def from_frame(cls, frame: pd.DataFrame, *, unit: str = "unit", year: str = "year",
                    features: list[str], outcomes: list[str], kinds: dict[str, str] | None = None,
                    name: str = "panel", extra: list[str] | None = None,
-                   unit_system: str | None = None, unit_label: str | None = None) -> Panel:
-        """Validate ``frame`` (see :func:`validate_panel`) and wrap it."""
+                   unit_system: str | None = None, unit_label: str | None = None,
+                   source: str | None = None) -> Panel:
+        """Validate ``frame`` (see :func:`validate_panel`; errors name ``source``, default
+        ``name``) and wrap it."""
         clean = validate_panel(frame, unit=unit, year=year, features=features,
-                               outcomes=outcomes, source=name)
+                               outcomes=outcomes, source=source or name)
         if unit_label is not None and unit_label not in clean.columns:
             raise input_error(f"unit_label {unit_label!r} is not a column of the panel",
                               source=name, fix="name a kept label column, or omit unit_label")

@@ -47,7 +47,7 @@ def test_a_valid_spec_gives_the_typed_values_it_always_gave():
                                          {"members": ["elastic_net", "xgboost"], "method": "logit"})
     assert config.top_k == (10, 20, 30) and config.metrics == () and config.baseline == "elastic_net"
     assert config.costs == CostSpec(0.5, 30, (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005))
-    assert config.history_recalibration == {"models": ["elastic_net", "ensemble"]}
+    assert config.history_recalibration == {"models": ["stacked", "elastic_net", "ensemble"]}
     assert config.dataset_options == {} and config.tracking_uri is None
 
 
@@ -152,10 +152,10 @@ CASES = {
     "models-a-string": (("models: [logit]", "models: elastic_net"), 6, "models",
                         r"must be a list, got 'elastic_net'; valid: a list of model names"),
     "unknown-dataset-option": (("dataset: synthetic-world", ("dataset: synthetic-world\n"
-                                "dataset_options: {n_countries: 500}")), 3,
-                               "dataset_options.n_countries",
-                               (r"unknown option of dataset 'synthetic-world', got 'n_countries'; "
-                               r"valid: \['seed'\]")),
+                                "dataset_options: {n_planets: 500}")), 3,
+                               "dataset_options.n_planets",
+                               (r"unknown option of dataset 'synthetic-world', got 'n_planets'; "
+                               r"valid: \['seed', 'regime', 'n_countries', 'n_years'\]")),
     "top-k-below-one": (("top_k: [10]", "top_k: [0, -5]"), 8, "evaluation.top_k[0]",
                         r"out of range, got 0; valid: integers >= 1"),
     "baseline-not-a-model": (("baseline: logit", "baseline: nomodel"), 9, "evaluation.baseline",

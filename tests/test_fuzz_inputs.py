@@ -1,34 +1,38 @@
 """Fuzz ``forecast backtest`` with corrupted experiment specs and bring-your-own panels.
 
-Inputs start valid and small (the synthetic world or a generated CSV panel, two or three
+Inputs start valid and small (the synthetic world or a generated CSV/parquet panel, two
 origins, cheap models) and are corrupted along :data:`forecast.experiment.EXPERIMENT_SCHEMA`
 and the feature-set format: a key dropped, a wrong type or out-of-range value at any key
-path, unknown keys and names, broken YAML text, broken CSV cells and rows. Every case must
-end in one of two ways:
+path, unknown keys and names, broken YAML text, broken CSV cells, rows and bytes. Every case
+must end in one of these ways:
 
-* exit 0 and ``--out`` a complete run folder, or
-* exit 2, exactly one ``forecast: error: ...`` line on stderr (warnings count as lines)
-  and ``--out`` byte-identical to the earlier run it held.
+* exit 0 and ``--out`` a complete run folder;
+* exit 2, exactly one ``forecast: error: ...`` line on stderr (a warning counts as a line)
+  and ``--out`` byte-identical to the earlier run it held;
+* exit 1, a complete run folder and every failed fit named on stderr with a clear error
+  (:data:`FIT_FAILURES`: a model that does not converge on the data says so).
 
 A traceback, a second line or a touched folder fails with the input that caused it. The CLI
-runs in-process (:func:`forecast.cli.main`); examples are derandomized, so every run tries
-the same inputs (the counts are in the ``settings`` below; about 60 s in all on 2 cores).
+runs in-process (:func:`forecast.cli.main`). The examples are derandomized (the same inputs
+on every run): 150 specs and 200 panels, about 65 s on 2 cores. Inputs the fuzzer once
+crashed on are kept as plain tests at the end.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import math
+import io
+import re
 import shutil
 import tempfile
 import traceback
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, assume, event, given, settings
@@ -41,12 +45,12 @@ from forecast.run import FIGURES, RUN_FILES, RunArtifacts
 
 pytestmark = pytest.mark.slow
 
-import os  # TEMP
-SPEC_EXAMPLES = int(os.environ.get("FUZZ_SPEC", 150))
-BYO_EXAMPLES = int(os.environ.get("FUZZ_BYO", 80))
+SPEC_EXAMPLES = 150
+BYO_EXAMPLES = 200
 
 # No shrinking: a failure already prints its whole input, and shrinking replays CLI runs.
-FUZZ = settings(deadline=None, derandomize=not os.environ.get("FUZZ_RANDOM"), database=None, phases=[Phase.explicit, Phase.generate],
+FUZZ = settings(deadline=None, derandomize=True, database=None,
+                phases=[Phase.explicit, Phase.generate],
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.filter_too_much,
                                        HealthCheck.data_too_large])
@@ -111,8 +115,9 @@ def _check_complete(out: Path, stdout: str, what: str) -> None:
 
 
 def _run(argv: list[str], out: Path, previous: Path, capsys: pytest.CaptureFixture[str],
-         what: str) -> int:
-    """Run the CLI on ``argv`` with ``out`` holding a copy of ``previous``; check the outcome."""
+         what: str) -> tuple[int, str]:
+    """Run the CLI on ``argv`` with ``out`` holding a copy of ``previous``; check the outcome
+    and return the exit code and stderr."""
     shutil.copytree(previous, out)
     before = _digest(out)
     capsys.readouterr()
@@ -123,28 +128,23 @@ def _run(argv: list[str], out: Path, previous: Path, capsys: pytest.CaptureFixtu
             code = main(argv)
         except SystemExit as exit_:  # argparse: not expected, the arguments are fixed
             code = exit_.code
-        except BaseException:  # a traceback: the bug the fuzzer is after
+        except Exception:  # a traceback: the bug the fuzzer is after
             pytest.fail(f"traceback on input:\n{what}\n{traceback.format_exc()}", pytrace=False)
     captured = capsys.readouterr()
     err = captured.err
-    event(f"exit {code}")
-    import os  # TEMP
-    if os.environ.get("FUZZ_LOG"):
-        with open(os.environ["FUZZ_LOG"], "a") as log:
-            log.write(f"{code}\t{what.splitlines()[0]}\t{err.strip().splitlines()[-1] if err.strip() else ''}\n")
     lines = err.splitlines() + [f"{w.category.__name__}: {w.message}" for w in caught]
     if code == 2:
         assert len(lines) == 1 and lines[0].startswith("forecast: error: "), (
             f"exit 2 needs one 'forecast: error:' line on stderr, got {lines}\n{what}")
         assert _digest(out) == before, f"a failed run changed --out\n{err}\n{what}"
-        return code
+        return code, err
     assert code in (0, 1), f"exit {code} (0, 1 or 2 expected); stderr: {err}\n{what}"
     _check_complete(out, captured.out, what)
     if code == 1:  # some fits failed on the data (e.g. separation): each must say why
         failures = [line.split(": ", 2)[1] for line in err.splitlines()[1:]]
         assert failures and set(failures) <= FIT_FAILURES, (
             f"exit 1 with a failure that is not a clear fit failure: {err}\n{what}")
-    return code
+    return code, err
 
 
 @pytest.fixture(scope="module")
@@ -164,24 +164,22 @@ ANY_WRONG = st.sampled_from([None, True, False, "text", "", "10", [], {}, [1, 2]
                              0, -1, 1.5, NAN, INF, -INF, 10**20, "2020-01-01", [None]])
 
 
-def _declared(rule: Rule, path: tuple = ()) -> list[tuple[tuple, Rule]]:
-    """Every key path the schema declares (list items as index 0 and 1), with its rule."""
-    out: list[tuple[tuple, Rule]] = []
+def _declared(rule: Rule, path: tuple = ()) -> list[tuple]:
+    """Every key path the schema declares (list items as index 0 and 1)."""
+    out: list[tuple] = []
     if isinstance(rule, Either):
         for _, option in rule.options:
             out += _declared(option, path)
     elif isinstance(rule, Mapping):
         for key, child in rule.fields.items():
-            out.append(((*path, key), child))
-            out += _declared(child, (*path, key))
+            out += [(*path, key), *_declared(child, (*path, key))]
     elif isinstance(rule, ListOf):
         for index in (0, 1):
-            out.append(((*path, index), rule.item))
-            out += _declared(rule.item, (*path, index))
+            out += [(*path, index), *_declared(rule.item, (*path, index))]
     return out
 
 
-DECLARED = sorted({path for path, _ in _declared(EXPERIMENT_SCHEMA)}, key=str)
+DECLARED = sorted(set(_declared(EXPERIMENT_SCHEMA)), key=str)
 
 MODEL_NAMES = ["logit", "elastic_net", "no_such_model", "Logit", "elastic-net", "oracle"]
 LABELS = ["logit", "elastic_net", "enet", "enet_recal", "logit_recal", "oracle", "nope"]
@@ -304,8 +302,8 @@ def _corrupted_tree(draw: st.DrawFn, start: dict) -> tuple[Any, list[str]]:
     for _ in range(draw(st.sampled_from([1, 1, 1, 2, 3]))):
         if not isinstance(tree, dict):
             break
-        kind = draw(st.sampled_from(["set", "set", "set", "set", "set", "drop", "unknown", "label", "string",
-                                     "whole"]))
+        kind = draw(st.sampled_from(["set"] * 5 + ["drop", "unknown", "label", "string",
+                                                    "whole"]))
         present = _existing(tree)
         if kind == "set":
             path = draw(st.sampled_from(DECLARED))
@@ -406,8 +404,9 @@ def test_corrupted_experiment_specs(data: st.DataObject, previous_run: Path,
         assume(_affordable(spec))
         what = (f"corruptions: {done} {broken}\n--- {spec.name}\n"
                 f"{text if isinstance(text, str) else text!r}")
-        _run(["backtest", str(spec), "--out", str(Path(folder) / "out"), *FLAGS],
-             Path(folder) / "out", previous_run, capsys, what)
+        code, _ = _run(["backtest", str(spec), "--out", str(Path(folder) / "out"), *FLAGS],
+                       Path(folder) / "out", previous_run, capsys, what)
+    event(f"exit {code}")
 
 
 # --- bring your own panel -------------------------------------------------------------------
@@ -445,20 +444,20 @@ TRANSFORM_VALUE = st.sampled_from([0, 1, -1, 2.5, 100, "x", None, [1], ["U1"], {
 
 
 @st.composite
-def _panel(draw: st.DrawFn) -> tuple[list[list[Any]], list[str]]:
+def _panel(draw: st.DrawFn) -> list[list[Any]]:
     """A small valid panel (header first): units x years, an onset column, three features."""
     rng = np.random.default_rng(draw(st.integers(0, 2**16), label="panel seed"))
     units = [f"U{i}" for i in range(draw(st.integers(4, 8), label="units"))]
     rows = [[unit, int(year), int(rng.random() < 0.15), round(float(rng.random()), 3),
              int(rng.integers(0, 500)), int(rng.random() < 0.1)]
             for unit in units for year in BYO_YEARS]
-    return [list(COLUMNS), *rows], units
+    return [list(COLUMNS), *rows]
 
 
 @st.composite
 def _broken_panel(draw: st.DrawFn) -> tuple[str | bytes, list[str]]:
     """The CSV text of a generated panel with zero to two corruptions, and what they were."""
-    table, _ = draw(_panel())
+    table = draw(_panel())
     done: list[str] = []
     for _ in range(draw(st.sampled_from([0, 1, 1, 1, 2]))):
         kind = draw(st.sampled_from(
@@ -529,10 +528,10 @@ BYO_PATHS: list[tuple] = [
     ("unit_system",), ("replication",), ("extends",), ("datasets",), ("datasets", "mine"),
     ("datasets", "mine", "path"), ("datasets", "mine", "unit"), ("datasets", "mine", "year"),
     ("indicators",),
-    *((("indicators", i, key) for i in range(5) for key in (
+    *(("indicators", i, key) for i in range(5) for key in (
         "name", "source", "kind", "role", "risk_factor", "publication_lag", "missing",
-        "transforms", "description"))),
-    *((("indicators", i, "transforms", 0) for i in range(5))),
+        "transforms", "description")),
+    *(("indicators", i, "transforms", 0) for i in range(5)),
 ]
 BYO_PLAUSIBLE: dict[str, st.SearchStrategy] = {
     "skeleton": st.sampled_from(["mine", "synthetic", "nope", "grid"]),
@@ -596,12 +595,28 @@ def _broken_feature_set(draw: st.DrawFn) -> tuple[Any, list[str]]:
     return tree, done
 
 
+def _write_panel(path: Path, csv: str | bytes) -> None:
+    """``csv`` into ``path``; a parquet file holds the table pandas reads from it (its raw
+    bytes, an unreadable parquet file, where pandas cannot read it)."""
+    if path.suffix == ".csv":
+        return _write(path, csv)
+    try:
+        data = csv.encode() if isinstance(csv, str) else csv
+        pd.read_csv(io.BytesIO(data)).to_parquet(path)
+    except Exception:
+        _write(path, csv)
+
+
 @settings(FUZZ, max_examples=BYO_EXAMPLES)
 @given(data=st.data())
 def test_corrupted_byo_panels(data: st.DataObject, previous_run: Path,
                               capsys: pytest.CaptureFixture[str]) -> None:
     csv, panel_done = data.draw(_broken_panel(), label="panel")
     features, spec_done = data.draw(_broken_feature_set(), label="feature set")
+    panel_file = data.draw(st.sampled_from(["panel.csv"] * 3 + ["panel.parquet"]), label="file")
+    if panel_file == "panel.parquet" and ("datasets", "mine", "path") in _existing(features) \
+            and _get(features, ("datasets", "mine", "path")) == "panel.csv":
+        _set(features, ("datasets", "mine", "path"), panel_file)
     features_text, broken = data.draw(_yaml_text(features), label="feature set text")
     experiment = copy.deepcopy(BYO_EXPERIMENT)
     for key, value in data.draw(st.dictionaries(
@@ -612,11 +627,118 @@ def test_corrupted_byo_panels(data: st.DataObject, previous_run: Path,
         experiment[key] = value
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        _write(folder / "panel.csv", csv)
+        _write_panel(folder / panel_file, csv)
         _write(folder / "features.yaml", features_text)
         experiment["feature_set"] = str(folder / "features.yaml")  # relative: to the cwd
         (folder / "experiment.yaml").write_text(yaml.safe_dump(experiment, sort_keys=False))
         what = (f"panel: {panel_done}; feature set: {spec_done} {broken}; experiment: "
-                f"{experiment}\n--- panel.csv\n{csv!r}\n--- features.yaml\n{features_text!r}")
-        _run(["backtest", str(folder / "experiment.yaml"), "--out", str(folder / "out"), *FLAGS],
-             folder / "out", previous_run, capsys, what)
+                f"{experiment}\n--- {panel_file}\n{csv!r}\n--- features.yaml\n{features_text!r}")
+        code, _ = _run(["backtest", str(folder / "experiment.yaml"), "--out",
+                        str(folder / "out"), *FLAGS], folder / "out", previous_run, capsys, what)
+    event(f"exit {code}")
+
+
+# --- inputs the fuzzer found ----------------------------------------------------------------
+
+def _spec_with(**changes: Any) -> str:
+    return yaml.safe_dump({**BASE_SPEC, **changes}, sort_keys=False)
+
+
+# Each once ended in a traceback, a hang or a silent wrong result; now one line says why.
+FOUND_SPECS: dict[str, tuple[str | bytes, str]] = {
+    "NUL character": ("name: x\x00\nmodels: [logit]\n",
+                      r"spec.yaml:1:8: invalid YAML: character '\\x00' is not allowed"),
+    "not UTF-8": (b"name: caf\xe9\nmodels: [logit]\n", r"spec.yaml:1: not UTF-8 text"),
+    "recursive alias": ("models: &m [*m]\n", r"alias refers to a node that contains it"),
+    "impossible date": ("name: 2020-02-30\nmodels: [logit]\n",
+                        r"spec.yaml:1:7: invalid YAML value '2020-02-30'"),
+    "horizon of a billion years": (_spec_with(horizon=10**9), r"no trainable origin"),
+    "origins a trillion years on": (_spec_with(origins={"first": 10**12, "last": 10**13}),
+                                    r"no trainable origin among 1000000000000\.\."),
+    "origin after the data": (_spec_with(origins=[2018, 2030]),
+                              r"origins \[2030\] are outside the years of the data"),
+    "outcome not 0/1": (_spec_with(outcome="true_probability"),
+                        r"'true_probability': an annual onset indicator holds 0, 1 or missing"),
+    "parameter of the wrong type": (
+        _spec_with(models=["logit", {"name": "elastic_net", "params": {"l1_ratio": None}}]),
+        r"models\[1\]\.params\.l1_ratio: must be of type float, got None"),
+}
+
+
+@pytest.mark.parametrize("case", list(FOUND_SPECS))
+def test_specs_the_fuzzer_found(case: str, tmp_path: Path, previous_run: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    text, message = FOUND_SPECS[case]
+    spec = tmp_path / "spec.yaml"
+    _write(spec, text)
+    code, err = _run(["backtest", str(spec), "--out", str(tmp_path / "out"), *FLAGS],
+                     tmp_path / "out", previous_run, capsys, case)
+    assert code == 2 and re.search(message, err), err
+
+
+def _byo_files(features: Any = None, cells: dict[tuple[int, str], Any] | None = None
+               ) -> tuple[Any, str]:
+    """The feature set (default :data:`FEATURE_SET`) and a valid panel's CSV text with
+    ``cells`` ((row, column) -> value) replaced."""
+    rng = np.random.default_rng(1)
+    table = [[f"U{u}", int(y), int(rng.random() < 0.2), round(float(rng.random()), 3),
+              int(rng.integers(0, 500)), int(rng.random() < 0.1)]
+             for u in range(6) for y in BYO_YEARS]
+    for (row, column), value in (cells or {}).items():
+        table[row][COLUMNS.index(column)] = value
+    csv = "".join(",".join(map(str, row)) + "\n" for row in [COLUMNS, *table])
+    return (FEATURE_SET if features is None else features), csv
+
+
+def _indicators(index: int, **changes: Any) -> dict[str, Any]:
+    """:data:`FEATURE_SET` with indicator ``index`` changed."""
+    tree = copy.deepcopy(FEATURE_SET)
+    tree["indicators"][index].update(changes)
+    return tree
+
+
+FOUND_PANELS: dict[str, tuple[tuple[Any, str], str]] = {
+    "indicator named like a key column": (
+        _byo_files(_indicators(4, name="year")),
+        r"features.yaml:\d+: indicator 'year' has the name of a key column"),
+    "publication lag on text": (_byo_files(cells={(3, "coup"): "yes"}),
+                                r"indicator 'coup_3yr': source values are not numeric"),
+    "infinite year": (_byo_files(cells={(3, "year"): "inf"}),
+                      r"column 'year': years must be whole numbers in 1\.\.9999, got inf"),
+    "year 2**40": (_byo_files(cells={(3, "year"): 2**40}), r"years must be whole numbers"),
+    "infinite feature": (_byo_files(cells={(3, "repression"): "inf"}),
+                         r"column 'repression': feature values must be finite"),
+    "transform without its parameter": (
+        _byo_files(_indicators(2, transforms=[{"interaction": {}}])),
+        r"transform 'interaction' needs the parameter\(s\) \['with'\]"),
+    "fill_units with text": (
+        _byo_files(_indicators(2, transforms=[{"fill_units": {"values": {"U1": "x"}}}])),
+        r"transform 'fill_units': fill_units values must be numbers"),
+    "transform parameters a list": (_byo_files(_indicators(2, transforms=[{"lag": [1]}])),
+                                    r"a transform is a name or a one-key mapping"),
+    "risk factor a list": (_byo_files(_indicators(2, risk_factor=[1])),
+                           r"risk_factor must be a UN Framework risk factor"),
+    "keys of two types": (_byo_files({**FEATURE_SET, 1: "x", "bogus": "y"}),
+                          r"unknown top-level key\(s\) \[1, 'bogus'\]"),
+    "no feature": (_byo_files({**FEATURE_SET, "indicators": FEATURE_SET["indicators"][:2]}),
+                   r"the panel has no feature columns"),
+    "list as a key": (("name: x\n? [1]\n: 2\n", _byo_files()[1]),
+                      r"features.yaml:2: a mapping key must be a name, not a list"),
+    "semicolons": ((FEATURE_SET, _byo_files()[1].replace(",", ";")),
+                   r"separate the columns with commas, not ';'"),
+}
+
+
+@pytest.mark.parametrize("case", list(FOUND_PANELS))
+def test_panels_the_fuzzer_found(case: str, tmp_path: Path, previous_run: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    (features, csv), message = FOUND_PANELS[case]
+    _write(tmp_path / "panel.csv", csv)
+    _write(tmp_path / "features.yaml", features if isinstance(features, str)
+           else yaml.safe_dump(features, sort_keys=False))
+    experiment = {**BYO_EXPERIMENT, "feature_set": str(tmp_path / "features.yaml")}
+    (tmp_path / "experiment.yaml").write_text(yaml.safe_dump(experiment, sort_keys=False))
+    code, err = _run(["backtest", str(tmp_path / "experiment.yaml"), "--out",
+                      str(tmp_path / "out"), *FLAGS], tmp_path / "out", previous_run, capsys,
+                     case)
+    assert code == 2 and re.search(message, err), err

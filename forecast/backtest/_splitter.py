@@ -139,7 +139,8 @@ class RollingOrigin:
         known = frame[outcome].notna().to_numpy()
         for origin in self.origin_years(years):
             end = origin - self.horizon
-            start = (end - self.max_train_years + 1) if self.window == "sliding" else int(years.min())
+            length = self.max_train_years if self.window == "sliding" else None
+            start = end - length + 1 if length is not None else int(years.min())
             train = np.flatnonzero((years <= end) & (years >= start) & known)
             test = np.flatnonzero(years == origin)
             if not len(train) or not len(test):

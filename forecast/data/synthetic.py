@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -326,7 +326,7 @@ def oracle_window_probability(world: pd.DataFrame, horizon: int) -> pd.Series:
 def write_synthetic_world(
     path: str | os.PathLike[str],
     seed: int = DEFAULT_SEED,
-    **kwargs: int | str,
+    **kwargs: Any,
 ) -> Path:
     """Generate the world and write it to ``path`` byte-for-byte deterministically.
 
@@ -518,7 +518,7 @@ def attainable_ceiling(
 
     from forecast.outcomes import onset_within
 
-    frame = getattr(world, "frame", world)
+    frame = world if isinstance(world, pd.DataFrame) else world.frame
     outcome = onset_within(frame, horizon, onset="mk_onset").to_numpy()
     oracle = oracle_window_probability(frame, horizon).to_numpy()
     years = frame["year"].to_numpy()

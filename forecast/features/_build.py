@@ -170,6 +170,10 @@ def _prepare(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFr
     grid = skeleton[["unit", "year"]]
     if fs.last_year is not None:
         grid = grid[grid["year"] <= fs.last_year]
+    if grid.empty:
+        raise input_error(f"the skeleton dataset {fs.skeleton!r} has no rows" + (
+            f" up to last_year {fs.last_year}" if fs.last_year is not None else ""),
+            source=str(fs.path), fix="check last_year against the years of the skeleton")
     grid = grid.sort_values(["unit", "year"], kind="stable").reset_index(drop=True)
     ready = {}
     for name, table in tables.items():
@@ -277,7 +281,8 @@ def build_from_tables(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> Panel:
     frame = pd.DataFrame(columns).loc[keep].reset_index(drop=True)
     return Panel.from_frame(frame, unit=fs.unit, year=fs.year, features=fs.features,
                             outcomes=fs.outcomes, kinds=fs.kinds, name=fs.name, extra=labels,
-                            unit_system=fs.unit_system, unit_label=fs.unit_label)
+                            unit_system=fs.unit_system, unit_label=fs.unit_label,
+                            source=f"{fs.path} (the panel it builds)")
 
 
 def build_panel(feature_set: FeatureSet | str | Path, *,

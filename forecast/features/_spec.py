@@ -237,7 +237,7 @@ _IND = {"name", "source", "transforms", "kind", "role", "risk_factor", "descript
         "publication_lag", "missing", "label", "display"}
 
 
-def _unknown_keys(mapping: _Map, allowed: set[str], where: str, what: str) -> None:
+def _unknown_keys(mapping: dict, allowed: set[str], where: str, what: str) -> None:
     extra = sorted((key for key in mapping if key not in allowed), key=str)
     if extra:
         raise input_error(f"unknown {what} key(s) {extra}; valid keys: {sorted(allowed)}",
@@ -292,6 +292,7 @@ def _steps(raw: Any, where_line: int, fs_path: Path) -> tuple[TransformStep, ...
     lines = getattr(raw, "item_lines", [where_line] * len(raw))
     for item, line in zip(raw, lines):
         where = f"{fs_path}:{line}"
+        params: dict[str, Any]
         if isinstance(item, str):
             name, params = item, {}
         elif (isinstance(item, dict) and len(item) == 1
@@ -308,6 +309,10 @@ def _steps(raw: Any, where_line: int, fs_path: Path) -> tuple[TransformStep, ...
             raise input_error(f"transform {name!r} has no parameter(s) {extra}; valid: "
                               f"{sorted(transform.params)}", source=where,
                               fix="remove or rename them")
+        missing = [key for key in transform.required if key not in params]
+        if missing:
+            raise input_error(f"transform {name!r} needs the parameter(s) {missing}",
+                              source=where, fix=f"e.g. '- {name}: {{{missing[0]}: ...}}'")
         for key, kind in transform.params.items():
             if key in params and kind is int:
                 params[key] = _int(params[key], where, f"{name}.{key}")
@@ -420,8 +425,13 @@ def parse_feature_set(path: str | Path, *, _chain: tuple[Path, ...] | None = Non
     _unknown_keys(raw, _TOP, f"{path}:{raw.line}", "top-level")
     parent = None
     if "extends" in raw:
-        base = Path(_name(raw["extends"], f"{path}:{raw.key_lines['extends']}", "extends"))
+        extends_at = f"{path}:{raw.key_lines['extends']}"
+        base = Path(_name(raw["extends"], extends_at, "extends"))
         base = base if base.is_absolute() else path.parent / base
+        if not base.is_file():
+            raise input_error(f"extends: the spec {str(base)!r} does not exist", source=extends_at,
+                              fix="give the path of a feature-set YAML file, relative to this "
+                              "spec's folder")
         if _chain is not None and base.resolve() in _chain:
             raise input_error("cyclic 'extends' between specs",
                               source=f"{path}:{raw.key_lines['extends']}",
@@ -439,7 +449,8 @@ def parse_feature_set(path: str | Path, *, _chain: tuple[Path, ...] | None = Non
     if not isinstance(items, list) or not items:
         raise input_error("indicators must be a non-empty list",
                           source=f"{path}:{raw.key_lines['indicators']}", fix="list indicators")
-    own = [_indicator(item, line, path) for item, line in zip(items, items.item_lines)]
+    own = [_indicator(item, line, path)
+           for item, line in zip(items, getattr(items, "item_lines", [raw.line] * len(items)))]
     indicators = tuple(own)
     if parent is not None:
         # Same-named indicators replace the parent's in place; new ones are appended.

@@ -15,6 +15,7 @@ Add one with the decorator::
 
 from __future__ import annotations
 
+import inspect
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -119,6 +120,13 @@ class Transform:
     params: Mapping[str, type]
     refs: tuple[str, ...]
     description: str
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Parameters a spec must give: references, and those without a default."""
+        signature = inspect.signature(self.func).parameters
+        return tuple(p for p in self.params if p in self.refs or (
+            p in signature and signature[p].default is inspect.Parameter.empty))
 
 
 _REGISTRY: dict[str, Transform] = {}
