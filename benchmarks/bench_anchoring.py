@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecast.backtest import run_backtest
-from forecast.backtest import summarize
+from forecast.backtest import run_backtest, summarize
 from forecast.experiment import ModelSpec, load_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,8 +32,9 @@ def main() -> None:
     config = load_experiment(args.spec)
     base = [ModelSpec(name, name) for name in FAMILIES]
     base.append(ModelSpec("ensemble", "ensemble_all", {"members": FAMILIES}))
-    models = base + [dataclasses.replace(m, label=m.label + "_anchored", anchor_years=args.years)
-                     for m in base]
+    models = base + [
+        dataclasses.replace(m, label=m.label + "_anchored", anchor_years=args.years) for m in base
+    ]
     config = dataclasses.replace(config, models=tuple(models), history_recalibration={})
     summary = summarize(run_backtest(config, n_jobs=2, cache_dir=args.cache))
     annual = summary.pooled.set_index("model")[["roc_auc", "observed_expected"]]
@@ -45,11 +45,13 @@ def main() -> None:
     rows = []
     for spec in base:
         plain, anchored = table.loc[spec.label], table.loc[spec.label + "_anchored"]
-        rows.append({"model": spec.label, **plain.to_dict(),
-                     **anchored.add_suffix("_anchored").to_dict()})
+        rows.append(
+            {"model": spec.label, **plain.to_dict(), **anchored.add_suffix("_anchored").to_dict()}
+        )
     with pd.option_context("display.width", 200):
-        print(f"{config.name}: plain vs anchored to the last {args.years} training years "
-              "(same fits)")
+        print(
+            f"{config.name}: plain vs anchored to the last {args.years} training years (same fits)"
+        )
         print(pd.DataFrame(rows).set_index("model").round(4).to_string())
 
 

@@ -16,12 +16,14 @@ def main() -> None:
     for name in ("ewp-2025", "ewp-2025-honest", "synthetic-world"):
         fs = load_feature_set(name)
         timings = []
-        for _ in range(2):   # cold (parses raw files), then warm (per-process cache)
+        for _ in range(2):  # cold (parses raw files), then warm (per-process cache)
             start = time.perf_counter()
             panel = build_panel(fs)
             timings.append(time.perf_counter() - start)
-        print(f"{name:<16} rows={len(panel.frame):>5} features={len(panel.features):>2} "
-              f"cold={timings[0]:.2f}s warm={timings[1]:.2f}s")
+        print(
+            f"{name:<16} rows={len(panel.frame):>5} features={len(panel.features):>2} "
+            f"cold={timings[0]:.2f}s warm={timings[1]:.2f}s"
+        )
     for name in ("ewp-2025", "ewp-2025-honest"):
         table = agreement_table(build_panel(name), data_root() / REFERENCE_FILE)
         print(f"\nagreement of {name} with {REFERENCE_FILE}:")

@@ -20,13 +20,30 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(tmp: Path, label: str) -> float:
-    env = {**os.environ, "FORECAST_CACHE_DIR": str(tmp / "cache"),
-           "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}", "MPLBACKEND": "Agg"}
+    env = {
+        **os.environ,
+        "FORECAST_CACHE_DIR": str(tmp / "cache"),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}",
+        "MPLBACKEND": "Agg",
+    }
     mlflow = Path(sys.executable).with_name("mlflow")
     start = time.perf_counter()
-    done = subprocess.run([str(mlflow), "run", str(ROOT), "--env-manager", "local",
-                           "--experiment-name", "synthetic-default", "-P",
-                           f"out={tmp / 'out'}"], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            str(mlflow),
+            "run",
+            str(ROOT),
+            "--env-manager",
+            "local",
+            "--experiment-name",
+            "synthetic-default",
+            "-P",
+            f"out={tmp / 'out'}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{label} run failed:\n{done.stderr[-2000:]}")

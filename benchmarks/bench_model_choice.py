@@ -40,8 +40,10 @@ EWP_YEARS = (1994, 2024)
 
 def test_beds() -> dict[str, ExperimentConfig]:
     """Every test bed by name: the shipped specs and synthetic worlds."""
-    specs = {name: load_experiment(ROOT / "experiments" / f"{name}.yaml")
-             for name in ("ewp-2025", "ewp-2025-plus", "synthetic-default")}
+    specs = {
+        name: load_experiment(ROOT / "experiments" / f"{name}.yaml")
+        for name in ("ewp-2025", "ewp-2025-plus", "synthetic-default")
+    }
     beds = dict(specs)
     synthetic = specs["synthetic-default"]
     options = dataset_options(synthetic.dataset)
@@ -64,8 +66,9 @@ def scored_rows(result) -> tuple[pd.DataFrame, str]:
         onsets = result.annual_onsets.rename(columns={"onset": "mk_onset"})
         rows = ewp_pooled_rows(f, onsets)
         rows = rows[rows["year"].between(*EWP_YEARS)]
-        return rows.rename(columns={"mk_onset": "y", "max_probability": "p",
-                                    "min_rank": "rank"}), "ewp"
+        return rows.rename(
+            columns={"mk_onset": "y", "max_probability": "p", "min_rank": "rank"}
+        ), "ewp"
     data_end = int(result.annual_onsets["year"].max())
     rows = observed_windows(f, horizon=result.config.horizon, data_end=data_end)
     return rows.rename(columns={"outcome": "y", "probability": "p"}), "annual"
@@ -83,8 +86,15 @@ def _difference(rows: pd.DataFrame, a: str, b: str, n_boot: int) -> tuple[float,
     if a == b:
         return (np.nan, np.nan, np.nan)
     both = _aligned(rows, a, b)
-    d = paired_difference(both["y"], both["p"], both["p_b"], clusters=both["unit"],
-                          metric="roc_auc", n_boot=n_boot, seed=0)
+    d = paired_difference(
+        both["y"],
+        both["p"],
+        both["p_b"],
+        clusters=both["unit"],
+        metric="roc_auc",
+        n_boot=n_boot,
+        seed=0,
+    )
     return (d.estimate, d.lower, d.upper)
 
 
@@ -97,10 +107,18 @@ def score_bed(result, n_boot: int) -> pd.DataFrame:
     records = {}
     for model, part in rows.groupby("model", sort=False):
         y, p = part["y"].to_numpy(float), part["p"].to_numpy(float)
-        top30 = (int(((part["rank"] <= 30) & (part["y"] == 1)).sum()) if kind == "ewp" else
-                 recall_at_k(y, p, groups=part["year"].to_numpy(), k=30))
-        records[model] = {"auc": auc(y, p), "top30": top30, "log_loss": loss(y, p),
-                          "n": len(y), "onsets": int(y.sum())}
+        top30 = (
+            int(((part["rank"] <= 30) & (part["y"] == 1)).sum())
+            if kind == "ewp"
+            else recall_at_k(y, p, groups=part["year"].to_numpy(), k=30)
+        )
+        records[model] = {
+            "auc": auc(y, p),
+            "top30": top30,
+            "log_loss": loss(y, p),
+            "n": len(y),
+            "onsets": int(y.sum()),
+        }
     table = pd.DataFrame.from_dict(records, orient="index")
     order = [m for m in fixed if m in table.index] + [m for m in META if m in table.index]
     table = table.loc[order]
@@ -114,9 +132,12 @@ def score_bed(result, n_boot: int) -> pd.DataFrame:
 
 def _shown(table: pd.DataFrame) -> pd.DataFrame:
     def ci(column: str) -> list[str]:
-        return ["—" if np.isnan(r[f"d_{column}"]) else
-                f"{r[f'd_{column}']:+.3f} [{r[f'd_{column}_lo']:+.3f}, {r[f'd_{column}_hi']:+.3f}]"
-                for _, r in table.iterrows()]
+        return [
+            "—"
+            if np.isnan(r[f"d_{column}"])
+            else f"{r[f'd_{column}']:+.3f} [{r[f'd_{column}_lo']:+.3f}, {r[f'd_{column}_hi']:+.3f}]"
+            for _, r in table.iterrows()
+        ]
 
     out = table[["auc", "top30", "log_loss"]].copy()
     out["Δ AUC vs best [95% CI]"] = ci("best")
@@ -132,9 +153,11 @@ def default_rule(tables: dict[str, pd.DataFrame]) -> str:
         below = [bed for bed, t in tables.items() if t.loc[candidate, "d_en_hi"] < 0]
         at_least = sum(int(t.loc[candidate, "d_en"] >= 0) for t in tables.values())
         passes = not below and at_least >= len(tables) / 2
-        lines.append(f"{candidate}: interval against elastic_net wholly below 0 on "
-                     f"{below or 'no bed'}; AUC >= elastic_net on {at_least} of {len(tables)} "
-                     f"beds -> {'passes' if passes else 'fails'}")
+        lines.append(
+            f"{candidate}: interval against elastic_net wholly below 0 on "
+            f"{below or 'no bed'}; AUC >= elastic_net on {at_least} of {len(tables)} "
+            f"beds -> {'passes' if passes else 'fails'}"
+        )
         if passes:
             return "\n".join([*lines, f"Default model by the rule: {candidate}"])
     return "\n".join([*lines, "Default model by the rule: elastic_net (unchanged)"])
@@ -150,11 +173,18 @@ def last_choices(results: dict) -> pd.DataFrame:
             last = part[part["origin"] == part["origin"].max()].iloc[0]
             weights = last.filter(like="weight_").dropna().astype(float)
             top = weights.sort_values(ascending=False).head(3)
-            out.append({"bed": name, "model": model, "origin": int(last["origin"]),
-                        "onsets in history": int(last["meta_events"]),
-                        "choice": last["meta_choice"],
-                        "largest weights": ", ".join(f"{k.removeprefix('weight_')} {v:.2f}"
-                                                     for k, v in top.items())})
+            out.append(
+                {
+                    "bed": name,
+                    "model": model,
+                    "origin": int(last["origin"]),
+                    "onsets in history": int(last["meta_events"]),
+                    "choice": last["meta_choice"],
+                    "largest weights": ", ".join(
+                        f"{k.removeprefix('weight_')} {v:.2f}" for k, v in top.items()
+                    ),
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -171,17 +201,30 @@ def main() -> None:
         config = dataclasses.replace(beds[name], history_recalibration={})
         results[name] = result = run_backtest(config, n_jobs=args.n_jobs, cache_dir=args.cache)
         tables[name] = table = score_bed(result, args.n_boot)
-        what = ("pooled EWP scoring, outcome years 1994-2024; top30 = onsets caught"
-                if table.attrs["kind"] == "ewp" else "all fully observed windows; top30 = "
-                "recall of window onsets in each year's top 30")
-        print(f"\n## {name} ({what}; {int(table['n'].iloc[0])} rows, "
-              f"{int(table['onsets'].iloc[0])} onsets)", flush=True)
+        what = (
+            "pooled EWP scoring, outcome years 1994-2024; top30 = onsets caught"
+            if table.attrs["kind"] == "ewp"
+            else "all fully observed windows; top30 = recall of window onsets in each year's top 30"
+        )
+        print(
+            f"\n## {name} ({what}; {int(table['n'].iloc[0])} rows, "
+            f"{int(table['onsets'].iloc[0])} onsets)",
+            flush=True,
+        )
         with pd.option_context("display.width", 200):
             print(_shown(table).to_string(float_format=lambda v: f"{v:.3f}"), flush=True)
-    summary = pd.DataFrame({name: {
-        "elastic_net": t.loc["elastic_net", "auc"], "hindsight-best": t.loc[t.attrs["best"], "auc"],
-        "best fixed model": t.attrs["best"], "stacked": t.loc["stacked", "auc"],
-        "selected": t.loc["selected", "auc"]} for name, t in tables.items()}).T
+    summary = pd.DataFrame(
+        {
+            name: {
+                "elastic_net": t.loc["elastic_net", "auc"],
+                "hindsight-best": t.loc[t.attrs["best"], "auc"],
+                "best fixed model": t.attrs["best"],
+                "stacked": t.loc["stacked", "auc"],
+                "selected": t.loc["selected", "auc"],
+            }
+            for name, t in tables.items()
+        }
+    ).T
     print("\n## AUC by bed")
     print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
     print("\n## Last origin's choice")

@@ -37,8 +37,11 @@ from forecast.data.synthetic import DEFAULT_SEED, attainable_ceiling
 from forecast.experiment import ExperimentConfig, load_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
-SPECS = {"synthetic-default": "synthetic-default", "ewp-2025": "ewp-2025",
-         "ewp-2025-plus": "ewp-2025-plus"}
+SPECS = {
+    "synthetic-default": "synthetic-default",
+    "ewp-2025": "ewp-2025",
+    "ewp-2025-plus": "ewp-2025-plus",
+}
 REGIMES = ("stationary", "nonlinear", "small")
 OLD_RULE = {"prior_sd": np.inf, "year_sd": 0.0}  # the pooled intercept of docs/design/0004
 
@@ -50,8 +53,9 @@ def bed_config(bed: str, seed: int) -> ExperimentConfig:
     else:
         regime = bed.removeprefix("synthetic-")
         config = load_experiment(ROOT / "experiments" / "synthetic-default.yaml")
-        config = dataclasses.replace(config, name=bed,
-                                     dataset_options={"regime": regime, "seed": seed})
+        config = dataclasses.replace(
+            config, name=bed, dataset_options={"regime": regime, "seed": seed}
+        )
     recal = config.history_recalibration.get("models", [])
     return dataclasses.replace(config, models=tuple(m for m in config.models if m.label in recal))
 
@@ -89,29 +93,44 @@ def bed_table(bed: str, seed: int, burn_in: int, jobs: int) -> tuple[pd.DataFram
     result = run_backtest(config, n_jobs=jobs, cache_dir=cache)
     suffix = options.get("suffix", "_recal")
     base = result.forecasts[~result.forecasts["model"].str.endswith(suffix)]
-    old = recalibrate_from_history(base, horizon=config.horizon, models=models,
-                                   **{**options, **OLD_RULE, "suffix": "_pooled"})
+    old = recalibrate_from_history(
+        base, horizon=config.horizon, models=models, **{**options, **OLD_RULE, "suffix": "_pooled"}
+    )
     scores = _scores(_with(result, old))
     rows = []
     for model in models:
         recal = model + suffix
-        row = {"bed": bed, "model": model,
-               "auc_base": scores.loc[model, "auc"], "auc_recal": scores.loc[recal, "auc"],
-               "oe_base": scores.loc[model, "oe"], "oe_recal": scores.loc[recal, "oe"],
-               "coverage_recal": scores.loc[recal, "coverage"],
-               "auc_old_rule": scores.loc[model + "_pooled", "auc"],
-               "oe_old_rule": scores.loc[model + "_pooled", "oe"]}
+        row = {
+            "bed": bed,
+            "model": model,
+            "auc_base": scores.loc[model, "auc"],
+            "auc_recal": scores.loc[recal, "auc"],
+            "oe_base": scores.loc[model, "oe"],
+            "oe_recal": scores.loc[recal, "oe"],
+            "coverage_recal": scores.loc[recal, "coverage"],
+            "auc_old_rule": scores.loc[model + "_pooled", "auc"],
+            "oe_old_rule": scores.loc[model + "_pooled", "oe"],
+        }
         rows.append(row)
     table = pd.DataFrame(rows)
     table["d_auc"] = table["auc_recal"] - table["auc_base"]
     if burn_in:
         panel = load_panel(config)
         first = _first_origin(config, panel)
-        early = dataclasses.replace(config, origins=None, first_origin=first - burn_in,
-                                    last_origin=config.last_origin, history_recalibration={})
+        early = dataclasses.replace(
+            config,
+            origins=None,
+            first_origin=first - burn_in,
+            last_origin=config.last_origin,
+            history_recalibration={},
+        )
         long = run_backtest(early, panel=panel, n_jobs=jobs, cache_dir=cache)
-        recal = recalibrate_from_history(long.forecasts, horizon=config.horizon, models=models,
-                                         **{**options, "issue_from": first})
+        recal = recalibrate_from_history(
+            long.forecasts,
+            horizon=config.horizon,
+            models=models,
+            **{**options, "issue_from": first},
+        )
         burned = _scores(_with(long, recal, keep_from=first))
         table["auc_recal_burn_in"] = [burned.loc[m + suffix, "auc"] for m in models]
         table["oe_recal_burn_in"] = [burned.loc[m + suffix, "oe"] for m in models]
@@ -120,18 +139,26 @@ def bed_table(bed: str, seed: int, burn_in: int, jobs: int) -> tuple[pd.DataFram
         panel = load_panel(config)
         years = sorted(result.forecasts["origin"].unique())
         ceiling = attainable_ceiling(panel, config.horizon, years)
-        limits = {"bed": bed, "attainable_auc": ceiling.auc, "oracle_auc": ceiling.oracle_auc,
-                  "attainable_oe": ceiling.observed_expected, "onsets": ceiling.n_events}
+        limits = {
+            "bed": bed,
+            "attainable_auc": ceiling.auc,
+            "oracle_auc": ceiling.oracle_auc,
+            "attainable_oe": ceiling.observed_expected,
+            "onsets": ceiling.n_events,
+        }
     return table, limits
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--beds", nargs="+",
-                        default=[*SPECS, *(f"synthetic-{r}" for r in REGIMES)])
+    parser.add_argument("--beds", nargs="+", default=[*SPECS, *(f"synthetic-{r}" for r in REGIMES)])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the regimes")
-    parser.add_argument("--burn-in", type=int, default=0,
-                        help="also score with N history-only origins before the first")
+    parser.add_argument(
+        "--burn-in",
+        type=int,
+        default=0,
+        help="also score with N history-only origins before the first",
+    )
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
     tables, limits = [], []
@@ -148,8 +175,10 @@ def main() -> None:
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.assign(meets_targets=ok).round(3).to_string(index=False))
         if limits:
-            print("\nSynthetic beds: attainable ceiling (well-specified logit, same origins) "
-                  "and oracle")
+            print(
+                "\nSynthetic beds: attainable ceiling (well-specified logit, same origins) "
+                "and oracle"
+            )
             print(pd.DataFrame(limits).round(3).to_string(index=False))
 
 

@@ -109,8 +109,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=0, help="also summarise seeds 1..N")
     parser.add_argument("--repeats", type=int, default=5, help="timing repeats")
     parser.add_argument("--regime", choices=REGIMES, default="drifting")
-    parser.add_argument("--ceiling", action="store_true",
-                        help="also the attainable ceiling (rolling origins 1995-2024, ~15 s)")
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also the attainable ceiling (rolling origins 1995-2024, ~15 s)",
+    )
     args = parser.parse_args()
 
     times = []
@@ -118,14 +121,20 @@ def main() -> None:
         start = time.perf_counter()
         world = generate_synthetic_world(args.seed, regime=args.regime)
         times.append(time.perf_counter() - start)
-    print(f"generate_synthetic_world(seed={args.seed}, regime={args.regime!r}): best "
-          f"{min(times):.3f} s, median {np.median(times):.3f} s over {args.repeats} runs")
+    print(
+        f"generate_synthetic_world(seed={args.seed}, regime={args.regime!r}): best "
+        f"{min(times):.3f} s, median {np.median(times):.3f} s over {args.repeats} runs"
+    )
     stats = evaluate(world)
     if args.ceiling:
         ceiling = attainable_ceiling(world, 2, range(1995, 2025))
-        stats.update({"auc_attainable_rolling": ceiling.auc,
-                      "auc_oracle_rolling": ceiling.oracle_auc,
-                      "oe_attainable_rolling": ceiling.observed_expected})
+        stats.update(
+            {
+                "auc_attainable_rolling": ceiling.auc,
+                "auc_oracle_rolling": ceiling.oracle_auc,
+                "oe_attainable_rolling": ceiling.observed_expected,
+            }
+        )
     for key, value in stats.items():
         print(f"  {key:24s} {value:.4f}" if value < 10 else f"  {key:24s} {value:.0f}")
     decade = world.groupby(world["year"] // 10 * 10)["mk_onset"].agg(["size", "sum", "mean"])

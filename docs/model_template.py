@@ -41,18 +41,20 @@ class MyModel(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, strength: float = 1.0, *, random_state: int = 0):
-        self.strength = strength          # __init__ only stores parameters
+        self.strength = strength  # __init__ only stores parameters
         self.random_state = random_state
 
     def fit(self, X, y, *, sample_weight=None, years=None):
         """``years`` lets a model tune on a temporal split; never use random K-fold across years."""
         self.classes_ = np.array([0, 1])
-        self.preprocessor_ = linear_preprocessor().fit(X)   # imputation + scaling, training rows only
+        self.preprocessor_ = linear_preprocessor().fit(
+            X
+        )  # imputation + scaling, training rows only
         Z = self.preprocessor_.transform(X)
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
         rate = float(np.clip(np.average(y, weights=w), 1e-6, 1 - 1e-6))
         self.intercept_ = np.log(rate / (1 - rate))
-        self.coef_ = np.zeros(Z.shape[1])               # replace with a real fit
+        self.coef_ = np.zeros(Z.shape[1])  # replace with a real fit
         return self
 
     def predict_proba(self, X):

@@ -107,6 +107,7 @@ def fit_logistic(
         )
     return beta
 
+
 BinStrategy = Literal["quantile", "uniform"]
 """Binning of :func:`probability_bins`: equal-count (quantile) or equal-width bins."""
 

@@ -13,8 +13,18 @@ __all__ = ["ORACLE", "legend_label", "model_style"]
 ORACLE = "oracle"
 """Model label of the true probabilities on the synthetic world."""
 
-_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-            "#17becf", "#bcbd22", "#7f7f7f")
+_PALETTE = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+)
 
 
 def legend_label(name: str) -> str:

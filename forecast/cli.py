@@ -50,8 +50,9 @@ def _data_show(args: argparse.Namespace) -> int:
 
         oracle = oracle_window_probability(panel.frame, 2)
         known = panel.frame["mk_onset_1or2"].notna() & oracle.notna()
-        summary["oracle_auc_onset_within_2"] = round(float(roc_auc_score(
-            panel.frame.loc[known, "mk_onset_1or2"], oracle[known])), 4)
+        summary["oracle_auc_onset_within_2"] = round(
+            float(roc_auc_score(panel.frame.loc[known, "mk_onset_1or2"], oracle[known])), 4
+        )
     print(json.dumps(summary, indent=2, default=str))
     return 0
 
@@ -60,9 +61,11 @@ def _data_fetch(args: argparse.Namespace) -> int:
     from forecast.data import data_dir, data_mirror, fetch, load_manifest
 
     manifest = load_manifest(args.name)
-    print(f"fetching {manifest.name} ({manifest.repository}@{manifest.commit[:10]}) "
-          f"into {data_dir() / manifest.name}"
-          + (f" from mirror {data_mirror()}" if data_mirror() else ""))
+    print(
+        f"fetching {manifest.name} ({manifest.repository}@{manifest.commit[:10]}) "
+        f"into {data_dir() / manifest.name}"
+        + (f" from mirror {data_mirror()}" if data_mirror() else "")
+    )
     fetch(manifest, log=print)
     return 0
 
@@ -81,12 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("name", help="dataset name, e.g. synthetic-world or ewp-2025")
     show.set_defaults(handler=_data_show)
     fetch = data_commands.add_parser(
-        "fetch", help="download a dataset into the cache ($FORECAST_DATA_DIR), verifying sha256",
+        "fetch",
+        help="download a dataset into the cache ($FORECAST_DATA_DIR), verifying sha256",
         description="Download the pinned files of a dataset into $FORECAST_DATA_DIR (default: "
-                    "the user cache dir), verifying each sha256; files already there and "
-                    "verified are kept. Set FORECAST_DATA_MIRROR to a base URL (http(s):// or "
-                    "file://) or a folder laid out as <mirror>/<dataset>/<file> (any data "
-                    "folder will do) to download from it instead of upstream.")
+        "the user cache dir), verifying each sha256; files already there and "
+        "verified are kept. Set FORECAST_DATA_MIRROR to a base URL (http(s):// or "
+        "file://) or a folder laid out as <mirror>/<dataset>/<file> (any data "
+        "folder will do) to download from it instead of upstream.",
+    )
     fetch.add_argument("name", help="dataset name, e.g. ewp-2025")
     fetch.set_defaults(handler=_data_fetch)
 
@@ -98,11 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Sub-command groups defined next to the code they drive."""
     registers = []
-    for module_name in ("forecast.features._cli", "forecast.commands.backtest",
-                        "forecast.commands.costs", "forecast.commands.report",
-                        "forecast.commands.risklist", "forecast.commands.cache",
-                        "forecast.commands.compare", "forecast.commands.profile",
-                        "forecast.commands.whatif"):
+    for module_name in (
+        "forecast.features._cli",
+        "forecast.commands.backtest",
+        "forecast.commands.costs",
+        "forecast.commands.report",
+        "forecast.commands.risklist",
+        "forecast.commands.cache",
+        "forecast.commands.compare",
+        "forecast.commands.profile",
+        "forecast.commands.whatif",
+    ):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as error:
@@ -123,8 +134,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OSError as error:  # a path the checks could not foresee (disk full, a race)
         where = f"{error.filename}: " if error.filename else ""
-        print(f"forecast: error: {where}{error.strerror or error}; fix: check the path, its "
-              "permissions and free space", file=sys.stderr)
+        print(
+            f"forecast: error: {where}{error.strerror or error}; fix: check the path, its "
+            "permissions and free space",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -149,7 +149,6 @@ CROSSWALK_EXCEPTIONS: tuple[CrosswalkException, ...] = (
 )
 
 
-
 @dataclass(frozen=True)
 class CommonName:
     """The name a reader knows a state by in some years, where the list's name is outdated
@@ -172,8 +171,9 @@ class CommonName:
 
     def covers(self, year: int) -> bool:
         """Whether the name applies in ``year``."""
-        return ((self.start_year is None or self.start_year <= year)
-                and (self.end_year is None or year <= self.end_year))
+        return (self.start_year is None or self.start_year <= year) and (
+            self.end_year is None or year <= self.end_year
+        )
 
 
 COMMON_NAMES: tuple[CommonName, ...] = (
@@ -223,6 +223,7 @@ def _common_name(system: str, code: int, year: int) -> str | None:
         if entry.system == system and entry.code == code and entry.covers(year):
             return entry.name
     return None
+
 
 def _check_system(system: object) -> System:
     if system not in SYSTEMS:
@@ -475,8 +476,14 @@ class StateSystem:
             return _common_name(system, int(code), int(year)) or str(spell["name"])
         return str(spell["name"])
 
-    def names(self, system: System, codes: pd.Series | np.ndarray | list,
-              years: pd.Series | np.ndarray | list | int, *, common: bool = True) -> pd.Series:
+    def names(
+        self,
+        system: System,
+        codes: pd.Series | np.ndarray | list,
+        years: pd.Series | np.ndarray | list | int,
+        *,
+        common: bool = True,
+    ) -> pd.Series:
         """Names of many (code, year) pairs at once; missing where not a member.
 
         Unlike :meth:`name` this never raises for a code that is not a member (or a year
@@ -498,15 +505,19 @@ class StateSystem:
         """
         system = _check_system(system)
         codes = pd.Series(np.asarray(codes)).reset_index(drop=True)
-        years = (pd.Series(np.full(len(codes), int(np.asarray(years).item())))
-                 if np.ndim(years) == 0 else pd.Series(np.asarray(years)).reset_index(drop=True))
+        years = (
+            pd.Series(np.full(len(codes), int(np.asarray(years).item())))
+            if np.ndim(years) == 0
+            else pd.Series(np.asarray(years)).reset_index(drop=True)
+        )
         numeric = pd.to_numeric(codes, errors="coerce")
         whole = numeric.notna() & (numeric == numeric.round())
         out = pd.Series([None] * len(codes), dtype=object)
         if not whole.any():
             return out
-        spell = self._spell_index(system, numeric[whole].astype("int64"),
-                                  years[whole].astype("int64"))
+        spell = self._spell_index(
+            system, numeric[whole].astype("int64"), years[whole].astype("int64")
+        )
         positions = np.flatnonzero(whole.to_numpy())
         found = spell >= 0
         listed = self.table.loc[spell[found], "name"].astype(str).to_numpy()

@@ -65,24 +65,38 @@ def build(raw: Path, iso_json: Path) -> pd.DataFrame:
     alpha3 = ewp_alpha3(raw)
     numeric = iso_numeric(iso_json)
     cow = StateSystem.load().table.query("system == 'cow'")
-    out = pd.DataFrame({
-        "cow": cow["code"].astype(int), "start_year": cow["start_year"].astype(int),
-        "end_year": cow["end_year"].astype("Int64"), "name": cow["name"]})
+    out = pd.DataFrame(
+        {
+            "cow": cow["code"].astype(int),
+            "start_year": cow["start_year"].astype(int),
+            "end_year": cow["end_year"].astype("Int64"),
+            "name": cow["name"],
+        }
+    )
     out["iso3c"] = out["cow"].map(alpha3).fillna("")
     out["iso_numeric"] = out["iso3c"].map(numeric).fillna("")
-    return out[["cow", "start_year", "end_year", "iso3c", "iso_numeric", "name"]].sort_values(
-        ["cow", "start_year"], kind="stable").reset_index(drop=True)
+    return (
+        out[["cow", "start_year", "end_year", "iso3c", "iso_numeric", "name"]]
+        .sort_values(["cow", "start_year"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, rebuild the CSV and print where it was written."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ewp-raw", type=Path,
-                        help="EWP raw folder (default $FORECAST_DATA_DIR/ewp-2025/raw)")
-    parser.add_argument("--iso3166", type=Path, default=ISO_JSON,
-                        help=f"ISO 3166-1 JSON of iso-codes (default {ISO_JSON})")
-    parser.add_argument("--out", type=Path, default=OUT,
-                        help="output CSV (default: the package copy)")
+    parser.add_argument(
+        "--ewp-raw", type=Path, help="EWP raw folder (default $FORECAST_DATA_DIR/ewp-2025/raw)"
+    )
+    parser.add_argument(
+        "--iso3166",
+        type=Path,
+        default=ISO_JSON,
+        help=f"ISO 3166-1 JSON of iso-codes (default {ISO_JSON})",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="output CSV (default: the package copy)"
+    )
     args = parser.parse_args(argv)
     raw = args.ewp_raw
     if raw is None:

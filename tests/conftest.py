@@ -29,9 +29,11 @@ def _missing_real_data() -> str | None:
     missing = [e.path for e in manifest.files if not manifest.local_path(e.path).is_file()]
     if not missing:
         return None
-    return (f"{len(missing)} pinned EWP file(s) missing under {data_dir() / manifest.name} "
-            f"(e.g. {missing[0]}); fix: run `make data` (or `forecast data fetch ewp-2025`), "
-            f"set FORECAST_DATA_DIR, or deselect with -m 'not realdata'")
+    return (
+        f"{len(missing)} pinned EWP file(s) missing under {data_dir() / manifest.name} "
+        f"(e.g. {missing[0]}); fix: run `make data` (or `forecast data fetch ewp-2025`), "
+        f"set FORECAST_DATA_DIR, or deselect with -m 'not realdata'"
+    )
 
 
 _REAL_DATA_KEY = pytest.StashKey[str | None]()
@@ -41,8 +43,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """A ``realdata`` test without the data fails with one line saying how to get it."""
     if item.get_closest_marker("realdata") is None:
         if "data_root" in getattr(item, "fixturenames", ()):
-            pytest.fail("a test using the data_root fixture must be marked "
-                        "@pytest.mark.realdata", pytrace=False)
+            pytest.fail(
+                "a test using the data_root fixture must be marked @pytest.mark.realdata",
+                pytrace=False,
+            )
         return
     if _REAL_DATA_KEY not in item.config.stash:
         item.config.stash[_REAL_DATA_KEY] = _missing_real_data()
@@ -65,6 +69,7 @@ def data_root() -> Path:
 @pytest.fixture
 def tracking_uri(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'mlflow.db'}"
+
 
 # Property tests explore the same examples on every machine, so CI is reproducible.
 from hypothesis import settings as _hypothesis_settings

@@ -41,7 +41,9 @@ def test_manifest_pins_commit_and_every_file_matches(data_root):
 
 
 def test_offline_without_cache_says_where_to_put_files(tmp_path):
-    with pytest.raises(DataNotAvailableError, match=r"forecast data fetch ewp-2025.*FORECAST_DATA_DIR"):
+    with pytest.raises(
+        DataNotAvailableError, match=r"forecast data fetch ewp-2025.*FORECAST_DATA_DIR"
+    ):
         load_dataset("ewp-2025", root=tmp_path)
 
 
@@ -50,7 +52,9 @@ def test_corrupted_cache_file_is_refused(tmp_path, data_root):
     manifest = load_manifest("ewp-2025")
     target = tmp_path / "ewp-2025" / "countrynamesheet_complete.csv"
     target.parent.mkdir()
-    target.write_bytes((data_root / "ewp-2025" / "countrynamesheet_complete.csv").read_bytes()[:-10])
+    target.write_bytes(
+        (data_root / "ewp-2025" / "countrynamesheet_complete.csv").read_bytes()[:-10]
+    )
     with pytest.raises(ForecastInputError, match="sha256 mismatch"):
         verify_file(manifest, "countrynamesheet_complete.csv", tmp_path)
 
@@ -58,7 +62,9 @@ def test_corrupted_cache_file_is_refused(tmp_path, data_root):
 def _toy_manifest(payload: bytes, declared: bytes | None = None) -> Manifest:
     declared = payload if declared is None else declared
     entry = DataFile("a.csv", "dir/a file.csv", hashlib.sha256(declared).hexdigest(), len(declared))
-    return Manifest("toy", "Toy", "cite", "o/r", "c" * 40, "https://x/{commit}/{upstream_path}", (entry,))
+    return Manifest(
+        "toy", "Toy", "cite", "o/r", "c" * 40, "https://x/{commit}/{upstream_path}", (entry,)
+    )
 
 
 class _Response(io.BytesIO):
@@ -68,7 +74,11 @@ class _Response(io.BytesIO):
 def test_fetch_writes_verified_file(tmp_path):
     payload = b"a,b\n1,2\n"
     urls = []
-    fetch(_toy_manifest(payload), root=tmp_path, opener=lambda url: urls.append(url) or _Response(payload))
+    fetch(
+        _toy_manifest(payload),
+        root=tmp_path,
+        opener=lambda url: urls.append(url) or _Response(payload),
+    )
     assert (tmp_path / "toy" / "a.csv").read_bytes() == payload
     assert urls == ["https://x/" + "c" * 40 + "/dir/a%20file.csv"]
 
@@ -94,8 +104,11 @@ def test_fetch_keeps_a_good_existing_file(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "the file is empty"), (b"a,b\n", "the file has a header but no rows"),
-     (b'a,b\n1,2\n3,4,5,6\n"x', "malformed CSV")],
+    [
+        (b"", "the file is empty"),
+        (b"a,b\n", "the file has a header but no rows"),
+        (b'a,b\n1,2\n3,4,5,6\n"x', "malformed CSV"),
+    ],
 )
 def test_read_table_errors_name_the_file(tmp_path, content, message):
     path = tmp_path / "panel.csv"
@@ -185,16 +198,25 @@ def test_fetch_refuses_a_corrupted_mirrored_file(tmp_path, data_root, monkeypatc
 
 def test_missing_mirror_file_is_a_one_line_error(tmp_path, monkeypatch):
     manifest = _toy_manifest(b"a,b\n1,2\n")
-    with _http_server(tmp_path) as url, pytest.raises(
+    with (
+        _http_server(tmp_path) as url,
+        pytest.raises(
             DataNotAvailableError,
-            match=rf"^{url}/toy/a.csv: download failed \(HTTP 404 File not found\); fix: "):
+            match=rf"^{url}/toy/a.csv: download failed \(HTTP 404 File not found\); fix: ",
+        ),
+    ):
         fetch(manifest, root=tmp_path / "cache", mirror=url)
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("", None), ("https://mirror.example/data/", "https://mirror.example/data"),
-    ("file:///srv/data", "file:///srv/data"), ("/srv/data", "file:///srv/data"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", None),
+        ("https://mirror.example/data/", "https://mirror.example/data"),
+        ("file:///srv/data", "file:///srv/data"),
+        ("/srv/data", "file:///srv/data"),
+    ],
+)
 def test_mirror_env_var(monkeypatch, value, expected):
     monkeypatch.setenv("FORECAST_DATA_MIRROR", value)
     assert data_mirror() == expected
@@ -204,6 +226,9 @@ def test_mirror_replaces_the_upstream_location():
     manifest = load_manifest("ewp-2025")
     entry = manifest.file("mk-events-master-list-2025.xlsx")
     assert manifest.url(entry).startswith("https://raw.githubusercontent.com/")
-    assert manifest.url(entry, "http://m/x") == "http://m/x/ewp-2025/mk-events-master-list-2025.xlsx"
+    assert (
+        manifest.url(entry, "http://m/x") == "http://m/x/ewp-2025/mk-events-master-list-2025.xlsx"
+    )
     assert manifest.url(manifest.file("raw/wdi.csv"), "file:///srv") == (
-        "file:///srv/ewp-2025/raw/wdi.csv")
+        "file:///srv/ewp-2025/raw/wdi.csv"
+    )

@@ -10,8 +10,10 @@ from forecast.experiment import CostSpec, ModelSpec, experiment_from_dict, load_
 ROOT = Path(__file__).resolve().parents[1]
 
 #: ``<file>:<line>: <key.path>: <constraint>, got <value>; valid: <...>; fix: <...>``
-ONE_LINE = re.compile(r"^forecast: error: (?P<file>[^:]+):(?P<line>\d+): (?P<path>\S+): "
-                      r"(?P<constraint>.+), got (?P<got>.+); valid: (?P<valid>.+); fix: (?P<fix>.+)$")
+ONE_LINE = re.compile(
+    r"^forecast: error: (?P<file>[^:]+):(?P<line>\d+): (?P<path>\S+): "
+    r"(?P<constraint>.+), got (?P<got>.+); valid: (?P<valid>.+); fix: (?P<fix>.+)$"
+)
 
 BASE = """\
 name: tiny
@@ -28,7 +30,9 @@ costs:
 """
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "experiments").glob("*.yaml")), ids=lambda p: p.name
+)
 def test_shipped_experiments_load(path):
     config = load_experiment(path)
     assert config.models and config.horizon >= 1
@@ -37,15 +41,26 @@ def test_shipped_experiments_load(path):
 def test_a_valid_spec_gives_the_typed_values_it_always_gave():
     config = load_experiment(ROOT / "experiments" / "synthetic-default.yaml")
     assert (config.name, config.dataset, config.outcome, config.horizon) == (
-        "synthetic-default", "synthetic-world", "mk_onset", 2)
+        "synthetic-default",
+        "synthetic-world",
+        "mk_onset",
+        2,
+    )
     assert (config.origins, config.first_origin, config.last_origin) == (None, 1995, 2024)
     assert (config.window, config.min_train_years, config.max_train_years, config.seed) == (
-        "expanding", 10, None, 7)
+        "expanding",
+        10,
+        None,
+        7,
+    )
     assert config.models[0] == ModelSpec("stacked", "stacked")  # the default (design 0007)
     assert config.models[3] == ModelSpec("random_forest", "random_forest", {"n_estimators": 120})
-    assert config.models[5] == ModelSpec("ensemble", "ensemble",
-                                         {"members": ["elastic_net", "xgboost"], "method": "logit"})
-    assert config.top_k == (10, 20, 30) and config.metrics == () and config.baseline == "elastic_net"
+    assert config.models[5] == ModelSpec(
+        "ensemble", "ensemble", {"members": ["elastic_net", "xgboost"], "method": "logit"}
+    )
+    assert (
+        config.top_k == (10, 20, 30) and config.metrics == () and config.baseline == "elastic_net"
+    )
     assert config.costs == CostSpec(0.5, 30, (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005))
     assert config.history_recalibration == {"models": ["stacked", "elastic_net", "ensemble"]}
     assert config.dataset_options == {} and config.tracking_uri is None
@@ -61,56 +76,113 @@ def test_defaults_of_a_minimal_spec():
     ("raw", "message"),
     [
         ({"models": ["nope"]}, r"models\[0\]: unknown model, got 'nope'; valid: \[.*'elastic_net'"),
-        ({"models": [{"name": "elastic_nett"}]},
-         r"models\[0\]\.name: unknown model, got 'elastic_nett'.*did you mean 'elastic_net'"),
-        ({"models": ["logit"], "dataset": "imaginary"}, r"dataset: unknown dataset, got 'imaginary'"),
-        ({"models": ["logit"], "evaluation": {"metrics": ["auroc"]}},
-         r"evaluation\.metrics\[0\]: unknown metric, got 'auroc'; valid: \[.*'roc_auc'"),
-        ({"models": ["logit"], "evaluation": {"metrics": ["recall_at_k"]}},
-         r"unknown metric, got 'recall_at_k'"),  # needs k: not a spec metric
-        ({"models": ["logit"], "horizon": 0}, r"horizon: out of range, got 0; valid: integers >= 1"),
+        (
+            {"models": [{"name": "elastic_nett"}]},
+            r"models\[0\]\.name: unknown model, got 'elastic_nett'.*did you mean 'elastic_net'",
+        ),
+        (
+            {"models": ["logit"], "dataset": "imaginary"},
+            r"dataset: unknown dataset, got 'imaginary'",
+        ),
+        (
+            {"models": ["logit"], "evaluation": {"metrics": ["auroc"]}},
+            r"evaluation\.metrics\[0\]: unknown metric, got 'auroc'; valid: \[.*'roc_auc'",
+        ),
+        (
+            {"models": ["logit"], "evaluation": {"metrics": ["recall_at_k"]}},
+            r"unknown metric, got 'recall_at_k'",
+        ),  # needs k: not a spec metric
+        (
+            {"models": ["logit"], "horizon": 0},
+            r"horizon: out of range, got 0; valid: integers >= 1",
+        ),
         ({"models": ["logit"], "horizon": True}, r"horizon: must be an integer, got True"),
-        ({"models": ["logit"], "horizn": 2},
-         r"horizn: unknown key, got 'horizn'; valid: \[.*'horizon'.*fix: did you mean 'horizon'"),
-        ({"models": ["logit"], "evaluation": {"topk": [10]}},
-         r"evaluation\.topk: unknown key.*valid: \['baseline', 'ewp_pooled', 'metrics', 'top_k'\]"),
+        (
+            {"models": ["logit"], "horizn": 2},
+            r"horizn: unknown key, got 'horizn'; valid: \[.*'horizon'.*fix: did you mean 'horizon'",
+        ),
+        (
+            {"models": ["logit"], "evaluation": {"topk": [10]}},
+            r"evaluation\.topk: unknown key.*valid: \['baseline', 'ewp_pooled', 'metrics', 'top_k'\]",
+        ),
         ({"models": [{"name": "logit", "lable": "x"}]}, r"models\[0\]\.lable: unknown key"),
         ({"models": []}, r"models: needs at least 1 item\(s\), got \[\]"),
         ({}, r"\(top level\): missing key 'models'"),
         (["logit"], r"\(top level\): must be a mapping, got \['logit'\]"),
         ({"models": ["logit", "logit"]}, r"models\[1\]: duplicate model label, got 'logit'"),
-        ({"models": [{"name": "logit", "label": "oracle"}]}, r"duplicate model label, got 'oracle'"),
-        ({"models": [{"name": "logit", "calibration": "magic"}]},
-         r"models\[0\]\.calibration: unknown calibration, got 'magic'; valid: \['platt'"),
-        ({"models": [{"name": "elastic_net", "params": {"bogus": 1}}]},
-         (r"models\[0\]\.params: model 'elastic_net' rejects its parameters \(.*'bogus'.*\), "
-         r"got \{'bogus': 1\}")),
-        ({"models": [{"name": "ensemble", "params": {"members": ["nope"]}}]},
-         r"models\[0\]\.params: model 'ensemble' rejects its parameters \(unknown model 'nope'"),
-        ({"models": ["logit"], "costs": {"effectiveness": 1.5}},
-         r"costs\.effectiveness: out of range, got 1\.5; valid: numbers in \(0, 1\]"),
-        ({"models": ["logit"], "costs": {"capacity": 0}},
-         r"costs\.capacity: out of range, got 0; valid: integers >= 1 or null"),
-        ({"models": ["logit"], "costs": {"cost_ratios": [0.1, 0.1]}},
-         r"costs\.cost_ratios\[1\]: listed twice, got 0\.1"),
-        ({"models": ["logit"], "costs": {"cost_ratios": [float("nan")]}},
-         r"costs\.cost_ratios\[0\]: out of range, got nan"),
-        ({"models": ["logit"], "window": "sliding"},
-         r"window: a sliding window needs max_train_years, got 'sliding'"),
-        ({"models": ["logit"], "origins": {"years": [2010], "first": 2000}},
-         r"origins: both years and first/last given"),
-        ({"models": ["logit"], "dataset_options": {"seed": "x"}},
-         r"dataset_options\.seed: must be of type int, got 'x'; valid: int values like the default"),
-        ({"models": ["logit"], "feature_set": "nope"}, r"feature_set: unknown feature set, got 'nope'"),
-        ({"models": ["logit"], "feature_set": "missing/spec.yaml"},
-         r"feature_set: file not found, got 'missing/spec\.yaml'"),
-        ({"models": ["logit"], "history_recalibration": {"models": ["lgit"]}},
-         (r"history_recalibration\.models\[0\]: not a model label of this spec, got 'lgit'; "
-         r"valid: \['logit'\]; fix: did you mean 'logit'")),
-        ({"models": ["logit"], "history_recalibration": {"level": 0.8}},
-         r"history_recalibration: missing key 'models'"),
-        ({"models": ["logit", {"name": "logit", "label": "logit_recal"}], "history_recalibration": {"models": ["logit"]}},
-         r"its recalibrated copy 'logit_recal' clashes with a model label"),
+        (
+            {"models": [{"name": "logit", "label": "oracle"}]},
+            r"duplicate model label, got 'oracle'",
+        ),
+        (
+            {"models": [{"name": "logit", "calibration": "magic"}]},
+            r"models\[0\]\.calibration: unknown calibration, got 'magic'; valid: \['platt'",
+        ),
+        (
+            {"models": [{"name": "elastic_net", "params": {"bogus": 1}}]},
+            (
+                r"models\[0\]\.params: model 'elastic_net' rejects its parameters \(.*'bogus'.*\), "
+                r"got \{'bogus': 1\}"
+            ),
+        ),
+        (
+            {"models": [{"name": "ensemble", "params": {"members": ["nope"]}}]},
+            r"models\[0\]\.params: model 'ensemble' rejects its parameters \(unknown model 'nope'",
+        ),
+        (
+            {"models": ["logit"], "costs": {"effectiveness": 1.5}},
+            r"costs\.effectiveness: out of range, got 1\.5; valid: numbers in \(0, 1\]",
+        ),
+        (
+            {"models": ["logit"], "costs": {"capacity": 0}},
+            r"costs\.capacity: out of range, got 0; valid: integers >= 1 or null",
+        ),
+        (
+            {"models": ["logit"], "costs": {"cost_ratios": [0.1, 0.1]}},
+            r"costs\.cost_ratios\[1\]: listed twice, got 0\.1",
+        ),
+        (
+            {"models": ["logit"], "costs": {"cost_ratios": [float("nan")]}},
+            r"costs\.cost_ratios\[0\]: out of range, got nan",
+        ),
+        (
+            {"models": ["logit"], "window": "sliding"},
+            r"window: a sliding window needs max_train_years, got 'sliding'",
+        ),
+        (
+            {"models": ["logit"], "origins": {"years": [2010], "first": 2000}},
+            r"origins: both years and first/last given",
+        ),
+        (
+            {"models": ["logit"], "dataset_options": {"seed": "x"}},
+            r"dataset_options\.seed: must be of type int, got 'x'; valid: int values like the default",
+        ),
+        (
+            {"models": ["logit"], "feature_set": "nope"},
+            r"feature_set: unknown feature set, got 'nope'",
+        ),
+        (
+            {"models": ["logit"], "feature_set": "missing/spec.yaml"},
+            r"feature_set: file not found, got 'missing/spec\.yaml'",
+        ),
+        (
+            {"models": ["logit"], "history_recalibration": {"models": ["lgit"]}},
+            (
+                r"history_recalibration\.models\[0\]: not a model label of this spec, got 'lgit'; "
+                r"valid: \['logit'\]; fix: did you mean 'logit'"
+            ),
+        ),
+        (
+            {"models": ["logit"], "history_recalibration": {"level": 0.8}},
+            r"history_recalibration: missing key 'models'",
+        ),
+        (
+            {
+                "models": ["logit", {"name": "logit", "label": "logit_recal"}],
+                "history_recalibration": {"models": ["logit"]},
+            },
+            r"its recalibrated copy 'logit_recal' clashes with a model label",
+        ),
         ({"models": ["logit"], "seed": -1}, r"seed: out of range, got -1; valid: integers >= 0"),
         ({"models": ["logit"], "name": 2025}, r"name: must be a string, got 2025"),
     ],
@@ -123,8 +195,13 @@ def test_bad_specs_fail_with_one_line(raw, message):
 
 
 def test_the_baseline_may_name_a_recalibrated_copy():
-    config = experiment_from_dict({"models": ["logit"], "history_recalibration": {"models": ["logit"]},
-                                   "evaluation": {"baseline": "logit_recal"}})
+    config = experiment_from_dict(
+        {
+            "models": ["logit"],
+            "history_recalibration": {"models": ["logit"]},
+            "evaluation": {"baseline": "logit_recal"},
+        }
+    )
     assert config.baseline == "logit_recal"
 
 
@@ -143,32 +220,78 @@ def _backtest(capsys, spec: Path, out: Path) -> tuple[int, str]:
 # One row per case of the issue "Faults and bad input": the edit to BASE, the line and key
 # path it must name, and what the message must say.
 CASES = {
-    "seed-not-a-number": (("seed: 1", 'seed: "abc"'), 5, "seed",
-                          r"must be an integer, got 'abc'; valid: integers >= 0"),
-    "origin-not-a-number": (("first: 2015", 'first: "abc"'), 4, "origins.first",
-                            r"must be an integer, got 'abc'"),
-    "cost-ratio-not-a-number": (("cost_ratios: [0.1]", 'cost_ratios: ["abc"]'), 11,
-                                "costs.cost_ratios[0]", r"must be a number, got 'abc'; valid: numbers in \(0, 1\)"),
-    "models-a-string": (("models: [logit]", "models: elastic_net"), 6, "models",
-                        r"must be a list, got 'elastic_net'; valid: a list of model names"),
-    "unknown-dataset-option": (("dataset: synthetic-world", ("dataset: synthetic-world\n"
-                                "dataset_options: {n_planets: 500}")), 3,
-                               "dataset_options.n_planets",
-                               (r"unknown option of dataset 'synthetic-world', got 'n_planets'; "
-                               r"valid: \['seed', 'regime', 'n_countries', 'n_years'\]")),
-    "top-k-below-one": (("top_k: [10]", "top_k: [0, -5]"), 8, "evaluation.top_k[0]",
-                        r"out of range, got 0; valid: integers >= 1"),
-    "baseline-not-a-model": (("baseline: logit", "baseline: nomodel"), 9, "evaluation.baseline",
-                             (r"not a model label of this spec, got 'nomodel'; valid: \['logit'\]; "
-                             r"fix: set evaluation\.baseline")),
-    "cost-ratio-zero": (("cost_ratios: [0.1]", "cost_ratios: [0]"), 11, "costs.cost_ratios[0]",
-                        r"out of range, got 0; valid: numbers in \(0, 1\)"),
-    "origins-first-after-last": (("{first: 2015, last: 2024}", "{first: 2024, last: 2015}"), 4,
-                                 "origins.first",
-                                 (r"the first origin \(2024\) is after the last \(2015\).*"
-                                 r"valid: first <= last; fix: swap them")),
-    "unknown-nested-key": (("  baseline: logit", "  baseline: logit\n  top_kk: [5]"), 10,
-                           "evaluation.top_kk", r"unknown key, got 'top_kk'.*did you mean 'top_k'"),
+    "seed-not-a-number": (
+        ("seed: 1", 'seed: "abc"'),
+        5,
+        "seed",
+        r"must be an integer, got 'abc'; valid: integers >= 0",
+    ),
+    "origin-not-a-number": (
+        ("first: 2015", 'first: "abc"'),
+        4,
+        "origins.first",
+        r"must be an integer, got 'abc'",
+    ),
+    "cost-ratio-not-a-number": (
+        ("cost_ratios: [0.1]", 'cost_ratios: ["abc"]'),
+        11,
+        "costs.cost_ratios[0]",
+        r"must be a number, got 'abc'; valid: numbers in \(0, 1\)",
+    ),
+    "models-a-string": (
+        ("models: [logit]", "models: elastic_net"),
+        6,
+        "models",
+        r"must be a list, got 'elastic_net'; valid: a list of model names",
+    ),
+    "unknown-dataset-option": (
+        (
+            "dataset: synthetic-world",
+            ("dataset: synthetic-world\ndataset_options: {n_planets: 500}"),
+        ),
+        3,
+        "dataset_options.n_planets",
+        (
+            r"unknown option of dataset 'synthetic-world', got 'n_planets'; "
+            r"valid: \['seed', 'regime', 'n_countries', 'n_years'\]"
+        ),
+    ),
+    "top-k-below-one": (
+        ("top_k: [10]", "top_k: [0, -5]"),
+        8,
+        "evaluation.top_k[0]",
+        r"out of range, got 0; valid: integers >= 1",
+    ),
+    "baseline-not-a-model": (
+        ("baseline: logit", "baseline: nomodel"),
+        9,
+        "evaluation.baseline",
+        (
+            r"not a model label of this spec, got 'nomodel'; valid: \['logit'\]; "
+            r"fix: set evaluation\.baseline"
+        ),
+    ),
+    "cost-ratio-zero": (
+        ("cost_ratios: [0.1]", "cost_ratios: [0]"),
+        11,
+        "costs.cost_ratios[0]",
+        r"out of range, got 0; valid: numbers in \(0, 1\)",
+    ),
+    "origins-first-after-last": (
+        ("{first: 2015, last: 2024}", "{first: 2024, last: 2015}"),
+        4,
+        "origins.first",
+        (
+            r"the first origin \(2024\) is after the last \(2015\).*"
+            r"valid: first <= last; fix: swap them"
+        ),
+    ),
+    "unknown-nested-key": (
+        ("  baseline: logit", "  baseline: logit\n  top_kk: [5]"),
+        10,
+        "evaluation.top_kk",
+        r"unknown key, got 'top_kk'.*did you mean 'top_k'",
+    ),
     "duplicate-key": (("seed: 1", "seed: 1\nseed: 2"), 6, "seed", r"duplicate key, got 'seed'"),
 }
 
@@ -195,21 +318,29 @@ def test_cli_reports_malformed_yaml_with_line_and_column(tmp_path, capsys):
     out = tmp_path / "out"
     code, err = _backtest(capsys, spec, out)
     assert code == 2 and "Traceback" not in err and len(err.splitlines()) == 1, err
-    assert re.match(rf"forecast: error: {re.escape(str(spec))}:7:11: invalid YAML: expected ',' "
-                    r"or '\]', but got ':' \(while parsing a flow sequence\); fix: ", err), err
+    assert re.match(
+        rf"forecast: error: {re.escape(str(spec))}:7:11: invalid YAML: expected ',' "
+        r"or '\]', but got ':' \(while parsing a flow sequence\); fix: ",
+        err,
+    ), err
     assert not out.exists()
 
 
 def test_lines_point_into_nested_lists(tmp_path):
-    text = "models:\n  - name: logit\n  - name: xgboost\n    params: {n_estimators: 5}\n" \
-           "  - name: nope\n"
+    text = (
+        "models:\n  - name: logit\n  - name: xgboost\n    params: {n_estimators: 5}\n"
+        "  - name: nope\n"
+    )
     with pytest.raises(ForecastInputError, match=r"spec\.yaml:5: models\[2\]\.name: unknown model"):
         load_experiment(_write(tmp_path, text))
 
 
 def test_empty_and_missing_files(tmp_path):
-    with pytest.raises(ForecastInputError, match=r"empty\.yaml:1: \(top level\): must be a mapping, "
-                                                 r"got None"):
+    with pytest.raises(
+        ForecastInputError,
+        match=r"empty\.yaml:1: \(top level\): must be a mapping, "
+        r"got None",
+    ):
         load_experiment(_write(tmp_path, "", "empty.yaml"))
     with pytest.raises(ForecastInputError, match=r"nowhere\.yaml: experiment spec not found"):
         load_experiment(tmp_path / "nowhere.yaml")

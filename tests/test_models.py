@@ -21,9 +21,13 @@ from forecast.models import (
 from forecast.models._checks import contract_data
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.slow) if n == "hist_gradient_boosting" else n
-    for n in model_names()])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.slow) if n == "hist_gradient_boosting" else n
+        for n in model_names()
+    ],
+)
 def test_every_registered_model_passes_the_shared_checks(name):
     check_model(name)
 
@@ -35,7 +39,9 @@ def test_template_model_passes_the_checks_through_an_entry_point(monkeypatch):
     monkeypatch.setitem(sys.modules, "model_template", module)
     spec.loader.exec_module(module)
     point = EntryPoint("my_model", "model_template:make_my_model", "forecast.models")
-    monkeypatch.setattr(_registry, "entry_points", lambda group: [point] if group == "forecast.models" else [])
+    monkeypatch.setattr(
+        _registry, "entry_points", lambda group: [point] if group == "forecast.models" else []
+    )
     assert "my_model" in model_names()
     check_model("my_model")
 
@@ -64,8 +70,16 @@ def test_elastic_net_tunes_on_the_last_years_only():
 def test_statsmodels_logit_has_an_inference_table():
     X, y, _ = contract_data()
     table = StatsmodelsLogit().fit(X, y).coefficient_table()
-    assert list(table.columns) == ["term", "coef", "std_err", "z", "p_value", "odds_ratio",
-                                   "or_low", "or_high"]
+    assert list(table.columns) == [
+        "term",
+        "coef",
+        "std_err",
+        "z",
+        "p_value",
+        "odds_ratio",
+        "or_low",
+        "or_high",
+    ]
     np.testing.assert_allclose(table["odds_ratio"], np.exp(table["coef"]))
     assert (table["std_err"] > 0).all()
 
@@ -119,11 +133,18 @@ class _DriftingLogit(StatsmodelsLogit):
 @pytest.mark.parametrize(
     ("model", "tags", "message"),
     [
-        (_FirstHalfLogit, None, r"first_half: shuffling the training rows changes the probabilities"),
+        (
+            _FirstHalfLogit,
+            None,
+            r"first_half: shuffling the training rows changes the probabilities",
+        ),
         (_WeightBlindLogit, None, r"weight_blind: fit accepts sample_weight but ignores it"),
         (_DriftingLogit, None, r"drifting: a clone refitted on the same rows gives other"),
-        (ElasticNetLogit, ModelTags(weights_as_repeats=True),
-         r"false_repeats: integer weights differ from repeated rows"),
+        (
+            ElasticNetLogit,
+            ModelTags(weights_as_repeats=True),
+            r"false_repeats: integer weights differ from repeated rows",
+        ),
     ],
     ids=["row-order", "ignored-weights", "clone", "undeserved-tag"],
 )
@@ -135,8 +156,12 @@ def test_the_checks_catch_each_broken_promise(monkeypatch, model, tags, message)
 
 
 def test_a_declared_tag_skips_only_its_own_check(monkeypatch):
-    _register(monkeypatch, "first_half", lambda **params: _FirstHalfLogit(),
-              ModelTags(row_order_invariant=False))
+    _register(
+        monkeypatch,
+        "first_half",
+        lambda **params: _FirstHalfLogit(),
+        ModelTags(row_order_invariant=False),
+    )
     check_model("first_half")
 
 
@@ -145,7 +170,9 @@ def test_ensemble_tags_are_those_all_members_share():
     assert get_model_tags("ensemble", {"members": ["elastic_net", "logit"]}) == ModelTags()
     mixed = get_model_tags("ensemble", {"members": ["logit", {"name": "xgboost"}]})
     assert mixed == ModelTags(row_order_invariant=False)
-    assert not get_model_tags("hist_gradient_boosting", {"early_stopping": True}).row_order_invariant
+    assert not get_model_tags(
+        "hist_gradient_boosting", {"early_stopping": True}
+    ).row_order_invariant
     with pytest.raises(ForecastInputError, match=r"unknown model 'nope'.*use one of"):
         get_model_tags("nope")
 

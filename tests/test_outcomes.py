@@ -31,15 +31,23 @@ def _hand_window(frame: pd.DataFrame, h: int, end: int) -> list[float]:
 
 
 def test_toy_window_censors_the_end_and_truncates_exits():
-    frame = pd.DataFrame({
-        "unit": ["A"] * 5 + ["B"] * 3,
-        "year": [2000, 2001, 2002, 2003, 2004, 2000, 2001, 2002],
-        "mk_onset": [0, 0, 1, 0, 0, 0, 0, 0],
-    })
+    frame = pd.DataFrame(
+        {
+            "unit": ["A"] * 5 + ["B"] * 3,
+            "year": [2000, 2001, 2002, 2003, 2004, 2000, 2001, 2002],
+            "mk_onset": [0, 0, 1, 0, 0, 0, 0, 0],
+        }
+    )
     got = onset_within(frame, 2).tolist()
     # A: 2000 -> onset 2002 within 2; 2001 -> 1; 2002 -> 0; 2003 -> 2004 known 0 but 2005 unknown.
     # B exits in 2002 while the data runs to 2004: its last windows are truncated, not unknown.
-    assert got[:5] == [1.0, 1.0, 0.0, pytest.approx(np.nan, nan_ok=True), pytest.approx(np.nan, nan_ok=True)]
+    assert got[:5] == [
+        1.0,
+        1.0,
+        0.0,
+        pytest.approx(np.nan, nan_ok=True),
+        pytest.approx(np.nan, nan_ok=True),
+    ]
     assert got[5:] == [0.0, 0.0, 0.0]
 
 

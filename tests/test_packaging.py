@@ -36,8 +36,9 @@ models:
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -55,8 +56,19 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         else:
             shutil.copy2(path, src / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-    _run([*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp / "dist"),
-          str(src)], cwd=tmp)
+    _run(
+        [
+            *pip,
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp / "dist"),
+            str(src),
+        ],
+        cwd=tmp,
+    )
     (wheel,) = (tmp / "dist").glob("*.whl")
     _run([*pip, "install", "-q", "--no-deps", "--target", str(tmp / "site"), str(wheel)], cwd=tmp)
     return wheel, tmp / "site"
@@ -72,32 +84,54 @@ def test_wheel_ships_feature_sets_and_manifests(installed):
     assert "forecast/_data/state_system.csv" in data
     # Only the forecast package: no top-level `features` or `datasets` package.
     assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {
-        "forecast"}
+        "forecast"
+    }
 
 
-def test_installed_wheel_lists_feature_sets_and_backtests_outside_the_checkout(
-        installed, tmp_path):
+def test_installed_wheel_lists_feature_sets_and_backtests_outside_the_checkout(installed, tmp_path):
     _, site = installed
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("FORECAST_", "MLFLOW_", "PYTHON"))}
-    env.update(PYTHONPATH=str(site), MPLBACKEND="Agg",
-               FORECAST_DATA_DIR=str(tmp_path / "no-data"),
-               FORECAST_CACHE_DIR=str(tmp_path / "cache"))
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("FORECAST_", "MLFLOW_", "PYTHON"))
+    }
+    env.update(
+        PYTHONPATH=str(site),
+        MPLBACKEND="Agg",
+        FORECAST_DATA_DIR=str(tmp_path / "no-data"),
+        FORECAST_CACHE_DIR=str(tmp_path / "cache"),
+    )
     python = [sys.executable, "-m"]
 
-    probe = ("import forecast, forecast.data as d; "
-             "print(forecast.__file__); print(len(d.load_manifest('ewp-2025').files))")
+    probe = (
+        "import forecast, forecast.data as d; "
+        "print(forecast.__file__); print(len(d.load_manifest('ewp-2025').files))"
+    )
     where = _run([sys.executable, "-c", probe], cwd=tmp_path, env=env).split()
     assert Path(where[0]).is_relative_to(site), where  # not the checkout's editable install
     assert where[1] == "19"
 
     listing = _run([*python, "forecast.cli", "features", "list"], cwd=tmp_path, env=env)
-    for name in ("synthetic-world", "ewp-2025", "ewp-2025-honest", "ewp-2025-plus",
-                 "byo-example"):
+    for name in ("synthetic-world", "ewp-2025", "ewp-2025-honest", "ewp-2025-plus", "byo-example"):
         assert name in listing
 
     (tmp_path / "spec.yaml").write_text(SPEC)
-    _run([*python, "forecast.cli", "backtest", "spec.yaml", "--out", "out", "--no-track",
-          "--no-report", "--no-cache", "--n-jobs", "1"], cwd=tmp_path, env=env)
+    _run(
+        [
+            *python,
+            "forecast.cli",
+            "backtest",
+            "spec.yaml",
+            "--out",
+            "out",
+            "--no-track",
+            "--no-report",
+            "--no-cache",
+            "--n-jobs",
+            "1",
+        ],
+        cwd=tmp_path,
+        env=env,
+    )
     assert (tmp_path / "out" / "forecasts.parquet").stat().st_size > 0
     assert not (tmp_path / "mlflow.db").exists()

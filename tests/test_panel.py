@@ -9,17 +9,20 @@ from forecast.panel import Panel, validate_panel, year_gaps
 
 
 def _frame():
-    return pd.DataFrame({
-        "unit": ["A", "A", "A", "B", "B"],
-        "year": [2000, 2001, 2003, 2000, 2001],
-        "x": [1.0, 2.0, np.nan, 0.5, 0.1],
-        "onset": [0, 1, np.nan, 0, 0],
-    })
+    return pd.DataFrame(
+        {
+            "unit": ["A", "A", "A", "B", "B"],
+            "year": [2000, 2001, 2003, 2000, 2001],
+            "x": [1.0, 2.0, np.nan, 0.5, 0.1],
+            "onset": [0, 1, np.nan, 0, 0],
+        }
+    )
 
 
 def _check(frame, **kw):
-    return validate_panel(frame, unit="unit", year="year", features=["x"], outcomes=["onset"],
-                          source="toy.csv", **kw)
+    return validate_panel(
+        frame, unit="unit", year="year", features=["x"], outcomes=["onset"], source="toy.csv", **kw
+    )
 
 
 def test_valid_panel_is_sorted_and_typed():
@@ -32,17 +35,28 @@ def test_valid_panel_is_sorted_and_typed():
 def test_gaps_are_reported():
     gaps = year_gaps(_frame())
     assert gaps.to_dict("records") == [
-        {"unit": "A", "first_year": 2000, "last_year": 2003, "n_missing": 1, "missing_years": [2002]}
+        {
+            "unit": "A",
+            "first_year": 2000,
+            "last_year": 2003,
+            "n_missing": 1,
+            "missing_years": [2002],
+        }
     ]
 
 
 def test_duplicate_rows_named():
     frame = pd.concat([_frame(), _frame().iloc[[3]]])
-    with pytest.raises(ForecastInputError, match=r"toy.csv: .*duplicate \(unit, year\) rows at rows \[B/2000, B/2000\]"):
+    with pytest.raises(
+        ForecastInputError,
+        match=r"toy.csv: .*duplicate \(unit, year\) rows at rows \[B/2000, B/2000\]",
+    ):
         _check(frame)
 
 
-@pytest.mark.parametrize("years", [[2000.0, 2001.0, 2003.0, 2000.0, 2001.0], ["2000", "2001", "2003", "2000", "2001"]])
+@pytest.mark.parametrize(
+    "years", [[2000.0, 2001.0, 2003.0, 2000.0, 2001.0], ["2000", "2001", "2003", "2000", "2001"]]
+)
 def test_years_must_be_integers(years):
     frame = _frame().assign(year=years)
     with pytest.raises(ForecastInputError, match="column 'year': years must be integers"):
@@ -52,14 +66,19 @@ def test_years_must_be_integers(years):
 def test_non_numeric_feature_named_with_rows():
     frame = _frame().astype({"x": object})
     frame.loc[1, "x"] = "high"
-    with pytest.raises(ForecastInputError, match=r"column 'x': feature values must be numeric.* at rows \[A/2001\]"):
+    with pytest.raises(
+        ForecastInputError, match=r"column 'x': feature values must be numeric.* at rows \[A/2001\]"
+    ):
         _check(frame)
 
 
 def test_non_binary_outcome_named_with_rows():
     frame = _frame()
     frame.loc[4, "onset"] = 2
-    with pytest.raises(ForecastInputError, match=r"column 'onset': outcome values must be 0, 1 or missing at rows \[B/2001\]"):
+    with pytest.raises(
+        ForecastInputError,
+        match=r"column 'onset': outcome values must be 0, 1 or missing at rows \[B/2001\]",
+    ):
         _check(frame)
 
 
@@ -74,7 +93,9 @@ def test_empty_panel():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from("ABC"), st.integers(1990, 1995)), min_size=1, max_size=20))
+@given(
+    st.lists(st.tuples(st.sampled_from("ABC"), st.integers(1990, 1995)), min_size=1, max_size=20)
+)
 def test_duplicates_detected_iff_present(keys):
     frame = pd.DataFrame(keys, columns=["unit", "year"]).assign(x=1.0, onset=0)
     has_dupes = len(set(keys)) < len(keys)

@@ -359,7 +359,8 @@ def test_regimes_change_only_what_they_name() -> None:
     a = generate_synthetic_world(3, regime="drifting", n_countries=40)
     b = generate_synthetic_world(3, regime="stationary", n_countries=40)
     assert a["unit"].equals(b["unit"]) and a["ethnic_fractionalization"].equals(
-        b["ethnic_fractionalization"])  # same countries, other hazards
+        b["ethnic_fractionalization"]
+    )  # same countries, other hazards
 
 
 def test_nonlinear_regime_rewards_the_well_specified_terms() -> None:
@@ -378,8 +379,11 @@ def test_nonlinear_regime_rewards_the_well_specified_terms() -> None:
         x = world.loc[known, [*SYNTHETIC_FEATURES, "year"]]
         auc = {}
         for name, features in (("main", x), ("spec", well_specified_features(x))):
-            model = make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
-                                  StandardScaler(), LogisticRegression(max_iter=2000))
+            model = make_pipeline(
+                SimpleImputer(strategy="median", add_indicator=True),
+                StandardScaler(),
+                LogisticRegression(max_iter=2000),
+            )
             model.fit(features, y[known])
             auc[name] = roc_auc_score(y[known], model.predict_proba(features)[:, 1])
         gains[regime] = auc["spec"] - auc["main"]
@@ -401,16 +405,21 @@ def test_dataset_options_reach_the_world() -> None:
     panel = load_dataset("synthetic-world", regime="small", seed=4, n_years=30)
     assert panel.frame["unit"].nunique() == 60 and panel.frame["year"].min() == 1995
     default = synthetic_world_panel()
-    pd.testing.assert_frame_equal(default.frame.drop(columns="mk_onset_1or2"),
-                                  generate_synthetic_world(), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        default.frame.drop(columns="mk_onset_1or2"), generate_synthetic_world(), check_dtype=False
+    )
     assert default.outcomes == ["mk_onset", "mk_onset_1or2"]
     assert default.extra == ["region", "true_probability"]
-    config = experiment_from_dict({"name": "x", "models": ["logit"], "dataset_options": {
-        "regime": "nonlinear", "seed": 3, "n_countries": 50}})
+    config = experiment_from_dict(
+        {
+            "name": "x",
+            "models": ["logit"],
+            "dataset_options": {"regime": "nonlinear", "seed": 3, "n_countries": 50},
+        }
+    )
     assert config.dataset_options["regime"] == "nonlinear"
     with pytest.raises(ForecastInputError, match=r"dataset_options\.regime: must be of type str"):
-        experiment_from_dict({"name": "x", "models": ["logit"],
-                              "dataset_options": {"regime": 2}})
+        experiment_from_dict({"name": "x", "models": ["logit"], "dataset_options": {"regime": 2}})
     with pytest.raises(ForecastInputError, match=r"n_years must be an int >= 1, got 0"):
         synthetic_world_panel(n_years=0)
 
@@ -434,7 +443,6 @@ def test_attainable_ceiling_is_an_honest_rolling_origin_forecast() -> None:
     altered.loc[later, "autocracy"] = 0.5
     again = attainable_ceiling(altered, 2, [2008]).forecasts
     before = ceiling.forecasts[ceiling.forecasts["year"] == 2008].reset_index(drop=True)
-    pd.testing.assert_series_equal(again["probability"], before["probability"],
-                                   check_exact=True)
+    pd.testing.assert_series_equal(again["probability"], before["probability"], check_exact=True)
     with pytest.raises(ForecastInputError, match="no origin has both training onsets"):
         attainable_ceiling(world, 2, [1980])

@@ -11,12 +11,29 @@ from forecast.backtest._engine import (
     recency_weights,
     run_backtest,
 )
-from forecast.backtest._summary import BacktestSummary, summarize
 from forecast.backtest._splitter import RollingOrigin, Split, check_no_lookahead
+from forecast.backtest._summary import BacktestSummary, summarize
 from forecast.backtest._task import CapturedWarnings, capture_warnings, make_estimator
 
-__all__ = ["ORACLE", "BacktestResult", "BacktestSummary", "CacheInfo", "CapturedWarnings",
-           "RollingOrigin", "Split", "TaskCache", "backtest_models", "capture_warnings",
-           "check_no_lookahead", "code_version", "dataset_digest", "default_cache_dir",
-           "load_panel", "make_estimator", "meta_members", "recency_weights", "run_backtest",
-           "summarize"]
+__all__ = [
+    "ORACLE",
+    "BacktestResult",
+    "BacktestSummary",
+    "CacheInfo",
+    "CapturedWarnings",
+    "RollingOrigin",
+    "Split",
+    "TaskCache",
+    "backtest_models",
+    "capture_warnings",
+    "check_no_lookahead",
+    "code_version",
+    "dataset_digest",
+    "default_cache_dir",
+    "load_panel",
+    "make_estimator",
+    "meta_members",
+    "recency_weights",
+    "run_backtest",
+    "summarize",
+]

@@ -66,15 +66,21 @@ def _read(path: Path) -> dict[str, Any]:
     with np.load(path, allow_pickle=False) as data:
         probability = np.asarray(data["probability"])
         result: dict[str, Any] = {
-            "status": "ok", "error": "", "fit_seconds": float(data["fit_seconds"]),
+            "status": "ok",
+            "error": "",
+            "fit_seconds": float(data["fit_seconds"]),
             "probability": probability,
-            "lower": data.get("lower"), "upper": data.get("upper"),
+            "lower": data.get("lower"),
+            "upper": data.get("upper"),
             "warnings": int(data["warnings"]) if "warnings" in data else 0,
             "warning": str(data["warning"].item()) if "warning" in data else "",
-            "cached": True}
+            "cached": True,
+        }
     if probability.ndim != 1 or probability.dtype.kind != "f":
-        raise ValueError(f"'probability' is a {probability.dtype} array of shape "
-                         f"{probability.shape}, not a 1-d float array")
+        raise ValueError(
+            f"'probability' is a {probability.dtype} array of shape "
+            f"{probability.shape}, not a 1-d float array"
+        )
     for bound in ("lower", "upper"):
         if result[bound] is not None and result[bound].shape != probability.shape:
             raise ValueError(f"{bound!r} has shape {result[bound].shape}, not {probability.shape}")
@@ -186,10 +192,12 @@ class TaskCache:
         """Store an ``ok`` result (others are not cached)."""
         if self.directory is None or self._write_failed or result["status"] != "ok":
             return
-        arrays = {"probability": result["probability"],
-                  "fit_seconds": np.array(result["fit_seconds"]),
-                  "warnings": np.array(int(result.get("warnings", 0))),
-                  "warning": np.array(str(result.get("warning", "")))}
+        arrays = {
+            "probability": result["probability"],
+            "fit_seconds": np.array(result["fit_seconds"]),
+            "warnings": np.array(int(result.get("warnings", 0))),
+            "warning": np.array(str(result.get("warning", ""))),
+        }
         if result.get("lower") is not None:
             arrays["lower"], arrays["upper"] = result["lower"], result["upper"]
         buffer = io.BytesIO()
@@ -198,9 +206,11 @@ class TaskCache:
             atomic_write_bytes(self.path(key), buffer.getvalue())
         except OSError as error:
             self._write_failed = True
-            _log.warning(f"cannot write the task cache in {self.directory} ({_describe(error)}); "
-                         "continuing without caching (set --cache-dir or FORECAST_CACHE_DIR "
-                         "to a writable folder)")
+            _log.warning(
+                f"cannot write the task cache in {self.directory} ({_describe(error)}); "
+                "continuing without caching (set --cache-dir or FORECAST_CACHE_DIR "
+                "to a writable folder)"
+            )
 
     def unreadable_message(self) -> str | None:
         """One line naming the unreadable entries found by :meth:`get`, or None."""
@@ -209,8 +219,10 @@ class TaskCache:
         path, reason = self.unreadable[0]
         if len(self.unreadable) == 1:
             return f"task cache entry {path} is unreadable ({reason}); recomputing it"
-        return (f"{len(self.unreadable)} task cache entries are unreadable (first: {path}: "
-                f"{reason}); recomputing them")
+        return (
+            f"{len(self.unreadable)} task cache entries are unreadable (first: {path}: "
+            f"{reason}); recomputing them"
+        )
 
     def entries(self) -> list[Path]:
         """The entry files, sorted by name (empty when the folder does not exist)."""
@@ -248,11 +260,16 @@ class TaskCache:
                     problem = "does not load"
             unreadable += problem is not None
         stamp = datetime.datetime.fromtimestamp
-        return CacheInfo(directory=Path(self.directory or ""), entries=len(times), bytes=sizes,
-                         oldest=stamp(min(times)) if times else None,
-                         newest=stamp(max(times)) if times else None,
-                         unreadable=unreadable, checked=check,
-                         leftovers=len(self._leftovers()))
+        return CacheInfo(
+            directory=Path(self.directory or ""),
+            entries=len(times),
+            bytes=sizes,
+            oldest=stamp(min(times)) if times else None,
+            newest=stamp(max(times)) if times else None,
+            unreadable=unreadable,
+            checked=check,
+            leftovers=len(self._leftovers()),
+        )
 
     def clear(self, *, older_than_days: float | None = None) -> tuple[int, int]:
         """Remove entries (and leftover temporary files); return ``(count, bytes)`` removed.

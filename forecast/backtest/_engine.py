@@ -19,8 +19,16 @@ from forecast.experiment import ExperimentConfig, ModelSpec
 from forecast.outcomes import onset_within
 from forecast.panel import Panel
 
-__all__ = ["ORACLE", "BacktestResult", "backtest_models", "dataset_digest", "load_panel",
-           "meta_members", "recency_weights", "run_backtest"]
+__all__ = [
+    "ORACLE",
+    "BacktestResult",
+    "backtest_models",
+    "dataset_digest",
+    "load_panel",
+    "meta_members",
+    "recency_weights",
+    "run_backtest",
+]
 
 ORACLE = "oracle"
 
@@ -94,8 +102,10 @@ def _parallel_backend(backend: str, scheduler: str | None):
         try:
             from dask.distributed import Client
         except ImportError as error:
-            raise input_error("the dask backend needs the optional extra",
-                              fix="pip install 'atrocity-forecast[dask]'") from error
+            raise input_error(
+                "the dask backend needs the optional extra",
+                fix="pip install 'atrocity-forecast[dask]'",
+            ) from error
         client = Client(scheduler) if scheduler else Client(processes=False)
         try:
             with joblib.parallel_config(backend="dask"):
@@ -109,9 +119,16 @@ def _parallel_backend(backend: str, scheduler: str | None):
         raise input_error(f"unknown backend {backend!r}", fix="use loky (default) or dask")
 
 
-def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs: int = 1,
-                 backend: str = "loky", scheduler: str | None = None,
-                 cache_dir: Path | None = None, progress: bool = False) -> BacktestResult:
+def run_backtest(
+    config: ExperimentConfig,
+    *,
+    panel: Panel | None = None,
+    n_jobs: int = 1,
+    backend: str = "loky",
+    scheduler: str | None = None,
+    cache_dir: Path | None = None,
+    progress: bool = False,
+) -> BacktestResult:
     """Backtest every model of ``config`` on a rolling origin.
 
     Tasks are independent (origin, model) fits, run with joblib (``n_jobs`` workers) or on a
@@ -121,15 +138,20 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
     """
     import joblib
 
-    members = {spec.label: meta_members(config, spec) for spec in config.models
-               if _is_meta(spec)}  # checked before any data is read
+    members = {
+        spec.label: meta_members(config, spec) for spec in config.models if _is_meta(spec)
+    }  # checked before any data is read
     panel = panel if panel is not None else load_panel(config)
     frame = panel.frame
     if config.outcome not in frame.columns:
-        raise input_error(f"outcome column {config.outcome!r} not in the panel",
-                          source=panel.name, fix=f"use one of {panel.outcomes}")
-    target = onset_within(frame, config.horizon, unit=panel.unit, year=panel.year,
-                          onset=config.outcome).to_numpy()
+        raise input_error(
+            f"outcome column {config.outcome!r} not in the panel",
+            source=panel.name,
+            fix=f"use one of {panel.outcomes}",
+        )
+    target = onset_within(
+        frame, config.horizon, unit=panel.unit, year=panel.year, onset=config.outcome
+    ).to_numpy()
     splitter = RollingOrigin.from_config(config)
     scoring = frame.assign(_target=target)
     splits = list(splitter.split(scoring, year=panel.year, outcome="_target"))
@@ -181,8 +203,10 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
     try:
         with _parallel_backend(backend, scheduler):
             runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-            jobs = (joblib.delayed(_keyed)(key, payload["arrays"], payload["spec"], config.seed)
-                    for key, payload in pending.items())
+            jobs = (
+                joblib.delayed(_keyed)(key, payload["arrays"], payload["spec"], config.seed)
+                for key, payload in pending.items()
+            )
             for key, result in runner(jobs):
                 results[key] = result
                 cache.put(key, result)  # as each finishes: a killed run resumes from here
@@ -194,8 +218,12 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
 
     outcomes: list[dict[str, Any]] = []
     for split, spec, groups, _ in tasks:
-        parts = [_model_result(part, [results[key] for key in keys], target[split.train],
-                               years[split.train]) for part, keys in groups]
+        parts = [
+            _model_result(
+                part, [results[key] for key in keys], target[split.train], years[split.train]
+            )
+            for part, keys in groups
+        ]
         outcomes.append({"parts": parts} if _is_meta(spec) else parts[0])
     for spec in filter(_is_meta, config.models):
         _meta_results(spec, members[spec.label], tasks, outcomes, target, config.horizon)
@@ -205,18 +233,34 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
     for (split, spec, _, _), result in zip(tasks, outcomes):
         test = split.test
         y_test = target[test]
-        base = {"origin": split.origin, "model": spec.label, "status": result["status"],
-                "error": result["error"], "warnings": int(result["warnings"]),
-                "warning": result["warning"], "fit_seconds": result["fit_seconds"],
-                "n_train": len(split.train), "n_train_onsets": int(np.nansum(target[split.train])),
-                "n_test": len(test), "cached": bool(result.get("cached", False))}
+        base = {
+            "origin": split.origin,
+            "model": spec.label,
+            "status": result["status"],
+            "error": result["error"],
+            "warnings": int(result["warnings"]),
+            "warning": result["warning"],
+            "fit_seconds": result["fit_seconds"],
+            "n_train": len(split.train),
+            "n_train_onsets": int(np.nansum(target[split.train])),
+            "n_test": len(test),
+            "cached": bool(result.get("cached", False)),
+        }
         if result["status"] == "ok":
-            block = pd.DataFrame({
-                "unit": frame[panel.unit].to_numpy()[test], "year": years[test],
-                "model": spec.label, "probability": result["probability"], "outcome": y_test,
-                "origin": split.origin, "horizon": config.horizon,
-                "train_start": split.train_start, "train_end": split.train_end,
-                "n_train": len(split.train)})
+            block = pd.DataFrame(
+                {
+                    "unit": frame[panel.unit].to_numpy()[test],
+                    "year": years[test],
+                    "model": spec.label,
+                    "probability": result["probability"],
+                    "outcome": y_test,
+                    "origin": split.origin,
+                    "horizon": config.horizon,
+                    "train_start": split.train_start,
+                    "train_end": split.train_end,
+                    "n_train": len(split.train),
+                }
+            )
             if result.get("lower") is not None:
                 block["lower"], block["upper"] = result["lower"], result["upper"]
             if spec.anchor_years:
@@ -229,24 +273,48 @@ def run_backtest(config: ExperimentConfig, *, panel: Panel | None = None, n_jobs
     if oracle is not None:
         for split in splits:
             test = split.test[~np.isnan(oracle[split.test])]  # no oracle past the data's end
-            rows.append(pd.DataFrame({
-                "unit": frame[panel.unit].to_numpy()[test], "year": years[test], "model": ORACLE,
-                "probability": oracle[test], "outcome": target[test], "origin": split.origin,
-                "horizon": config.horizon, "train_start": split.train_start,
-                "train_end": split.train_end, "n_train": 0}))
-    forecasts = (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["unit", "year", "model", "probability", "outcome", "origin"]))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "unit": frame[panel.unit].to_numpy()[test],
+                        "year": years[test],
+                        "model": ORACLE,
+                        "probability": oracle[test],
+                        "outcome": target[test],
+                        "origin": split.origin,
+                        "horizon": config.horizon,
+                        "train_start": split.train_start,
+                        "train_end": split.train_end,
+                        "n_train": 0,
+                    }
+                )
+            )
+    forecasts = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["unit", "year", "model", "probability", "outcome", "origin"])
+    )
     if config.history_recalibration and len(forecasts):
         from forecast.calibration import recalibrate_from_history
 
         options = dict(config.history_recalibration)
         models = [m for m in options.pop("models") if m in set(forecasts["model"])]
-        forecasts = pd.concat([forecasts, recalibrate_from_history(
-            forecasts, horizon=config.horizon, models=models, **options)], ignore_index=True)
-    forecasts = forecasts.sort_values(["model", "year", "unit"], kind="stable").reset_index(drop=True)
+        forecasts = pd.concat(
+            [
+                forecasts,
+                recalibrate_from_history(
+                    forecasts, horizon=config.horizon, models=models, **options
+                ),
+            ],
+            ignore_index=True,
+        )
+    forecasts = forecasts.sort_values(["model", "year", "unit"], kind="stable").reset_index(
+        drop=True
+    )
     forecasts.attrs["code_version"] = code_version()
     onsets = frame[[panel.unit, panel.year, config.outcome]].rename(
-        columns={panel.unit: "unit", panel.year: "year", config.outcome: "onset"})
+        columns={panel.unit: "unit", panel.year: "year", config.outcome: "onset"}
+    )
     scores = pd.DataFrame(scores)
     if warned := _warnings_line(scores):
         _log.warning(warned)
@@ -259,9 +327,11 @@ def _warnings_line(scores: pd.DataFrame) -> str | None:
     if warned.empty:
         return None
     first = warned.iloc[0]
-    return (f"{len(warned)} of {len(scores)} backtest tasks raised warnings (first: "
-            f"{first['model']} at origin {first['origin']}: {first['warning']}); see the "
-            "'warnings' and 'warning' columns of the scores (scores.csv)")
+    return (
+        f"{len(warned)} of {len(scores)} backtest tasks raised warnings (first: "
+        f"{first['model']} at origin {first['origin']}: {first['warning']}); see the "
+        "'warnings' and 'warning' columns of the scores (scores.csv)"
+    )
 
 
 def _fit_units(spec: ModelSpec) -> list[ModelSpec]:
@@ -270,7 +340,9 @@ def _fit_units(spec: ModelSpec) -> list[ModelSpec]:
         return [spec]
     units = []
     for member in spec.params.get("members", []):
-        name, params = (member, {}) if isinstance(member, str) else (member["name"], member.get("params", {}))
+        name, params = (
+            (member, {}) if isinstance(member, str) else (member["name"], member.get("params", {}))
+        )
         units.append(ModelSpec(name, name, dict(params)))
     return units
 
@@ -299,14 +371,17 @@ def meta_members(config: ExperimentConfig, spec: ModelSpec) -> tuple[ModelSpec, 
     from forecast.models import META_MODELS, model_names
 
     if not _is_meta(spec):
-        raise input_error(f"{spec.label!r} is a {spec.name!r} model, not stacked or selected",
-                          fix="pass a stacked or selected model of the experiment")
+        raise input_error(
+            f"{spec.label!r} is a {spec.name!r} model, not stacked or selected",
+            fix="pass a stacked or selected model of the experiment",
+        )
     where = f"model {spec.label!r} ({spec.name})"
     if spec.calibration or spec.anchor_years:
-        raise input_error(f"{where} cannot take calibration or anchor_years",
-                          source=config.source,
-                          fix="set them on its members, or recalibrate it with "
-                              "history_recalibration")
+        raise input_error(
+            f"{where} cannot take calibration or anchor_years",
+            source=config.source,
+            fix="set them on its members, or recalibrate it with history_recalibration",
+        )
     others = [m for m in config.models if not _is_meta(m) and m.label != spec.label]
     listed = spec.params.get("members")
     if listed is None:
@@ -323,21 +398,36 @@ def meta_members(config: ExperimentConfig, spec: ModelSpec) -> tuple[ModelSpec, 
                 params = {} if isinstance(entry, str) else dict(entry.get("params") or {})
                 chosen.append(ModelSpec(name, name, params))
             else:
-                raise input_error(f"{where}: member {name!r} is neither a model label of the "
-                                  "experiment nor a registered model (meta models cannot be "
-                                  "members)", source=config.source,
-                                  fix=f"use one of {sorted(labels)} or {names}")
+                raise input_error(
+                    f"{where}: member {name!r} is neither a model label of the "
+                    "experiment nor a registered model (meta models cannot be "
+                    "members)",
+                    source=config.source,
+                    fix=f"use one of {sorted(labels)} or {names}",
+                )
     if not chosen:
-        raise input_error(f"{where} has no members", source=config.source,
-                          fix="list other models in the experiment, or params.members")
+        raise input_error(
+            f"{where} has no members",
+            source=config.source,
+            fix="list other models in the experiment, or params.members",
+        )
     unique: list[ModelSpec] = []
     seen: dict[str, int] = {}
     for member in chosen:
         seen[member.label] = seen.get(member.label, 0) + 1
         label = member.label if seen[member.label] == 1 else f"{member.label}_{seen[member.label]}"
-        unique.append(member if label == member.label else ModelSpec(
-            member.name, label, member.params, member.calibration, member.calibration_years,
-            member.anchor_years))
+        unique.append(
+            member
+            if label == member.label
+            else ModelSpec(
+                member.name,
+                label,
+                member.params,
+                member.calibration,
+                member.calibration_years,
+                member.anchor_years,
+            )
+        )
     return tuple(unique)
 
 
@@ -346,8 +436,9 @@ def backtest_models(config: ExperimentConfig, spec: ModelSpec) -> tuple[ModelSpe
     return (*meta_members(config, spec), spec) if _is_meta(spec) else (spec,)
 
 
-def _model_result(spec: ModelSpec, fits: list[dict[str, Any]], y_train: np.ndarray,
-                  years_train: np.ndarray) -> dict[str, Any]:
+def _model_result(
+    spec: ModelSpec, fits: list[dict[str, Any]], y_train: np.ndarray, years_train: np.ndarray
+) -> dict[str, Any]:
     """A model's result at one origin from its fits: combined (ensemble), then anchored."""
     result = _combine(spec, fits)
     if spec.anchor_years and result["status"] == "ok":
@@ -355,8 +446,14 @@ def _model_result(spec: ModelSpec, fits: list[dict[str, Any]], y_train: np.ndarr
     return result
 
 
-def _meta_results(spec: ModelSpec, members: tuple[ModelSpec, ...], tasks: list[Any],
-                  outcomes: list[dict[str, Any]], target: np.ndarray, horizon: int) -> None:
+def _meta_results(
+    spec: ModelSpec,
+    members: tuple[ModelSpec, ...],
+    tasks: list[Any],
+    outcomes: list[dict[str, Any]],
+    target: np.ndarray,
+    horizon: int,
+) -> None:
     """Replace the meta model's member results in ``outcomes`` by its combined results.
 
     Each origin's weights come from :func:`forecast.models.choose_by_origin` (earlier
@@ -365,39 +462,62 @@ def _meta_results(spec: ModelSpec, members: tuple[ModelSpec, ...], tasks: list[A
     """
     from forecast.models import choose_by_origin
 
-    own = sorted((i for i, task in enumerate(tasks) if task[1] is spec),
-                 key=lambda i: tasks[i][0].origin)
+    own = sorted(
+        (i for i, task in enumerate(tasks) if task[1] is spec), key=lambda i: tasks[i][0].origin
+    )
     blocks = []
     for i in own:
         split, parts = tasks[i][0], outcomes[i]["parts"]
-        P = np.column_stack([p["probability"] if p["status"] == "ok"
-                             else np.full(len(split.test), np.nan) for p in parts])
+        P = np.column_stack(
+            [
+                p["probability"] if p["status"] == "ok" else np.full(len(split.test), np.nan)
+                for p in parts
+            ]
+        )
         blocks.append((split.origin, P, target[split.test]))
-    choices = choose_by_origin(spec.name, blocks, horizon=horizon,  # type: ignore[arg-type]
-                               members=[m.label for m in members],
-                               **{k: spec.params[k] for k in ("min_events", "shrinkage")
-                                  if k in spec.params})
+    choices = choose_by_origin(
+        spec.name,  # type: ignore[arg-type]  # a meta model's name
+        blocks,
+        horizon=horizon,  # type: ignore[arg-type]
+        members=[m.label for m in members],
+        **{k: spec.params[k] for k in ("min_events", "shrinkage") if k in spec.params},
+    )
     for i, (_, P, _), choice in zip(own, blocks, choices):
         parts = outcomes[i]["parts"]
         seconds = float(sum(p["fit_seconds"] for p in parts))
         warned = [f"{m.label}: {p['warning']}" for m, p in zip(members, parts) if p["warnings"]]
-        noted = {"warnings": sum(int(p["warnings"]) for p in parts),
-                 "warning": one_line(warned[0]) if warned else "", "fit_seconds": seconds}
+        noted = {
+            "warnings": sum(int(p["warnings"]) for p in parts),
+            "warning": one_line(warned[0]) if warned else "",
+            "fit_seconds": seconds,
+        }
         ok = [p for p in parts if p["status"] == "ok"]
         if not ok:
             outcomes[i] = {**parts[0], **noted}
             continue
-        outcomes[i] = {"status": "ok", "error": "", "probability": choice.combine(P),
-                       "lower": None, "upper": None, "meta": choice,
-                       "cached": all(p.get("cached") for p in parts), **noted}
+        outcomes[i] = {
+            "status": "ok",
+            "error": "",
+            "probability": choice.combine(P),
+            "lower": None,
+            "upper": None,
+            "meta": choice,
+            "cached": all(p.get("cached") for p in parts),
+            **noted,
+        }
 
 
 def _meta_columns(choice: Any, members: tuple[ModelSpec, ...]) -> dict[str, Any]:
     """The forecast-table columns recording one origin's meta choice."""
-    columns: dict[str, Any] = {f"weight_{m.label}": float(w)
-                               for m, w in zip(members, choice.weights)}
-    columns.update(meta_intercept=float(choice.intercept), meta_lambda=float(choice.shrinkage),
-                   meta_events=int(choice.n_events), meta_choice=choice.choice)
+    columns: dict[str, Any] = {
+        f"weight_{m.label}": float(w) for m, w in zip(members, choice.weights)
+    }
+    columns.update(
+        meta_intercept=float(choice.intercept),
+        meta_lambda=float(choice.shrinkage),
+        meta_events=int(choice.n_events),
+        meta_choice=choice.choice,
+    )
     return columns
 
 
@@ -407,33 +527,55 @@ def _combine(spec: ModelSpec, parts: list[dict[str, Any]]) -> dict[str, Any]:
         return parts[0]
     failed = [p for p in parts if p["status"] != "ok"]
     seconds = float(sum(p["fit_seconds"] for p in parts))
-    warned = [f"{unit.label}: {p['warning']}" for unit, p in zip(_fit_units(spec), parts)
-              if p["warnings"]]
-    noted = {"warnings": sum(int(p["warnings"]) for p in parts),
-             "warning": one_line(warned[0]) if warned else ""}
+    warned = [
+        f"{unit.label}: {p['warning']}" for unit, p in zip(_fit_units(spec), parts) if p["warnings"]
+    ]
+    noted = {
+        "warnings": sum(int(p["warnings"]) for p in parts),
+        "warning": one_line(warned[0]) if warned else "",
+    }
     if failed:
         return {**failed[0], "fit_seconds": seconds, **noted}
     from forecast.models import AveragingEnsemble
 
     probability = AveragingEnsemble.combine(
         np.column_stack([p["probability"] for p in parts]),
-        method=spec.params.get("method", "mean"), weights=spec.params.get("weights"))
-    return {"status": "ok", "error": "", "fit_seconds": seconds, "probability": probability,
-            "lower": None, "upper": None, "cached": all(p.get("cached") for p in parts), **noted}
+        method=spec.params.get("method", "mean"),
+        weights=spec.params.get("weights"),
+    )
+    return {
+        "status": "ok",
+        "error": "",
+        "fit_seconds": seconds,
+        "probability": probability,
+        "lower": None,
+        "upper": None,
+        "cached": all(p.get("cached") for p in parts),
+        **noted,
+    }
 
 
-def _anchor(result: dict[str, Any], y_train: np.ndarray, years_train: np.ndarray,
-            years: int) -> dict[str, Any]:
+def _anchor(
+    result: dict[str, Any], y_train: np.ndarray, years_train: np.ndarray, years: int
+) -> dict[str, Any]:
     """The result with its forecasts anchored to the recent training onset rate."""
     from forecast.calibration import anchor_to_recent_rate
 
     probability, lower, upper, offset = anchor_to_recent_rate(
-        result["probability"], result["lower"], result["upper"], y_train, years_train, years)
-    return {**result, "probability": probability, "lower": lower, "upper": upper,
-            "anchor_offset": offset}
+        result["probability"], result["lower"], result["upper"], y_train, years_train, years
+    )
+    return {
+        **result,
+        "probability": probability,
+        "lower": lower,
+        "upper": upper,
+        "anchor_offset": offset,
+    }
 
 
-def _keyed(key: str, arrays: list[Any], spec: dict[str, Any], seed: int) -> tuple[str, dict[str, Any]]:
+def _keyed(
+    key: str, arrays: list[Any], spec: dict[str, Any], seed: int
+) -> tuple[str, dict[str, Any]]:
     X_train, y_train, w, years_train, X_test = arrays
     return key, fit_predict(X_train, y_train, w, years_train, X_test, spec, seed)
 

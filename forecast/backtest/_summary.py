@@ -13,8 +13,16 @@ from forecast.outcomes import observed_windows
 __all__ = ["BacktestSummary", "curves", "metric_key", "summarize", "unscorable_reason"]
 
 #: Scored unless the spec lists ``evaluation.metrics`` (parameter-free metric names).
-_SCALAR = ("roc_auc", "average_precision", "brier", "log_loss", "observed_expected",
-           "calibration_intercept", "calibration_slope", "ece")
+_SCALAR = (
+    "roc_auc",
+    "average_precision",
+    "brier",
+    "log_loss",
+    "observed_expected",
+    "calibration_intercept",
+    "calibration_slope",
+    "ece",
+)
 
 
 def metric_key(label: str) -> str:
@@ -48,9 +56,11 @@ def unscorable_reason(scored: pd.DataFrame, *, horizon: int, data_end: int) -> s
     end; rows without an onset (or without a non-onset) leave every ranking metric undefined.
     """
     if scored.empty:
-        return (f"no forecast has a fully observed outcome window (horizon {horizon}, data "
-                f"through {data_end}: windows of forecasts from {data_end - horizon} or later "
-                "are still open)")
+        return (
+            f"no forecast has a fully observed outcome window (horizon {horizon}, data "
+            f"through {data_end}: windows of forecasts from {data_end - horizon} or later "
+            "are still open)"
+        )
     events = float(scored["outcome"].sum())
     if events == 0:
         return f"no onsets in the scored windows ({len(scored)} forecasts, 0 onsets)"
@@ -58,11 +68,13 @@ def unscorable_reason(scored: pd.DataFrame, *, horizon: int, data_end: int) -> s
         return f"only onsets in the scored windows ({len(scored)} forecasts, no non-onsets)"
     return None
 
+
 THRESHOLDS = (0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5)
 
 
-def curves(forecasts: pd.DataFrame, *, max_k: int = 50,
-           thresholds: tuple[float, ...] = THRESHOLDS) -> pd.DataFrame:
+def curves(
+    forecasts: pd.DataFrame, *, max_k: int = 50, thresholds: tuple[float, ...] = THRESHOLDS
+) -> pd.DataFrame:
     r"""Recall and precision by top-k per year and by probability threshold, per model.
 
     Top-k: :func:`forecast.metrics.recall_at_k` and :func:`~forecast.metrics.precision_at_k`
@@ -91,12 +103,20 @@ def curves(forecasts: pd.DataFrame, *, max_k: int = 50,
         n_years = np.unique(years).size
         for c in thresholds:
             step = round(c * 1000)
-            records.append((model, "recall_at_threshold", step,
-                            recall_at_threshold(y, p, threshold=c)))
-            records.append((model, "precision_at_threshold", step,
-                            precision_at_threshold(y, p, threshold=c)))
-            records.append((model, "warnings_per_year_at_threshold", step,
-                            warnings_at_threshold(y, p, threshold=c) / n_years))
+            records.append(
+                (model, "recall_at_threshold", step, recall_at_threshold(y, p, threshold=c))
+            )
+            records.append(
+                (model, "precision_at_threshold", step, precision_at_threshold(y, p, threshold=c))
+            )
+            records.append(
+                (
+                    model,
+                    "warnings_per_year_at_threshold",
+                    step,
+                    warnings_at_threshold(y, p, threshold=c) / n_years,
+                )
+            )
     return pd.DataFrame.from_records(records, columns=["model", "curve", "step", "value"])
 
 
@@ -142,8 +162,11 @@ def summarize(result, *, top_k: tuple[int, ...] | None = None) -> BacktestSummar
     pooled = table[table["pooled"]].pivot(index="model", columns="metric", values="value")
     counts = table[table["pooled"]].groupby("model")[["n", "n_events", "n_unknown"]].first()
     pooled = pooled.join(counts)
-    rates = (result.scores.assign(rate=lambda s: s["n_train_onsets"] / s["n_train"])
-             .groupby("origin")["rate"].mean())
+    rates = (
+        result.scores.assign(rate=lambda s: s["n_train_onsets"] / s["n_train"])
+        .groupby("origin")["rate"]
+        .mean()
+    )
     with_rate = forecasts.assign(train_base_rate=forecasts["origin"].map(rates))
     pooled = pooled.join(_skill_against_training_base_rate(with_rate))
     per_year = table[~table["pooled"]][["model", "year", "metric", "value", "n", "n_events"]]
@@ -155,11 +178,16 @@ def summarize(result, *, top_k: tuple[int, ...] | None = None) -> BacktestSummar
     reliability = _reliability(forecasts)
     ewp = None
     if config.ewp_pooled:
-        ewp = ewp_pooled_scores(result.forecasts, result.annual_onsets.rename(columns={"onset": "mk_onset"}),
-                                ks=ks).set_index("model")
-    return BacktestSummary(pooled.reset_index(), per_year.reset_index(drop=True),
-                           None if ewp is None else ewp.reset_index(), curves(forecasts),
-                           reliability)
+        ewp = ewp_pooled_scores(
+            result.forecasts, result.annual_onsets.rename(columns={"onset": "mk_onset"}), ks=ks
+        ).set_index("model")
+    return BacktestSummary(
+        pooled.reset_index(),
+        per_year.reset_index(drop=True),
+        None if ewp is None else ewp.reset_index(),
+        curves(forecasts),
+        reliability,
+    )
 
 
 def _unscored(result, forecasts: pd.DataFrame, note: str) -> BacktestSummary:
@@ -173,9 +201,14 @@ def _unscored(result, forecasts: pd.DataFrame, note: str) -> BacktestSummary:
         pooled[metric] = np.nan
     pooled["note"] = note
     empty = pd.DataFrame(columns=["model", "year", "metric", "value", "n", "n_events"])
-    return BacktestSummary(pooled, empty, None,
-                           pd.DataFrame(columns=["model", "curve", "step", "value"]),
-                           pd.DataFrame(), note=note)
+    return BacktestSummary(
+        pooled,
+        empty,
+        None,
+        pd.DataFrame(columns=["model", "curve", "step", "value"]),
+        pd.DataFrame(),
+        note=note,
+    )
 
 
 def _interval_coverage(forecasts: pd.DataFrame) -> pd.DataFrame:
@@ -185,10 +218,14 @@ def _interval_coverage(forecasts: pd.DataFrame) -> pd.DataFrame:
     if "lower" not in forecasts.columns:
         return pd.DataFrame(columns=["interval_coverage", "interval_width"])
     out = {}
-    for model, part in forecasts[forecasts["outcome"].notna() & forecasts["lower"].notna()].groupby("model"):
+    for model, part in forecasts[forecasts["outcome"].notna() & forecasts["lower"].notna()].groupby(
+        "model"
+    ):
         result = interval_coverage(part["outcome"], part["lower"], part["upper"], bins=10)
-        out[model] = {"interval_coverage": result.coverage,
-                      "interval_width": float((part["upper"] - part["lower"]).mean())}
+        out[model] = {
+            "interval_coverage": result.coverage,
+            "interval_width": float((part["upper"] - part["lower"]).mean()),
+        }
     return pd.DataFrame.from_dict(out, orient="index")
 
 

@@ -81,7 +81,7 @@ def _install() -> None:
     _outer.__enter__()  # saves the filters and the display hook, restored by _uninstall
     _outer_show = warnings.showwarning
     warnings.simplefilter("always")  # every warning counted, however often it repeats
-    warnings.filters[:0] = errors  # ahead of it: -W error and pytest's errors still raise
+    warnings.filters[:0] = errors  # type: ignore[index]  # ahead of it: -W error and pytest's errors still raise
     warnings.showwarning = _show
 
 
@@ -148,14 +148,23 @@ def make_estimator(spec: ModelSpec, seed: int):
     if spec.calibration:
         from forecast.calibration import RecalibratedClassifier
 
-        estimator = RecalibratedClassifier(estimator, method=spec.calibration,
-                                           calibration_years=spec.calibration_years)
+        estimator = RecalibratedClassifier(
+            estimator,
+            method=spec.calibration,  # type: ignore[arg-type]  # checked by the spec schema
+            calibration_years=spec.calibration_years,
+        )
     return estimator
 
 
-def fit_predict(X_train: np.ndarray, y_train: np.ndarray, w_train: np.ndarray | None,
-                years_train: np.ndarray, X_test: np.ndarray, spec: dict[str, Any],
-                seed: int) -> dict[str, Any]:
+def fit_predict(
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    w_train: np.ndarray | None,
+    years_train: np.ndarray,
+    X_test: np.ndarray,
+    spec: dict[str, Any],
+    seed: int,
+) -> dict[str, Any]:
     """Fit and forecast; never raises: failures come back as ``status='failed'``.
 
     Warnings raised by the fit and the forecast are recorded, not printed: ``warnings`` is
@@ -171,21 +180,32 @@ def fit_predict(X_train: np.ndarray, y_train: np.ndarray, w_train: np.ndarray | 
         try:
             with threadpool_limits(1):
                 estimator = make_estimator(model_spec, seed)
-                fit_estimator(estimator, X_train, y_train, sample_weight=w_train,
-                              years=years_train)
+                fit_estimator(estimator, X_train, y_train, sample_weight=w_train, years=years_train)
                 fit_seconds = time.perf_counter() - start
                 probability = np.asarray(estimator.predict_proba(X_test))[:, 1].astype(float)
                 lower = upper = None
                 if hasattr(estimator, "predict_interval"):
-                    lower, upper = (np.asarray(a, float)
-                                    for a in estimator.predict_interval(X_test))
-            result = {"status": "ok", "error": "", "fit_seconds": fit_seconds,
-                      "probability": probability, "lower": lower, "upper": upper}
+                    lower, upper = (
+                        np.asarray(a, float) for a in estimator.predict_interval(X_test)
+                    )
+            result = {
+                "status": "ok",
+                "error": "",
+                "fit_seconds": fit_seconds,
+                "probability": probability,
+                "lower": lower,
+                "upper": upper,
+            }
         except Exception as error:  # recorded per task; the run continues and is marked failed
             last = traceback.format_exception_only(type(error), error)[-1].strip()
-            result = {"status": "failed", "error": last,
-                      "fit_seconds": time.perf_counter() - start,
-                      "probability": None, "lower": None, "upper": None}
+            result = {
+                "status": "failed",
+                "error": last,
+                "fit_seconds": time.perf_counter() - start,
+                "probability": None,
+                "lower": None,
+                "upper": None,
+            }
     return {**result, "warnings": caught.count, "warning": caught.first}
 
 

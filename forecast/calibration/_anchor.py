@@ -31,8 +31,11 @@ def recent_rate(y_train: np.ndarray, years_train: np.ndarray, years: int) -> flo
     window holds no onset.
     """
     if years < 1:
-        raise input_error(f"anchor_years must be >= 1, got {years}", column="anchor_years",
-                          fix="use e.g. anchor_years: 20")
+        raise input_error(
+            f"anchor_years must be >= 1, got {years}",
+            column="anchor_years",
+            fix="use e.g. anchor_years: 20",
+        )
     y = np.asarray(y_train, dtype=float)
     t = np.asarray(years_train)
     recent = (t > t.max() - years) & ~np.isnan(y)
@@ -47,12 +50,23 @@ def anchor_offset(probability: np.ndarray, rate: float) -> float:
     """
     p = np.asarray(probability, dtype=float)
     if p.size == 0 or not 0.0 < rate < 1.0:
-        raise input_error(f"anchoring needs forecasts and a rate in (0, 1); got {p.size} "
-                          f"forecasts and rate {rate}", column="anchor_years",
-                          fix="anchor only origins with forecast rows")
+        raise input_error(
+            f"anchoring needs forecasts and a rate in (0, 1); got {p.size} "
+            f"forecasts and rate {rate}",
+            column="anchor_years",
+            fix="anchor only origins with forecast rows",
+        )
     eta = logit(p)
-    return float(brentq(lambda c: float(expit(eta + c).mean()) - rate, -60.0, 60.0,
-                        xtol=1e-12, rtol=4 * np.finfo(float).eps, maxiter=200))
+    return float(
+        brentq(
+            lambda c: float(expit(eta + c).mean()) - rate,
+            -60.0,
+            60.0,
+            xtol=1e-12,
+            rtol=4 * np.finfo(float).eps,
+            maxiter=200,
+        )
+    )
 
 
 def anchored(probability: np.ndarray, offset: float) -> np.ndarray:
@@ -61,9 +75,14 @@ def anchored(probability: np.ndarray, offset: float) -> np.ndarray:
     return expit(offset + logit(np.asarray(probability, dtype=float)))
 
 
-def anchor_to_recent_rate(probability: np.ndarray, lower: np.ndarray | None,
-                          upper: np.ndarray | None, y_train: np.ndarray,
-                          years_train: np.ndarray, years: int):
+def anchor_to_recent_rate(
+    probability: np.ndarray,
+    lower: np.ndarray | None,
+    upper: np.ndarray | None,
+    y_train: np.ndarray,
+    years_train: np.ndarray,
+    years: int,
+):
     """An origin's forecasts (and interval bounds, when given) anchored to the onset share of
     its last ``years`` training years; the one step the backtest and risk lists share.
 

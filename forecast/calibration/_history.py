@@ -44,8 +44,14 @@ class HistoryShiftedClassifier:
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
-def _cluster_covariance(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray,
-                        clusters: np.ndarray, offset: np.ndarray | float = 0.0) -> np.ndarray:
+def _cluster_covariance(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    beta: np.ndarray,
+    clusters: np.ndarray,
+    offset: np.ndarray | float = 0.0,
+) -> np.ndarray:
     """Cluster-robust (sandwich) covariance of a logistic fit (fixed ``offset``), by unit."""
     mu = expit(X @ beta + offset)
     bread = np.linalg.inv((X * (w * mu * (1 - mu))[:, None]).T @ X)
@@ -56,8 +62,16 @@ def _cluster_covariance(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.nd
     return bread @ (summed.T @ summed) @ bread
 
 
-def _level_shift(x: np.ndarray, y: np.ndarray, w: np.ndarray, years: np.ndarray, *,
-                 prior_sd: float, year_sd: float, max_iter: int = 100) -> tuple[float, float]:
+def _level_shift(
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    years: np.ndarray,
+    *,
+    prior_sd: float,
+    year_sd: float,
+    max_iter: int = 100,
+) -> tuple[float, float]:
     r"""Posterior mode and variance of the persistent logit shift :math:`\mu` of a history.
 
     Model: :math:`y_i \sim \mathrm{Bernoulli}(\sigma(x_i + \mu + \nu_{t(i)}))` with
@@ -88,8 +102,11 @@ def _level_shift(x: np.ndarray, y: np.ndarray, w: np.ndarray, years: np.ndarray,
 
     def objective(mu: float, nu: np.ndarray) -> float:
         eta = x + mu + (nu[codes] if k else 0.0)
-        return float(np.sum(w * (y * eta - np.logaddexp(0.0, eta)))
-                     - 0.5 * spread * np.sum(nu**2) - 0.5 * prior * mu**2)
+        return float(
+            np.sum(w * (y * eta - np.logaddexp(0.0, eta)))
+            - 0.5 * spread * np.sum(nu**2)
+            - 0.5 * prior * mu**2
+        )
 
     value = objective(mu, nu)
     for _ in range(max_iter):
@@ -117,9 +134,11 @@ def _level_shift(x: np.ndarray, y: np.ndarray, w: np.ndarray, years: np.ndarray,
         if abs(scale * d_mu) < 1e-10 and (not k or np.max(np.abs(scale * d_nu)) < 1e-10):
             break
     if not np.isfinite(mu) or abs(mu) > 1e3:
-        raise input_error("the history's level shift did not converge (every past outcome is "
-                          "0 or every one is 1, and no prior bounds the shift)",
-                          fix="set a finite prior_sd, or raise min_events")
+        raise input_error(
+            "the history's level shift did not converge (every past outcome is "
+            "0 or every one is 1, and no prior bounds the shift)",
+            fix="set a finite prior_sd, or raise min_events",
+        )
     return float(mu), float(1.0 / schur)
 
 
@@ -147,12 +166,22 @@ def _issued_history(issued: list[pd.DataFrame], origin: int, horizon: int) -> pd
     return past if len(past) else None
 
 
-def recalibrate_from_history(forecasts: pd.DataFrame, *, horizon: int, models: list[str],
-                             suffix: str = "_recal", level: float = 0.8,
-                             half_life: float | None = None, min_events: int = 10,
-                             method: str = "intercept", interval: str = "conformal",
-                             n_bins: int = 10, prior_sd: float = 0.2, year_sd: float = 0.5,
-                             issue_from: int | None = None) -> pd.DataFrame:
+def recalibrate_from_history(
+    forecasts: pd.DataFrame,
+    *,
+    horizon: int,
+    models: list[str],
+    suffix: str = "_recal",
+    level: float = 0.8,
+    half_life: float | None = None,
+    min_events: int = 10,
+    method: str = "intercept",
+    interval: str = "conformal",
+    n_bins: int = 10,
+    prior_sd: float = 0.2,
+    year_sd: float = 0.5,
+    issue_from: int | None = None,
+) -> pd.DataFrame:
     r"""Recalibrated copies of ``models``' forecasts, using only outcomes known at each origin.
 
     For origin :math:`T`, the history :math:`H_T` is every earlier forecast of the same model
@@ -206,23 +235,32 @@ def recalibrate_from_history(forecasts: pd.DataFrame, *, horizon: int, models: l
         ``upper``, ``recal_a`` and ``recal_b``.
     """
     if interval not in ("conformal", "wald"):
-        raise input_error(f"interval must be 'conformal' or 'wald', got {interval!r}",
-                          fix="use interval: conformal")
+        raise input_error(
+            f"interval must be 'conformal' or 'wald', got {interval!r}",
+            fix="use interval: conformal",
+        )
     if method not in ("platt", "intercept"):
-        raise input_error(f"method must be 'platt' or 'intercept', got {method!r}",
-                          fix="use method: intercept for a drift correction")
+        raise input_error(
+            f"method must be 'platt' or 'intercept', got {method!r}",
+            fix="use method: intercept for a drift correction",
+        )
     if not 0 < level < 1:
         raise input_error(f"level must be in (0, 1), got {level!r}", fix="e.g. level: 0.8")
     if not prior_sd > 0:
-        raise input_error(f"prior_sd must be > 0 (inf for no prior), got {prior_sd!r}",
-                          fix="e.g. prior_sd: 0.2")
+        raise input_error(
+            f"prior_sd must be > 0 (inf for no prior), got {prior_sd!r}", fix="e.g. prior_sd: 0.2"
+        )
     if not (np.isfinite(year_sd) and year_sd >= 0):
-        raise input_error(f"year_sd must be finite and >= 0, got {year_sd!r}",
-                          fix="e.g. year_sd: 0.5 (0 drops the year effects)")
+        raise input_error(
+            f"year_sd must be finite and >= 0, got {year_sd!r}",
+            fix="e.g. year_sd: 0.5 (0 drops the year effects)",
+        )
     unknown = sorted(set(models) - set(forecasts["model"]))
     if unknown:
-        raise input_error(f"history recalibration names unknown model(s) {unknown}",
-                          fix=f"use labels of the experiment: {sorted(set(forecasts['model']))}")
+        raise input_error(
+            f"history recalibration names unknown model(s) {unknown}",
+            fix=f"use labels of the experiment: {sorted(set(forecasts['model']))}",
+        )
     z = norm.ppf(0.5 + level / 2)
     out = []
     for model in models:
@@ -252,8 +290,9 @@ def recalibrate_from_history(forecasts: pd.DataFrame, *, horizon: int, models: l
                 se = np.sqrt(np.einsum("ij,jk,ik->i", Xn, cov, Xn))
                 q = expit(eta)
             else:
-                a, variance = _level_shift(x, y, w, history["year"].to_numpy(),
-                                           prior_sd=prior_sd, year_sd=year_sd)
+                a, variance = _level_shift(
+                    x, y, w, history["year"].to_numpy(), prior_sd=prior_sd, year_sd=year_sd
+                )
                 beta = np.array([a, 1.0])
                 eta = a + logit(p)
                 se = np.full(len(p), np.sqrt(variance))
@@ -262,8 +301,12 @@ def recalibrate_from_history(forecasts: pd.DataFrame, *, horizon: int, models: l
                 past = _issued_history(issued, origin, horizon)
                 if past is not None and past["outcome"].sum() >= min_events:
                     # Out of sample: how far the forecasts actually issued fell from bin rates.
-                    scale = _conformal_scale(past["probability"].to_numpy(float),
-                                             past["outcome"].to_numpy(float), level, n_bins)
+                    scale = _conformal_scale(
+                        past["probability"].to_numpy(float),
+                        past["outcome"].to_numpy(float),
+                        level,
+                        n_bins,
+                    )
                 else:  # too little issued history yet: the refit's own distances
                     scale = _conformal_scale(expit(beta[0] + beta[1] * x), y, level, n_bins)
                 block["lower"] = np.clip(q - scale * np.sqrt(q), 0, 1)

@@ -228,7 +228,7 @@ class RecalibratedClassifier(ClassifierMixin, BaseEstimator):
         )
         p_cal = self._positive_proba(early, _safe_indexing(X, np.flatnonzero(cal)))
         y_cal, w_cal = y_arr[cal], w[cal]
-        self.calibrator_ = _CALIBRATORS[self.method]().fit(p_cal, y_cal, w_cal)
+        self.calibrator_ = _CALIBRATORS[self.method]().fit(p_cal, y_cal, w_cal)  # type: ignore[attr-defined]
         self.boot_calibrators_ = self._bootstrap(p_cal, y_cal, w_cal)
         if self.refit:
             self.estimator_ = fit_estimator(
@@ -251,7 +251,9 @@ class RecalibratedClassifier(ClassifierMixin, BaseEstimator):
             if np.unique(y[idx]).size < 2:
                 continue
             try:
-                fitted.append(_CALIBRATORS[self.method]().fit(p[idx], y[idx], w[idx]))
+                fitted.append(
+                    _CALIBRATORS[self.method]().fit(p[idx], y[idx], w[idx])  # type: ignore[attr-defined]
+                )
             except ForecastInputError:  # separation in a tiny resample
                 continue
         return fitted

@@ -151,7 +151,12 @@ def interval_coverage(
             fix="pass (lower, upper) in that order",
         )
     if lab is None:
-        codes = probability_bins((lo + hi) / 2, w, n_bins=int(bins), caller="interval_coverage")
+        codes = probability_bins(
+            (lo + hi) / 2,
+            w,
+            n_bins=int(bins),  # type: ignore[arg-type]
+            caller="interval_coverage",
+        )
     else:
         codes = np.unique(lab, return_inverse=True)[1]
     wsum = np.bincount(codes, weights=w)

@@ -62,7 +62,7 @@ class VennAbersCalibrator:
             wy = np.insert(self.wy_, j, label)
         keep = w > 0
         pos = int(np.sum(keep[:j]))  # index of the test point among groups with weight
-        return float(_pava(wy[keep] / w[keep], w[keep])[pos])
+        return float(_pava(wy[keep] / w[keep], w[keep].astype(float))[pos])
 
     def predict_interval(self, p: Array) -> tuple[Array, Array]:
         """Return ``(p0, p1)`` for each score (``p0 <= p1``).

@@ -8,22 +8,34 @@ from pathlib import Path
 
 from forecast._errors import input_error
 
-__all__ = ["add_experiment", "add_run_source", "add_tracking", "deprecated", "experiment_of",
-           "read_run"]
+__all__ = [
+    "add_experiment",
+    "add_run_source",
+    "add_tracking",
+    "deprecated",
+    "experiment_of",
+    "read_run",
+]
 
 
 def deprecated(old: str, new: str) -> None:
     """One line on stderr: ``old`` still works for this release; use ``new``."""
-    print(f"forecast: warning: {old} is deprecated and will be removed in the next release; "
-          f"{new}", file=sys.stderr)
+    print(
+        f"forecast: warning: {old} is deprecated and will be removed in the next release; {new}",
+        file=sys.stderr,
+    )
 
 
 def add_experiment(parser: argparse.ArgumentParser) -> None:
     """The experiment spec, positional; ``--experiment`` kept as a deprecated alias."""
-    parser.add_argument("experiment", type=Path, nargs="?", metavar="EXPERIMENT_YAML",
-                        help="experiment spec (experiments/*.yaml)")
-    parser.add_argument("--experiment", dest="experiment_flag", type=Path,
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "experiment",
+        type=Path,
+        nargs="?",
+        metavar="EXPERIMENT_YAML",
+        help="experiment spec (experiments/*.yaml)",
+    )
+    parser.add_argument("--experiment", dest="experiment_flag", type=Path, help=argparse.SUPPRESS)
 
 
 def experiment_of(args: argparse.Namespace) -> Path:
@@ -32,30 +44,42 @@ def experiment_of(args: argparse.Namespace) -> Path:
     if flag is not None:
         deprecated("--experiment YAML", "pass the spec as the first argument")
         if args.experiment is not None and args.experiment != flag:
-            raise input_error(f"two experiment specs given ({args.experiment}, {flag})",
-                              fix="pass one spec, as the first argument")
+            raise input_error(
+                f"two experiment specs given ({args.experiment}, {flag})",
+                fix="pass one spec, as the first argument",
+            )
         return flag
     if args.experiment is None:
-        raise input_error("an experiment spec is required",
-                          fix="pass it as the first argument, e.g. experiments/ewp-2025.yaml")
+        raise input_error(
+            "an experiment spec is required",
+            fix="pass it as the first argument, e.g. experiments/ewp-2025.yaml",
+        )
     return args.experiment
 
 
 def add_tracking(parser: argparse.ArgumentParser, *, what: str = "log to MLflow") -> None:
     """``--no-track`` and ``--tracking-uri``."""
     parser.add_argument("--no-track", action="store_true", help=f"do not {what}")
-    parser.add_argument("--tracking-uri", default=None,
-                        help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or "
-                             "sqlite:///mlflow.db in the working directory)")
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or "
+        "sqlite:///mlflow.db in the working directory)",
+    )
 
 
 def add_run_source(parser: argparse.ArgumentParser) -> None:
     """The run to read: ``--run-dir DIR`` or ``--run RUN_ID`` (a tracked backtest)."""
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--run-dir", type=Path, metavar="DIR",
-                        help="run folder written by `forecast backtest --out DIR`")
-    source.add_argument("--run", metavar="RUN_ID",
-                        help="parent MLflow run of a backtest (see `mlflow ui`)")
+    source.add_argument(
+        "--run-dir",
+        type=Path,
+        metavar="DIR",
+        help="run folder written by `forecast backtest --out DIR`",
+    )
+    source.add_argument(
+        "--run", metavar="RUN_ID", help="parent MLflow run of a backtest (see `mlflow ui`)"
+    )
 
 
 def _looks_like_run(path: Path | None) -> bool:
@@ -67,12 +91,15 @@ def resolve_run_source(args: argparse.Namespace) -> None:
     given as input) when no ``--run-dir``/``--run`` is given; else require one of them."""
     if args.run_dir is None and args.run is None:
         if _looks_like_run(args.out):
-            deprecated("--out DIR as the run to read", "pass --run-dir DIR (--out is where "
-                       "to write)")
+            deprecated(
+                "--out DIR as the run to read", "pass --run-dir DIR (--out is where to write)"
+            )
             args.run_dir, args.out = args.out, None
         else:
-            raise input_error("no run to read", fix="pass --run-dir DIR (the --out folder of "
-                              "`forecast backtest`) or --run RUN_ID")
+            raise input_error(
+                "no run to read",
+                fix="pass --run-dir DIR (the --out folder of `forecast backtest`) or --run RUN_ID",
+            )
 
 
 def read_run(args: argparse.Namespace, tmp: Path):

@@ -13,13 +13,23 @@ __all__ = ["add_execution_options", "register"]
 def add_execution_options(parser: argparse.ArgumentParser) -> None:
     """Workers, backend and the task cache."""
     parser.add_argument("--n-jobs", type=int, default=2, help="parallel workers (default 2)")
-    parser.add_argument("--backend", choices=["loky", "dask"], default="loky",
-                        help="joblib backend; dask runs the tasks on a Dask cluster")
-    parser.add_argument("--scheduler", default=None,
-                        help="Dask scheduler address (with --backend dask); default: "
-                             "in-process cluster")
-    parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="task cache (default $FORECAST_CACHE_DIR or the user cache dir)")
+    parser.add_argument(
+        "--backend",
+        choices=["loky", "dask"],
+        default="loky",
+        help="joblib backend; dask runs the tasks on a Dask cluster",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address (with --backend dask); default: in-process cluster",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="task cache (default $FORECAST_CACHE_DIR or the user cache dir)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="recompute every task")
 
 
@@ -33,20 +43,35 @@ def _run(args: argparse.Namespace) -> int:
     from forecast.pipeline import run_experiment
 
     return run_experiment(
-        experiment_of(args), out=args.out, n_jobs=args.n_jobs, backend=args.backend,
-        scheduler=args.scheduler, cache_dir=cache_dir_of(args), track=not args.no_track,
-        tracking_uri=args.tracking_uri, progress=True, report=not args.no_report)
+        experiment_of(args),
+        out=args.out,
+        n_jobs=args.n_jobs,
+        backend=args.backend,
+        scheduler=args.scheduler,
+        cache_dir=cache_dir_of(args),
+        track=not args.no_track,
+        tracking_uri=args.tracking_uri,
+        progress=True,
+        report=not args.no_report,
+    )
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "backtest", help="rolling-origin backtest of an experiment spec",
+        "backtest",
+        help="rolling-origin backtest of an experiment spec",
         description="Backtest every model of EXPERIMENT_YAML on a rolling origin and write the "
-                    "run folder DIR (forecasts, scores, metrics, costs, report) as a whole: "
-                    "on any failure DIR keeps its previous contents. Tracked in MLflow.")
+        "run folder DIR (forecasts, scores, metrics, costs, report) as a whole: "
+        "on any failure DIR keeps its previous contents. Tracked in MLflow.",
+    )
     add_experiment(parser)
-    parser.add_argument("--out", type=Path, default=Path("outputs/backtest"), metavar="DIR",
-                        help="run folder to write (default outputs/backtest)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("outputs/backtest"),
+        metavar="DIR",
+        help="run folder to write (default outputs/backtest)",
+    )
     add_execution_options(parser)
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
     add_tracking(parser)

@@ -45,8 +45,10 @@ def _info(args: argparse.Namespace) -> int:
             lines.append(f"newest:      {info.newest:%Y-%m-%d %H:%M:%S}")
         lines.append(f"unreadable:  {info.unreadable} ({how})")
         if info.leftovers:
-            lines.append(f"leftovers:   {info.leftovers} temporary file(s) of interrupted "
-                         "writes (`forecast cache clear` removes them)")
+            lines.append(
+                f"leftovers:   {info.leftovers} temporary file(s) of interrupted "
+                "writes (`forecast cache clear` removes them)"
+            )
     print("\n".join(lines))
     return 0
 
@@ -54,8 +56,10 @@ def _info(args: argparse.Namespace) -> int:
 def _clear(args: argparse.Namespace) -> int:
     days = args.older_than
     if days is not None and not (math.isfinite(days) and days >= 0):
-        raise input_error(f"--older-than must be a number of days >= 0, got {days}",
-                          fix="pass e.g. --older-than 30, or leave it out to clear everything")
+        raise input_error(
+            f"--older-than must be a number of days >= 0, got {days}",
+            fix="pass e.g. --older-than 30, or leave it out to clear everything",
+        )
     cache = _cache(args)
     count, size = cache.clear(older_than_days=days)
     age = "" if days is None else f" written more than {days:g} day(s) ago"
@@ -65,26 +69,41 @@ def _clear(args: argparse.Namespace) -> int:
 
 
 def _add_cache_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="task cache (default $FORECAST_CACHE_DIR or the user cache dir)")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="task cache (default $FORECAST_CACHE_DIR or the user cache dir)",
+    )
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add ``forecast cache info`` and ``forecast cache clear`` to the command line."""
     parser = commands.add_parser(
-        "cache", help="inspect or clear the backtest task cache",
+        "cache",
+        help="inspect or clear the backtest task cache",
         description="The task cache holds one file per fitted (origin, model) task of a "
-                    "backtest, keyed by a hash of its data, spec, seed and code version. "
-                    "Unreadable entries are recomputed by the next backtest.")
+        "backtest, keyed by a hash of its data, spec, seed and code version. "
+        "Unreadable entries are recomputed by the next backtest.",
+    )
     actions = parser.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
     info = actions.add_parser(
-        "info", help="folder, entries, size, oldest and newest entry, unreadable entries")
+        "info", help="folder, entries, size, oldest and newest entry, unreadable entries"
+    )
     _add_cache_dir(info)
-    info.add_argument("--check", action="store_true",
-                      help="open every entry to count the unreadable ones (slower)")
+    info.add_argument(
+        "--check",
+        action="store_true",
+        help="open every entry to count the unreadable ones (slower)",
+    )
     info.set_defaults(handler=_info)
     clear = actions.add_parser("clear", help="remove the cache entries")
     _add_cache_dir(clear)
-    clear.add_argument("--older-than", type=float, default=None, metavar="DAYS",
-                       help="remove only entries written more than DAYS days ago")
+    clear.add_argument(
+        "--older-than",
+        type=float,
+        default=None,
+        metavar="DAYS",
+        help="remove only entries written more than DAYS days ago",
+    )
     clear.set_defaults(handler=_clear)

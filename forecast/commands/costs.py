@@ -95,7 +95,8 @@ def _print_tables(analysis, ratios: list[float], file=None) -> None:
         honest = rows[rows["policy"] == "honest"].set_index("model")
         first = honest.iloc[0]
         print(
-            f"\nCost ratio C/(eL) = 1:{1 / r:g} (r = {r:g}), effectiveness {analysis.effectiveness:g}, "
+            f"\nCost ratio C/(eL) = 1:{1 / r:g} (r = {r:g}), "
+            f"effectiveness {analysis.effectiveness:g}, "
             f"{cap}. Costs in unprevented onsets (L = 1, C = {r * analysis.effectiveness:g}).",
             file=file,
         )
@@ -141,7 +142,8 @@ def _horizon(given: int | None, run_horizon: int | None) -> int:
             raise input_error(
                 f"--horizon {given} differs from the run's horizon {run_horizon}; honest "
                 "thresholds must use only outcomes known at each origin",
-                fix="drop --horizon (the run's own horizon is used)")
+                fix="drop --horizon (the run's own horizon is used)",
+            )
         return run_horizon
     if given is None:
         raise input_error("the run records no horizon", fix="pass --horizon")
@@ -161,8 +163,9 @@ def _run(args: argparse.Namespace) -> int:
         args.out, args.save = args.save, None
     if args.log:
         if args.run is None:
-            raise input_error("--log needs --run", fix="pass --run RUN_ID to log into its "
-                              "model runs")
+            raise input_error(
+                "--log needs --run", fix="pass --run RUN_ID to log into its model runs"
+            )
         deprecated("--log", "cost metrics are logged into --run unless --no-track")
     ratios = [parse_cost_ratio(text) for text in (args.cost_ratio or [])] or [DEFAULT_RATIO]
     if args.out is not None:
@@ -178,14 +181,15 @@ def _run(args: argparse.Namespace) -> int:
     costs = CostSpec(
         effectiveness=_effectiveness(args.effectiveness, spec_costs),
         capacity=_capacity(args.capacity, spec_costs),
-        cost_ratios=tuple(dict.fromkeys([*map(float, spec_costs.get("cost_ratios", ())),
-                                         *ratios])),
+        cost_ratios=tuple(dict.fromkeys([*map(float, spec_costs.get("cost_ratios", ())), *ratios])),
     )
     horizon = _horizon(args.horizon, run.horizon)
     analysis = cost_analysis(run.forecasts, costs, horizon=horizon, data_end=run.data_end)
     _print_tables(analysis, ratios)
-    print(f"\n{len(analysis.models)} models, {len(analysis.results)} table rows "
-          f"in {analysis.seconds:.2f} s")
+    print(
+        f"\n{len(analysis.models)} models, {len(analysis.results)} table rows "
+        f"in {analysis.seconds:.2f} s"
+    )
     paths = None
     if args.out is not None:
         with staged_output(args.out, markers=("costs.csv",)) as stage:
@@ -196,8 +200,10 @@ def _run(args: argparse.Namespace) -> int:
     if tracker is not None:
         logged = tracker.log_costs(analysis, args.run, files=paths)
         missing = sorted(set(analysis.models) - set(logged))
-        print(f"logged cost metrics into {len(logged)} model runs of {args.run}"
-              + (f" (no nested run for {missing})" if missing else ""))
+        print(
+            f"logged cost metrics into {len(logged)} model runs of {args.run}"
+            + (f" (no nested run for {missing})" if missing else "")
+        )
     return 0
 
 
@@ -212,8 +218,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         "outcome windows have closed are scored.",
     )
     add_run_source(parser)
-    parser.add_argument("--out", type=Path, metavar="DIR", default=None,
-                        help="also write DIR/costs.csv, value_curves.png and decision_curves.png")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        default=None,
+        help="also write DIR/costs.csv, value_curves.png and decision_curves.png",
+    )
     add_tracking(parser, what="log the cost metrics into the model runs of --run")
     parser.add_argument(
         "--cost-ratio",

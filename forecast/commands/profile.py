@@ -30,46 +30,74 @@ def _profile(args: argparse.Namespace) -> int:
     panel = load_panel(config)
     resolve_unit(panel, args.unit)  # an unknown name fails before any fit
     profile = country_profile(
-        config, unit=args.unit, model_label=args.model, panel=panel, years=args.years,
+        config,
+        unit=args.unit,
+        model_label=args.model,
+        panel=panel,
+        years=args.years,
         cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
-        n_jobs=args.n_jobs)
+        n_jobs=args.n_jobs,
+    )
     with staged_output(args.out, markers=MARKERS) as stage:
         render_profile(profile, stage)
         profile.history.assign(unit=profile.unit, name=profile.name, model=profile.model).to_csv(
-            stage / "profile.csv", index=False)
+            stage / "profile.csv", index=False
+        )
     h = profile.history.sort_values("year", ascending=False)
-    table = pd.DataFrame({"year": h["year"], "risk": h["probability"].map(_pct),
-                          "rank": h["rank"], "tier": h["tier"],
-                          "onset": h["onset"].map(lambda o: "yes" if o == 1 else "")})
+    table = pd.DataFrame(
+        {
+            "year": h["year"],
+            "risk": h["probability"].map(_pct),
+            "rank": h["rank"],
+            "tier": h["tier"],
+            "onset": h["onset"].map(lambda o: "yes" if o == 1 else ""),
+        }
+    )
     if h["lower"].notna().any():
-        table.insert(2, "range", [f"{_pct(lo)}-{_pct(hi)}" for lo, hi in
-                                  zip(h["lower"], h["upper"], strict=True)])
-    print(f"{profile.name} (model {profile.model}): risk of a new mass killing within "
-          f"{profile.horizon} years of each data year")
+        table.insert(
+            2,
+            "range",
+            [f"{_pct(lo)}-{_pct(hi)}" for lo, hi in zip(h["lower"], h["upper"], strict=True)],
+        )
+    print(
+        f"{profile.name} (model {profile.model}): risk of a new mass killing within "
+        f"{profile.horizon} years of each data year"
+    )
     print(text_table(table.head(args.show)))
     if len(profile.change):
-        parts = "; ".join(f"{r.label} {r.points:+.1f} pts" for r in profile.change.head(3)
-                          .itertuples())
+        parts = "; ".join(
+            f"{r.label} {r.points:+.1f} pts" for r in profile.change.head(3).itertuples()
+        )
         print(f"\nsince {profile.year - 1}: {parts}")
-    print(f"\nfiles in {args.out}: profile.html, profile.csv "
-          f"({time.perf_counter() - start:.1f} s)")
+    print(f"\nfiles in {args.out}: profile.html, profile.csv ({time.perf_counter() - start:.1f} s)")
     return 0
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add ``profile`` to the ``forecast`` command line."""
     parser = commands.add_parser(
-        "profile", help="one country's risk over the years, onsets and drivers (HTML page)",
+        "profile",
+        help="one country's risk over the years, onsets and drivers (HTML page)",
         description="The forecasts the list's model made for UNIT from each of the last YEARS "
-                    "data years (the backtest, fits cached), the onsets, how the top drivers "
-                    "moved and why the risk changed since last year; writes DIR/profile.html "
-                    "and DIR/profile.csv and prints the yearly table.")
+        "data years (the backtest, fits cached), the onsets, how the top drivers "
+        "moved and why the risk changed since last year; writes DIR/profile.html "
+        "and DIR/profile.csv and prints the yearly table.",
+    )
     add_unit_and_model(parser)
     parser.add_argument("--years", type=int, default=20, help="years to show (default 20)")
-    parser.add_argument("--out", type=Path, default=Path("outputs/profile"), metavar="DIR",
-                        help="folder to write (default outputs/profile); replaced as a whole")
-    parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="backtest fit cache (default $FORECAST_CACHE_DIR or the user cache)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("outputs/profile"),
+        metavar="DIR",
+        help="folder to write (default outputs/profile); replaced as a whole",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="backtest fit cache (default $FORECAST_CACHE_DIR or the user cache)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="do not cache backtest fits")
     parser.add_argument("--n-jobs", type=int, default=2, help="backtest workers (default 2)")
     parser.add_argument("--show", type=int, default=10, help="years to print (default 10)")

@@ -28,8 +28,12 @@ def _report(args: argparse.Namespace) -> int:
             args.run_dir = args.out
         args.out = args.html
     resolve_run_source(args)
-    options = {"baseline": args.baseline, "n_boot": args.n_boot, "seed": args.seed,
-               "effectiveness": args.effectiveness}
+    options = {
+        "baseline": args.baseline,
+        "n_boot": args.n_boot,
+        "seed": args.seed,
+        "effectiveness": args.effectiveness,
+    }
     target = args.out
     if target is None and args.run_dir is not None:
         target = Path(args.run_dir) / "report.html"
@@ -49,8 +53,9 @@ def _report(args: argparse.Namespace) -> int:
             print(f"report logged to MLflow run {args.run} as report.html")
         if target is not None:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
-            staged.replace(target) if _same_device(staged, Path(target)) else \
-                Path(target).write_bytes(staged.read_bytes())
+            staged.replace(target) if _same_device(staged, Path(target)) else Path(
+                target
+            ).write_bytes(staged.read_bytes())
             print(f"report written to {target}")
     return 0
 
@@ -65,24 +70,39 @@ def _same_device(a: Path, b: Path) -> bool:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``report`` sub-command."""
     parser = subparsers.add_parser(
-        "report", help="HTML model comparison report of a backtest (run folder or MLflow run)",
+        "report",
+        help="HTML model comparison report of a backtest (run folder or MLflow run)",
         description="Write a self-contained HTML report comparing the models of a backtest: "
-                    "metrics with bootstrap intervals, paired differences, ROC/PR, "
-                    "calibration, catch curves, the run's cost analysis, onsets caught.")
+        "metrics with bootstrap intervals, paired differences, ROC/PR, "
+        "calibration, catch curves, the run's cost analysis, onsets caught.",
+    )
     add_run_source(parser)
-    parser.add_argument("--out", type=Path, metavar="PATH", default=None,
-                        help="where to write the HTML (default DIR/report.html with --run-dir; "
-                             "with --run, logged to the run and written only when given)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="PATH",
+        default=None,
+        help="where to write the HTML (default DIR/report.html with --run-dir; "
+        "with --run, logged to the run and written only when given)",
+    )
     parser.add_argument("--html", type=Path, help=argparse.SUPPRESS)
     add_tracking(parser, what="log the report into --run")
-    parser.add_argument("--baseline", metavar="MODEL",
-                        help="model to compare the others against (default: the spec's "
-                             "evaluation.baseline, else the first by name)")
-    parser.add_argument("--n-boot", type=int, default=300,
-                        help="bootstrap replicates (default 300, at most 1000)")
+    parser.add_argument(
+        "--baseline",
+        metavar="MODEL",
+        help="model to compare the others against (default: the spec's "
+        "evaluation.baseline, else the first by name)",
+    )
+    parser.add_argument(
+        "--n-boot", type=int, default=300, help="bootstrap replicates (default 300, at most 1000)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    parser.add_argument("--effectiveness", type=float, default=None,
-                        help="share of the loss prevented by acting on a warning; the report "
-                             "shows the run's cost analysis and notes a different value (use "
-                             "`forecast costs --effectiveness` to recompute)")
+    parser.add_argument(
+        "--effectiveness",
+        type=float,
+        default=None,
+        help="share of the loss prevented by acting on a warning; the report "
+        "shows the run's cost analysis and notes a different value (use "
+        "`forecast costs --effectiveness` to recompute)",
+    )
     parser.set_defaults(handler=_report)

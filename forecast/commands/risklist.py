@@ -20,20 +20,32 @@ def _risklist(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     result = run_risklist(
-        experiment_of(args), out=args.out, model_label=args.model, year=args.year,
-        register=args.register, track=not args.no_track, tracking_uri=args.tracking_uri,
+        experiment_of(args),
+        out=args.out,
+        model_label=args.model,
+        year=args.year,
+        register=args.register,
+        track=not args.no_track,
+        tracking_uri=args.tracking_uri,
         cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
-        n_jobs=args.n_jobs, tiers_from_backtest=not args.no_backtest, pdf=not args.no_pdf)
+        n_jobs=args.n_jobs,
+        tiers_from_backtest=not args.no_backtest,
+        pdf=not args.no_pdf,
+    )
     print(_top_table(result.risk.head(10)))
-    print(f"\n{len(result.risk)} units, data year {result.latest.year}; files in {args.out} "
-          f"({time.perf_counter() - start:.1f} s)")
+    print(
+        f"\n{len(result.risk)} units, data year {result.latest.year}; files in {args.out} "
+        f"({time.perf_counter() - start:.1f} s)"
+    )
     if not args.no_pdf and "pdf" not in result.paths:
         print("no risklist.pdf: Chromium is not available (the HTML page prints the same)")
     if result.run is not None:
         print(f"MLflow run {result.run.run_id} at {result.run.uri}")
         if result.run.version:
-            print(f"registered models:/{result.run.model_name}@champion "
-                  f"(version {result.run.version})")
+            print(
+                f"registered models:/{result.run.model_name}@champion "
+                f"(version {result.run.version})"
+            )
     return 0
 
 
@@ -64,29 +76,45 @@ def _explain(args: argparse.Namespace) -> int:
         unit = resolve_unit(panel, args.unit, year=args.year_to)
     except ForecastInputError as error:  # say it as explain_change does, with the hint
         _, _, hint = str(error).partition("; fix: ")
-        raise input_error(f"unit {args.unit!r} is not in the panel in {args.year_to}",
-                          source=panel.name, fix=hint or None) from None
-    table = explain_change(config, model_label=label, unit=unit, year_from=args.year_from,
-                           year_to=args.year_to, panel=panel)
+        raise input_error(
+            f"unit {args.unit!r} is not in the panel in {args.year_to}",
+            source=panel.name,
+            fix=hint or None,
+        ) from None
+    table = explain_change(
+        config,
+        model_label=label,
+        unit=unit,
+        year_from=args.year_from,
+        year_to=args.year_to,
+        panel=panel,
+    )
     a = table.attrs
     name = unit_names(panel, args.year_to).get(unit, str(unit))
     code = "" if name == str(unit) else f" ({unit})"
-    print(f"{name}{code}, model {a['model']}: risk {100 * a['probability_from']:.2f}% in "
-          f"{a['year_from']} -> {100 * a['probability_to']:.2f}% in {a['year_to']} "
-          f"({100 * (a['probability_to'] - a['probability_from']):+.2f} points; log-odds "
-          f"{a['log_odds_to'] - a['log_odds_from']:+.4f}); method: {a['method']}")
+    print(
+        f"{name}{code}, model {a['model']}: risk {100 * a['probability_from']:.2f}% in "
+        f"{a['year_from']} -> {100 * a['probability_to']:.2f}% in {a['year_to']} "
+        f"({100 * (a['probability_to'] - a['probability_from']):+.2f} points; log-odds "
+        f"{a['log_odds_to'] - a['log_odds_from']:+.4f}); method: {a['method']}"
+    )
     info = indicator_info(config)
 
     def shown_value(term: str, value: float) -> str:
         entry = info.get(term)
         return "" if entry is None else format_value(value, entry.display)
 
-    shown = pd.DataFrame({
-        "what changed": table["label"], "kind": table["kind"],
-        "from": [shown_value(t, v) for t, v in zip(table["term"], table["value_from"])],
-        "to": [shown_value(t, v) for t, v in zip(table["term"], table["value_to"])],
-        "points": [f"{100 * v:+.2f}" for v in table["probability"]],
-        "log_odds": [f"{v:+.4f}" for v in table["log_odds"]], "indicator": table["term"]})
+    shown = pd.DataFrame(
+        {
+            "what changed": table["label"],
+            "kind": table["kind"],
+            "from": [shown_value(t, v) for t, v in zip(table["term"], table["value_from"])],
+            "to": [shown_value(t, v) for t, v in zip(table["term"], table["value_to"])],
+            "points": [f"{100 * v:+.2f}" for v in table["probability"]],
+            "log_odds": [f"{v:+.4f}" for v in table["log_odds"]],
+            "indicator": table["term"],
+        }
+    )
     print(_left_aligned(shown), file=sys.stdout)
     return 0
 
@@ -94,44 +122,74 @@ def _explain(args: argparse.Namespace) -> int:
 def _left_aligned(table: pd.DataFrame) -> str:
     """``table`` as text with every column left-aligned (names and words read better)."""
     widths = {c: max(len(str(c)), int(table[c].astype(str).str.len().max())) for c in table}
-    return table.to_string(index=False, justify="left", formatters={
-        c: (lambda v, w=w: f"{v!s:<{w}}") for c, w in widths.items()})
+    return table.to_string(
+        index=False,
+        justify="left",
+        formatters={c: (lambda v, w=w: f"{v!s:<{w}}") for c, w in widths.items()},
+    )
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add ``risklist`` and ``explain`` to the ``forecast`` command line."""
     parser = commands.add_parser(
-        "risklist", help="the latest risk list: tiers, drivers, changes, MLflow registry",
+        "risklist",
+        help="the latest risk list: tiers, drivers, changes, MLflow registry",
         description="Fit a model of EXPERIMENT_YAML on every known outcome, forecast the last data "
-                    "year and write DIR/risklist.html, .csv, .pdf and risk.parquet.")
+        "year and write DIR/risklist.html, .csv, .pdf and risk.parquet.",
+    )
     add_experiment(parser)
-    parser.add_argument("--model", default=None, metavar="LABEL",
-                        help="model label (default: the experiment's first model)")
+    parser.add_argument(
+        "--model",
+        default=None,
+        metavar="LABEL",
+        help="model label (default: the experiment's first model)",
+    )
     parser.add_argument("--year", type=int, default=None, help="data year (default: the last)")
-    parser.add_argument("--out", type=Path, default=Path("outputs/risklist"),
-                        metavar="DIR",
-                        help="folder to write (default outputs/risklist); replaced as a whole")
-    parser.add_argument("--register", action="store_true",
-                        help="register the model as forecast-<experiment> with alias champion")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("outputs/risklist"),
+        metavar="DIR",
+        help="folder to write (default outputs/risklist); replaced as a whole",
+    )
+    parser.add_argument(
+        "--register",
+        action="store_true",
+        help="register the model as forecast-<experiment> with alias champion",
+    )
     add_tracking(parser)
-    parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="backtest fit cache (default $FORECAST_CACHE_DIR or the user cache)")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="backtest fit cache (default $FORECAST_CACHE_DIR or the user cache)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="do not cache backtest fits")
     parser.add_argument("--n-jobs", type=int, default=2, help="backtest workers (default 2)")
-    parser.add_argument("--no-backtest", action="store_true",
-                        help="skip the backtest behind the tier meanings")
+    parser.add_argument(
+        "--no-backtest", action="store_true", help="skip the backtest behind the tier meanings"
+    )
     parser.add_argument("--no-pdf", action="store_true", help="do not write risklist.pdf")
     parser.set_defaults(handler=_risklist)
 
     explain = commands.add_parser(
-        "explain", help="why a country's risk changed between two years",
+        "explain",
+        help="why a country's risk changed between two years",
         description="Split the change of UNIT's forecast from year FROM to TO into indicator "
-                    "contributions and a model-update term (they add up to the change).")
+        "contributions and a model-update term (they add up to the change).",
+    )
     add_experiment(explain)
-    explain.add_argument("--unit", required=True,
-                         help="the country: a name (Sudan, Myanmar) or the panel's code (625)")
+    explain.add_argument(
+        "--unit",
+        required=True,
+        help="the country: a name (Sudan, Myanmar) or the panel's code (625)",
+    )
     explain.add_argument("--from", dest="year_from", type=int, required=True, metavar="Y1")
     explain.add_argument("--to", dest="year_to", type=int, required=True, metavar="Y2")
-    explain.add_argument("--model", default=None, metavar="LABEL",
-                         help="model label (default: the experiment's first model)")
+    explain.add_argument(
+        "--model",
+        default=None,
+        metavar="LABEL",
+        help="model label (default: the experiment's first model)",
+    )
     explain.set_defaults(handler=_explain)

@@ -28,8 +28,10 @@ def parse_settings(items: list[str] | None) -> dict[str, float]:
         except ValueError:
             number = float("nan")
         if not sep or not name.strip() or not np.isfinite(number):
-            raise input_error(f"--set {item!r} is not INDICATOR=NUMBER",
-                              fix="write e.g. --set coup.try.5yr=1 (a number, no spaces)")
+            raise input_error(
+                f"--set {item!r} is not INDICATOR=NUMBER",
+                fix="write e.g. --set coup.try.5yr=1 (a number, no spaces)",
+            )
         out[name.strip()] = number
     return out
 
@@ -55,15 +57,19 @@ def _whatif(args: argparse.Namespace) -> int:
 
         check_output_dir(args.out, markers=MARKERS)
     config = load_experiment(experiment_of(args))
-    result = what_if(config, unit=args.unit, values=settings, model_label=args.model,
-                     year=args.year)
+    result = what_if(
+        config, unit=args.unit, values=settings, model_label=args.model, year=args.year
+    )
     y, h = result.year, config.horizon
-    print(f"{result.name}: risk of a new mass killing in {y + 1}-{y + h} (model {result.model}, "
-          f"data {y})")
+    print(
+        f"{result.name}: risk of a new mass killing in {y + 1}-{y + h} (model {result.model}, "
+        f"data {y})"
+    )
     print(f"  published list: {_risk(result.baseline)}")
     if settings:
-        changed = ", ".join(f"{f} {result.current[f]:g} -> {v:g}"
-                            for f, v in result.scenario.values.items())
+        changed = ", ".join(
+            f"{f} {result.current[f]:g} -> {v:g}" for f, v in result.scenario.values.items()
+        )
         points = 100 * (result.scenario.probability - result.baseline.probability)
         print(f"  if {changed}: {_risk(result.scenario)} ({points:+.1f} pts)")
         if result.scenario.tier != result.baseline.tier:
@@ -71,14 +77,21 @@ def _whatif(args: argparse.Namespace) -> int:
         else:
             print(f"  tier unchanged ({result.baseline.tier})")
     t = result.triggers
-    table = pd.DataFrame({
-        "trigger": t["label"], "indicator": t["feature"],
-        "now": t["current"].map(lambda v: f"{v:.3g}"),
-        "if": t["event_value"].map(lambda v: f"{v:.3g}"), "event": t["event"],
-        "risk": t["probability"].map(_pct),
-        "change": [("already" if a else f"{100 * c:+.1f} pts")
-                   for a, c in zip(t["already"], t["change"], strict=True)],
-        "tier": t["tier"]})
+    table = pd.DataFrame(
+        {
+            "trigger": t["label"],
+            "indicator": t["feature"],
+            "now": t["current"].map(lambda v: f"{v:.3g}"),
+            "if": t["event_value"].map(lambda v: f"{v:.3g}"),
+            "event": t["event"],
+            "risk": t["probability"].map(_pct),
+            "change": [
+                ("already" if a else f"{100 * c:+.1f} pts")
+                for a, c in zip(t["already"], t["change"], strict=True)
+            ],
+            "tier": t["tier"],
+        }
+    )
     print("\nEach trigger alone (the others as they are):")
     print(text_table(table), file=sys.stdout)
     if args.out is not None:
@@ -93,29 +106,57 @@ def _whatif(args: argparse.Namespace) -> int:
 def text_table(frame: pd.DataFrame) -> str:
     """A plain left-aligned text table (names read better left-aligned than pandas'
     right-aligned columns)."""
-    cells = [[str(c) for c in frame.columns]] + [[str(v) for v in row]
-                                                 for row in frame.itertuples(index=False)]
+    cells = [[str(c) for c in frame.columns]] + [
+        [str(v) for v in row] for row in frame.itertuples(index=False)
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(frame.columns))]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-                     for row in cells)
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    )
 
 
 def _table(result) -> pd.DataFrame:
     """The CSV: the published list, the scenario (when --set) and each trigger alone."""
-    rows = [{"scenario": "published list", "indicator": "", "value": np.nan,
-             "probability": result.baseline.probability, "lower": result.baseline.lower,
-             "upper": result.baseline.upper, "rank": result.baseline.rank,
-             "tier": result.baseline.tier}]
+    rows = [
+        {
+            "scenario": "published list",
+            "indicator": "",
+            "value": np.nan,
+            "probability": result.baseline.probability,
+            "lower": result.baseline.lower,
+            "upper": result.baseline.upper,
+            "rank": result.baseline.rank,
+            "tier": result.baseline.tier,
+        }
+    ]
     if result.scenario.values:
         s = result.scenario
-        rows.append({"scenario": "--set", "indicator": "; ".join(s.values),
-                     "value": np.nan if len(s.values) > 1 else next(iter(s.values.values())),
-                     "probability": s.probability, "lower": s.lower, "upper": s.upper,
-                     "rank": s.rank, "tier": s.tier})
+        rows.append(
+            {
+                "scenario": "--set",
+                "indicator": "; ".join(s.values),
+                "value": np.nan if len(s.values) > 1 else next(iter(s.values.values())),
+                "probability": s.probability,
+                "lower": s.lower,
+                "upper": s.upper,
+                "rank": s.rank,
+                "tier": s.tier,
+            }
+        )
     t = result.triggers
-    rows += [{"scenario": f"trigger: {r.event}", "indicator": r.feature, "value": r.event_value,
-              "probability": r.probability, "lower": np.nan, "upper": np.nan, "rank": r.rank,
-              "tier": r.tier} for r in t.itertuples()]
+    rows += [
+        {
+            "scenario": f"trigger: {r.event}",
+            "indicator": r.feature,
+            "value": r.event_value,
+            "probability": r.probability,
+            "lower": np.nan,
+            "upper": np.nan,
+            "rank": r.rank,
+            "tier": r.tier,
+        }
+        for r in t.itertuples()
+    ]
     out = pd.DataFrame(rows)
     out.insert(0, "unit", result.unit)
     out.insert(1, "name", result.name)
@@ -126,26 +167,46 @@ def add_unit_and_model(parser: argparse.ArgumentParser) -> None:
     """The spec (positional), ``--unit NAME`` and ``--model LABEL`` of the one-country
     commands."""
     add_experiment(parser)
-    parser.add_argument("--unit", required=True, metavar="NAME",
-                        help="country name (case-insensitive) or code, e.g. Sudan or 625")
-    parser.add_argument("--model", default=None, metavar="LABEL",
-                        help="model label (default: the experiment's first model)")
+    parser.add_argument(
+        "--unit",
+        required=True,
+        metavar="NAME",
+        help="country name (case-insensitive) or code, e.g. Sudan or 625",
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        metavar="LABEL",
+        help="model label (default: the experiment's first model)",
+    )
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add ``whatif`` to the ``forecast`` command line."""
     parser = commands.add_parser(
-        "whatif", help="a country's risk if some triggers fired (same model as the list)",
+        "whatif",
+        help="a country's risk if some triggers fired (same model as the list)",
         description="The calibrated risk of UNIT on the published list (same model and fit as "
-                    "`forecast risklist`) and with the indicators given by --set changed; and "
-                    "what each trigger indicator alone would do at its event value (1 for "
-                    "binaries, else the 90th percentile on the side that goes with onsets).")
+        "`forecast risklist`) and with the indicators given by --set changed; and "
+        "what each trigger indicator alone would do at its event value (1 for "
+        "binaries, else the 90th percentile on the side that goes with onsets).",
+    )
     add_unit_and_model(parser)
-    parser.add_argument("--set", action="append", default=[], metavar="INDICATOR=VALUE",
-                        help="indicator value for the scenario, e.g. coup.try.5yr=1 "
-                             "(repeatable; '.' and '_' match alike)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="INDICATOR=VALUE",
+        help="indicator value for the scenario, e.g. coup.try.5yr=1 "
+        "(repeatable; '.' and '_' match alike)",
+    )
     parser.add_argument("--year", type=int, default=None, help="data year (default: the last)")
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="also write DIR/whatif.csv (the list, the scenario and each "
-                             "trigger); replaced as a whole")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write DIR/whatif.csv (the list, the scenario and each "
+        "trigger); replaced as a whole",
+    )
     parser.set_defaults(handler=_whatif)

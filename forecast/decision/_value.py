@@ -134,5 +134,6 @@ def relative_value(
     g_arr = check_capacity_groups(groups, p_arr.size, costloss.capacity, caller="relative_value")
     d = warn_mask(p_arr, t, costloss.capacity, g_arr)
     hits, false_alarms, onsets, non_onsets, _ = decision_counts(d, y_arr, w_arr)
-    return value_from_counts(float(hits), float(false_alarms), float(onsets), float(non_onsets),
-                             costloss, reference)
+    return value_from_counts(
+        float(hits), float(false_alarms), float(onsets), float(non_onsets), costloss, reference
+    )

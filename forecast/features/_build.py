@@ -152,7 +152,7 @@ def _align(table: pd.DataFrame, column: str, pos: np.ndarray) -> pd.Series:
     if values.dtype.kind in "fiub":
         out = np.where(pos >= 0, values[np.maximum(pos, 0)].astype(float), np.nan)
     else:
-        out = np.where(pos >= 0, values[np.maximum(pos, 0)], None)
+        out = np.where(pos >= 0, values[np.maximum(pos, 0)], None)  # type: ignore[assignment]
     return pd.Series(out)
 
 

@@ -58,15 +58,36 @@ class TrackRecord:
         ``rest_onsets``, ``rest_rate`` and ``lift = precision / rest_rate``. Counts are
         list-windows: an onset inside the windows of two lists counts for each.
         """
-        columns = ["model", "lists", "first_origin", "last_origin", "listed", "listed_onsets",
-                   "onsets", "precision", "recall", "rest", "rest_onsets", "rest_rate", "lift"]
+        columns = [
+            "model",
+            "lists",
+            "first_origin",
+            "last_origin",
+            "listed",
+            "listed_onsets",
+            "onsets",
+            "precision",
+            "recall",
+            "rest",
+            "rest_onsets",
+            "rest_rate",
+            "lift",
+        ]
         if self.lists.empty:
             return pd.DataFrame(columns=columns)
-        out = self.lists.groupby("model", sort=False).agg(
-            lists=("origin", "size"), first_origin=("origin", "min"),
-            last_origin=("origin", "max"), listed=("listed", "sum"),
-            listed_onsets=("listed_onsets", "sum"), onsets=("onsets", "sum"),
-            scored=("scored", "sum")).reset_index()
+        out = (
+            self.lists.groupby("model", sort=False)
+            .agg(
+                lists=("origin", "size"),
+                first_origin=("origin", "min"),
+                last_origin=("origin", "max"),
+                listed=("listed", "sum"),
+                listed_onsets=("listed_onsets", "sum"),
+                onsets=("onsets", "sum"),
+                scored=("scored", "sum"),
+            )
+            .reset_index()
+        )
         out["precision"] = _ratio(out["listed_onsets"], out["listed"])
         out["recall"] = _ratio(out["listed_onsets"], out["onsets"])
         out["rest"] = out.pop("scored") - out["listed"]
@@ -79,11 +100,14 @@ class TrackRecord:
         """One row per (model, tier), pooled over origins: ``model``, ``tier``,
         ``first_rank``, ``last_rank``, ``n``, ``onsets``, ``rate``."""
         if self.tiers.empty:
-            return pd.DataFrame(columns=["model", "tier", "first_rank", "last_rank", "n",
-                                         "onsets", "rate"])
-        out = self.tiers.groupby(["model", "tier", "first_rank"], sort=False, dropna=False).agg(
-            last_rank=("last_rank", "first"), n=("n", "sum"), onsets=("onsets", "sum")
-        ).reset_index()
+            return pd.DataFrame(
+                columns=["model", "tier", "first_rank", "last_rank", "n", "onsets", "rate"]
+            )
+        out = (
+            self.tiers.groupby(["model", "tier", "first_rank"], sort=False, dropna=False)
+            .agg(last_rank=("last_rank", "first"), n=("n", "sum"), onsets=("onsets", "sum"))
+            .reset_index()
+        )
         out["rate"] = _ratio(out["onsets"], out["n"])
         return out[["model", "tier", "first_rank", "last_rank", "n", "onsets", "rate"]]
 
@@ -92,8 +116,9 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     num = numerator.to_numpy(dtype=float)
     den = denominator.to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return pd.Series(np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan),
-                         index=numerator.index)
+        return pd.Series(
+            np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan), index=numerator.index
+        )
 
 
 def _cuts(k: int, tiers: Sequence[int] | None) -> tuple[int, ...]:
@@ -118,11 +143,16 @@ def _horizon(frame: pd.DataFrame, horizon: int | None) -> int:
         return check_k(horizon, caller="track_record", name="horizon")
     values = pd.unique(frame["horizon"]) if "horizon" in frame.columns else []
     if len(values) != 1:
-        found = "no 'horizon' column" if "horizon" not in frame.columns else \
-            f"horizons {sorted(int(v) for v in values)}"
-        raise input_error(f"track_record: one horizon is needed, the table has {found}",
-                          fix="pass horizon=<years until the outcome is known>, or filter the "
-                              "table to one horizon")
+        found = (
+            "no 'horizon' column"
+            if "horizon" not in frame.columns
+            else f"horizons {sorted(int(v) for v in values)}"
+        )
+        raise input_error(
+            f"track_record: one horizon is needed, the table has {found}",
+            fix="pass horizon=<years until the outcome is known>, or filter the "
+            "table to one horizon",
+        )
     return int(values[0])
 
 
@@ -205,8 +235,9 @@ def track_record(
     counts = rows.groupby([*_LIST_KEYS, "tier"], sort=True)["outcome"].agg(["size", "sum"])
     keys = rows[_LIST_KEYS].drop_duplicates().sort_values(_LIST_KEYS)
     grid = pd.MultiIndex.from_tuples(
-        [(*key, t) for key in keys.itertuples(index=False, name=None)
-         for t in range(len(labels))], names=[*_LIST_KEYS, "tier"])
+        [(*key, t) for key in keys.itertuples(index=False, name=None) for t in range(len(labels))],
+        names=[*_LIST_KEYS, "tier"],
+    )
     counts = counts.reindex(grid, fill_value=0).reset_index()
     counts = counts.rename(columns={"size": "n", "sum": "onsets"})
     counts["onsets"] = counts["onsets"].astype(int)
@@ -216,17 +247,26 @@ def track_record(
         last_rank=[labels[t][2] for t in counts["tier"]],
         rate=_ratio(counts["onsets"], counts["n"]),
         tier=[labels[t][0] for t in counts["tier"]],
-        on_list=counts["tier"] < listed_tiers)
+        on_list=counts["tier"] < listed_tiers,
+    )
     on_list = per_tier["on_list"]
-    lists = per_tier.assign(listed=per_tier["n"].where(on_list, 0),
-                            listed_onsets=per_tier["onsets"].where(on_list, 0))
+    lists = per_tier.assign(
+        listed=per_tier["n"].where(on_list, 0), listed_onsets=per_tier["onsets"].where(on_list, 0)
+    )
     lists = lists.groupby(_LIST_KEYS, sort=False)[["n", "listed", "listed_onsets", "onsets"]]
     lists = lists.sum().rename(columns={"n": "scored"}).reset_index()
     lists.insert(3, "window_start", lists["year"] + 1)
     lists.insert(4, "window_end", lists["year"] + h)
     lists["precision"] = _ratio(lists["listed_onsets"], lists["listed"])
     lists["recall"] = _ratio(lists["listed_onsets"], lists["onsets"])
-    tier_table = per_tier[[*_LIST_KEYS, "tier", "first_rank", "last_rank", "n", "onsets",
-                           "rate"]].reset_index(drop=True)
-    return TrackRecord(lists=lists.reset_index(drop=True), tiers=tier_table, k=k, cuts=cuts,
-                       horizon=h, data_end=int(data_end))
+    tier_table = per_tier[
+        [*_LIST_KEYS, "tier", "first_rank", "last_rank", "n", "onsets", "rate"]
+    ].reset_index(drop=True)
+    return TrackRecord(
+        lists=lists.reset_index(drop=True),
+        tiers=tier_table,
+        k=k,
+        cuts=cuts,
+        horizon=h,
+        data_end=int(data_end),
+    )

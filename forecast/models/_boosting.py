@@ -29,10 +29,21 @@ class TemporalXGBClassifier(ClassifierMixin, BaseEstimator):
         Passed to ``xgboost.XGBClassifier`` (depth, learning rate, subsampling, ...).
     """
 
-    def __init__(self, *, max_rounds: int = 800, validation_years: int = 5, patience: int = 100,
-                 min_rounds: int = 50, max_depth: int = 3, learning_rate: float = 0.03,
-                 subsample: float = 0.8, colsample_bytree: float = 0.8,
-                 min_child_weight: float = 2.0, reg_lambda: float = 5.0, random_state: int = 0):
+    def __init__(
+        self,
+        *,
+        max_rounds: int = 800,
+        validation_years: int = 5,
+        patience: int = 100,
+        min_rounds: int = 50,
+        max_depth: int = 3,
+        learning_rate: float = 0.03,
+        subsample: float = 0.8,
+        colsample_bytree: float = 0.8,
+        min_child_weight: float = 2.0,
+        reg_lambda: float = 5.0,
+        random_state: int = 0,
+    ):
         self.max_rounds = max_rounds
         self.validation_years = validation_years
         self.patience = patience
@@ -49,11 +60,19 @@ class TemporalXGBClassifier(ClassifierMixin, BaseEstimator):
         from xgboost import XGBClassifier
 
         return XGBClassifier(
-            n_estimators=n_rounds, max_depth=self.max_depth, learning_rate=self.learning_rate,
-            subsample=self.subsample, colsample_bytree=self.colsample_bytree,
-            min_child_weight=self.min_child_weight, reg_lambda=self.reg_lambda,
-            tree_method="hist", n_jobs=1, eval_metric="logloss",
-            random_state=self.random_state, **extra)
+            n_estimators=n_rounds,
+            max_depth=self.max_depth,
+            learning_rate=self.learning_rate,
+            subsample=self.subsample,
+            colsample_bytree=self.colsample_bytree,
+            min_child_weight=self.min_child_weight,
+            reg_lambda=self.reg_lambda,
+            tree_method="hist",
+            n_jobs=1,
+            eval_metric="logloss",
+            random_state=self.random_state,
+            **extra,
+        )
 
     def fit(self, X, y, *, sample_weight=None, years=None):
         X = np.asarray(X, dtype=float)
@@ -63,11 +82,21 @@ class TemporalXGBClassifier(ClassifierMixin, BaseEstimator):
         if years is not None:
             years = np.asarray(years)
             inner = years <= years.max() - self.validation_years
-            if inner.any() and (~inner).any() and 0 < y[inner].sum() < inner.sum() and y[~inner].sum() > 0:
+            if (
+                inner.any()
+                and (~inner).any()
+                and 0 < y[inner].sum() < inner.sum()
+                and y[~inner].sum() > 0
+            ):
                 w = None if sample_weight is None else np.asarray(sample_weight)[inner]
                 probe = self._model(self.max_rounds, early_stopping_rounds=self.patience)
-                probe.fit(X[inner], y[inner], sample_weight=w,
-                          eval_set=[(X[~inner], y[~inner])], verbose=False)
+                probe.fit(
+                    X[inner],
+                    y[inner],
+                    sample_weight=w,
+                    eval_set=[(X[~inner], y[~inner])],
+                    verbose=False,
+                )
                 self.n_rounds_ = max(self.min_rounds, int(probe.best_iteration) + 1)
         self.model_ = self._model(self.n_rounds_).fit(X, y, sample_weight=sample_weight)
         return self

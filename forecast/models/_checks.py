@@ -34,8 +34,9 @@ def _max_relative_difference(a: np.ndarray, b: np.ndarray) -> float:
 def _same(name: str, what: str, proba: np.ndarray, other, *, rtol: float = RTOL) -> None:
     difference = _max_relative_difference(np.asarray(other), proba)
     if difference > rtol:
-        raise AssertionError(f"{name}: {what} (max relative difference {difference:.2e} "
-                             f"> {rtol:.0e})")
+        raise AssertionError(
+            f"{name}: {what} (max relative difference {difference:.2e} > {rtol:.0e})"
+        )
 
 
 def check_model(name: str, params: dict | None = None) -> None:
@@ -75,8 +76,9 @@ def check_model(name: str, params: dict | None = None) -> None:
 
     def fit(rows=slice(None), sample_weight=None, estimator=None):
         estimator = build_model(name, params) if estimator is None else estimator
-        fitted = fit_estimator(estimator, X[rows], y[rows], years=years[rows],
-                               sample_weight=sample_weight)
+        fitted = fit_estimator(
+            estimator, X[rows], y[rows], years=years[rows], sample_weight=sample_weight
+        )
         return np.asarray(fitted.predict_proba(X))
 
     estimator = build_model(name, params)
@@ -93,13 +95,19 @@ def check_model(name: str, params: dict | None = None) -> None:
     if not np.array_equal(proba, fit()):
         raise AssertionError(f"{name}: two fits with the same seed differ")
     if not np.array_equal(proba, fit(estimator=clone(fitted))):
-        raise AssertionError(f"{name}: a clone refitted on the same rows gives other "
-                             f"probabilities (does __init__ or fit change the parameters?)")
+        raise AssertionError(
+            f"{name}: a clone refitted on the same rows gives other "
+            f"probabilities (does __init__ or fit change the parameters?)"
+        )
     if tags.row_order_invariant:
         order = np.random.default_rng(11).permutation(len(y))
-        _same(name, "shuffling the training rows changes the probabilities; declare "
-              "ModelTags(row_order_invariant=False) if the model draws rows at random",
-              proba, fit(order))
+        _same(
+            name,
+            "shuffling the training rows changes the probabilities; declare "
+            "ModelTags(row_order_invariant=False) if the model draws rows at random",
+            proba,
+            fit(order),
+        )
     if not accepts_fit_argument(estimator, "sample_weight"):
         return
     weights = np.where(years >= 2005, 2.0, 1.0)
@@ -107,8 +115,12 @@ def check_model(name: str, params: dict | None = None) -> None:
     if _max_relative_difference(weighted, proba) <= RTOL:
         raise AssertionError(f"{name}: fit accepts sample_weight but ignores it")
     if tags.unit_weights_invariant:
-        _same(name, "weights of one change the probabilities", proba,
-              fit(sample_weight=np.ones(len(y))))
+        _same(
+            name,
+            "weights of one change the probabilities",
+            proba,
+            fit(sample_weight=np.ones(len(y))),
+        )
     if tags.weights_as_repeats:
         repeated = np.repeat(np.arange(len(y)), weights.astype(int))
         _same(name, "integer weights differ from repeated rows", weighted, fit(repeated))

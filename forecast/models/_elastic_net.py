@@ -23,7 +23,8 @@ class ElasticNetLogit(ClassifierMixin, BaseEstimator):
     The regularisation path (``n_alphas`` log-spaced penalties) is fitted on the training
     rows whose year is at most ``max(year) - validation_years`` and scored by log loss on the
     last ``validation_years`` years; the penalty with the lowest validation loss is refit on
-    all training rows, warm-started at the inner path's solution. Without ``years`` it falls back to the last 20% of rows in the given
+    all training rows, warm-started at the inner path's solution. Without ``years`` it falls
+    back to the last 20% of rows in the given
     order (callers pass rows sorted by year). Objective for penalty ``a`` and mixing ``r``::
 
         min_b  -1/n sum_i w_i [y_i log p_i + (1-y_i) log(1-p_i)] + a (r |b|_1 + (1-r)/2 |b|_2^2)
@@ -40,30 +41,54 @@ class ElasticNetLogit(ClassifierMixin, BaseEstimator):
         Fixed penalty; skips tuning.
     """
 
-    def __init__(self, l1_ratio: float = 0.5, *, n_alphas: int = 25, min_alpha_ratio: float = 1e-3,
-                 validation_years: int = 5, alpha: float | None = None):
+    def __init__(
+        self,
+        l1_ratio: float = 0.5,
+        *,
+        n_alphas: int = 25,
+        min_alpha_ratio: float = 1e-3,
+        validation_years: int = 5,
+        alpha: float | None = None,
+    ):
         self.l1_ratio = l1_ratio
         self.n_alphas = n_alphas
         self.min_alpha_ratio = min_alpha_ratio
         self.validation_years = validation_years
         self.alpha = alpha
 
-    def _glm(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, *, alpha: float | None = None,
-             start: np.ndarray | None = None):
-        """A regularisation path (``alpha=None``) or one fit at ``alpha`` warm-started at ``start``."""
+    def _glm(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        w: np.ndarray,
+        *,
+        alpha: float | None = None,
+        start: np.ndarray | None = None,
+    ):
+        """A regularisation path (``alpha=None``) or one fit at ``alpha`` warm-started at
+        ``start``."""
         from glum import GeneralizedLinearRegressor
 
         model = GeneralizedLinearRegressor(
-            family="binomial", l1_ratio=self.l1_ratio, alpha_search=alpha is None,
-            alpha=alpha, n_alphas=self.n_alphas, min_alpha_ratio=self.min_alpha_ratio,
-            start_params=start, solver="irls-cd", robust=False)
+            family="binomial",
+            l1_ratio=self.l1_ratio,
+            alpha_search=alpha is None,
+            alpha=alpha,
+            n_alphas=self.n_alphas,
+            min_alpha_ratio=self.min_alpha_ratio,
+            start_params=start,
+            solver="irls-cd",
+            robust=False,
+        )
         model.fit(X, y, sample_weight=w, store_covariance_matrix=False)
         return model
 
     def fit(self, X, y, *, sample_weight=None, years=None):
         if not 0 <= self.l1_ratio <= 1:
-            raise input_error(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}",
-                              fix="use 0.5 for the EWP elastic net")
+            raise input_error(
+                f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}",
+                fix="use 0.5 for the EWP elastic net",
+            )
         y = np.asarray(y, dtype=float)
         self.classes_ = np.array([0, 1])
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)

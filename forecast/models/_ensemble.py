@@ -30,8 +30,9 @@ class AveragingEnsemble(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, *, sample_weight=None, years=None):
         if self.method not in {"mean", "logit"}:
-            raise input_error(f"method must be 'mean' or 'logit', got {self.method!r}",
-                              fix="use method: mean")
+            raise input_error(
+                f"method must be 'mean' or 'logit', got {self.method!r}", fix="use method: mean"
+            )
         if not self.estimators:
             raise input_error("an ensemble needs at least one member", fix="list members")
         self.classes_ = np.array([0, 1])

@@ -47,7 +47,9 @@ def accepts_fit_argument(estimator: BaseEstimator, argument: str) -> bool:
     return _accepts(_final_step(estimator)[0].fit, argument)
 
 
-def fit_estimator(estimator: BaseEstimator, X, y, *, sample_weight=None, years=None) -> BaseEstimator:
+def fit_estimator(
+    estimator: BaseEstimator, X, y, *, sample_weight=None, years=None
+) -> BaseEstimator:
     """Fit any estimator, passing ``years`` and ``sample_weight`` where it accepts them.
 
     Parameters

@@ -48,8 +48,12 @@ class StatsmodelsLogit(ClassifierMixin, BaseEstimator):
             warnings.simplefilter("error", PerfectSeparationWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
             try:
-                model = sm.GLM(np.asarray(y, float), design, family=sm.families.Binomial(),
-                               freq_weights=sample_weight)
+                model = sm.GLM(
+                    np.asarray(y, float),
+                    design,
+                    family=sm.families.Binomial(),
+                    freq_weights=sample_weight,
+                )
                 result = model.fit(maxiter=self.max_iter)
             except (ConvergenceWarning, PerfectSeparationWarning, np.linalg.LinAlgError) as error:
                 raise ConvergenceFailure(f"statsmodels logit did not converge: {error}") from error
@@ -66,12 +70,18 @@ class StatsmodelsLogit(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "result_")
         r = self.result_
         ci = np.asarray(r.conf_int())
-        return pd.DataFrame({
-            "term": self.feature_names_, "coef": self.params_, "std_err": np.asarray(r.bse),
-            "z": np.asarray(r.tvalues), "p_value": np.asarray(r.pvalues),
-            "odds_ratio": np.exp(self.params_), "or_low": np.exp(ci[:, 0]),
-            "or_high": np.exp(ci[:, 1]),
-        })
+        return pd.DataFrame(
+            {
+                "term": self.feature_names_,
+                "coef": self.params_,
+                "std_err": np.asarray(r.bse),
+                "z": np.asarray(r.tvalues),
+                "p_value": np.asarray(r.pvalues),
+                "odds_ratio": np.exp(self.params_),
+                "or_low": np.exp(ci[:, 0]),
+                "or_high": np.exp(ci[:, 1]),
+            }
+        )
 
     def decision_function(self, X) -> np.ndarray:
         check_is_fitted(self, "params_")

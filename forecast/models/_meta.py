@@ -25,8 +25,16 @@ from forecast._errors import input_error
 from forecast._math import expit, logit
 from forecast.models._fit import fit_estimator
 
-__all__ = ["META_MODELS", "MetaChoice", "MetaEnsemble", "check_meta_options", "choose_by_origin",
-           "combine_logits", "select_member", "stacking_weights"]
+__all__ = [
+    "META_MODELS",
+    "MetaChoice",
+    "MetaEnsemble",
+    "check_meta_options",
+    "choose_by_origin",
+    "combine_logits",
+    "select_member",
+    "stacking_weights",
+]
 
 META_MODELS: tuple[str, ...] = ("stacked", "selected")
 """Engine-level models whose member weights come from the backtest's own history."""
@@ -68,8 +76,9 @@ def _mean_log_loss(params: NDArray, X: NDArray, y: NDArray) -> tuple[float, NDAr
     return loss, np.concatenate([[residual.sum()], X.T @ residual])
 
 
-def stacking_weights(probabilities: NDArray, y: NDArray, *, shrinkage: float | None = None
-                     ) -> tuple[NDArray, float, float]:
+def stacking_weights(
+    probabilities: NDArray, y: NDArray, *, shrinkage: float | None = None
+) -> tuple[NDArray, float, float]:
     r"""Non-negative logit weights and an intercept minimising log loss, shrunk toward equal.
 
     .. math::
@@ -105,9 +114,15 @@ def stacking_weights(probabilities: NDArray, y: NDArray, *, shrinkage: float | N
     m = X.shape[1]
     equal = np.full(m, 1.0 / m)
     k = 10.0 * (m + 1) if shrinkage is None else float(shrinkage)
-    fit = minimize(_mean_log_loss, np.concatenate([[0.0], equal]), args=(X, y), jac=True,
-                   method="L-BFGS-B", bounds=[(None, None)] + [(0.0, None)] * m,
-                   options={"maxiter": 500, "ftol": 1e-12, "gtol": 1e-9})
+    fit = minimize(
+        _mean_log_loss,
+        np.concatenate([[0.0], equal]),
+        args=(X, y),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(None, None)] + [(0.0, None)] * m,
+        options={"maxiter": 500, "ftol": 1e-12, "gtol": 1e-9},
+    )
     if not np.all(np.isfinite(fit.x)):
         return equal, 0.0, 0.0
     lam = float(y.sum()) / (float(y.sum()) + k)
@@ -153,19 +168,36 @@ class MetaChoice:
 
 def check_meta_options(min_events: object, shrinkage: object) -> None:
     """Raise a :class:`ForecastInputError` for a bad ``min_events`` or ``shrinkage``."""
-    if (isinstance(min_events, bool) or not isinstance(min_events, int | np.integer)
-            or min_events < 0):
-        raise input_error(f"min_events must be an integer >= 0, got {min_events!r}",
-                          fix=f"e.g. min_events: {MIN_EVENTS}")
-    if shrinkage is not None and (isinstance(shrinkage, bool) or not isinstance(
-            shrinkage, int | float) or not np.isfinite(shrinkage) or shrinkage <= 0):
-        raise input_error(f"shrinkage must be a number > 0 or null, got {shrinkage!r}",
-                          fix="e.g. shrinkage: 50, or leave it out for 10 x (members + 1)")
+    if (
+        isinstance(min_events, bool)
+        or not isinstance(min_events, int | np.integer)
+        or min_events < 0
+    ):
+        raise input_error(
+            f"min_events must be an integer >= 0, got {min_events!r}",
+            fix=f"e.g. min_events: {MIN_EVENTS}",
+        )
+    if shrinkage is not None and (
+        isinstance(shrinkage, bool)
+        or not isinstance(shrinkage, int | float)
+        or not np.isfinite(shrinkage)
+        or shrinkage <= 0
+    ):
+        raise input_error(
+            f"shrinkage must be a number > 0 or null, got {shrinkage!r}",
+            fix="e.g. shrinkage: 50, or leave it out for 10 x (members + 1)",
+        )
 
 
-def choose_by_origin(kind: MetaKind, blocks: Sequence[tuple[int, NDArray, NDArray]], *,
-                     horizon: int, members: Sequence[str], min_events: int = MIN_EVENTS,
-                     shrinkage: float | None = None) -> list[MetaChoice]:
+def choose_by_origin(
+    kind: MetaKind,
+    blocks: Sequence[tuple[int, NDArray, NDArray]],
+    *,
+    horizon: int,
+    members: Sequence[str],
+    min_events: int = MIN_EVENTS,
+    shrinkage: float | None = None,
+) -> list[MetaChoice]:
     """Each origin's member weights, from the forecasts of earlier origins known by then.
 
     For origin ``T`` the history is every row of an earlier block ``(s, P_s, y_s)`` with
@@ -194,8 +226,10 @@ def choose_by_origin(kind: MetaKind, blocks: Sequence[tuple[int, NDArray, NDArra
         One per block, in the order given.
     """
     if kind not in META_MODELS:
-        raise input_error(f"kind must be one of {list(META_MODELS)}, got {kind!r}",
-                          fix="use 'stacked' or 'selected'")
+        raise input_error(
+            f"kind must be one of {list(META_MODELS)}, got {kind!r}",
+            fix="use 'stacked' or 'selected'",
+        )
     check_meta_options(min_events, shrinkage)
     out = []
     for origin, P, _ in blocks:
@@ -257,27 +291,35 @@ class MetaEnsemble(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, *, sample_weight=None, years=None):
         if not self.estimators:
-            raise input_error("a meta model needs at least one member",
-                              fix="list members, or other models in the experiment")
+            raise input_error(
+                "a meta model needs at least one member",
+                fix="list members, or other models in the experiment",
+            )
         unresolved = [label for label, estimator in self.estimators if estimator is None]
         if unresolved:
-            raise input_error(f"meta model members {unresolved} are not registered models",
-                              fix="labels of a spec's models are resolved by the backtest "
-                                  "engine and fit_latest; alone, name registered models")
+            raise input_error(
+                f"meta model members {unresolved} are not registered models",
+                fix="labels of a spec's models are resolved by the backtest "
+                "engine and fit_latest; alone, name registered models",
+            )
         if len(self._weights()) != len(self.estimators):
-            raise input_error(f"{len(self.estimators)} members but {len(self._weights())} "
-                              "weights", fix="give one weight per member")
+            raise input_error(
+                f"{len(self.estimators)} members but {len(self._weights())} weights",
+                fix="give one weight per member",
+            )
         self.classes_ = np.array([0, 1])
         self.estimators_ = [
             (label, fit_estimator(clone(est), X, y, sample_weight=sample_weight, years=years))
-            for label, est in self.estimators]
+            for label, est in self.estimators
+        ]
         return self
 
     @classmethod
     def from_fitted(cls, estimators, *, weights, intercept: float = 0.0) -> MetaEnsemble:
         """A meta ensemble of already fitted ``estimators`` with one origin's weights."""
-        model = cls(estimators, weights=list(np.asarray(weights, float)),
-                    intercept=float(intercept))
+        model = cls(
+            estimators, weights=list(np.asarray(weights, float)), intercept=float(intercept)
+        )
         model.classes_ = np.array([0, 1])
         model.estimators_ = list(estimators)
         return model
@@ -285,8 +327,10 @@ class MetaEnsemble(ClassifierMixin, BaseEstimator):
     def member_probabilities(self, X) -> NDArray:
         """Members' probabilities (rows x members); NaN for members with a missing weight."""
         w = self._weights()
-        columns = [np.asarray(est.predict_proba(X))[:, 1] if not np.isnan(wm)
-                   else np.full(len(X), np.nan) for (_, est), wm in zip(self.estimators_, w)]
+        columns = [
+            np.asarray(est.predict_proba(X))[:, 1] if not np.isnan(wm) else np.full(len(X), np.nan)
+            for (_, est), wm in zip(self.estimators_, w)
+        ]
         return np.column_stack(columns)
 
     def combine(self, probabilities: NDArray) -> NDArray:

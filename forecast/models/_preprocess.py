@@ -11,14 +11,24 @@ __all__ = ["linear_preprocessor", "tree_preprocessor"]
 
 def linear_preprocessor() -> Pipeline:
     """Median imputation with missing-value indicators, then standardisation."""
-    return Pipeline([
-        ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
-        ("scale", StandardScaler()),
-    ])
+    return Pipeline(
+        [
+            (
+                "impute",
+                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            ),
+            ("scale", StandardScaler()),
+        ]
+    )
 
 
 def tree_preprocessor() -> Pipeline:
     """Median imputation with missing-value indicators (trees need no scaling)."""
-    return Pipeline([
-        ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
-    ])
+    return Pipeline(
+        [
+            (
+                "impute",
+                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            ),
+        ]
+    )

@@ -28,8 +28,14 @@ from forecast.models._logit import StatsmodelsLogit
 from forecast.models._meta import MIN_EVENTS, MetaEnsemble, check_meta_options
 from forecast.models._preprocess import linear_preprocessor, tree_preprocessor
 
-__all__ = ["ModelTags", "build_model", "get_model_tags", "get_test_params", "model_names",
-           "register_model"]
+__all__ = [
+    "ModelTags",
+    "build_model",
+    "get_model_tags",
+    "get_test_params",
+    "model_names",
+    "register_model",
+]
 
 
 @dataclass(frozen=True)
@@ -59,8 +65,9 @@ class ModelTags:
     def all_of(cls, tags: Iterable[ModelTags]) -> ModelTags:
         """The tags of a combination (an ensemble): a promise holds if every part makes it."""
         tags = list(tags)
-        return cls(**{f.name: all(getattr(t, f.name) for t in tags)
-                      for f in dataclasses.fields(cls)})
+        return cls(
+            **{f.name: all(getattr(t, f.name) for t in tags) for f in dataclasses.fields(cls)}
+        )
 
 
 Factory = Callable[..., BaseEstimator]
@@ -70,8 +77,9 @@ _TEST_PARAMS: dict[str, dict[str, Any]] = {}
 _TAGS: dict[str, TagRule] = {}
 
 
-def register_model(name: str, *, check_params: dict[str, Any] | None = None,
-                   tags: TagRule | None = None):
+def register_model(
+    name: str, *, check_params: dict[str, Any] | None = None, tags: TagRule | None = None
+):
     """Decorator registering a factory ``(**params) -> estimator`` under ``name``.
 
     Parameters
@@ -84,18 +92,22 @@ def register_model(name: str, *, check_params: dict[str, Any] | None = None,
         What the model promises (default :class:`ModelTags()`); a callable receives the
         model's parameters and returns its tags (for models whose promises depend on them).
     """
+
     def decorate(factory: Factory) -> Factory:
         _REGISTRY[name] = factory
         _TEST_PARAMS[name] = dict(check_params or {})
         _TAGS[name] = tags if tags is not None else ModelTags()
         return factory
+
     return decorate
 
 
 def _members(members: Iterable[Any]) -> list[tuple[str, dict[str, Any]]]:
     """``(name, params)`` of ensemble members given as names or ``{name, params}`` mappings."""
-    return [(member, {}) if isinstance(member, str) else (member["name"], member.get("params", {}))
-            for member in members]
+    return [
+        (member, {}) if isinstance(member, str) else (member["name"], member.get("params", {}))
+        for member in members
+    ]
 
 
 @register_model("elastic_net", check_params={"n_alphas": 8})
@@ -110,43 +122,77 @@ def _logit(**params: Any) -> BaseEstimator:
     return StatsmodelsLogit(**params)
 
 
-@register_model("random_forest", check_params={"n_estimators": 30},
-                tags=ModelTags(row_order_invariant=False, unit_weights_invariant=False))
+@register_model(
+    "random_forest",
+    check_params={"n_estimators": 30},
+    tags=ModelTags(row_order_invariant=False, unit_weights_invariant=False),
+)
 def _random_forest(*, seed: int = 0, **params: Any) -> BaseEstimator:
     from sklearn.ensemble import RandomForestClassifier
 
-    options = {"n_estimators": 200, "min_samples_leaf": 10, "max_features": "sqrt",
-               "max_samples": 0.5, "n_jobs": 1}
+    options = {
+        "n_estimators": 200,
+        "min_samples_leaf": 10,
+        "max_features": "sqrt",
+        "max_samples": 0.5,
+        "n_jobs": 1,
+    }
     options.update(params)
-    return Pipeline([("prep", tree_preprocessor()),
-                     ("model", RandomForestClassifier(random_state=seed, **options))])
+    return Pipeline(
+        [
+            ("prep", tree_preprocessor()),
+            ("model", RandomForestClassifier(random_state=seed, **options)),
+        ]
+    )
 
 
-@register_model("xgboost", check_params={"n_estimators": 30},
-                tags=ModelTags(row_order_invariant=False))
+@register_model(
+    "xgboost", check_params={"n_estimators": 30}, tags=ModelTags(row_order_invariant=False)
+)
 def _xgboost(*, seed: int = 0, **params: Any) -> BaseEstimator:
     from xgboost import XGBClassifier
 
-    options = {"n_estimators": 300, "max_depth": 3, "learning_rate": 0.03, "subsample": 0.8,
-               "colsample_bytree": 0.8, "min_child_weight": 2.0, "reg_lambda": 5.0,
-               "tree_method": "hist", "n_jobs": 1, "eval_metric": "logloss"}
+    options = {
+        "n_estimators": 300,
+        "max_depth": 3,
+        "learning_rate": 0.03,
+        "subsample": 0.8,
+        "colsample_bytree": 0.8,
+        "min_child_weight": 2.0,
+        "reg_lambda": 5.0,
+        "tree_method": "hist",
+        "n_jobs": 1,
+        "eval_metric": "logloss",
+    }
     options.update(params)
     return XGBClassifier(random_state=seed, **options)
 
 
-@register_model("hist_gradient_boosting", check_params={"max_iter": 30},
-                tags=lambda **params: ModelTags(row_order_invariant=not params.get("early_stopping")))
+@register_model(
+    "hist_gradient_boosting",
+    check_params={"max_iter": 30},
+    tags=lambda **params: ModelTags(row_order_invariant=not params.get("early_stopping")),
+)
 def _hist_gradient_boosting(*, seed: int = 0, **params: Any) -> BaseEstimator:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    options = {"learning_rate": 0.03, "max_iter": 300, "max_depth": 3, "l2_regularization": 5.0,
-               "min_samples_leaf": 20, "early_stopping": False}
+    options = {
+        "learning_rate": 0.03,
+        "max_iter": 300,
+        "max_depth": 3,
+        "l2_regularization": 5.0,
+        "min_samples_leaf": 20,
+        "early_stopping": False,
+    }
     options.update(params)
     return HistGradientBoostingClassifier(random_state=seed, **options)  # missing values native
 
 
-@register_model("xgboost_tuned", check_params={"max_rounds": 60, "patience": 10, "min_rounds": 5},
-                tags=ModelTags(row_order_invariant=False))
+@register_model(
+    "xgboost_tuned",
+    check_params={"max_rounds": 60, "patience": 10, "min_rounds": 5},
+    tags=ModelTags(row_order_invariant=False),
+)
 def _xgboost_tuned(*, seed: int = 0, **params: Any) -> BaseEstimator:
     from forecast.models._boosting import TemporalXGBClassifier
 
@@ -157,71 +203,115 @@ def _ensemble_tags(*, members: list[Any], **_: Any) -> ModelTags:
     return ModelTags.all_of(get_model_tags(name, params) for name, params in _members(members))
 
 
-@register_model("ensemble", check_params={"members": [{"name": "elastic_net", "params": {"n_alphas": 8}},
-                                                     {"name": "xgboost", "params": {"n_estimators": 30}}]},
-                tags=_ensemble_tags)
-def _ensemble(*, members: list[Any], method: str = "mean", weights=None, seed: int = 0) -> BaseEstimator:
-    estimators = [(name, build_model(name, {**params, "seed": seed}))
-                  for name, params in _members(members)]
+@register_model(
+    "ensemble",
+    check_params={
+        "members": [
+            {"name": "elastic_net", "params": {"n_alphas": 8}},
+            {"name": "xgboost", "params": {"n_estimators": 30}},
+        ]
+    },
+    tags=_ensemble_tags,
+)
+def _ensemble(
+    *, members: list[Any], method: str = "mean", weights=None, seed: int = 0
+) -> BaseEstimator:
+    estimators = [
+        (name, build_model(name, {**params, "seed": seed})) for name, params in _members(members)
+    ]
     return AveragingEnsemble(estimators, method=method, weights=weights)
 
 
 def _meta_tags(*, members: list[Any] | None = None, **_: Any) -> ModelTags:
-    known = [(name, params) for name, params in _members(members or [])
-             if name in _REGISTRY or name in _entry_point_factories()]
+    known = [
+        (name, params)
+        for name, params in _members(members or [])
+        if name in _REGISTRY or name in _entry_point_factories()
+    ]
     return ModelTags.all_of(get_model_tags(name, params) for name, params in known)
 
 
-def _meta_model(*, members: list[Any] | None = None, min_events: int = MIN_EVENTS,
-                shrinkage: float | None = None, seed: int = 0) -> BaseEstimator:
+def _meta_model(
+    *,
+    members: list[Any] | None = None,
+    min_events: int = MIN_EVENTS,
+    shrinkage: float | None = None,
+    seed: int = 0,
+) -> BaseEstimator:
     """The estimator of ``stacked``/``selected`` (equal weights: a fit alone has no history).
 
     A string member that is not a registered model may be a label of the spec: it is resolved
     by the backtest engine, and left unbuilt here (:meth:`MetaEnsemble.fit` says so).
     """
     check_meta_options(min_events, shrinkage)
-    if members is not None and (not isinstance(members, list) or not members or not all(
-            isinstance(m, str) or (isinstance(m, dict) and "name" in m) for m in members)):
-        raise input_error(f"members must be a non-empty list of model labels, names or "
-                          f"{{name, params}} mappings, got {members!r}",
-                          fix="e.g. members: [elastic_net, xgboost], or leave it out for all "
-                              "other models of the experiment")
+    if members is not None and (
+        not isinstance(members, list)
+        or not members
+        or not all(isinstance(m, str) or (isinstance(m, dict) and "name" in m) for m in members)
+    ):
+        raise input_error(
+            f"members must be a non-empty list of model labels, names or "
+            f"{{name, params}} mappings, got {members!r}",
+            fix="e.g. members: [elastic_net, xgboost], or leave it out for all "
+            "other models of the experiment",
+        )
     names = set(model_names())
-    estimators = [(name, build_model(name, {**params, "seed": seed})
-                   if not isinstance(member, str) or name in names else None)
-                  for member, (name, params) in zip(members or [], _members(members or []))]
+    estimators = [
+        (
+            name,
+            build_model(name, {**params, "seed": seed})
+            if not isinstance(member, str) or name in names
+            else None,
+        )
+        for member, (name, params) in zip(members or [], _members(members or []))
+    ]
     return MetaEnsemble(estimators)
 
 
-_META_CHECK = {"members": [{"name": "elastic_net", "params": {"n_alphas": 8}},
-                           {"name": "xgboost", "params": {"n_estimators": 30}}]}
+_META_CHECK = {
+    "members": [
+        {"name": "elastic_net", "params": {"n_alphas": 8}},
+        {"name": "xgboost", "params": {"n_estimators": 30}},
+    ]
+}
 
 
 @register_model("stacked", check_params=_META_CHECK, tags=_meta_tags)
-def _stacked(*, members: list[Any] | None = None, min_events: int = MIN_EVENTS,
-             shrinkage: float | None = None, seed: int = 0) -> BaseEstimator:
+def _stacked(
+    *,
+    members: list[Any] | None = None,
+    min_events: int = MIN_EVENTS,
+    shrinkage: float | None = None,
+    seed: int = 0,
+) -> BaseEstimator:
     return _meta_model(members=members, min_events=min_events, shrinkage=shrinkage, seed=seed)
 
 
 @register_model("selected", check_params=_META_CHECK, tags=_meta_tags)
-def _selected(*, members: list[Any] | None = None, min_events: int = MIN_EVENTS,
-              seed: int = 0) -> BaseEstimator:
+def _selected(
+    *, members: list[Any] | None = None, min_events: int = MIN_EVENTS, seed: int = 0
+) -> BaseEstimator:
     return _meta_model(members=members, min_events=min_events, seed=seed)
 
 
-@register_model("sklearn", check_params={"class": "sklearn.linear_model.LogisticRegression",
-                                        "max_iter": 500})
+@register_model(
+    "sklearn", check_params={"class": "sklearn.linear_model.LogisticRegression", "max_iter": 500}
+)
 def _sklearn(*, seed: int = 0, preprocess: str = "linear", **params: Any) -> BaseEstimator:
     path = params.pop("class", None)
     if not path or "." not in str(path):
-        raise input_error(f"model 'sklearn' needs `class: package.module.Class`, got {path!r}",
-                          fix="e.g. class: sklearn.linear_model.LogisticRegression")
+        raise input_error(
+            f"model 'sklearn' needs `class: package.module.Class`, got {path!r}",
+            fix="e.g. class: sklearn.linear_model.LogisticRegression",
+        )
     module_name, _, class_name = str(path).rpartition(".")
     try:
         cls = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as error:
-        raise input_error(f"cannot import classifier {path!r} ({error})",
-                          fix="check the dotted path and that the package is installed") from error
+        raise input_error(
+            f"cannot import classifier {path!r} ({error})",
+            fix="check the dotted path and that the package is installed",
+        ) from error
     if "random_state" in inspect.signature(cls).parameters and "random_state" not in params:
         params["random_state"] = seed
     estimator = cls(**params)

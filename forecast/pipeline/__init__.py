@@ -8,5 +8,11 @@ fits, tiers, renders and tracks the latest risk list.
 from forecast.pipeline._backtest import RUN_MARKERS, print_summary, run_artifacts, run_experiment
 from forecast.pipeline._risklist import RisklistOutput, run_risklist
 
-__all__ = ["RUN_MARKERS", "RisklistOutput", "print_summary", "run_artifacts", "run_experiment",
-           "run_risklist"]
+__all__ = [
+    "RUN_MARKERS",
+    "RisklistOutput",
+    "print_summary",
+    "run_artifacts",
+    "run_experiment",
+    "run_risklist",
+]

@@ -47,12 +47,21 @@ class RisklistOutput:
     run: RiskRun | None = None
 
 
-def run_risklist(experiment: Path | str | ExperimentConfig, *, out: Path,
-                 model_label: str | None = None, year: int | None = None,
-                 panel: Panel | None = None, register: bool = False, track: bool = True,
-                 tracking_uri: str | None = None, cache_dir: Path | None = None,
-                 n_jobs: int = 2, tiers_from_backtest: bool = True, pdf: bool = True
-                 ) -> RisklistOutput:
+def run_risklist(
+    experiment: Path | str | ExperimentConfig,
+    *,
+    out: Path,
+    model_label: str | None = None,
+    year: int | None = None,
+    panel: Panel | None = None,
+    register: bool = False,
+    track: bool = True,
+    tracking_uri: str | None = None,
+    cache_dir: Path | None = None,
+    n_jobs: int = 2,
+    tiers_from_backtest: bool = True,
+    pdf: bool = True,
+) -> RisklistOutput:
     """Fit, tier, attribute and render a risk list; optionally track and register it.
 
     Writes ``risklist.html``, ``risklist.csv`` (and ``risklist.pdf``) via
@@ -81,19 +90,39 @@ def run_risklist(experiment: Path | str | ExperimentConfig, *, out: Path,
     panel = panel if panel is not None else load_panel(config)
     latest = fit_latest(config, model_label=label, panel=panel, year=year)
     rule = tier_rule_from_config(config)
-    past = (backtest_list_forecasts(config, model_label=label, panel=panel, year=latest.year,
-                                    cache_dir=cache_dir, n_jobs=n_jobs)
-            if tiers_from_backtest else None)  # one backtest: tier meanings and track record
-    meanings = (tier_meanings(past, rule, horizon=config.horizon, known_by=latest.year)
-                if past is not None else None)
+    past = (
+        backtest_list_forecasts(
+            config,
+            model_label=label,
+            panel=panel,
+            year=latest.year,
+            cache_dir=cache_dir,
+            n_jobs=n_jobs,
+        )
+        if tiers_from_backtest
+        else None
+    )  # one backtest: tier meanings and track record
+    meanings = (
+        tier_meanings(past, rule, horizon=config.horizon, known_by=latest.year)
+        if past is not None
+        else None
+    )
     sections = []
     if past is not None and len(past):
-        record = track_record(past, horizon=config.horizon, data_end=latest.year,
-                              k=max(rule.top), tiers=rule.top)
+        record = track_record(
+            past, horizon=config.horizon, data_end=latest.year, k=max(rule.top), tiers=rule.top
+        )
         sections.append(track_record_section(record, model=label))
     cur = latest.current
-    drivers = driver_table(cur.estimator, cur.X, cur.units, panel, reference=cur.train_median,
-                           indicators=indicator_info(config), year=latest.year)
+    drivers = driver_table(
+        cur.estimator,
+        cur.X,
+        cur.units,
+        panel,
+        reference=cur.train_median,
+        indicators=indicator_info(config),
+        year=latest.year,
+    )
     attribution = attribute(cur.estimator, cur.X[:1], reference=cur.train_median).method
     risk = build_risklist(latest, meanings=meanings, rule=rule, drivers=drivers)
     shown = risk.drop(columns=[c for c in ("lower", "upper") if risk[c].isna().all()])
@@ -101,15 +130,21 @@ def run_risklist(experiment: Path | str | ExperimentConfig, *, out: Path,
     codes = state_codes(panel, y)  # a world map when the units are states
     if codes.notna().any():
         located = risk.assign(unit=risk["unit"].map(codes)).dropna(subset=["unit"])
-        world = world_map(located, year=y, title=f"Risk of a new mass killing, {y + 1}-"
-                                                 f"{y + config.horizon}")
+        world = world_map(
+            located, year=y, title=f"Risk of a new mass killing, {y + 1}-{y + config.horizon}"
+        )
         sections.insert(0, ("map", "World map", world.html))
     with staged_output(out, markers=RISKLIST_MARKERS) as stage:
         paths = render_risklist(
-            shown, stage, title=f"Risk of a new mass killing, {y + 1}-{y + config.horizon}",
+            shown,
+            stage,
+            title=f"Risk of a new mass killing, {y + 1}-{y + config.horizon}",
             method_note=method_note(latest, rule, attribution, meanings),
-            meta=list_metadata(latest, attribution), pdf=pdf, sections=sections,
-            footnotes=list_footnotes(latest, attribution))
+            meta=list_metadata(latest, attribution),
+            pdf=pdf,
+            sections=sections,
+            footnotes=list_footnotes(latest, attribution),
+        )
         paths["risk"] = stage / "risk.parquet"
         risk.to_parquet(paths["risk"], index=False)
         paths["drivers"] = stage / "drivers.parquet"
@@ -120,6 +155,5 @@ def run_risklist(experiment: Path | str | ExperimentConfig, *, out: Path,
     paths = {key: out / path.name for key, path in paths.items()}
     run = None
     if tracker is not None:
-        run = log_risklist(latest, risk, list(paths.values()), register=register,
-                           tracker=tracker)
+        run = log_risklist(latest, risk, list(paths.values()), register=register, tracker=tracker)
     return RisklistOutput(latest, risk, drivers, meanings, paths, run)

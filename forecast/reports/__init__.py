@@ -14,5 +14,14 @@ from forecast.reports._report import build_report, load_run
 from forecast.reports._risklist import RISKLIST_COLUMNS, render_risklist
 from forecast.reports._track import track_record_section
 
-__all__ = ["RISKLIST_COLUMNS", "build_report", "compare_runs", "load_run", "render_risklist",
-           "track_record_section", "MapFigure", "render_profile", "world_map"]
+__all__ = [
+    "RISKLIST_COLUMNS",
+    "build_report",
+    "compare_runs",
+    "load_run",
+    "render_risklist",
+    "track_record_section",
+    "MapFigure",
+    "render_profile",
+    "world_map",
+]

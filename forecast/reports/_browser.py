@@ -44,14 +44,25 @@ def chromium_path() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise FileNotFoundError("no Chromium found (looked for $FORECAST_CHROMIUM, "
-                            f"{', '.join(_CANDIDATES)}); install it, e.g. apt-get install chromium")
+    raise FileNotFoundError(
+        "no Chromium found (looked for $FORECAST_CHROMIUM, "
+        f"{', '.join(_CANDIDATES)}); install it, e.g. apt-get install chromium"
+    )
 
 
 def _flags(profile: str) -> list[str]:
-    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={profile}"]
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-extensions",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+    ]
 
 
 def _url(page: str | Path) -> str:
@@ -64,8 +75,14 @@ def _url(page: str | Path) -> str:
 def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory(prefix="forecast-chromium-") as profile:
         command = [chromium_path(), *_flags(profile), *args]
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, check=False)
+        return subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
 
 
 def dump_dom(page: str | Path, *, timeout: float = 60.0) -> PageLoad:
@@ -75,20 +92,26 @@ def dump_dom(page: str | Path, *, timeout: float = 60.0) -> PageLoad:
     each entry is the message text with its source.
     """
     done = _run(["--enable-logging=stderr", "--v=0", "--dump-dom", _url(page)], timeout)
-    console = tuple(m.group(1) for line in done.stderr.splitlines()
-                    if (m := _CONSOLE.search(line)))
+    console = tuple(m.group(1) for line in done.stderr.splitlines() if (m := _CONSOLE.search(line)))
     return PageLoad(done.stdout, console, done.returncode)
 
 
-def screenshot(page: str | Path, png: str | Path, *, width: int = 1280, height: int = 2000,
-               timeout: float = 60.0) -> Path:
+def screenshot(
+    page: str | Path,
+    png: str | Path,
+    *,
+    width: int = 1280,
+    height: int = 2000,
+    timeout: float = 60.0,
+) -> Path:
     """Save a ``width`` x ``height`` PNG screenshot of ``page``; raise if none was written."""
     png = Path(png).resolve()
     png.unlink(missing_ok=True)
     done = _run([f"--screenshot={png}", f"--window-size={width},{height}", _url(page)], timeout)
     if not png.is_file():
-        raise RuntimeError(f"Chromium wrote no screenshot (exit {done.returncode}): "
-                           f"{done.stderr.strip()[-500:]}")
+        raise RuntimeError(
+            f"Chromium wrote no screenshot (exit {done.returncode}): {done.stderr.strip()[-500:]}"
+        )
     return png
 
 
@@ -105,6 +128,7 @@ def print_pdf(page: str | Path, pdf: str | Path, *, timeout: float = 120.0) -> P
     pdf.unlink(missing_ok=True)
     done = _run(["--no-pdf-header-footer", f"--print-to-pdf={pdf}", _url(page)], timeout)
     if not pdf.is_file() or pdf.stat().st_size == 0:
-        raise RuntimeError(f"Chromium wrote no PDF (exit {done.returncode}): "
-                           f"{done.stderr.strip()[-500:]}")
+        raise RuntimeError(
+            f"Chromium wrote no PDF (exit {done.returncode}): {done.stderr.strip()[-500:]}"
+        )
     return pdf

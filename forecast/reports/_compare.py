@@ -42,8 +42,15 @@ class _Run:
 def _scored(data: RunArtifacts) -> pd.DataFrame:
     """The run's scored rows (the report's rule, :attr:`Context.known`) with a horizon."""
     models = _models(data.forecasts)
-    ctx = sec.Context(data=data, models=models, baseline=models[0], n_boot=1, seed=0,
-                      cost_ratios=[], effectiveness=None)
+    ctx = sec.Context(
+        data=data,
+        models=models,
+        baseline=models[0],
+        n_boot=1,
+        seed=0,
+        cost_ratios=[],
+        effectiveness=None,
+    )
     known = ctx.known.copy()
     if "horizon" not in known.columns:
         known["horizon"] = data.horizon if data.horizon is not None else -1
@@ -55,8 +62,10 @@ def _scored(data: RunArtifacts) -> pd.DataFrame:
 def _labels(runs: Sequence[RunArtifacts], labels: Sequence[str] | None) -> list[str]:
     if labels is not None:
         if len(labels) != len(runs) or len(set(labels)) != len(labels):
-            raise input_error(f"compare_runs: need {len(runs)} distinct labels, got {labels!r}",
-                              fix="pass one distinct label per run, or none")
+            raise input_error(
+                f"compare_runs: need {len(runs)} distinct labels, got {labels!r}",
+                fix="pass one distinct label per run, or none",
+            )
         return [str(x) for x in labels]
     names = [r.name for r in runs]
     out = []
@@ -85,8 +94,10 @@ def common_rows(known: Sequence[pd.DataFrame]) -> tuple[pd.DataFrame, list[dict[
     outcomes = merged[[f"outcome_{i}" for i in range(len(per))]].to_numpy(float)
     same = (outcomes == outcomes[:, :1]).all(axis=1)
     common = merged.loc[same, KEYS].assign(outcome=outcomes[same, 0])
-    counts = [{"scored": len(frame), "common": int(same.sum()),
-               "outcome_differs": int((~same).sum())} for frame in per]
+    counts = [
+        {"scored": len(frame), "common": int(same.sum()), "outcome_differs": int((~same).sum())}
+        for frame in per
+    ]
     return common.sort_values(KEYS).reset_index(drop=True), counts
 
 
@@ -96,8 +107,9 @@ def _overlap(runs: list[_Run]) -> str:
     for key, what in (("unit", "units"), ("year", "years"), ("horizon", "horizons")):
         sets = [set(run.known[key].astype(str)) for run in runs]
         shared = set.intersection(*sets)
-        examples = ", ".join(f"{run.label}: {sorted(values)[0]!r}"
-                             for run, values in zip(runs, sets) if values)
+        examples = ", ".join(
+            f"{run.label}: {sorted(values)[0]!r}" for run, values in zip(runs, sets) if values
+        )
         some = len(shared) < min(len(values) for values in sets)
         parts.append(f"{len(shared)} {what} in common" + (f" ({examples})" if some else ""))
     return "; ".join(parts)
@@ -114,25 +126,37 @@ def _pooled(rows: pd.DataFrame, n_boot: int, seed: int, k: int) -> dict[str, obj
         res = bootstrap_metric(rows, metric, cluster="unit", n_boot=n_boot, seed=seed)
         out[metric] = res
     out["recall"] = get_metric("recall_at_k", k=k)(
-        rows["outcome"].to_numpy(float), rows["probability"].to_numpy(float),
-        groups=rows["year"].to_numpy())
+        rows["outcome"].to_numpy(float),
+        rows["probability"].to_numpy(float),
+        groups=rows["year"].to_numpy(),
+    )
     return out
 
 
-def _pair(a: pd.DataFrame, b: pd.DataFrame, n_boot: int, seed: int
-          ) -> tuple[int, dict[str, PairedDifference]] | None:
+def _pair(
+    a: pd.DataFrame, b: pd.DataFrame, n_boot: int, seed: int
+) -> tuple[int, dict[str, PairedDifference]] | None:
     both = a.merge(b[[*KEYS, "probability"]], on=KEYS, suffixes=("_a", "_b"))
     y = both["outcome"].to_numpy(float)
     if not 0 < y.sum() < y.size:
         return None
-    return len(both), {m: paired_difference(y, both["probability_a"].to_numpy(float),
-                                            both["probability_b"].to_numpy(float),
-                                            clusters=both["unit"].to_numpy(), metric=m,
-                                            n_boot=n_boot, seed=seed) for m in PAIR_METRICS}
+    return len(both), {
+        m: paired_difference(
+            y,
+            both["probability_a"].to_numpy(float),
+            both["probability_b"].to_numpy(float),
+            clusters=both["unit"].to_numpy(),
+            metric=m,
+            n_boot=n_boot,
+            seed=seed,
+        )
+        for m in PAIR_METRICS
+    }
 
 
-def _pairs(runs: list[_Run], entries: dict[tuple[str, str], dict], models: dict[str, list[str]]
-           ) -> list[tuple[tuple[str, str], tuple[str, str], str]]:
+def _pairs(
+    runs: list[_Run], entries: dict[tuple[str, str], dict], models: dict[str, list[str]]
+) -> list[tuple[tuple[str, str], tuple[str, str], str]]:
     """(first, second, why) pairs: same model label across runs against the first run, then
     each run's best model (highest AUC on the common rows) against the first run's best."""
     ref = runs[0].label
@@ -143,8 +167,11 @@ def _pairs(runs: list[_Run], entries: dict[tuple[str, str], dict], models: dict[
                 out.append(((run.label, model), (ref, model), "same model"))
 
     def best(label: str) -> str | None:
-        scored = [(m, entries[(label, m)]["roc_auc"].estimate) for m in models[label]
-                  if m != figs.ORACLE and (label, m) in entries]
+        scored = [
+            (m, entries[(label, m)]["roc_auc"].estimate)
+            for m in models[label]
+            if m != figs.ORACLE and (label, m) in entries
+        ]
         return max(scored, key=lambda t: (t[1], t[0]))[0] if scored else None
 
     ref_best = best(ref)
@@ -168,41 +195,50 @@ def _distinguishable(d: PairedDifference) -> bool:
     return bool(np.isfinite(d.lower) and np.isfinite(d.upper) and (d.lower > 0 or d.upper < 0))
 
 
-def _sentence(first: tuple[str, str], second: tuple[str, str], n: int,
-              diffs: dict[str, PairedDifference]) -> str:
+def _sentence(
+    first: tuple[str, str], second: tuple[str, str], n: int, diffs: dict[str, PairedDifference]
+) -> str:
     auc, brier = diffs["roc_auc"], diffs["brier"]
-    head = (f"<b>{esc(_name(first))}</b> against <b>{esc(_name(second))}</b> on {n:,} "
-            f"country-years: ")
+    head = (
+        f"<b>{esc(_name(first))}</b> against <b>{esc(_name(second))}</b> on {n:,} country-years: "
+    )
     if auc.estimate == 0 and brier.estimate == 0:
-        return head + f"the same ROC AUC ({sig(auc.estimate_a)}) and Brier score (identical " \
-                      "scores on these rows)."
-    word = "distinguishable from noise" if _distinguishable(auc) else \
-        "not distinguishable from noise"
+        return (
+            head + f"the same ROC AUC ({sig(auc.estimate_a)}) and Brier score (identical "
+            "scores on these rows)."
+        )
+    word = (
+        "distinguishable from noise" if _distinguishable(auc) else "not distinguishable from noise"
+    )
     better = "higher" if auc.estimate > 0 else "lower"
-    return (head + f"ROC AUC {sig(auc.estimate_a)} against {sig(auc.estimate_b)}, {better} by "
-            f"{sig(abs(auc.estimate))} (95% CI of the difference {sig(auc.lower, sign=True)} to "
-            f"{sig(auc.upper, sign=True)}), {word}; Brier difference "
-            f"{sig(brier.estimate, sign=True)} (95% CI {sig(brier.lower, sign=True)} to "
-            f"{sig(brier.upper, sign=True)}).")
+    return (
+        head + f"ROC AUC {sig(auc.estimate_a)} against {sig(auc.estimate_b)}, {better} by "
+        f"{sig(abs(auc.estimate))} (95% CI of the difference {sig(auc.lower, sign=True)} to "
+        f"{sig(auc.upper, sign=True)}), {word}; Brier difference "
+        f"{sig(brier.estimate, sign=True)} (95% CI {sig(brier.lower, sign=True)} to "
+        f"{sig(brier.upper, sign=True)})."
+    )
 
 
 def _runs_table(runs: list[_Run], counts: list[dict[str, int]]) -> str:
     rows = []
     for run, count in zip(runs, counts):
         prov = run.data.provenance or {}
-        rows.append({
-            "run": run.label,
-            "experiment": run.data.name,
-            "from": str(run.data.run_dir) if run.data.run_dir is not None else "",
-            "dataset": prov.get("dataset") or run.data.spec.get("dataset", ""),
-            "data sha256": str(prov.get("dataset_sha256") or prov.get("sha256") or "")[:12],
-            "code version": prov.get("code_version", ""),
-            "models": ", ".join(_models(run.data.forecasts)),
-            "data end": "–" if run.data.data_end is None else str(run.data.data_end),
-            "scored country-years": f"{count['scored']:,}",
-            "common": f"{count['common']:,}",
-            "outcome differs (left out)": f"{count['outcome_differs']:,}",
-        })
+        rows.append(
+            {
+                "run": run.label,
+                "experiment": run.data.name,
+                "from": str(run.data.run_dir) if run.data.run_dir is not None else "",
+                "dataset": prov.get("dataset") or run.data.spec.get("dataset", ""),
+                "data sha256": str(prov.get("dataset_sha256") or prov.get("sha256") or "")[:12],
+                "code version": prov.get("code_version", ""),
+                "models": ", ".join(_models(run.data.forecasts)),
+                "data end": "–" if run.data.data_end is None else str(run.data.data_end),
+                "scored country-years": f"{count['scored']:,}",
+                "common": f"{count['common']:,}",
+                "outcome differs (left out)": f"{count['outcome_differs']:,}",
+            }
+        )
     return table_html(pd.DataFrame(rows))
 
 
@@ -210,33 +246,42 @@ def _entries_table(entries: dict[tuple[str, str], dict], k: int) -> str:
     rows, classes = [], []
     for (label, model), e in entries.items():
         auc, brier, oe = e["roc_auc"], e["brier"], e["observed_expected"]
-        rows.append({"run / model": _name((label, model)), "rows": f"{e['rows']:,}",
-                     "onsets": str(e["onsets"]),
-                     "ROC AUC (95% CI)": f"{sig(auc.estimate)} ({sig(auc.lower)}–"
-                                         f"{sig(auc.upper)})",
-                     "Brier (95% CI)": f"{sig(brier.estimate)} ({sig(brier.lower)}–"
-                                       f"{sig(brier.upper)})",
-                     "observed / expected": f"{sig(oe.estimate)} ({sig(oe.lower)}–"
-                                            f"{sig(oe.upper)})",
-                     f"recall top {k}": sig(e["recall"])})
+        rows.append(
+            {
+                "run / model": _name((label, model)),
+                "rows": f"{e['rows']:,}",
+                "onsets": str(e["onsets"]),
+                "ROC AUC (95% CI)": f"{sig(auc.estimate)} ({sig(auc.lower)}–{sig(auc.upper)})",
+                "Brier (95% CI)": f"{sig(brier.estimate)} ({sig(brier.lower)}–{sig(brier.upper)})",
+                "observed / expected": f"{sig(oe.estimate)} ({sig(oe.lower)}–{sig(oe.upper)})",
+                f"recall top {k}": sig(e["recall"]),
+            }
+        )
         classes.append("oracle" if model == figs.ORACLE else "")
     return table_html(pd.DataFrame(rows), row_classes=classes, table_class="figures")
 
 
-def _pairs_table(results: list[tuple[tuple[str, str], tuple[str, str], str, int,
-                                     dict[str, PairedDifference]]]) -> str:
+def _pairs_table(
+    results: list[tuple[tuple[str, str], tuple[str, str], str, int, dict[str, PairedDifference]]],
+) -> str:
     rows = []
     for first, second, why, n, diffs in results:
         for metric in PAIR_METRICS:
             d = diffs[metric]
-            rows.append({"first − second (pair)": f"{_name(first)} − {_name(second)} ({why})",
-                         "metric": _NAMES[metric], "rows": f"{n:,}",
-                         "first": sig(d.estimate_a), "second": sig(d.estimate_b),
-                         "difference (95% CI)": f"{sig(d.estimate, sign=True)} "
-                                                f"({sig(d.lower, sign=True)} to "
-                                                f"{sig(d.upper, sign=True)})",
-                         "p-value": sig(d.p_value, 2),
-                         "distinguishable?": "yes" if _distinguishable(d) else "no"})
+            rows.append(
+                {
+                    "first − second (pair)": f"{_name(first)} − {_name(second)} ({why})",
+                    "metric": _NAMES[metric],
+                    "rows": f"{n:,}",
+                    "first": sig(d.estimate_a),
+                    "second": sig(d.estimate_b),
+                    "difference (95% CI)": f"{sig(d.estimate, sign=True)} "
+                    f"({sig(d.lower, sign=True)} to "
+                    f"{sig(d.upper, sign=True)})",
+                    "p-value": sig(d.p_value, 2),
+                    "distinguishable?": "yes" if _distinguishable(d) else "no",
+                }
+            )
     return table_html(pd.DataFrame(rows), table_class="figures pairs")
 
 
@@ -276,32 +321,39 @@ def compare_runs(
         a model no run has.
     """
     if len(runs) < 2:
-        raise input_error(f"compare_runs: need at least two runs, got {len(runs)}",
-                          fix="pass two or more run folders (or --run ids)")
+        raise input_error(
+            f"compare_runs: need at least two runs, got {len(runs)}",
+            fix="pass two or more run folders (or --run ids)",
+        )
     boot = _check_n_boot(n_boot)
     datas = [r if isinstance(r, RunArtifacts) else RunArtifacts.read(r) for r in runs]
-    items = [_Run(label, data, _scored(data)) for label, data in zip(_labels(datas, labels),
-                                                                      datas)]
+    items = [_Run(label, data, _scored(data)) for label, data in zip(_labels(datas, labels), datas)]
     available = {run.label: _models(run.data.forecasts) for run in items}
     if models is not None:
         unknown = sorted(set(models) - {m for ms in available.values() for m in ms})
         if unknown:
-            raise input_error(f"compare_runs: model(s) {unknown} are in none of the runs",
-                              fix="pass labels from: " + ", ".join(
-                                  sorted({m for ms in available.values() for m in ms})))
+            raise input_error(
+                f"compare_runs: model(s) {unknown} are in none of the runs",
+                fix="pass labels from: "
+                + ", ".join(sorted({m for ms in available.values() for m in ms})),
+            )
         available = {k: [m for m in ms if m in models] for k, ms in available.items()}
     common, counts = common_rows([run.known for run in items])
     if common.empty or not 0 < common["outcome"].sum() < len(common):
-        raise input_error("compare_runs: the runs share no scored rows with onsets and "
-                          f"non-onsets (same unit, year and horizon, same outcome): "
-                          f"{_overlap(items)}",
-                          fix="compare runs of the same outcome and horizon over overlapping "
-                              "years, whose units are named alike")
+        raise input_error(
+            "compare_runs: the runs share no scored rows with onsets and "
+            f"non-onsets (same unit, year and horizon, same outcome): "
+            f"{_overlap(items)}",
+            fix="compare runs of the same outcome and horizon over overlapping "
+            "years, whose units are named alike",
+        )
     k = int(min(sec.TOP_K, common.groupby("year").size().min()))
-    rows = {(run.label, m): _entry_rows(run, m, common) for run in items
-            for m in available[run.label]}
-    entries = {key: _pooled(r, boot, seed, k) for key, r in rows.items()
-               if 0 < r["outcome"].sum() < len(r)}
+    rows = {
+        (run.label, m): _entry_rows(run, m, common) for run in items for m in available[run.label]
+    }
+    entries = {
+        key: _pooled(r, boot, seed, k) for key, r in rows.items() if 0 < r["outcome"].sum() < len(r)
+    }
     results = []
     for first, second, why in _pairs(items, entries, available):
         if first in entries and second in entries:
@@ -310,49 +362,83 @@ def compare_runs(
                 results.append((first, second, why, *paired))
     years = f"{int(common['year'].min())}–{int(common['year'].max())}"
     horizons = ", ".join(str(h) for h in sorted(common["horizon"].unique()))
-    lead = (f'<p class="lead">{len(items)} runs on their <strong>{len(common):,}</strong> common '
-            f"country-years ({common['unit'].nunique()} countries, data years {years}, "
-            f"horizon {horizons}; {int(common['outcome'].sum())} with an onset).</p>")
+    lead = (
+        f'<p class="lead">{len(items)} runs on their <strong>{len(common):,}</strong> common '
+        f"country-years ({common['unit'].nunique()} countries, data years {years}, "
+        f"horizon {horizons}; {int(common['outcome'].sum())} with an onset).</p>"
+    )
     if results:
-        lead += '<ul class="why">' + "".join(
-            f"<li>{_sentence(a, b, n, d)}</li>" for a, b, _, n, d in results[:8]) + "</ul>"
+        lead += (
+            '<ul class="why">'
+            + "".join(f"<li>{_sentence(a, b, n, d)}</li>" for a, b, _, n, d in results[:8])
+            + "</ul>"
+        )
         lead += _pairs_table(results)
     else:
         lead += '<p class="note">No pair of models could be compared on the common rows.</p>'
-    lead += ('<p class="note rule">Common rows: scored in every run (fully observed outcome '
-             "window, design 0002) for the same unit, year and horizon, with the same outcome. "
-             "Pairs: the same model label in each run against the first run, and each run's "
-             "best model (highest ROC AUC on the common rows) against the first run's best. "
-             f"Difference = first − second on the rows both forecast; paired cluster bootstrap "
-             f"({boot} replicates, countries resampled with all their years, seed {seed}); "
-             "distinguishable from noise when the 95% interval excludes 0. For the Brier "
-             "score lower is better.</p>")
+    lead += (
+        '<p class="note rule">Common rows: scored in every run (fully observed outcome '
+        "window, design 0002) for the same unit, year and horizon, with the same outcome. "
+        "Pairs: the same model label in each run against the first run, and each run's "
+        "best model (highest ROC AUC on the common rows) against the first run's best. "
+        f"Difference = first − second on the rows both forecast; paired cluster bootstrap "
+        f"({boot} replicates, countries resampled with all their years, seed {seed}); "
+        "distinguishable from noise when the 95% interval excludes 0. For the Brier "
+        "score lower is better.</p>"
+    )
     body = [f'<section id="summary" class="verdict"><h2>Summary</h2>{lead}</section>']
     details = []
     if results:
-        fig = figs.difference_figure([f"{_name(a)} − {_name(b)}" for a, b, *_ in results],
-                                     [d["roc_auc"].estimate for *_, d in results],
-                                     [d["roc_auc"].lower for *_, d in results],
-                                     [d["roc_auc"].upper for *_, d in results],
-                                     metric="ROC AUC")
-        alt = "Paired ROC AUC differences with 95% intervals: " + "; ".join(
-            f"{_name(a)} minus {_name(b)} {sig(d['roc_auc'].estimate, sign=True)}"
-            for a, b, _, _, d in results) + "."
-        details.append(("differences", "Paired differences (ROC AUC)",
-                        figure_html(fig, alt=alt, fig_id="fig-differences",
-                                    caption="Each row: the first model minus the second on the "
-                                            "common rows both forecast.")))
-    details.append(("models", "Every model on the common rows", _entries_table(entries, k)
-                    + f'<p class="note">Recall top {k}: share of onsets among each year\'s '
-                      f"{k} highest forecasts of the common rows.</p>"))
+        fig = figs.difference_figure(
+            [f"{_name(a)} − {_name(b)}" for a, b, *_ in results],
+            [d["roc_auc"].estimate for *_, d in results],
+            [d["roc_auc"].lower for *_, d in results],
+            [d["roc_auc"].upper for *_, d in results],
+            metric="ROC AUC",
+        )
+        alt = (
+            "Paired ROC AUC differences with 95% intervals: "
+            + "; ".join(
+                f"{_name(a)} minus {_name(b)} {sig(d['roc_auc'].estimate, sign=True)}"
+                for a, b, _, _, d in results
+            )
+            + "."
+        )
+        details.append(
+            (
+                "differences",
+                "Paired differences (ROC AUC)",
+                figure_html(
+                    fig,
+                    alt=alt,
+                    fig_id="fig-differences",
+                    caption="Each row: the first model minus the second on the "
+                    "common rows both forecast.",
+                ),
+            )
+        )
+    details.append(
+        (
+            "models",
+            "Every model on the common rows",
+            _entries_table(entries, k)
+            + f'<p class="note">Recall top {k}: share of onsets among each year\'s '
+            f"{k} highest forecasts of the common rows.</p>",
+        )
+    )
     details.append(("runs", "Runs and common rows", _runs_table(items, counts)))
-    body += [f'<section id="{key}"><details><summary><h2>{esc(title)}</h2></summary>{html}'
-             "</details></section>" for key, title, html in details]
+    body += [
+        f'<section id="{key}"><details><summary><h2>{esc(title)}</h2></summary>{html}'
+        "</details></section>"
+        for key, title, html in details
+    ]
     title = "Run comparison: " + " vs ".join(run.label for run in items)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     html = page(title, "".join(body), subtitle=f"reference: {items[0].label}")
-    css = REPORT_CSS + "table.pairs { width: 100%; } table.pairs td:first-child " \
-                       "{ white-space: normal; }\n"
+    css = (
+        REPORT_CSS + "table.pairs { width: 100%; } table.pairs td:first-child "
+        "{ white-space: normal; }\n"
+    )
     out.write_text(html.replace("</style>", css + "</style>", 1), encoding="utf-8")
     return out

@@ -46,16 +46,26 @@ def roc_pr_figure(data: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
         fpr, tpr, _ = roc_curve(y, p)
         roc_ax.plot(fpr, tpr, label=legend_label(model), **model_style(model, models))
         precision, recall, _ = precision_recall_curve(y, p)
-        pr_ax.step(recall, precision, where="post", label=legend_label(model),
-                   **model_style(model, models))
+        pr_ax.step(
+            recall, precision, where="post", label=legend_label(model), **model_style(model, models)
+        )
         base_rate = float(np.mean(y))
     roc_ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8, linestyle=":", label="chance")
-    roc_ax.set(title="ROC curves", xlabel="False positive rate (share of non-onsets warned)",
-               ylabel="True positive rate (share of onsets warned)", xlim=(0, 1), ylim=(0, 1.01))
+    roc_ax.set(
+        title="ROC curves",
+        xlabel="False positive rate (share of non-onsets warned)",
+        ylabel="True positive rate (share of onsets warned)",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+    )
     pr_ax.axhline(base_rate, color="grey", linewidth=0.8, linestyle=":", label="base rate")
-    pr_ax.set(title="Precision-recall curves", xlabel="Recall (share of onsets warned)",
-              ylabel="Precision (share of warnings followed by an onset)",
-              xlim=(0, 1), ylim=(0, 1.01))
+    pr_ax.set(
+        title="Precision-recall curves",
+        xlabel="Recall (share of onsets warned)",
+        ylabel="Precision (share of warnings followed by an onset)",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+    )
     roc_ax.legend(loc="lower right", fontsize=8)
     pr_ax.legend(loc="upper right", fontsize=8)
     return fig
@@ -68,20 +78,39 @@ def reliability_figure(tables: Mapping[str, pd.DataFrame]) -> Figure:
     nrows = int(np.ceil(len(models) / ncols))
     fig = Figure(figsize=(3.6 * ncols, 3.3 * nrows), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
-    top = max(max(float(t["mean_predicted"].max()), float(t["wilson_upper"].max()))
-              for t in tables.values())
+    top = max(
+        max(float(t["mean_predicted"].max()), float(t["wilson_upper"].max()))
+        for t in tables.values()
+    )
     top = min(1.0, top * 1.08 + 1e-3)
     for ax, (model, table) in zip(axes, tables.items(), strict=False):
         st = model_style(model, models)
-        err = np.vstack([table["observed_rate"] - table["wilson_lower"],
-                         table["wilson_upper"] - table["observed_rate"]]).clip(min=0)
+        err = np.vstack(
+            [
+                table["observed_rate"] - table["wilson_lower"],
+                table["wilson_upper"] - table["observed_rate"],
+            ]
+        ).clip(min=0)
         ax.plot([0, top], [0, top], color="grey", linewidth=0.8, linestyle=":")
-        ax.errorbar(table["mean_predicted"], table["observed_rate"], yerr=err, fmt="o-",
-                    color=st["color"], markersize=4, linewidth=1.2, capsize=2)
-        ax.set(title=legend_label(model), xlim=(0, top), ylim=(0, top),
-               xlabel="Mean forecast probability in bin", ylabel="Observed onset rate")
+        ax.errorbar(
+            table["mean_predicted"],
+            table["observed_rate"],
+            yerr=err,
+            fmt="o-",
+            color=st["color"],
+            markersize=4,
+            linewidth=1.2,
+            capsize=2,
+        )
+        ax.set(
+            title=legend_label(model),
+            xlim=(0, top),
+            ylim=(0, top),
+            xlabel="Mean forecast probability in bin",
+            ylabel="Observed onset rate",
+        )
         ax.grid(True, color="#dddddd", linewidth=0.6)
-    for ax in axes[len(models):]:
+    for ax in axes[len(models) :]:
         ax.set_visible(False)
     fig.suptitle("Reliability diagrams (10 quantile bins, 95% Wilson intervals)")
     return fig
@@ -100,15 +129,20 @@ def catch_figure(ranks: Mapping[str, np.ndarray], max_k: int, marks: Sequence[in
         if k <= max_k:
             ax.axvline(k, color="grey", linewidth=0.7, linestyle=":")
             ax.text(k, 0.02, f" top {k}", fontsize=8, color="grey")
-    ax.set(title="Catch curve: onsets caught by a top-k warning list each year",
-           xlabel="k (units on the warning list each year)",
-           ylabel="Share of onsets caught (recall)", xlim=(1, max_k), ylim=(0, 1.01))
+    ax.set(
+        title="Catch curve: onsets caught by a top-k warning list each year",
+        xlabel="k (units on the warning list each year)",
+        ylabel="Share of onsets caught (recall)",
+        xlim=(1, max_k),
+        ylim=(0, 1.01),
+    )
     ax.legend(loc="lower right", fontsize=8)
     return fig
 
 
-def threshold_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
-                     thresholds: np.ndarray, marker: float) -> Figure:
+def threshold_figure(
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]], thresholds: np.ndarray, marker: float
+) -> Figure:
     """Precision (left) and recall (right) of warning when ``p >= threshold``.
 
     ``curves[model] = (precision, recall)`` at ``thresholds`` (from
@@ -124,10 +158,16 @@ def threshold_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
         ax.axvline(marker, color="grey", linewidth=0.8, linestyle=":")
         ax.set_xscale("log")
         ax.set_ylim(0, 1.01)
-    prec_ax.set(title="Precision at threshold", xlabel="Threshold probability (log scale)",
-                ylabel="Share of warnings followed by an onset")
-    rec_ax.set(title=f"Recall at threshold (dotted: EWP cut-off {marker:.0%})",
-               xlabel="Threshold probability (log scale)", ylabel="Share of onsets warned")
+    prec_ax.set(
+        title="Precision at threshold",
+        xlabel="Threshold probability (log scale)",
+        ylabel="Share of warnings followed by an onset",
+    )
+    rec_ax.set(
+        title=f"Recall at threshold (dotted: EWP cut-off {marker:.0%})",
+        xlabel="Threshold probability (log scale)",
+        ylabel="Share of onsets warned",
+    )
     rec_ax.legend(loc="lower left", fontsize=8)
     return fig
 
@@ -137,35 +177,64 @@ def per_year_figure(per_year: pd.DataFrame, k: int) -> Figure:
     models = list(dict.fromkeys(per_year["model"]))
     fig, (auc_ax, rec_ax) = _figure(2)
     for model, part in per_year.groupby("model", sort=False):
-        auc_ax.plot(part["year"], part["roc_auc"], marker="o", markersize=3,
-                    label=legend_label(model), **model_style(model, models))
-        rec_ax.plot(part["year"], part[f"recall_top{k}"], marker="o", markersize=3,
-                    label=legend_label(model), **model_style(model, models))
+        auc_ax.plot(
+            part["year"],
+            part["roc_auc"],
+            marker="o",
+            markersize=3,
+            label=legend_label(model),
+            **model_style(model, models),
+        )
+        rec_ax.plot(
+            part["year"],
+            part[f"recall_top{k}"],
+            marker="o",
+            markersize=3,
+            label=legend_label(model),
+            **model_style(model, models),
+        )
     auc_ax.axhline(0.5, color="grey", linewidth=0.8, linestyle=":")
-    auc_ax.set(title="ROC AUC per forecast year", xlabel="Forecast year (data year)",
-               ylabel="ROC AUC", ylim=(0, 1.01))
-    rec_ax.set(title=f"Recall of the top {k} per forecast year", xlabel="Forecast year (data year)",
-               ylabel=f"Share of onsets in the top {k}", ylim=(0, 1.01))
+    auc_ax.set(
+        title="ROC AUC per forecast year",
+        xlabel="Forecast year (data year)",
+        ylabel="ROC AUC",
+        ylim=(0, 1.01),
+    )
+    rec_ax.set(
+        title=f"Recall of the top {k} per forecast year",
+        xlabel="Forecast year (data year)",
+        ylabel=f"Share of onsets in the top {k}",
+        ylim=(0, 1.01),
+    )
     rec_ax.legend(loc="lower left", fontsize=8)
     return fig
 
 
-def difference_figure(labels: Sequence[str], estimate: Sequence[float],
-                      lower: Sequence[float], upper: Sequence[float], *, metric: str) -> Figure:
+def difference_figure(
+    labels: Sequence[str],
+    estimate: Sequence[float],
+    lower: Sequence[float],
+    upper: Sequence[float],
+    *,
+    metric: str,
+) -> Figure:
     """Paired differences with their 95% intervals, one row per pair (a forest plot)."""
     n = len(labels)
     fig, (ax,) = _figure(1, width=9.0, height=1.2 + 0.42 * max(n, 1))
     pos = np.arange(n)[::-1]
     est = np.asarray(estimate, dtype=float)
-    err = np.vstack([est - np.asarray(lower, dtype=float),
-                     np.asarray(upper, dtype=float) - est]).clip(min=0)
+    err = np.vstack(
+        [est - np.asarray(lower, dtype=float), np.asarray(upper, dtype=float) - est]
+    ).clip(min=0)
     excludes = (np.asarray(lower, dtype=float) > 0) | (np.asarray(upper, dtype=float) < 0)
     colors = np.where(excludes, "#1f4e79", "#888888")
     for y, x, e0, e1, c in zip(pos, est, err[0], err[1], colors):
         ax.errorbar([x], [y], xerr=[[e0], [e1]], fmt="o", color=c, capsize=3, markersize=5)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(pos, [legend_label(label) for label in labels], fontsize=8)
-    ax.set(title=f"{metric}: difference (first minus second) with 95% paired bootstrap interval",
-           xlabel=f"{metric} difference (blue: the interval excludes 0)")
+    ax.set(
+        title=f"{metric}: difference (first minus second) with 95% paired bootstrap interval",
+        xlabel=f"{metric} difference (blue: the interval excludes 0)",
+    )
     ax.set_ylim(-0.7, n - 0.3)
     return fig

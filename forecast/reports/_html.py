@@ -163,8 +163,7 @@ def table_html(
         body.append(f"<tr{attr}>{''.join(cells)}</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     tcls = f' class="{esc(table_class)}"' if table_class else ""
-    return (f"<table{tcls}>{cap}<thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return f"<table{tcls}>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def key_value_table(items: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> str:
@@ -177,16 +176,19 @@ def key_value_table(items: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> str
 def png_data_uri(fig: Any, *, dpi: int = 110) -> str:
     """Render a matplotlib figure to a ``data:image/png;base64,...`` URI."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None},
-                pil_kwargs={"compress_level": 4})
+    fig.savefig(
+        buffer, format="png", dpi=dpi, metadata={"Software": None}, pil_kwargs={"compress_level": 4}
+    )
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def figure_html(fig: Any, *, alt: str, caption: str, fig_id: str) -> str:
     """An embedded PNG figure with alt text and a visible caption."""
     uri = png_data_uri(fig)
-    return (f'<figure id="{esc(fig_id)}"><img src="{uri}" alt="{esc(alt)}">'
-            f"<figcaption>{esc(caption)}</figcaption></figure>")
+    return (
+        f'<figure id="{esc(fig_id)}"><img src="{uri}" alt="{esc(alt)}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+    )
 
 
 def page(title: str, body: str, *, subtitle: str = "") -> str:
@@ -196,7 +198,7 @@ def page(title: str, body: str, *, subtitle: str = "") -> str:
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "img-src data:; style-src 'unsafe-inline'\">"
         f"<title>{esc(title)}</title><style>{PAGE_CSS}</style></head>"
         f"<body><header><h1>{esc(title)}</h1>{sub}</header>{body}</body></html>\n"

@@ -55,8 +55,15 @@ _LOWEST_TIER = "#fdf1dc"
 CHANGE_BINS = (-0.05, -0.01, -0.0025, 0.0025, 0.01, 0.05)
 """Edges of the change classes (probability difference): 0.25, 1 and 5 percentage points."""
 _CHANGE_COLOURS = ("#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b")
-_CHANGE_LABELS = ("down 5+ pts", "down 1–5 pts", "down 0.25–1 pts", "within ±0.25 pts",
-                  "up 0.25–1 pts", "up 1–5 pts", "up 5+ pts")
+_CHANGE_LABELS = (
+    "down 5+ pts",
+    "down 1–5 pts",
+    "down 0.25–1 pts",
+    "within ±0.25 pts",
+    "up 0.25–1 pts",
+    "up 1–5 pts",
+    "up 5+ pts",
+)
 _CSS = """
 .wm { margin: .5rem 0 1.5rem; }
 .wm-tabs { display: flex; gap: .4rem; margin: .3rem 0 .5rem; }
@@ -113,10 +120,12 @@ def _natural_earth(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
     lam, phi = np.radians(lon), np.radians(lat)
     phi2 = phi * phi
     phi4 = phi2 * phi2
-    x = lam * (0.8707 - 0.131979 * phi2 + phi4 * (-0.013791 + phi4 * (0.003971 * phi2
-                                                                      - 0.001529 * phi4)))
-    y = phi * (1.007226 + phi2 * (0.015085 + phi4 * (-0.044475 + 0.028874 * phi2
-                                                     - 0.005916 * phi4)))
+    x = lam * (
+        0.8707 - 0.131979 * phi2 + phi4 * (-0.013791 + phi4 * (0.003971 * phi2 - 0.001529 * phi4))
+    )
+    y = phi * (
+        1.007226 + phi2 * (0.015085 + phi4 * (-0.044475 + 0.028874 * phi2 - 0.005916 * phi4))
+    )
     return x, y
 
 
@@ -229,8 +238,12 @@ def _shapes() -> tuple[tuple[_Shape, ...], tuple[float, float]]:
         key = _key(geometry)
         if key in _DROP:
             continue
-        rings = [part for polygon in _polygons(geometry, arcs) for ring in polygon
-                 for part in _split_antimeridian(ring)]
+        rings = [
+            part
+            for polygon in _polygons(geometry, arcs)
+            for ring in polygon
+            for part in _split_antimeridian(ring)
+        ]
         rings = [np.column_stack(_natural_earth(r[:, 0], r[:, 1])) for r in rings]
         projected.append((key, geometry["properties"]["name"], rings))
     every = np.concatenate([r for _, _, rings in projected for r in rings])
@@ -240,8 +253,9 @@ def _shapes() -> tuple[tuple[_Shape, ...], tuple[float, float]]:
     for key, name, rings in projected:
         parts = []
         for ring in rings:
-            tenths = np.rint(np.column_stack(((ring[:, 0] - x0) * k, (y1 - ring[:, 1]) * k))
-                             * 10).astype(np.int64)
+            tenths = np.rint(
+                np.column_stack(((ring[:, 0] - x0) * k, (y1 - ring[:, 1]) * k)) * 10
+            ).astype(np.int64)
             steps = np.diff(tenths, axis=0)
             steps = steps[np.any(steps != 0, axis=1)]  # points that round together
             if len(steps) < 2:
@@ -254,8 +268,12 @@ def _shapes() -> tuple[tuple[_Shape, ...], tuple[float, float]]:
 @functools.lru_cache(maxsize=1)
 def _cow_iso() -> pd.DataFrame:
     with resources.files("forecast").joinpath(_COW_ISO).open("r", encoding="utf-8") as handle:
-        table = pd.read_csv(handle, dtype={"iso3c": str, "iso_numeric": str},
-                            keep_default_na=False, na_values={"end_year": [""]})
+        table = pd.read_csv(
+            handle,
+            dtype={"iso3c": str, "iso_numeric": str},
+            keep_default_na=False,
+            na_values={"end_year": [""]},
+        )
     table["end_year"] = table["end_year"].fillna(9999).astype(int)
     return table
 
@@ -300,28 +318,43 @@ def _points(change: float) -> str:
 
 def _check(risk: pd.DataFrame, code_system: str, year: object) -> pd.DataFrame:
     if not isinstance(risk, pd.DataFrame):
-        raise input_error(f"world_map: 'risk' must be a DataFrame, got {type(risk).__name__}",
-                          fix="pass a table with columns unit, probability and tier")
+        raise input_error(
+            f"world_map: 'risk' must be a DataFrame, got {type(risk).__name__}",
+            fix="pass a table with columns unit, probability and tier",
+        )
     missing = [c for c in ("unit", "probability", "tier") if c not in risk.columns]
     if missing:
-        raise input_error(f"world_map: 'risk' lacks column(s) {missing}; it has "
-                          f"{list(risk.columns)}", fix="add unit (state codes), probability, tier")
+        raise input_error(
+            f"world_map: 'risk' lacks column(s) {missing}; it has {list(risk.columns)}",
+            fix="add unit (state codes), probability, tier",
+        )
     if code_system not in ("cow", "gw", "iso"):
-        raise input_error(f"world_map: 'code_system' must be 'cow', 'gw' or 'iso', got "
-                          f"{code_system!r}", fix="pass the code system of the 'unit' column")
+        raise input_error(
+            f"world_map: 'code_system' must be 'cow', 'gw' or 'iso', got {code_system!r}",
+            fix="pass the code system of the 'unit' column",
+        )
     if isinstance(year, bool) or not isinstance(year, (int, np.integer)):
-        raise input_error(f"world_map: 'year' must be an integer year, got {year!r}",
-                          fix="pass the data year of the list, e.g. year=2024")
+        raise input_error(
+            f"world_map: 'year' must be an integer year, got {year!r}",
+            fix="pass the data year of the list, e.g. year=2024",
+        )
     codes = pd.to_numeric(risk["unit"], errors="coerce")
     if codes.isna().any() or (codes != codes.round()).any():
         bad = risk.index[codes.isna() | (codes != codes.round())].tolist()
-        raise input_error("world_map: 'unit' must hold integer state codes", column="unit",
-                          rows=bad, fix=f"pass {code_system.upper()} codes, e.g. 625 for Sudan")
+        raise input_error(
+            "world_map: 'unit' must hold integer state codes",
+            column="unit",
+            rows=bad,
+            fix=f"pass {code_system.upper()} codes, e.g. 625 for Sudan",
+        )
     p = pd.to_numeric(risk["probability"], errors="coerce")
     if (p.isna() | (p < 0) | (p > 1)).any():
-        raise input_error("world_map: probabilities must be in [0, 1]", column="probability",
-                          rows=risk.index[p.isna() | (p < 0) | (p > 1)].tolist(),
-                          fix="pass probabilities, not percentages")
+        raise input_error(
+            "world_map: probabilities must be in [0, 1]",
+            column="probability",
+            rows=risk.index[p.isna() | (p < 0) | (p > 1)].tolist(),
+            fix="pass probabilities, not percentages",
+        )
     frame = risk.copy()
     frame["unit"] = codes.astype(int)
     frame["probability"] = p.astype(float)
@@ -332,8 +365,12 @@ def _check(risk: pd.DataFrame, code_system: str, year: object) -> pd.DataFrame:
 
 def _tier_colours(frame: pd.DataFrame) -> dict[str, str]:
     """Tiers ordered by their highest probability; the last (lowest) tier is the palest."""
-    order = (frame.groupby("tier", sort=False)["probability"].max()
-             .sort_values(ascending=False, kind="stable").index.tolist())
+    order = (
+        frame.groupby("tier", sort=False)["probability"]
+        .max()
+        .sort_values(ascending=False, kind="stable")
+        .index.tolist()
+    )
     colours = {t: _TIER_COLOURS[min(i, len(_TIER_COLOURS) - 1)] for i, t in enumerate(order)}
     if len(order) > 1:
         colours[order[-1]] = _LOWEST_TIER
@@ -344,29 +381,47 @@ def _change_class(change: float) -> int:
     return int(np.searchsorted(CHANGE_BINS, change, side="right"))
 
 
-def _svg(shapes: tuple[_Shape, ...], size: tuple[float, float], fills: dict[str, str],
-         titles: dict[str, str], *, label: str, title: str, classes: dict[str, str]) -> str:
+def _svg(
+    shapes: tuple[_Shape, ...],
+    size: tuple[float, float],
+    fills: dict[str, str],
+    titles: dict[str, str],
+    *,
+    label: str,
+    title: str,
+    classes: dict[str, str],
+) -> str:
     width, height = size
     paths = []
     for shape in shapes:
         fill = fills.get(shape.key, _NO_DATA)
         tip = titles.get(shape.key, f"{shape.name}: no forecast")
         cls = f' class="{esc(classes[shape.key])}"' if shape.key in classes else ""
-        paths.append(f'<path d="{shape.d}" fill="{fill}" data-key="{esc(shape.key)}"{cls}>'
-                     f"<title>{esc(tip)}</title></path>")
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:g} {height:g}" '
-            f'role="img" aria-label="{esc(label)}" preserveAspectRatio="xMidYMid meet">'
-            f"<title>{esc(title)}</title>{''.join(paths)}</svg>")
+        paths.append(
+            f'<path d="{shape.d}" fill="{fill}" data-key="{esc(shape.key)}"{cls}>'
+            f"<title>{esc(tip)}</title></path>"
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:g} {height:g}" '
+        f'role="img" aria-label="{esc(label)}" preserveAspectRatio="xMidYMid meet">'
+        f"<title>{esc(title)}</title>{''.join(paths)}</svg>"
+    )
 
 
 def _legend(items: list[tuple[str, str]]) -> str:
-    cells = "".join(f'<li><span style="background:{colour}"></span>{esc(text)}</li>'
-                    for colour, text in items)
+    cells = "".join(
+        f'<li><span style="background:{colour}"></span>{esc(text)}</li>' for colour, text in items
+    )
     return f'<ul class="wm-legend">{cells}</ul>'
 
 
-def world_map(risk: pd.DataFrame, *, code_system: CodeSystem = "cow", year: int,
-              title: str = "Risk of a new mass killing") -> MapFigure:
+def world_map(
+    risk: pd.DataFrame,
+    *,
+    code_system: CodeSystem = "cow",
+    year: int,
+    title: str = "Risk of a new mass killing",
+) -> MapFigure:
     """Draw a risk list on a world map, by tier, and by change since the previous list.
 
     Parameters
@@ -399,49 +454,79 @@ def world_map(risk: pd.DataFrame, *, code_system: CodeSystem = "cow", year: int,
     if names is None:
         frame["name"] = [_default_name(c, year, code_system) for c in frame["unit"]]
     on_map = frame["key"].isin(drawn)
-    frame["label"] = [f"{n} ({_pct(p)}, {t})" for n, p, t in
-                      zip(frame["name"], frame["probability"], frame["tier"], strict=True)]
+    frame["label"] = [
+        f"{n} ({_pct(p)}, {t})"
+        for n, p, t in zip(frame["name"], frame["probability"], frame["tier"], strict=True)
+    ]
     missing = frame.loc[~on_map, "label"].tolist()
     shown = frame[on_map].drop_duplicates("key")  # highest risk first when two share a shape
     colours = _tier_colours(frame)
     fills = {k: colours[t] for k, t in zip(shown["key"], shown["tier"], strict=True)}
     changes = frame["change"] if "change" in frame.columns else pd.Series(np.nan, frame.index)
-    tips = [f"{n}: {_pct(p)} risk, {t}" + (f", {_points(c)} since the last list"
-                                           if math.isfinite(c) else "")
-            for n, p, t, c in zip(frame["name"], frame["probability"], frame["tier"], changes,
-                                  strict=True)]
+    tips = [
+        f"{n}: {_pct(p)} risk, {t}"
+        + (f", {_points(c)} since the last list" if math.isfinite(c) else "")
+        for n, p, t, c in zip(
+            frame["name"], frame["probability"], frame["tier"], changes, strict=True
+        )
+    ]
     titles = pd.Series(tips, index=frame.index)[on_map].groupby(frame["key"]).agg("; ".join)
     titles = titles.to_dict()
-    classes = {k: "tier-" + (re.sub(r"[^0-9a-z]+", "-", str(t).lower()).strip("-") or "x")
-               for k, t in zip(shown["key"], shown["tier"], strict=True)}
+    classes = {
+        k: "tier-" + (re.sub(r"[^0-9a-z]+", "-", str(t).lower()).strip("-") or "x")
+        for k, t in zip(shown["key"], shown["tier"], strict=True)
+    }
     top = frame.head(5)
-    summary = ", ".join(f"{n} {_pct(p)}" for n, p in zip(top["name"], top["probability"],
-                                                         strict=True))
-    label = (f"World map of {title.lower()} in {len(frame)} countries, coloured by tier "
-             f"({', '.join(colours)}). Highest risk: {summary}. "
-             f"{len(missing)} not drawn (listed below the map); grey: no forecast.")
+    summary = ", ".join(
+        f"{n} {_pct(p)}" for n, p in zip(top["name"], top["probability"], strict=True)
+    )
+    label = (
+        f"World map of {title.lower()} in {len(frame)} countries, coloured by tier "
+        f"({', '.join(colours)}). Highest risk: {summary}. "
+        f"{len(missing)} not drawn (listed below the map); grey: no forecast."
+    )
     svg = _svg(shapes, size, fills, titles, label=label, title=title, classes=classes)
     tier_items = [(c, str(t)) for t, c in colours.items()] + [(_NO_DATA, "no forecast")]
 
     change_svg, change_items = "", []
     if "change" in frame.columns:
         change = shown.set_index("key")["change"]
-        change_fills = {k: (_NO_DATA if not math.isfinite(c) else _CHANGE_COLOURS[_change_class(c)])
-                        for k, c in change.items()}
+        change_fills = {
+            k: (_NO_DATA if not math.isfinite(c) else _CHANGE_COLOURS[_change_class(c)])
+            for k, c in change.items()
+        }
         moved = frame[np.isfinite(frame["change"])].sort_values("change", kind="stable")
-        ups = ", ".join(f"{n} {_points(c)}" for n, c in
-                        zip(moved["name"].iloc[::-1][:3], moved["change"].iloc[::-1][:3],
-                            strict=True) if c > 0)
-        downs = ", ".join(f"{n} {_points(c)}" for n, c in
-                          zip(moved["name"][:3], moved["change"][:3], strict=True) if c < 0)
-        change_label = (f"World map of the change in {title.lower()} since the previous list, "
-                        f"in percentage points. Largest increases: {ups or 'none'}. "
-                        f"Largest decreases: {downs or 'none'}. Grey: no forecast or new "
-                        "on the list.")
-        change_svg = _svg(shapes, size, change_fills, titles, label=change_label,
-                          title=f"Change since the previous list: {title}", classes={})
-        change_items = [*zip(_CHANGE_COLOURS, _CHANGE_LABELS, strict=True),
-                        (_NO_DATA, "no forecast or no previous list")]
+        ups = ", ".join(
+            f"{n} {_points(c)}"
+            for n, c in zip(
+                moved["name"].iloc[::-1][:3], moved["change"].iloc[::-1][:3], strict=True
+            )
+            if c > 0
+        )
+        downs = ", ".join(
+            f"{n} {_points(c)}"
+            for n, c in zip(moved["name"][:3], moved["change"][:3], strict=True)
+            if c < 0
+        )
+        change_label = (
+            f"World map of the change in {title.lower()} since the previous list, "
+            f"in percentage points. Largest increases: {ups or 'none'}. "
+            f"Largest decreases: {downs or 'none'}. Grey: no forecast or new "
+            "on the list."
+        )
+        change_svg = _svg(
+            shapes,
+            size,
+            change_fills,
+            titles,
+            label=change_label,
+            title=f"Change since the previous list: {title}",
+            classes={},
+        )
+        change_items = [
+            *zip(_CHANGE_COLOURS, _CHANGE_LABELS, strict=True),
+            (_NO_DATA, "no forecast or no previous list"),
+        ]
     html = _section(svg, change_svg, tier_items, change_items, missing, year, title)
     return MapFigure(svg, missing, change_svg, html)
 
@@ -449,8 +534,9 @@ def world_map(risk: pd.DataFrame, *, code_system: CodeSystem = "cow", year: int,
 def _spell(cow: int | None, year: int) -> pd.DataFrame:
     """Rows of the COW -> ISO table for ``cow`` in ``year`` (at most one)."""
     table = _cow_iso()
-    return table[(table["cow"] == cow) & (table["start_year"] <= year)
-                 & (year <= table["end_year"])]
+    return table[
+        (table["cow"] == cow) & (table["start_year"] <= year) & (year <= table["end_year"])
+    ]
 
 
 def _default_name(code: int, year: int, code_system: str) -> str:
@@ -462,25 +548,44 @@ def _default_name(code: int, year: int, code_system: str) -> str:
     return f"{code_system.upper()} {code}"
 
 
-def _section(svg: str, change_svg: str, tier_items: list[tuple[str, str]],
-             change_items: list[tuple[str, str]], missing: list[str], year: int,
-             title: str) -> str:
-    note = ('<p class="note">Hover over a country for its name, risk and tier. Outlines: '
-            "Natural Earth 1:110m (public domain), Natural Earth I projection; small states "
-            "have no outline at this scale.</p>")
-    left_out = (f'<p class="note">Not on the map ({len(missing)}; no outline at this scale or '
-                f"no ISO code in {year}): {esc('; '.join(missing))}.</p>" if missing else "")
-    risk_fig = (f'<figure class="wm-risk">{svg}<figcaption>{esc(title)}: the tier of each '
-                f"country on the list.</figcaption>{_legend(tier_items)}</figure>")
+def _section(
+    svg: str,
+    change_svg: str,
+    tier_items: list[tuple[str, str]],
+    change_items: list[tuple[str, str]],
+    missing: list[str],
+    year: int,
+    title: str,
+) -> str:
+    note = (
+        '<p class="note">Hover over a country for its name, risk and tier. Outlines: '
+        "Natural Earth 1:110m (public domain), Natural Earth I projection; small states "
+        "have no outline at this scale.</p>"
+    )
+    left_out = (
+        f'<p class="note">Not on the map ({len(missing)}; no outline at this scale or '
+        f"no ISO code in {year}): {esc('; '.join(missing))}.</p>"
+        if missing
+        else ""
+    )
+    risk_fig = (
+        f'<figure class="wm-risk">{svg}<figcaption>{esc(title)}: the tier of each '
+        f"country on the list.</figcaption>{_legend(tier_items)}</figure>"
+    )
     if not change_svg:
         return f'<div class="wm"><style>{_CSS}</style>{risk_fig}{note}{left_out}</div>'
-    change_fig = (f'<figure class="wm-change">{change_svg}<figcaption>{esc(title)}: the change '
-                  f"since the list made from {year - 1} data, in percentage points.</figcaption>"
-                  f"{_legend(change_items)}</figure>")
-    tabs = ('<input type="radio" name="wm-view" id="wm-show-risk" checked>'
-            '<input type="radio" name="wm-view" id="wm-show-change">'
-            '<div class="wm-tabs">'
-            '<label for="wm-show-risk">Risk now</label>'
-            '<label for="wm-show-change">Change since last year</label></div>')
-    return (f'<div class="wm"><style>{_CSS}</style>{tabs}{risk_fig}{change_fig}{note}'
-            f"{left_out}</div>")
+    change_fig = (
+        f'<figure class="wm-change">{change_svg}<figcaption>{esc(title)}: the change '
+        f"since the list made from {year - 1} data, in percentage points.</figcaption>"
+        f"{_legend(change_items)}</figure>"
+    )
+    tabs = (
+        '<input type="radio" name="wm-view" id="wm-show-risk" checked>'
+        '<input type="radio" name="wm-view" id="wm-show-change">'
+        '<div class="wm-tabs">'
+        '<label for="wm-show-risk">Risk now</label>'
+        '<label for="wm-show-change">Change since last year</label></div>'
+    )
+    return (
+        f'<div class="wm"><style>{_CSS}</style>{tabs}{risk_fig}{change_fig}{note}{left_out}</div>'
+    )

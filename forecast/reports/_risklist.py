@@ -18,9 +18,21 @@ from forecast.reports._html import esc, key_value_table, page, table_html
 
 __all__ = ["RISKLIST_COLUMNS", "render_risklist"]
 
-RISKLIST_COLUMNS = ("rank", "unit", "name", "probability", "lower", "upper", "tier",
-                    "tier_meaning", "previous_probability", "change", "drivers_up",
-                    "drivers_down", "flags")
+RISKLIST_COLUMNS = (
+    "rank",
+    "unit",
+    "name",
+    "probability",
+    "lower",
+    "upper",
+    "tier",
+    "tier_meaning",
+    "previous_probability",
+    "change",
+    "drivers_up",
+    "drivers_down",
+    "flags",
+)
 """Columns a risk list may carry; ``rank``, ``unit`` and ``probability`` are required.
 ``name`` is what readers see (the unit id when absent)."""
 
@@ -32,12 +44,16 @@ _log = logging.getLogger("forecast.reports")
 
 def _check(risk: Any) -> pd.DataFrame:
     if not isinstance(risk, pd.DataFrame):
-        raise input_error(f"render_risklist: 'risk' must be a DataFrame, got {type(risk).__name__}",
-                          fix=f"pass a table with columns {list(_REQUIRED)}")
+        raise input_error(
+            f"render_risklist: 'risk' must be a DataFrame, got {type(risk).__name__}",
+            fix=f"pass a table with columns {list(_REQUIRED)}",
+        )
     missing = [c for c in _REQUIRED if c not in risk.columns]
     if missing:
-        raise input_error(f"render_risklist: 'risk' lacks column(s) {missing}; it has "
-                          f"{list(risk.columns)}", fix=f"add columns {list(_REQUIRED)}")
+        raise input_error(
+            f"render_risklist: 'risk' lacks column(s) {missing}; it has {list(risk.columns)}",
+            fix=f"add columns {list(_REQUIRED)}",
+        )
     if risk.empty:
         raise input_error("render_risklist: 'risk' has no rows", fix="pass at least one unit")
     frame = risk.reset_index(drop=True)
@@ -49,9 +65,12 @@ def _check(risk: Any) -> pd.DataFrame:
         if column == "probability":
             bad |= values.isna()
         if bad.any():
-            raise input_error("render_risklist: values must be probabilities in [0, 1]",
-                              column=column, rows=np.flatnonzero(bad.to_numpy()).tolist(),
-                              fix="pass probabilities, not percentages or scores")
+            raise input_error(
+                "render_risklist: values must be probabilities in [0, 1]",
+                column=column,
+                rows=np.flatnonzero(bad.to_numpy()).tolist(),
+                fix="pass probabilities, not percentages or scores",
+            )
         frame[column] = values.astype(float)
     return frame.sort_values("rank", kind="stable").reset_index(drop=True)
 
@@ -59,10 +78,16 @@ def _check(risk: Any) -> pd.DataFrame:
 def _check_sections(sections: Any) -> list[tuple[str, str, str]]:
     out = []
     for item in sections:
-        if not (isinstance(item, tuple | list) and len(item) == 3
-                and all(isinstance(part, str) for part in item)):
-            raise input_error(f"render_risklist: each of 'sections' must be (id, title, html) "
-                              f"strings, got {item!r}", fix="pass ('map', 'Map', '<svg>...')")
+        if not (
+            isinstance(item, tuple | list)
+            and len(item) == 3
+            and all(isinstance(part, str) for part in item)
+        ):
+            raise input_error(
+                f"render_risklist: each of 'sections' must be (id, title, html) "
+                f"strings, got {item!r}",
+                fix="pass ('map', 'Map', '<svg>...')",
+            )
         out.append((item[0], item[1], item[2]))
     return out
 
@@ -71,8 +96,9 @@ def _names(frame: pd.DataFrame) -> pd.Series:
     """What readers see for each unit: ``name`` where given, else the unit id."""
     if "name" not in frame.columns:
         return frame["unit"]
-    return frame["name"].where(frame["name"].notna() & (frame["name"].astype(str) != ""),
-                               frame["unit"])
+    return frame["name"].where(
+        frame["name"].notna() & (frame["name"].astype(str) != ""), frame["unit"]
+    )
 
 
 def _pct(p: float) -> str:
@@ -99,7 +125,7 @@ def _drivers_html(value: Any) -> str:
     blocks = []
     for part in filter(None, (p.strip() for p in text.split(" | "))):
         match = _KIND_PREFIX.match(part)
-        kind, items = (match.group(1), part[match.end():]) if match else ("", part)
+        kind, items = (match.group(1), part[match.end() :]) if match else ("", part)
         lines = "".join(f"<li>{esc(item)}</li>" for item in items.split("; ") if item)
         head = f'<span class="kind">{esc(kind)}</span>' if kind else ""
         blocks.append(f'<div class="drivers">{head}<ul>{lines}</ul></div>')
@@ -110,8 +136,11 @@ def _change(row: Mapping[str, Any]) -> str:
     prev = row.get("previous_probability", np.nan)
     change = row.get("change", np.nan)
     why = row.get("change_drivers", "")
-    why = (f'<br><span class="why">why: {esc(why)}</span>'
-           if isinstance(why, str) and why.strip() else "")
+    why = (
+        f'<br><span class="why">why: {esc(why)}</span>'
+        if isinstance(why, str) and why.strip()
+        else ""
+    )
     if prev is None or not np.isfinite(prev):
         return '<span class="note">new on the list</span>'
     if change is None or not np.isfinite(change):
@@ -120,24 +149,32 @@ def _change(row: Mapping[str, Any]) -> str:
     if abs(points) < 0.05:
         return f'<span>no change</span><br><span class="note">was {esc(_pct(prev))}</span>{why}'
     cls, arrow, word = ("up", "▲", "up") if points > 0 else ("down", "▼", "down")
-    return (f'<span class="{cls}">{arrow} {word} {abs(points):.1f} pts</span>'
-            f'<br><span class="note">was {esc(_pct(prev))}</span>{why}')
+    return (
+        f'<span class="{cls}">{arrow} {word} {abs(points):.1f} pts</span>'
+        f'<br><span class="note">was {esc(_pct(prev))}</span>{why}'
+    )
 
 
 def _html_rows(frame: pd.DataFrame) -> pd.DataFrame:
     cols = set(frame.columns)
-    out = pd.DataFrame({"Rank": frame["rank"].map(lambda r: esc(int(r)) if pd.notna(r) else ""),
-                        "Country": _names(frame).map(lambda n: f'<span class="name">{esc(n)}'
-                                                               "</span>"),
-                        "Risk": frame["probability"].map(lambda p: esc(_pct(p)))})
+    out = pd.DataFrame(
+        {
+            "Rank": frame["rank"].map(lambda r: esc(int(r)) if pd.notna(r) else ""),
+            "Country": _names(frame).map(lambda n: f'<span class="name">{esc(n)}</span>'),
+            "Risk": frame["probability"].map(lambda p: esc(_pct(p))),
+        }
+    )
     if {"lower", "upper"} <= cols:
-        out["Plausible range"] = [esc(f"{_pct(lo)} – {_pct(hi)}")
-                                  for lo, hi in zip(frame["lower"], frame["upper"], strict=True)]
+        out["Plausible range"] = [
+            esc(f"{_pct(lo)} – {_pct(hi)}")
+            for lo, hi in zip(frame["lower"], frame["upper"], strict=True)
+        ]
     if "tier" in cols:
         out["Tier"] = frame["tier"].map(lambda t: f'<span class="tier">{esc(t)}</span>')
     if "previous_probability" in cols:
-        out["Change"] = [f'<span class="change">{_change(r)}</span>'
-                         for r in frame.to_dict("records")]
+        out["Change"] = [
+            f'<span class="change">{_change(r)}</span>' for r in frame.to_dict("records")
+        ]
     if "drivers_up" in cols:
         out["Raising risk"] = frame["drivers_up"].map(_drivers_html)
     if "drivers_down" in cols:
@@ -163,38 +200,58 @@ def _tier_legend(frame: pd.DataFrame) -> str:
 
 def _reading_note(frame: pd.DataFrame) -> str:
     cols = set(frame.columns)
-    parts = [("Risk: estimated probability of a new mass-killing episode starting in the "
-              "forecast window.")]
+    parts = [
+        (
+            "Risk: estimated probability of a new mass-killing episode starting in the "
+            "forecast window."
+        )
+    ]
     if {"lower", "upper"} <= cols:
         parts.append("Plausible range: the interval the model gives for that probability.")
     if "previous_probability" in cols:
         parts.append("Change: difference from the previous assessment, in percentage points.")
     if "flags" in cols:
-        parts.append("Data flags: inputs that are missing this year (filled in) or have not "
-                     "been updated for some years.")
+        parts.append(
+            "Data flags: inputs that are missing this year (filled in) or have not "
+            "been updated for some years."
+        )
     return " ".join(parts)
 
 
 def _summary(frame: pd.DataFrame, meta: Mapping[str, Any]) -> str:
     """The first thing a reader sees: the highest risks by name, then the key facts."""
     top = frame.head(10)
-    names = [f"<strong>{esc(n)}</strong> ({esc(_pct(p))})"
-             for n, p in zip(_names(top), top["probability"], strict=True)]
-    lead = (f'<p class="lead">Highest risk: {", ".join(names)}.</p>' if names else "")
+    names = [
+        f"<strong>{esc(n)}</strong> ({esc(_pct(p))})"
+        for n, p in zip(_names(top), top["probability"], strict=True)
+    ]
+    lead = f'<p class="lead">Highest risk: {", ".join(names)}.</p>' if names else ""
     facts = key_value_table({str(k): v for k, v in meta.items()}) if meta else ""
     return f'<section id="summary">{lead}{facts}</section>'
 
 
-def _html(frame: pd.DataFrame, title: str, method_note: str, meta: Mapping[str, Any],
-          sections: Sequence[tuple[str, str, str]], footnotes: Sequence[str]) -> str:
+def _html(
+    frame: pd.DataFrame,
+    title: str,
+    method_note: str,
+    meta: Mapping[str, Any],
+    sections: Sequence[tuple[str, str, str]],
+    footnotes: Sequence[str],
+) -> str:
     rows = _html_rows(frame)
     paragraphs = [p.strip() for p in str(method_note).split("\n\n") if p.strip()]
     note = "".join(f"<p>{_text_block(p)}</p>" for p in paragraphs)
-    extra = "".join(f'<section id="{esc(sid)}"><h2>{esc(heading)}</h2>{html}</section>'
-                    for sid, heading, html in sections)
-    notes = ("" if not footnotes else
-             '<section id="notes"><h2>Technical notes</h2><ol class="note">'
-             + "".join(f"<li>{esc(n)}</li>" for n in footnotes) + "</ol></section>")
+    extra = "".join(
+        f'<section id="{esc(sid)}"><h2>{esc(heading)}</h2>{html}</section>'
+        for sid, heading, html in sections
+    )
+    notes = (
+        ""
+        if not footnotes
+        else '<section id="notes"><h2>Technical notes</h2><ol class="note">'
+        + "".join(f"<li>{esc(n)}</li>" for n in footnotes)
+        + "</ol></section>"
+    )
     body = [
         '<div class="print-wide">',  # printed on A4 landscape pages: the table is wide
         _summary(frame, meta),
@@ -217,7 +274,8 @@ def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_CSV_TRIGGERS) else v)
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_CSV_TRIGGERS) else v
+            )
     return out
 
 
@@ -293,8 +351,9 @@ def render_risklist(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"html": out / "risklist.html", "csv": out / "risklist.csv"}
-    paths["html"].write_text(_html(frame, title, method_note, meta, extra, list(footnotes)),
-                             encoding="utf-8")
+    paths["html"].write_text(
+        _html(frame, title, method_note, meta, extra, list(footnotes)), encoding="utf-8"
+    )
     _csv_safe(frame).to_csv(paths["csv"], index=False)
     if pdf:
         written = _pdf(paths["html"], out / "risklist.pdf")

@@ -54,8 +54,12 @@ CI_METRICS = ("roc_auc", "average_precision", "brier", "observed_expected")
 PAIRED_METRICS = ("roc_auc", "brier")
 THRESHOLDS = (0.01, 0.02, EWP_THRESHOLD.threshold, 0.1, 0.2)
 TOP_K = EWP_TOP30.k
-_NAMES = {"roc_auc": "ROC AUC", "average_precision": "Average precision", "brier": "Brier score",
-          "observed_expected": "Observed / expected"}
+_NAMES = {
+    "roc_auc": "ROC AUC",
+    "average_precision": "Average precision",
+    "brier": "Brier score",
+    "observed_expected": "Observed / expected",
+}
 
 
 @dataclass
@@ -117,9 +121,11 @@ class Context:
         f = self.data.forecasts
         prov = self.data.provenance or {}
         dataset = prov.get("dataset") or prov.get("dataset_name") or self.spec.get("dataset", "")
-        bits = [f"dataset {dataset}" if dataset else "",
-                f"forecast years {int(f['year'].min())}–{int(f['year'].max())}",
-                f"{len(self.models)} models (baseline {self.baseline})"]
+        bits = [
+            f"dataset {dataset}" if dataset else "",
+            f"forecast years {int(f['year'].min())}–{int(f['year'].max())}",
+            f"{len(self.models)} models (baseline {self.baseline})",
+        ]
         return "; ".join(b for b in bits if b)
 
     @cached_property
@@ -133,19 +139,24 @@ class Context:
         onsets = self.data.onsets
         if onsets is not None:
             horizon = int(f["horizon"].mode().iloc[0]) if "horizon" in f.columns else 2
-            rows = ewp_pooled_rows(f[["unit", "year", "model", "probability"]],
-                                   onsets.rename(columns={"onset": "mk_onset"}),
-                                   lags=tuple(range(1, max(horizon, 1) + 1)))
+            rows = ewp_pooled_rows(
+                f[["unit", "year", "model", "probability"]],
+                onsets.rename(columns={"onset": "mk_onset"}),
+                lags=tuple(range(1, max(horizon, 1) + 1)),
+            )
             hits = rows[rows["mk_onset"] == 1]
-            wide = hits.pivot(index=["unit", "year"], columns="model",
-                              values=["min_rank", "max_probability"])
+            wide = hits.pivot(
+                index=["unit", "year"], columns="model", values=["min_rank", "max_probability"]
+            )
             out = pd.DataFrame(index=wide.index)
             for m in self.models:
                 out[f"rank_{m}"] = wide.get(("min_rank", m), np.nan)
                 out[f"probability_{m}"] = wide.get(("max_probability", m), np.nan)
             out = out.reset_index().sort_values(["year", "unit"], kind="stable")
-            out.attrs["kind"] = "annual onsets in year Y, ranked by forecasts from Y-1..Y-" \
-                                f"{max(horizon, 1)} (best rank, EWP pooling)"
+            out.attrs["kind"] = (
+                "annual onsets in year Y, ranked by forecasts from Y-1..Y-"
+                f"{max(horizon, 1)} (best rank, EWP pooling)"
+            )
             return out.reset_index(drop=True)
         out = onset_ranks(f[list(FORECAST_COLUMNS)])
         out.attrs["kind"] = "rows with outcome 1, ranked within their forecast year"
@@ -169,9 +180,12 @@ class Context:
         out: dict[str, dict[str, BootstrapResult]] = {}
         for model in self.scored_models:
             part = self.known[self.known["model"] == model]
-            out[model] = {metric: bootstrap_metric(part, metric, cluster="unit",
-                                                   n_boot=self.n_boot, seed=self.seed)
-                          for metric in CI_METRICS}
+            out[model] = {
+                metric: bootstrap_metric(
+                    part, metric, cluster="unit", n_boot=self.n_boot, seed=self.seed
+                )
+                for metric in CI_METRICS
+            }
         return out
 
     @cached_property
@@ -189,12 +203,21 @@ class Context:
             y = both["outcome"].to_numpy(float)
             if not 0 < y.sum() < y.size:
                 continue
-            out[model] = (len(both), {
-                metric: paired_difference(y, both["probability_model"].to_numpy(float),
-                                          both["probability_base"].to_numpy(float),
-                                          clusters=both["unit"].to_numpy(), metric=metric,
-                                          n_boot=self.n_boot, seed=self.seed)
-                for metric in PAIRED_METRICS})
+            out[model] = (
+                len(both),
+                {
+                    metric: paired_difference(
+                        y,
+                        both["probability_model"].to_numpy(float),
+                        both["probability_base"].to_numpy(float),
+                        clusters=both["unit"].to_numpy(),
+                        metric=metric,
+                        n_boot=self.n_boot,
+                        seed=self.seed,
+                    )
+                    for metric in PAIRED_METRICS
+                },
+            )
         return out
 
     @cached_property
@@ -226,12 +249,16 @@ def overview(ctx: Context) -> str:
         ("experiment", ctx.experiment_name),
         ("models", ", ".join(ctx.models)),
         ("baseline for comparisons", ctx.baseline),
-        ("forecast years (data year of each forecast)",
-         f"{int(f['year'].min())}–{int(f['year'].max())}"),
+        (
+            "forecast years (data year of each forecast)",
+            f"{int(f['year'].min())}–{int(f['year'].max())}",
+        ),
         ("units", f["unit"].nunique()),
         ("forecasts (rows, all models)", len(f)),
-        ("scored forecasts per model (outcome known)", int(known.groupby("model").size().max())
-         if len(known) else 0),
+        (
+            "scored forecasts per model (outcome known)",
+            int(known.groupby("model").size().max()) if len(known) else 0,
+        ),
         ("unknown outcomes (not yet observed, never scored)", int(f["outcome"].isna().sum())),
     ]
     if "origin" in f.columns:
@@ -240,17 +267,23 @@ def overview(ctx: Context) -> str:
     if "horizon" in f.columns:
         facts.append(("horizon (years)", ", ".join(str(h) for h in sorted(f["horizon"].unique()))))
     if figs.ORACLE in ctx.models:
-        facts.append(("oracle", ("the true probabilities of the simulated world "
-                                "(a ceiling, not a model)")))
+        facts.append(
+            ("oracle", ("the true probabilities of the simulated world (a ceiling, not a model)"))
+        )
     html = [f"<h3>Run</h3>{key_value_table(facts)}"]
     html.append("<h3>Data provenance</h3>")
     if data.provenance:
-        items = [(k, v if isinstance(v, str | int | float) else json.dumps(v, default=str))
-                 for k, v in data.provenance.items()]
+        items = [
+            (k, v if isinstance(v, str | int | float) else json.dumps(v, default=str))
+            for k, v in data.provenance.items()
+        ]
         html.append(key_value_table(items))
     else:
-        html.append(_missing("provenance.json (dataset name, sha256, code version) was not written "
-                             "for this run"))
+        html.append(
+            _missing(
+                "provenance.json (dataset name, sha256, code version) was not written for this run"
+            )
+        )
     html.append("<h3>Experiment specification</h3>")
     if data.spec_text:
         html.append(f"<pre>{esc(data.spec_text)}</pre>")
@@ -272,8 +305,10 @@ def metrics_section(ctx: Context) -> str:
             res = ctx.boot[model][metric]
             row[f"{_NAMES[metric]} (95% CI)"] = _ci(res.estimate, res.lower, res.upper)
         row[f"recall top {ctx.top_k}"] = get_metric("recall_at_k", k=ctx.top_k)(
-            part["outcome"].to_numpy(float), part["probability"].to_numpy(float),
-            groups=part["year"].to_numpy())
+            part["outcome"].to_numpy(float),
+            part["probability"].to_numpy(float),
+            groups=part["year"].to_numpy(),
+        )
         if np.isfinite(oracle_auc):
             auc = ctx.boot[model]["roc_auc"].estimate
             row["AUC gap to oracle"] = auc - oracle_auc
@@ -286,7 +321,8 @@ def metrics_section(ctx: Context) -> str:
         f'<p class="note">Intervals: percentile cluster bootstrap, {ctx.n_boot} replicates, '
         f"countries (units) resampled with all their years, seed {ctx.seed}. Brier = mean "
         "(p − y)²; observed / expected = Σy / Σp (1 = calibrated in the large). Recall top "
-        f"{ctx.top_k} = share of onsets among each year's {ctx.top_k} highest forecasts.</p>")
+        f"{ctx.top_k} = share of onsets among each year's {ctx.top_k} highest forecasts.</p>"
+    )
     metrics = ctx.data.metrics
     if metrics is not None and "model" in metrics.columns:
         numeric = metrics.set_index("model").select_dtypes("number")
@@ -295,9 +331,11 @@ def metrics_section(ctx: Context) -> str:
         html.append(table_html(wide))
     if ctx.data.ewp_metrics is not None:
         html.append("<h3>EWP pooled scoring (ewp_metrics.csv)</h3>")
-        html.append('<p class="note">Each outcome year scored once: a unit\'s risk is the '
-                    "maximum, its rank the best, of the forecasts made one and two years "
-                    "before.</p>")
+        html.append(
+            '<p class="note">Each outcome year scored once: a unit\'s risk is the '
+            "maximum, its rank the best, of the forecasts made one and two years "
+            "before.</p>"
+        )
         html.append(table_html(ctx.data.ewp_metrics))
     return "".join(html)
 
@@ -307,19 +345,28 @@ def paired_section(ctx: Context) -> str:
     for model, (n_rows, results) in ctx.paired.items():
         for metric in PAIRED_METRICS:
             res = results[metric]
-            rows.append({"model": model, "metric": _NAMES[metric], "rows": n_rows,
-                         "model value": res.estimate_a, "baseline value": res.estimate_b,
-                         "difference": res.estimate,
-                         "95% CI": f"{fmt(res.lower)} to {fmt(res.upper)}",
-                         "p-value": res.p_value})
+            rows.append(
+                {
+                    "model": model,
+                    "metric": _NAMES[metric],
+                    "rows": n_rows,
+                    "model value": res.estimate_a,
+                    "baseline value": res.estimate_b,
+                    "difference": res.estimate,
+                    "95% CI": f"{fmt(res.lower)} to {fmt(res.upper)}",
+                    "p-value": res.p_value,
+                }
+            )
             classes.append("oracle" if model == figs.ORACLE else "")
     if not rows:
         return _missing("no other model shares scored rows with onsets with the baseline")
-    return (table_html(pd.DataFrame(rows), row_classes=classes)
-            + '<p class="note">Difference = model − baseline on the rows both forecast; for the '
-            "Brier score lower is better, so a negative difference favours the model. Paired "
-            "cluster bootstrap (both models scored on the same resampled countries); two-sided "
-            "p-value for no difference (Hall & Wilson 1991).</p>")
+    return (
+        table_html(pd.DataFrame(rows), row_classes=classes)
+        + '<p class="note">Difference = model − baseline on the rows both forecast; for the '
+        "Brier score lower is better, so a negative difference favours the model. Paired "
+        "cluster bootstrap (both models scored on the same resampled countries); two-sided "
+        "p-value for no difference (Hall & Wilson 1991).</p>"
+    )
 
 
 def discrimination_section(ctx: Context) -> str:
@@ -328,56 +375,86 @@ def discrimination_section(ctx: Context) -> str:
         return _missing("no model has both onsets and non-onsets")
     aucs = ", ".join(f"{m} {get_metric('roc_auc')(*data[m]):.3f}" for m in data)
     alt = f"ROC and precision-recall curves of {len(data)} models. ROC AUC: {aucs}."
-    return figure_html(figs.roc_pr_figure(data), alt=alt, fig_id="fig-roc-pr",
-                       caption="Left: ROC curves; right: precision-recall curves, pooled over "
-                               "all scored forecasts. Dashed black: the oracle, if any.")
+    return figure_html(
+        figs.roc_pr_figure(data),
+        alt=alt,
+        fig_id="fig-roc-pr",
+        caption="Left: ROC curves; right: precision-recall curves, pooled over "
+        "all scored forecasts. Dashed black: the oracle, if any.",
+    )
 
 
 def calibration_section(ctx: Context) -> str:
     tables = {m: reliability_table(*ctx.arrays(m), n_bins=10) for m in ctx.scored_models}
     if not tables:
         return _missing("no model has scored forecasts")
-    worst = {m: float(np.max(np.abs(t["observed_rate"] - t["mean_predicted"])))
-             for m, t in tables.items()}
-    alt = ("Reliability diagrams, one panel per model; largest gap between observed rate and "
-           "mean forecast in a bin: " + ", ".join(f"{m} {v:.3f}" for m, v in worst.items()) + ".")
-    html = [figure_html(figs.reliability_figure(tables), alt=alt, fig_id="fig-reliability",
-                        caption="Points on the dotted diagonal are calibrated: among forecasts "
-                                "of about p, a share p had an onset.")]
+    worst = {
+        m: float(np.max(np.abs(t["observed_rate"] - t["mean_predicted"])))
+        for m, t in tables.items()
+    }
+    alt = (
+        "Reliability diagrams, one panel per model; largest gap between observed rate and "
+        "mean forecast in a bin: " + ", ".join(f"{m} {v:.3f}" for m, v in worst.items()) + "."
+    )
+    html = [
+        figure_html(
+            figs.reliability_figure(tables),
+            alt=alt,
+            fig_id="fig-reliability",
+            caption="Points on the dotted diagonal are calibrated: among forecasts "
+            "of about p, a share p had an onset.",
+        )
+    ]
     f = ctx.data.forecasts
     if {"lower", "upper"} <= set(f.columns):
         rows = []
         for m in ctx.scored_models:
-            part = ctx.known[(ctx.known["model"] == m) & ctx.known["lower"].notna()
-                             & ctx.known["upper"].notna()]
+            part = ctx.known[
+                (ctx.known["model"] == m) & ctx.known["lower"].notna() & ctx.known["upper"].notna()
+            ]
             if len(part):
                 cov = interval_coverage(part["outcome"], part["lower"], part["upper"], 10)
-                rows.append({"model": m, "rows with an interval": len(part),
-                             "mean width": float((part["upper"] - part["lower"]).mean()),
-                             "empirical coverage": cov.coverage})
+                rows.append(
+                    {
+                        "model": m,
+                        "rows with an interval": len(part),
+                        "mean width": float((part["upper"] - part["lower"]).mean()),
+                        "empirical coverage": cov.coverage,
+                    }
+                )
         if rows:
             html.append("<h3>Probability intervals</h3>" + table_html(pd.DataFrame(rows)))
-            html.append('<p class="note">Coverage: share of rows whose interval contains the '
-                        "observed onset rate of their calibration bin (10 bins of the interval "
-                        "midpoint); compare with the intervals' stated level.</p>")
+            html.append(
+                '<p class="note">Coverage: share of rows whose interval contains the '
+                "observed onset rate of their calibration bin (10 bins of the interval "
+                "midpoint); compare with the intervals' stated level.</p>"
+            )
     return "".join(html)
 
 
 def catch_section(ctx: Context) -> str:
     ranks = ctx.prior_ranks
-    series = {m: ranks[f"rank_{m}"].dropna().to_numpy(float) for m in ctx.models
-              if f"rank_{m}" in ranks and ranks[f"rank_{m}"].notna().any()}
+    series = {
+        m: ranks[f"rank_{m}"].dropna().to_numpy(float)
+        for m in ctx.models
+        if f"rank_{m}" in ranks and ranks[f"rank_{m}"].notna().any()
+    }
     if not series or len(ranks) == 0:
         return _missing("no onsets to rank")
     marks = (10, 20, 30)
     caught = ", ".join(f"{m} {np.mean(r <= ctx.top_k):.0%}" for m, r in series.items())
-    alt = (f"Catch curves of {len(series)} models over k = 1 to {ctx.units_per_year}; share of "
-           f"{len(ranks)} onsets caught in the top {ctx.top_k}: {caught}.")
-    return figure_html(figs.catch_figure(series, ctx.units_per_year, marks), alt=alt,
-                       fig_id="fig-catch",
-                       caption=f"Onsets: {ranks.attrs.get('kind', '')}. A point (k, s): warning "
-                               "on the k highest-risk units every year would have caught the "
-                               "share s of onsets.")
+    alt = (
+        f"Catch curves of {len(series)} models over k = 1 to {ctx.units_per_year}; share of "
+        f"{len(ranks)} onsets caught in the top {ctx.top_k}: {caught}."
+    )
+    return figure_html(
+        figs.catch_figure(series, ctx.units_per_year, marks),
+        alt=alt,
+        fig_id="fig-catch",
+        caption=f"Onsets: {ranks.attrs.get('kind', '')}. A point (k, s): warning "
+        "on the k highest-risk units every year would have caught the "
+        "share s of onsets.",
+    )
 
 
 def threshold_section(ctx: Context) -> str:
@@ -390,23 +467,39 @@ def threshold_section(ctx: Context) -> str:
         for t in THRESHOLDS:
             recall = recall_at_threshold(y, p, threshold=t)
             name = f"{t:.0%}" + (" (EWP)" if t == EWP_THRESHOLD.threshold else "")
-            rows.append({"model": m, "threshold": name,
-                         "warnings per year": warnings_at_threshold(y, p, threshold=t) / years,
-                         "hits per year": recall * y.sum() / years,
-                         "precision": precision_at_threshold(y, p, threshold=t),
-                         "recall": recall})
+            rows.append(
+                {
+                    "model": m,
+                    "threshold": name,
+                    "warnings per year": warnings_at_threshold(y, p, threshold=t) / years,
+                    "hits per year": recall * y.sum() / years,
+                    "precision": precision_at_threshold(y, p, threshold=t),
+                    "recall": recall,
+                }
+            )
     grid = np.geomspace(0.002, 0.6, 60)
-    curves = {m: (np.array([precision_at_threshold(y, p, threshold=t) for t in grid]),
-                  np.array([recall_at_threshold(y, p, threshold=t) for t in grid]))
-              for m, (y, p) in data.items()}
-    at = {m: recall_at_threshold(y, p, threshold=EWP_THRESHOLD.threshold)
-          for m, (y, p) in data.items()}
-    alt = ("Precision and recall against the warning threshold; recall at the EWP 4% cut-off: "
-           + ", ".join(f"{m} {v:.0%}" for m, v in at.items()) + ".")
-    return (figure_html(figs.threshold_figure(curves, grid, EWP_THRESHOLD.threshold), alt=alt,
-                        fig_id="fig-thresholds",
-                        caption="Warn when the forecast is at or above the threshold.")
-            + table_html(pd.DataFrame(rows)))
+    curves = {
+        m: (
+            np.array([precision_at_threshold(y, p, threshold=t) for t in grid]),
+            np.array([recall_at_threshold(y, p, threshold=t) for t in grid]),
+        )
+        for m, (y, p) in data.items()
+    }
+    at = {
+        m: recall_at_threshold(y, p, threshold=EWP_THRESHOLD.threshold)
+        for m, (y, p) in data.items()
+    }
+    alt = (
+        "Precision and recall against the warning threshold; recall at the EWP 4% cut-off: "
+        + ", ".join(f"{m} {v:.0%}" for m, v in at.items())
+        + "."
+    )
+    return figure_html(
+        figs.threshold_figure(curves, grid, EWP_THRESHOLD.threshold),
+        alt=alt,
+        fig_id="fig-thresholds",
+        caption="Warn when the forecast is at or above the threshold.",
+    ) + table_html(pd.DataFrame(rows))
 
 
 def _run_costs(ctx: Context) -> pd.DataFrame:
@@ -423,18 +516,28 @@ def _run_costs(ctx: Context) -> pd.DataFrame:
         given = {f.name: block[f.name] for f in fields(CostSpec) if f.name in block}
         if "cost_ratios" in given:
             given["cost_ratios"] = tuple(float(r) for r in given["cost_ratios"] or ())
-        analysis = cost_analysis(ctx.data.forecasts, CostSpec(**given),
-                                 horizon=ctx.data.horizon, data_end=ctx.data.data_end)
+        analysis = cost_analysis(
+            ctx.data.forecasts,
+            CostSpec(**given),
+            horizon=ctx.data.horizon,
+            data_end=ctx.data.data_end,
+        )
         ctx.cache["costs"] = analysis.table()
     return ctx.cache["costs"]
 
 
-_DECISION_COLUMNS = {"model": "model", "label": "cost ratio", "policy": "policy",
-                     "threshold": "threshold", "warnings_per_year": "warnings per year",
-                     "hits_per_year": "hits per year",
-                     "false_alarms_per_hit": "false alarms per hit",
-                     "cost_per_year": "cost per year", "relative_value": "relative value",
-                     "value_vs_nothing": "value vs nothing"}
+_DECISION_COLUMNS = {
+    "model": "model",
+    "label": "cost ratio",
+    "policy": "policy",
+    "threshold": "threshold",
+    "warnings_per_year": "warnings per year",
+    "hits_per_year": "hits per year",
+    "false_alarms_per_hit": "false alarms per hit",
+    "cost_per_year": "cost per year",
+    "relative_value": "relative value",
+    "value_vs_nothing": "value vs nothing",
+}
 """Columns of the report's decision table (``costs.csv`` name -> header)."""
 
 
@@ -444,31 +547,46 @@ def value_section(ctx: Context) -> str:
     if not data:
         return _missing("no model has scored forecasts")
     if ctx.data.costs is None and not {"origin", "horizon"} <= set(f.columns):
-        return _missing("cost analysis (no costs.csv, and forecasts.parquet has no "
-                        "origin/horizon columns to compute it)")
+        return _missing(
+            "cost analysis (no costs.csv, and forecasts.parquet has no "
+            "origin/horizon columns to compute it)"
+        )
     costs = _run_costs(ctx)
     effectiveness = float(costs["effectiveness"].iloc[0])
     capacity = costs["capacity"].iloc[0]
-    capacity_text = ("no capacity limit" if pd.isna(capacity)
-                     else f"at most {int(capacity)} warnings per year")
+    capacity_text = (
+        "no capacity limit" if pd.isna(capacity) else f"at most {int(capacity)} warnings per year"
+    )
     at_20 = costs[(costs["policy"] == "honest") & np.isclose(costs["cost_ratio"], 1 / 20)]
     shown = ", ".join(f"{m} {v:.2f}" for m, v in zip(at_20["model"], at_20["value_vs_nothing"]))
-    html = [figure_html(value_curve_figure(costs, data_end=ctx.data.data_end), fig_id="fig-value",
-                        alt="Value of acting on warnings relative to doing nothing, against the "
-                            f"cost ratio; at 1:20 with honest thresholds: {shown}.",
-                        caption="V = (E_nothing − E) / (E_nothing − E_perfect) per year: 1 = "
-                                "perfect foresight, 0 = no better than never acting. Left: "
-                                "threshold chosen at each origin from outcomes known then; "
-                                "right: best threshold in hindsight (optimistic).")]
+    html = [
+        figure_html(
+            value_curve_figure(costs, data_end=ctx.data.data_end),
+            fig_id="fig-value",
+            alt="Value of acting on warnings relative to doing nothing, against the "
+            f"cost ratio; at 1:20 with honest thresholds: {shown}.",
+            caption="V = (E_nothing − E) / (E_nothing − E_perfect) per year: 1 = "
+            "perfect foresight, 0 = no better than never acting. Left: "
+            "threshold chosen at each origin from outcomes known then; "
+            "right: best threshold in hindsight (optimistic).",
+        )
+    ]
     thresholds = np.sort(costs["cost_ratio"].unique())
-    curves = pd.concat([decision_curve(y, p, thresholds).assign(model=m)
-                        for m, (y, p) in data.items()], ignore_index=True)
+    curves = pd.concat(
+        [decision_curve(y, p, thresholds).assign(model=m) for m, (y, p) in data.items()],
+        ignore_index=True,
+    )
     best = curves.groupby("model", sort=False)["net_benefit_model"].max()
     nb = ", ".join(f"{m} {v:.4f}" for m, v in best.items())
-    html.append(figure_html(decision_curve_figure(curves), fig_id="fig-decision",
-                            alt=f"Decision curves: net benefit against threshold; maximum: {nb}.",
-                            caption="NB = TP/n − FP/n · t/(1 − t): onsets warned per unit-year, "
-                                    "net of false alarms weighted by the threshold odds."))
+    html.append(
+        figure_html(
+            decision_curve_figure(curves),
+            fig_id="fig-decision",
+            alt=f"Decision curves: net benefit against threshold; maximum: {nb}.",
+            caption="NB = TP/n − FP/n · t/(1 − t): onsets warned per unit-year, "
+            "net of false alarms weighted by the threshold odds.",
+        )
+    )
     html.append(f"<h3>Decision table (effectiveness {effectiveness:g}, {capacity_text})</h3>")
     try:
         table = decision_table(costs, ctx.cost_ratios)
@@ -478,23 +596,30 @@ def value_section(ctx: Context) -> str:
     order = {m: i for i, m in enumerate(ctx.models)}
     table = table.sort_values("model", key=lambda s: s.map(order), kind="stable")
     table = table.assign(label=table["label"].str.replace("to", ":", regex=False))
-    html.append(table_html(table[list(_DECISION_COLUMNS)].rename(columns=_DECISION_COLUMNS),
-                           row_classes=["oracle" if m == figs.ORACLE else ""
-                                        for m in table["model"]]))
-    html.append('<p class="note">The run\'s cost analysis (costs.csv): only forecasts whose '
-                "outcome window is fully observed are scored. Policies: honest = threshold "
-                "chosen at each origin from outcomes known by then (threshold shown: the one "
-                "for the latest origin, to use now); in_sample = best threshold on the scored "
-                "rows (optimistic); bayes = warn when p ≥ r; top<i>k</i> = the <i>k</i> "
-                "highest forecasts each year; ewp4pct = the EWP cut-off p ≥ 4%. Threshold "
-                "policies warn on at most the capacity per year. Costs per year in units of "
-                "the loss L of one unprevented onset; relative value against the better of "
-                "always or never acting.</p>")
+    html.append(
+        table_html(
+            table[list(_DECISION_COLUMNS)].rename(columns=_DECISION_COLUMNS),
+            row_classes=["oracle" if m == figs.ORACLE else "" for m in table["model"]],
+        )
+    )
+    html.append(
+        '<p class="note">The run\'s cost analysis (costs.csv): only forecasts whose '
+        "outcome window is fully observed are scored. Policies: honest = threshold "
+        "chosen at each origin from outcomes known by then (threshold shown: the one "
+        "for the latest origin, to use now); in_sample = best threshold on the scored "
+        "rows (optimistic); bayes = warn when p ≥ r; top<i>k</i> = the <i>k</i> "
+        "highest forecasts each year; ewp4pct = the EWP cut-off p ≥ 4%. Threshold "
+        "policies warn on at most the capacity per year. Costs per year in units of "
+        "the loss L of one unprevented onset; relative value against the better of "
+        "always or never acting.</p>"
+    )
     if ctx.effectiveness is not None and not np.isclose(effectiveness, ctx.effectiveness):
-        html.append(f'<p class="note">The run\'s cost analysis assumes effectiveness '
-                    f"{effectiveness:g}; the {ctx.effectiveness:g} asked for is not applied "
-                    "here (run <code>forecast costs</code> with <code>--effectiveness</code> "
-                    "for another assumption).</p>")
+        html.append(
+            f'<p class="note">The run\'s cost analysis assumes effectiveness '
+            f"{effectiveness:g}; the {ctx.effectiveness:g} asked for is not applied "
+            "here (run <code>forecast costs</code> with <code>--effectiveness</code> "
+            "for another assumption).</p>"
+        )
     return "".join(html)
 
 
@@ -502,12 +627,15 @@ def per_year_section(ctx: Context) -> str:
     if not ctx.scored_models:
         return _missing("no model has scored forecasts")
     known = ctx.known[ctx.known["model"].isin(ctx.scored_models)]
-    table = evaluate_forecasts(known[list(FORECAST_COLUMNS)], by="year",
-                               metrics=["roc_auc", get_metric("recall_at_k", k=ctx.top_k),
-                                        "brier"])
+    table = evaluate_forecasts(
+        known[list(FORECAST_COLUMNS)],
+        by="year",
+        metrics=["roc_auc", get_metric("recall_at_k", k=ctx.top_k), "brier"],
+    )
     per = table[~table["pooled"]]
-    wide = per.pivot_table(index=["model", "year"], columns="metric", values="value",
-                           dropna=False).reset_index()
+    wide = per.pivot_table(
+        index=["model", "year"], columns="metric", values="value", dropna=False
+    ).reset_index()
     wide = wide.rename(columns={f"recall_at_k[k={ctx.top_k}]": f"recall_top{ctx.top_k}"})
     events = per.groupby(["model", "year"])["n_events"].first().reset_index()
     wide = wide.merge(events, on=["model", "year"])
@@ -515,10 +643,19 @@ def per_year_section(ctx: Context) -> str:
     wide = wide.sort_values(["model", "year"])
     wide["model"] = wide["model"].astype(str)
     mean_auc = wide.groupby("model", sort=False)["roc_auc"].mean()
-    alt = (f"ROC AUC and top-{ctx.top_k} recall per forecast year; mean yearly AUC: "
-           + ", ".join(f"{m} {v:.3f}" for m, v in mean_auc.items()) + ".")
-    html = [figure_html(figs.per_year_figure(wide, ctx.top_k), alt=alt, fig_id="fig-per-year",
-                        caption="Years without an onset have no AUC or recall (gaps).")]
+    alt = (
+        f"ROC AUC and top-{ctx.top_k} recall per forecast year; mean yearly AUC: "
+        + ", ".join(f"{m} {v:.3f}" for m, v in mean_auc.items())
+        + "."
+    )
+    html = [
+        figure_html(
+            figs.per_year_figure(wide, ctx.top_k),
+            alt=alt,
+            fig_id="fig-per-year",
+            caption="Years without an onset have no AUC or recall (gaps).",
+        )
+    ]
     auc = wide.pivot(index="year", columns="model", values="roc_auc")[ctx.scored_models]
     auc.insert(0, "onsets", wide.groupby("year")["n_events"].max())
     html.append("<h3>ROC AUC per forecast year</h3>" + table_html(auc.reset_index()))
@@ -530,8 +667,10 @@ def _rank_cell(rank: float, probability: float, k: int) -> str:
         return '<span class="note">no forecast</span>'
     ok = rank <= k
     word = "caught" if ok else "missed"
-    return (f'<span class="{word}">{int(rank)} ({word})</span>'
-            f'<br><span class="note">p = {esc(fmt(probability, 3))}</span>')
+    return (
+        f'<span class="{word}">{int(rank)} ({word})</span>'
+        f'<br><span class="note">p = {esc(fmt(probability, 3))}</span>'
+    )
 
 
 def onsets_section(ctx: Context) -> str:
@@ -542,16 +681,23 @@ def onsets_section(ctx: Context) -> str:
     for rec in ranks.to_dict("records"):
         row = {"unit": rec["unit"], "year": int(rec["year"])}
         for m in ctx.models:
-            row[m] = _rank_cell(float(rec.get(f"rank_{m}", np.nan)),
-                                float(rec.get(f"probability_{m}", np.nan)), ctx.top_k)
+            row[m] = _rank_cell(
+                float(rec.get(f"rank_{m}", np.nan)),
+                float(rec.get(f"probability_{m}", np.nan)),
+                ctx.top_k,
+            )
         rows.append(row)
     frame = pd.DataFrame(rows)
     summary = ", ".join(
-        f"{m} {int((ranks[f'rank_{m}'] <= ctx.top_k).sum())}/{len(ranks)}" for m in ctx.models
-        if f"rank_{m}" in ranks)
-    return (f'<p class="note">{esc(ranks.attrs.get("kind", ""))}. Rank 1 = highest risk; '
-            f"caught = on the top-{ctx.top_k} list. Caught: {esc(summary)}.</p>"
-            + table_html(frame, raw_html_columns=ctx.models))
+        f"{m} {int((ranks[f'rank_{m}'] <= ctx.top_k).sum())}/{len(ranks)}"
+        for m in ctx.models
+        if f"rank_{m}" in ranks
+    )
+    return (
+        f'<p class="note">{esc(ranks.attrs.get("kind", ""))}. Rank 1 = highest risk; '
+        f"caught = on the top-{ctx.top_k} list. Caught: {esc(summary)}.</p>"
+        + table_html(frame, raw_html_columns=ctx.models)
+    )
 
 
 def unscored_section(ctx: Context) -> str:
@@ -560,12 +706,16 @@ def unscored_section(ctx: Context) -> str:
     note = (ctx.data.provenance or {}).get("note")
     if not note:
         known = ctx.known
-        note = (f"no model has both onsets and non-onsets among its {len(known)} scored "
-                "forecasts (fully observed outcome windows)")
-    return (f'<p class="verdict">Nothing could be scored: {esc(note)}.</p>'
-            "<p>Every metric of this run is undefined (NaN in metrics.csv); the forecasts "
-            "are kept. Score it again when more outcome years are in the data, or choose a "
-            "shorter horizon.</p>")
+        note = (
+            f"no model has both onsets and non-onsets among its {len(known)} scored "
+            "forecasts (fully observed outcome windows)"
+        )
+    return (
+        f'<p class="verdict">Nothing could be scored: {esc(note)}.</p>'
+        "<p>Every metric of this run is undefined (NaN in metrics.csv); the forecasts "
+        "are kept. Score it again when more outcome years are in the data, or choose a "
+        "shorter horizon.</p>"
+    )
 
 
 def tasks_section(ctx: Context) -> str:
@@ -574,7 +724,8 @@ def tasks_section(ctx: Context) -> str:
         return _missing("scores.csv")
     html = []
     agg: dict[str, tuple[str, Any]] = (
-        {"origins": ("origin", "nunique")} if "origin" in scores.columns else {})
+        {"origins": ("origin", "nunique")} if "origin" in scores.columns else {}
+    )
     if "fit_seconds" in scores.columns:
         agg["fit seconds (total)"] = ("fit_seconds", "sum")
     if "status" in scores.columns:

@@ -64,16 +64,24 @@ def track_record_sentence(record: TrackRecord, model: str) -> str:
     summary = record.summary()
     row = summary[summary["model"] == model]
     if row.empty:
-        return (f"{model} has no past top-{record.k} list whose outcome window is fully "
-                f"observed (data to {record.data_end}).")
+        return (
+            f"{model} has no past top-{record.k} list whose outcome window is fully "
+            f"observed (data to {record.data_end})."
+        )
     r = row.iloc[0]
     lists = int(r["lists"])
-    caught = (f"caught {int(r['listed_onsets'])} of the {int(r['onsets'])} onsets in their "
-              f"windows ({pct(r['recall'])})" if r["onsets"] else "had no onset in their windows")
-    return (f"The top-{record.k} lists of {model} at {lists} past origin"
-            f"{'s' if lists != 1 else ''} ({_span(r['first_origin'], r['last_origin'])}) "
-            f"{caught}; {pct(r['precision'])} of listed countries had an onset "
-            f"{within(record.horizon)}, against {pct(r['rest_rate'])} of the others.")
+    caught = (
+        f"caught {int(r['listed_onsets'])} of the {int(r['onsets'])} onsets in their "
+        f"windows ({pct(r['recall'])})"
+        if r["onsets"]
+        else "had no onset in their windows"
+    )
+    return (
+        f"The top-{record.k} lists of {model} at {lists} past origin"
+        f"{'s' if lists != 1 else ''} ({_span(r['first_origin'], r['last_origin'])}) "
+        f"{caught}; {pct(r['precision'])} of listed countries had an onset "
+        f"{within(record.horizon)}, against {pct(r['rest_rate'])} of the others."
+    )
 
 
 def _count(onsets: Any, n: Any) -> str:
@@ -81,8 +89,14 @@ def _count(onsets: Any, n: Any) -> str:
 
 
 def _figures_table(frame: pd.DataFrame, *, focus: str | None = None) -> str:
-    classes = ["oracle" if str(m) == "oracle" else ("focus" if m == focus else "")
-               for m in frame.iloc[:, 0]] if len(frame) else []
+    classes = (
+        [
+            "oracle" if str(m) == "oracle" else ("focus" if m == focus else "")
+            for m in frame.iloc[:, 0]
+        ]
+        if len(frame)
+        else []
+    )
     return table_html(frame, row_classes=classes, table_class="figures")
 
 
@@ -94,13 +108,14 @@ def _summary_table(record: TrackRecord, models: Sequence[str], focus: str | None
         if model not in summary.index:
             continue
         r = summary.loc[model]
-        row = {"model": model,
-               "lists": f"{int(r['lists'])} ({_span(r['first_origin'], r['last_origin'])})",
-               "onsets caught": f"{int(r['listed_onsets'])} / {int(r['onsets'])} "
-                                f"({pct(r['recall'])})",
-               "listed with an onset": f"{_count(r['listed_onsets'], r['listed'])} "
-                                       f"({pct(r['precision'])})",
-               "lift": sig(r["lift"])}
+        row = {
+            "model": model,
+            "lists": f"{int(r['lists'])} ({_span(r['first_origin'], r['last_origin'])})",
+            "onsets caught": f"{int(r['listed_onsets'])} / {int(r['onsets'])} ({pct(r['recall'])})",
+            "listed with an onset": f"{_count(r['listed_onsets'], r['listed'])} "
+            f"({pct(r['precision'])})",
+            "lift": sig(r["lift"]),
+        }
         for t in tiers[tiers["model"] == model].itertuples(index=False):
             row[f"{t.tier}: with an onset"] = f"{_count(t.onsets, t.n)} ({pct(t.rate)})"
         rows.append({k: (v if isinstance(v, str) else str(v)) for k, v in row.items()})
@@ -112,12 +127,14 @@ def _lists_table(record: TrackRecord, model: str) -> str:
     tiers = record.tiers[record.tiers["model"] == model]
     rows = []
     for r in lists.itertuples(index=False):
-        row = {"data year": str(int(r.origin)),
-               "list for": _span(r.window_start, r.window_end),
-               "listed": str(int(r.listed)),
-               "listed with an onset": str(int(r.listed_onsets)),
-               "onsets caught": _count(r.listed_onsets, r.onsets) if r.onsets else "0 / 0",
-               "share caught": pct(r.recall)}
+        row = {
+            "data year": str(int(r.origin)),
+            "list for": _span(r.window_start, r.window_end),
+            "listed": str(int(r.listed)),
+            "listed with an onset": str(int(r.listed_onsets)),
+            "onsets caught": _count(r.listed_onsets, r.onsets) if r.onsets else "0 / 0",
+            "share caught": pct(r.recall),
+        }
         part = tiers[(tiers["origin"] == r.origin) & (tiers["year"] == r.year)]
         for t in part.itertuples(index=False):
             row[t.tier] = _count(t.onsets, t.n)
@@ -125,36 +142,42 @@ def _lists_table(record: TrackRecord, model: str) -> str:
     return _figures_table(pd.DataFrame(rows)) if rows else ""
 
 
-def track_record_html(record: TrackRecord | None, *, focus: str,
-                      models: Sequence[str] | None = None) -> str:
+def track_record_html(
+    record: TrackRecord | None, *, focus: str, models: Sequence[str] | None = None
+) -> str:
     """The track record as HTML: a sentence on ``focus``, a table per model (``models``,
     default all), and every past list of ``focus`` with its tiers."""
     if record is None:
         return '<p class="note">Not available: the forecasts have no single horizon.</p>'
     if record.lists.empty:
-        return (f'<p class="note">Not available: no past list has a fully observed outcome '
-                f"window (data to {record.data_end}).</p>")
+        return (
+            f'<p class="note">Not available: no past list has a fully observed outcome '
+            f"window (data to {record.data_end}).</p>"
+        )
     models = list(record.summary()["model"]) if models is None else list(models)
     k = record.k
-    html = [f"<p>{esc(track_record_sentence(record, focus))}</p>",
-            _summary_table(record, models, focus),
-            f"<details><summary><b>Every past list of {esc(focus)}</b> "
-            f"({len(record.lists[record.lists['model'] == focus])} lists, with their tiers)"
-            f"</summary>{_lists_table(record, focus)}</details>",
-            f'<p class="note">The forecasts made at each origin are the list that would have '
-            f"been published then: all countries forecast that year, ranked (1 = highest risk), "
-            f"the top {k} listed. A list is judged on its own window (the {record.horizon} "
-            f"years after its data year) once the window is fully observed (data to "
-            f"{record.data_end}); countries whose outcome is unknown are ranked but not counted. "
-            f"Counts are list-windows: an onset inside the windows of two lists counts for "
-            f"each. Cells &ldquo;a / b&rdquo;: a countries with an onset among b in the list or "
-            f"tier (the rest: those not listed). Lift = onset rate on the list / onset rate of "
-            f"the others.</p>"]
+    html = [
+        f"<p>{esc(track_record_sentence(record, focus))}</p>",
+        _summary_table(record, models, focus),
+        f"<details><summary><b>Every past list of {esc(focus)}</b> "
+        f"({len(record.lists[record.lists['model'] == focus])} lists, with their tiers)"
+        f"</summary>{_lists_table(record, focus)}</details>",
+        f'<p class="note">The forecasts made at each origin are the list that would have '
+        f"been published then: all countries forecast that year, ranked (1 = highest risk), "
+        f"the top {k} listed. A list is judged on its own window (the {record.horizon} "
+        f"years after its data year) once the window is fully observed (data to "
+        f"{record.data_end}); countries whose outcome is unknown are ranked but not counted. "
+        f"Counts are list-windows: an onset inside the windows of two lists counts for "
+        f"each. Cells &ldquo;a / b&rdquo;: a countries with an onset among b in the list or "
+        f"tier (the rest: those not listed). Lift = onset rate on the list / onset rate of "
+        f"the others.</p>",
+    ]
     return "".join(html)
 
 
-def track_record_section(record: TrackRecord, *, model: str,
-                         title: str | None = None) -> tuple[str, str, str]:
+def track_record_section(
+    record: TrackRecord, *, model: str, title: str | None = None
+) -> tuple[str, str, str]:
     """The track record of ``model`` as a page section ``(id, title, html)``, e.g. for
     :func:`forecast.reports.render_risklist`'s ``sections``."""
     heading = title or f"Track record: how past top-{record.k} lists of {model} fared"

@@ -20,8 +20,14 @@ from forecast.reports._figures import ORACLE
 from forecast.reports._html import esc
 from forecast.reports._track import pct, sig, track_record_sentence, within
 
-__all__ = ["AUC_TIE", "VERDICT_RULE", "Candidate", "headline_cost_ratio", "recommend",
-           "verdict_html"]
+__all__ = [
+    "AUC_TIE",
+    "VERDICT_RULE",
+    "Candidate",
+    "headline_cost_ratio",
+    "recommend",
+    "verdict_html",
+]
 
 AUC_TIE = 0.005
 """Models within this pooled ROC AUC of the best eligible one are tied."""
@@ -33,7 +39,8 @@ VERDICT_RULE = (
     f"wholly below 0 (not shown worse). Models within {AUC_TIE} AUC of it are tied; ties go to "
     "the better calibrated in the large (observed/expected closest to 1), then to the "
     "baseline, then by name. A difference is distinguishable from noise when its 95% interval "
-    "excludes 0.")
+    "excludes 0."
+)
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,11 @@ class Candidate:
     def distinguishable(self) -> bool:
         """The 95% interval of the difference against the baseline excludes 0."""
         d = self.vs_baseline
-        return d is not None and bool(np.isfinite(d.lower) and np.isfinite(d.upper)) and (
-            d.lower > 0 or d.upper < 0)
+        return (
+            d is not None
+            and bool(np.isfinite(d.lower) and np.isfinite(d.upper))
+            and (d.lower > 0 or d.upper < 0)
+        )
 
     @property
     def miscalibration(self) -> float:
@@ -84,8 +94,9 @@ def recommend(candidates: Sequence[Candidate], baseline: str) -> tuple[str, list
     best = _finite(eligible[0].auc.estimate)
     tied = [c for c in eligible if _finite(c.auc.estimate) >= best - AUC_TIE - 1e-12]
     chosen = min(tied, key=lambda c: (c.miscalibration, c.model != baseline, c.model))
-    order = [chosen] + [c for c in eligible if c is not chosen] + [
-        c for c in by_auc if c.shown_worse]
+    order = (
+        [chosen] + [c for c in eligible if c is not chosen] + [c for c in by_auc if c.shown_worse]
+    )
     return chosen.model, [c.model for c in order], {c.model for c in tied} - {chosen.model}
 
 
@@ -96,8 +107,9 @@ def _finite(x: float) -> float:
 def headline_cost_ratio(spec: dict) -> float:
     """The spec's cost ratio: the median of ``costs.cost_ratios`` (the higher middle one for
     an even count), else 1:20."""
-    ratios = sorted((float(r) for r in ((spec.get("costs") or {}).get("cost_ratios") or ())),
-                    reverse=True)
+    ratios = sorted(
+        (float(r) for r in ((spec.get("costs") or {}).get("cost_ratios") or ())), reverse=True
+    )
     return ratios[(len(ratios) - 1) // 2] if ratios else 1 / 20
 
 
@@ -108,8 +120,15 @@ def candidates_of(ctx: sec.Context) -> list[Candidate]:
         if model == ORACLE:
             continue
         rows, paired = ctx.paired.get(model, (0, {}))
-        out.append(Candidate(model, ctx.boot[model]["roc_auc"],
-                             ctx.boot[model]["observed_expected"], paired.get("roc_auc"), rows))
+        out.append(
+            Candidate(
+                model,
+                ctx.boot[model]["roc_auc"],
+                ctx.boot[model]["observed_expected"],
+                paired.get("roc_auc"),
+                rows,
+            )
+        )
     return out
 
 
@@ -118,22 +137,29 @@ def _ci(lower: float, upper: float, *, sign: bool = False) -> str:
 
 
 def _against(d: PairedDifference, rows: int, baseline: str, *, word: str = "against") -> str:
-    return (f'<span class="paired">{word} the baseline {esc(baseline)}: '
-            f"<b>{sig(d.estimate, sign=True)}</b> AUC ({_ci(d.lower, d.upper, sign=True)}) on "
-            f"the {rows:,} country-years both forecast</span>")
+    return (
+        f'<span class="paired">{word} the baseline {esc(baseline)}: '
+        f"<b>{sig(d.estimate, sign=True)}</b> AUC ({_ci(d.lower, d.upper, sign=True)}) on "
+        f"the {rows:,} country-years both forecast</span>"
+    )
 
 
-def _why(c: Candidate, baseline: str, alone: bool, tied: list[Candidate],
-         runner_up: Candidate | None) -> str:
+def _why(
+    c: Candidate, baseline: str, alone: bool, tied: list[Candidate], runner_up: Candidate | None
+) -> str:
     auc = c.auc
     top = all(c.auc.estimate >= t.auc.estimate for t in tied)
-    text = (f"{'Highest' if top else f'Within {AUC_TIE} of the highest'} pooled ROC AUC among "
-            f"the models not shown worse than the baseline: <b>{sig(auc.estimate)}</b> "
-            f"({_ci(auc.lower, auc.upper)}).")
+    text = (
+        f"{'Highest' if top else f'Within {AUC_TIE} of the highest'} pooled ROC AUC among "
+        f"the models not shown worse than the baseline: <b>{sig(auc.estimate)}</b> "
+        f"({_ci(auc.lower, auc.upper)})."
+    )
     if tied:
         others = ", ".join(f"{esc(t.model)} ({sig(t.auc.estimate)})" for t in tied)
-        text += (f" Tied within {AUC_TIE} AUC with {others}; chosen as the better calibrated "
-                 "(observed/expected closer to 1).")
+        text += (
+            f" Tied within {AUC_TIE} AUC with {others}; chosen as the better calibrated "
+            "(observed/expected closer to 1)."
+        )
     d = c.vs_baseline
     if alone:
         text += " It is the only model that could be scored."
@@ -141,16 +167,23 @@ def _why(c: Candidate, baseline: str, alone: bool, tied: list[Candidate],
         text += " It is the baseline itself: no other model ranks above it by the rule."
         if runner_up is not None and runner_up.vs_baseline is not None:
             word = "distinguishable" if runner_up.distinguishable else "not distinguishable"
-            text += (f" The next, {esc(runner_up.model)}, "
-                     f"{_against(runner_up.vs_baseline, runner_up.rows_vs_baseline, baseline)}"
-                     f", {word} from noise.")
+            text += (
+                f" The next, {esc(runner_up.model)}, "
+                f"{_against(runner_up.vs_baseline, runner_up.rows_vs_baseline, baseline)}"
+                f", {word} from noise."
+            )
     elif d is None:
-        text += (f" No paired comparison with the baseline {esc(baseline)} (it has no scored "
-                 "rows in common with onsets and non-onsets).")
+        text += (
+            f" No paired comparison with the baseline {esc(baseline)} (it has no scored "
+            "rows in common with onsets and non-onsets)."
+        )
     else:
-        verdict = ("distinguishable from noise" if c.distinguishable else
-                   f"<b>not distinguishable from noise</b>: the baseline {esc(baseline)} is as "
-                   "good within the bootstrap's resolution")
+        verdict = (
+            "distinguishable from noise"
+            if c.distinguishable
+            else f"<b>not distinguishable from noise</b>: the baseline {esc(baseline)} is as "
+            "good within the bootstrap's resolution"
+        )
         text += f" {_against(d, c.rows_vs_baseline, baseline, word='Against')}, {verdict}."
     return text
 
@@ -165,10 +198,13 @@ def _calibration(c: Candidate, onsets: int) -> str:
     elif oe.estimate < 1:
         word = f"its forecasts run too high (about {sig(1 / oe.estimate, 2)} times the onsets seen)"
     else:
-        word = (f"its forecasts run too low (onsets about {sig(oe.estimate, 2)} times those "
-                "expected)")
-    return (f"{onsets} onsets observed where its forecasts expected {_word(expected)}: "
-            f"observed/expected <b>{sig(oe.estimate)}</b> ({_ci(oe.lower, oe.upper)}), {word}.")
+        word = (
+            f"its forecasts run too low (onsets about {sig(oe.estimate, 2)} times those expected)"
+        )
+    return (
+        f"{onsets} onsets observed where its forecasts expected {_word(expected)}: "
+        f"observed/expected <b>{sig(oe.estimate)}</b> ({_ci(oe.lower, oe.upper)}), {word}."
+    )
 
 
 def _odds(ratio: float) -> str:
@@ -192,8 +228,11 @@ def cost_row(ctx: sec.Context, model: str, ratio: float) -> pd.Series | None:
     if ctx.data.costs is None and not {"origin", "horizon"} <= set(f.columns):
         return None
     costs = sec._run_costs(ctx)
-    match = costs[(costs["model"] == model) & (costs["policy"] == "honest")
-                  & np.isclose(costs["cost_ratio"].astype(float), ratio, rtol=1e-9, atol=0)]
+    match = costs[
+        (costs["model"] == model)
+        & (costs["policy"] == "honest")
+        & np.isclose(costs["cost_ratio"].astype(float), ratio, rtol=1e-9, atol=0)
+    ]
     return None if match.empty else match.iloc[0]
 
 
@@ -203,27 +242,41 @@ def _acting(ctx: sec.Context, model: str, ratio: float) -> str:
     if row is None:
         return f"Not available: the run's cost analysis has no honest policy at {label}."
     value = float(row["value_vs_nothing"])
-    judged = ("better than doing nothing" if value > 0 else "no better than doing nothing"
-              if value == 0 else "worse than doing nothing")
+    judged = (
+        "better than doing nothing"
+        if value > 0
+        else "no better than doing nothing"
+        if value == 0
+        else "worse than doing nothing"
+    )
     capacity = row.get("capacity")
     cap = "" if pd.isna(capacity) else f", at most {int(capacity)} a year"
-    return (f"At cost ratio {label} (a warning costs 1/{_odds(ratio)} of the loss that acting "
-            f"on it would prevent; threshold chosen at each origin from outcomes known then"
-            f"{cap}): <b>{_word(row['warnings_per_year'])}</b> warnings a year, "
-            f"<b>{_word(row['hits_per_year'])}</b> of them followed by an onset "
-            f"(of {_word(row['onsets_per_year'])} onsets a year); value "
-            f"<b>{sig(value)}</b> on a scale where doing nothing is 0 and perfect foresight 1: "
-            f"{judged}.")
+    return (
+        f"At cost ratio {label} (a warning costs 1/{_odds(ratio)} of the loss that acting "
+        f"on it would prevent; threshold chosen at each origin from outcomes known then"
+        f"{cap}): <b>{_word(row['warnings_per_year'])}</b> warnings a year, "
+        f"<b>{_word(row['hits_per_year'])}</b> of them followed by an onset "
+        f"(of {_word(row['onsets_per_year'])} onsets a year); value "
+        f"<b>{sig(value)}</b> on a scale where doing nothing is 0 and perfect foresight 1: "
+        f"{judged}."
+    )
 
 
-def _ranking_table(ctx: sec.Context, order: list[str], chosen: str, tied: set[str],
-                   ratio: float) -> str:
+def _ranking_table(
+    ctx: sec.Context, order: list[str], chosen: str, tied: set[str], ratio: float
+) -> str:
     cands = {c.model: c for c in candidates_of(ctx)}
     summary = ctx.track.summary().set_index("model") if ctx.track is not None else None
-    head = ["model", "pooled ROC AUC (95% CI)", f"difference vs {ctx.baseline} (95% CI)",
-            "distinguishable from noise?", "observed / expected (95% CI)",
-            f"top-{ctx.top_k} lists: onsets caught",
-            f"value vs nothing at {_ratio_label(ratio)}", "by the rule"]
+    head = [
+        "model",
+        "pooled ROC AUC (95% CI)",
+        f"difference vs {ctx.baseline} (95% CI)",
+        "distinguishable from noise?",
+        "observed / expected (95% CI)",
+        f"top-{ctx.top_k} lists: onsets caught",
+        f"value vs nothing at {_ratio_label(ratio)}",
+        "by the rule",
+    ]
     rows = []
     models = order + ([ORACLE] if ORACLE in ctx.scored_models else [])
     for model in models:
@@ -248,53 +301,74 @@ def _ranking_table(ctx: sec.Context, order: list[str], chosen: str, tied: set[st
             s = summary.loc[model]
             caught = f"{int(s['listed_onsets'])} / {int(s['onsets'])} ({pct(s['recall'])})"
         cost = cost_row(ctx, model, ratio)
-        rows.append([
-            esc(model), _with_ci(auc.estimate, auc.lower, auc.upper),
-            "–" if d is None else _with_ci(d.estimate, d.lower, d.upper, sign=True),
-            "–" if d is None else ("yes" if c is not None and c.distinguishable else "no"),
-            _with_ci(oe.estimate, oe.lower, oe.upper), esc(caught),
-            "–" if cost is None else sig(cost["value_vs_nothing"]), esc(status)])
+        rows.append(
+            [
+                esc(model),
+                _with_ci(auc.estimate, auc.lower, auc.upper),
+                "–" if d is None else _with_ci(d.estimate, d.lower, d.upper, sign=True),
+                "–" if d is None else ("yes" if c is not None and c.distinguishable else "no"),
+                _with_ci(oe.estimate, oe.lower, oe.upper),
+                esc(caught),
+                "–" if cost is None else sig(cost["value_vs_nothing"]),
+                esc(status),
+            ]
+        )
     body = "".join(
         f'<tr class="{"oracle" if model == ORACLE else "focus" if model == chosen else ""}">'
-        + "".join(f"<td>{v}</td>" for v in r) + "</tr>" for model, r in zip(models, rows))
+        + "".join(f"<td>{v}</td>" for v in r)
+        + "</tr>"
+        for model, r in zip(models, rows)
+    )
     header = "".join(f'<th scope="col">{esc(h)}</th>' for h in head)
-    return (f'<table class="figures ranking"><thead><tr>{header}</tr></thead>'
-            f"<tbody>{body}</tbody></table>")
+    return (
+        f'<table class="figures ranking"><thead><tr>{header}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
 
 
 def _with_ci(estimate: float, lower: float, upper: float, *, sign: bool = False) -> str:
     """A table cell: the estimate, its 95% interval on a second, smaller line."""
-    return (f"{sig(estimate, sign=sign)}<br><span class=\"ci\">{sig(lower, sign=sign)} to "
-            f"{sig(upper, sign=sign)}</span>")
+    return (
+        f'{sig(estimate, sign=sign)}<br><span class="ci">{sig(lower, sign=sign)} to '
+        f"{sig(upper, sign=sign)}</span>"
+    )
 
 
 def verdict_html(ctx: sec.Context) -> str:
     """The first screen: recommended model, why, its lists, calibration, costs, the rule."""
     cands = candidates_of(ctx)
     if not cands:
-        return ('<p class="lead">No recommendation: only the oracle could be scored.</p>')
+        return '<p class="lead">No recommendation: only the oracle could be scored.</p>'
     chosen, order, tied = recommend(cands, ctx.baseline)
     c = next(x for x in cands if x.model == chosen)
     ratio = headline_cost_ratio(ctx.spec)
     y, _ = ctx.arrays(chosen)
-    track = (esc(track_record_sentence(ctx.track, chosen)) if ctx.track is not None else
-             "Not available: the forecasts have no single horizon.")
+    track = (
+        esc(track_record_sentence(ctx.track, chosen))
+        if ctx.track is not None
+        else "Not available: the forecasts have no single horizon."
+    )
     by_model = {x.model: x for x in cands}
     runner_up = by_model[order[1]] if len(order) > 1 else None
     tied_with = [by_model[m] for m in order if m in tied]
-    items = [("Why", _why(c, ctx.baseline, len(cands) == 1, tied_with, runner_up)),
-             (f"Top-{ctx.top_k} lists", track),
-             ("Calibration", _calibration(c, int(y.sum()))),
-             ("Acting on warnings", _acting(ctx, chosen, ratio))]
+    items = [
+        ("Why", _why(c, ctx.baseline, len(cands) == 1, tied_with, runner_up)),
+        (f"Top-{ctx.top_k} lists", track),
+        ("Calibration", _calibration(c, int(y.sum()))),
+        ("Acting on warnings", _acting(ctx, chosen, ratio)),
+    ]
     lis = "".join(f"<li><b>{esc(k)}.</b> {v}</li>" for k, v in items)
     horizon = ctx.data.horizon
-    event = "a new mass killing" if ctx.spec.get("outcome", "mk_onset") == "mk_onset" else \
-        "an onset"
+    event = (
+        "a new mass killing" if ctx.spec.get("outcome", "mk_onset") == "mk_onset" else "an onset"
+    )
     outcome = f"{event} {within(horizon)}" if horizon else event
-    return (f'<p class="lead">Recommended model: <strong class="model">{esc(chosen)}</strong>'
-            f' <span class="note">for forecasting {esc(outcome)}, by the rule below</span></p>'
-            f'<ul class="why">{lis}</ul>'
-            + _ranking_table(ctx, order, chosen, tied, ratio)
-            + f'<p class="note rule">{esc(VERDICT_RULE)} Intervals: {ctx.n_boot} bootstrap '
-            f"replicates, seed {ctx.seed}. Pooled AUC on each model's fully observed outcome "
-            "windows (design 0002).</p>")
+    return (
+        f'<p class="lead">Recommended model: <strong class="model">{esc(chosen)}</strong>'
+        f' <span class="note">for forecasting {esc(outcome)}, by the rule below</span></p>'
+        f'<ul class="why">{lis}</ul>'
+        + _ranking_table(ctx, order, chosen, tied, ratio)
+        + f'<p class="note rule">{esc(VERDICT_RULE)} Intervals: {ctx.n_boot} bootstrap '
+        f"replicates, seed {ctx.seed}. Pooled AUC on each model's fully observed outcome "
+        "windows (design 0002).</p>"
+    )

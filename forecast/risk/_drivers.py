@@ -27,8 +27,17 @@ from sklearn.pipeline import Pipeline
 from forecast.panel import Panel
 from forecast.risk._words import label_of, value_of
 
-__all__ = ["Attribution", "attribute", "common_flags", "driver_item", "driver_table",
-           "driver_text", "flag_texts", "input_flags", "log_odds"]
+__all__ = [
+    "Attribution",
+    "attribute",
+    "common_flags",
+    "driver_item",
+    "driver_table",
+    "driver_text",
+    "flag_texts",
+    "input_flags",
+    "log_odds",
+]
 
 KIND_ORDER = ("structural", "trigger", "mitigating", "history", "other")
 _FLOOR = 1e-4
@@ -67,8 +76,7 @@ def log_odds(estimator, X: np.ndarray) -> np.ndarray:
 
     if isinstance(estimator, (ElasticNetLogit, StatsmodelsLogit)):
         return np.asarray(estimator.decision_function(X), dtype=float)
-    p = np.clip(np.asarray(estimator.predict_proba(X))[:, 1].astype(float), _FLOOR,
-                1 - _FLOOR)
+    p = np.clip(np.asarray(estimator.predict_proba(X))[:, 1].astype(float), _FLOOR, 1 - _FLOOR)
     return np.log(p) - np.log1p(-p)
 
 
@@ -99,8 +107,9 @@ def _linear(estimator, X: np.ndarray) -> Attribution:
         keep = estimator.keep_
         values, intercept = Z[:, keep] * estimator.params_[1:], estimator.params_[0]
         source = source[keep]
-    return Attribution(_fold(values, source, n_in), np.full(len(X), float(intercept)), "linear",
-                       True)
+    return Attribution(
+        _fold(values, source, n_in), np.full(len(X), float(intercept)), "linear", True
+    )
 
 
 def _treeshap(estimator, X: np.ndarray) -> Attribution:
@@ -144,29 +153,40 @@ def attribute(estimator, X: np.ndarray, *, reference: np.ndarray) -> Attribution
         return _treeshap(estimator, X)
     if isinstance(estimator, HistoryShiftedClassifier) and estimator.b == 1.0:  # recal or anchor
         inner = attribute(estimator.estimator_, X, reference=reference)  # a shift: exact
-        return Attribution(inner.contributions, inner.base, f"logit-shifted: {inner.method}",
-                           inner.additive)
+        return Attribution(
+            inner.contributions, inner.base, f"logit-shifted: {inner.method}", inner.additive
+        )
     if isinstance(estimator, (RecalibratedClassifier, HistoryShiftedClassifier)):
         inner = attribute(estimator.estimator_, X, reference=reference)
-        return Attribution(inner.contributions, inner.base, f"recalibrated base: {inner.method}",
-                           False)
+        return Attribution(
+            inner.contributions, inner.base, f"recalibrated base: {inner.method}", False
+        )
     if isinstance(estimator, AveragingEnsemble):
-        weights = (np.ones(len(estimator.estimators_)) if estimator.weights is None
-                   else np.asarray(estimator.weights, dtype=float))
+        weights = (
+            np.ones(len(estimator.estimators_))
+            if estimator.weights is None
+            else np.asarray(estimator.weights, dtype=float)
+        )
         weights = weights / weights.sum()
         parts = [attribute(est, X, reference=reference) for _, est in estimator.estimators_]
         contributions = sum(w * a.contributions for w, a in zip(weights, parts))
         base = sum(w * a.base for w, a in zip(weights, parts))
         methods = "+".join(sorted({a.method for a in parts}))
         additive = estimator.method == "logit" and all(a.additive for a in parts)
-        return Attribution(np.asarray(contributions), np.asarray(base), f"ensemble of {methods}",
-                           additive)
+        return Attribution(
+            np.asarray(contributions), np.asarray(base), f"ensemble of {methods}", additive
+        )
     return _occlusion(estimator, X, reference)
 
 
-def input_flags(panel: Panel, year: int, *, stale_years: int = 3,
-                min_change_share: float = 0.5,
-                indicators: Mapping[str, object] | None = None) -> pd.DataFrame:
+def input_flags(
+    panel: Panel,
+    year: int,
+    *,
+    stale_years: int = 3,
+    min_change_share: float = 0.5,
+    indicators: Mapping[str, object] | None = None,
+) -> pd.DataFrame:
     """Imputed and stale inputs of each unit in ``year``.
 
     * imputed: the feature is missing in ``year`` (the model fills it in: median imputation
@@ -228,8 +248,14 @@ def _run_start(years: np.ndarray, same_as_prev: np.ndarray) -> np.ndarray:
     # row has no previous value, so it starts a run
 
 
-def flag_texts(flags: pd.DataFrame, features: list[str], year: int,
-               indicators: Mapping[str, object], *, omit: Iterable[str] = ()) -> list[str]:
+def flag_texts(
+    flags: pd.DataFrame,
+    features: list[str],
+    year: int,
+    indicators: Mapping[str, object],
+    *,
+    omit: Iterable[str] = (),
+) -> list[str]:
     """One text per row of an :func:`input_flags` table, features in ``omit`` left out.
 
     ``<label>: no data for <year> (filled in)`` and ``<label>: last updated <since>``,
@@ -245,15 +271,21 @@ def flag_texts(flags: pd.DataFrame, features: list[str], year: int,
             if row.get(f"imputed:{name}", False):
                 parts.append(f"{label_of(indicators, name)}: no data for {year} (filled in)")
             elif row.get(f"stale:{name}", False):
-                parts.append(f"{label_of(indicators, name)}: last updated "
-                             f"{int(row[f'since:{name}'])}")
+                parts.append(
+                    f"{label_of(indicators, name)}: last updated {int(row[f'since:{name}'])}"
+                )
         texts.append(" | ".join(parts))
     return texts
 
 
-def common_flags(flags: pd.DataFrame, features: list[str], year: int,
-                 indicators: Mapping[str, object], *, share: float = 0.9
-                 ) -> tuple[list[str], list[str]]:
+def common_flags(
+    flags: pd.DataFrame,
+    features: list[str],
+    year: int,
+    indicators: Mapping[str, object],
+    *,
+    share: float = 0.9,
+) -> tuple[list[str], list[str]]:
     """Flags that hold for at least ``share`` of the units: better said once than on every row.
 
     Returns
@@ -270,21 +302,32 @@ def common_flags(flags: pd.DataFrame, features: list[str], year: int,
         label = label_of(indicators, name)
         if n and imputed.mean() >= share:
             names.append(name)
-            sentences.append(f"{label}: no data for {year} for {int(imputed.sum())} of {n} "
-                             "countries (filled in by the model)")
+            sentences.append(
+                f"{label}: no data for {year} for {int(imputed.sum())} of {n} "
+                "countries (filled in by the model)"
+            )
         elif n and (stale | imputed).mean() >= share:
             names.append(name)
             since = flags.loc[stale, f"since:{name}"].astype(int)
             typical = int(since.mode().iloc[0])
             others = int((since != typical).sum())
-            sentences.append(f"{label}: last updated {typical} for {int((since == typical).sum())}"
-                             f" of {n} countries" + (f" (earlier for {others})" if others else ""))
+            sentences.append(
+                f"{label}: last updated {typical} for {int((since == typical).sum())}"
+                f" of {n} countries" + (f" (earlier for {others})" if others else "")
+            )
     return names, sentences
 
 
-def driver_table(estimator, X: np.ndarray, units: np.ndarray, panel: Panel, *,
-                 reference: np.ndarray, indicators: Mapping[str, object] | None = None,
-                 year: int | None = None) -> pd.DataFrame:
+def driver_table(
+    estimator,
+    X: np.ndarray,
+    units: np.ndarray,
+    panel: Panel,
+    *,
+    reference: np.ndarray,
+    indicators: Mapping[str, object] | None = None,
+    year: int | None = None,
+) -> pd.DataFrame:
     """Long table of drivers, one row per unit and feature.
 
     Columns: ``unit``, ``feature``, ``label`` (the spec's label, else the name), ``kind``,
@@ -298,8 +341,9 @@ def driver_table(estimator, X: np.ndarray, units: np.ndarray, panel: Panel, *,
     n, p = att.contributions.shape
     kinds = [panel.kinds.get(f, "other") for f in features]
     values = np.asarray(X, dtype=float)
-    texts = np.array([[value_of(info, f, v) for f, v in zip(features, row)] for row in values],
-                     dtype=object)
+    texts = np.array(
+        [[value_of(info, f, v) for f, v in zip(features, row)] for row in values], dtype=object
+    )
     if year is not None:
         since = input_flags(panel, year).reindex(np.asarray(units))
         for j, name in enumerate(features):
@@ -307,12 +351,19 @@ def driver_table(estimator, X: np.ndarray, units: np.ndarray, panel: Panel, *,
             for i in np.flatnonzero(np.isfinite(old) & (old < year)):
                 if texts[i, j]:
                     texts[i, j] = f"{texts[i, j]} (as of {int(old[i])})"
-    table = pd.DataFrame({
-        "unit": np.repeat(np.asarray(units), p), "feature": np.tile(features, n),
-        "label": np.tile([label_of(info, f) for f in features], n),
-        "kind": np.tile(kinds, n), "value": values.ravel(), "value_text": texts.ravel(),
-        "contribution": att.contributions.ravel(), "odds_ratio": _odds(att.contributions.ravel()),
-        "method": att.method})
+    table = pd.DataFrame(
+        {
+            "unit": np.repeat(np.asarray(units), p),
+            "feature": np.tile(features, n),
+            "label": np.tile([label_of(info, f) for f in features], n),
+            "kind": np.tile(kinds, n),
+            "value": values.ravel(),
+            "value_text": texts.ravel(),
+            "contribution": att.contributions.ravel(),
+            "odds_ratio": _odds(att.contributions.ravel()),
+            "method": att.method,
+        }
+    )
     if year is not None:
         table["year"] = int(year)
     return table
@@ -336,12 +387,18 @@ def driver_item(label: str, value_text: str, contribution: float) -> str:
 def _format(block: pd.DataFrame, contributions: np.ndarray, picked: list[int]) -> str:
     kinds = block["kind"].to_numpy()
     labels = (block["label"] if "label" in block else block["feature"]).to_numpy()
-    values = (block["value_text"] if "value_text" in block
-              else pd.Series("", index=block.index)).fillna("").to_numpy()
+    values = (
+        (block["value_text"] if "value_text" in block else pd.Series("", index=block.index))
+        .fillna("")
+        .to_numpy()
+    )
     parts = []
     for kind in KIND_ORDER:
-        items = [driver_item(str(labels[i]), str(values[i]), contributions[i]) for i in picked
-                 if kinds[i] == kind]
+        items = [
+            driver_item(str(labels[i]), str(values[i]), contributions[i])
+            for i in picked
+            if kinds[i] == kind
+        ]
         if items:
             parts.append(f"{kind}: {'; '.join(items)}")
     return " | ".join(parts)
@@ -353,14 +410,18 @@ def _merge_labels(block: pd.DataFrame) -> pd.DataFrame:
     if "label" not in block or not block.duplicated(["label", "kind"]).any():
         return block
     merged = block.groupby(["label", "kind"], sort=False, as_index=False).agg(
-        feature=("feature", "first"), contribution=("contribution", "sum"),
-        **({"value_text": ("value_text", lambda v: "; ".join(dict.fromkeys(filter(None, v))))}
-           if "value_text" in block else {}))
+        feature=("feature", "first"),
+        contribution=("contribution", "sum"),
+        **(
+            {"value_text": ("value_text", lambda v: "; ".join(dict.fromkeys(filter(None, v))))}
+            if "value_text" in block
+            else {}
+        ),
+    )
     return merged
 
 
-def driver_text(drivers: pd.DataFrame, *, top: int = 4, min_log_odds: float = 0.05
-                ) -> pd.DataFrame:
+def driver_text(drivers: pd.DataFrame, *, top: int = 4, min_log_odds: float = 0.05) -> pd.DataFrame:
     """Per unit, the ``top`` largest contributions raising and lowering risk (at least
     ``min_log_odds`` in size), grouped by kind: ``unit``, ``drivers_up``, ``drivers_down``.
 
@@ -375,6 +436,11 @@ def driver_text(drivers: pd.DataFrame, *, top: int = 4, min_log_odds: float = 0.
         c = block["contribution"].to_numpy(dtype=float)
         up = [int(i) for i in np.argsort(-c, kind="stable")[:top] if c[i] >= min_log_odds]
         down = [int(i) for i in np.argsort(c, kind="stable")[:top] if c[i] <= -min_log_odds]
-        records.append({"unit": unit, "drivers_up": _format(block, c, up),
-                        "drivers_down": _format(block, c, down)})
+        records.append(
+            {
+                "unit": unit,
+                "drivers_up": _format(block, c, up),
+                "drivers_down": _format(block, c, down),
+            }
+        )
     return pd.DataFrame(records, columns=["unit", "drivers_up", "drivers_down"])

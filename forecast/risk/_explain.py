@@ -57,8 +57,9 @@ def _is_linear(estimator) -> bool:
     return isinstance(estimator, (ElasticNetLogit, StatsmodelsLogit))
 
 
-def _group_shapley(estimator, X_from: np.ndarray, X_to: np.ndarray, groups: list[np.ndarray]
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def _group_shapley(
+    estimator, X_from: np.ndarray, X_to: np.ndarray, groups: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
     """Shapley values (n x G) of ``v(S)`` on the path ``X_from -> X_to``, and ``v(none)``."""
     n_groups, n = len(groups), len(X_from)
     subsets = list(itertools.product((0, 1), repeat=n_groups))
@@ -75,16 +76,24 @@ def _group_shapley(estimator, X_from: np.ndarray, X_to: np.ndarray, groups: list
         for g in range(n_groups):
             if subset[g]:
                 continue
-            weight = (math.factorial(size) * math.factorial(n_groups - size - 1)
-                      / math.factorial(n_groups))
-            with_g = subset[:g] + (1,) + subset[g + 1:]
+            weight = (
+                math.factorial(size)
+                * math.factorial(n_groups - size - 1)
+                / math.factorial(n_groups)
+            )
+            with_g = subset[:g] + (1,) + subset[g + 1 :]
             phi[:, g] += weight * (values[index[with_g]] - values[s])
     return phi, values[index[(0,) * n_groups]]
 
 
-def decompose_change(fit_from: OriginFit, fit_to: OriginFit, X_from: np.ndarray,
-                     X_to: np.ndarray, features: list[str], kinds: dict[str, str]
-                     ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def decompose_change(
+    fit_from: OriginFit,
+    fit_to: OriginFit,
+    X_from: np.ndarray,
+    X_to: np.ndarray,
+    features: list[str],
+    kinds: dict[str, str],
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Decompose ``eta_to - eta_from`` for aligned rows (see the module docstring).
 
     Returns
@@ -108,20 +117,24 @@ def decompose_change(fit_from: OriginFit, fit_to: OriginFit, X_from: np.ndarray,
         method = "linear (exact)"
     else:
         present = [k for k in KIND_ORDER if any(kinds.get(f, "other") == k for f in features)]
-        groups = [np.array([j for j, f in enumerate(features) if kinds.get(f, "other") == k])
-                  for k in present]
+        groups = [
+            np.array([j for j, f in enumerate(features) if kinds.get(f, "other") == k])
+            for k in present
+        ]
         parts, eta_to_on_from = _group_shapley(model_to, X_from, X_to, groups)
         names = [f"{k} indicators" for k in present]
         term_kinds = present
         method = f"Shapley over {len(present)} feature groups (exact)"
     update = eta_to_on_from - eta_from
     eta_to = log_odds(model_to, X_to)  # computed apart: the parts must add up to it
-    terms = pd.DataFrame({
-        "row": np.repeat(np.arange(n), len(names) + 1),
-        "term": np.tile([*names, MODEL_UPDATE], n),
-        "kind": np.tile([*term_kinds, "model"], n),
-        "log_odds": np.column_stack([parts, update]).ravel(),
-    })
+    terms = pd.DataFrame(
+        {
+            "row": np.repeat(np.arange(n), len(names) + 1),
+            "term": np.tile([*names, MODEL_UPDATE], n),
+            "kind": np.tile([*term_kinds, "model"], n),
+            "log_odds": np.column_stack([parts, update]).ravel(),
+        }
+    )
     return terms, {"eta_from": eta_from, "eta_to": eta_to, "method": np.array(method)}
 
 
@@ -134,8 +147,15 @@ def _row(fit: OriginFit, unit: object) -> int:
     return int(hits[0])
 
 
-def explain_change(config: ExperimentConfig, *, model_label: str, unit: object, year_from: int,
-                   year_to: int, panel: Panel | None = None) -> pd.DataFrame:
+def explain_change(
+    config: ExperimentConfig,
+    *,
+    model_label: str,
+    unit: object,
+    year_from: int,
+    year_to: int,
+    panel: Panel | None = None,
+) -> pd.DataFrame:
     """Decompose the change of ``unit``'s forecast from ``year_from`` to ``year_to``.
 
     Each year's forecast comes from the model fitted for that year (as in the risk list and
@@ -165,16 +185,22 @@ def explain_change(config: ExperimentConfig, *, model_label: str, unit: object, 
         if unit not in present:
             names = unit_names(panel, year)  # readers know the names, not the codes
             listed = [names.get(u, str(u)) for u in present[:12]]
-            shown = ", ".join(listed) + (f" (+{len(present) - 12} more)"
-                                         if len(present) > 12 else "")
-            raise input_error(f"unit {unit!r} is not in the panel in {year}", source=panel.name,
-                              column=panel.unit, fix=f"use one of {shown}")
+            shown = ", ".join(listed) + (
+                f" (+{len(present) - 12} more)" if len(present) > 12 else ""
+            )
+            raise input_error(
+                f"unit {unit!r} is not in the panel in {year}",
+                source=panel.name,
+                column=panel.unit,
+                fix=f"use one of {shown}",
+            )
     fit_from = fit_origin(config, spec, panel, year_from)
     fit_to = fit_origin(config, spec, panel, year_to)
     i_from, i_to = _row(fit_from, unit), _row(fit_to, unit)
     x_from, x_to = fit_from.X[[i_from]], fit_to.X[[i_to]]
-    terms, totals = decompose_change(fit_from, fit_to, x_from, x_to, list(panel.features),
-                                     panel.kinds)
+    terms, totals = decompose_change(
+        fit_from, fit_to, x_from, x_to, list(panel.features), panel.kinds
+    )
     eta_from, eta_to = float(totals["eta_from"][0]), float(totals["eta_to"][0])
     p_from, p_to = float(fit_from.probability[i_from]), float(fit_to.probability[i_to])
     d_eta = eta_to - eta_from
@@ -183,23 +209,39 @@ def explain_change(config: ExperimentConfig, *, model_label: str, unit: object, 
     values_to = dict(zip(panel.features, x_to[0]))
     out["value_from"] = out["term"].map(values_from).astype(float)
     out["value_to"] = out["term"].map(values_to).astype(float)
-    out["probability"] = ((p_to - p_from) * out["log_odds"] / d_eta if d_eta != 0
-                          else 0.0 * out["log_odds"])
+    out["probability"] = (
+        (p_to - p_from) * out["log_odds"] / d_eta if d_eta != 0 else 0.0 * out["log_odds"]
+    )
     info = indicator_info(config)
     out["label"] = [term_words(t, info) for t in out["term"]]
     out = out[["term", "label", "kind", "value_from", "value_to", "log_odds", "probability"]]
     out = out.iloc[np.argsort(-out["log_odds"].abs().to_numpy(), kind="stable")]
     out = out.reset_index(drop=True)
-    out.attrs.update({"unit": unit, "year_from": int(year_from), "year_to": int(year_to),
-                      "model": spec.label, "method": str(totals["method"]),
-                      "probability_from": p_from, "probability_to": p_to,
-                      "log_odds_from": eta_from, "log_odds_to": eta_to})
+    out.attrs.update(
+        {
+            "unit": unit,
+            "year_from": int(year_from),
+            "year_to": int(year_to),
+            "model": spec.label,
+            "method": str(totals["method"]),
+            "probability_from": p_from,
+            "probability_to": p_to,
+            "log_odds_from": eta_from,
+            "log_odds_to": eta_to,
+        }
+    )
     return out
 
 
-def change_text(fit_from: OriginFit, fit_to: OriginFit, features: list[str],
-                kinds: dict[str, str], *, top: int = 2,
-                indicators: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def change_text(
+    fit_from: OriginFit,
+    fit_to: OriginFit,
+    features: list[str],
+    kinds: dict[str, str],
+    *,
+    top: int = 2,
+    indicators: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
     """Per unit present in both years, the ``top`` largest parts of its change in words:
     ``unit``, ``change_drivers``, e.g. ``battle deaths this year +2.1 pts; model update
     -0.3 pts`` (the model update: retrained with one more year of outcomes).
@@ -224,6 +266,10 @@ def change_text(fit_from: OriginFit, fit_to: OriginFit, features: list[str],
         block = block.iloc[np.argsort(-block["log_odds"].abs().to_numpy(), kind="stable")]
         block = block[block["log_odds"].abs() >= 0.01].head(top)
         share = d_p[row] / d_eta[row] if d_eta[row] != 0 else 0.0
-        texts.append("; ".join(f"{term_words(r.term, info)} {100 * share * r.log_odds:+.1f} pts"
-                               for r in block.itertuples()))
+        texts.append(
+            "; ".join(
+                f"{term_words(r.term, info)} {100 * share * r.log_odds:+.1f} pts"
+                for r in block.itertuples()
+            )
+        )
     return pd.DataFrame({"unit": common, "change_drivers": texts})

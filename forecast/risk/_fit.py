@@ -14,11 +14,20 @@ from forecast._errors import ForecastInputError, input_error
 from forecast.experiment import ExperimentConfig, ModelSpec
 from forecast.panel import Panel
 
-__all__ = ["LatestForecast", "OriginFit", "fit_latest", "fit_origin", "forecast_years",
-           "model_spec", "rank_units"]
+__all__ = [
+    "LatestForecast",
+    "OriginFit",
+    "fit_latest",
+    "fit_origin",
+    "forecast_years",
+    "model_spec",
+    "rank_units",
+]
 
-NO_INTERVAL_NOTE = ("This model gives no interval for its probabilities (only recalibrated "
-                    "models do), so the plausible range is left blank; no bootstrap is run.")
+NO_INTERVAL_NOTE = (
+    "This model gives no interval for its probabilities (only recalibrated "
+    "models do), so the plausible range is left blank; no bootstrap is run."
+)
 
 
 @dataclass(frozen=True)
@@ -99,21 +108,39 @@ class LatestForecast:
         ``lower``, ``upper``, ``previous_probability``, ``previous_rank`` and ``change``
         (``probability - previous_probability``; NaN for units absent in ``Y - 1``)."""
         cur = self.current
-        out = pd.DataFrame({"unit": cur.units, "year": self.year, "probability": cur.probability,
-                            "lower": cur.lower, "upper": cur.upper})
+        out = pd.DataFrame(
+            {
+                "unit": cur.units,
+                "year": self.year,
+                "probability": cur.probability,
+                "lower": cur.lower,
+                "upper": cur.upper,
+            }
+        )
         out["rank"] = rank_units(out["unit"].to_numpy(), out["probability"].to_numpy())
         if self.previous is not None:
-            prev = pd.DataFrame({"unit": self.previous.units,
-                                 "previous_probability": self.previous.probability})
-            prev["previous_rank"] = rank_units(prev["unit"].to_numpy(),
-                                               prev["previous_probability"].to_numpy())
+            prev = pd.DataFrame(
+                {"unit": self.previous.units, "previous_probability": self.previous.probability}
+            )
+            prev["previous_rank"] = rank_units(
+                prev["unit"].to_numpy(), prev["previous_probability"].to_numpy()
+            )
             out = out.merge(prev, on="unit", how="left")
         else:
             out["previous_probability"] = np.nan
             out["previous_rank"] = np.nan
         out["change"] = out["probability"] - out["previous_probability"]
-        columns = ["rank", "unit", "year", "probability", "lower", "upper",
-                   "previous_probability", "previous_rank", "change"]
+        columns = [
+            "rank",
+            "unit",
+            "year",
+            "probability",
+            "lower",
+            "upper",
+            "previous_probability",
+            "previous_rank",
+            "change",
+        ]
         return out[columns].sort_values("rank", kind="stable").reset_index(drop=True)
 
 
@@ -132,8 +159,12 @@ def model_spec(config: ExperimentConfig, label: str) -> ModelSpec:
             return spec
     options = config.history_recalibration or {}
     recal = [m + options.get("suffix", "_recal") for m in options.get("models", [])]
-    raise input_error(f"unknown model label {label!r}", source=config.source, column="models",
-                      fix=f"use one of {[s.label for s in config.models] + recal}")
+    raise input_error(
+        f"unknown model label {label!r}",
+        source=config.source,
+        column="models",
+        fix=f"use one of {[s.label for s in config.models] + recal}",
+    )
 
 
 def history_base_label(config: ExperimentConfig, label: str) -> str | None:
@@ -145,25 +176,37 @@ def history_base_label(config: ExperimentConfig, label: str) -> str | None:
     return None
 
 
-def _history_backtest(config: ExperimentConfig, spec: ModelSpec, panel: Panel, years: list[int],
-                      recalibrate: bool = False) -> pd.DataFrame:
+def _history_backtest(
+    config: ExperimentConfig,
+    spec: ModelSpec,
+    panel: Panel,
+    years: list[int],
+    recalibrate: bool = False,
+) -> pd.DataFrame:
     """Forecasts of the backtest of ``spec`` over the experiment's origins up to ``max(years)``
     and ``years`` (cached): what each origin ``Y`` knew of earlier forecasts is the same as in
     the full backtest. ``recalibrate`` adds ``spec``'s history-recalibrated copy."""
     from forecast.backtest import RollingOrigin, backtest_models, default_cache_dir, run_backtest
 
     splitter = RollingOrigin.from_config(config)
-    origins = {o for o in splitter.origin_years(panel.frame[panel.year].to_numpy())
-               if o <= max(years)} | set(years)
+    origins = {
+        o for o in splitter.origin_years(panel.frame[panel.year].to_numpy()) if o <= max(years)
+    } | set(years)
     options = {**config.history_recalibration, "models": [spec.label]} if recalibrate else {}
-    small = dataclasses.replace(config, models=backtest_models(config, spec),
-                                origins=tuple(sorted(origins)), first_origin=None,
-                                last_origin=None, history_recalibration=options)
+    small = dataclasses.replace(
+        config,
+        models=backtest_models(config, spec),
+        origins=tuple(sorted(origins)),
+        first_origin=None,
+        last_origin=None,
+        history_recalibration=options,
+    )
     return run_backtest(small, panel=panel, cache_dir=default_cache_dir()).forecasts
 
 
-def _recalibrated(config: ExperimentConfig, spec: ModelSpec, label: str, panel: Panel,
-                  fits: list[OriginFit]) -> list[OriginFit]:
+def _recalibrated(
+    config: ExperimentConfig, spec: ModelSpec, label: str, panel: Panel, fits: list[OriginFit]
+) -> list[OriginFit]:
     """Apply the backtest's history recalibration of each fit's year to the fit.
 
     The backtest of the base model over the experiment's origins up to that year (cached) gives
@@ -180,9 +223,15 @@ def _recalibrated(config: ExperimentConfig, spec: ModelSpec, label: str, panel: 
         rows = recal[recal["origin"] == fit.year].set_index("unit").loc[fit.units]
         a, b = float(rows["recal_a"].iloc[0]), float(rows["recal_b"].iloc[0])
         estimator = fit.estimator if np.isnan(a) else HistoryShiftedClassifier(fit.estimator, a, b)
-        out.append(dataclasses.replace(
-            fit, estimator=estimator, probability=rows["probability"].to_numpy(float),
-            lower=rows["lower"].to_numpy(float), upper=rows["upper"].to_numpy(float)))
+        out.append(
+            dataclasses.replace(
+                fit,
+                estimator=estimator,
+                probability=rows["probability"].to_numpy(float),
+                lower=rows["lower"].to_numpy(float),
+                upper=rows["upper"].to_numpy(float),
+            )
+        )
     return out
 
 
@@ -190,10 +239,14 @@ def _target(config: ExperimentConfig, panel: Panel) -> np.ndarray:
     from forecast.outcomes import onset_within
 
     if config.outcome not in panel.frame.columns:
-        raise input_error(f"outcome column {config.outcome!r} not in the panel",
-                          source=panel.name, fix=f"use one of {panel.outcomes}")
-    return onset_within(panel.frame, config.horizon, unit=panel.unit, year=panel.year,
-                        onset=config.outcome).to_numpy()
+        raise input_error(
+            f"outcome column {config.outcome!r} not in the panel",
+            source=panel.name,
+            fix=f"use one of {panel.outcomes}",
+        )
+    return onset_within(
+        panel.frame, config.horizon, unit=panel.unit, year=panel.year, onset=config.outcome
+    ).to_numpy()
 
 
 def forecast_years(config: ExperimentConfig, panel: Panel) -> list[int]:
@@ -208,14 +261,18 @@ def _check_year(config: ExperimentConfig, panel: Panel, year: int) -> int:
     valid = forecast_years(config, panel)
     if isinstance(year, bool) or not isinstance(year, (int, np.integer)) or int(year) not in valid:
         span = f"{valid[0]}..{valid[-1]}" if valid else "none"
-        raise input_error(f"year {year!r} is not a forecast year of {panel.name}",
-                          source=config.source, column="year",
-                          fix=f"use a year in {span} (data years with enough known outcomes)")
+        raise input_error(
+            f"year {year!r} is not a forecast year of {panel.name}",
+            source=config.source,
+            column="year",
+            fix=f"use a year in {span} (data years with enough known outcomes)",
+        )
     return int(year)
 
 
-def _meta_fits(config: ExperimentConfig, spec: ModelSpec, panel: Panel, years: list[int],
-               target: np.ndarray) -> list[OriginFit]:
+def _meta_fits(
+    config: ExperimentConfig, spec: ModelSpec, panel: Panel, years: list[int], target: np.ndarray
+) -> list[OriginFit]:
     """Fit a ``stacked`` or ``selected`` model for each of ``years`` as the backtest does.
 
     Its members are fitted for the year (:func:`fit_origin`); the weights are those the
@@ -234,26 +291,47 @@ def _meta_fits(config: ExperimentConfig, spec: ModelSpec, panel: Panel, years: l
     for year in years:
         chosen = own[own["origin"] == year]
         if chosen.empty:
-            raise input_error(f"every member of {spec.label!r} failed in the backtest at {year}",
-                              source=config.source, fix="see the backtest's scores (errors)")
+            raise input_error(
+                f"every member of {spec.label!r} failed in the backtest at {year}",
+                source=config.source,
+                fix="see the backtest's scores (errors)",
+            )
         weights = np.array([chosen[f"weight_{m.label}"].iloc[0] for m in members], float)
-        fits = {m.label: fit_origin(config, m, panel, year, target=target)
-                for m, w in zip(members, weights) if not np.isnan(w)}
+        fits = {
+            m.label: fit_origin(config, m, panel, year, target=target)
+            for m, w in zip(members, weights)
+            if not np.isnan(w)
+        }
         estimator = MetaEnsemble.from_fitted(
             [(m.label, fits[m.label].estimator if m.label in fits else None) for m in members],
-            weights=weights, intercept=float(chosen["meta_intercept"].iloc[0]))
+            weights=weights,
+            intercept=float(chosen["meta_intercept"].iloc[0]),
+        )
         first = next(iter(fits.values()))
-        P = np.column_stack([fits[m.label].probability if m.label in fits
-                             else np.full(len(first.units), np.nan) for m in members])
+        P = np.column_stack(
+            [
+                fits[m.label].probability if m.label in fits else np.full(len(first.units), np.nan)
+                for m in members
+            ]
+        )
         probability = estimator.combine(P)
         nan = np.full(len(probability), np.nan)
-        out.append(dataclasses.replace(first, estimator=estimator, probability=probability,
-                                       lower=nan, upper=nan))
+        out.append(
+            dataclasses.replace(
+                first, estimator=estimator, probability=probability, lower=nan, upper=nan
+            )
+        )
     return out
 
 
-def fit_origin(config: ExperimentConfig, spec: ModelSpec, panel: Panel, year: int, *,
-               target: np.ndarray | None = None) -> OriginFit:
+def fit_origin(
+    config: ExperimentConfig,
+    spec: ModelSpec,
+    panel: Panel,
+    year: int,
+    *,
+    target: np.ndarray | None = None,
+) -> OriginFit:
     """Fit ``spec`` exactly as the backtest does at origin ``year`` and forecast that year.
 
     Training rows come from :class:`forecast.backtest.RollingOrigin` with the experiment's
@@ -275,21 +353,24 @@ def fit_origin(config: ExperimentConfig, spec: ModelSpec, panel: Panel, year: in
     if spec.name in META_MODELS:
         return _meta_fits(config, spec, panel, [year], target)[0]
     splitter = RollingOrigin.from_config(config, origins=[year])
-    split = next(iter(splitter.split(frame.assign(_target=target), year=panel.year,
-                                     outcome="_target")))
+    split = next(
+        iter(splitter.split(frame.assign(_target=target), year=panel.year, outcome="_target"))
+    )
     X_all = frame[panel.features].to_numpy(dtype=float)
     years = frame[panel.year].to_numpy()
     X_train, y_train = X_all[split.train], target[split.train]
     if len(np.unique(y_train)) < 2:
-        raise input_error(f"the training rows for {year} (years <= {split.train_end}) hold "
-                          "a single outcome class", source=panel.name,
-                          fix="choose a later year or a shorter horizon")
+        raise input_error(
+            f"the training rows for {year} (years <= {split.train_end}) hold "
+            "a single outcome class",
+            source=panel.name,
+            fix="choose a later year or a shorter horizon",
+        )
     weights = recency_weights(years[split.train], config.recency_half_life)
     X_test = X_all[split.test]
     with threadpool_limits(1), capture_warnings(f"{spec.label} fit for {year}"):
         estimator = make_estimator(spec, config.seed)
-        fit_estimator(estimator, X_train, y_train, sample_weight=weights,
-                      years=years[split.train])
+        fit_estimator(estimator, X_train, y_train, sample_weight=weights, years=years[split.train])
         probability = np.asarray(estimator.predict_proba(X_test))[:, 1].astype(float)
         lower = upper = np.full(len(X_test), np.nan)
         if hasattr(estimator, "predict_interval"):
@@ -301,19 +382,36 @@ def fit_origin(config: ExperimentConfig, spec: ModelSpec, panel: Panel, year: in
         from forecast.calibration import HistoryShiftedClassifier, anchor_to_recent_rate
 
         probability, lower, upper, offset = anchor_to_recent_rate(
-            probability, lower, upper, y_train, years[split.train], spec.anchor_years)
+            probability, lower, upper, y_train, years[split.train], spec.anchor_years
+        )
         estimator = HistoryShiftedClassifier(estimator, offset)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
         median = np.nanmedian(X_train, axis=0)
     median = np.where(np.isnan(median), 0.0, median)  # as the imputer's empty-feature fill
-    return OriginFit(year, estimator, frame[panel.unit].to_numpy()[split.test], X_test,
-                     probability, lower, upper, int(split.train_start), int(split.train_end),
-                     len(split.train), int(np.nansum(y_train)), median)
+    return OriginFit(
+        year,
+        estimator,
+        frame[panel.unit].to_numpy()[split.test],
+        X_test,
+        probability,
+        lower,
+        upper,
+        int(split.train_start),
+        int(split.train_end),
+        len(split.train),
+        int(np.nansum(y_train)),
+        median,
+    )
 
 
-def fit_latest(config: ExperimentConfig, *, model_label: str, panel: Panel | None = None,
-               year: int | None = None) -> LatestForecast:
+def fit_latest(
+    config: ExperimentConfig,
+    *,
+    model_label: str,
+    panel: Panel | None = None,
+    year: int | None = None,
+) -> LatestForecast:
     """Train ``model_label`` on all outcomes known by year ``Y`` and forecast ``Y`` and ``Y-1``.
 
     Parameters
@@ -350,11 +448,13 @@ def fit_latest(config: ExperimentConfig, *, model_label: str, panel: Panel | Non
         fits = [fit_origin(config, spec, panel, y, target=target) for y in years]
     current, previous = fits[0], (fits[1] if len(fits) > 1 else None)
     if base_label is not None:
-        fits = _recalibrated(config, spec, model_label, panel,
-                             [f for f in (current, previous) if f is not None])
+        fits = _recalibrated(
+            config, spec, model_label, panel, [f for f in (current, previous) if f is not None]
+        )
         current, previous = fits[0], (fits[1] if previous is not None else None)
         spec = dataclasses.replace(spec, label=model_label)
     if np.isnan(current.lower).all():
         notes.append(NO_INTERVAL_NOTE)
-    return LatestForecast(config, spec, panel, year, current, previous, dataset_digest(panel.frame),
-                          tuple(notes))
+    return LatestForecast(
+        config, spec, panel, year, current, previous, dataset_digest(panel.frame), tuple(notes)
+    )

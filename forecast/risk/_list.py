@@ -13,8 +13,21 @@ from forecast.risk._words import indicator_info, unit_names
 
 __all__ = ["build_risklist", "list_footnotes", "list_metadata", "method_note"]
 
-_COLUMNS = ("rank", "unit", "name", "probability", "lower", "upper", "tier", "tier_meaning",
-            "previous_probability", "change", "drivers_up", "drivers_down", "flags")
+_COLUMNS = (
+    "rank",
+    "unit",
+    "name",
+    "probability",
+    "lower",
+    "upper",
+    "tier",
+    "tier_meaning",
+    "previous_probability",
+    "change",
+    "drivers_up",
+    "drivers_down",
+    "flags",
+)
 
 
 def _flags(latest: LatestForecast, info: dict) -> tuple[pd.Series, list[str]]:
@@ -26,9 +39,14 @@ def _flags(latest: LatestForecast, info: dict) -> tuple[pd.Series, list[str]]:
     return pd.Series(own, index=table.index, name="flags"), sentences
 
 
-def build_risklist(latest: LatestForecast, *, meanings: pd.DataFrame | None = None,
-                   rule: TierRule | None = None, drivers: pd.DataFrame | None = None,
-                   top_drivers: int = 4) -> pd.DataFrame:
+def build_risklist(
+    latest: LatestForecast,
+    *,
+    meanings: pd.DataFrame | None = None,
+    rule: TierRule | None = None,
+    drivers: pd.DataFrame | None = None,
+    top_drivers: int = 4,
+) -> pd.DataFrame:
     """The risk list of ``latest``: one row per unit, ranked.
 
     Columns: those of :data:`forecast.reports.RISKLIST_COLUMNS` (``name`` is the unit's name
@@ -49,14 +67,22 @@ def build_risklist(latest: LatestForecast, *, meanings: pd.DataFrame | None = No
     if meanings is not None:
         risk["tier_meaning"] = risk["tier"].map(dict(zip(meanings["tier"], meanings["meaning"])))
     if drivers is None:
-        drivers = driver_table(cur.estimator, cur.X, cur.units, latest.panel,
-                               reference=cur.train_median, indicators=info, year=latest.year)
+        drivers = driver_table(
+            cur.estimator,
+            cur.X,
+            cur.units,
+            latest.panel,
+            reference=cur.train_median,
+            indicators=info,
+            year=latest.year,
+        )
     risk = risk.merge(driver_text(drivers, top=top_drivers), on="unit", how="left")
     flags, _ = _flags(latest, info)
     risk = risk.merge(flags, left_on="unit", right_index=True, how="left")
     if latest.previous is not None:
-        changes = change_text(latest.previous, cur, latest.features, latest.panel.kinds,
-                              indicators=info)
+        changes = change_text(
+            latest.previous, cur, latest.features, latest.panel.kinds, indicators=info
+        )
         risk = risk.merge(changes, on="unit", how="left")
         risk["change_drivers"] = risk["change_drivers"].fillna("")
     else:
@@ -70,43 +96,64 @@ def _pct(p: float) -> str:
     return f"{100 * p:g}%"
 
 
-def method_note(latest: LatestForecast, rule: TierRule, attribution: str,
-                meanings: pd.DataFrame | None) -> str:
+def method_note(
+    latest: LatestForecast, rule: TierRule, attribution: str, meanings: pd.DataFrame | None
+) -> str:
     """How the list was made, in plain words (paragraphs separated by blank lines); the
     method's technical detail is in :func:`list_footnotes`."""
     cur, h = latest.current, latest.config.horizon
     y = latest.year
     tops = " and ".join(f"top {k}" for k in rule.top)
-    threshold = (f", then any country at or above {_pct(rule.threshold)}"
-                 if rule.threshold is not None else "")
+    threshold = (
+        f", then any country at or above {_pct(rule.threshold)}"
+        if rule.threshold is not None
+        else ""
+    )
     _, shared = _flags(latest, indicator_info(latest.config))
     paragraphs = [
-        (f"Risk is the model's probability that a new mass-killing episode begins in the "
-         f"country within {h} year{'s' if h > 1 else ''} after {y} ({y + 1}-{y + h}). The model "
-         f"({latest.spec.label}) was trained on the {cur.n_train} "
-         f"country-years {cur.train_start}-{cur.train_end} whose outcome was known by {y} "
-         f"({cur.n_train_onsets} with an onset), exactly as the backtest trains it for {y}, so "
-         "these probabilities equal the backtest's forecasts for that year."),
+        (
+            f"Risk is the model's probability that a new mass-killing episode begins in the "
+            f"country within {h} year{'s' if h > 1 else ''} after {y} ({y + 1}-{y + h}). The model "
+            f"({latest.spec.label}) was trained on the {cur.n_train} "
+            f"country-years {cur.train_start}-{cur.train_end} whose outcome was known by {y} "
+            f"({cur.n_train_onsets} with an onset), exactly as the backtest trains it for {y}, so "
+            "these probabilities equal the backtest's forecasts for that year."
+        ),
         f"Tiers follow the decision rule: the {tops} of the list{threshold}. "
-        + ("What a tier means is how often countries the same model placed in it in the "
-           f"backtest went on to have an onset, using only outcomes known by {y}."
-           if meanings is not None else "No backtest was run for the tier meanings."),
-        ("Raising and lowering risk: the indicators that push this country's risk up or down "
-         "the most compared with a typical country in the training data, grouped as "
-         "structural (slow-moving conditions), trigger (recent events), mitigating "
-         "(protective factors) and history (past mass killing). Values are for "
-         f"{y} unless a year is given. 'odds x1.5' means the indicator multiplies the odds of "
-         "an onset by 1.5; 'odds x0.7' means it cuts them by 30%."),
-        (f"Change compares with the list the same rule gives from {y - 1} data (a model trained "
-         f"on outcomes known by {y - 1}), in percentage points; 'why' names the largest parts "
-         "of that change: indicators whose values moved, or 'model update' (the model "
-         "retrained with one more year of outcomes); `forecast explain` gives all of them.")
-        if latest.previous is not None else "",
-        (f"Data flags: 'no data for {y} (filled in)' means the input is missing and the "
-         "model fills it in; 'last updated 2013' means the value has not changed since 2013, "
-         "usually because the source stopped and its last value is carried forward."
-         + (" Not repeated on every row, as it holds for nearly every country: "
-            + "; ".join(shared) + "." if shared else "")),
+        + (
+            "What a tier means is how often countries the same model placed in it in the "
+            f"backtest went on to have an onset, using only outcomes known by {y}."
+            if meanings is not None
+            else "No backtest was run for the tier meanings."
+        ),
+        (
+            "Raising and lowering risk: the indicators that push this country's risk up or down "
+            "the most compared with a typical country in the training data, grouped as "
+            "structural (slow-moving conditions), trigger (recent events), mitigating "
+            "(protective factors) and history (past mass killing). Values are for "
+            f"{y} unless a year is given. 'odds x1.5' means the indicator multiplies the odds of "
+            "an onset by 1.5; 'odds x0.7' means it cuts them by 30%."
+        ),
+        (
+            f"Change compares with the list the same rule gives from {y - 1} data (a model trained "
+            f"on outcomes known by {y - 1}), in percentage points; 'why' names the largest parts "
+            "of that change: indicators whose values moved, or 'model update' (the model "
+            "retrained with one more year of outcomes); `forecast explain` gives all of them."
+        )
+        if latest.previous is not None
+        else "",
+        (
+            f"Data flags: 'no data for {y} (filled in)' means the input is missing and the "
+            "model fills it in; 'last updated 2013' means the value has not changed since 2013, "
+            "usually because the source stopped and its last value is carried forward."
+            + (
+                " Not repeated on every row, as it holds for nearly every country: "
+                + "; ".join(shared)
+                + "."
+                if shared
+                else ""
+            )
+        ),
         *latest.notes,
     ]
     return "\n\n".join(p for p in paragraphs if p)
@@ -115,8 +162,10 @@ def method_note(latest: LatestForecast, rule: TierRule, attribution: str,
 _METHOD_WORDS = {
     "linear": "coefficient times the standardised value (linear model; exact)",
     "treeshap": "TreeSHAP (boosted trees; exact)",
-    "occlusion": ("occlusion: the change in log-odds when the indicator is set to its training "
-                  "median (forests and other models; approximate)"),
+    "occlusion": (
+        "occlusion: the change in log-odds when the indicator is set to its training "
+        "median (forests and other models; approximate)"
+    ),
 }
 
 
@@ -126,16 +175,23 @@ def _attribution_words(method: str) -> str:
     text = method
     if text.startswith("logit-shifted: "):
         text = text.removeprefix("logit-shifted: ")
-        words.append("the model's level shift (anchoring or recalibration) moves every "
-                     "country alike and is not attributed")
+        words.append(
+            "the model's level shift (anchoring or recalibration) moves every "
+            "country alike and is not attributed"
+        )
     if text.startswith("recalibrated base: "):
         text = text.removeprefix("recalibrated base: ")
-        words.append("the recalibration is not attributed; the base model's contributions "
-                     "are shown")
+        words.append(
+            "the recalibration is not attributed; the base model's contributions are shown"
+        )
     if text.startswith("ensemble of "):
         members = text.removeprefix("ensemble of ").split("+")
-        words.insert(0, "the weighted mean of the ensemble members' contributions ("
-                     + "; ".join(_METHOD_WORDS.get(m, m) for m in members) + ")")
+        words.insert(
+            0,
+            "the weighted mean of the ensemble members' contributions ("
+            + "; ".join(_METHOD_WORDS.get(m, m) for m in members)
+            + ")",
+        )
     else:
         words.insert(0, _METHOD_WORDS.get(text, text))
     return "; ".join(words)
@@ -146,10 +202,14 @@ def list_footnotes(latest: LatestForecast, attribution: str) -> list[str]:
     version and the model's name in the code."""
     cfg = latest.config
     return [
-        (f"Drivers are contributions to the log-odds of risk: {_attribution_words(attribution)}."
-         f" Attribution method as recorded: {attribution}."),
-        (f"Model {latest.spec.label!r} ({latest.spec.name}) of experiment {cfg.name} "
-         f"({cfg.source}); dataset {latest.panel.name}, sha256 {latest.dataset_digest}."),
+        (
+            f"Drivers are contributions to the log-odds of risk: {_attribution_words(attribution)}."
+            f" Attribution method as recorded: {attribution}."
+        ),
+        (
+            f"Model {latest.spec.label!r} ({latest.spec.name}) of experiment {cfg.name} "
+            f"({cfg.source}); dataset {latest.panel.name}, sha256 {latest.dataset_digest}."
+        ),
     ]
 
 
@@ -157,13 +217,18 @@ def list_metadata(latest: LatestForecast, attribution: str) -> dict[str, str]:
     """Key facts shown at the top of the list (in words; method names are in the notes)."""
     cur, cfg, y = latest.current, latest.config, latest.year
     return {
-        "Forecast window": f"{y + 1}-{y + cfg.horizon}", "Data year": str(y),
+        "Forecast window": f"{y + 1}-{y + cfg.horizon}",
+        "Data year": str(y),
         "Model": f"{latest.spec.label} ({latest.spec.name})",
         "Trained on": f"{cur.train_start}-{cur.train_end}, {cur.n_train} country-years, "
-                      f"{cur.n_train_onsets} onsets",
+        f"{cur.n_train_onsets} onsets",
         "Dataset": f"{latest.panel.name} (sha256 {latest.dataset_digest[:12]})",
         "Experiment": f"{cfg.name} ({cfg.source})",
         "Drivers": "indicator contributions to each country's odds, "
-                   + ("approximate" if "occlusion" in attribution or "recalibrated" in attribution
-                      else "exact") + " (see the technical notes)",
+        + (
+            "approximate"
+            if "occlusion" in attribution or "recalibrated" in attribution
+            else "exact"
+        )
+        + " (see the technical notes)",
     }

@@ -91,13 +91,20 @@ def resolve_unit(panel: Panel, text: str | int, *, year: int | None = None) -> o
     if len(hit) == 1:
         return hit.iloc[0]
     if len(hit) > 1:
-        raise input_error(f"{str(text)!r} names {len(hit)} units in {year}: "
-                          f"{', '.join(names.loc[hit.to_numpy()].astype(str))}",
-                          source=panel.name, fix="pass the unit's code or its full name")
+        raise input_error(
+            f"{str(text)!r} names {len(hit)} units in {year}: "
+            f"{', '.join(names.loc[hit.to_numpy()].astype(str))}",
+            source=panel.name,
+            fix="pass the unit's code or its full name",
+        )
     choices = sorted(set(names.astype(str)))
     close = difflib.get_close_matches(str(text), choices, n=5, cutoff=0.5)
     close += [n for n in choices if wanted and wanted in _fold(n) and n not in close]
-    fix = (f"did you mean {', '.join(repr(n) for n in close[:5])}?" if close else
-           f"use a name such as {', '.join(choices[:6])} (or a code)")
-    raise input_error(f"unit {str(text)!r} is not in the panel in {year}", source=panel.name,
-                      fix=fix)
+    fix = (
+        f"did you mean {', '.join(repr(n) for n in close[:5])}?"
+        if close
+        else f"use a name such as {', '.join(choices[:6])} (or a code)"
+    )
+    raise input_error(
+        f"unit {str(text)!r} is not in the panel in {year}", source=panel.name, fix=fix
+    )

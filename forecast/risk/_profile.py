@@ -18,6 +18,7 @@ Three views of one unit, each from the engine that owns it:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,23 +91,36 @@ class CountryProfile:
     change: pd.DataFrame = field(repr=False)
     method: str = ""
     notes: tuple[str, ...] = ()
-    indicators: dict[str, object] = field(default_factory=dict, repr=False)
+    indicators: Mapping[str, object] = field(default_factory=dict, repr=False)
 
 
-def _backtest(config: ExperimentConfig, label: str, panel: Panel, origins: list[int],
-              cache_dir: Path | None, n_jobs: int) -> pd.DataFrame:
+def _backtest(
+    config: ExperimentConfig,
+    label: str,
+    panel: Panel,
+    origins: list[int],
+    cache_dir: Path | None,
+    n_jobs: int,
+) -> pd.DataFrame:
     """The backtest forecasts of ``label`` for ``origins`` (every unit), fits cached."""
     from forecast.backtest import RollingOrigin, run_backtest
 
     base = history_base_label(config, label)
     spec = model_spec(config, base or label)
     run = set(origins)
-    changes: dict = {"models": (spec,), "first_origin": None, "last_origin": None,
-                     "history_recalibration": {}}
+    changes: dict = {
+        "models": (spec,),
+        "first_origin": None,
+        "last_origin": None,
+        "history_recalibration": {},
+    }
     if base is not None:  # the recalibration of origin t learns from the origins before it
         splitter = RollingOrigin.from_config(config)
-        run |= {o for o in splitter.origin_years(panel.frame[panel.year].to_numpy())
-                if o <= max(origins)}
+        run |= {
+            o
+            for o in splitter.origin_years(panel.frame[panel.year].to_numpy())
+            if o <= max(origins)
+        }
         changes["history_recalibration"] = {**config.history_recalibration, "models": [base]}
     small = dataclasses.replace(config, origins=tuple(sorted(run)), **changes)
     result = run_backtest(small, panel=panel, n_jobs=n_jobs, cache_dir=cache_dir)
@@ -114,8 +128,9 @@ def _backtest(config: ExperimentConfig, label: str, panel: Panel, origins: list[
     return forecasts[(forecasts["model"] == label) & forecasts["origin"].isin(origins)]
 
 
-def _history(forecasts: pd.DataFrame, unit: object, panel: Panel, outcome: str,
-             rule: TierRule) -> pd.DataFrame:
+def _history(
+    forecasts: pd.DataFrame, unit: object, panel: Panel, outcome: str, rule: TierRule
+) -> pd.DataFrame:
     rows = []
     for origin, block in forecasts.groupby("origin", sort=True):
         ranks = rank_units(block["unit"].to_numpy(), block["probability"].to_numpy())
@@ -125,21 +140,30 @@ def _history(forecasts: pd.DataFrame, unit: object, panel: Panel, outcome: str,
         i = int(mine[0])
         record = block.iloc[i]
         p = float(record["probability"])
-        rows.append({"year": int(origin), "probability": p,
-                     "lower": float(record.get("lower", np.nan)),
-                     "upper": float(record.get("upper", np.nan)),
-                     "rank": int(ranks[i]), "n_units": len(block),
-                     "tier": str(rule.assign(ranks[i:i + 1], np.array([p]))[0]),
-                     "outcome": float(record["outcome"])})
-    history = pd.DataFrame(rows, columns=["year", "probability", "lower", "upper", "rank",
-                                          "n_units", "tier", "outcome"])
+        rows.append(
+            {
+                "year": int(origin),
+                "probability": p,
+                "lower": float(record.get("lower", np.nan)),
+                "upper": float(record.get("upper", np.nan)),
+                "rank": int(ranks[i]),
+                "n_units": len(block),
+                "tier": str(rule.assign(ranks[i : i + 1], np.array([p]))[0]),
+                "outcome": float(record["outcome"]),
+            }
+        )
+    history = pd.DataFrame(
+        rows,
+        columns=["year", "probability", "lower", "upper", "rank", "n_units", "tier", "outcome"],
+    )
     frame = panel.frame[panel.frame[panel.unit] == unit].set_index(panel.year)
     history["onset"] = history["year"].map(frame[outcome]).astype(float)
     return history
 
 
-def _drivers(latest: LatestForecast, unit: object, years: list[int], info: dict[str, object],
-             top: int) -> tuple[pd.DataFrame, str]:
+def _drivers(
+    latest: LatestForecast, unit: object, years: list[int], info: Mapping[str, object], top: int
+) -> tuple[pd.DataFrame, str]:
     panel, cur = latest.panel, latest.current
     frame = panel.frame[(panel.frame[panel.unit] == unit) & panel.frame[panel.year].isin(years)]
     frame = frame.sort_values(panel.year)
@@ -148,31 +172,37 @@ def _drivers(latest: LatestForecast, unit: object, years: list[int], info: dict[
     contributions = att.contributions
     strongest = np.argsort(-np.abs(contributions).max(axis=0), kind="stable")[:top]
     features = [panel.features[j] for j in strongest]
-    out = pd.DataFrame({
-        "year": np.repeat(frame[panel.year].to_numpy(), len(features)),
-        "feature": np.tile(features, len(frame)),
-        "kind": np.tile([panel.kinds.get(f, "other") for f in features], len(frame)),
-        "label": np.tile([label_of(info, f) for f in features], len(frame)),
-        "value": X[:, strongest].ravel(), "contribution": contributions[:, strongest].ravel()})
+    out = pd.DataFrame(
+        {
+            "year": np.repeat(frame[panel.year].to_numpy(), len(features)),
+            "feature": np.tile(features, len(frame)),
+            "kind": np.tile([panel.kinds.get(f, "other") for f in features], len(frame)),
+            "label": np.tile([label_of(info, f) for f in features], len(frame)),
+            "value": X[:, strongest].ravel(),
+            "contribution": contributions[:, strongest].ravel(),
+        }
+    )
     return out, att.method
 
 
-def _change(latest: LatestForecast, unit: object, info: dict[str, object], top: int
-            ) -> pd.DataFrame:
-    columns = ["term", "kind", "label", "indicator", "value_from", "value_to", "log_odds",
-               "points"]
+def _change(
+    latest: LatestForecast, unit: object, info: Mapping[str, object], top: int
+) -> pd.DataFrame:
+    columns = ["term", "kind", "label", "indicator", "value_from", "value_to", "log_odds", "points"]
     prev, cur = latest.previous, latest.current
     if prev is None or unit not in set(prev.units):
         return pd.DataFrame(columns=columns)
     i, j = int(np.flatnonzero(prev.units == unit)[0]), int(np.flatnonzero(cur.units == unit)[0])
     features = latest.features
-    terms, totals = decompose_change(prev, cur, prev.X[[i]], cur.X[[j]], features,
-                                     latest.panel.kinds)
+    terms, totals = decompose_change(
+        prev, cur, prev.X[[i]], cur.X[[j]], features, latest.panel.kinds
+    )
     d_eta = float(totals["eta_to"][0] - totals["eta_from"][0])
     d_p = float(cur.probability[j] - prev.probability[i])
     out = terms.drop(columns="row")
-    out["label"] = out["term"].map(lambda t: "model update (new training years)"
-                                   if t == MODEL_UPDATE else label_of(info, t))
+    out["label"] = out["term"].map(
+        lambda t: "model update (new training years)" if t == MODEL_UPDATE else label_of(info, t)
+    )
     out["indicator"] = out["term"].isin(features)  # False for feature groups, model update
     out["value_from"] = out["term"].map(dict(zip(features, prev.X[i]))).astype(float)
     out["value_to"] = out["term"].map(dict(zip(features, cur.X[j]))).astype(float)
@@ -181,10 +211,18 @@ def _change(latest: LatestForecast, unit: object, info: dict[str, object], top: 
     return out[columns].head(top).reset_index(drop=True)
 
 
-def country_profile(config: ExperimentConfig, *, unit: str | int, model_label: str | None = None,
-                    panel: Panel | None = None, years: int = 20, top: int = 6,
-                    latest: LatestForecast | None = None, cache_dir: Path | None = None,
-                    n_jobs: int = 1) -> CountryProfile:
+def country_profile(
+    config: ExperimentConfig,
+    *,
+    unit: str | int,
+    model_label: str | None = None,
+    panel: Panel | None = None,
+    years: int = 20,
+    top: int = 6,
+    latest: LatestForecast | None = None,
+    cache_dir: Path | None = None,
+    n_jobs: int = 1,
+) -> CountryProfile:
     """Risk history, drivers and last change of ``unit`` (see the module docstring).
 
     Parameters
@@ -210,8 +248,10 @@ def country_profile(config: ExperimentConfig, *, unit: str | int, model_label: s
     from forecast.backtest import load_panel
 
     if isinstance(years, bool) or not isinstance(years, int) or years < 1:
-        raise input_error(f"country_profile: 'years' must be a positive integer, got {years!r}",
-                          fix="pass e.g. years=20")
+        raise input_error(
+            f"country_profile: 'years' must be a positive integer, got {years!r}",
+            fix="pass e.g. years=20",
+        )
     label = model_label or config.models[0].label
     panel = panel if panel is not None else load_panel(config)
     latest = latest or fit_latest(config, model_label=label, panel=panel)
@@ -225,5 +265,16 @@ def country_profile(config: ExperimentConfig, *, unit: str | int, model_label: s
     change = _change(latest, key, info, top)
     notes = list(latest.notes)
     name = unit_names(panel, latest.year).get(key, str(key))
-    return CountryProfile(key, str(name), latest.spec.label, latest.year, config.horizon,
-                          history, drivers, change, method, tuple(notes), info)
+    return CountryProfile(
+        key,
+        str(name),
+        latest.spec.label,
+        latest.year,
+        config.horizon,
+        history,
+        drivers,
+        change,
+        method,
+        tuple(notes),
+        info,
+    )

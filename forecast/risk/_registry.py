@@ -22,12 +22,27 @@ from forecast.panel import Panel
 from forecast.risk._fit import LatestForecast, rank_units
 from forecast.tracking import ALIAS, MlflowTracker, RisklistRecord, TrackedRun, Tracker
 
-__all__ = ["ALIAS", "RiskRun", "load_registered", "log_risklist", "registered_name",
-           "reproduce_registered"]
+__all__ = [
+    "ALIAS",
+    "RiskRun",
+    "load_registered",
+    "log_risklist",
+    "registered_name",
+    "reproduce_registered",
+]
 
 _TAG = "forecast."
-_REQUIREMENTS = ("atrocity-forecast", "scikit-learn", "numpy", "pandas", "scipy", "xgboost",
-                 "glum", "statsmodels", "skops")
+_REQUIREMENTS = (
+    "atrocity-forecast",
+    "scikit-learn",
+    "numpy",
+    "pandas",
+    "scipy",
+    "xgboost",
+    "glum",
+    "statsmodels",
+    "skops",
+)
 
 
 RiskRun = TrackedRun
@@ -55,28 +70,41 @@ def _tags(latest: LatestForecast) -> dict[str, str]:
     config = latest.config
     spec = json.dumps(config.raw, default=str, sort_keys=True)
     return {
-        "data_year": str(latest.year), "dataset": latest.panel.name,
-        "dataset_sha256": latest.dataset_digest, "experiment": config.name,
+        "data_year": str(latest.year),
+        "dataset": latest.panel.name,
+        "dataset_sha256": latest.dataset_digest,
+        "experiment": config.name,
         "experiment_spec": spec if len(spec) <= 7500 else "(too long; see experiment.yaml)",
-        "model_label": latest.spec.label, "features": json.dumps(list(latest.panel.features)),
-        "horizon": str(config.horizon), "train_end": str(latest.current.train_end),
+        "model_label": latest.spec.label,
+        "features": json.dumps(list(latest.panel.features)),
+        "horizon": str(config.horizon),
+        "train_end": str(latest.current.train_end),
         "code_version": code_version(),
     }
 
 
 def _metrics(risk: pd.DataFrame) -> dict[str, float]:
     p = risk["probability"].to_numpy(dtype=float)
-    out = {"n_units": float(len(p)), "expected_onsets": float(p.sum()),
-           "max_probability": float(p.max())}
+    out = {
+        "n_units": float(len(p)),
+        "expected_onsets": float(p.sum()),
+        "max_probability": float(p.max()),
+    }
     if "tier" in risk.columns:
         for tier, count in risk["tier"].value_counts().items():
             out[f"n_tier/{str(tier).split(' ')[0]}"] = float(count)
     return out
 
 
-def log_risklist(latest: LatestForecast, risk: pd.DataFrame, artifacts: list[Path], *,
-                 tracking_uri: str | None = None, register: bool = False,
-                 tracker: Tracker | None = None) -> TrackedRun:
+def log_risklist(
+    latest: LatestForecast,
+    risk: pd.DataFrame,
+    artifacts: list[Path],
+    *,
+    tracking_uri: str | None = None,
+    register: bool = False,
+    tracker: Tracker | None = None,
+) -> TrackedRun:
     """Log a risk list (and, with ``register``, its model) through a tracker.
 
     Parameters
@@ -99,19 +127,33 @@ def log_risklist(latest: LatestForecast, risk: pd.DataFrame, artifacts: list[Pat
     config = latest.config
     tags = _tags(latest)
     params = {f"risklist.{k}": v for k, v in tags.items() if k != "experiment_spec"}
-    record = RisklistRecord(experiment=config.tracking_experiment or config.name,
-                            year=latest.year, params=params, metrics=_metrics(risk),
-                            files=list(artifacts), spec=config.raw)
+    record = RisklistRecord(
+        experiment=config.tracking_experiment or config.name,
+        year=latest.year,
+        params=params,
+        metrics=_metrics(risk),
+        files=list(artifacts),
+        spec=config.raw,
+    )
     if register:
         record = dataclasses.replace(
-            record, model=latest.current.estimator, model_name=registered_name(config.name),
-            model_tags={_TAG + k: v for k, v in tags.items()}, example=latest.current.X,
-            requirements=_requirements())
+            record,
+            model=latest.current.estimator,
+            model_name=registered_name(config.name),
+            model_tags={_TAG + k: v for k, v in tags.items()},
+            example=latest.current.X,
+            requirements=_requirements(),
+        )
     return tracker.log_risklist(record)
 
 
-def load_registered(name: str, *, alias: str = ALIAS, tracking_uri: str | None = None,
-                    tracker: Tracker | None = None) -> tuple[Any, dict[str, str]]:
+def load_registered(
+    name: str,
+    *,
+    alias: str = ALIAS,
+    tracking_uri: str | None = None,
+    tracker: Tracker | None = None,
+) -> tuple[Any, dict[str, str]]:
     """The registered model ``models:/<name>@<alias>`` and its ``forecast.*`` tags (prefix
     dropped): ``data_year``, ``dataset``, ``dataset_sha256``, ``experiment_spec``, ..."""
     tracker = tracker or MlflowTracker(tracking_uri)
@@ -119,9 +161,14 @@ def load_registered(name: str, *, alias: str = ALIAS, tracking_uri: str | None =
     return model, {k.removeprefix(_TAG): v for k, v in tags.items() if k.startswith(_TAG)}
 
 
-def reproduce_registered(name: str, *, alias: str = ALIAS, tracking_uri: str | None = None,
-                         panel: Panel | None = None, tracker: Tracker | None = None
-                         ) -> pd.DataFrame:
+def reproduce_registered(
+    name: str,
+    *,
+    alias: str = ALIAS,
+    tracking_uri: str | None = None,
+    panel: Panel | None = None,
+    tracker: Tracker | None = None,
+) -> pd.DataFrame:
     """Recompute the list of a registered model from its tags.
 
     Loads the model, rebuilds the experiment from the ``experiment_spec`` tag, loads its panel
@@ -138,23 +185,33 @@ def reproduce_registered(name: str, *, alias: str = ALIAS, tracking_uri: str | N
     if panel is None:
         spec = tags.get("experiment_spec", "")
         if not spec.startswith("{"):
-            raise input_error("the registered version carries no experiment spec tag",
-                              source=source, fix="pass panel= explicitly")
+            raise input_error(
+                "the registered version carries no experiment spec tag",
+                source=source,
+                fix="pass panel= explicitly",
+            )
         panel = load_panel(experiment_from_dict(json.loads(spec), source=source))
     if dataset_digest(panel.frame) != tags.get("dataset_sha256"):
-        raise input_error(f"the dataset differs from the one the model was registered with "
-                          f"(sha256 {tags.get('dataset_sha256', '?')[:12]}...)", source=source,
-                          fix="load the same data version the list was made from")
+        raise input_error(
+            f"the dataset differs from the one the model was registered with "
+            f"(sha256 {tags.get('dataset_sha256', '?')[:12]}...)",
+            source=source,
+            fix="load the same data version the list was made from",
+        )
     features = json.loads(tags["features"])
     if list(panel.features) != features:
-        raise input_error("the panel's features differ from the registered model's",
-                          source=source, fix=f"use features {features}")
+        raise input_error(
+            "the panel's features differ from the registered model's",
+            source=source,
+            fix=f"use features {features}",
+        )
     year = int(tags["data_year"])
     rows = np.flatnonzero(panel.frame[panel.year].to_numpy() == year)
     X = panel.frame[features].to_numpy(dtype=float)[rows]  # row-major, as when it was fitted
     with threadpool_limits(1):
         p = np.asarray(model.predict_proba(X))[:, 1]
     units = panel.frame[panel.unit].to_numpy()[rows]
-    out = pd.DataFrame({"rank": rank_units(units, p), "unit": units, "year": year,
-                        "probability": p.astype(float)})
+    out = pd.DataFrame(
+        {"rank": rank_units(units, p), "unit": units, "year": year, "probability": p.astype(float)}
+    )
     return out.sort_values("rank", kind="stable").reset_index(drop=True)

@@ -14,8 +14,13 @@ from forecast.experiment import ExperimentConfig
 from forecast.panel import Panel
 from forecast.risk._fit import history_base_label, model_spec, rank_units
 
-__all__ = ["TierRule", "backtest_list_forecasts", "backtest_tier_meanings", "tier_meanings",
-           "tier_rule_from_config"]
+__all__ = [
+    "TierRule",
+    "backtest_list_forecasts",
+    "backtest_tier_meanings",
+    "tier_meanings",
+    "tier_rule_from_config",
+]
 
 _TOP_WORDS = ("highest", "high", "raised", "notable")
 
@@ -42,14 +47,23 @@ class TierRule:
 
     def __post_init__(self) -> None:
         top = tuple(self.top)
-        if (not top or len(top) > len(_TOP_WORDS)
-                or any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1
-                       for k in top) or list(top) != sorted(set(top))):
-            raise input_error(f"TierRule: 'top' must be 1 to 4 increasing list lengths >= 1, "
-                              f"got {self.top!r}", fix="pass e.g. top=(10, 30)")
+        if (
+            not top
+            or len(top) > len(_TOP_WORDS)
+            or any(
+                isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 for k in top
+            )
+            or list(top) != sorted(set(top))
+        ):
+            raise input_error(
+                f"TierRule: 'top' must be 1 to 4 increasing list lengths >= 1, got {self.top!r}",
+                fix="pass e.g. top=(10, 30)",
+            )
         if self.threshold is not None and not 0 < float(self.threshold) < 1:
-            raise input_error(f"TierRule: 'threshold' must be in (0, 1), got {self.threshold!r}",
-                              fix="pass e.g. threshold=0.04 or None")
+            raise input_error(
+                f"TierRule: 'threshold' must be in (0, 1), got {self.threshold!r}",
+                fix="pass e.g. threshold=0.04 or None",
+            )
 
     @property
     def labels(self) -> list[str]:
@@ -88,8 +102,9 @@ def _window_words(horizon: int) -> str:
     return "the next year" if horizon == 1 else f"{horizon} years" if horizon > 2 else "two years"
 
 
-def tier_meanings(forecasts: pd.DataFrame, rule: TierRule, *, horizon: int,
-                  known_by: int | None = None) -> pd.DataFrame:
+def tier_meanings(
+    forecasts: pd.DataFrame, rule: TierRule, *, horizon: int, known_by: int | None = None
+) -> pd.DataFrame:
     """What each tier has meant: the share of listed units with an onset within the horizon.
 
     Every origin's forecasts are ranked within the origin (all units listed that year, as in a
@@ -114,14 +129,17 @@ def tier_meanings(forecasts: pd.DataFrame, rule: TierRule, *, horizon: int,
     """
     missing = [c for c in ("unit", "origin", "probability", "outcome") if c not in forecasts]
     if missing:
-        raise input_error(f"tier_meanings: forecasts lack column(s) {missing}",
-                          fix="pass a backtest forecast table (BacktestResult.forecasts)")
+        raise input_error(
+            f"tier_meanings: forecasts lack column(s) {missing}",
+            fix="pass a backtest forecast table (BacktestResult.forecasts)",
+        )
     frame = forecasts[["unit", "origin", "probability", "outcome"]].copy()
     frame["rank"] = 0
     for index in frame.groupby("origin", sort=True).groups.values():
         block = frame.loc[index]
-        frame.loc[index, "rank"] = rank_units(block["unit"].to_numpy(),
-                                              block["probability"].to_numpy())
+        frame.loc[index, "rank"] = rank_units(
+            block["unit"].to_numpy(), block["probability"].to_numpy()
+        )
     frame["tier"] = rule.assign(frame["rank"].to_numpy(), frame["probability"].to_numpy())
     known = frame["outcome"].notna()
     if known_by is not None:
@@ -132,26 +150,45 @@ def tier_meanings(forecasts: pd.DataFrame, rule: TierRule, *, horizon: int,
         block = scored[scored["tier"] == label]
         n, onsets = len(block), int(block["outcome"].sum())
         rate = onsets / n if n else np.nan
-        span = (f"{int(block['origin'].min())}-{int(block['origin'].max())}" if n else "")
+        span = f"{int(block['origin'].min())}-{int(block['origin'].max())}" if n else ""
         if n == 0:
             text = "In the backtest no country-year with a known outcome fell in this tier."
         elif onsets == 0:
-            text = (f"None of the {n} country-years listed at this level in the backtest "
-                    f"({span}) had an onset within {_window_words(horizon)}.")
+            text = (
+                f"None of the {n} country-years listed at this level in the backtest "
+                f"({span}) had an onset within {_window_words(horizon)}."
+            )
         else:
-            text = (f"Of countries listed at this level in the backtest ({span}), about 1 in "
-                    f"{max(1, round(1 / rate))} had an onset within {_window_words(horizon)} "
-                    f"({onsets} of n = {n} country-years, {100 * rate:.1f}%).")
-        rows.append({"tier": label, "n": n, "onsets": onsets, "rate": rate,
-                     "one_in": round(1 / rate) if onsets else np.nan,
-                     "first_origin": block["origin"].min() if n else np.nan,
-                     "last_origin": block["origin"].max() if n else np.nan, "meaning": text})
+            text = (
+                f"Of countries listed at this level in the backtest ({span}), about 1 in "
+                f"{max(1, round(1 / rate))} had an onset within {_window_words(horizon)} "
+                f"({onsets} of n = {n} country-years, {100 * rate:.1f}%)."
+            )
+        rows.append(
+            {
+                "tier": label,
+                "n": n,
+                "onsets": onsets,
+                "rate": rate,
+                "one_in": round(1 / rate) if onsets else np.nan,
+                "first_origin": block["origin"].min() if n else np.nan,
+                "last_origin": block["origin"].max() if n else np.nan,
+                "meaning": text,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def backtest_tier_meanings(config: ExperimentConfig, *, model_label: str, panel: Panel,
-                           year: int, rule: TierRule | None = None,
-                           cache_dir: Path | None = None, n_jobs: int = 1) -> pd.DataFrame:
+def backtest_tier_meanings(
+    config: ExperimentConfig,
+    *,
+    model_label: str,
+    panel: Panel,
+    year: int,
+    rule: TierRule | None = None,
+    cache_dir: Path | None = None,
+    n_jobs: int = 1,
+) -> pd.DataFrame:
     """Backtest ``model_label`` (cached) and compute :func:`tier_meanings` for a list of ``year``.
 
     Only the experiment's origins whose outcome window closed by ``year`` are run
@@ -159,15 +196,23 @@ def backtest_tier_meanings(config: ExperimentConfig, *, model_label: str, panel:
     of the experiment (``cache_dir``; None = no cache). The forecasts are those of
     :func:`backtest_list_forecasts` (call it once and :func:`tier_meanings` to reuse them).
     """
-    forecasts = backtest_list_forecasts(config, model_label=model_label, panel=panel, year=year,
-                                        cache_dir=cache_dir, n_jobs=n_jobs)
-    return tier_meanings(forecasts, rule or tier_rule_from_config(config),
-                         horizon=config.horizon, known_by=year)
+    forecasts = backtest_list_forecasts(
+        config, model_label=model_label, panel=panel, year=year, cache_dir=cache_dir, n_jobs=n_jobs
+    )
+    return tier_meanings(
+        forecasts, rule or tier_rule_from_config(config), horizon=config.horizon, known_by=year
+    )
 
 
-def backtest_list_forecasts(config: ExperimentConfig, *, model_label: str, panel: Panel,
-                            year: int, cache_dir: Path | None = None,
-                            n_jobs: int = 1) -> pd.DataFrame:
+def backtest_list_forecasts(
+    config: ExperimentConfig,
+    *,
+    model_label: str,
+    panel: Panel,
+    year: int,
+    cache_dir: Path | None = None,
+    n_jobs: int = 1,
+) -> pd.DataFrame:
     """The past lists of ``model_label`` for a list of ``year``: its backtest forecasts at the
     experiment's origins whose outcome window closed by ``year`` (cached; no origin = empty)."""
     from forecast.backtest import RollingOrigin, backtest_models, run_backtest
@@ -176,14 +221,22 @@ def backtest_list_forecasts(config: ExperimentConfig, *, model_label: str, panel
     spec = model_spec(config, base_label or model_label)
     splitter = RollingOrigin.from_config(config)
     try:
-        origins = [o for o in splitter.origin_years(panel.frame[panel.year].to_numpy())
-                   if o + config.horizon <= year]
+        origins = [
+            o
+            for o in splitter.origin_years(panel.frame[panel.year].to_numpy())
+            if o + config.horizon <= year
+        ]
     except ValueError:  # no trainable origin at all
         origins = []
     if not origins:
         return pd.DataFrame(columns=["unit", "origin", "probability", "outcome"])
-    changes: dict = {"models": backtest_models(config, spec), "origins": tuple(origins),
-                     "first_origin": None, "last_origin": None, "history_recalibration": {}}
+    changes: dict = {
+        "models": backtest_models(config, spec),
+        "origins": tuple(origins),
+        "first_origin": None,
+        "last_origin": None,
+        "history_recalibration": {},
+    }
     if base_label is not None:  # the list's own recalibration, from the same history
         changes["history_recalibration"] = {**config.history_recalibration, "models": [base_label]}
     small = dataclasses.replace(config, **changes)

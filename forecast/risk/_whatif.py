@@ -112,8 +112,10 @@ def _feature(features: list[str], name: str) -> str:
     import difflib
 
     close = difflib.get_close_matches(name, features, n=5, cutoff=0.4)
-    raise input_error(f"unknown indicator {name!r}",
-                      fix=f"use one of {close or features[:10]} (the model's features)")
+    raise input_error(
+        f"unknown indicator {name!r}",
+        fix=f"use one of {close or features[:10]} (the model's features)",
+    )
 
 
 def event_values(latest: LatestForecast, features: list[str]) -> pd.DataFrame:
@@ -139,8 +141,11 @@ def event_values(latest: LatestForecast, features: list[str]) -> pd.DataFrame:
             continue
         use = known & np.isfinite(column)
         onset = target[use] == 1
-        lower = bool(onset.any() and (~onset).any()
-                     and column[use][onset].mean() < column[use][~onset].mean())
+        lower = bool(
+            onset.any()
+            and (~onset).any()
+            and column[use][onset].mean() < column[use][~onset].mean()
+        )
         sparse = np.mean(values == 0) >= 0.5 and np.any(values != 0)
         pool = values[values != 0] if sparse else values
         q = 1 - EVENT_QUANTILE if lower else EVENT_QUANTILE
@@ -149,8 +154,9 @@ def event_values(latest: LatestForecast, features: list[str]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["feature", "event_value", "direction", "event"])
 
 
-def _predict(latest: LatestForecast, row: int, values: Mapping[str, float]
-             ) -> tuple[float, float, float]:
+def _predict(
+    latest: LatestForecast, row: int, values: Mapping[str, float]
+) -> tuple[float, float, float]:
     """Probability and interval of ``row`` with ``values`` set, predicting the whole matrix
     under the fit's one-thread BLAS limit (as the list was made)."""
     from threadpoolctl import threadpool_limits
@@ -180,10 +186,17 @@ def _placed(latest: LatestForecast, rule: TierRule, row: int, p: float) -> tuple
     return rank, str(rule.assign(np.array([rank]), np.array([p]))[0])
 
 
-def what_if(config: ExperimentConfig, *, unit: str | int, values: Mapping[str, float],
-            model_label: str | None = None, panel: Panel | None = None,
-            year: int | None = None, latest: LatestForecast | None = None,
-            rule: TierRule | None = None) -> WhatIf:
+def what_if(
+    config: ExperimentConfig,
+    *,
+    unit: str | int,
+    values: Mapping[str, float],
+    model_label: str | None = None,
+    panel: Panel | None = None,
+    year: int | None = None,
+    latest: LatestForecast | None = None,
+    rule: TierRule | None = None,
+) -> WhatIf:
     """``unit``'s risk on the published list, and if the indicators in ``values`` changed.
 
     Parameters
@@ -218,17 +231,18 @@ def what_if(config: ExperimentConfig, *, unit: str | int, values: Mapping[str, f
     key = resolve_unit(panel, unit, year=year)  # before the fit: fail fast on a typo
     features = list(panel.features)
     chosen = {_feature(features, name): float(v) for name, v in values.items()}
-    latest = latest or fit_latest(config, model_label=model_label or config.models[0].label,
-                                  panel=panel, year=year)
+    latest = latest or fit_latest(
+        config, model_label=model_label or config.models[0].label, panel=panel, year=year
+    )
     rule = rule or tier_rule_from_config(config)
     cur = latest.current
     row = int(np.flatnonzero(cur.units == key)[0])
     names = unit_names(panel, latest.year)
     base_p = float(cur.probability[row])
-    base = Scenario(base_p, float(cur.lower[row]), float(cur.upper[row]),
-                    *_placed(latest, rule, row, base_p))
-    p, lower, upper = _predict(latest, row, chosen) if chosen else (base_p, base.lower,
-                                                                     base.upper)
+    base = Scenario(
+        base_p, float(cur.lower[row]), float(cur.upper[row]), *_placed(latest, rule, row, base_p)
+    )
+    p, lower, upper = _predict(latest, row, chosen) if chosen else (base_p, base.lower, base.upper)
     scenario = Scenario(p, lower, upper, *_placed(latest, rule, row, p), values=chosen)
     current = {f: float(cur.X[row, features.index(f)]) for f in chosen}
     triggers = [f for f in features if panel.kinds.get(f) == "trigger"]
@@ -245,13 +259,43 @@ def what_if(config: ExperimentConfig, *, unit: str | int, values: Mapping[str, f
         else:
             q = _predict(latest, row, {feature: event})[0]
             rank, tier = _placed(latest, rule, row, q)
-        records.append({"feature": feature,
-                        "label": label_of(info, feature),
-                        "current": now, "event_value": event, "event": how, "probability": q,
-                        "change": q - base_p, "rank": rank, "tier": tier, "already": already})
-    table = pd.DataFrame(records, columns=["feature", "label", "current", "event_value",
-                                           "event", "probability", "change", "rank", "tier",
-                                           "already"])
+        records.append(
+            {
+                "feature": feature,
+                "label": label_of(info, feature),
+                "current": now,
+                "event_value": event,
+                "event": how,
+                "probability": q,
+                "change": q - base_p,
+                "rank": rank,
+                "tier": tier,
+                "already": already,
+            }
+        )
+    table = pd.DataFrame(
+        records,
+        columns=[
+            "feature",
+            "label",
+            "current",
+            "event_value",
+            "event",
+            "probability",
+            "change",
+            "rank",
+            "tier",
+            "already",
+        ],
+    )
     table = table.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
-    return WhatIf(key, str(names.get(key, key)), latest.year, latest.spec.label, base, scenario,
-                  current, table)
+    return WhatIf(
+        key,
+        str(names.get(key, key)),
+        latest.year,
+        latest.spec.label,
+        base,
+        scenario,
+        current,
+        table,
+    )

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["indicator_info", "unit_names"]
 
+
 @lru_cache(maxsize=1)
 def _states():
     from forecast.statesystem import StateSystem
@@ -60,8 +61,12 @@ def unit_names(panel: Panel, year: int | None = None) -> pd.Series:
     rows = panel.frame.loc[panel.frame[panel.year] == year]
     if rows.empty:
         first, last = panel.years
-        raise input_error(f"no rows in {year}", source=panel.name, column=panel.year,
-                          fix=f"use a year in {first}-{last}")
+        raise input_error(
+            f"no rows in {year}",
+            source=panel.name,
+            column=panel.year,
+            fix=f"use a year in {first}-{last}",
+        )
     units = rows[panel.unit].reset_index(drop=True)
     names = pd.Series([None] * len(units), dtype=object)
     if panel.unit_system in ("cow", "gw"):
@@ -71,8 +76,9 @@ def unit_names(panel: Panel, year: int | None = None) -> pd.Series:
         usable = labels.notna() & (labels.astype(str).str.strip() != "")
         names = names.where(names.notna() | ~usable, labels.astype(str))
     names = names.where(names.notna(), units.astype(str))
-    return pd.Series(names.astype(str).to_numpy(), index=pd.Index(units.to_numpy(),
-                                                                   name=panel.unit), name="name")
+    return pd.Series(
+        names.astype(str).to_numpy(), index=pd.Index(units.to_numpy(), name=panel.unit), name="name"
+    )
 
 
 def indicator_info(config: Any) -> dict[str, Indicator]:
@@ -106,4 +112,3 @@ def value_of(info: Mapping[str, Any], feature: str, value: float) -> str:
 
     entry = info.get(feature)
     return format_value(value, getattr(entry, "display", None))
-

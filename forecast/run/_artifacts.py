@@ -46,10 +46,11 @@ def _read(path: Path) -> Any:
         return _reader(path.name)(path)
     except Exception as error:  # a broken file must name itself, in one line
         first = str(error).splitlines()[0] if str(error) else ""
-        raise input_error(f"cannot read {path.name} ({type(error).__name__}: {first[:160]})",
-                          source=str(path),
-                          fix="re-run the backtest into this folder or delete the broken file"
-                          ) from None
+        raise input_error(
+            f"cannot read {path.name} ({type(error).__name__}: {first[:160]})",
+            source=str(path),
+            fix="re-run the backtest into this folder or delete the broken file",
+        ) from None
 
 
 @dataclass
@@ -155,13 +156,16 @@ class RunArtifacts:
         """
         run_dir = Path(run_dir)
         if not run_dir.is_dir():
-            raise input_error(f"run folder {str(run_dir)!r} does not exist",
-                              fix="pass the --out folder of `forecast backtest` as --run-dir")
+            raise input_error(
+                f"run folder {str(run_dir)!r} does not exist",
+                fix="pass the --out folder of `forecast backtest` as --run-dir",
+            )
         path = run_dir / RUN_FILES["forecasts"]
         if not path.is_file():
-            raise input_error(f"run folder {str(run_dir)!r} has no {path.name} "
-                              f"({path.name} not found)",
-                              fix="pass the --out folder of a finished `forecast backtest`")
+            raise input_error(
+                f"run folder {str(run_dir)!r} has no {path.name} ({path.name} not found)",
+                fix="pass the --out folder of a finished `forecast backtest`",
+            )
         forecasts = check_forecasts(_read(path), caller="forecasts.parquet", source=str(path))
         forecasts["unit"] = forecasts["unit"].astype(str)
         values: dict[str, Any] = {}
@@ -170,8 +174,11 @@ class RunArtifacts:
                 values[attribute] = _read(run_dir / name)
         onsets = values.get("onsets")
         if onsets is not None:
-            values["onsets"] = (onsets.assign(unit=onsets["unit"].astype(str))
-                                if {"unit", "year", "onset"} <= set(onsets.columns) else None)
+            values["onsets"] = (
+                onsets.assign(unit=onsets["unit"].astype(str))
+                if {"unit", "year", "onset"} <= set(onsets.columns)
+                else None
+            )
         return cls(forecasts=forecasts, run_dir=run_dir, **values)
 
     @classmethod

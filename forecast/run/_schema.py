@@ -54,14 +54,14 @@ def forecast_schema(columns: Sequence[str], outcomes: Sequence[str] = ("outcome"
     import pandera.pandas as pa
 
     def numeric(check):
-        return pa.Check(lambda s: check(pd.to_numeric(s, errors="coerce").astype(float)),
-                        element_wise=False)
+        return pa.Check(
+            lambda s: check(pd.to_numeric(s, errors="coerce").astype(float)), element_wise=False
+        )
 
     rules = {
         "year": pa.Column(checks=pa.Check(_whole), nullable=True),
         "origin": pa.Column(checks=pa.Check(_whole), nullable=True),
-        "horizon": pa.Column(checks=[pa.Check(_whole), numeric(lambda v: v >= 0)],
-                             nullable=True),
+        "horizon": pa.Column(checks=[pa.Check(_whole), numeric(lambda v: v >= 0)], nullable=True),
         "probability": pa.Column(checks=numeric(lambda v: (v >= 0) & (v <= 1)), nullable=True),
         "lower": pa.Column(checks=numeric(lambda v: (v >= 0) & (v <= 1)), nullable=True),
         "upper": pa.Column(checks=numeric(lambda v: (v >= 0) & (v <= 1)), nullable=True),
@@ -97,12 +97,14 @@ def check_forecasts(
     if not isinstance(table, pd.DataFrame):
         raise input_error(
             f"{caller}: 'table' must be a pandas DataFrame, got {type(table).__name__}",
-            fix=f"pass a tidy table with columns {list(required)}")
+            fix=f"pass a tidy table with columns {list(required)}",
+        )
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise input_error(
             f"{where}: table lacks column(s) {missing}; it has {list(table.columns)}",
-            fix=f"rename or add columns so that {list(required)} are present")
+            fix=f"rename or add columns so that {list(required)} are present",
+        )
     if table.empty:
         raise input_error(f"{where}: table has no rows", fix="pass at least one forecast")
     frame = table.reset_index(drop=True)
@@ -120,8 +122,11 @@ def check_forecasts(
     if {"model", "unit", "year"} <= set(key):
         dup = np.flatnonzero(out.duplicated(key, keep=False).to_numpy())
         if dup.size:
-            raise input_error(f"{where}: ({', '.join(key)}) must be unique", rows=dup.tolist(),
-                              fix="keep one forecast per " + ", ".join(key))
+            raise input_error(
+                f"{where}: ({', '.join(key)}) must be unique",
+                rows=dup.tolist(),
+                fix="keep one forecast per " + ", ".join(key),
+            )
     return out
 
 
@@ -137,22 +142,37 @@ def _validate_values(frame: pd.DataFrame, where: str, outcomes: Sequence[str]) -
         column = str(cases["column"].iloc[0])
         rows = cases.loc[cases["column"] == column, "index"].dropna().astype(int)
         kind = "outcome" if column in outcomes else column
-        problem = _PROBLEMS.get(kind, "values must be whole numbers without gaps"
-                                + (" and >= 0" if column == "horizon" else ""))
-        raise input_error(problem, source=where, column=column,
-                          rows=sorted(set(rows.tolist())),
-                          fix=_FIXES.get(kind, f"fill or drop rows with a missing {column}")
-                          ) from None
+        problem = _PROBLEMS.get(
+            kind,
+            "values must be whole numbers without gaps"
+            + (" and >= 0" if column == "horizon" else ""),
+        )
+        raise input_error(
+            problem,
+            source=where,
+            column=column,
+            rows=sorted(set(rows.tolist())),
+            fix=_FIXES.get(kind, f"fill or drop rows with a missing {column}"),
+        ) from None
     prob = pd.to_numeric(frame["probability"], errors="coerce") if "probability" in frame else None
     if prob is not None and prob.isna().any():  # NaN passes the range check: refuse it here
-        raise input_error(_PROBLEMS["probability"], source=where, column="probability",
-                          rows=np.flatnonzero(prob.isna().to_numpy()).tolist(),
-                          fix=_FIXES["probability"])
+        raise input_error(
+            _PROBLEMS["probability"],
+            source=where,
+            column="probability",
+            rows=np.flatnonzero(prob.isna().to_numpy()).tolist(),
+            fix=_FIXES["probability"],
+        )
     for name in (c for c in outcomes if c in frame):
         # a non-numeric outcome coerces to NaN: not "unknown" but an error
         raw_missing = frame[name].isna().to_numpy()
         coerced = pd.to_numeric(frame[name], errors="coerce").isna().to_numpy()
         bad = np.flatnonzero(coerced & ~raw_missing)
         if bad.size:
-            raise input_error(_PROBLEMS["outcome"], source=where, column=name,
-                              rows=bad.tolist(), fix=_FIXES["outcome"])
+            raise input_error(
+                _PROBLEMS["outcome"],
+                source=where,
+                column=name,
+                rows=bad.tolist(),
+                fix=_FIXES["outcome"],
+            )

@@ -27,8 +27,10 @@ def _probe(folder: Path, what: str, flag: str) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:
-        raise input_error(f"{what} {str(folder)!r} is not writable ({error.strerror or error})",
-                          fix=f"pass a writable path to {flag}") from None
+        raise input_error(
+            f"{what} {str(folder)!r} is not writable ({error.strerror or error})",
+            fix=f"pass a writable path to {flag}",
+        ) from None
 
 
 def _existing_parent(path: Path) -> Path:
@@ -52,12 +54,15 @@ def check_output_dir(out: Path | str, *, markers: Sequence[str] = (), flag: str 
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise input_error(f"{flag} {str(out)!r} is a file, not a folder",
-                          fix=f"pass a folder path to {flag}")
+        raise input_error(
+            f"{flag} {str(out)!r} is a file, not a folder", fix=f"pass a folder path to {flag}"
+        )
     parent = _existing_parent(out)
     if not parent.is_dir():
-        raise input_error(f"{flag} {str(out)!r}: {str(parent)!r} is not a folder",
-                          fix=f"pass a path under an existing folder to {flag}")
+        raise input_error(
+            f"{flag} {str(out)!r}: {str(parent)!r} is not a folder",
+            fix=f"pass a path under an existing folder to {flag}",
+        )
     _probe(parent, f"the folder of {flag}", flag)
     if out.is_dir():
         _probe(out, flag, flag)
@@ -66,7 +71,8 @@ def check_output_dir(out: Path | str, *, markers: Sequence[str] = (), flag: str 
             raise input_error(
                 f"{flag} {str(out)!r} holds other files ({', '.join(entries[:5])}) and no "
                 f"earlier output ({', '.join(markers)}); it would be replaced",
-                fix=f"pass a new or empty folder to {flag}")
+                fix=f"pass a new or empty folder to {flag}",
+            )
     return out
 
 
@@ -74,16 +80,19 @@ def check_writable_file(path: Path | str, *, flag: str) -> Path:
     """Check, before any work, that the file ``path`` can be (over)written."""
     path = Path(path)
     if path.is_dir():
-        raise input_error(f"{flag} {str(path)!r} is a folder, not a file",
-                          fix=f"pass a file path to {flag}, e.g. {path / 'report.html'}")
+        raise input_error(
+            f"{flag} {str(path)!r} is a folder, not a file",
+            fix=f"pass a file path to {flag}, e.g. {path / 'report.html'}",
+        )
     parent = _existing_parent(path)
     _probe(parent, f"the folder of {flag}", flag)
     return path
 
 
 @contextlib.contextmanager
-def staged_output(out: Path | str, *, markers: Sequence[str] = (),
-                  flag: str = "--out") -> Iterator[Path]:
+def staged_output(
+    out: Path | str, *, markers: Sequence[str] = (), flag: str = "--out"
+) -> Iterator[Path]:
     """Yield a staging folder; on success it replaces ``out`` as a whole.
 
     On an exception the staging folder is kept (with ``ERROR.txt``), ``out`` is left as it
@@ -100,8 +109,9 @@ def staged_output(out: Path | str, *, markers: Sequence[str] = (),
     except BaseException as error:
         (stage / "ERROR.txt").write_text("".join(traceback.format_exception(error)))
         if isinstance(error, ForecastInputError):
-            raise ForecastInputError(f"{error} (nothing in {out} was changed; partial results "
-                                     f"in {stage})") from error
+            raise ForecastInputError(
+                f"{error} (nothing in {out} was changed; partial results in {stage})"
+            ) from error
         raise
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     if out.exists():

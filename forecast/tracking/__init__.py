@@ -6,5 +6,12 @@ from forecast.tracking._memory import MemoryTracker
 from forecast.tracking._mlflow import ALIAS, MlflowTracker, default_tracking_uri
 from forecast.tracking._protocol import RisklistRecord, TrackedRun, Tracker
 
-__all__ = ["ALIAS", "MemoryTracker", "MlflowTracker", "RisklistRecord", "TrackedRun", "Tracker",
-           "default_tracking_uri"]
+__all__ = [
+    "ALIAS",
+    "MemoryTracker",
+    "MlflowTracker",
+    "RisklistRecord",
+    "TrackedRun",
+    "Tracker",
+    "default_tracking_uri",
+]

@@ -34,8 +34,14 @@ class MemoryTracker:
 
     def _new(self, kind: str, name: str, **extra: Any) -> str:
         run_id = f"run{next(self._ids)}"
-        self.runs[run_id] = {"kind": kind, "name": name, "params": {}, "metrics": {},
-                             "files": {}, **extra}
+        self.runs[run_id] = {
+            "kind": kind,
+            "name": name,
+            "params": {},
+            "metrics": {},
+            "files": {},
+            **extra,
+        }
         return run_id
 
     def _keep(self, run_id: str, path: Path, prefix: str = "") -> None:
@@ -60,13 +66,16 @@ class MemoryTracker:
     def model_runs(self, run_id: str) -> dict[str, str]:
         return {r["name"]: rid for rid, r in self.runs.items() if r.get("parent") == run_id}
 
-    def log_costs(self, analysis: Any, run_id: str, *, files: list[Path] | None = None
-                  ) -> dict[str, str]:
+    def log_costs(
+        self, analysis: Any, run_id: str, *, files: list[Path] | None = None
+    ) -> dict[str, str]:
         runs = self.model_runs(run_id)
         matched = {m: runs[m] for m in analysis.models if m in runs}
         if not matched:
-            raise input_error(f"run {run_id!r} has no nested run of the models "
-                              f"{analysis.models}", fix="pass the parent run of the backtest")
+            raise input_error(
+                f"run {run_id!r} has no nested run of the models {analysis.models}",
+                fix="pass the parent run of the backtest",
+            )
         for model, child in matched.items():
             self.runs[child]["metrics"].update(analysis.metrics_by_model()[model])
         for path in files or []:
@@ -86,21 +95,26 @@ class MemoryTracker:
         return dst
 
     def log_risklist(self, record: RisklistRecord) -> TrackedRun:
-        run_id = self._new("risklist", f"risklist-{record.year}", params=dict(record.params),
-                           metrics=dict(record.metrics), spec=record.spec)
+        run_id = self._new(
+            "risklist",
+            f"risklist-{record.year}",
+            params=dict(record.params),
+            metrics=dict(record.metrics),
+            spec=record.spec,
+        )
         for path in record.files:
             self._keep(run_id, path, "risklist")
         version = None
         if record.model is not None and record.model_name:
             version = str(sum(1 for key in self.registry if key[0] == record.model_name) + 1)
-            self.registry[(record.model_name, "champion")] = (record.model,
-                                                              dict(record.model_tags))
+            self.registry[(record.model_name, "champion")] = (record.model, dict(record.model_tags))
         name = record.model_name if record.model is not None else None
         return TrackedRun(run_id, self.uri, name, version)
 
-    def load_registered(self, name: str, *, alias: str = "champion"
-                        ) -> tuple[Any, dict[str, str]]:
+    def load_registered(self, name: str, *, alias: str = "champion") -> tuple[Any, dict[str, str]]:
         if (name, alias) not in self.registry:
-            raise input_error(f"no registered model {name!r} with alias {alias!r}",
-                              fix="register a risk list first")
+            raise input_error(
+                f"no registered model {name!r} with alias {alias!r}",
+                fix="register a risk list first",
+            )
         return self.registry[(name, alias)]

@@ -111,8 +111,11 @@ class MlflowTracker:
         if handed_over:
             client.set_tag(handed_over, "mlflow.runName", f"launcher of {run_name}")
             client.set_tag(handed_over, "forecast.logged_in_run", run_id)
-            client.set_tag(handed_over, "mlflow.note.content",
-                           f"Logged in experiment {self.experiment or experiment!r}, run {run_id}.")
+            client.set_tag(
+                handed_over,
+                "mlflow.note.content",
+                f"Logged in experiment {self.experiment or experiment!r}, run {run_id}.",
+            )
         return run_id, True
 
     def log_backtest(self, result: Any, summary: Any, run: RunArtifacts) -> str:
@@ -125,26 +128,36 @@ class MlflowTracker:
 
         config = result.config
         stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime())
-        parent_id, owned = self._open_run(config.tracking_experiment or config.name,
-                                          f"{config.name} {stamp}", "backtest")
+        parent_id, owned = self._open_run(
+            config.tracking_experiment or config.name, f"{config.name} {stamp}", "backtest"
+        )
         client = self._client()
         experiment_id = client.get_run(parent_id).info.experiment_id
         now = _now_ms()
         params: dict[str, str] = {}
-        _flatten("", {k: v for k, v in config.raw.items() if k not in ("models", "tracking")},
-                 params)
-        params.update({
-            "dataset": result.panel_name, "dataset_sha256": result.dataset_digest,
-            "horizon": str(config.horizon),
-            "origins": f"{result.forecasts['origin'].min()}..{result.forecasts['origin'].max()}",
-            "n_origins": str(result.forecasts["origin"].nunique()),
-            "models": ",".join(s.label for s in config.models),
-            "code_version": result.forecasts.attrs.get("code_version", ""),
-        })
+        _flatten(
+            "", {k: v for k, v in config.raw.items() if k not in ("models", "tracking")}, params
+        )
+        params.update(
+            {
+                "dataset": result.panel_name,
+                "dataset_sha256": result.dataset_digest,
+                "horizon": str(config.horizon),
+                "origins": (
+                    f"{result.forecasts['origin'].min()}..{result.forecasts['origin'].max()}"
+                ),
+                "n_origins": str(result.forecasts["origin"].nunique()),
+                "models": ",".join(s.label for s in config.models),
+                "code_version": result.forecasts.attrs.get("code_version", ""),
+            }
+        )
         client.log_batch(parent_id, params=[Param(k, v) for k, v in sorted(params.items())])
         source = HTTPDatasetSource(url=f"forecast://datasets/{result.panel_name}")
-        dataset = MetaDataset(source, name=result.panel_name,  # type: ignore[abstract]
-                              digest=result.dataset_digest[:32])
+        dataset = MetaDataset(
+            source,
+            name=result.panel_name,  # type: ignore[abstract]
+            digest=result.dataset_digest[:32],
+        )
         folder = Path(run.run_dir) if run.run_dir is not None else None
         with mlflow.start_run(run_id=parent_id):
             mlflow.log_input(dataset, context="backtest")
@@ -161,8 +174,11 @@ class MlflowTracker:
         labels += sorted(set(result.forecasts["model"]) - set(labels))  # recalibrated, oracle
         specs = {s.label: s for s in config.models}
         for label in labels:
-            child = client.create_run(experiment_id, run_name=label, tags={
-                "mlflow.parentRunId": parent_id, "forecast.model": label}).info.run_id
+            child = client.create_run(
+                experiment_id,
+                run_name=label,
+                tags={"mlflow.parentRunId": parent_id, "forecast.model": label},
+            ).info.run_id
             spec = specs.get(label)
             model_params = {"model": spec.name if spec else label, "label": label}
             if spec is not None:
@@ -174,16 +190,21 @@ class MlflowTracker:
             metrics += [Metric(k, v, now, step) for k, step, v in _meta_choices(own)]
             fits = result.scores[result.scores["model"] == label]
             if len(fits):
-                metrics.append(Metric("fit_seconds_total", float(fits["fit_seconds"].sum()), now, 0))
-                metrics.append(Metric("failed_origins", float((fits["status"] != "ok").sum()),
-                                      now, 0))
+                metrics.append(
+                    Metric("fit_seconds_total", float(fits["fit_seconds"].sum()), now, 0)
+                )
+                metrics.append(
+                    Metric("failed_origins", float((fits["status"] != "ok").sum()), now, 0)
+                )
             store.log_batched(client, child, metrics)
             with tempfile.TemporaryDirectory() as tmp:
                 own.to_parquet(Path(tmp) / "forecasts.parquet", index=False)
                 client.log_artifact(child, str(Path(tmp) / "forecasts.parquet"))
                 if summary is not None:
-                    for name, frame in (("curves.csv", summary.curves),
-                                        ("reliability.csv", summary.reliability)):
+                    for name, frame in (
+                        ("curves.csv", summary.curves),
+                        ("reliability.csv", summary.reliability),
+                    ):
                         if len(frame):
                             frame[frame["model"] == label].to_csv(Path(tmp) / name, index=False)
                             client.log_artifact(child, str(Path(tmp) / name))
@@ -193,8 +214,13 @@ class MlflowTracker:
             client.set_tag(parent_id, "forecast.note", f"nothing scored: {summary.note}")
         failed = result.failed
         if len(failed):
-            client.set_tag(parent_id, "forecast.failures", "; ".join(
-                f"{r.model}@{r.origin}: {r.error}" for r in failed.head(20).itertuples())[:5000])
+            client.set_tag(
+                parent_id,
+                "forecast.failures",
+                "; ".join(f"{r.model}@{r.origin}: {r.error}" for r in failed.head(20).itertuples())[
+                    :5000
+                ],
+            )
         if owned:
             client.set_terminated(parent_id, status="FAILED" if len(failed) else "FINISHED")
         return parent_id
@@ -203,11 +229,16 @@ class MlflowTracker:
         """Nested runs of a parent run: ``{forecast.model tag: run id}``."""
         client = self._client()
         run = self._get_run(client, run_id)
-        children = client.search_runs([run.info.experiment_id],
-                                      filter_string=f"tags.mlflow.parentRunId = '{run_id}'",
-                                      max_results=5000)
-        return {child.data.tags["forecast.model"]: child.info.run_id
-                for child in children if "forecast.model" in child.data.tags}
+        children = client.search_runs(
+            [run.info.experiment_id],
+            filter_string=f"tags.mlflow.parentRunId = '{run_id}'",
+            max_results=5000,
+        )
+        return {
+            child.data.tags["forecast.model"]: child.info.run_id
+            for child in children
+            if "forecast.model" in child.data.tags
+        }
 
     def _get_run(self, client: Any, run_id: str) -> Any:
         from mlflow.exceptions import MlflowException
@@ -216,12 +247,15 @@ class MlflowTracker:
             return client.get_run(run_id)
         except MlflowException as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise input_error(f"MLflow run {run_id!r} not found at {self.uri!r} ({first[:160]})",
-                              fix="pass the parent run id printed by `forecast backtest` "
-                                  "(see `mlflow ui`) and the same --tracking-uri") from None
+            raise input_error(
+                f"MLflow run {run_id!r} not found at {self.uri!r} ({first[:160]})",
+                fix="pass the parent run id printed by `forecast backtest` "
+                "(see `mlflow ui`) and the same --tracking-uri",
+            ) from None
 
-    def log_costs(self, analysis: Any, run_id: str, *, files: list[Path] | None = None
-                  ) -> dict[str, str]:
+    def log_costs(
+        self, analysis: Any, run_id: str, *, files: list[Path] | None = None
+    ) -> dict[str, str]:
         """Log a :class:`forecast.decision.CostAnalysis` into the nested model runs of parent
         run ``run_id``.
 
@@ -241,16 +275,20 @@ class MlflowTracker:
         runs = self.model_runs(run_id)
         matched = {model: runs[model] for model in analysis.models if model in runs}
         if not matched:
-            raise input_error(f"MLflow run {run_id!r} has no nested run of the models "
-                              f"{analysis.models} (nested runs: {sorted(runs)})",
-                              fix="pass the parent run of the backtest that made these forecasts")
+            raise input_error(
+                f"MLflow run {run_id!r} has no nested run of the models "
+                f"{analysis.models} (nested runs: {sorted(runs)})",
+                fix="pass the parent run of the backtest that made these forecasts",
+            )
         client = self._client()
         metrics = analysis.metrics_by_model()
         curves = analysis.curves_by_model()
         now = _now_ms()
-        tags = [RunTag("forecast.costs.effectiveness", f"{analysis.effectiveness:g}"),
-                RunTag("forecast.costs.capacity", str(analysis.capacity)),
-                RunTag("forecast.costs.data_end", str(analysis.data_end))]
+        tags = [
+            RunTag("forecast.costs.effectiveness", f"{analysis.effectiveness:g}"),
+            RunTag("forecast.costs.capacity", str(analysis.capacity)),
+            RunTag("forecast.costs.data_end", str(analysis.data_end)),
+        ]
         for model, child in matched.items():
             batch = [Metric(k, v, now, 0) for k, v in metrics[model].items() if np.isfinite(v)]
             batch += [Metric(name, value, now, step) for name, step, value in curves[model]]
@@ -288,19 +326,24 @@ class MlflowTracker:
         parent = run.data.tags.get("mlflow.parentRunId")
         if parent:
             model = run.data.tags.get("forecast.model", "?")
-            raise input_error(f"MLflow run {run_id!r} is the nested run of model {model!r}, "
-                              "not a backtest", fix=f"pass its parent run: --run {parent}")
+            raise input_error(
+                f"MLflow run {run_id!r} is the nested run of model {model!r}, not a backtest",
+                fix=f"pass its parent run: --run {parent}",
+            )
         available = {a.path for a in client.list_artifacts(run_id)}
         if RUN_FILES["forecasts"] not in available:
-            raise input_error(f"MLflow run {run_id!r} has no {RUN_FILES['forecasts']} artifact "
-                              f"(it has {sorted(available)})",
-                              fix="pass the parent run id of a `forecast backtest` run")
+            raise input_error(
+                f"MLflow run {run_id!r} has no {RUN_FILES['forecasts']} artifact "
+                f"(it has {sorted(available)})",
+                fix="pass the parent run id of a `forecast backtest` run",
+            )
         dst = Path(dst)
         dst.mkdir(parents=True, exist_ok=True)
         for name in names:
             if name in available:
-                mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=name,
-                                                    dst_path=str(dst), tracking_uri=self.uri)
+                mlflow.artifacts.download_artifacts(
+                    run_id=run_id, artifact_path=name, dst_path=str(dst), tracking_uri=self.uri
+                )
         return dst
 
     # -- risk lists -----------------------------------------------------------------------
@@ -314,10 +357,11 @@ class MlflowTracker:
         run_id, owned = self._open_run(record.experiment, f"risklist-{record.year}", "risklist")
         client = self._client()
         mlflow.set_registry_uri(self.uri)  # register in this store, not one set earlier
-        client.log_batch(run_id, params=[Param(k, v[:6000])
-                                         for k, v in sorted(record.params.items())],
-                         metrics=[Metric(f"risklist/{k}", v, _now_ms(), 0)
-                                  for k, v in record.metrics.items()])
+        client.log_batch(
+            run_id,
+            params=[Param(k, v[:6000]) for k, v in sorted(record.params.items())],
+            metrics=[Metric(f"risklist/{k}", v, _now_ms(), 0) for k, v in record.metrics.items()],
+        )
         version = None
         with mlflow.start_run(run_id=run_id):
             for path in record.files:
@@ -329,10 +373,15 @@ class MlflowTracker:
                 model, example = record.model, record.example
                 trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
                 info = mlflow.sklearn.log_model(
-                    model, name="model", registered_model_name=record.model_name,
-                    serialization_format="skops", skops_trusted_types=trusted,
-                    pip_requirements=record.requirements, pyfunc_predict_fn="predict_proba",
-                    signature=infer_signature(example, model.predict_proba(example)))
+                    model,
+                    name="model",
+                    registered_model_name=record.model_name,
+                    serialization_format="skops",
+                    skops_trusted_types=trusted,
+                    pip_requirements=record.requirements,
+                    pyfunc_predict_fn="predict_proba",
+                    signature=infer_signature(example, model.predict_proba(example)),
+                )
                 version = str(info.registered_model_version)
                 for key, value in record.model_tags.items():
                     client.set_model_version_tag(record.model_name, version, key, value)
@@ -351,9 +400,10 @@ class MlflowTracker:
         try:
             version = client.get_model_version_by_alias(name, alias)
         except MlflowException as error:
-            raise input_error(f"no registered model {name!r} with alias {alias!r} at {self.uri}",
-                              fix="run `forecast risklist --register` first or check the name"
-                              ) from error
+            raise input_error(
+                f"no registered model {name!r} with alias {alias!r} at {self.uri}",
+                fix="run `forecast risklist --register` first or check the name",
+            ) from error
         mlflow.set_tracking_uri(self.uri)
         mlflow.set_registry_uri(self.uri)
         return mlflow.sklearn.load_model(f"models:/{name}@{alias}"), dict(version.tags)
@@ -372,8 +422,13 @@ def _meta_choices(forecasts: Any) -> list[tuple[str, int, float]]:
         return []
     columns = [c for c in forecasts.columns if c.startswith("weight_")]
     names = {c: f"meta/{c}" for c in columns}
-    names.update({"meta_intercept": "meta/intercept", "meta_lambda": "meta/lambda",
-                  "meta_events": "meta/events"})
+    names.update(
+        {
+            "meta_intercept": "meta/intercept",
+            "meta_lambda": "meta/lambda",
+            "meta_events": "meta/events",
+        }
+    )
     firsts = forecasts.dropna(subset=["meta_choice"]).groupby("origin", sort=True).first()
     out = []
     for origin, row in firsts.iterrows():

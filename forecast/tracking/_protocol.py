@@ -55,8 +55,9 @@ class Tracker(Protocol):
     def log_backtest(self, result: Any, summary: Any, run: RunArtifacts) -> str:
         """Log a finished backtest and its written run folder; return the parent run id."""
 
-    def log_costs(self, analysis: Any, run_id: str, *, files: list[Path] | None = None
-                  ) -> dict[str, str]:
+    def log_costs(
+        self, analysis: Any, run_id: str, *, files: list[Path] | None = None
+    ) -> dict[str, str]:
         """Log a cost analysis into the model runs of parent ``run_id``; ``{model: run id}``."""
 
     def log_report(self, run_id: str, path: Path) -> None:
@@ -68,6 +69,5 @@ class Tracker(Protocol):
     def log_risklist(self, record: RisklistRecord) -> TrackedRun:
         """Log a risk list (and register its model when ``record.model`` is given)."""
 
-    def load_registered(self, name: str, *, alias: str = "champion"
-                        ) -> tuple[Any, dict[str, str]]:
+    def load_registered(self, name: str, *, alias: str = "champion") -> tuple[Any, dict[str, str]]:
         """A registered model and its version tags."""

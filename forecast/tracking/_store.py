@@ -20,8 +20,17 @@ from typing import Any
 
 from forecast._errors import input_error
 
-__all__ = ["BATCH", "EXPERIMENT_KIND", "check_store", "client", "default_tracking_uri",
-           "experiment_id", "log_batched", "refuse_foreign_active_run", "sqlite_path"]
+__all__ = [
+    "BATCH",
+    "EXPERIMENT_KIND",
+    "check_store",
+    "client",
+    "default_tracking_uri",
+    "experiment_id",
+    "log_batched",
+    "refuse_foreign_active_run",
+    "sqlite_path",
+]
 
 BATCH = 900
 """Metrics per ``log_batch`` call (MLflow accepts at most 1000)."""
@@ -32,8 +41,11 @@ EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
 CHECK_TIMEOUT = 5.0
 """Seconds the reachability check of an HTTP store may take."""
 
-_HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
-                "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
+_HTTP_LIMITS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+}
 
 
 def default_tracking_uri() -> str:
@@ -43,8 +55,9 @@ def default_tracking_uri() -> str:
 
 def sqlite_path(uri: str) -> Path | None:
     """The database file of a ``sqlite:///`` URI, else None."""
-    return Path(uri.removeprefix("sqlite:///")).expanduser() if uri.startswith("sqlite:///") \
-        else None
+    return (
+        Path(uri.removeprefix("sqlite:///")).expanduser() if uri.startswith("sqlite:///") else None
+    )
 
 
 def client(uri: str) -> Any:
@@ -90,22 +103,33 @@ def check_store(uri: str, *, create: bool = True) -> None:
     if path is not None:
         folder = path.parent
         if not path.is_file() and not create:
-            raise input_error(f"no MLflow store at {uri!r} (file {path} does not exist)",
-                              fix="pass the --tracking-uri used by `forecast backtest`")
+            raise input_error(
+                f"no MLflow store at {uri!r} (file {path} does not exist)",
+                fix="pass the --tracking-uri used by `forecast backtest`",
+            )
         if not folder.is_dir():
-            raise _unreachable(uri, f"folder {folder} does not exist",
-                               "create the folder or pass another --tracking-uri")
+            raise _unreachable(
+                uri,
+                f"folder {folder} does not exist",
+                "create the folder or pass another --tracking-uri",
+            )
         writable = os.access(path, os.W_OK) if path.is_file() else os.access(folder, os.W_OK)
         if create and not writable:
-            raise _unreachable(uri, f"{path if path.is_file() else folder} is read-only",
-                               "make it writable or pass another --tracking-uri")
+            raise _unreachable(
+                uri,
+                f"{path if path.is_file() else folder} is read-only",
+                "make it writable or pass another --tracking-uri",
+            )
         _quiet_sqlalchemy()
         try:
             lock = _file_lock(folder / f".{path.name}.lock")
             lock.__enter__()
         except OSError as error:
-            raise _unreachable(uri, f"{folder} is not writable ({error.strerror})",
-                               "make it writable or pass another --tracking-uri") from None
+            raise _unreachable(
+                uri,
+                f"{folder} is not writable ({error.strerror})",
+                "make it writable or pass another --tracking-uri",
+            ) from None
         try:
             _search(uri, fix)
         finally:
@@ -120,8 +144,9 @@ def check_store(uri: str, *, create: bool = True) -> None:
             pass  # it answered: a server without /health is still a server
         except (OSError, ValueError) as error:
             reason = getattr(error, "reason", error)
-            raise _unreachable(uri, f"{reason}; gave up after {time.monotonic() - start:.1f} s",
-                               fix) from None
+            raise _unreachable(
+                uri, f"{reason}; gave up after {time.monotonic() - start:.1f} s", fix
+            ) from None
     _search(uri, fix)
 
 
@@ -155,11 +180,13 @@ def refuse_foreign_active_run(handed_over: str | None, action: str) -> None:
 
     active = mlflow.active_run()
     if active is not None and active.info.run_id != handed_over:
-        raise input_error(f"an MLflow run ({active.info.run_id}) is already active in this "
-                          "process", fix=f"call mlflow.end_run() before {action}")
+        raise input_error(
+            f"an MLflow run ({active.info.run_id}) is already active in this process",
+            fix=f"call mlflow.end_run() before {action}",
+        )
 
 
 def log_batched(mlflow_client: Any, run_id: str, metrics: Sequence[Any]) -> None:
     """Log ``metrics`` (``mlflow.entities.Metric``) in batches of :data:`BATCH`."""
     for start in range(0, len(metrics), BATCH):
-        mlflow_client.log_batch(run_id, metrics=list(metrics[start:start + BATCH]))
+        mlflow_client.log_batch(run_id, metrics=list(metrics[start : start + BATCH]))

@@ -12,8 +12,15 @@ from forecast.outcomes import onset_within
 
 
 def _config(models):
-    return experiment_from_dict({"name": "toy", "horizon": 2, "origins": {"first": 1995, "last": 2010},
-                                 "min_train_years": 5, "models": models})
+    return experiment_from_dict(
+        {
+            "name": "toy",
+            "horizon": 2,
+            "origins": {"first": 1995, "last": 2010},
+            "min_train_years": 5,
+            "models": models,
+        }
+    )
 
 
 def test_backtest_anchors_each_origin_to_its_own_training_rate(toy_panel, tmp_path):
@@ -39,5 +46,7 @@ def test_backtest_anchors_each_origin_to_its_own_training_rate(toy_panel, tmp_pa
 def test_experiment_rejects_a_bad_anchor():
     with pytest.raises(ForecastInputError, match=r"anchor_years: must be an integer, got 'x'"):
         _config([{"name": "xgboost", "anchor_years": "x"}])
-    with pytest.raises(ForecastInputError, match=r"anchor_years: out of range, got 0; valid: integers >= 1"):
+    with pytest.raises(
+        ForecastInputError, match=r"anchor_years: out of range, got 0; valid: integers >= 1"
+    ):
         _config([{"name": "xgboost", "anchor_years": 0}])

@@ -21,10 +21,24 @@ from forecast.experiment import experiment_from_dict
 
 LOGGER = "forecast.backtest"
 
-CONFIG = experiment_from_dict({
-    "name": "toy", "horizon": 2, "origins": {"first": 2000, "last": 2005}, "min_train_years": 5,
-    "models": [{"name": "sklearn", "params": {
-        "class": "sklearn.linear_model.LogisticRegression", "C": 0.5, "max_iter": 1000}}]})
+CONFIG = experiment_from_dict(
+    {
+        "name": "toy",
+        "horizon": 2,
+        "origins": {"first": 2000, "last": 2005},
+        "min_train_years": 5,
+        "models": [
+            {
+                "name": "sklearn",
+                "params": {
+                    "class": "sklearn.linear_model.LogisticRegression",
+                    "C": 0.5,
+                    "max_iter": 1000,
+                },
+            }
+        ],
+    }
+)
 
 
 @contextlib.contextmanager
@@ -41,8 +55,9 @@ def _mode(path: Path) -> int:
 
 
 def _records(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.name == LOGGER and r.levelno == logging.WARNING]
+    return [
+        r.getMessage() for r in caplog.records if r.name == LOGGER and r.levelno == logging.WARNING
+    ]
 
 
 def _not_an_entry(path: Path) -> None:
@@ -60,8 +75,9 @@ DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
-def test_an_unreadable_entry_is_recomputed_rewritten_and_named_once(toy_panel, tmp_path, caplog,
-                                                                   damage):
+def test_an_unreadable_entry_is_recomputed_rewritten_and_named_once(
+    toy_panel, tmp_path, caplog, damage
+):
     first = run_backtest(CONFIG, panel=toy_panel, cache_dir=tmp_path)
     entries = sorted(tmp_path.glob("*.npz"))
     assert len(entries) == 6
@@ -115,10 +131,21 @@ def test_built_panel_follows_the_umask(tmp_path):
     from forecast.features import feature_set_dir
 
     rng = np.random.default_rng(3)
-    rows = [(c, y, rng.random(), int(rng.integers(0, 500)), int(rng.random() < 0.1),
-             int(rng.random() < 0.05)) for c in ("Aland", "Borduria") for y in range(1990, 2001)]
-    pd.DataFrame(rows, columns=["country", "year", "repression", "conflict_deaths", "coup",
-                                "onset"]).to_csv(tmp_path / "my_panel.csv", index=False)
+    rows = [
+        (
+            c,
+            y,
+            rng.random(),
+            int(rng.integers(0, 500)),
+            int(rng.random() < 0.1),
+            int(rng.random() < 0.05),
+        )
+        for c in ("Aland", "Borduria")
+        for y in range(1990, 2001)
+    ]
+    pd.DataFrame(
+        rows, columns=["country", "year", "repression", "conflict_deaths", "coup", "onset"]
+    ).to_csv(tmp_path / "my_panel.csv", index=False)
     spec = tmp_path / "byo.yaml"
     spec.write_text((feature_set_dir() / "byo-example.yaml").read_text())
     out = tmp_path / "out" / "panel.parquet"
@@ -171,8 +198,9 @@ def test_cache_info_of_a_missing_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("FORECAST_CACHE_DIR", str(tmp_path / "none"))
     assert main(["cache", "info"]) == 0
     out = capsys.readouterr().out
-    assert out == (f"folder:      {tmp_path / 'none'}\n"
-                   "entries:     0 (the folder does not exist yet)\n")
+    assert out == (
+        f"folder:      {tmp_path / 'none'}\nentries:     0 (the folder does not exist yet)\n"
+    )
 
 
 def test_cache_clear_all_or_older_than(filled_cache, capsys):
@@ -184,7 +212,8 @@ def test_cache_clear_all_or_older_than(filled_cache, capsys):
     assert main(["cache", "clear", "--older-than", "7", "--cache-dir", str(filled_cache)]) == 0
     assert capsys.readouterr().out == (
         f"removed 2 entries written more than 7 day(s) ago ({size / 1000:.1f} kB) from "
-        f"{filled_cache}; 4 kept\n")
+        f"{filled_cache}; 4 kept\n"
+    )
     assert sorted(filled_cache.glob("*.npz")) == entries[2:]
     assert main(["cache", "clear", "--cache-dir", str(filled_cache)]) == 0
     assert capsys.readouterr().out.startswith("removed 4 entries (")

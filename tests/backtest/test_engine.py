@@ -17,24 +17,44 @@ from forecast.panel import Panel
 
 
 def _config(models, **extra):
-    raw = {"name": "toy", "horizon": 2, "origins": {"first": 1995, "last": 2010},
-           "min_train_years": 5, "models": models, **extra}
+    raw = {
+        "name": "toy",
+        "horizon": 2,
+        "origins": {"first": 1995, "last": 2010},
+        "min_train_years": 5,
+        "models": models,
+        **extra,
+    }
     return experiment_from_dict(raw)
 
 
-SKLEARN_LOGIT = {"name": "sklearn", "params": {"class": "sklearn.linear_model.LogisticRegression",
-                                               "C": 0.5, "max_iter": 1000}}
+SKLEARN_LOGIT = {
+    "name": "sklearn",
+    "params": {"class": "sklearn.linear_model.LogisticRegression", "C": 0.5, "max_iter": 1000},
+}
 
 
 def test_forecast_table_columns_and_censoring(toy_panel):
     result = run_backtest(_config([SKLEARN_LOGIT]), panel=toy_panel)
     f = result.forecasts
-    assert {"unit", "year", "model", "probability", "outcome", "origin", "horizon",
-            "train_start", "train_end", "n_train"} <= set(f.columns)
+    assert {
+        "unit",
+        "year",
+        "model",
+        "probability",
+        "outcome",
+        "origin",
+        "horizon",
+        "train_start",
+        "train_end",
+        "n_train",
+    } <= set(f.columns)
     assert (f["year"] == f["origin"]).all()
     assert f.loc[f["year"] == 2010, "outcome"].isna().all()  # windows past 2010 are unknown
     late = f[f["year"] == 2009].merge(toy_panel.frame[toy_panel.frame.year == 2010], on="unit")
-    assert late["outcome"].isna().eq(late["mk_onset"] == 0).all()  # unknown unless 2010 had an onset
+    assert (
+        late["outcome"].isna().eq(late["mk_onset"] == 0).all()
+    )  # unknown unless 2010 had an onset
     assert f.loc[f["year"] <= 2008, "outcome"].notna().all()
     assert len(result.scores) == 16 and (result.scores["status"] == "ok").all()
 
@@ -54,20 +74,43 @@ def test_backtest_matches_an_independent_hand_loop(toy_panel):
             rows.append(i)
             y.append(max(window) if window else 0.0)
         train = frame.iloc[rows]
-        model = Pipeline([("prep", linear_preprocessor()),
-                          ("model", LogisticRegression(C=0.5, max_iter=1000, random_state=0))])
+        model = Pipeline(
+            [
+                ("prep", linear_preprocessor()),
+                ("model", LogisticRegression(C=0.5, max_iter=1000, random_state=0)),
+            ]
+        )
         model.fit(train[["x1", "x2", "x3"]].to_numpy(float), np.array(y, dtype=float))
         test = frame[frame.year == origin]
         expected = model.predict_proba(test[["x1", "x2", "x3"]].to_numpy(float))[:, 1]
-        got = result.forecasts[result.forecasts.origin == origin].set_index("unit").loc[test.unit, "probability"]
+        got = (
+            result.forecasts[result.forecasts.origin == origin]
+            .set_index("unit")
+            .loc[test.unit, "probability"]
+        )
         np.testing.assert_allclose(got.to_numpy(), expected, rtol=0, atol=1e-12)
 
 
-MODELS = [{"name": name, "params": get_test_params(name)} for name in model_names()] + [
-    {"name": "elastic_net", "label": f"elastic_net_{method}", "calibration": method,
-     "params": get_test_params("elastic_net")} for method in ("platt", "venn_abers", "intercept")] + [
-    {"name": "ensemble", "label": "ensemble_anchored", "anchor_years": 5,
-     "params": get_test_params("ensemble")}]
+MODELS = (
+    [{"name": name, "params": get_test_params(name)} for name in model_names()]
+    + [
+        {
+            "name": "elastic_net",
+            "label": f"elastic_net_{method}",
+            "calibration": method,
+            "params": get_test_params("elastic_net"),
+        }
+        for method in ("platt", "venn_abers", "intercept")
+    ]
+    + [
+        {
+            "name": "ensemble",
+            "label": "ensemble_anchored",
+            "anchor_years": 5,
+            "params": get_test_params("ensemble"),
+        }
+    ]
+)
 
 
 def _alter_after(panel: Panel, origin: int, seed: int) -> Panel:
@@ -84,7 +127,9 @@ def _alter_after(panel: Panel, origin: int, seed: int) -> Panel:
     return Panel.from_frame(frame, features=panel.features, outcomes=["mk_onset"], name="toy")
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(0, 10_000), origin=st.integers(1996, 2008))
 @pytest.mark.slow
 def test_future_rows_and_unknown_outcomes_cannot_change_forecasts(toy_panel, seed, origin):
@@ -93,21 +138,33 @@ def test_future_rows_and_unknown_outcomes_cannot_change_forecasts(toy_panel, see
     before = run_backtest(config, panel=toy_panel).forecasts
     after = run_backtest(config, panel=_alter_after(toy_panel, origin, seed)).forecasts
     cols = ["unit", "year", "model", "probability"]
-    pd.testing.assert_frame_equal(before[cols].reset_index(drop=True),
-                                  after[cols].reset_index(drop=True), check_exact=True)
+    pd.testing.assert_frame_equal(
+        before[cols].reset_index(drop=True), after[cols].reset_index(drop=True), check_exact=True
+    )
 
 
-NAIVE_BAYES = {"name": "sklearn", "label": "naive_bayes",
-               "params": {"class": "sklearn.naive_bayes.GaussianNB"}}
-META = [SKLEARN_LOGIT, NAIVE_BAYES,  # cheap members: the subject is the weights
-        {"name": "ensemble", "label": "anchored", "anchor_years": 5,
-         "params": {"members": [SKLEARN_LOGIT, NAIVE_BAYES]}},
-        {"name": "stacked", "params": {"min_events": 3}},
-        {"name": "selected", "params": {"min_events": 3}}]
+NAIVE_BAYES = {
+    "name": "sklearn",
+    "label": "naive_bayes",
+    "params": {"class": "sklearn.naive_bayes.GaussianNB"},
+}
+META = [
+    SKLEARN_LOGIT,
+    NAIVE_BAYES,  # cheap members: the subject is the weights
+    {
+        "name": "ensemble",
+        "label": "anchored",
+        "anchor_years": 5,
+        "params": {"members": [SKLEARN_LOGIT, NAIVE_BAYES]},
+    },
+    {"name": "stacked", "params": {"min_events": 3}},
+    {"name": "selected", "params": {"min_events": 3}},
+]
 
 
-@settings(max_examples=2, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(0, 10_000), origin=st.integers(1998, 2005))
 @pytest.mark.slow
 def test_meta_model_weights_use_only_outcomes_known_at_each_origin(toy_panel, seed, origin):
@@ -119,17 +176,29 @@ def test_meta_model_weights_use_only_outcomes_known_at_each_origin(toy_panel, se
     after = run_backtest(config, panel=_alter_after(toy_panel, origin, seed)).forecasts
     meta = before[before["model"].isin(["stacked", "selected"])]
     assert (meta["meta_choice"] != "equal").any()  # the history was used, not only equal weights
-    cols = ["unit", "year", "model", "probability", "meta_intercept", "meta_choice",
-            *(c for c in before.columns if c.startswith("weight_"))]
-    pd.testing.assert_frame_equal(before[cols].reset_index(drop=True),
-                                  after[cols].reset_index(drop=True), check_exact=True)
+    cols = [
+        "unit",
+        "year",
+        "model",
+        "probability",
+        "meta_intercept",
+        "meta_choice",
+        *(c for c in before.columns if c.startswith("weight_")),
+    ]
+    pd.testing.assert_frame_equal(
+        before[cols].reset_index(drop=True), after[cols].reset_index(drop=True), check_exact=True
+    )
 
 
 @pytest.mark.slow
 def test_same_numbers_whatever_the_number_of_workers(toy_panel):
-    config = _config([{"name": "random_forest", "params": {"n_estimators": 20}},
-                      {"name": "xgboost", "params": {"n_estimators": 20}},
-                      {"name": "elastic_net", "params": {"n_alphas": 8}}])
+    config = _config(
+        [
+            {"name": "random_forest", "params": {"n_estimators": 20}},
+            {"name": "xgboost", "params": {"n_estimators": 20}},
+            {"name": "elastic_net", "params": {"n_alphas": 8}},
+        ]
+    )
     one = run_backtest(config, panel=toy_panel, n_jobs=1).forecasts
     two = run_backtest(config, panel=toy_panel, n_jobs=2).forecasts
     pd.testing.assert_frame_equal(one, two, check_exact=True)
@@ -148,11 +217,21 @@ def test_cache_resumes_and_rerun_is_instant(toy_panel, tmp_path):
 
 
 def test_ensemble_reuses_member_fits(toy_panel, tmp_path):
-    config = _config([{"name": "elastic_net", "params": {"n_alphas": 8}},
-                      {"name": "xgboost", "params": {"n_estimators": 20}},
-                      {"name": "ensemble", "params": {"members": [
-                          {"name": "elastic_net", "params": {"n_alphas": 8}},
-                          {"name": "xgboost", "params": {"n_estimators": 20}}]}}])
+    config = _config(
+        [
+            {"name": "elastic_net", "params": {"n_alphas": 8}},
+            {"name": "xgboost", "params": {"n_estimators": 20}},
+            {
+                "name": "ensemble",
+                "params": {
+                    "members": [
+                        {"name": "elastic_net", "params": {"n_alphas": 8}},
+                        {"name": "xgboost", "params": {"n_estimators": 20}},
+                    ]
+                },
+            },
+        ]
+    )
     result = run_backtest(config, panel=toy_panel, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("*.npz"))) == 2 * 16  # members fitted once, not twice
     f = result.forecasts.pivot_table(index=["unit", "year"], columns="model", values="probability")
@@ -162,9 +241,15 @@ def test_ensemble_reuses_member_fits(toy_panel, tmp_path):
 def test_a_failing_model_is_recorded_and_others_continue(toy_panel):
     # A logit on a constant-outcome-free but separable design fails to converge.
     frame = toy_panel.frame.copy()
-    frame["leak"] = onset_within(frame, 2).fillna(0) * 100.0  # perfectly separates the training rows
-    panel = Panel.from_frame(frame, features=["x1", "x2", "x3", "leak"], outcomes=["mk_onset"], name="sep")
-    result = run_backtest(_config(["logit", {"name": "xgboost", "params": {"n_estimators": 10}}]), panel=panel)
+    frame["leak"] = (
+        onset_within(frame, 2).fillna(0) * 100.0
+    )  # perfectly separates the training rows
+    panel = Panel.from_frame(
+        frame, features=["x1", "x2", "x3", "leak"], outcomes=["mk_onset"], name="sep"
+    )
+    result = run_backtest(
+        _config(["logit", {"name": "xgboost", "params": {"n_estimators": 10}}]), panel=panel
+    )
     failed = result.failed
     assert len(failed) > 0 and set(failed["model"]) == {"logit"}
     assert failed["error"].str.contains("converge|separation", case=False).all()
@@ -174,18 +259,28 @@ def test_a_failing_model_is_recorded_and_others_continue(toy_panel):
 def test_dask_local_cluster_gives_identical_results(toy_panel):
     from dask.distributed import LocalCluster
 
-    config = _config([{"name": "xgboost", "params": {"n_estimators": 15}},
-                      {"name": "elastic_net", "params": {"n_alphas": 6}}], origins=[2000, 2004])
+    config = _config(
+        [
+            {"name": "xgboost", "params": {"n_estimators": 15}},
+            {"name": "elastic_net", "params": {"n_alphas": 6}},
+        ],
+        origins=[2000, 2004],
+    )
     local = run_backtest(config, panel=toy_panel, n_jobs=1).forecasts
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        remote = run_backtest(config, panel=toy_panel, backend="dask", scheduler=cluster.scheduler_address, n_jobs=2).forecasts
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        remote = run_backtest(
+            config, panel=toy_panel, backend="dask", scheduler=cluster.scheduler_address, n_jobs=2
+        ).forecasts
     pd.testing.assert_frame_equal(local, remote, check_exact=True)
 
 
 def _collinear(panel: Panel) -> Panel:
     frame = panel.frame.assign(x1_twice=lambda f: 2 * f["x1"])  # a rank-deficient design
-    return Panel.from_frame(frame, features=["x1", "x2", "x3", "x1_twice"],
-                            outcomes=["mk_onset"], name="collinear")
+    return Panel.from_frame(
+        frame, features=["x1", "x2", "x3", "x1_twice"], outcomes=["mk_onset"], name="collinear"
+    )
 
 
 def test_fit_warnings_are_recorded_per_task_not_printed(toy_panel, tmp_path, capfd, caplog):
@@ -206,14 +301,16 @@ def test_fit_warnings_are_recorded_per_task_not_printed(toy_panel, tmp_path, cap
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 3 and lines[0].startswith(
         "4 of 4 backtest tasks raised warnings (first: logit at origin 2000: "
-        "SingularMatrixWarning: ")
+        "SingularMatrixWarning: "
+    )
     assert len(capfd.readouterr().err.splitlines()) <= 2  # no wall from the workers
 
 
 def test_ensemble_adds_up_its_members_warnings(toy_panel):
     members = ["logit", {"name": "xgboost", "params": {"n_estimators": 5}}]
-    config = _config(["logit", {"name": "ensemble", "params": {"members": members}}],
-                     origins=[2000])
+    config = _config(
+        ["logit", {"name": "ensemble", "params": {"members": members}}], origins=[2000]
+    )
     scores = run_backtest(config, panel=_collinear(toy_panel)).scores.set_index("model")
     assert scores.loc["ensemble", "warnings"] == scores.loc["logit", "warnings"] > 0
     assert scores.loc["ensemble", "warning"] == "logit: " + scores.loc["logit", "warning"]

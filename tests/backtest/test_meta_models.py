@@ -16,26 +16,43 @@ from forecast.outcomes import onset_within
 from forecast.panel import Panel
 
 EN = {"name": "elastic_net", "params": {"n_alphas": 8}}
-LOGIT = {"name": "sklearn", "label": "logreg",
-         "params": {"class": "sklearn.linear_model.LogisticRegression", "C": 0.5, "max_iter": 1000}}
+LOGIT = {
+    "name": "sklearn",
+    "label": "logreg",
+    "params": {"class": "sklearn.linear_model.LogisticRegression", "C": 0.5, "max_iter": 1000},
+}
 XGB = {"name": "xgboost", "params": {"n_estimators": 20}}
 
 
 def _config(models, **extra):
-    raw = {"name": "toy", "horizon": 2, "origins": {"first": 1995, "last": 2010},
-           "min_train_years": 5, "models": models, **extra}
+    raw = {
+        "name": "toy",
+        "horizon": 2,
+        "origins": {"first": 1995, "last": 2010},
+        "min_train_years": 5,
+        "models": models,
+        **extra,
+    }
     return experiment_from_dict(raw)
 
 
 @pytest.fixture(scope="module")
 def result(toy_panel, tmp_path_factory):
-    config = _config([EN, LOGIT, XGB, {"name": "stacked", "params": {"min_events": 5}},
-                      {"name": "selected", "params": {"min_events": 5}}])
+    config = _config(
+        [
+            EN,
+            LOGIT,
+            XGB,
+            {"name": "stacked", "params": {"min_events": 5}},
+            {"name": "selected", "params": {"min_events": 5}},
+        ]
+    )
     cache = tmp_path_factory.mktemp("cache")
     return run_backtest(config, panel=toy_panel, cache_dir=cache), cache
 
 
 # -- known answers ---------------------------------------------------------------------------
+
 
 def test_combine_is_the_weighted_log_odds_and_one_hot_passes_a_member_through(rng):
     P = rng.uniform(0.01, 0.9, size=(50, 3))
@@ -43,8 +60,9 @@ def test_combine_is_the_weighted_log_odds_and_one_hot_passes_a_member_through(rn
     np.testing.assert_allclose(combine_logits(P, [0.2, 0.5, 0.1], 0.3), expected, rtol=1e-12)
     assert np.array_equal(combine_logits(P, [0.0, 1.0, 0.0]), P[:, 1])  # bit for bit
     P[:, 2] = np.nan  # a member without forecasts at this origin is left out
-    np.testing.assert_allclose(combine_logits(P, [0.5, 0.5, np.nan]),
-                               expit(logit(P[:, :2]).mean(axis=1)), rtol=1e-12)
+    np.testing.assert_allclose(
+        combine_logits(P, [0.5, 0.5, np.nan]), expit(logit(P[:, :2]).mean(axis=1)), rtol=1e-12
+    )
 
 
 def test_stacking_finds_the_informative_member_and_shrinks_by_n_over_n_plus_k(rng):
@@ -72,8 +90,10 @@ def test_selection_takes_the_lowest_log_loss_and_the_first_on_ties():
 
 def test_history_is_only_windows_closed_by_the_origin():
     rng = np.random.default_rng(1)
-    blocks = [(s, rng.uniform(0.01, 0.5, size=(40, 2)), (rng.random(40) < 0.2).astype(float))
-              for s in range(2000, 2010)]
+    blocks = [
+        (s, rng.uniform(0.01, 0.5, size=(40, 2)), (rng.random(40) < 0.2).astype(float))
+        for s in range(2000, 2010)
+    ]
     choices = choose_by_origin("stacked", blocks, horizon=2, members=["a", "b"], min_events=1)
     for (origin, _, _), choice in zip(blocks, choices):
         expected = sum(y.sum() for s, _, y in blocks if s + 2 <= origin)
@@ -88,8 +108,10 @@ def test_history_is_only_windows_closed_by_the_origin():
 
 def test_equal_weights_until_the_minimum_then_both_rules():
     rng = np.random.default_rng(2)
-    blocks = [(s, rng.uniform(0.01, 0.5, size=(30, 3)), (rng.random(30) < 0.15).astype(float))
-              for s in range(2000, 2008)]
+    blocks = [
+        (s, rng.uniform(0.01, 0.5, size=(30, 3)), (rng.random(30) < 0.15).astype(float))
+        for s in range(2000, 2008)
+    ]
     stacked = choose_by_origin("stacked", blocks, horizon=1, members=list("abc"), min_events=10)
     selected = choose_by_origin("selected", blocks, horizon=1, members=list("abc"), min_events=10)
     for s, sel in zip(stacked, selected):
@@ -102,11 +124,14 @@ def test_equal_weights_until_the_minimum_then_both_rules():
             assert sel.choice in "abc" and sorted(sel.weights) == [0.0, 0.0, 1.0]
 
 
-@pytest.mark.parametrize(("kind", "options", "message"), [
-    ("mean", {}, "kind must be one of"),
-    ("stacked", {"min_events": -1}, "min_events must be an integer >= 0"),
-    ("stacked", {"shrinkage": 0}, "shrinkage must be a number > 0"),
-])
+@pytest.mark.parametrize(
+    ("kind", "options", "message"),
+    [
+        ("mean", {}, "kind must be one of"),
+        ("stacked", {"min_events": -1}, "min_events must be an integer >= 0"),
+        ("stacked", {"shrinkage": 0}, "shrinkage must be a number > 0"),
+    ],
+)
 def test_bad_options_are_one_line_errors(kind, options, message):
     with pytest.raises(ForecastInputError, match=message):
         choose_by_origin(kind, [], horizon=2, members=[], **options)
@@ -119,8 +144,9 @@ def test_the_registered_estimator_weighs_equally_and_refuses_a_label():
     model = build_model("stacked", {"members": [EN, XGB], "seed": 0})
     model.fit(X, y, years=years)
     members = np.column_stack([est.predict_proba(X)[:, 1] for _, est in model.estimators_])
-    np.testing.assert_array_equal(model.predict_proba(X)[:, 1],
-                                  expit(logit(np.clip(members, 1e-9, 1 - 1e-9)) @ [0.5, 0.5]))
+    np.testing.assert_array_equal(
+        model.predict_proba(X)[:, 1], expit(logit(np.clip(members, 1e-9, 1 - 1e-9)) @ [0.5, 0.5])
+    )
     with pytest.raises(ForecastInputError, match=r"members \['my_label'\] are not registered"):
         build_model("selected", {"members": ["my_label"]}).fit(X, y)
     with pytest.raises(ForecastInputError, match="members must be a non-empty list"):
@@ -128,6 +154,7 @@ def test_the_registered_estimator_weighs_equally_and_refuses_a_label():
 
 
 # -- in the engine ---------------------------------------------------------------------------
+
 
 def test_meta_models_reuse_member_fits(result):
     res, cache = result
@@ -138,8 +165,9 @@ def test_meta_models_reuse_member_fits(result):
 def test_weights_are_recomputed_by_an_independent_loop(result, toy_panel):
     """Oracle: rebuild each origin's history with a pandas filter and refit by hand."""
     f = result[0].forecasts
-    wide = f.pivot_table(index=["unit", "year", "origin"], columns="model",
-                         values="probability").reset_index()
+    wide = f.pivot_table(
+        index=["unit", "year", "origin"], columns="model", values="probability"
+    ).reset_index()
     wide = wide.merge(f[f.model == "logreg"][["unit", "year", "outcome"]], on=["unit", "year"])
     members = ["elastic_net", "logreg", "xgboost"]
     for origin in range(1995, 2011):
@@ -150,14 +178,16 @@ def test_weights_are_recomputed_by_an_independent_loop(result, toy_panel):
         if history.outcome.sum() < 5:
             assert own.meta_choice.eq("equal").all() and np.allclose(weights, 1 / 3)
             continue
-        expected, intercept, _ = stacking_weights(history[members].to_numpy(),
-                                                  history.outcome.to_numpy())
+        expected, intercept, _ = stacking_weights(
+            history[members].to_numpy(), history.outcome.to_numpy()
+        )
         # the same optimum; only the order of the history's rows (summation) differs
         np.testing.assert_allclose(weights, expected, rtol=1e-8, atol=1e-10)
         assert own.meta_intercept.iloc[0] == pytest.approx(intercept, rel=1e-8, abs=1e-10)
         P = wide[wide.origin == origin].set_index("unit").loc[own.unit, members].to_numpy()
-        np.testing.assert_array_equal(own.probability.to_numpy(), combine_logits(
-            P, weights, own.meta_intercept.iloc[0]))
+        np.testing.assert_array_equal(
+            own.probability.to_numpy(), combine_logits(P, weights, own.meta_intercept.iloc[0])
+        )
         best = members[select_member(history[members].to_numpy(), history.outcome.to_numpy())]
         assert chosen.meta_choice.eq(best).all()
         member = f[(f.model == best) & (f.origin == origin)].set_index("unit").loc[chosen.unit]
@@ -169,17 +199,32 @@ def test_forecast_table_with_meta_columns_passes_the_schema(result, tmp_path):
 
     f = result[0].forecasts
     checked = check_forecasts(f, caller="test")
-    assert {"weight_elastic_net", "meta_intercept", "meta_lambda", "meta_events",
-            "meta_choice"} <= set(checked.columns)
+    assert {
+        "weight_elastic_net",
+        "meta_intercept",
+        "meta_lambda",
+        "meta_events",
+        "meta_choice",
+    } <= set(checked.columns)
     f.to_parquet(tmp_path / "f.parquet", index=False)  # strings and missing values mix
     assert pd.read_parquet(tmp_path / "f.parquet").shape == f.shape
 
 
 def test_members_default_to_the_other_models_and_resolve_labels():
-    config = _config([EN, LOGIT, {"name": "ensemble", "label": "ens", "anchor_years": 5,
-                                  "params": {"members": [EN, XGB]}},
-                      {"name": "stacked"},
-                      {"name": "selected", "params": {"members": ["ens", "xgboost", EN, EN]}}])
+    config = _config(
+        [
+            EN,
+            LOGIT,
+            {
+                "name": "ensemble",
+                "label": "ens",
+                "anchor_years": 5,
+                "params": {"members": [EN, XGB]},
+            },
+            {"name": "stacked"},
+            {"name": "selected", "params": {"members": ["ens", "xgboost", EN, EN]}},
+        ]
+    )
     stacked, selected = config.models[3], config.models[4]
     assert [m.label for m in meta_members(config, stacked)] == ["elastic_net", "logreg", "ens"]
     chosen = meta_members(config, selected)
@@ -189,12 +234,17 @@ def test_members_default_to_the_other_models_and_resolve_labels():
     assert [m.label for m in backtest_models(config, stacked)][-1] == "stacked"
 
 
-@pytest.mark.parametrize(("model", "message"), [
-    ({"name": "stacked", "params": {"members": ["nope"]}}, "member 'nope' is neither"),
-    ({"name": "stacked", "params": {"members": ["selected"]}}, "member 'selected' is neither"),
-    ({"name": "selected", "calibration": "platt", "calibration_years": 2},
-     "cannot take calibration"),
-])
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ({"name": "stacked", "params": {"members": ["nope"]}}, "member 'nope' is neither"),
+        ({"name": "stacked", "params": {"members": ["selected"]}}, "member 'selected' is neither"),
+        (
+            {"name": "selected", "calibration": "platt", "calibration_years": 2},
+            "cannot take calibration",
+        ),
+    ],
+)
 def test_bad_members_fail_before_any_data_is_read(model, message):
     config = _config([EN, model])
     with pytest.raises(ForecastInputError, match=message):
@@ -209,10 +259,13 @@ def test_a_meta_model_alone_has_no_members():
 def test_a_failing_member_is_left_out_at_its_origins(toy_panel):
     frame = toy_panel.frame.copy()
     frame["leak"] = onset_within(frame, 2).fillna(0) * 100.0  # the logit cannot converge
-    panel = Panel.from_frame(frame, features=["x1", "x2", "x3", "leak"], outcomes=["mk_onset"],
-                             name="sep")
-    config = _config(["logit", XGB, {"name": "stacked", "params": {"min_events": 3}}],
-                     origins=[1998, 1999, 2000, 2001])
+    panel = Panel.from_frame(
+        frame, features=["x1", "x2", "x3", "leak"], outcomes=["mk_onset"], name="sep"
+    )
+    config = _config(
+        ["logit", XGB, {"name": "stacked", "params": {"min_events": 3}}],
+        origins=[1998, 1999, 2000, 2001],
+    )
     res = run_backtest(config, panel=panel)
     assert (res.scores.loc[res.scores.model == "logit", "status"] == "failed").all()
     own = res.forecasts[res.forecasts.model == "stacked"]
@@ -220,11 +273,13 @@ def test_a_failing_member_is_left_out_at_its_origins(toy_panel):
     xgb = res.forecasts[res.forecasts.model == "xgboost"].set_index(["origin", "unit"])
     for origin, block in own.groupby("origin"):
         assert block.weight_xgboost.gt(0).all()
-        P = np.column_stack([np.full(len(block), np.nan),
-                             xgb.loc[origin].loc[block.unit, "probability"].to_numpy()])
+        P = np.column_stack(
+            [np.full(len(block), np.nan), xgb.loc[origin].loc[block.unit, "probability"].to_numpy()]
+        )
         weights = block[["weight_logit", "weight_xgboost"]].iloc[0].to_numpy()
-        np.testing.assert_array_equal(block.probability.to_numpy(),
-                                      combine_logits(P, weights, block.meta_intercept.iloc[0]))
+        np.testing.assert_array_equal(
+            block.probability.to_numpy(), combine_logits(P, weights, block.meta_intercept.iloc[0])
+        )
 
 
 def test_meta_ensemble_from_fitted_applies_one_origins_weights(rng):
@@ -238,7 +293,10 @@ def test_meta_ensemble_from_fitted_applies_one_origins_weights(rng):
     a, b = rng.uniform(0.01, 0.5, 20), rng.uniform(0.01, 0.5, 20)
     model = MetaEnsemble.from_fitted([("a", Fixed(a)), ("b", None)], weights=[1.0, np.nan])
     assert np.array_equal(model.predict_proba(np.zeros((20, 1)))[:, 1], a)
-    model = MetaEnsemble.from_fitted([("a", Fixed(a)), ("b", Fixed(b))], weights=[0.7, 0.4],
-                                     intercept=-0.2)
-    np.testing.assert_array_equal(model.predict_proba(np.zeros((20, 1)))[:, 1],
-                                  combine_logits(np.column_stack([a, b]), [0.7, 0.4], -0.2))
+    model = MetaEnsemble.from_fitted(
+        [("a", Fixed(a)), ("b", Fixed(b))], weights=[0.7, 0.4], intercept=-0.2
+    )
+    np.testing.assert_array_equal(
+        model.predict_proba(np.zeros((20, 1)))[:, 1],
+        combine_logits(np.column_stack([a, b]), [0.7, 0.4], -0.2),
+    )

@@ -27,8 +27,11 @@ def test_training_windows_are_observed_by_the_origin(toy_panel, horizon):
 
 def test_sliding_window_keeps_the_last_years(toy_panel):
     frame = _frame(toy_panel)
-    split = list(RollingOrigin(2, origins=[2005], window="sliding", max_train_years=8,
-                               min_train_years=5).split(frame, outcome="target"))[0]
+    split = list(
+        RollingOrigin(
+            2, origins=[2005], window="sliding", max_train_years=8, min_train_years=5
+        ).split(frame, outcome="target")
+    )[0]
     years = frame["year"].to_numpy()[split.train]
     assert years.min() == 1996 and years.max() == 2003
 

@@ -22,15 +22,26 @@ def _table(seed=0, units=30, first=1990, last=2010):
 
 def test_matches_a_statsmodels_platt_fit_on_the_history():
     table = _table()
-    out = recalibrate_from_history(table, horizon=2, models=["m"], half_life=None, min_events=5,
-                                   method="platt", interval="wald")
+    out = recalibrate_from_history(
+        table,
+        horizon=2,
+        models=["m"],
+        half_life=None,
+        min_events=5,
+        method="platt",
+        interval="wald",
+    )
     origin = 2005
     hist = table[(table.origin < origin) & (table.year + 2 <= origin) & table.outcome.notna()]
     x = np.log(hist.probability / (1 - hist.probability))
     fit = sm.GLM(hist.outcome, sm.add_constant(x), family=sm.families.Binomial()).fit()
     block = out[out.origin == origin]
-    np.testing.assert_allclose(block[["recal_a", "recal_b"]].iloc[0], fit.params.to_numpy(), atol=1e-7)
-    z = np.log(table[table.origin == origin].probability / (1 - table[table.origin == origin].probability))
+    np.testing.assert_allclose(
+        block[["recal_a", "recal_b"]].iloc[0], fit.params.to_numpy(), atol=1e-7
+    )
+    z = np.log(
+        table[table.origin == origin].probability / (1 - table[table.origin == origin].probability)
+    )
     expected = 1 / (1 + np.exp(-(fit.params.iloc[0] + fit.params.iloc[1] * z)))
     np.testing.assert_allclose(block.probability.to_numpy(), expected.to_numpy(), atol=1e-9)
     assert (block.lower <= block.probability).all() and (block.probability <= block.upper).all()
@@ -57,8 +68,11 @@ def test_outcomes_unknown_at_the_origin_cannot_change_its_recalibration(origin, 
     altered.loc[later, "probability"] = rng.random(int(later.sum())) * 0.5
     after = recalibrate_from_history(altered, horizon=2, models=["m"], min_events=3)
     cols = ["probability", "lower", "upper"]
-    pd.testing.assert_frame_equal(before.loc[before.origin == origin, cols],
-                                  after.loc[after.origin == origin, cols], check_exact=True)
+    pd.testing.assert_frame_equal(
+        before.loc[before.origin == origin, cols],
+        after.loc[after.origin == origin, cols],
+        check_exact=True,
+    )
 
 
 def test_intercept_keeps_each_origins_ranking_and_conformal_interval_covers_history():
@@ -101,8 +115,11 @@ def _penalised_mode(x, y, years, tau, omega):
 
     def negative(theta):
         eta = x + theta[0] + theta[1:][codes]
-        return -(np.sum(y * eta - np.logaddexp(0, eta)) - np.sum(theta[1:] ** 2) / (2 * omega**2)
-                 - theta[0] ** 2 / (2 * tau**2))
+        return -(
+            np.sum(y * eta - np.logaddexp(0, eta))
+            - np.sum(theta[1:] ** 2) / (2 * omega**2)
+            - theta[0] ** 2 / (2 * tau**2)
+        )
 
     fit = minimize(negative, np.zeros(len(levels) + 1), method="BFGS", options={"gtol": 1e-9})
     return fit.x[0]
@@ -112,8 +129,9 @@ def _penalised_mode(x, y, years, tau, omega):
 def test_shift_is_the_mode_of_the_penalised_likelihood(tau, omega):
     table = _biased_table()
     origin = 2006
-    out = recalibrate_from_history(table, horizon=2, models=["m"], min_events=5,
-                                   prior_sd=tau, year_sd=omega)
+    out = recalibrate_from_history(
+        table, horizon=2, models=["m"], min_events=5, prior_sd=tau, year_sd=omega
+    )
     hist = table[(table.origin < origin) & (table.year + 2 <= origin) & table.outcome.notna()]
     x = np.log(hist.probability / (1 - hist.probability)).to_numpy()
     expected = _penalised_mode(x, hist.outcome.to_numpy(), hist.year.to_numpy(), tau, omega)
@@ -125,22 +143,26 @@ def test_shift_is_the_mode_of_the_penalised_likelihood(tau, omega):
 def test_without_prior_and_year_effects_it_is_the_pooled_intercept():
     table = _biased_table()
     origin = 2006
-    out = recalibrate_from_history(table, horizon=2, models=["m"], min_events=5,
-                                   prior_sd=np.inf, year_sd=0.0)
+    out = recalibrate_from_history(
+        table, horizon=2, models=["m"], min_events=5, prior_sd=np.inf, year_sd=0.0
+    )
     hist = table[(table.origin < origin) & (table.year + 2 <= origin) & table.outcome.notna()]
     x = np.log(hist.probability / (1 - hist.probability))
-    fit = sm.GLM(hist.outcome, np.ones((len(hist), 1)), family=sm.families.Binomial(),
-                 offset=x).fit()
-    assert out.loc[out.origin == origin, "recal_a"].iloc[0] == pytest.approx(fit.params.iloc[0],
-                                                                             abs=1e-7)
+    fit = sm.GLM(
+        hist.outcome, np.ones((len(hist), 1)), family=sm.families.Binomial(), offset=x
+    ).fit()
+    assert out.loc[out.origin == origin, "recal_a"].iloc[0] == pytest.approx(
+        fit.params.iloc[0], abs=1e-7
+    )
 
 
 def test_shift_is_shrunk_and_grows_with_the_years_of_evidence():
     """A lasting error is corrected more as years accumulate, never beyond the pooled estimate."""
     table = _biased_table(shift=-0.6, years=range(1980, 2021), units=300)
     shrunk = recalibrate_from_history(table, horizon=2, models=["m"], min_events=5)
-    pooled = recalibrate_from_history(table, horizon=2, models=["m"], min_events=5,
-                                      prior_sd=np.inf, year_sd=0.0)
+    pooled = recalibrate_from_history(
+        table, horizon=2, models=["m"], min_events=5, prior_sd=np.inf, year_sd=0.0
+    )
     a = shrunk.groupby("origin").recal_a.first().dropna()
     b = pooled.groupby("origin").recal_a.first().dropna()
     assert (a < 0).all() and (a.abs() <= b.abs() + 1e-12).all()
@@ -154,8 +176,11 @@ def test_one_burst_year_moves_the_shift_less_than_the_pooled_intercept():
     burst = _biased_table(shift=0.0, seed=5, units=300, burst=2.5)  # 2000: odds x 12
     options = {"horizon": 2, "models": ["m"], "min_events": 5}
     moved = {}
-    for name, extra in {"default": {}, "pooled": {"prior_sd": np.inf, "year_sd": 0.0},
-                        "year effects only": {"prior_sd": np.inf}}.items():
+    for name, extra in {
+        "default": {},
+        "pooled": {"prior_sd": np.inf, "year_sd": 0.0},
+        "year effects only": {"prior_sd": np.inf},
+    }.items():
         before = recalibrate_from_history(calm, **options, **extra)
         after = recalibrate_from_history(burst, **options, **extra)
         at = (before.origin == 2004).to_numpy()
@@ -169,16 +194,24 @@ def test_issue_from_uses_earlier_origins_only_as_history():
     full = recalibrate_from_history(table, horizon=2, models=["m"], min_events=5)
     late = recalibrate_from_history(table, horizon=2, models=["m"], min_events=5, issue_from=2000)
     assert late.origin.min() == 2000
-    pd.testing.assert_frame_equal(late.reset_index(drop=True),
-                                  full[full.origin >= 2000].reset_index(drop=True),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        late.reset_index(drop=True),
+        full[full.origin >= 2000].reset_index(drop=True),
+        check_exact=True,
+    )
 
 
 def test_conformal_intervals_cover_the_bin_rates_at_their_level():
     from forecast.calibration import interval_coverage
 
-    table = pd.concat([_biased_table(shift=-0.4, seed=s, years=range(1980, 2021))
-                       .assign(unit=lambda d, s=s: d.unit + f"s{s}") for s in range(3)])
+    table = pd.concat(
+        [
+            _biased_table(shift=-0.4, seed=s, years=range(1980, 2021)).assign(
+                unit=lambda d, s=s: d.unit + f"s{s}"
+            )
+            for s in range(3)
+        ]
+    )
     out = recalibrate_from_history(table, horizon=2, models=["m"], min_events=10, level=0.8)
     scored = out[out.lower.notna() & out.outcome.notna()]
     coverage = interval_coverage(scored.outcome, scored.lower, scored.upper, bins=10).coverage
@@ -187,10 +220,12 @@ def test_conformal_intervals_cover_the_bin_rates_at_their_level():
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [({"prior_sd": 0.0}, r"prior_sd must be > 0 \(inf for no prior\), got 0.0"),
-     ({"prior_sd": -1}, r"prior_sd must be > 0"),
-     ({"year_sd": -0.5}, r"year_sd must be finite and >= 0, got -0.5"),
-     ({"year_sd": np.inf}, r"year_sd must be finite and >= 0, got inf")],
+    [
+        ({"prior_sd": 0.0}, r"prior_sd must be > 0 \(inf for no prior\), got 0.0"),
+        ({"prior_sd": -1}, r"prior_sd must be > 0"),
+        ({"year_sd": -0.5}, r"year_sd must be finite and >= 0, got -0.5"),
+        ({"year_sd": np.inf}, r"year_sd must be finite and >= 0, got inf"),
+    ],
 )
 def test_bad_shrinkage_options_are_named(options, message):
     with pytest.raises(ForecastInputError, match=message):
@@ -210,10 +245,18 @@ def _panel(seed=0, units=40, first=1980, last=2010):
         for year in range(first, last + 1):
             x = level + rng.normal(scale=0.5, size=2)
             p = 1 / (1 + np.exp(-(-3.0 + 1.1 * x[0] - 0.7 * x[1] + 0.04 * (year - 1995))))
-            rows.append({"unit": f"U{u:02d}", "year": year, "x1": x[0], "x2": x[1],
-                         "mk_onset": float(rng.random() < p)})
-    return Panel.from_frame(pd.DataFrame(rows), features=["x1", "x2"], outcomes=["mk_onset"],
-                            name="toy")
+            rows.append(
+                {
+                    "unit": f"U{u:02d}",
+                    "year": year,
+                    "x1": x[0],
+                    "x2": x[1],
+                    "mk_onset": float(rng.random() < p),
+                }
+            )
+    return Panel.from_frame(
+        pd.DataFrame(rows), features=["x1", "x2"], outcomes=["mk_onset"], name="toy"
+    )
 
 
 @settings(max_examples=3, deadline=None)
@@ -225,12 +268,21 @@ def test_backtest_recal_forecasts_use_only_outcomes_known_at_each_origin(seed, o
     from forecast.experiment import experiment_from_dict
     from forecast.panel import Panel
 
-    logit_model = {"name": "sklearn", "label": "lr", "params": {
-        "class": "sklearn.linear_model.LogisticRegression", "C": 0.5, "max_iter": 1000}}
-    config = experiment_from_dict({
-        "name": "toy", "horizon": 2, "origins": {"first": 1990, "last": origin},
-        "min_train_years": 5, "models": [logit_model],
-        "history_recalibration": {"models": ["lr"], "min_events": 3}})
+    logit_model = {
+        "name": "sklearn",
+        "label": "lr",
+        "params": {"class": "sklearn.linear_model.LogisticRegression", "C": 0.5, "max_iter": 1000},
+    }
+    config = experiment_from_dict(
+        {
+            "name": "toy",
+            "horizon": 2,
+            "origins": {"first": 1990, "last": origin},
+            "min_train_years": 5,
+            "models": [logit_model],
+            "history_recalibration": {"models": ["lr"], "min_events": 3},
+        }
+    )
     panel = _panel()
     before = run_backtest(config, panel=panel).forecasts
     rng = np.random.default_rng(seed)
@@ -239,12 +291,18 @@ def test_backtest_recal_forecasts_use_only_outcomes_known_at_each_origin(seed, o
     frame.loc[future, ["x1", "x2"]] = rng.normal(size=(int(future.sum()), 2)) * 10
     frame.loc[future, "mk_onset"] = rng.integers(0, 2, size=int(future.sum())).astype(float)
     extra = frame[frame["year"] == frame["year"].max()].assign(year=frame["year"].max() + 1)
-    altered = Panel.from_frame(pd.concat([frame, extra], ignore_index=True),
-                               features=["x1", "x2"], outcomes=["mk_onset"], name="toy")
+    altered = Panel.from_frame(
+        pd.concat([frame, extra], ignore_index=True),
+        features=["x1", "x2"],
+        outcomes=["mk_onset"],
+        name="toy",
+    )
     after = run_backtest(config, panel=altered).forecasts
     recal = before[before.model == "lr_recal"]
     assert recal.recal_a.notna().any() and (recal.recal_a.dropna() != 0).all()
     cols = ["unit", "year", "model", "probability", "lower", "upper", "recal_a"]
-    pd.testing.assert_frame_equal(recal[cols].reset_index(drop=True),
-                                  after.loc[after.model == "lr_recal", cols].reset_index(drop=True),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        recal[cols].reset_index(drop=True),
+        after.loc[after.model == "lr_recal", cols].reset_index(drop=True),
+        check_exact=True,
+    )

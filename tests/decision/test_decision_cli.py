@@ -13,8 +13,8 @@ import yaml
 
 from forecast._errors import ForecastInputError
 from forecast.cli import build_parser, main
-from forecast.decision import cost_analysis
 from forecast.commands.costs import parse_cost_ratio
+from forecast.decision import cost_analysis
 from forecast.experiment import CostSpec
 
 HORIZON = 2

@@ -121,7 +121,9 @@ def test_rules_warn():
         TopKRule(0)
     with pytest.raises(ForecastInputError, match="'threshold' must be a number, got 'x'"):
         ThresholdRule("x")
-    with pytest.raises(ForecastInputError, match=r"'groups' must be 1-d with 6 rows, got shape \(2,\)"):
+    with pytest.raises(
+        ForecastInputError, match=r"'groups' must be 1-d with 6 rows, got shape \(2,\)"
+    ):
         TopKRule(1).warn(p, [1, 2])
 
 

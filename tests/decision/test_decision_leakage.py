@@ -19,18 +19,24 @@ def _table(seed: int, n_units: int, n_origins: int) -> pd.DataFrame:
         for model, noise in (("a", 0.3), ("b", 1.0)):
             p = np.clip(risk * np.exp(rng.normal(0, noise, n_units)), 1e-4, 0.99)
             for unit in range(n_units):
-                rows.append((f"u{unit}", origin, origin, model, p[unit],
-                             float(rng.random() < risk[unit])))
-    return pd.DataFrame(rows, columns=["unit", "year", "origin", "model", "probability",
-                                       "outcome"])
+                rows.append(
+                    (f"u{unit}", origin, origin, model, p[unit], float(rng.random() < risk[unit]))
+                )
+    return pd.DataFrame(rows, columns=["unit", "year", "origin", "model", "probability", "outcome"])
 
 
 @settings(max_examples=25, derandomize=True, deadline=None)
-@given(seed=st.integers(0, 10_000), n_units=st.integers(8, 40), n_origins=st.integers(4, 9),
-       ratio=st.sampled_from([0.02, 0.05, 0.1, 0.3]), capacity=st.sampled_from([None, 3]),
-       pick=st.integers(0, 100))
-def test_threshold_at_origin_ignores_outcomes_unknown_then(seed, n_units, n_origins, ratio,
-                                                           capacity, pick):
+@given(
+    seed=st.integers(0, 10_000),
+    n_units=st.integers(8, 40),
+    n_origins=st.integers(4, 9),
+    ratio=st.sampled_from([0.02, 0.05, 0.1, 0.3]),
+    capacity=st.sampled_from([None, 3]),
+    pick=st.integers(0, 100),
+)
+def test_threshold_at_origin_ignores_outcomes_unknown_then(
+    seed, n_units, n_origins, ratio, capacity, pick
+):
     table = _table(seed, n_units, n_origins)
     origins = sorted(table["origin"].unique())
     origin = origins[pick % len(origins)]

@@ -145,9 +145,10 @@ def test_flat_cost_metrics_for_logging():
     table = decision_table(analysis, [0.25, 0.1]).set_index(["policy", "label"])
     for policy, suffix in (("honest", ""), ("in_sample", "_in_sample"), ("bayes", "_bayes")):
         for label in ("1to4", "1to10"):
-            assert metrics[f"cost_per_year_{label}{suffix}"] == table.loc[
-                (policy, label), "cost_per_year"
-            ]
+            assert (
+                metrics[f"cost_per_year_{label}{suffix}"]
+                == table.loc[(policy, label), "cost_per_year"]
+            )
     with pytest.raises(ForecastInputError, match="must be a CostAnalysis or its table"):
         decision_table(pd.DataFrame({"x": [1]}))
     with pytest.raises(ForecastInputError, match=r"cost ratio 0\.3 was not analysed"):

@@ -12,8 +12,10 @@ from forecast.features._agreement import REFERENCE_FILE
 
 pytestmark = pytest.mark.realdata
 
-DATA = Path(os.environ.get("FORECAST_DATA_DIR")
-            or Path(__file__).resolve().parents[2].parent / "shared" / "data")
+DATA = Path(
+    os.environ.get("FORECAST_DATA_DIR")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "data"
+)
 
 # Measured agreement floors (share of the 9,463 reference cells) for columns below 1.0;
 # every other column must match every cell. Reasons:
@@ -36,7 +38,7 @@ def table():
 
 
 def test_every_reference_column_is_rebuilt(table) -> None:
-    assert len(table) == 42          # 38 predictors + 4 outcomes
+    assert len(table) == 42  # 38 predictors + 4 outcomes
     assert (table["cells"] == 9463).all()
 
 
@@ -56,8 +58,9 @@ def test_agreement_is_an_independent_cell_count(table) -> None:
     ref = pd.read_csv(DATA / REFERENCE_FILE)
     merged = ref.merge(panel.frame, on=["ccode", "year"], suffixes=("", "_o"))
     a, b = merged["un_imr_sqrt"].to_numpy(), merged["un_imr_sqrt_o"].to_numpy()
-    hand = sum((np.isnan(x) and np.isnan(y)) or abs(x - y) <= 1e-6 * abs(x)
-               for x, y in zip(a, b)) / len(a)
+    hand = sum(
+        (np.isnan(x) and np.isnan(y)) or abs(x - y) <= 1e-6 * abs(x) for x, y in zip(a, b)
+    ) / len(a)
     assert table.loc["un_imr_sqrt", "share"] == pytest.approx(hand)
     censored = merged["year"] >= 2023
     assert merged.loc[censored & (merged["mk_onset_1or2_o"] != 1), "mk_onset_1or2_o"].isna().all()

@@ -16,11 +16,21 @@ from forecast.features._cli import register
 
 def _byo(tmp_path: Path) -> Path:
     rng = np.random.default_rng(3)
-    rows = [(c, y, rng.random(), rng.integers(0, 500), int(rng.random() < 0.1),
-             int(rng.random() < 0.05)) for c in ("Aland", "Borduria", "Syldavia")
-            for y in range(1990, 2001)]
-    pd.DataFrame(rows, columns=["country", "year", "repression", "conflict_deaths", "coup",
-                                "onset"]).to_csv(tmp_path / "my_panel.csv", index=False)
+    rows = [
+        (
+            c,
+            y,
+            rng.random(),
+            rng.integers(0, 500),
+            int(rng.random() < 0.1),
+            int(rng.random() < 0.05),
+        )
+        for c in ("Aland", "Borduria", "Syldavia")
+        for y in range(1990, 2001)
+    ]
+    pd.DataFrame(
+        rows, columns=["country", "year", "repression", "conflict_deaths", "coup", "onset"]
+    ).to_csv(tmp_path / "my_panel.csv", index=False)
     spec = tmp_path / "byo.yaml"
     spec.write_text((feature_set_dir() / "byo-example.yaml").read_text())
     return spec
@@ -38,18 +48,22 @@ def test_byo_panel(tmp_path: Path) -> None:
     panel = build_panel(load_feature_set(spec))
     raw = pd.read_csv(tmp_path / "my_panel.csv")
     assert (panel.unit, panel.year) == ("country", "year")
-    assert panel.kinds == {"repression": "structural", "conflict_deaths_log2": "trigger",
-                           "coup_3yr": "trigger"}
+    assert panel.kinds == {
+        "repression": "structural",
+        "conflict_deaths_log2": "trigger",
+        "coup_3yr": "trigger",
+    }
     assert panel.outcomes == ["onset", "onset_1or2"]
     frame = panel.frame.set_index(["country", "year"])
     lookup = raw.set_index(["country", "year"])
     for (country, year), row in frame.iterrows():
         past = [lookup["coup"].get((country, y)) for y in range(year - 3, year)]
         past = [v for v in past if v is not None]
-        expected = float(max(past)) if past else np.nan   # publication lag 1: t-3..t-1
+        expected = float(max(past)) if past else np.nan  # publication lag 1: t-3..t-1
         assert (np.isnan(expected) and np.isnan(row["coup_3yr"])) or row["coup_3yr"] == expected
         assert row["conflict_deaths_log2"] == pytest.approx(
-            np.log2(lookup.loc[(country, year), "conflict_deaths"] + 1))
+            np.log2(lookup.loc[(country, year), "conflict_deaths"] + 1)
+        )
     assert frame.xs(2000, level="year")["onset_1or2"].isna().all()
 
 

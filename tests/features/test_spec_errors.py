@@ -24,8 +24,11 @@ indicators:
 
 
 def _frame(n_units: int = 3, years: range = range(2000, 2010)) -> pd.DataFrame:
-    rows = [(f"U{u}", y, float(u + (y - 2000) / 10), int((u + y) % 7 == 0))
-            for u in range(n_units) for y in years]
+    rows = [
+        (f"U{u}", y, float(u + (y - 2000) / 10), int((u + y) % 7 == 0))
+        for u in range(n_units)
+        for y in years
+    ]
     return pd.DataFrame(rows, columns=["country", "year", "x", "onset"])
 
 
@@ -47,38 +50,53 @@ def test_shipped_sets_load() -> None:
 
 
 def test_unknown_transform_lists_valid_ones_with_line(tmp_path: Path) -> None:
-    path = _spec(tmp_path, """\
+    path = _spec(
+        tmp_path,
+        """\
         - name: a
           source: mine.x
           kind: structural
           transforms: [{lagg: {years: 1}}]
-        """)
-    with pytest.raises(ForecastInputError, match=r"toy.yaml:11: unknown transform 'lagg'; "
-                       r"valid transforms: .*rolling_max"):
+        """,
+    )
+    with pytest.raises(
+        ForecastInputError,
+        match=r"toy.yaml:11: unknown transform 'lagg'; "
+        r"valid transforms: .*rolling_max",
+    ):
         load_feature_set(path)
     assert "lag" in transform_names()
 
 
 def test_unknown_dataset_names_line(tmp_path: Path) -> None:
     path = _spec(tmp_path, "- {name: a, source: nowhere.x, kind: structural}\n")
-    with pytest.raises(ForecastInputError, match=r"toy.yaml:8: unknown dataset 'nowhere'; "
-                       r"valid datasets: .*vdem"):
+    with pytest.raises(
+        ForecastInputError,
+        match=r"toy.yaml:8: unknown dataset 'nowhere'; "
+        r"valid datasets: .*vdem",
+    ):
         build_panel(path)
 
 
 def test_missing_column_names_source_and_line(tmp_path: Path) -> None:
     path = _spec(tmp_path, "- {name: a, source: mine.absent, kind: structural}\n")
-    with pytest.raises(ForecastInputError, match=r"toy.yaml:8: indicator 'a': dataset 'mine' "
-                       r"has no column 'absent'"):
+    with pytest.raises(
+        ForecastInputError,
+        match=r"toy.yaml:8: indicator 'a': dataset 'mine' "
+        r"has no column 'absent'",
+    ):
         build_panel(path)
 
 
 def test_cyclic_spec(tmp_path: Path) -> None:
-    path = _spec(tmp_path, """\
+    path = _spec(
+        tmp_path,
+        """\
         - {name: a, source: mine.x, kind: structural, transforms: [{interaction: {with: b}}]}
         - {name: b, source: {indicator: c}, kind: structural}
         - {name: c, source: mine.x, kind: structural, transforms: [{interaction: {with: a}}]}
-        """)
+        """,
+    )
     with pytest.raises(ForecastInputError, match=r"toy.yaml:8: cyclic spec: a -> b -> c -> a"):
         build_panel(path)
 
@@ -86,27 +104,41 @@ def test_cyclic_spec(tmp_path: Path) -> None:
 def test_look_ahead_refused_unless_replication(tmp_path: Path) -> None:
     body = "- {name: a, source: mine.x, kind: structural, transforms: [backfill]}\n"
     path = _spec(tmp_path, body)
-    with pytest.raises(ForecastInputError, match=r"toy.yaml:8: indicator 'a': transform "
-                       r"'backfill' looks ahead"):
+    with pytest.raises(
+        ForecastInputError,
+        match=r"toy.yaml:8: indicator 'a': transform "
+        r"'backfill' looks ahead",
+    ):
         build_panel(path)
     path.write_text(path.read_text().replace("name: toy", "name: toy\nreplication: true"))
     assert build_panel(path).features == ["a"]
 
 
 def test_rolling_window_longer_than_history(tmp_path: Path) -> None:
-    path = _spec(tmp_path, "- {name: a, source: mine.x, kind: trigger, "
-                 "transforms: [{rolling_sum: {window: 11}}]}\n")
-    with pytest.raises(ForecastInputError, match=r"rolling_sum window 11 is longer than the "
-                       r"10 years of data"):
+    path = _spec(
+        tmp_path,
+        "- {name: a, source: mine.x, kind: trigger, transforms: [{rolling_sum: {window: 11}}]}\n",
+    )
+    with pytest.raises(
+        ForecastInputError,
+        match=r"rolling_sum window 11 is longer than the "
+        r"10 years of data",
+    ):
         build_panel(path)
 
 
 def test_duplicate_source_rows(tmp_path: Path) -> None:
     frame = _frame()
-    path = _spec(tmp_path, "- {name: a, source: mine.x, kind: structural}\n",
-                 pd.concat([frame, frame.iloc[[4]]]))
-    with pytest.raises(ForecastInputError, match=r"dataset 'mine': duplicate source rows .* "
-                       r"at rows \[U0/2004, U0/2004\]"):
+    path = _spec(
+        tmp_path,
+        "- {name: a, source: mine.x, kind: structural}\n",
+        pd.concat([frame, frame.iloc[[4]]]),
+    )
+    with pytest.raises(
+        ForecastInputError,
+        match=r"dataset 'mine': duplicate source rows .* "
+        r"at rows \[U0/2004, U0/2004\]",
+    ):
         build_panel(path)
 
 
@@ -114,8 +146,11 @@ def test_units_not_in_state_system(tmp_path: Path) -> None:
     frame = _frame().assign(country=lambda f: f["country"].map({"U0": 2, "U1": 20, "U2": 9999}))
     path = _spec(tmp_path, "- {name: a, source: mine.x, kind: structural}\n", frame)
     path.write_text(path.read_text().replace("name: toy", "name: toy\nunit_system: cow"))
-    with pytest.raises(ForecastInputError, match=r"dataset 'mine': 10 rows have unit codes "
-                       r"that are not state codes .* at rows \[9999/2000"):
+    with pytest.raises(
+        ForecastInputError,
+        match=r"dataset 'mine': 10 rows have unit codes "
+        r"that are not state codes .* at rows \[9999/2000",
+    ):
         build_panel(path)
 
 
@@ -123,12 +158,9 @@ def test_bad_kind_role_and_params(tmp_path: Path) -> None:
     cases = {
         "- {name: a, source: mine.x, kind: fancy}\n": r"toy.yaml:8: kind must be one of",
         "- {name: a, source: mine.x}\n": r"feature 'a' needs a kind",
-        "- {name: a, source: mine.x, kind: trigger, transforms: [{lag: {yrs: 1}}]}\n":
-            r"transform 'lag' has no parameter\(s\) \['yrs'\]",
-        "- {name: a, source: mine.x, kind: trigger, risk_factor: 99}\n":
-            r"risk_factor must be a UN Framework risk factor",
-        "- {name: a, source: mine.x, kind: trigger, publication_lag: -1}\n":
-            r"publication_lag must be an integer >= 0",
+        "- {name: a, source: mine.x, kind: trigger, transforms: [{lag: {yrs: 1}}]}\n": r"transform 'lag' has no parameter\(s\) \['yrs'\]",
+        "- {name: a, source: mine.x, kind: trigger, risk_factor: 99}\n": r"risk_factor must be a UN Framework risk factor",
+        "- {name: a, source: mine.x, kind: trigger, publication_lag: -1}\n": r"publication_lag must be an integer >= 0",
     }
     for body, message in cases.items():
         with pytest.raises(ForecastInputError, match=message):
@@ -138,15 +170,22 @@ def test_bad_kind_role_and_params(tmp_path: Path) -> None:
 def test_missing_data_file_raises_data_not_available(tmp_path: Path) -> None:
     from forecast._errors import DataNotAvailableError
 
-    with pytest.raises(DataNotAvailableError, match=r"basedata2025_4august2025.csv is missing"
-                       r".*forecast data fetch ewp-2025"):
+    with pytest.raises(
+        DataNotAvailableError,
+        match=r"basedata2025_4august2025.csv is missing"
+        r".*forecast data fetch ewp-2025",
+    ):
         build_panel("ewp-2025", data_dir=tmp_path)
 
 
 def test_non_numeric_source(tmp_path: Path) -> None:
     frame = _frame().assign(x=lambda f: f["x"].astype(str).where(f.index != 3, "n/a"))
     path = _spec(tmp_path, "- {name: a, source: mine.x, kind: structural}\n", frame)
-    with pytest.raises(ForecastInputError, match=r"source values are not numeric .* "
-                       r"\[U0/2003\]"):
-        build_from_tables(load_feature_set(path), {"mine": frame.rename(
-            columns={"country": "unit"})})
+    with pytest.raises(
+        ForecastInputError,
+        match=r"source values are not numeric .* "
+        r"\[U0/2003\]",
+    ):
+        build_from_tables(
+            load_feature_set(path), {"mine": frame.rename(columns={"country": "unit"})}
+        )

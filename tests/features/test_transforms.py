@@ -40,8 +40,10 @@ def test_lag_and_lead_follow_years_not_rows(toy: tuple[pd.Series, Grid]) -> None
         assert _same(lead.iloc[i], table.get((u, int(y) + 1), math.nan))
 
 
-@pytest.mark.parametrize("name, how", [("rolling_sum", sum), ("rolling_max", max),
-                                       ("rolling_mean", lambda v: sum(v) / len(v))])
+@pytest.mark.parametrize(
+    "name, how",
+    [("rolling_sum", sum), ("rolling_max", max), ("rolling_mean", lambda v: sum(v) / len(v))],
+)
 def test_rolling(toy: tuple[pd.Series, Grid], name: str, how) -> None:
     x, grid = toy
     table = _lookup(x, grid)
@@ -80,14 +82,18 @@ def test_cumulative_ever_years_since_carry(toy: tuple[pd.Series, Grid]) -> None:
 def test_elementwise() -> None:
     x = pd.Series([0.0, 1.0, 3.0, np.nan])
     grid = Grid(np.array(["A"] * 4), np.arange(2000, 2004))
-    np.testing.assert_allclose(get_transform("log2").func(x, grid, offset=1.0),
-                               [0.0, 1.0, 2.0, np.nan])
-    np.testing.assert_allclose(get_transform("threshold").func(x, grid, op=">=", value=1),
-                               [0.0, 1.0, 1.0, np.nan])
-    np.testing.assert_allclose(get_transform("one_hot").func(x, grid, values=[0, 3]),
-                               [1.0, 0.0, 1.0, np.nan])
-    np.testing.assert_allclose(get_transform("age").func(pd.Series([1990.0] * 4), grid),
-                               [10, 11, 12, 13])
+    np.testing.assert_allclose(
+        get_transform("log2").func(x, grid, offset=1.0), [0.0, 1.0, 2.0, np.nan]
+    )
+    np.testing.assert_allclose(
+        get_transform("threshold").func(x, grid, op=">=", value=1), [0.0, 1.0, 1.0, np.nan]
+    )
+    np.testing.assert_allclose(
+        get_transform("one_hot").func(x, grid, values=[0, 3]), [1.0, 0.0, 1.0, np.nan]
+    )
+    np.testing.assert_allclose(
+        get_transform("age").func(pd.Series([1990.0] * 4), grid), [10, 11, 12, 13]
+    )
     with pytest.raises(ForecastInputError, match="threshold op '=>' is not one of"):
         get_transform("threshold").func(x, grid, op="=>", value=1)
 
@@ -104,7 +110,7 @@ def test_impute_past_uses_only_earlier_years() -> None:
     np.testing.assert_allclose(past, 2.0 * z + 1.0)
     y2 = y.copy()
     y2[(years == 2005) & (units == "A")] = np.nan
-    y2[(years == 2009) & (units == "B")] = 1000.0    # a later outlier must not matter
+    y2[(years == 2009) & (units == "B")] = 1000.0  # a later outlier must not matter
     again = get_transform("impute_regression_past").func(y2, grid, predictor="z")
     assert again[(years == 2005) & (units == "A")].item() == pytest.approx(11.0)
 

@@ -14,18 +14,33 @@ NAN = np.nan
 # model a, horizon 2, data to 2004: the lists of 2000-2002 have observed windows, 2003 has not.
 TOY = [
     # model, origin, unit, probability, outcome
-    ("a", 2000, "A", .9, 1), ("a", 2000, "B", .8, 0), ("a", 2000, "C", .7, 1),
-    ("a", 2000, "D", .6, 0), ("a", 2000, "E", .5, 1),
+    ("a", 2000, "A", 0.9, 1),
+    ("a", 2000, "B", 0.8, 0),
+    ("a", 2000, "C", 0.7, 1),
+    ("a", 2000, "D", 0.6, 0),
+    ("a", 2000, "E", 0.5, 1),
     # a tie (B before C: B ranks first) and an unknown outcome on the list (ranked, not scored)
-    ("a", 2001, "A", .1, 0), ("a", 2001, "B", .4, NAN), ("a", 2001, "C", .4, 1),
-    ("a", 2001, "D", .2, 0), ("a", 2001, "E", .3, 0),
-    ("a", 2002, "A", .5, 0), ("a", 2002, "B", .4, 0), ("a", 2002, "C", .3, 0),
-    ("a", 2002, "D", .2, 0), ("a", 2002, "E", .1, 0),
+    ("a", 2001, "A", 0.1, 0),
+    ("a", 2001, "B", 0.4, NAN),
+    ("a", 2001, "C", 0.4, 1),
+    ("a", 2001, "D", 0.2, 0),
+    ("a", 2001, "E", 0.3, 0),
+    ("a", 2002, "A", 0.5, 0),
+    ("a", 2002, "B", 0.4, 0),
+    ("a", 2002, "C", 0.3, 0),
+    ("a", 2002, "D", 0.2, 0),
+    ("a", 2002, "E", 0.1, 0),
     # the window 2004-2005 is cut by the data end: a seen onset is not scored (design 0002)
-    ("a", 2003, "A", .9, 1), ("a", 2003, "B", .1, NAN), ("a", 2003, "C", .1, NAN),
-    ("a", 2003, "D", .1, NAN), ("a", 2003, "E", .1, NAN),
-    ("b", 2000, "A", .1, 1), ("b", 2000, "B", .2, 0), ("b", 2000, "C", .3, 1),
-    ("b", 2000, "D", .4, 0), ("b", 2000, "E", .5, 1),
+    ("a", 2003, "A", 0.9, 1),
+    ("a", 2003, "B", 0.1, NAN),
+    ("a", 2003, "C", 0.1, NAN),
+    ("a", 2003, "D", 0.1, NAN),
+    ("a", 2003, "E", 0.1, NAN),
+    ("b", 2000, "A", 0.1, 1),
+    ("b", 2000, "B", 0.2, 0),
+    ("b", 2000, "C", 0.3, 1),
+    ("b", 2000, "D", 0.4, 0),
+    ("b", 2000, "E", 0.5, 1),
 ]
 
 # By hand, k = 3 with tiers top 1 / 2-3 / rest:
@@ -34,18 +49,42 @@ TOY = [
 #   a 2002: no onsets           -> 1 / 2 / 2 units, 0 onsets
 #   b 2000: ranks E D C | B A   -> top 1: E (1); 2-3: D C (1); rest: B A (1)
 LISTS = pd.DataFrame(
-    [("a", 2000, 2001, 2002, 5, 3, 2, 3, 2 / 3, 2 / 3),
-     ("a", 2001, 2002, 2003, 4, 2, 1, 1, 1 / 2, 1.0),
-     ("a", 2002, 2003, 2004, 5, 3, 0, 0, 0.0, NAN),
-     ("b", 2000, 2001, 2002, 5, 3, 2, 3, 2 / 3, 2 / 3)],
-    columns=["model", "origin", "window_start", "window_end", "scored", "listed",
-             "listed_onsets", "onsets", "precision", "recall"])
+    [
+        ("a", 2000, 2001, 2002, 5, 3, 2, 3, 2 / 3, 2 / 3),
+        ("a", 2001, 2002, 2003, 4, 2, 1, 1, 1 / 2, 1.0),
+        ("a", 2002, 2003, 2004, 5, 3, 0, 0, 0.0, NAN),
+        ("b", 2000, 2001, 2002, 5, 3, 2, 3, 2 / 3, 2 / 3),
+    ],
+    columns=[
+        "model",
+        "origin",
+        "window_start",
+        "window_end",
+        "scored",
+        "listed",
+        "listed_onsets",
+        "onsets",
+        "precision",
+        "recall",
+    ],
+)
 TIERS = pd.DataFrame(
-    [("a", 2000, "top 1", 1, 1, 1.0), ("a", 2000, "2–3", 2, 1, .5), ("a", 2000, "rest", 2, 1, .5),
-     ("a", 2001, "top 1", 0, 0, NAN), ("a", 2001, "2–3", 2, 1, .5), ("a", 2001, "rest", 2, 0, 0.),
-     ("a", 2002, "top 1", 1, 0, 0.), ("a", 2002, "2–3", 2, 0, 0.), ("a", 2002, "rest", 2, 0, 0.),
-     ("b", 2000, "top 1", 1, 1, 1.0), ("b", 2000, "2–3", 2, 1, .5), ("b", 2000, "rest", 2, 1, .5)],
-    columns=["model", "origin", "tier", "n", "onsets", "rate"])
+    [
+        ("a", 2000, "top 1", 1, 1, 1.0),
+        ("a", 2000, "2–3", 2, 1, 0.5),
+        ("a", 2000, "rest", 2, 1, 0.5),
+        ("a", 2001, "top 1", 0, 0, NAN),
+        ("a", 2001, "2–3", 2, 1, 0.5),
+        ("a", 2001, "rest", 2, 0, 0.0),
+        ("a", 2002, "top 1", 1, 0, 0.0),
+        ("a", 2002, "2–3", 2, 0, 0.0),
+        ("a", 2002, "rest", 2, 0, 0.0),
+        ("b", 2000, "top 1", 1, 1, 1.0),
+        ("b", 2000, "2–3", 2, 1, 0.5),
+        ("b", 2000, "rest", 2, 1, 0.5),
+    ],
+    columns=["model", "origin", "tier", "n", "onsets", "rate"],
+)
 
 
 def toy_table() -> pd.DataFrame:
@@ -62,7 +101,8 @@ def test_toy_table_by_hand(data_end):
     pd.testing.assert_frame_equal(record.tiers[TIERS.columns], TIERS, check_dtype=False)
     assert record.tiers["first_rank"].tolist()[:3] == [1, 2, 4]
     assert record.tiers["last_rank"].tolist()[:2] == [1, 3] and np.isnan(
-        record.tiers["last_rank"].iloc[2])
+        record.tiers["last_rank"].iloc[2]
+    )
 
 
 def test_toy_summary_pools_lists():
@@ -106,8 +146,9 @@ def _by_hand(table: pd.DataFrame, k: int, horizon: int, data_end: int) -> pd.Dat
                 listed += 1
                 hits += int(y)
         rows.append((model, origin, scored, listed, hits, onsets))
-    return pd.DataFrame(rows, columns=["model", "origin", "scored", "listed", "listed_onsets",
-                                       "onsets"])
+    return pd.DataFrame(
+        rows, columns=["model", "origin", "scored", "listed", "listed_onsets", "onsets"]
+    )
 
 
 def test_random_table_matches_hand_loop(rng):
@@ -118,8 +159,18 @@ def test_random_table_matches_hand_loop(rng):
             p = np.round(rng.beta(0.5, 8, size=len(units)), 2)  # rounded: many ties
             y = (rng.random(len(units)) < p * 2).astype(float)
             y[rng.random(len(units)) < 0.05] = np.nan
-            parts.append(pd.DataFrame({"model": model, "origin": origin, "year": origin,
-                                       "unit": units, "probability": p, "outcome": y}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "model": model,
+                        "origin": origin,
+                        "year": origin,
+                        "unit": units,
+                        "probability": p,
+                        "outcome": y,
+                    }
+                )
+            )
     table = pd.concat(parts, ignore_index=True)
     record = track_record(table, horizon=3, data_end=2002, k=7)
     expected = _by_hand(table, 7, 3, 2002)
@@ -130,11 +181,14 @@ def test_random_table_matches_hand_loop(rng):
     assert (per_list["onsets"].to_numpy() == got["onsets"].to_numpy()).all()
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"k": 0}, "'k' must be an integer >= 1"),
-    ({"tiers": (0,)}, "'tiers' must be an integer >= 1"),
-    ({"horizon": 0}, "'horizon' must be an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"k": 0}, "'k' must be an integer >= 1"),
+        ({"tiers": (0,)}, "'tiers' must be an integer >= 1"),
+        ({"horizon": 0}, "'horizon' must be an integer >= 1"),
+    ],
+)
 def test_bad_parameters_raise(kwargs, match):
     with pytest.raises(ForecastInputError, match=match):
         track_record(toy_table(), **kwargs)
@@ -142,8 +196,11 @@ def test_bad_parameters_raise(kwargs, match):
 
 def test_horizon_and_data_end_must_be_knowable():
     table = toy_table()
-    with pytest.raises(ForecastInputError, match="one horizon is needed, the table has "
-                                                 r"horizons \[1, 2\]"):
+    with pytest.raises(
+        ForecastInputError,
+        match="one horizon is needed, the table has "
+        r"horizons \[1, 2\]",
+    ):
         track_record(table.assign(horizon=np.where(table["origin"] > 2001, 1, 2)))
     with pytest.raises(ForecastInputError, match="no 'horizon' column"):
         track_record(table.drop(columns="horizon"))

@@ -27,8 +27,10 @@ def _spec(name: str, l1_ratio: float) -> dict:
     spec.pop("history_recalibration", None)
     spec["name"] = name
     spec["origins"] = {"years": [2014, 2018, 2022]}
-    spec["models"] = [{"name": "logit"},
-                      {"name": "elastic_net", "params": {"n_alphas": 4, "l1_ratio": l1_ratio}}]
+    spec["models"] = [
+        {"name": "logit"},
+        {"name": "elastic_net", "params": {"n_alphas": 4, "l1_ratio": l1_ratio}},
+    ]
     spec["evaluation"] = {**spec["evaluation"], "baseline": "logit"}
     return spec
 
@@ -54,8 +56,10 @@ def two_runs(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def page(two_runs, tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("page") / "compare.html"
-    assert main(["compare", str(two_runs[0]), str(two_runs[1]), "--out", str(out),
-                 "--n-boot", "60"]) == 0
+    assert (
+        main(["compare", str(two_runs[0]), str(two_runs[1]), "--out", str(out), "--n-boot", "60"])
+        == 0
+    )
     return out, out.read_text(encoding="utf-8")
 
 
@@ -78,8 +82,9 @@ def test_common_rows_and_paired_difference_by_hand(two_runs, page):
     _, html = page
     a, b = (_scored(d) for d in two_runs)
     keys = ["unit", "year", "horizon"]
-    both = (a.drop_duplicates(keys)[[*keys, "outcome"]]
-            .merge(b.drop_duplicates(keys)[[*keys, "outcome"]], on=keys))
+    both = a.drop_duplicates(keys)[[*keys, "outcome"]].merge(
+        b.drop_duplicates(keys)[[*keys, "outcome"]], on=keys
+    )
     common = both[both["outcome_x"] == both["outcome_y"]]
     assert f"<strong>{len(common):,}</strong> common country-years" in html
 
@@ -88,11 +93,15 @@ def test_common_rows_and_paired_difference_by_hand(two_runs, page):
         return roc_auc_score(part["outcome"], part["probability"])
 
     expected = auc(b, "elastic_net") - auc(a, "elastic_net")
-    row = re.search(r"<td>syn-b / elastic_net − syn-a / elastic_net \(same model\)</td>"
-                    r"<td>ROC AUC</td>(.*?)</tr>", html).group(1)
+    row = re.search(
+        r"<td>syn-b / elastic_net − syn-a / elastic_net \(same model\)</td>"
+        r"<td>ROC AUC</td>(.*?)</tr>",
+        html,
+    ).group(1)
     cells = re.findall(r"<td>(.*?)</td>", row)
-    difference, lower, upper = map(float, re.match(
-        r"([+-]?[0-9.]+) \(([+-]?[0-9.]+) to ([+-]?[0-9.]+)\)", cells[3]).groups())
+    difference, lower, upper = map(
+        float, re.match(r"([+-]?[0-9.]+) \(([+-]?[0-9.]+) to ([+-]?[0-9.]+)\)", cells[3]).groups()
+    )
     assert difference == pytest.approx(expected, abs=max(5e-4, abs(expected) * 5e-3))
     assert lower <= difference <= upper
     assert cells[-1] == ("yes" if lower > 0 or upper < 0 else "no")
@@ -101,21 +110,25 @@ def test_common_rows_and_paired_difference_by_hand(two_runs, page):
 
 
 def test_common_rows_drop_rows_whose_outcome_differs():
-    a = pd.DataFrame({"unit": ["x", "y", "z"], "year": [1, 1, 1], "horizon": 2,
-                      "outcome": [1.0, 0.0, 0.0]})
+    a = pd.DataFrame(
+        {"unit": ["x", "y", "z"], "year": [1, 1, 1], "horizon": 2, "outcome": [1.0, 0.0, 0.0]}
+    )
     b = a.assign(outcome=[1.0, 1.0, 0.0]).iloc[:2]
     common, counts = common_rows([a, b])
     assert common["unit"].tolist() == ["x"]
-    assert counts == [{"scored": 3, "common": 1, "outcome_differs": 1},
-                      {"scored": 2, "common": 1, "outcome_differs": 1}]
+    assert counts == [
+        {"scored": 3, "common": 1, "outcome_differs": 1},
+        {"scored": 2, "common": 1, "outcome_differs": 1},
+    ]
 
 
 def test_cli_errors(two_runs, tmp_path, capsys):
     out = str(tmp_path / "c.html")
     assert main(["compare", str(two_runs[0]), "--out", out]) == 2
     assert "needs at least two runs, got 1" in capsys.readouterr().err
-    assert main(["compare", str(two_runs[0]), str(two_runs[1]), "--out", out,
-                 "--model", "nope"]) == 2
+    assert (
+        main(["compare", str(two_runs[0]), str(two_runs[1]), "--out", out, "--model", "nope"]) == 2
+    )
     assert "model(s) ['nope'] are in none of the runs" in capsys.readouterr().err
     assert main(["compare", str(two_runs[0]), str(tmp_path / "missing"), "--out", out]) == 2
     assert "does not exist" in capsys.readouterr().err
@@ -129,8 +142,18 @@ def _run(path: Path, model: str, years: range, seed: int, prefix: str = "U") -> 
     for year in years:
         p = rng.beta(1, 12, size=len(units))
         y = (rng.random(len(units)) < p * 3).astype(float)
-        rows += [{"unit": u, "year": year, "model": model, "probability": pp, "outcome": yy,
-                  "origin": year, "horizon": 2} for u, pp, yy in zip(units, p, y)]
+        rows += [
+            {
+                "unit": u,
+                "year": year,
+                "model": model,
+                "probability": pp,
+                "outcome": yy,
+                "origin": year,
+                "horizon": 2,
+            }
+            for u, pp, yy in zip(units, p, y)
+        ]
     path.mkdir(parents=True)
     pd.DataFrame(rows).to_parquet(path / "forecasts.parquet", index=False)
     return path
@@ -139,12 +162,15 @@ def _run(path: Path, model: str, years: range, seed: int, prefix: str = "U") -> 
 def test_disjoint_runs_have_nothing_to_compare(tmp_path):
     a = _run(tmp_path / "a", "m", range(2000, 2006), 1)
     b = _run(tmp_path / "b", "m", range(2010, 2016), 2)
-    with pytest.raises(ForecastInputError, match="the runs share no scored rows.*0 years in "
-                                                 "common"):
+    with pytest.raises(
+        ForecastInputError, match="the runs share no scored rows.*0 years in common"
+    ):
         compare_runs([a, b], tmp_path / "c.html")
     c = _run(tmp_path / "c", "m", range(2000, 2006), 3, prefix="country ")
-    with pytest.raises(ForecastInputError, match="0 units in common \\(a: 'U0', c: 'country 0'"
-                                                 "\\); 6 years in common"):
+    with pytest.raises(
+        ForecastInputError,
+        match="0 units in common \\(a: 'U0', c: 'country 0'\\); 6 years in common",
+    ):
         compare_runs([a, c], tmp_path / "c.html", labels=["a", "c"])
 
 

@@ -23,13 +23,26 @@ from forecast.reports._map import (
 XSS = "<script>document.title='pwned'</script>"
 TIERS = ("highest (top 10)", "high (top 30)", "elevated (>= 4%)", "lower")
 # COW code -> ISO 3166-1 numeric in 2024, checked by hand against ISO 3166-1
-KNOWN = {625: "729", 626: "728", 775: "104", 750: "356", 679: "887", 816: "704", 345: "688",
-         255: "276", 365: "643", 2: "840", 710: "156"}
+KNOWN = {
+    625: "729",
+    626: "728",
+    775: "104",
+    750: "356",
+    679: "887",
+    816: "704",
+    345: "688",
+    255: "276",
+    365: "643",
+    2: "840",
+    710: "156",
+}
 
 
 def test_topojson_arcs_are_delta_decoded_and_reversed_by_bitwise_not():
-    topology = {"transform": {"scale": [0.5, 2.0], "translate": [10.0, -5.0]},
-                "arcs": [[[0, 0], [2, 0], [0, 1]], [[2, 1], [-2, -1]]]}
+    topology = {
+        "transform": {"scale": [0.5, 2.0], "translate": [10.0, -5.0]},
+        "arcs": [[[0, 0], [2, 0], [0, 1]], [[2, 1], [-2, -1]]],
+    }
     arcs = _arcs(topology)
     np.testing.assert_allclose(arcs[0], [[10, -5], [11, -5], [11, -3]])  # cumulative deltas
     np.testing.assert_allclose(arcs[1], [[11, -3], [10, -5]])
@@ -43,10 +56,12 @@ def test_natural_earth_projection_matches_the_published_polynomial():
     assert x[0] == 0 and y[0] == 0
     assert x[1] == pytest.approx(np.pi * 0.8707)  # the equator's half-length
     phi = np.pi / 4  # d3-geo naturalEarth1Raw, written out
-    lon = (np.pi / 2) * (0.8707 - 0.131979 * phi**2 - 0.013791 * phi**4 + 0.003971 * phi**10
-                         - 0.001529 * phi**12)
-    lat = phi * (1.007226 + 0.015085 * phi**2 - 0.044475 * phi**6 + 0.028874 * phi**8
-                 - 0.005916 * phi**10)
+    lon = (np.pi / 2) * (
+        0.8707 - 0.131979 * phi**2 - 0.013791 * phi**4 + 0.003971 * phi**10 - 0.001529 * phi**12
+    )
+    lat = phi * (
+        1.007226 + 0.015085 * phi**2 - 0.044475 * phi**6 + 0.028874 * phi**8 - 0.005916 * phi**10
+    )
     assert (x[2], y[2]) == (pytest.approx(lon), pytest.approx(lat))
 
 
@@ -88,15 +103,23 @@ def test_codes_are_year_aware():
 def make_risk(*, names: bool = True) -> pd.DataFrame:
     """Every COW state of 2024 with a made-up risk: Sudan highest, Bahrain (no outline) next,
     India 16th."""
-    table = pd.read_csv(pytest.importorskip("importlib.resources").files("forecast")
-                        .joinpath("_data/cow_iso.csv").open(), keep_default_na=False)
+    table = pd.read_csv(
+        pytest.importorskip("importlib.resources")
+        .files("forecast")
+        .joinpath("_data/cow_iso.csv")
+        .open(),
+        keep_default_na=False,
+    )
     codes = sorted(int(c) for c, end in zip(table["cow"], table["end_year"]) if end == "")
     codes = [625, 692] + [c for c in codes if c not in (625, 692, 750)]
     codes.insert(15, 750)  # India in the second tier
     n = len(codes)
     p = np.linspace(0.3, 0.001, n)
-    tiers = np.where(np.arange(n) < 10, TIERS[0], np.where(np.arange(n) < 30, TIERS[1],
-                                                           np.where(p >= 0.04, TIERS[2], TIERS[3])))
+    tiers = np.where(
+        np.arange(n) < 10,
+        TIERS[0],
+        np.where(np.arange(n) < 30, TIERS[1], np.where(p >= 0.04, TIERS[2], TIERS[3])),
+    )
     change = np.linspace(0.08, -0.08, n)
     change[5] = np.nan  # new on the list
     frame = pd.DataFrame({"unit": codes, "probability": p, "tier": tiers, "change": change})
@@ -113,8 +136,11 @@ def figure() -> MapFigure:
 
 
 def _path(svg: str, key: str) -> str:
-    match = re.search(rf'<path d="[^"]*" fill="(#[0-9a-f]{{6}})" data-key="{key}"[^>]*>'
-                      r"<title>([^<]*)</title>", svg)
+    match = re.search(
+        rf'<path d="[^"]*" fill="(#[0-9a-f]{{6}})" data-key="{key}"[^>]*>'
+        r"<title>([^<]*)</title>",
+        svg,
+    )
     assert match, key
     return match.group(1), match.group(2)
 
@@ -125,8 +151,9 @@ def test_map_colours_each_country_by_its_tier(figure):
     assert svg.count("<path ") >= 170
     fills = {t: _path(svg, k)[0] for t, k in ((TIERS[0], "729"), (TIERS[1], "356"))}
     assert len(set(fills.values())) == 2  # two tiers, two colours
-    legend = dict(re.findall(r'<li><span style="background:(#[0-9a-f]{6})"></span>([^<]*)</li>',
-                             figure.html))
+    legend = dict(
+        re.findall(r'<li><span style="background:(#[0-9a-f]{6})"></span>([^<]*)</li>', figure.html)
+    )
     assert legend[fills[TIERS[0]]] == TIERS[0] and legend[fills[TIERS[1]]] == TIERS[1]
     fill, title = _path(svg, "729")
     assert title == "Sudan: 30.0% risk, highest (top 10), +8.0 pts since the last list"
@@ -150,8 +177,9 @@ def test_change_map_uses_diverging_classes(figure):
     assert svg.count("<path ") >= 170 and "Largest increases: Sudan +8.0 pts" in svg
     assert len(CHANGE_BINS) == 6
     up, down = _path(svg, "729")[0], _path(svg, "554")[0]  # Sudan +8 pts; New Zealand -8 pts
-    legend = dict(re.findall(r'<li><span style="background:(#[0-9a-f]{6})"></span>([^<]*)</li>',
-                             figure.html))
+    legend = dict(
+        re.findall(r'<li><span style="background:(#[0-9a-f]{6})"></span>([^<]*)</li>', figure.html)
+    )
     assert (legend[up], legend[down]) == ("up 5+ pts", "down 5+ pts")
     assert 'id="wm-show-change"' in figure.html and "@media print" in figure.html
 
@@ -164,17 +192,29 @@ def test_names_are_escaped_and_default_to_the_state_system(figure):
     assert plain.change_svg == "" and 'id="wm-show-change"' not in plain.html
 
 
-@pytest.mark.parametrize(("risk", "kwargs", "match"), [
-    ([1], {}, "'risk' must be a DataFrame"),
-    (pd.DataFrame({"unit": [625], "probability": [0.1]}), {}, r"lacks column\(s\) \['tier'\]"),
-    (pd.DataFrame({"unit": ["Sudan"], "probability": [0.1], "tier": ["a"]}), {},
-     "integer state codes"),
-    (pd.DataFrame({"unit": [625], "probability": [10.0], "tier": ["a"]}), {}, r"in \[0, 1\]"),
-    (pd.DataFrame({"unit": [625], "probability": [0.1], "tier": ["a"]}), {"year": 2024.5},
-     "integer year"),
-    (pd.DataFrame({"unit": [625], "probability": [0.1], "tier": ["a"]}),
-     {"code_system": "iso3"}, "'code_system' must be"),
-])
+@pytest.mark.parametrize(
+    ("risk", "kwargs", "match"),
+    [
+        ([1], {}, "'risk' must be a DataFrame"),
+        (pd.DataFrame({"unit": [625], "probability": [0.1]}), {}, r"lacks column\(s\) \['tier'\]"),
+        (
+            pd.DataFrame({"unit": ["Sudan"], "probability": [0.1], "tier": ["a"]}),
+            {},
+            "integer state codes",
+        ),
+        (pd.DataFrame({"unit": [625], "probability": [10.0], "tier": ["a"]}), {}, r"in \[0, 1\]"),
+        (
+            pd.DataFrame({"unit": [625], "probability": [0.1], "tier": ["a"]}),
+            {"year": 2024.5},
+            "integer year",
+        ),
+        (
+            pd.DataFrame({"unit": [625], "probability": [0.1], "tier": ["a"]}),
+            {"code_system": "iso3"},
+            "'code_system' must be",
+        ),
+    ],
+)
 def test_bad_input_is_one_line_with_a_fix(risk, kwargs, match):
     with pytest.raises(ForecastInputError, match=match):
         world_map(risk, **{"year": 2024, **kwargs})
@@ -182,9 +222,15 @@ def test_bad_input_is_one_line_with_a_fix(risk, kwargs, match):
 
 def _page(tmp_path, figure):
     ranked = make_risk().assign(rank=lambda f: np.arange(1, len(f) + 1))
-    return render_risklist(ranked.rename(columns={"unit": "code"}).assign(
-        unit=lambda f: f["name"]), tmp_path, title="Risk list", method_note="m", meta={},
-        pdf=False, sections=[("map", "World map", figure.html)])["html"]
+    return render_risklist(
+        ranked.rename(columns={"unit": "code"}).assign(unit=lambda f: f["name"]),
+        tmp_path,
+        title="Risk list",
+        method_note="m",
+        meta={},
+        pdf=False,
+        sections=[("map", "World map", figure.html)],
+    )["html"]
 
 
 def test_risklist_page_is_self_contained(tmp_path, figure):
@@ -222,15 +268,21 @@ def test_browser_draws_the_map_on_the_risk_list(tmp_path, figure):
 def test_risklist_of_ewp_has_the_map_with_sudan_in_its_tier(tmp_path):
     from forecast.pipeline import run_risklist
 
-    result = run_risklist("experiments/ewp-2025-plus.yaml", out=tmp_path / "rl",
-                          model_label="elastic_net", track=False, tiers_from_backtest=False,
-                          pdf=False)
+    result = run_risklist(
+        "experiments/ewp-2025-plus.yaml",
+        out=tmp_path / "rl",
+        model_label="elastic_net",
+        track=False,
+        tiers_from_backtest=False,
+        pdf=False,
+    )
     html = result.paths["html"].read_text(encoding="utf-8")
     svg = re.search(r'<figure class="wm-risk"><svg.*?</svg>', html, re.S).group(0)
     assert svg.count("<path ") >= 100
     sudan = result.risk[result.risk["unit"] == 625].iloc[0]
     fill, title = _path(svg, "729")
     assert title.startswith(f"Sudan: {100 * sudan['probability']:.1f}% risk, {sudan['tier']}")
-    legend = dict(re.findall(r'<li><span style="background:(#[0-9a-f]{6})"></span>([^<]*)</li>',
-                             html))
+    legend = dict(
+        re.findall(r'<li><span style="background:(#[0-9a-f]{6})"></span>([^<]*)</li>', html)
+    )
     assert legend[fill] == sudan["tier"]

@@ -22,16 +22,27 @@ XSS_UNIT = "<script>document.title='pwned'</script>"
 XSS_MODEL = "<b>m&\"q'</b>"
 
 
-def make_run_dir(path: Path, *, n_units: int = 40, n_years: int = 15,
-                 models: tuple[str, ...] = ("forest", "logit"), oracle: bool = True,
-                 extras: bool = True, units: list[str] | None = None, seed: int = 7) -> Path:
+def make_run_dir(
+    path: Path,
+    *,
+    n_units: int = 40,
+    n_years: int = 15,
+    models: tuple[str, ...] = ("forest", "logit"),
+    oracle: bool = True,
+    extras: bool = True,
+    units: list[str] | None = None,
+    seed: int = 7,
+) -> Path:
     """A backtest output directory of a small simulated world (annual onsets, 2-year windows)."""
     rng = np.random.default_rng(seed)
     path.mkdir(parents=True, exist_ok=True)
     units = units or [f"U{i:02d}" for i in range(n_units)]
     years = np.arange(2000, 2000 + n_years)
-    latent = -3.6 + 1.3 * rng.normal(size=len(units))[:, None] \
+    latent = (
+        -3.6
+        + 1.3 * rng.normal(size=len(units))[:, None]
         + 0.6 * rng.normal(size=(len(units), n_years + 2))
+    )
     p_annual = 1 / (1 + np.exp(-latent))
     onset = (rng.random(p_annual.shape) < p_annual).astype(float)
     rows = []
@@ -45,31 +56,68 @@ def make_run_dir(path: Path, *, n_units: int = 40, n_years: int = 15,
             noise = rng.normal(scale=0.6 + 0.5 * j, size=len(units))
             preds[m] = 1 / (1 + np.exp(-(logit * (0.8 + 0.1 * j) + noise - 0.3)))
         for m, p in preds.items():
-            rows += [{"unit": u, "year": int(year), "model": m, "probability": float(pu),
-                      "outcome": yu, "origin": int(year), "horizon": 2, "train_start": 1990,
-                      "train_end": int(year) - 2, "n_train": 500}
-                     for u, pu, yu in zip(units, p, y, strict=True)]
+            rows += [
+                {
+                    "unit": u,
+                    "year": int(year),
+                    "model": m,
+                    "probability": float(pu),
+                    "outcome": yu,
+                    "origin": int(year),
+                    "horizon": 2,
+                    "train_start": 1990,
+                    "train_end": int(year) - 2,
+                    "n_train": 500,
+                }
+                for u, pu, yu in zip(units, p, y, strict=True)
+            ]
     forecasts = pd.DataFrame(rows)
     forecasts.to_parquet(path / "forecasts.parquet", index=False)
-    annual = pd.DataFrame({"unit": np.repeat(units, n_years + 2),
-                           "year": np.tile(np.arange(2000, 2002 + n_years), len(units)),
-                           "onset": onset.ravel()})
+    annual = pd.DataFrame(
+        {
+            "unit": np.repeat(units, n_years + 2),
+            "year": np.tile(np.arange(2000, 2002 + n_years), len(units)),
+            "onset": onset.ravel(),
+        }
+    )
     if extras:
         annual[annual["year"] < 2000 + n_years].to_parquet(path / "onsets.parquet", index=False)
-        scores = [{"origin": o, "model": m, "status": "ok" if (o, m) != (2003, models[0])
-                   else "failed", "error": "", "fit_seconds": 0.1, "n_train": 500,
-                   "n_train_onsets": 20, "n_test": len(part), "cached": False,
-                   "n_scored": int(part["outcome"].notna().sum()),
-                   "onsets": float(part["outcome"].sum()), "brier": np.nan, "roc_auc": np.nan}
-                  for (o, m), part in forecasts.groupby(["origin", "model"])]
+        scores = [
+            {
+                "origin": o,
+                "model": m,
+                "status": "ok" if (o, m) != (2003, models[0]) else "failed",
+                "error": "",
+                "fit_seconds": 0.1,
+                "n_train": 500,
+                "n_train_onsets": 20,
+                "n_test": len(part),
+                "cached": False,
+                "n_scored": int(part["outcome"].notna().sum()),
+                "onsets": float(part["outcome"].sum()),
+                "brier": np.nan,
+                "roc_auc": np.nan,
+            }
+            for (o, m), part in forecasts.groupby(["origin", "model"])
+        ]
         pd.DataFrame(scores).to_csv(path / "scores.csv", index=False)
-        pd.DataFrame({"model": sorted(forecasts["model"].unique()), "roc_auc": 0.8,
-                      "brier": 0.05}).to_csv(path / "metrics.csv", index=False)
-        (path / "experiment.yaml").write_text("name: synthetic-test\ndataset: synthetic-world\n"
-                                              "horizon: 2\n", encoding="utf-8")
-        (path / "provenance.json").write_text(json.dumps(
-            {"dataset": "synthetic-world", "sha256": "ab" * 32, "code_version": "0.1.0+test",
-             "created": "2025-01-01T00:00:00Z"}), encoding="utf-8")
+        pd.DataFrame(
+            {"model": sorted(forecasts["model"].unique()), "roc_auc": 0.8, "brier": 0.05}
+        ).to_csv(path / "metrics.csv", index=False)
+        (path / "experiment.yaml").write_text(
+            "name: synthetic-test\ndataset: synthetic-world\nhorizon: 2\n", encoding="utf-8"
+        )
+        (path / "provenance.json").write_text(
+            json.dumps(
+                {
+                    "dataset": "synthetic-world",
+                    "sha256": "ab" * 32,
+                    "code_version": "0.1.0+test",
+                    "created": "2025-01-01T00:00:00Z",
+                }
+            ),
+            encoding="utf-8",
+        )
     return path
 
 
@@ -82,15 +130,21 @@ def run(tmp_path_factory) -> tuple[Path, Path, str]:
 
 @pytest.fixture(scope="module")
 def xss_run(tmp_path_factory) -> Path:
-    units = [XSS_UNIT, "Côte d'Ivoire \"CIV\""] + [f"U{i:02d}" for i in range(18)]
-    run_dir = make_run_dir(tmp_path_factory.mktemp("xss") / "out", units=units, n_years=10,
-                           models=(XSS_MODEL, "logit"), extras=False, seed=3)
+    units = [XSS_UNIT, 'Côte d\'Ivoire "CIV"'] + [f"U{i:02d}" for i in range(18)]
+    run_dir = make_run_dir(
+        tmp_path_factory.mktemp("xss") / "out",
+        units=units,
+        n_years=10,
+        models=(XSS_MODEL, "logit"),
+        extras=False,
+        seed=3,
+    )
     return build_report(run_dir, n_boot=50)
 
 
 def _row(html: str, model: str) -> str:
     """The model's row of the headline metrics table."""
-    html = html[html.index('<section id="metrics">'):]
+    html = html[html.index('<section id="metrics">') :]
     match = re.search(rf"<tr[^>]*><td>{re.escape(model)}</td>(.*?)</tr>", html)
     assert match, model
     return match.group(1)
@@ -104,8 +158,19 @@ def test_report_is_self_contained_with_every_section(run):
     assert html.count("<figcaption>") == N_FIGURES
     assert "<script" not in html and "http://" not in html and "https://" not in html
     assert "@media print" in html
-    for section in ("overview", "metrics", "paired", "discrimination", "calibration", "catch",
-                    "thresholds", "value", "per-year", "onsets", "tasks"):
+    for section in (
+        "overview",
+        "metrics",
+        "paired",
+        "discrimination",
+        "calibration",
+        "catch",
+        "thresholds",
+        "value",
+        "per-year",
+        "onsets",
+        "tasks",
+    ):
         assert f'<section id="{section}">' in html
     assert "ab" * 32 in html and "0.1.0+test" in html  # provenance
     assert "name: synthetic-test" in html  # spec
@@ -147,14 +212,18 @@ def test_onset_list_recomputes_prior_ranks_by_hand(run):
     onsets = pd.read_parquet(run_dir / "onsets.parquet")
     rank = {}
     for (model, year), part in f.groupby(["model", "year"]):
-        for unit, r in zip(part["unit"], part["probability"].rank(ascending=False, method="min"),
-                           strict=True):
+        for unit, r in zip(
+            part["unit"], part["probability"].rank(ascending=False, method="min"), strict=True
+        ):
             rank[model, year, unit] = r
     events = onsets[(onsets["onset"] == 1) & (onsets["year"] > f["year"].min())]
     caught = 0
     for unit, year in zip(events["unit"], events["year"], strict=True):
-        prior = [rank[("logit", year - lag, unit)] for lag in (1, 2)
-                 if ("logit", year - lag, unit) in rank]
+        prior = [
+            rank[("logit", year - lag, unit)]
+            for lag in (1, 2)
+            if ("logit", year - lag, unit) in rank
+        ]
         caught += min(prior) <= 30
     assert f"logit {caught}/{len(events)}" in html
     assert html.count("(caught)") + html.count("(missed)") == 3 * len(events)
@@ -172,23 +241,27 @@ def test_missing_optional_files_are_reported_not_fatal(tmp_path):
     assert "rows with outcome 1, ranked within their forecast year" in html  # no onsets.parquet
 
 
-@pytest.mark.parametrize(("setup", "kwargs", "match"), [
-    ("nodir", {}, "does not exist"),
-    ("empty", {}, "has no forecasts.parquet"),
-    ("nocol", {}, r"lacks column\(s\) \['outcome'\]"),
-    ("ok", {"baseline": "nope"}, "baseline model 'nope' is not in the forecasts"),
-    ("ok", {"n_boot": 0}, "'n_boot' must be an integer >= 1"),
-    ("ok", {"cost_ratios": [2.0]}, r"cost ratios must be in \(0, 1\)"),
-    ("badjson", {}, "cannot read provenance.json"),
-])
+@pytest.mark.parametrize(
+    ("setup", "kwargs", "match"),
+    [
+        ("nodir", {}, "does not exist"),
+        ("empty", {}, "has no forecasts.parquet"),
+        ("nocol", {}, r"lacks column\(s\) \['outcome'\]"),
+        ("ok", {"baseline": "nope"}, "baseline model 'nope' is not in the forecasts"),
+        ("ok", {"n_boot": 0}, "'n_boot' must be an integer >= 1"),
+        ("ok", {"cost_ratios": [2.0]}, r"cost ratios must be in \(0, 1\)"),
+        ("badjson", {}, "cannot read provenance.json"),
+    ],
+)
 def test_bad_input_raises(tmp_path, setup, kwargs, match):
     run_dir = tmp_path / "d"
     if setup == "empty":
         run_dir.mkdir()
     elif setup == "nocol":
         run_dir.mkdir()
-        pd.DataFrame({"unit": ["a"], "year": [1], "model": ["m"], "probability": [0.1]}
-                     ).to_parquet(run_dir / "forecasts.parquet")
+        pd.DataFrame({"unit": ["a"], "year": [1], "model": ["m"], "probability": [0.1]}).to_parquet(
+            run_dir / "forecasts.parquet"
+        )
     elif setup in ("ok", "badjson"):
         make_run_dir(run_dir, n_units=10, n_years=5, extras=False)
         if setup == "badjson":
@@ -200,8 +273,22 @@ def test_bad_input_raises(tmp_path, setup, kwargs, match):
 def test_cli_out_and_errors(run, tmp_path, capsys):
     run_dir = run[0]
     target = tmp_path / "cli.html"
-    assert main(["report", "--run-dir", str(run_dir), "--out", str(target), "--n-boot", "20",
-                 "--baseline", "logit"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--run-dir",
+                str(run_dir),
+                "--out",
+                str(target),
+                "--n-boot",
+                "20",
+                "--baseline",
+                "logit",
+            ]
+        )
+        == 0
+    )
     assert "Differences against the baseline (logit)" in target.read_text()
     assert main(["report", "--run-dir", str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
@@ -214,8 +301,7 @@ def test_cli_run_downloads_and_logs_back(run, tracking_uri, capsys):
     run_id = client.create_run(client.create_experiment("reports")).info.run_id
     for name in ("forecasts.parquet", "scores.csv", "metrics.csv", "experiment.yaml"):
         client.log_artifact(run_id, str(run[0] / name))
-    assert main(["report", "--run", run_id, "--tracking-uri", tracking_uri,
-                 "--n-boot", "20"]) == 0
+    assert main(["report", "--run", run_id, "--tracking-uri", tracking_uri, "--n-boot", "20"]) == 0
     assert "report.html" in {a.path for a in client.list_artifacts(run_id)}
     assert main(["report", "--run", "0" * 32, "--tracking-uri", tracking_uri]) == 2
     assert "not found" in capsys.readouterr().err
@@ -245,18 +331,23 @@ def test_browser_shows_hostile_names_as_text(xss_run):
     assert page.console == ()
     assert re.search(r"<title>Model comparison: out</title>", page.dom)
     assert "<script" not in page.dom and "pwned" not in re.search(
-        r"<title>.*?</title>", page.dom).group(0)
+        r"<title>.*?</title>", page.dom
+    ).group(0)
     assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in page.dom
     assert "<b>m&amp;" not in page.dom and "&lt;b&gt;m&amp;\"q'&lt;/b&gt;" in page.dom
 
 
 # -- the report's decision table is the run's costs.csv ----------------------------------------
 
-_DECISION_HEADERS = {"threshold": "threshold", "warnings per year": "warnings_per_year",
-                     "hits per year": "hits_per_year",
-                     "false alarms per hit": "false_alarms_per_hit",
-                     "cost per year": "cost_per_year", "relative value": "relative_value",
-                     "value vs nothing": "value_vs_nothing"}
+_DECISION_HEADERS = {
+    "threshold": "threshold",
+    "warnings per year": "warnings_per_year",
+    "hits per year": "hits_per_year",
+    "false alarms per hit": "false_alarms_per_hit",
+    "cost per year": "cost_per_year",
+    "relative value": "relative_value",
+    "value vs nothing": "value_vs_nothing",
+}
 
 
 def _decision_table_cells(html: str) -> pd.DataFrame:
@@ -291,7 +382,7 @@ def _decision_table_cells(html: str) -> pd.DataFrame:
                 self.cell.append(data)
 
     parser = Tables()
-    parser.feed(html[html.index("<h3>Decision table"):])
+    parser.feed(html[html.index("<h3>Decision table") :])
     header, *rows = parser.tables[0]
     return pd.DataFrame(rows, columns=header)
 
@@ -313,7 +404,9 @@ def _assert_table_is(html: str, costs: pd.DataFrame, ratios=(1 / 10, 1 / 20, 1 /
                 assert cells[header] == "–", (cells, header)
             else:
                 assert float(cells[header]) == pytest.approx(value, abs=0.5e-3 + 1e-12), (
-                    cells, header)
+                    cells,
+                    header,
+                )
 
 
 @pytest.fixture(scope="module")
@@ -342,7 +435,8 @@ def test_report_decision_table_equals_costs_csv(default_run):
     assert "Decision table (effectiveness 0.5, at most 30 warnings per year)" in html
     _assert_table_is(html, costs)
     assert {"honest", "in_sample", "bayes", "top30", "ewp4pct"} == set(
-        _decision_table_cells(html)["policy"])
+        _decision_table_cells(html)["policy"]
+    )
 
 
 def test_report_without_costs_csv_renders_one_cost_analysis(run):
@@ -360,6 +454,7 @@ def test_report_without_costs_csv_renders_one_cost_analysis(run):
 
 # -- the verdict on the first screen, and the track record ------------------------------------
 
+
 def _verdict(html: str) -> str:
     match = re.search(r'<section id="verdict" class="verdict">(.*?)</section>', html, re.S)
     assert match, "no verdict section"
@@ -368,8 +463,9 @@ def _verdict(html: str) -> str:
 
 @pytest.fixture(scope="module")
 def logit_baseline(run, tmp_path_factory) -> str:
-    path = build_report(run[0], tmp_path_factory.mktemp("verdict") / "r.html", n_boot=150,
-                        baseline="logit")
+    path = build_report(
+        run[0], tmp_path_factory.mktemp("verdict") / "r.html", n_boot=150, baseline="logit"
+    )
     return path.read_text(encoding="utf-8")
 
 
@@ -382,13 +478,15 @@ def test_verdict_names_the_model_and_its_paired_ci(run, logit_baseline):
     known = f[f["outcome"].notna()]
     auc = {m: roc_auc_score(p["outcome"], p["probability"]) for m, p in known.groupby("model")}
     assert model == "forest" == max((m for m in auc if m != "oracle"), key=auc.get)
-    found = re.search(r"Against the baseline logit: <b>([+-]?[0-9.]+)</b> AUC \(95% CI "
-                      r"([+-]?[0-9.]+) to ([+-]?[0-9.]+)\)", verdict)
+    found = re.search(
+        r"Against the baseline logit: <b>([+-]?[0-9.]+)</b> AUC \(95% CI "
+        r"([+-]?[0-9.]+) to ([+-]?[0-9.]+)\)",
+        verdict,
+    )
     estimate, lower, upper = map(float, found.groups())
     assert estimate == pytest.approx(auc["forest"] - auc["logit"], abs=5e-4)
     assert lower < estimate < upper
-    word = "not distinguishable from noise" if lower <= 0 <= upper else \
-        "distinguishable from noise"
+    word = "not distinguishable from noise" if lower <= 0 <= upper else "distinguishable from noise"
     assert f"</span>, {word}" in verdict
     # the same interval as the paired table in the details (one computation)
     assert re.search(rf"<tr><td>forest</td><td>ROC AUC</td>.*?<td>{lower:.3f} to", logit_baseline)
@@ -405,25 +503,40 @@ def test_verdict_states_lists_calibration_costs_and_the_rule(run):
     f = pd.read_parquet(run_dir / "forecasts.parquet")
     data_end = int(pd.read_parquet(run_dir / "onsets.parquet")["year"].max())
     row = track_record(f, data_end=data_end).summary().set_index("model").loc["forest"]
-    n = {key: int(row[key]) for key in ("lists", "first_origin", "last_origin", "listed_onsets",
-                                        "onsets")}
-    assert (f"The top-30 lists of forest at {n['lists']} past origins ({n['first_origin']}–"
-            f"{n['last_origin']}) caught {n['listed_onsets']} of the {n['onsets']} onsets"
-            ) in verdict
+    n = {
+        key: int(row[key])
+        for key in ("lists", "first_origin", "last_origin", "listed_onsets", "onsets")
+    }
+    assert (
+        f"The top-30 lists of forest at {n['lists']} past origins ({n['first_origin']}–"
+        f"{n['last_origin']}) caught {n['listed_onsets']} of the {n['onsets']} onsets"
+    ) in verdict
     known = f[(f["model"] == "forest") & f["outcome"].notna()]
     onsets, expected = int(known["outcome"].sum()), known["probability"].sum()
-    found = re.search(rf"{onsets} onsets observed where its forecasts expected ([0-9.]+): "
-                      r"observed/expected <b>([0-9.]+)</b>", verdict)
+    found = re.search(
+        rf"{onsets} onsets observed where its forecasts expected ([0-9.]+): "
+        r"observed/expected <b>([0-9.]+)</b>",
+        verdict,
+    )
     assert float(found.group(1)) == pytest.approx(expected, rel=5e-3)
     assert float(found.group(2)) == pytest.approx(onsets / expected, rel=5e-3)
     costs = cost_analysis(f, CostSpec(), horizon=2, data_end=data_end).table()
-    row = costs[(costs["model"] == "forest") & (costs["policy"] == "honest")
-                & np.isclose(costs["cost_ratio"], 1 / 20)].iloc[0]
-    found = re.search(r"At cost ratio 1:20 .*?<b>([0-9.]+)</b> warnings a year, <b>([0-9.]+)</b>"
-                      r" of them followed by an onset .*? value <b>(-?[0-9.]+)</b>", verdict)
+    row = costs[
+        (costs["model"] == "forest")
+        & (costs["policy"] == "honest")
+        & np.isclose(costs["cost_ratio"], 1 / 20)
+    ].iloc[0]
+    found = re.search(
+        r"At cost ratio 1:20 .*?<b>([0-9.]+)</b> warnings a year, <b>([0-9.]+)</b>"
+        r" of them followed by an onset .*? value <b>(-?[0-9.]+)</b>",
+        verdict,
+    )
     shown = [float(x) for x in found.groups()]
-    assert shown == pytest.approx([row["warnings_per_year"], row["hits_per_year"],
-                                   row["value_vs_nothing"]], rel=5e-3, abs=5e-4)
+    assert shown == pytest.approx(
+        [row["warnings_per_year"], row["hits_per_year"], row["value_vs_nothing"]],
+        rel=5e-3,
+        abs=5e-4,
+    )
 
 
 def test_track_record_section_renders_the_record(run):
@@ -431,13 +544,15 @@ def test_track_record_section_renders_the_record(run):
 
     run_dir, _, html = run
     assert '<section id="track-record"><details>' in html
-    section = html[html.index('id="track-record"'):html.index('id="metrics"')]
+    section = html[html.index('id="track-record"') : html.index('id="metrics"')]
     f = pd.read_parquet(run_dir / "forecasts.parquet")
     data_end = int(pd.read_parquet(run_dir / "onsets.parquet")["year"].max())
     lists = track_record(f, data_end=data_end).lists
     for r in lists[lists["model"] == "forest"].itertuples():
-        assert (f"<td>{r.origin}</td><td>{r.window_start}–{r.window_end}</td><td>{r.listed}</td>"
-                f"<td>{r.listed_onsets}</td>") in section
+        assert (
+            f"<td>{r.origin}</td><td>{r.window_start}–{r.window_end}</td><td>{r.listed}</td>"
+            f"<td>{r.listed_onsets}</td>"
+        ) in section
 
 
 def _candidate(model, auc, oe, diff=None):
@@ -447,23 +562,43 @@ def _candidate(model, auc, oe, diff=None):
     def boot(value):
         return BootstrapResult("m", value, value - 0.05, value + 0.05, 0.95, 10, 0, np.zeros(1))
 
-    paired = None if diff is None else PairedDifference(
-        "roc_auc", diff[0], diff[1], diff[2], 0.95, 0.5, auc, auc - diff[0], 10, 0, np.zeros(1))
+    paired = (
+        None
+        if diff is None
+        else PairedDifference(
+            "roc_auc", diff[0], diff[1], diff[2], 0.95, 0.5, auc, auc - diff[0], 10, 0, np.zeros(1)
+        )
+    )
     return Candidate(model, boot(auc), boot(oe), paired, 100)
 
 
-@pytest.mark.parametrize(("cands", "expected"), [
-    # the highest AUC wins unless shown worse (its interval wholly below 0)
-    ([("base", .80, 1.0, None), ("a", .85, 1.0, (.05, .01, .09)),
-      ("b", .82, 1.0, (.02, -.01, .05))], "a"),
-    ([("base", .80, 1.0, None), ("a", .90, 1.0, (-.01, -.03, -.001))], "base"),
-    # a tie within 0.005 goes to the better calibrated (|log O/E|), then to the baseline
-    ([("base", .80, 1.5, None), ("a", .804, 1.3, (.004, -.01, .02)),
-      ("b", .802, 0.9, (.002, -.01, .02))], "b"),
-    ([("base", .80, 1.0, None), ("a", .804, 1.3, (.004, -.01, .02))], "base"),
-    ([("base", .80, 1.0, None), ("a", .803, 1.0, (.003, -.01, .02))], "base"),
-    ([("base", .80, 1.0, None), ("a", .806, 1.5, (.006, -.01, .02))], "a"),
-])
+@pytest.mark.parametrize(
+    ("cands", "expected"),
+    [
+        # the highest AUC wins unless shown worse (its interval wholly below 0)
+        (
+            [
+                ("base", 0.80, 1.0, None),
+                ("a", 0.85, 1.0, (0.05, 0.01, 0.09)),
+                ("b", 0.82, 1.0, (0.02, -0.01, 0.05)),
+            ],
+            "a",
+        ),
+        ([("base", 0.80, 1.0, None), ("a", 0.90, 1.0, (-0.01, -0.03, -0.001))], "base"),
+        # a tie within 0.005 goes to the better calibrated (|log O/E|), then to the baseline
+        (
+            [
+                ("base", 0.80, 1.5, None),
+                ("a", 0.804, 1.3, (0.004, -0.01, 0.02)),
+                ("b", 0.802, 0.9, (0.002, -0.01, 0.02)),
+            ],
+            "b",
+        ),
+        ([("base", 0.80, 1.0, None), ("a", 0.804, 1.3, (0.004, -0.01, 0.02))], "base"),
+        ([("base", 0.80, 1.0, None), ("a", 0.803, 1.0, (0.003, -0.01, 0.02))], "base"),
+        ([("base", 0.80, 1.0, None), ("a", 0.806, 1.5, (0.006, -0.01, 0.02))], "a"),
+    ],
+)
 def test_recommend_applies_the_stated_rule(cands, expected):
     from forecast.reports._verdict import recommend
 
@@ -475,7 +610,8 @@ def test_nothing_scored_has_no_verdict(tmp_path):
     run_dir = make_run_dir(tmp_path / "zero", n_units=10, n_years=6, extras=False)
     f = pd.read_parquet(run_dir / "forecasts.parquet")
     f.assign(outcome=f["outcome"].where(f["outcome"].isna(), 0.0)).to_parquet(
-        run_dir / "forecasts.parquet", index=False)
+        run_dir / "forecasts.parquet", index=False
+    )
     html = build_report(run_dir, n_boot=20).read_text()
     assert "Nothing could be scored" in html and "Recommended model" not in html
     assert '<section id="metrics" class="verdict">' in html
@@ -485,7 +621,13 @@ def test_numbers_keep_three_significant_digits():
     from forecast.reports._track import pct, sig
 
     assert [sig(x) for x in (0.853214, 0.012345, 1234.5, -0.000123456, 0, np.nan)] == [
-        "0.853", "0.0123", "1,230", "-0.000123", "0", "–"]
+        "0.853",
+        "0.0123",
+        "1,230",
+        "-0.000123",
+        "0",
+        "–",
+    ]
     assert sig(0.9996) == "1.00" and sig(0.0042, sign=True) == "+0.00420"
     assert pct(0.07517) == "7.52%" and pct(1.0) == "100%"
 
@@ -494,13 +636,21 @@ def test_track_record_section_goes_on_a_risk_list_page(tmp_path):
     from forecast.metrics import track_record
     from forecast.reports import render_risklist, track_record_section
 
-    f = pd.read_parquet(make_run_dir(tmp_path / "r", n_units=20, n_years=8, extras=False)
-                        / "forecasts.parquet")
+    f = pd.read_parquet(
+        make_run_dir(tmp_path / "r", n_units=20, n_years=8, extras=False) / "forecasts.parquet"
+    )
     record = track_record(f[f["model"] == "logit"], k=5)
     sid, title, html = track_record_section(record, model="logit")
     assert (sid, title) == ("track-record", "Track record: how past top-5 lists of logit fared")
     risk = pd.DataFrame({"rank": [1, 2], "unit": ["a", "b"], "probability": [0.2, 0.1]})
-    page = render_risklist(risk, tmp_path / "list", title="t", method_note="m", meta={},
-                           pdf=False, sections=[(sid, title, html)])["html"].read_text()
+    page = render_risklist(
+        risk,
+        tmp_path / "list",
+        title="t",
+        method_note="m",
+        meta={},
+        pdf=False,
+        sections=[(sid, title, html)],
+    )["html"].read_text()
     assert 'id="track-record"' in page
     assert "The top-5 lists of logit at " in page

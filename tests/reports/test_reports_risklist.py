@@ -30,21 +30,32 @@ def make_risk(n: int = 50, seed: int = 0) -> pd.DataFrame:
     names[2], names[3], names[4] = XSS, QUOTED, FORMULA
     previous = p * rng.uniform(0.7, 1.3, n)
     previous[5] = np.nan
-    frame = pd.DataFrame({
-        "rank": np.arange(1, n + 1), "unit": 100 + np.arange(n), "name": names,
-        "probability": p, "lower": p * 0.6,
-        "upper": np.minimum(p * 1.6, 1.0), "tier": np.where(p > 0.04, "High", "Elevated"),
-        "tier_meaning": np.where(p > 0.04, "of countries listed at this level, about 1 in 6 had "
-                                           "an onset within two years", "about 1 in 20"),
-        "previous_probability": previous, "change": p - previous,
-        "drivers_up": "structural: share of population politically discriminated: 42%, raises "
-                      "risk (odds x1.88); population: 50 million people, raises risk (odds "
-                      "x1.44) | trigger: coup attempt in the last five years: yes, raises risk "
-                      "(odds x1.37)",
-        "drivers_down": "mitigating: freedom of discussion: 0.9 on a 0-1 scale, lowers risk "
-                        "(odds x0.80)",
-        "flags": "economic growth: no data for 2024 (filled in) | ethnic diversity: last "
-                 "updated 2013"})
+    frame = pd.DataFrame(
+        {
+            "rank": np.arange(1, n + 1),
+            "unit": 100 + np.arange(n),
+            "name": names,
+            "probability": p,
+            "lower": p * 0.6,
+            "upper": np.minimum(p * 1.6, 1.0),
+            "tier": np.where(p > 0.04, "High", "Elevated"),
+            "tier_meaning": np.where(
+                p > 0.04,
+                "of countries listed at this level, about 1 in 6 had an onset within two years",
+                "about 1 in 20",
+            ),
+            "previous_probability": previous,
+            "change": p - previous,
+            "drivers_up": "structural: share of population politically discriminated: 42%, raises "
+            "risk (odds x1.88); population: 50 million people, raises risk (odds "
+            "x1.44) | trigger: coup attempt in the last five years: yes, raises risk "
+            "(odds x1.37)",
+            "drivers_down": "mitigating: freedom of discussion: 0.9 on a 0-1 scale, lowers risk "
+            "(odds x0.80)",
+            "flags": "economic growth: no data for 2024 (filled in) | ethnic diversity: last "
+            "updated 2013",
+        }
+    )
     assert tuple(frame.columns) == RISKLIST_COLUMNS
     return frame
 
@@ -52,9 +63,13 @@ def make_risk(n: int = 50, seed: int = 0) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> tuple[pd.DataFrame, dict[str, Path]]:
     risk = make_risk()
-    paths = render_risklist(risk.sample(frac=1.0, random_state=1), tmp_path_factory.mktemp("rl"),
-                            title=TITLE, method_note="We fit a logistic model.\n\n<i>Risk</i> is "
-                            "a probability.", meta={"forecast year": 2025, "model": "logit <v2>"})
+    paths = render_risklist(
+        risk.sample(frac=1.0, random_state=1),
+        tmp_path_factory.mktemp("rl"),
+        title=TITLE,
+        method_note="We fit a logistic model.\n\n<i>Risk</i> is a probability.",
+        meta={"forecast year": 2025, "model": "logit <v2>"},
+    )
     return risk, paths
 
 
@@ -65,14 +80,19 @@ def test_html_lists_every_unit_in_rank_order_escaped(written):
     assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt;" in html
     assert "Côte d&quot;Ivoire &amp; &#x27;Co&#x27;" in html
     assert "&lt;i&gt;Risk&lt;/i&gt;" in html and "logit &lt;v2&gt;" in html
-    rows = re.findall(r'<tr><td>(\d+)</td><td><span class="name">(.*?)</span></td>'
-                      r"<td>([^<]*)</td>", html)
+    rows = re.findall(
+        r'<tr><td>(\d+)</td><td><span class="name">(.*?)</span></td>'
+        r"<td>([^<]*)</td>",
+        html,
+    )
     assert [int(r[0]) for r in rows] == list(range(1, len(risk) + 1))  # sorted by rank
     assert rows[0][1] == "Country A0" and rows[0][2] == f"{100 * risk['probability'].iloc[0]:.1f}%"
     assert not any(re.fullmatch(r"\d+", r[1]) for r in rows)  # names, never the codes
     assert "Highest risk: <strong>Country A0</strong>" in html  # the summary names the top
-    assert '<span class="kind">structural</span><ul><li>share of population politically ' \
-           "discriminated: 42%, raises risk (odds x1.88)</li>" in html
+    assert (
+        '<span class="kind">structural</span><ul><li>share of population politically '
+        "discriminated: 42%, raises risk (odds x1.88)</li>" in html
+    )
     assert "<li>ethnic diversity: last updated 2013</li>" in html
     assert "new on the list" in html  # missing previous probability
     assert html.count("▲ up") == int((risk["change"] > 0.0005).sum())
@@ -94,8 +114,9 @@ def _pdf_text(pdf: Path) -> str | None:
     """The PDF's text by poppler's pdftotext, or None when poppler is not installed."""
     if shutil.which("pdftotext") is None:
         return None
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _page_one(pdf: Path, png_stem: Path) -> np.ndarray | None:
@@ -104,8 +125,23 @@ def _page_one(pdf: Path, png_stem: Path) -> np.ndarray | None:
 
     if shutil.which("pdftoppm") is None:
         return None
-    subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-png", "-singlefile",
-                    str(pdf), str(png_stem)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "40",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-png",
+            "-singlefile",
+            str(pdf),
+            str(png_stem),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return imread(f"{png_stem}.png")
 
 
@@ -140,20 +176,44 @@ def test_without_chromium_no_pdf_and_one_line(tmp_path, monkeypatch, caplog):
 def test_sections_go_after_the_summary_and_footnotes_at_the_end(tmp_path):
     risk = make_risk(8)
     paths = render_risklist(
-        risk, tmp_path, title="t", method_note="m", meta={"Data year": 2024}, pdf=False,
+        risk,
+        tmp_path,
+        title="t",
+        method_note="m",
+        meta={"Data year": 2024},
+        pdf=False,
         sections=[("map", "World <map>", '<svg id="m"></svg>'), ("track", "Record", "<p>r</p>")],
-        footnotes=["method <linear>"])
+        footnotes=["method <linear>"],
+    )
     html = paths["html"].read_text()
-    order = [html.index(x) for x in ('<section id="summary">', '<section id="map">',
-                                     '<svg id="m"></svg>', '<section id="track">',
-                                     '<section id="list">', '<section id="method">',
-                                     '<section id="notes">')]
+    order = [
+        html.index(x)
+        for x in (
+            '<section id="summary">',
+            '<section id="map">',
+            '<svg id="m"></svg>',
+            '<section id="track">',
+            '<section id="list">',
+            '<section id="method">',
+            '<section id="notes">',
+        )
+    ]
     assert order == sorted(order)
     assert "<h2>World &lt;map&gt;</h2>" in html and "<li>method &lt;linear&gt;</li>" in html
-    with pytest.raises(ForecastInputError, match=r"each of 'sections' must be \(id, title, "
-                                                 r"html\) strings"):
-        render_risklist(risk, tmp_path, title="t", method_note="m", meta={}, pdf=False,
-                        sections=[("map", "Map")])
+    with pytest.raises(
+        ForecastInputError,
+        match=r"each of 'sections' must be \(id, title, "
+        r"html\) strings",
+    ):
+        render_risklist(
+            risk,
+            tmp_path,
+            title="t",
+            method_note="m",
+            meta={},
+            pdf=False,
+            sections=[("map", "Map")],
+        )
 
 
 def test_minimal_columns_and_no_pdf(tmp_path):
@@ -165,16 +225,23 @@ def test_minimal_columns_and_no_pdf(tmp_path):
     assert '<th scope="col">Change</th>' not in html and "Plausible range" not in html
 
 
-@pytest.mark.parametrize(("risk", "match"), [
-    ([1, 2], "'risk' must be a DataFrame"),
-    (pd.DataFrame({"rank": [1], "unit": ["a"]}), r"lacks column\(s\) \['probability'\]"),
-    (pd.DataFrame({"rank": [], "unit": [], "probability": []}), "has no rows"),
-    (pd.DataFrame({"rank": [1, 2], "unit": ["a", "b"], "probability": [0.2, 12.0]}),
-     r"column 'probability': render_risklist: values must be probabilities in \[0, 1\] "
-     r"at rows \[1\]"),
-    (pd.DataFrame({"rank": [1], "unit": ["a"], "probability": [0.2], "upper": ["x"]}),
-     "column 'upper'"),
-])
+@pytest.mark.parametrize(
+    ("risk", "match"),
+    [
+        ([1, 2], "'risk' must be a DataFrame"),
+        (pd.DataFrame({"rank": [1], "unit": ["a"]}), r"lacks column\(s\) \['probability'\]"),
+        (pd.DataFrame({"rank": [], "unit": [], "probability": []}), "has no rows"),
+        (
+            pd.DataFrame({"rank": [1, 2], "unit": ["a", "b"], "probability": [0.2, 12.0]}),
+            r"column 'probability': render_risklist: values must be probabilities in \[0, 1\] "
+            r"at rows \[1\]",
+        ),
+        (
+            pd.DataFrame({"rank": [1], "unit": ["a"], "probability": [0.2], "upper": ["x"]}),
+            "column 'upper'",
+        ),
+    ],
+)
 def test_bad_risk_tables_raise(tmp_path, risk, match):
     with pytest.raises(ForecastInputError, match=match):
         render_risklist(risk, tmp_path, title="t", method_note="m", meta={})
@@ -200,8 +267,10 @@ def test_browser_helper_catches_console_errors_and_blank_pages(tmp_path):
     from matplotlib.image import imread
 
     bad = tmp_path / "bad.html"
-    bad.write_text("<html><head><title>x</title></head><body><p>hi</p><script>"
-                   "console.error('boom'); missingFunction();</script></body></html>")
+    bad.write_text(
+        "<html><head><title>x</title></head><body><p>hi</p><script>"
+        "console.error('boom'); missingFunction();</script></body></html>"
+    )
     page = dump_dom(bad)
     assert any("boom" in m for m in page.console)
     assert any("Uncaught ReferenceError" in m for m in page.errors)
@@ -212,8 +281,16 @@ def test_browser_helper_catches_console_errors_and_blank_pages(tmp_path):
 
 
 REPO = Path(__file__).resolve().parents[2]
-RAW_NAMES = ("discrimpop", "popsize.log2", "un_imr_sqrt", "efindex", "battledeaths",
-             "coup.try", "stale:", "imputed:")
+RAW_NAMES = (
+    "discrimpop",
+    "popsize.log2",
+    "un_imr_sqrt",
+    "efindex",
+    "battledeaths",
+    "coup.try",
+    "stale:",
+    "imputed:",
+)
 
 
 @pytest.fixture(scope="module")
@@ -224,8 +301,9 @@ def ewp_list(tmp_path_factory):
 
     config = load_experiment(REPO / "experiments" / "ewp-2025-plus.yaml")
     out = tmp_path_factory.mktemp("ewp") / "risklist"
-    return run_risklist(config, out=out, model_label="elastic_net", track=False,
-                        tiers_from_backtest=False)
+    return run_risklist(
+        config, out=out, model_label="elastic_net", track=False, tiers_from_backtest=False
+    )
 
 
 @pytest.mark.slow
@@ -234,24 +312,36 @@ def ewp_list(tmp_path_factory):
 def test_real_list_names_countries_and_explains_in_words(ewp_list, tmp_path):
     csv = pd.read_csv(ewp_list.paths["csv"])
     assert list(csv.columns[:3]) == ["rank", "unit", "name"]
-    assert {"Myanmar", "Sudan", "India", "Serbia", "Democratic Republic of the Congo"} <= \
-        set(csv["name"])
+    assert {"Myanmar", "Sudan", "India", "Serbia", "Democratic Republic of the Congo"} <= set(
+        csv["name"]
+    )
     assert csv.set_index("unit").loc[[625, 775, 750], "name"].tolist() == [
-        "Sudan", "Myanmar", "India"]
+        "Sudan",
+        "Myanmar",
+        "India",
+    ]
     assert pd.api.types.is_integer_dtype(csv["unit"])  # the COW code stays, as a column
-    words = " ".join(csv["drivers_up"].fillna("") + " " + csv["drivers_down"].fillna("") + " "
-                     + csv["flags"].fillna(""))
+    words = " ".join(
+        csv["drivers_up"].fillna("")
+        + " "
+        + csv["drivers_down"].fillna("")
+        + " "
+        + csv["flags"].fillna("")
+    )
     assert "raises risk" in words and "lowers risk" in words
     assert "share of population politically discriminated" in words
     assert not [raw for raw in RAW_NAMES if raw in words]
     html = ewp_list.paths["html"].read_text(encoding="utf-8")
-    table = html[html.index('<section id="list">'):html.index("</table>",
-                                                                html.index('<section id="list">'))]
+    table = html[
+        html.index('<section id="list">') : html.index(
+            "</table>", html.index('<section id="list">')
+        )
+    ]
     countries = re.findall(r'<td><span class="name">(.*?)</span>', table)
     assert len(countries) == len(csv) and not [c for c in countries if re.search(r"\d", c)]
-    summary = html[html.index('<section id="summary">'):html.index("</section>")]
+    summary = html[html.index('<section id="summary">') : html.index("</section>")]
     assert "Highest risk: <strong>" in summary and "linear" not in summary  # jargon: notes
-    assert "Attribution method as recorded: linear" in html[html.index('<section id="notes">'):]
+    assert "Attribution method as recorded: linear" in html[html.index('<section id="notes">') :]
     assert "last updated 2013" in html  # the ethnic-diversity index, said once
 
 
@@ -276,9 +366,23 @@ def test_real_list_pdf_has_the_names_and_a_page_one(ewp_list, tmp_path):
 def test_explain_takes_a_name_and_answers_in_words(capsys):
     from forecast.cli import main
 
-    assert main(["explain", str(REPO / "experiments" / "ewp-2025-plus.yaml"), "--unit",
-                 "myanmar", "--from", "2023", "--to", "2024", "--model", "elastic_net"]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                str(REPO / "experiments" / "ewp-2025-plus.yaml"),
+                "--unit",
+                "myanmar",
+                "--from",
+                "2023",
+                "--to",
+                "2024",
+                "--model",
+                "elastic_net",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.startswith("Myanmar (775), model elastic_net: risk ")
     assert "model update" in out and "battle deaths this year" in out
-

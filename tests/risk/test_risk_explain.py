@@ -22,10 +22,16 @@ def panel():
 
 @pytest.fixture(scope="module")
 def config():
-    return experiment_from_dict({
-        "name": "x", "seed": 5,
-        "models": [{"name": "elastic_net", "params": {"n_alphas": 8}},
-                   {"name": "xgboost", "params": {"n_estimators": 30}}]})
+    return experiment_from_dict(
+        {
+            "name": "x",
+            "seed": 5,
+            "models": [
+                {"name": "elastic_net", "params": {"n_alphas": 8}},
+                {"name": "xgboost", "params": {"n_estimators": 30}},
+            ],
+        }
+    )
 
 
 def _logit(p: float) -> float:
@@ -33,8 +39,14 @@ def _logit(p: float) -> float:
 
 
 def test_linear_parts_add_up_exactly(config, panel):
-    table = explain_change(config, model_label="elastic_net", unit="Norvania", year_from=2021,
-                           year_to=2024, panel=panel)
+    table = explain_change(
+        config,
+        model_label="elastic_net",
+        unit="Norvania",
+        year_from=2021,
+        year_to=2024,
+        panel=panel,
+    )
     a = table.attrs
     total = _logit(a["probability_to"]) - _logit(a["probability_from"])
     assert abs(table["log_odds"].sum() - total) < 1e-9
@@ -46,8 +58,9 @@ def test_linear_parts_add_up_exactly(config, panel):
     assert a["probability_to"] == fit_to.probability[list(fit_to.units).index("Norvania")]
     # hand oracle of the model-update term: f_2024(x_2021) - f_2021(x_2021)
     x_from = fit_from.X[[list(fit_from.units).index("Norvania")]]
-    update = (fit_to.estimator.decision_function(x_from)
-              - fit_from.estimator.decision_function(x_from))[0]
+    update = (
+        fit_to.estimator.decision_function(x_from) - fit_from.estimator.decision_function(x_from)
+    )[0]
     assert table.set_index("term").loc[MODEL_UPDATE, "log_odds"] == pytest.approx(update, abs=1e-12)
     row = table.set_index("term").loc["battle_deaths_log2"]
     frame = panel.frame.set_index(["unit", "year"])
@@ -55,13 +68,19 @@ def test_linear_parts_add_up_exactly(config, panel):
 
 
 def test_nonlinear_groups_are_exact_shapley(config, panel):
-    table = explain_change(config, model_label="xgboost", unit="Norvania", year_from=2023,
-                           year_to=2024, panel=panel)
+    table = explain_change(
+        config, model_label="xgboost", unit="Norvania", year_from=2023, year_to=2024, panel=panel
+    )
     a = table.attrs
     total = _logit(a["probability_to"]) - _logit(a["probability_from"])
     assert abs(table["log_odds"].sum() - total) < 1e-9
-    assert set(table["term"]) == {"structural indicators", "trigger indicators",
-                                  "mitigating indicators", "history indicators", MODEL_UPDATE}
+    assert set(table["term"]) == {
+        "structural indicators",
+        "trigger indicators",
+        "mitigating indicators",
+        "history indicators",
+        MODEL_UPDATE,
+    }
 
 
 def test_group_shapley_equals_the_average_over_orderings(config, panel):
@@ -90,19 +109,41 @@ def test_group_shapley_equals_the_average_over_orderings(config, panel):
 
 
 def test_unknown_unit_lists_the_units(config, panel):
-    with pytest.raises(ForecastInputError, match=r"unit 'Atlantis' is not in the panel in 2023.*"
-                                                 r"use one of Aldoria"):
-        explain_change(config, model_label="elastic_net", unit="Atlantis", year_from=2023,
-                       year_to=2024, panel=panel)
+    with pytest.raises(
+        ForecastInputError,
+        match=r"unit 'Atlantis' is not in the panel in 2023.*"
+        r"use one of Aldoria",
+    ):
+        explain_change(
+            config,
+            model_label="elastic_net",
+            unit="Atlantis",
+            year_from=2023,
+            year_to=2024,
+            panel=panel,
+        )
 
 
 def test_unknown_year_and_model(config, panel):
     with pytest.raises(ForecastInputError, match=r"year 2031 is not a forecast year.*1971\.\.2024"):
-        explain_change(config, model_label="elastic_net", unit="Norvania", year_from=2023,
-                       year_to=2031, panel=panel)
+        explain_change(
+            config,
+            model_label="elastic_net",
+            unit="Norvania",
+            year_from=2023,
+            year_to=2031,
+            panel=panel,
+        )
     with pytest.raises(ForecastInputError, match=r"year 1961 is not a forecast year"):
-        explain_change(config, model_label="elastic_net", unit="Norvania", year_from=1961,
-                       year_to=2024, panel=panel)
+        explain_change(
+            config,
+            model_label="elastic_net",
+            unit="Norvania",
+            year_from=1961,
+            year_to=2024,
+            panel=panel,
+        )
     with pytest.raises(ForecastInputError, match=r"unknown model label 'rf'.*xgboost"):
-        explain_change(config, model_label="rf", unit="Norvania", year_from=2023,
-                       year_to=2024, panel=panel)
+        explain_change(
+            config, model_label="rf", unit="Norvania", year_from=2023, year_to=2024, panel=panel
+        )

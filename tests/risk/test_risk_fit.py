@@ -13,8 +13,10 @@ from forecast.data import load_dataset
 from forecast.experiment import experiment_from_dict
 from forecast.risk import fit_latest, forecast_years
 
-MEMBERS = [{"name": "elastic_net", "params": {"n_alphas": 8}},
-           {"name": "xgboost", "params": {"n_estimators": 30}}]
+MEMBERS = [
+    {"name": "elastic_net", "params": {"n_alphas": 8}},
+    {"name": "xgboost", "params": {"n_estimators": 30}},
+]
 LABELS = ["ensemble", "calibrated", "anchored"]  # the ensemble covers its members' construction
 META = ["stacked", "selected"]
 META_MEMBERS = ["elastic_net", "xgboost", "anchored"]  # labels of the spec
@@ -27,22 +29,39 @@ def panel():
 
 @pytest.fixture(scope="module")
 def config():
-    return experiment_from_dict({
-        "name": "x", "dataset": "synthetic-world", "horizon": 2, "seed": 3,
-        "origins": {"first": 2015, "last": 2024},
-        "models": [*MEMBERS,
-                   {"name": "ensemble", "params": {"members": MEMBERS, "method": "logit"}},
-                   {"name": "elastic_net", "label": "calibrated", "params": {"n_alphas": 8},
-                    "calibration": "platt"},
-                   {"name": "ensemble", "label": "anchored", "anchor_years": 10,
-                    "params": {"members": MEMBERS}},
-                   *({"name": name, "params": {"members": META_MEMBERS}} for name in META)]})
+    return experiment_from_dict(
+        {
+            "name": "x",
+            "dataset": "synthetic-world",
+            "horizon": 2,
+            "seed": 3,
+            "origins": {"first": 2015, "last": 2024},
+            "models": [
+                *MEMBERS,
+                {"name": "ensemble", "params": {"members": MEMBERS, "method": "logit"}},
+                {
+                    "name": "elastic_net",
+                    "label": "calibrated",
+                    "params": {"n_alphas": 8},
+                    "calibration": "platt",
+                },
+                {
+                    "name": "ensemble",
+                    "label": "anchored",
+                    "anchor_years": 10,
+                    "params": {"members": MEMBERS},
+                },
+                *({"name": name, "params": {"members": META_MEMBERS}} for name in META),
+            ],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def backtest(config, panel):
-    small = dataclasses.replace(config, origins=(2023, 2024),
-                                models=tuple(s for s in config.models if s.label in LABELS))
+    small = dataclasses.replace(
+        config, origins=(2023, 2024), models=tuple(s for s in config.models if s.label in LABELS)
+    )
     return run_backtest(small, panel=panel).forecasts
 
 
@@ -74,8 +93,9 @@ def meta_backtest(config, panel):
 
     In the task cache that risk lists use: the member fits of a risk list are refitted for
     its year, so the comparison below still checks refit against backtest bits."""
-    small = dataclasses.replace(config, models=tuple(
-        s for s in config.models if s.label in META_MEMBERS + META))
+    small = dataclasses.replace(
+        config, models=tuple(s for s in config.models if s.label in META_MEMBERS + META)
+    )
     return run_backtest(small, panel=panel, cache_dir=default_cache_dir()).forecasts
 
 
@@ -140,6 +160,7 @@ def test_unknown_model_label_lists_the_labels(config, panel):
 @pytest.mark.parametrize("year", [1965, 2030, 2024.0])
 def test_bad_year_lists_the_valid_span(config, panel, year):
     valid = forecast_years(config, panel)
-    with pytest.raises(ForecastInputError,
-                       match=rf"not a forecast year.*use a year in {valid[0]}\.\.{valid[-1]}"):
+    with pytest.raises(
+        ForecastInputError, match=rf"not a forecast year.*use a year in {valid[0]}\.\.{valid[-1]}"
+    ):
         fit_latest(config, model_label="elastic_net", panel=panel, year=year)

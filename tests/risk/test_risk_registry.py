@@ -27,9 +27,13 @@ from forecast.risk import (
     reproduce_registered,
 )
 
-SPEC = {"name": "x", "dataset": "synthetic-world", "seed": 3,
-        "origins": {"first": 2016, "last": 2024},
-        "models": [{"name": "elastic_net", "params": {"n_alphas": 8}}]}
+SPEC = {
+    "name": "x",
+    "dataset": "synthetic-world",
+    "seed": 3,
+    "origins": {"first": 2016, "last": 2024},
+    "models": [{"name": "elastic_net", "params": {"n_alphas": 8}}],
+}
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +61,22 @@ def spec_file(tmp_path) -> Path:
 @pytest.mark.slow
 def test_risklist_registers_a_model_that_reproduces_the_list(tmp_path, spec_file, store):
     out = tmp_path / "out"
-    code = main(["risklist", str(spec_file), "--out", str(out), "--register",
-                 "--tracking-uri", store, "--no-pdf", "--cache-dir", str(tmp_path / "cache"),
-                 "--n-jobs", "1"])
+    code = main(
+        [
+            "risklist",
+            str(spec_file),
+            "--out",
+            str(out),
+            "--register",
+            "--tracking-uri",
+            store,
+            "--no-pdf",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--n-jobs",
+            "1",
+        ]
+    )
     assert code == 0
     for name in ("risklist.html", "risklist.csv", "risk.parquet", "drivers.parquet", "tiers.csv"):
         assert (out / name).is_file()
@@ -83,14 +100,30 @@ def test_risklist_registers_a_model_that_reproduces_the_list(tmp_path, spec_file
     _, tags = load_registered("forecast-x", tracking_uri=store)
     assert tags["data_year"] == "2024" and tags["dataset_sha256"] == dataset_digest(panel.frame)
     assert json.loads(tags["experiment_spec"])["models"] == SPEC["models"]
-    runs = MlflowClient(store).search_runs([MlflowClient(store).get_experiment_by_name(
-        "x").experiment_id])
+    runs = MlflowClient(store).search_runs(
+        [MlflowClient(store).get_experiment_by_name("x").experiment_id]
+    )
     assert [r.info.run_name for r in runs] == ["risklist-2024"]
 
     # a later registration moves the alias; a changed dataset is refused
-    assert main(["risklist", str(spec_file), "--out", str(tmp_path / "o2"),
-                 "--year", "2023", "--register", "--tracking-uri", store, "--no-pdf",
-                 "--no-backtest"]) == 0
+    assert (
+        main(
+            [
+                "risklist",
+                str(spec_file),
+                "--out",
+                str(tmp_path / "o2"),
+                "--year",
+                "2023",
+                "--register",
+                "--tracking-uri",
+                store,
+                "--no-pdf",
+                "--no-backtest",
+            ]
+        )
+        == 0
+    )
     _, tags = load_registered("forecast-x", tracking_uri=store)
     assert tags["data_year"] == "2023"
     changed = panel.frame.assign(autocracy=panel.frame["autocracy"] + 0.01)
@@ -128,36 +161,47 @@ def test_logs_into_the_run_handed_over_by_mlflow_run(store, monkeypatch):
     assert launcher["mlflow.runName"] == "launcher of risklist-2024"
     monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)  # mlflow clears it when the run ends
     mlflow.set_tracking_uri(store)
-    with (mlflow.start_run(experiment_id=experiment_id),
-          pytest.raises(ForecastInputError, match="already active")):
+    with (
+        mlflow.start_run(experiment_id=experiment_id),
+        pytest.raises(ForecastInputError, match="already active"),
+    ):
         log_risklist(latest, risk, [], tracking_uri=store)
 
 
 def test_cli_without_tracking_and_its_errors(tmp_path, spec_file, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "plain"
-    assert main(["risklist", str(spec_file), "--out", str(out), "--no-track",
-                 "--no-backtest"]) == 0
-    assert {p.name for p in out.iterdir()} == {"risklist.html", "risklist.csv", "risklist.pdf",
-                                               "risk.parquet", "drivers.parquet"}
+    assert main(["risklist", str(spec_file), "--out", str(out), "--no-track", "--no-backtest"]) == 0
+    assert {p.name for p in out.iterdir()} == {
+        "risklist.html",
+        "risklist.csv",
+        "risklist.pdf",
+        "risk.parquet",
+        "drivers.parquet",
+    }
     assert not (tmp_path / "mlflow.db").exists()
     page = (out / "risklist.html").read_text()
     assert '<th scope="col">Data flags</th>' in page and "Plausible range" not in page
     capsys.readouterr()
-    cases = [(["--model", "nope"], r"unknown model label 'nope'.*\['elastic_net'\]"),
-             (["--year", "1900"], r"year 1900 is not a forecast year"),
-             (["--register"], r"registering a model needs tracking")]
+    cases = [
+        (["--model", "nope"], r"unknown model label 'nope'.*\['elastic_net'\]"),
+        (["--year", "1900"], r"year 1900 is not a forecast year"),
+        (["--register"], r"registering a model needs tracking"),
+    ]
     for extra, message in cases:
-        assert main(["risklist", str(spec_file), "--out", str(out),
-                     "--no-track", *extra]) == 2
+        assert main(["risklist", str(spec_file), "--out", str(out), "--no-track", *extra]) == 2
         assert pd.Series([capsys.readouterr().err]).str.contains(message).item(), extra
 
-    assert main(["explain", str(spec_file), "--unit", "Norvania",
-                 "--from", "2023", "--to", "2024"]) == 0
+    assert (
+        main(["explain", str(spec_file), "--unit", "Norvania", "--from", "2023", "--to", "2024"])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "(model update)" in printed and "Norvania, model elastic_net" in printed
-    assert main(["explain", str(spec_file), "--unit", "Atlantis",
-                 "--from", "2023", "--to", "2024"]) == 2
+    assert (
+        main(["explain", str(spec_file), "--unit", "Atlantis", "--from", "2023", "--to", "2024"])
+        == 2
+    )
     assert "unit 'Atlantis' is not in the panel" in capsys.readouterr().err
 
 
@@ -168,20 +212,42 @@ def test_history_recalibrated_list_equals_the_backtest_and_registers(tmp_path, s
     from forecast.backtest import run_backtest
 
     monkeypatch.setenv("FORECAST_CACHE_DIR", str(tmp_path / "cache"))
-    raw = {**SPEC, "origins": {"first": 2008, "last": 2024},
-           "history_recalibration": {"models": ["elastic_net"], "min_events": 3}}
+    raw = {
+        **SPEC,
+        "origins": {"first": 2008, "last": 2024},
+        "history_recalibration": {"models": ["elastic_net"], "min_events": 3},
+    }
     path = tmp_path / "recal.yaml"
     path.write_text(yaml.safe_dump(raw))
     out = tmp_path / "out"
-    code = main(["risklist", str(path), "--model", "elastic_net_recal", "--out",
-                 str(out), "--register", "--tracking-uri", store, "--no-pdf", "--n-jobs", "1"])
+    code = main(
+        [
+            "risklist",
+            str(path),
+            "--model",
+            "elastic_net_recal",
+            "--out",
+            str(out),
+            "--register",
+            "--tracking-uri",
+            store,
+            "--no-pdf",
+            "--n-jobs",
+            "1",
+        ]
+    )
     assert code == 0
     risk = pd.read_parquet(out / "risk.parquet").set_index("unit")
     backtest = run_backtest(experiment_from_dict(raw), n_jobs=1).forecasts
-    expected = backtest[(backtest.model == "elastic_net_recal") & (backtest.origin == 2024)].set_index("unit")
+    expected = backtest[
+        (backtest.model == "elastic_net_recal") & (backtest.origin == 2024)
+    ].set_index("unit")
     np.testing.assert_array_equal(risk.loc[expected.index, "probability"], expected["probability"])
     np.testing.assert_array_equal(risk.loc[expected.index, "lower"], expected["lower"])
-    assert (risk["lower"] <= risk["probability"]).all() and (risk["probability"] <= risk["upper"]).all()
+    assert (risk["lower"] <= risk["probability"]).all() and (
+        risk["probability"] <= risk["upper"]
+    ).all()
     again = reproduce_registered("forecast-x", tracking_uri=store).set_index("unit")
-    np.testing.assert_allclose(again.loc[expected.index, "probability"], expected["probability"],
-                               rtol=0, atol=1e-15)
+    np.testing.assert_allclose(
+        again.loc[expected.index, "probability"], expected["probability"], rtol=0, atol=1e-15
+    )

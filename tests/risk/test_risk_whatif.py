@@ -43,9 +43,15 @@ def panel():
 
 @pytest.fixture(scope="module")
 def config():
-    return experiment_from_dict({"name": "x", "seed": 5, "horizon": 2,
-                                 "origins": {"first": 2015, "last": 2024},
-                                 "models": [{"name": "elastic_net", "params": {"n_alphas": 8}}]})
+    return experiment_from_dict(
+        {
+            "name": "x",
+            "seed": 5,
+            "horizon": 2,
+            "origins": {"first": 2015, "last": 2024},
+            "models": [{"name": "elastic_net", "params": {"n_alphas": 8}}],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -71,15 +77,19 @@ def test_baseline_is_the_published_list_bit_for_bit(config, panel, latest, risk)
 
 def test_setting_the_current_values_changes_nothing(config, latest):
     row = list(latest.current.units).index(UNIT)
-    now = {f: latest.current.X[row, j] for j, f in enumerate(latest.features)
-           if np.isfinite(latest.current.X[row, j])}
+    now = {
+        f: latest.current.X[row, j]
+        for j, f in enumerate(latest.features)
+        if np.isfinite(latest.current.X[row, j])
+    }
     result = what_if(config, unit=UNIT, values=now, latest=latest)
     assert result.scenario.probability == result.baseline.probability
 
 
 def test_a_linear_scenario_moves_only_the_changed_contribution(config, latest):
-    result = what_if(config, unit=UNIT, values={"coup.try.5yr": 1, "Battle-Deaths-Log2": 12.0},
-                     latest=latest)  # names match loosely
+    result = what_if(
+        config, unit=UNIT, values={"coup.try.5yr": 1, "Battle-Deaths-Log2": 12.0}, latest=latest
+    )  # names match loosely
     assert set(result.scenario.values) == {"coup_try_5yr", "battle_deaths_log2"}
     cur = latest.current
     row = list(cur.units).index(UNIT)
@@ -92,8 +102,10 @@ def test_a_linear_scenario_moves_only_the_changed_contribution(config, latest):
     assert moved <= set(result.scenario.values)
     eta = log_odds(cur.estimator, x)[0]  # oracle: the model on the changed row alone
     assert result.scenario.probability == pytest.approx(1 / (1 + np.exp(-eta)), abs=1e-12)
-    assert result.current["battle_deaths_log2"] == cur.X[row, latest.features.index(
-        "battle_deaths_log2")]
+    assert (
+        result.current["battle_deaths_log2"]
+        == cur.X[row, latest.features.index("battle_deaths_log2")]
+    )
 
 
 def test_a_big_enough_trigger_moves_the_unit_up_the_list(config, latest, risk):
@@ -118,17 +130,23 @@ def test_trigger_table_has_one_row_per_trigger_at_its_event_value(config, latest
     nonzero = values[values != 0]  # mostly 0: the event is among the real ones
     assert (values == 0).mean() >= 0.5
     assert events.loc["battle_deaths_log2", "event_value"] == pytest.approx(
-        np.quantile(nonzero, 0.9))
+        np.quantile(nonzero, 0.9)
+    )
     same = t[t["already"]]
     assert (same["probability"] == result.baseline.probability).all()
     assert np.allclose(t["change"], t["probability"] - result.baseline.probability)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"unit": "Norvanai", "values": {}},
-     r"unit 'Norvanai' is not in the panel in 2024; fix: did you mean 'Norvania'"),
-    ({"unit": UNIT, "values": {"coup": 1}}, r"unknown indicator 'coup'; fix: use one of \["),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (
+            {"unit": "Norvanai", "values": {}},
+            r"unit 'Norvanai' is not in the panel in 2024; fix: did you mean 'Norvania'",
+        ),
+        ({"unit": UNIT, "values": {"coup": 1}}, r"unknown indicator 'coup'; fix: use one of \["),
+    ],
+)
 def test_unknown_names_fail_before_any_fit(config, panel, monkeypatch, kwargs, match):
     import forecast.risk._whatif as module
 
@@ -146,8 +164,15 @@ def test_resolve_unit_takes_names_and_codes():
 
 @pytest.fixture(scope="module")
 def profile(config, panel, latest, tmp_path_factory):
-    return country_profile(config, unit=UNIT, panel=panel, years=5, top=100, latest=latest,
-                           cache_dir=tmp_path_factory.mktemp("cache"))
+    return country_profile(
+        config,
+        unit=UNIT,
+        panel=panel,
+        years=5,
+        top=100,
+        latest=latest,
+        cache_dir=tmp_path_factory.mktemp("cache"),
+    )
 
 
 def test_profile_ends_at_the_published_list(profile, risk, panel):
@@ -210,28 +235,70 @@ def spec(tmp_path):
 
 @pytest.mark.slow
 def test_cli_whatif_and_profile_on_the_synthetic_world(spec, tmp_path, capsys):
-    assert main(["whatif", str(spec), "--unit", "norvania", "--set", "coup_try_5yr=1",
-                 "--out", str(tmp_path / "wi")]) == 0
+    assert (
+        main(
+            [
+                "whatif",
+                str(spec),
+                "--unit",
+                "norvania",
+                "--set",
+                "coup_try_5yr=1",
+                "--out",
+                str(tmp_path / "wi"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "Norvania: risk of a new mass killing in 2025-2026" in out
     assert "published list:" in out and "if coup_try_5yr" in out
     assert "Each trigger alone" in out and (tmp_path / "wi" / "whatif.csv").is_file()
-    assert main(["profile", str(spec), "--unit", "Norvania", "--years", "3", "--out",
-                 str(tmp_path / "pr"), "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert (
+        main(
+            [
+                "profile",
+                str(spec),
+                "--unit",
+                "Norvania",
+                "--years",
+                "3",
+                "--out",
+                str(tmp_path / "pr"),
+                "--cache-dir",
+                str(tmp_path / "cache"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert re.search(r"^2024\s+\S+%", out, re.M) and "profile.html" in out
     assert (tmp_path / "pr" / "profile.html").is_file()
 
 
-@pytest.mark.parametrize(("argv", "match"), [
-    (["whatif", "--unit", "Norvanai"],
-     "unit 'Norvanai' is not in the panel in 2024; fix: did you mean"),
-    (["whatif", "--unit", UNIT, "--set", "coup_try_5yr"], "is not INDICATOR=NUMBER"),
-    (["profile", "--unit", "Atlantis"], "unit 'Atlantis' is not in the panel"),
-])
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (
+            ["whatif", "--unit", "Norvanai"],
+            "unit 'Norvanai' is not in the panel in 2024; fix: did you mean",
+        ),
+        (["whatif", "--unit", UNIT, "--set", "coup_try_5yr"], "is not INDICATOR=NUMBER"),
+        (["profile", "--unit", "Atlantis"], "unit 'Atlantis' is not in the panel"),
+    ],
+)
 def test_cli_errors_are_one_line(spec, tmp_path, capsys, argv, match):
-    assert main([argv[0], str(spec), *argv[1:], *(["--out", str(tmp_path / "o")]
-                                                   if argv[0] == "profile" else [])]) == 2
+    assert (
+        main(
+            [
+                argv[0],
+                str(spec),
+                *argv[1:],
+                *(["--out", str(tmp_path / "o")] if argv[0] == "profile" else []),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and re.search(match, err)
 
@@ -244,18 +311,52 @@ def test_sudan_on_ewp_plus(tmp_path, capsys):
     config = load_experiment("experiments/ewp-2025-plus.yaml")
     latest = fit_latest(config, model_label="elastic_net")
     listed = latest.table().set_index("unit")
-    result = what_if(config, unit="Sudan", values={"coup_try_5yr": 1}, model_label="elastic_net",
-                     panel=latest.panel)  # its own fit
+    result = what_if(
+        config,
+        unit="Sudan",
+        values={"coup_try_5yr": 1},
+        model_label="elastic_net",
+        panel=latest.panel,
+    )  # its own fit
     assert result.unit == 625 and result.name == "Sudan"
     assert result.baseline.probability == listed.loc[625, "probability"]
-    assert main(["whatif", "experiments/ewp-2025-plus.yaml", "--unit", "sudan", "--model",
-                 "elastic_net", "--set", "coup.try.1yr=1"]) == 0
+    assert (
+        main(
+            [
+                "whatif",
+                "experiments/ewp-2025-plus.yaml",
+                "--unit",
+                "sudan",
+                "--model",
+                "elastic_net",
+                "--set",
+                "coup.try.1yr=1",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert f"published list: {100 * listed.loc[625, 'probability']:.1f}%" in out
     assert "coup attempt this year" in out  # triggers by their plain names
-    assert main(["profile", "experiments/ewp-2025-plus.yaml", "--unit", "Sudan", "--model",
-                 "elastic_net", "--years", "4", "--out", str(tmp_path / "pr"),
-                 "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert (
+        main(
+            [
+                "profile",
+                "experiments/ewp-2025-plus.yaml",
+                "--unit",
+                "Sudan",
+                "--model",
+                "elastic_net",
+                "--years",
+                "4",
+                "--out",
+                str(tmp_path / "pr"),
+                "--cache-dir",
+                str(tmp_path / "cache"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.startswith("Sudan (model elastic_net)") and re.search(r"^2023 .* yes$", out, re.M)
     html = (tmp_path / "pr" / "profile.html").read_text(encoding="utf-8")

@@ -12,16 +12,25 @@ from forecast.run import RUN_FILES, RunArtifacts, check_output_dir, staged_outpu
 
 
 def _artifacts():
-    forecasts = pd.DataFrame({"unit": ["a", "b"], "year": [2000, 2000], "model": "m",
-                              "probability": [0.1, 0.7], "outcome": [0.0, 1.0],
-                              "origin": 2000, "horizon": 2})
+    forecasts = pd.DataFrame(
+        {
+            "unit": ["a", "b"],
+            "year": [2000, 2000],
+            "model": "m",
+            "probability": [0.1, 0.7],
+            "outcome": [0.0, 1.0],
+            "origin": 2000,
+            "horizon": 2,
+        }
+    )
     return RunArtifacts(
         forecasts=forecasts,
         scores=pd.DataFrame({"origin": [2000], "model": ["m"], "status": ["ok"]}),
         onsets=pd.DataFrame({"unit": ["a", "b"], "year": [2001, 2002], "onset": [0.0, 1.0]}),
         costs=pd.DataFrame({"model": ["m"], "policy": ["honest"], "cost_ratio": [0.05]}),
         spec_text="name: toy\nhorizon: 2\ncosts: {capacity: 3}\n",
-        provenance={"experiment": "toy", "horizon": 2})
+        provenance={"experiment": "toy", "horizon": 2},
+    )
 
 
 def test_write_then_read_round_trips_every_file(tmp_path):
@@ -55,18 +64,22 @@ def test_staged_output_swaps_in_only_complete_folders(tmp_path):
     with staged_output(out, markers=("a.txt",)) as stage:
         (stage / "a.txt").write_text("first")
     assert (out / "a.txt").read_text() == "first"
-    with pytest.raises(ForecastInputError, match=r"boom \(nothing in .*out was changed; "
-                                                 r"partial results in .*staging"):
-        with staged_output(out, markers=("a.txt",)) as stage:
-            (stage / "a.txt").write_text("second")
-            raise ForecastInputError("boom")
+    with (
+        pytest.raises(
+            ForecastInputError,
+            match=r"boom \(nothing in .*out was changed; "
+            r"partial results in .*staging",
+        ),
+        staged_output(out, markers=("a.txt",)) as stage,
+    ):
+        (stage / "a.txt").write_text("second")
+        raise ForecastInputError("boom")
     assert (out / "a.txt").read_text() == "first"
     staging = [p for p in tmp_path.iterdir() if ".staging-" in p.name]
     assert len(staging) == 1 and (staging[0] / "ERROR.txt").is_file()
-    with pytest.raises(ZeroDivisionError):
-        with staged_output(out, markers=("a.txt",)) as stage:
-            (stage / "a.txt").write_text("third")
-            1 / 0  # noqa: B018
+    with pytest.raises(ZeroDivisionError), staged_output(out, markers=("a.txt",)) as stage:
+        (stage / "a.txt").write_text("third")
+        1 / 0  # noqa: B018
     assert sorted(p.name for p in out.iterdir()) == ["a.txt"]
     assert (out / "a.txt").read_text() == "first"
 
@@ -78,8 +91,9 @@ def test_output_checks_before_any_work(tmp_path):
     other = tmp_path / "mine"
     other.mkdir()
     (other / "thesis.tex").write_text("x")
-    with pytest.raises(ForecastInputError, match="holds other files .*thesis.tex.*would be "
-                                                 "replaced"):
+    with pytest.raises(
+        ForecastInputError, match="holds other files .*thesis.tex.*would be replaced"
+    ):
         check_output_dir(other, markers=("forecasts.parquet",))
     assert (other / "thesis.tex").is_file()
     if os.geteuid() != 0:  # root writes anywhere

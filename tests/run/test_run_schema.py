@@ -9,24 +9,39 @@ from forecast.run import FORECAST_COLUMNS, check_forecasts
 
 
 def _table(**changes):
-    table = pd.DataFrame({"unit": ["a", "b", "c", "d"], "year": [2000, 2000, 2001, 2001],
-                          "model": "m", "probability": [0.1, 0.2, 0.3, 0.5],
-                          "outcome": [0.0, 1.0, np.nan, 0.0]})
+    table = pd.DataFrame(
+        {
+            "unit": ["a", "b", "c", "d"],
+            "year": [2000, 2000, 2001, 2001],
+            "model": "m",
+            "probability": [0.1, 0.2, 0.3, 0.5],
+            "outcome": [0.0, 1.0, np.nan, 0.0],
+        }
+    )
     for column, values in changes.items():
         table[column] = pd.Series(values, dtype=object)
     return table
 
 
-@pytest.mark.parametrize(("changes", "match"), [
-    ({"probability": [0.1, 1.5, 0.3, 0.5]}, r"column 'probability'.*\[0, 1\].*rows \[1\]"),
-    ({"probability": [0.1, np.nan, 0.3, 0.5]}, r"column 'probability'.*no NaN.*rows \[1\]"),
-    ({"outcome": [0, 2, None, 0]}, r"column 'outcome': outcomes must be 0, 1 or missing.*\[1\]"),
-    ({"outcome": [0, "yes", None, 0]}, r"column 'outcome'.*rows \[1\]"),
-    ({"year": [2000, 2000.5, 2001, 2001]}, r"column 'year': values must be whole numbers.*\[1\]"),
-    ({"unit": ["a", "a", "c", "d"]}, r"\(model, unit, year\) must be unique at rows \[0, 1\]"),
-    ({"horizon": [2, -1, 2, 2]}, r"column 'horizon'.*>= 0 at rows \[1\]"),
-    ({"lower": [0.0, 0.1, 2.0, None]}, r"column 'lower'.*rows \[2\]"),
-])
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"probability": [0.1, 1.5, 0.3, 0.5]}, r"column 'probability'.*\[0, 1\].*rows \[1\]"),
+        ({"probability": [0.1, np.nan, 0.3, 0.5]}, r"column 'probability'.*no NaN.*rows \[1\]"),
+        (
+            {"outcome": [0, 2, None, 0]},
+            r"column 'outcome': outcomes must be 0, 1 or missing.*\[1\]",
+        ),
+        ({"outcome": [0, "yes", None, 0]}, r"column 'outcome'.*rows \[1\]"),
+        (
+            {"year": [2000, 2000.5, 2001, 2001]},
+            r"column 'year': values must be whole numbers.*\[1\]",
+        ),
+        ({"unit": ["a", "a", "c", "d"]}, r"\(model, unit, year\) must be unique at rows \[0, 1\]"),
+        ({"horizon": [2, -1, 2, 2]}, r"column 'horizon'.*>= 0 at rows \[1\]"),
+        ({"lower": [0.0, 0.1, 2.0, None]}, r"column 'lower'.*rows \[2\]"),
+    ],
+)
 def test_each_rule_is_one_line_naming_column_and_rows(changes, match):
     with pytest.raises(ForecastInputError, match=match) as info:
         check_forecasts(_table(**changes), caller="t")
@@ -56,5 +71,6 @@ def test_origin_is_part_of_the_key_and_values_are_normalised():
 def test_outcome_columns_can_be_named():
     onsets = pd.DataFrame({"unit": ["a"], "year": [2000], "mk_onset": [3]})
     with pytest.raises(ForecastInputError, match=r"src: column 'mk_onset': outcomes must be"):
-        check_forecasts(onsets, caller="c", required=("unit", "year"), outcomes=("mk_onset",),
-                        source="src")
+        check_forecasts(
+            onsets, caller="c", required=("unit", "year"), outcomes=("mk_onset",), source="src"
+        )

@@ -16,10 +16,18 @@ from forecast.tracking import MemoryTracker, MlflowTracker
 
 def _spec(tmp_path, name="tiny"):
     path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": name, "dataset": "synthetic-world", "horizon": 2,
-        "origins": {"years": [2016, 2020]}, "seed": 1,
-        "models": [{"name": "elastic_net", "params": {"n_alphas": 6}}]}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": name,
+                "dataset": "synthetic-world",
+                "horizon": 2,
+                "origins": {"years": [2016, 2020]},
+                "seed": 1,
+                "models": [{"name": "elastic_net", "params": {"n_alphas": 6}}],
+            }
+        )
+    )
     return path
 
 
@@ -27,8 +35,9 @@ def _spec(tmp_path, name="tiny"):
 def test_unreachable_store_fails_in_seconds_in_one_line_before_any_work(tmp_path, capsys, uri):
     out = tmp_path / "out"
     start = time.monotonic()
-    code = main(["backtest", str(_spec(tmp_path)), "--out", str(out), "--tracking-uri", uri,
-                 "--no-cache"])
+    code = main(
+        ["backtest", str(_spec(tmp_path)), "--out", str(out), "--tracking-uri", uri, "--no-cache"]
+    )
     seconds = time.monotonic() - start
     err = capsys.readouterr().err.strip()
     assert code == 2 and seconds < 10
@@ -38,11 +47,15 @@ def test_unreachable_store_fails_in_seconds_in_one_line_before_any_work(tmp_path
 
 def test_concurrent_first_runs_create_a_fresh_sqlite_store(tmp_path):
     uri = f"sqlite:///{tmp_path / 'fresh.db'}"
-    code = ("import sys; from forecast.tracking import MlflowTracker; "
-            "t = MlflowTracker(sys.argv[1]); t.check(); "
-            "import forecast.tracking._store as s; s.experiment_id(t._client(), 'same')")
-    procs = [subprocess.Popen([sys.executable, "-c", code, uri], stderr=subprocess.PIPE,
-                              text=True) for _ in range(3)]
+    code = (
+        "import sys; from forecast.tracking import MlflowTracker; "
+        "t = MlflowTracker(sys.argv[1]); t.check(); "
+        "import forecast.tracking._store as s; s.experiment_id(t._client(), 'same')"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, uri], stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], errors
     from mlflow.tracking import MlflowClient
@@ -63,14 +76,15 @@ def test_pipeline_against_the_in_memory_tracker(tmp_path):
 
     tracker = MemoryTracker(tmp_path / "store")
     out = tmp_path / "out"
-    assert run_experiment(_spec(tmp_path), out=out, n_jobs=1, tracker=tracker,
-                          report=False) == 0
+    assert run_experiment(_spec(tmp_path), out=out, n_jobs=1, tracker=tracker, report=False) == 0
     parent = next(rid for rid, run in tracker.runs.items() if run["kind"] == "backtest")
     assert set(tracker.model_runs(parent)) == {"elastic_net", "oracle"}
     assert {"forecasts.parquet", "costs.csv", "provenance.json", "costs/costs.csv"} <= set(
-        tracker.runs[parent]["files"])
-    assert "relative_value_1to20" in tracker.runs[tracker.model_runs(parent)["elastic_net"]][
-        "metrics"]
+        tracker.runs[parent]["files"]
+    )
+    assert (
+        "relative_value_1to20" in tracker.runs[tracker.model_runs(parent)["elastic_net"]]["metrics"]
+    )
     fetched = RunArtifacts.fetch(parent, tracker, tmp_path / "fetched")
     pd.testing.assert_frame_equal(fetched.forecasts, RunArtifacts.read(out).forecasts)
     pd.testing.assert_frame_equal(fetched.costs, pd.read_csv(out / "costs.csv"))
