@@ -22,9 +22,23 @@ from yaml.constructor import SafeConstructor
 
 from forecast._errors import ForecastInputError, input_error
 
-__all__ = ["AnyMapping", "Bool", "Either", "Int", "ListOf", "Mapping", "Number", "Rule",
-           "SpecDocument", "Str", "closest", "compose_yaml", "construct_yaml", "format_path",
-           "read_spec_text"]
+__all__ = [
+    "AnyMapping",
+    "Bool",
+    "Either",
+    "Int",
+    "ListOf",
+    "Mapping",
+    "Number",
+    "Rule",
+    "SpecDocument",
+    "Str",
+    "closest",
+    "compose_yaml",
+    "construct_yaml",
+    "format_path",
+    "read_spec_text",
+]
 
 KeyPath = tuple[str | int, ...]
 
@@ -57,8 +71,11 @@ def read_spec_text(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise input_error(f"not UTF-8 text (byte {data[error.start:error.start + 1]!r})",
-                          source=f"{path}:{line}", fix="save the file as UTF-8") from None
+        raise input_error(
+            f"not UTF-8 text (byte {data[error.start : error.start + 1]!r})",
+            source=f"{path}:{line}",
+            fix="save the file as UTF-8",
+        ) from None
 
 
 def yaml_error(error: yaml.YAMLError, text: str, *, source: str) -> ForecastInputError:
@@ -67,30 +84,40 @@ def yaml_error(error: yaml.YAMLError, text: str, *, source: str) -> ForecastInpu
         mark = error.problem_mark or error.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         context = f" ({error.context})" if error.context else ""
-        return input_error(f"invalid YAML: {error.problem}{context}", source=where,
-                           fix="fix the YAML syntax at that line and column")
+        return input_error(
+            f"invalid YAML: {error.problem}{context}",
+            source=where,
+            fix="fix the YAML syntax at that line and column",
+        )
     if isinstance(error, yaml.reader.ReaderError):  # a control character, e.g. NUL
-        before = text[:error.position]
+        before = text[: error.position]
         where = f"{source}:{before.count(chr(10)) + 1}:{len(before.rsplit(chr(10), 1)[-1]) + 1}"
-        return input_error(f"invalid YAML: character {chr(error.character)!r} is not allowed",
-                           source=where, fix="delete that character")
-    return input_error(f"invalid YAML: {str(error).splitlines()[0]}", source=source,
-                       fix="fix the YAML syntax")
+        return input_error(
+            f"invalid YAML: character {chr(error.character)!r} is not allowed",
+            source=where,
+            fix="delete that character",
+        )
+    return input_error(
+        f"invalid YAML: {str(error).splitlines()[0]}", source=source, fix="fix the YAML syntax"
+    )
 
 
 def _where(node: yaml.Node, source: str) -> str:
     return f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
 
 
-def _check_acyclic(node: yaml.Node | None, source: str, active: frozenset[int] = frozenset()
-                   ) -> None:
+def _check_acyclic(
+    node: yaml.Node | None, source: str, active: frozenset[int] = frozenset()
+) -> None:
     """Refuse an alias inside the node it refers to (``a: &x [*x]``), which never ends."""
     if node is None or not isinstance(node, yaml.CollectionNode):
         return
     if id(node) in active:
-        raise input_error("invalid YAML: an alias refers to a node that contains it",
-                          source=_where(node, source), fix="do not use an alias (*name) inside "
-                          "the node its anchor (&name) marks")
+        raise input_error(
+            "invalid YAML: an alias refers to a node that contains it",
+            source=_where(node, source),
+            fix="do not use an alias (*name) inside the node its anchor (&name) marks",
+        )
     for child in node.value:  # items, or (key, value) pairs
         for item in child if isinstance(child, tuple) else (child,):
             _check_acyclic(item, source, active | {id(node)})
@@ -103,8 +130,11 @@ def compose_yaml(text: str, *, source: str) -> yaml.Node | None:
     except yaml.YAMLError as error:
         raise yaml_error(error, text, source=source) from error
     except RecursionError:
-        raise input_error("invalid YAML: nested too deeply", source=source,
-                          fix="flatten the nesting of [ ] and { }") from None
+        raise input_error(
+            "invalid YAML: nested too deeply",
+            source=source,
+            fix="flatten the nesting of [ ] and { }",
+        ) from None
     _check_acyclic(node, source)
     return node
 
@@ -132,12 +162,16 @@ def construct_yaml(node: yaml.Node, *, source: str) -> Any:
                 bad = scalar
                 break
         value = f" {bad.value!r}" if isinstance(bad, yaml.ScalarNode) else ""
-        raise input_error(f"invalid YAML value{value} ({error})", source=_where(bad, source),
-                          fix="quote it to keep it as text, or correct it") from None
+        raise input_error(
+            f"invalid YAML value{value} ({error})",
+            source=_where(bad, source),
+            fix="quote it to keep it as text, or correct it",
+        ) from None
 
 
-def _node_lines(node: yaml.Node | None, path: KeyPath, lines: dict[KeyPath, int],
-                source: str) -> None:
+def _node_lines(
+    node: yaml.Node | None, path: KeyPath, lines: dict[KeyPath, int], source: str
+) -> None:
     """Record the 1-based line of every mapping key and list item below ``node``."""
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
@@ -145,9 +179,12 @@ def _node_lines(node: yaml.Node | None, path: KeyPath, lines: dict[KeyPath, int]
             key = str(key_node.value)
             line = key_node.start_mark.line + 1
             if key in seen:
-                raise input_error(f"{format_path((*path, key))}: duplicate key, got {key!r}; "
-                                  f"valid: each key once per mapping", source=f"{source}:{line}",
-                                  fix="merge the two entries into one")
+                raise input_error(
+                    f"{format_path((*path, key))}: duplicate key, got {key!r}; "
+                    f"valid: each key once per mapping",
+                    source=f"{source}:{line}",
+                    fix="merge the two entries into one",
+                )
             seen.add(key)
             lines[(*path, key)] = line
             _node_lines(value_node, (*path, key), lines, source)
@@ -181,13 +218,17 @@ class SpecDocument:
                 return self.lines[path[:end]]
         return None
 
-    def error(self, path: KeyPath, constraint: str, value: object, *, valid: str,
-              fix: str) -> ForecastInputError:
+    def error(
+        self, path: KeyPath, constraint: str, value: object, *, valid: str, fix: str
+    ) -> ForecastInputError:
         """The one-line error for ``value`` at ``path``."""
         line = self.line(path)
         where = self.source if line is None else f"{self.source}:{line}"
-        return input_error(f"{format_path(path)}: {constraint}, got {_short(value)}; "
-                           f"valid: {valid}", source=where, fix=fix)
+        return input_error(
+            f"{format_path(path)}: {constraint}, got {_short(value)}; valid: {valid}",
+            source=where,
+            fix=fix,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,10 +256,16 @@ class Rule:
         key = next((p for p in reversed(path) if isinstance(p, str)), "value")
         return f"e.g. {key}: {self.example}" if self.example else f"set {format_path(path)}"
 
-    def fail(self, doc: SpecDocument, path: KeyPath, constraint: str, value: object, *,
-             fix: str | None = None) -> ForecastInputError:
-        return doc.error(path, constraint, value, valid=self.describe(),
-                         fix=fix or self.fix(path))
+    def fail(
+        self,
+        doc: SpecDocument,
+        path: KeyPath,
+        constraint: str,
+        value: object,
+        *,
+        fix: str | None = None,
+    ) -> ForecastInputError:
+        return doc.error(path, constraint, value, valid=self.describe(), fix=fix or self.fix(path))
 
     def check(self, value: Any, path: KeyPath, doc: SpecDocument) -> Any:
         if value is None and self.nullable:
@@ -311,11 +358,21 @@ class Str(Rule):
 
     def _check(self, value: Any, path: KeyPath, doc: SpecDocument) -> Any:
         if not isinstance(value, str):
-            raise self.fail(doc, path, "must be a string", value,
-                            fix=None if self.choices is None else f"use one of {self.options()}")
+            raise self.fail(
+                doc,
+                path,
+                "must be a string",
+                value,
+                fix=None if self.choices is None else f"use one of {self.options()}",
+            )
         if self.choices is not None and value not in self.options():
-            raise self.fail(doc, path, f"unknown {self.what}", value,
-                            fix=closest(value, self.options()) or "use one of the valid names")
+            raise self.fail(
+                doc,
+                path,
+                f"unknown {self.what}",
+                value,
+                fix=closest(value, self.options()) or "use one of the valid names",
+            )
         return value
 
 
@@ -362,8 +419,9 @@ class AnyMapping(Rule):
             raise self.fail(doc, path, "must be a mapping", value)
         for key in value:
             if not isinstance(key, str):
-                raise self.fail(doc, (*path, str(key)), "keys must be strings", key,
-                                fix="quote the key")
+                raise self.fail(
+                    doc, (*path, str(key)), "keys must be strings", key, fix="quote the key"
+                )
         return dict(value)
 
 
@@ -381,13 +439,23 @@ class Mapping(AnyMapping):
         value = super()._check(value, path, doc)
         for key in value:
             if key not in self.fields:
-                raise doc.error((*path, key), "unknown key", key, valid=str(sorted(self.fields)),
-                                fix=closest(key, list(self.fields)) or "remove it")
+                raise doc.error(
+                    (*path, key),
+                    "unknown key",
+                    key,
+                    valid=str(sorted(self.fields)),
+                    fix=closest(key, list(self.fields)) or "remove it",
+                )
         for key in self.required:
             if key not in value:
                 example = self.fields[key].example
-                raise self.fail(doc, path, f"missing key {key!r}", value,
-                                fix=f"add {key}: {example}" if example else f"add {key}:")
+                raise self.fail(
+                    doc,
+                    path,
+                    f"missing key {key!r}",
+                    value,
+                    fix=f"add {key}: {example}" if example else f"add {key}:",
+                )
         return {key: self.fields[key].check(v, (*path, key), doc) for key, v in value.items()}
 
 

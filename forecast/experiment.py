@@ -32,8 +32,14 @@ from forecast._spec_schema import (
     read_spec_text,
 )
 
-__all__ = ["EXPERIMENT_SCHEMA", "CostSpec", "ExperimentConfig", "ModelSpec", "experiment_from_dict",
-           "load_experiment"]
+__all__ = [
+    "EXPERIMENT_SCHEMA",
+    "CostSpec",
+    "ExperimentConfig",
+    "ModelSpec",
+    "experiment_from_dict",
+    "load_experiment",
+]
 
 
 @dataclass(frozen=True)
@@ -117,68 +123,117 @@ def _metric_names() -> list[str]:
     return [name for name in metric_names() if not get_metric(name).required_params]
 
 
-_MODEL_ITEM = Either(options=(
-    (str, Str(choices=_model_names, what="model", example="elastic_net")),
-    (dict, Mapping(required=("name",), example="{name: elastic_net}", fields={
-        "name": Str(choices=_model_names, what="model", example="elastic_net"),
-        "label": Str(example="my_label"),
-        "params": AnyMapping(nullable=True, example="{n_estimators: 200}"),
-        "calibration": Str(choices=CALIBRATIONS, what="calibration", nullable=True),
-        "calibration_years": Int(low=1, example="5"),
-        "anchor_years": Int(low=1, nullable=True, example="20"),
-    })),
-))
+_MODEL_ITEM = Either(
+    options=(
+        (str, Str(choices=_model_names, what="model", example="elastic_net")),
+        (
+            dict,
+            Mapping(
+                required=("name",),
+                example="{name: elastic_net}",
+                fields={
+                    "name": Str(choices=_model_names, what="model", example="elastic_net"),
+                    "label": Str(example="my_label"),
+                    "params": AnyMapping(nullable=True, example="{n_estimators: 200}"),
+                    "calibration": Str(choices=CALIBRATIONS, what="calibration", nullable=True),
+                    "calibration_years": Int(low=1, example="5"),
+                    "anchor_years": Int(low=1, nullable=True, example="20"),
+                },
+            ),
+        ),
+    )
+)
 
 #: Every key of an experiment spec: type, range and choices (see docs and experiments/).
-EXPERIMENT_SCHEMA = Mapping(required=("models",), fields={
-    "name": Str(example="my-experiment"),
-    "description": Str(nullable=True, example="'what this experiment tests'"),
-    "dataset": Str(choices=_dataset_names, what="dataset", example="synthetic-world"),
-    "dataset_options": AnyMapping(nullable=True, example="{seed: 20251}"),
-    "feature_set": Str(nullable=True, example="ewp-2025-plus"),
-    "outcome": Str(example="mk_onset"),
-    "horizon": Int(low=1, example="2"),
-    "origins": Either(nullable=True, options=(
-        (list, ListOf(item=Int(), min_items=1, unique=True, example="[2000, 2010, 2020]")),
-        (dict, Mapping(example="{first: 1995, last: 2024}", fields={
-            "first": Int(nullable=True, example="1995"),
-            "last": Int(nullable=True, example="2024"),
-            "years": ListOf(item=Int(), min_items=1, unique=True, example="[2000, 2010]"),
-        })),
-    )),
-    "window": Str(choices=("expanding", "sliding"), what="window", example="expanding"),
-    "max_train_years": Int(low=1, nullable=True, example="20"),
-    "min_train_years": Int(low=1, example="10"),
-    "recency_half_life": Number(low=0, low_open=True, nullable=True, example="10"),
-    "seed": Int(low=0, example="0"),
-    "models": ListOf(item=_MODEL_ITEM, min_items=1, example="[elastic_net, xgboost]",
-                     valid="a list of model names or {name: ..., params: ...} mappings"),
-    "evaluation": Mapping(nullable=True, example="{top_k: [10, 20, 30]}", fields={
-        "top_k": ListOf(item=Int(low=1), unique=True, example="[10, 20, 30]"),
-        "metrics": ListOf(item=Str(choices=_metric_names, what="metric"), unique=True,
-                          example="[roc_auc, brier]"),
-        "ewp_pooled": Bool(example="true"),
-        "baseline": Str(nullable=True, example="elastic_net"),
-    }),
-    "costs": Mapping(nullable=True, example="{effectiveness: 0.5, capacity: 30}", fields={
-        "effectiveness": Number(low=0, high=1, low_open=True, example="0.5"),
-        "capacity": Int(low=1, nullable=True, example="30"),
-        "cost_ratios": ListOf(item=Number(low=0, high=1, low_open=True, high_open=True),
-                              unique=True, example="[0.1, 0.05, 0.02]"),
-    }),
-    "history_recalibration": Mapping(nullable=True, required=("models",),
-                                     example="{models: [elastic_net]}", fields={
-        "models": ListOf(item=Str(), min_items=1, unique=True, example="[elastic_net]"),
-        "half_life": Number(low=0, low_open=True, nullable=True, example="10"),
-        "level": Number(low=0, high=1, low_open=True, high_open=True, example="0.8"),
-        "min_events": Int(low=0, example="10"),
-        "suffix": Str(example="_recal"),
-    }),
-    "tracking": Mapping(nullable=True, example="{experiment: my-experiment}", fields={
-        "uri": Str(nullable=True, example="sqlite:///mlflow.db"),
-        "experiment": Str(nullable=True, example="my-experiment"),
-    }),
-})
+EXPERIMENT_SCHEMA = Mapping(
+    required=("models",),
+    fields={
+        "name": Str(example="my-experiment"),
+        "description": Str(nullable=True, example="'what this experiment tests'"),
+        "dataset": Str(choices=_dataset_names, what="dataset", example="synthetic-world"),
+        "dataset_options": AnyMapping(nullable=True, example="{seed: 20251}"),
+        "feature_set": Str(nullable=True, example="ewp-2025-plus"),
+        "outcome": Str(example="mk_onset"),
+        "horizon": Int(low=1, example="2"),
+        "origins": Either(
+            nullable=True,
+            options=(
+                (list, ListOf(item=Int(), min_items=1, unique=True, example="[2000, 2010, 2020]")),
+                (
+                    dict,
+                    Mapping(
+                        example="{first: 1995, last: 2024}",
+                        fields={
+                            "first": Int(nullable=True, example="1995"),
+                            "last": Int(nullable=True, example="2024"),
+                            "years": ListOf(
+                                item=Int(), min_items=1, unique=True, example="[2000, 2010]"
+                            ),
+                        },
+                    ),
+                ),
+            ),
+        ),
+        "window": Str(choices=("expanding", "sliding"), what="window", example="expanding"),
+        "max_train_years": Int(low=1, nullable=True, example="20"),
+        "min_train_years": Int(low=1, example="10"),
+        "recency_half_life": Number(low=0, low_open=True, nullable=True, example="10"),
+        "seed": Int(low=0, example="0"),
+        "models": ListOf(
+            item=_MODEL_ITEM,
+            min_items=1,
+            example="[elastic_net, xgboost]",
+            valid="a list of model names or {name: ..., params: ...} mappings",
+        ),
+        "evaluation": Mapping(
+            nullable=True,
+            example="{top_k: [10, 20, 30]}",
+            fields={
+                "top_k": ListOf(item=Int(low=1), unique=True, example="[10, 20, 30]"),
+                "metrics": ListOf(
+                    item=Str(choices=_metric_names, what="metric"),
+                    unique=True,
+                    example="[roc_auc, brier]",
+                ),
+                "ewp_pooled": Bool(example="true"),
+                "baseline": Str(nullable=True, example="elastic_net"),
+            },
+        ),
+        "costs": Mapping(
+            nullable=True,
+            example="{effectiveness: 0.5, capacity: 30}",
+            fields={
+                "effectiveness": Number(low=0, high=1, low_open=True, example="0.5"),
+                "capacity": Int(low=1, nullable=True, example="30"),
+                "cost_ratios": ListOf(
+                    item=Number(low=0, high=1, low_open=True, high_open=True),
+                    unique=True,
+                    example="[0.1, 0.05, 0.02]",
+                ),
+            },
+        ),
+        "history_recalibration": Mapping(
+            nullable=True,
+            required=("models",),
+            example="{models: [elastic_net]}",
+            fields={
+                "models": ListOf(item=Str(), min_items=1, unique=True, example="[elastic_net]"),
+                "half_life": Number(low=0, low_open=True, nullable=True, example="10"),
+                "level": Number(low=0, high=1, low_open=True, high_open=True, example="0.8"),
+                "min_events": Int(low=0, example="10"),
+                "suffix": Str(example="_recal"),
+            },
+        ),
+        "tracking": Mapping(
+            nullable=True,
+            example="{experiment: my-experiment}",
+            fields={
+                "uri": Str(nullable=True, example="sqlite:///mlflow.db"),
+                "experiment": Str(nullable=True, example="my-experiment"),
+            },
+        ),
+    },
+)
 
 
 def _check_dataset_options(spec: dict[str, Any], doc: SpecDocument) -> None:
@@ -191,26 +246,38 @@ def _check_dataset_options(spec: dict[str, Any], doc: SpecDocument) -> None:
     for key, value in (spec.get("dataset_options") or {}).items():
         path = ("dataset_options", key)
         if key not in parameters:
-            raise doc.error(path, f"unknown option of dataset {dataset!r}", key, valid=str(valid),
-                            fix=closest(key, valid) or "remove it")
+            raise doc.error(
+                path,
+                f"unknown option of dataset {dataset!r}",
+                key,
+                valid=str(valid),
+                fix=closest(key, valid) or "remove it",
+            )
         _check_type(path, value, parameters[key], doc)
 
 
-def _check_type(path: tuple[str | int, ...], value: Any, parameter: inspect.Parameter,
-                doc: SpecDocument) -> None:
+def _check_type(
+    path: tuple[str | int, ...], value: Any, parameter: inspect.Parameter, doc: SpecDocument
+) -> None:
     """``value`` of keyword ``parameter`` has the type of its default where that is a plain
     bool, int, float (an int will do) or str; other defaults (None, objects) admit any."""
     default = parameter.default
     kind = type(default)
     if kind in (bool, int, float, str) and not (
-            type(value) is kind or (kind is float and type(value) is int)):
-        raise doc.error(path, f"must be of type {kind.__name__}", value,
-                        valid=f"{kind.__name__} values like the default {default!r}",
-                        fix=f"e.g. {parameter.name}: {default!r}")
+        type(value) is kind or (kind is float and type(value) is int)
+    ):
+        raise doc.error(
+            path,
+            f"must be of type {kind.__name__}",
+            value,
+            valid=f"{kind.__name__} values like the default {default!r}",
+            fix=f"e.g. {parameter.name}: {default!r}",
+        )
 
 
-def _check_model_params(estimator: Any, params: dict[str, Any], path: tuple[str | int, ...],
-                        doc: SpecDocument) -> None:
+def _check_model_params(
+    estimator: Any, params: dict[str, Any], path: tuple[str | int, ...], doc: SpecDocument
+) -> None:
     """Types of a model's parameters, by the defaults of its estimator's constructor.
 
     Estimators that declare scikit-learn parameter constraints check them, and their
@@ -235,17 +302,26 @@ def _check_feature_set(name: str, doc: SpecDocument) -> None:
     candidate = Path(name)
     if candidate.suffix in {".yaml", ".yml"} or candidate.is_file():
         if not candidate.is_file():
-            raise doc.error(("feature_set",), "file not found", name,
-                            valid="a shipped feature set or the path of a YAML spec",
-                            fix=f"check the path (relative to {Path.cwd()})")
+            raise doc.error(
+                ("feature_set",),
+                "file not found",
+                name,
+                valid="a shipped feature set or the path of a YAML spec",
+                fix=f"check the path (relative to {Path.cwd()})",
+            )
     elif name not in feature_set_names():
-        raise doc.error(("feature_set",), "unknown feature set", name,
-                        valid=str(feature_set_names()),
-                        fix=closest(name, feature_set_names()) or "use a listed name or a path")
+        raise doc.error(
+            ("feature_set",),
+            "unknown feature set",
+            name,
+            valid=str(feature_set_names()),
+            fix=closest(name, feature_set_names()) or "use a listed name or a path",
+        )
 
 
-def _model_specs(spec: dict[str, Any], raw: dict[str, Any], doc: SpecDocument
-                 ) -> tuple[ModelSpec, ...]:
+def _model_specs(
+    spec: dict[str, Any], raw: dict[str, Any], doc: SpecDocument
+) -> tuple[ModelSpec, ...]:
     """One :class:`ModelSpec` per listed model; labels are unique and each model builds."""
     from forecast.backtest import ORACLE  # the label of the true probabilities
     from forecast.models import build_model
@@ -258,23 +334,38 @@ def _model_specs(spec: dict[str, Any], raw: dict[str, Any], doc: SpecDocument
         label = item.get("label", item["name"])
         taken = [s.label for s in specs]
         if label in taken or label == ORACLE:
-            raise doc.error((*path, "label") if "label" in item else path, "duplicate model label",
-                            label, valid=f"a label not in {[*taken, ORACLE]}",
-                            fix="give each model a distinct label (label: ...)")
+            raise doc.error(
+                (*path, "label") if "label" in item else path,
+                "duplicate model label",
+                label,
+                valid=f"a label not in {[*taken, ORACLE]}",
+                fix="give each model a distinct label (label: ...)",
+            )
         params = dict((original.get("params") if isinstance(original, dict) else None) or {})
         try:
-            estimator = build_model(item["name"], {**params,
-                                                   "seed": spec.get("seed", ExperimentConfig.seed)})
+            estimator = build_model(
+                item["name"], {**params, "seed": spec.get("seed", ExperimentConfig.seed)}
+            )
         except (ForecastInputError, TypeError, ValueError) as error:
             reason = str(error).split("; fix:")[0]
-            raise doc.error((*path, "params") if "params" in item else path,
-                            f"model {item['name']!r} rejects its parameters ({reason})", params,
-                            valid=f"the parameters of model {item['name']!r}",
-                            fix="correct or remove the parameter") from error
+            raise doc.error(
+                (*path, "params") if "params" in item else path,
+                f"model {item['name']!r} rejects its parameters ({reason})",
+                params,
+                valid=f"the parameters of model {item['name']!r}",
+                fix="correct or remove the parameter",
+            ) from error
         _check_model_params(estimator, params, (*path, "params"), doc)
-        specs.append(ModelSpec(item["name"], label, params, item.get("calibration"),
-                               item.get("calibration_years", ModelSpec.calibration_years),
-                               item.get("anchor_years")))
+        specs.append(
+            ModelSpec(
+                item["name"],
+                label,
+                params,
+                item.get("calibration"),
+                item.get("calibration_years", ModelSpec.calibration_years),
+                item.get("anchor_years"),
+            )
+        )
     return tuple(specs)
 
 
@@ -286,18 +377,31 @@ def _check_labels(spec: dict[str, Any], models: tuple[ModelSpec, ...], doc: Spec
     for index, label in enumerate(history.get("models", ())):
         path = ("history_recalibration", "models", index)
         if label not in labels:
-            raise doc.error(path, "not a model label of this spec", label, valid=str(labels),
-                            fix=closest(label, labels) or "list labels given under models")
+            raise doc.error(
+                path,
+                "not a model label of this spec",
+                label,
+                valid=str(labels),
+                fix=closest(label, labels) or "list labels given under models",
+            )
         if label + suffix in labels:
-            raise doc.error(path, f"its recalibrated copy {label + suffix!r} clashes with a model "
-                            "label", label, valid=f"labels whose copy is not in {labels}",
-                            fix="rename that model (label:) or set history_recalibration.suffix")
+            raise doc.error(
+                path,
+                f"its recalibrated copy {label + suffix!r} clashes with a model label",
+                label,
+                valid=f"labels whose copy is not in {labels}",
+                fix="rename that model (label:) or set history_recalibration.suffix",
+            )
     baseline = (spec.get("evaluation") or {}).get("baseline")
     choices = [*labels, *(label + suffix for label in history.get("models", ()))]
     if baseline is not None and baseline not in choices:
-        raise doc.error(("evaluation", "baseline"), "not a model label of this spec", baseline,
-                        valid=str(choices), fix=closest(baseline, choices)
-                        or "set evaluation.baseline to one of the valid labels")
+        raise doc.error(
+            ("evaluation", "baseline"),
+            "not a model label of this spec",
+            baseline,
+            valid=str(choices),
+            fix=closest(baseline, choices) or "set evaluation.baseline to one of the valid labels",
+        )
 
 
 def _check_spec(doc: SpecDocument) -> dict[str, Any]:
@@ -307,17 +411,29 @@ def _check_spec(doc: SpecDocument) -> dict[str, Any]:
     if isinstance(origins, dict):
         first, last = origins.get("first"), origins.get("last")
         if "years" in origins and (first is not None or last is not None):
-            raise doc.error(("origins",), "both years and first/last given", doc.data["origins"],
-                            valid="either {years: [...]} or {first: ..., last: ...}",
-                            fix="keep one of the two forms")
+            raise doc.error(
+                ("origins",),
+                "both years and first/last given",
+                doc.data["origins"],
+                valid="either {years: [...]} or {first: ..., last: ...}",
+                fix="keep one of the two forms",
+            )
         if first is not None and last is not None and first > last:
-            raise doc.error(("origins", "first"), f"the first origin ({first}) is after the last "
-                            f"({last})", doc.data["origins"], valid="first <= last",
-                            fix=f"swap them: origins: {{first: {last}, last: {first}}}")
+            raise doc.error(
+                ("origins", "first"),
+                f"the first origin ({first}) is after the last ({last})",
+                doc.data["origins"],
+                valid="first <= last",
+                fix=f"swap them: origins: {{first: {last}, last: {first}}}",
+            )
     if spec.get("window") == "sliding" and spec.get("max_train_years") is None:
-        raise doc.error(("window",), "a sliding window needs max_train_years", "sliding",
-                        valid="max_train_years >= 1 with window: sliding",
-                        fix="set max_train_years: 20 (or use window: expanding)")
+        raise doc.error(
+            ("window",),
+            "a sliding window needs max_train_years",
+            "sliding",
+            valid="max_train_years >= 1 with window: sliding",
+            fix="set max_train_years: 20 (or use window: expanding)",
+        )
     _check_dataset_options(spec, doc)
     if spec.get("feature_set") is not None:
         _check_feature_set(spec["feature_set"], doc)
@@ -329,9 +445,21 @@ def _config(doc: SpecDocument) -> ExperimentConfig:
     raw: dict[str, Any] = doc.data
     models = _model_specs(spec, raw, doc)
     _check_labels(spec, models, doc)
-    settings: dict[str, Any] = {key: spec[key] for key in (
-        "dataset", "feature_set", "outcome", "horizon", "window", "max_train_years",
-        "min_train_years", "recency_half_life", "seed") if key in spec}
+    settings: dict[str, Any] = {
+        key: spec[key]
+        for key in (
+            "dataset",
+            "feature_set",
+            "outcome",
+            "horizon",
+            "window",
+            "max_train_years",
+            "min_train_years",
+            "recency_half_life",
+            "seed",
+        )
+        if key in spec
+    }
     origins = spec.get("origins") or {}
     if isinstance(origins, tuple):
         origins = {"years": origins}
@@ -351,9 +479,11 @@ def _config(doc: SpecDocument) -> ExperimentConfig:
         metrics=evaluation.get("metrics", ()),
         ewp_pooled=evaluation.get("ewp_pooled", False),
         baseline=evaluation.get("baseline"),
-        costs=CostSpec(float(costs.get("effectiveness", defaults.effectiveness)),
-                       costs.get("capacity", defaults.capacity),
-                       tuple(float(r) for r in costs.get("cost_ratios", ()))),
+        costs=CostSpec(
+            float(costs.get("effectiveness", defaults.effectiveness)),
+            costs.get("capacity", defaults.capacity),
+            tuple(float(r) for r in costs.get("cost_ratios", ())),
+        ),
         history_recalibration=dict(raw.get("history_recalibration") or {}),
         tracking_uri=tracking.get("uri"),
         tracking_experiment=tracking.get("experiment"),
@@ -396,6 +526,9 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
     """
     path = Path(path)
     if not path.is_file():
-        raise input_error("experiment spec not found", source=str(path),
-                          fix="pass a path such as experiments/synthetic-default.yaml")
+        raise input_error(
+            "experiment spec not found",
+            source=str(path),
+            fix="pass a path such as experiments/synthetic-default.yaml",
+        )
     return _config(SpecDocument.from_yaml(read_spec_text(path), source=str(path)))

@@ -65,12 +65,14 @@ def onset_within(
     for column in (unit, year, onset):
         if column not in panel.columns:
             raise input_error(
-                "column is missing from the panel", column=column,
+                "column is missing from the panel",
+                column=column,
                 fix=f"pass the right name (columns: {', '.join(map(str, panel.columns[:12]))})",
             )
     if panel.empty:
-        return pd.Series(np.array([], dtype=float), index=panel.index,
-                         name=f"{onset}_within_{horizon}")
+        return pd.Series(
+            np.array([], dtype=float), index=panel.index, name=f"{onset}_within_{horizon}"
+        )
     years = panel[year].to_numpy(dtype=np.int64)
     end = int(years.max()) if data_end_year is None else int(data_end_year)
     onsets = pd.to_numeric(panel[onset], errors="coerce").to_numpy(dtype=float)
@@ -80,7 +82,9 @@ def onset_within(
         value = panel[onset][bad].tolist()[0]
         raise input_error(
             f"an annual onset indicator holds 0, 1 or missing, got {value!r}",
-            column=onset, rows=rows, fix="use a 0/1 onset column of the panel as the outcome",
+            column=onset,
+            rows=rows,
+            fix="use a 0/1 onset column of the panel as the outcome",
         )
     codes, _ = pd.factorize(panel[unit], sort=False)
     last_year = pd.Series(years).groupby(codes).transform("max").to_numpy()
@@ -97,8 +101,10 @@ def onset_within(
     if np.any(sorted_key[1:] == sorted_key[:-1]):
         dupes = np.flatnonzero(np.isin(key, sorted_key[1:][sorted_key[1:] == sorted_key[:-1]]))
         raise input_error(
-            "duplicate (unit, year) rows", column=f"{unit}, {year}",
-            rows=panel.index[dupes].tolist(), fix="keep one row per unit and year",
+            "duplicate (unit, year) rows",
+            column=f"{unit}, {year}",
+            rows=panel.index[dupes].tolist(),
+            fix="keep one row per unit and year",
         )
     any_onset = np.zeros(len(panel), dtype=bool)
     unknown = np.zeros(len(panel), dtype=bool)

@@ -10,8 +10,15 @@ import pandas as pd
 
 from forecast._errors import input_error
 
-__all__ = ["FIRST_YEAR", "LAST_YEAR", "FeatureKind", "Panel", "calendar_years",
-           "validate_panel", "year_gaps"]
+__all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "FeatureKind",
+    "Panel",
+    "calendar_years",
+    "validate_panel",
+    "year_gaps",
+]
 
 FeatureKind = Literal["structural", "trigger", "mitigating", "history", "other"]
 
@@ -54,37 +61,53 @@ def validate_panel(
     if frame.empty:
         raise input_error("the panel has no rows", source=source, fix="check the file is not empty")
     if not features:
-        raise input_error("the panel has no feature columns", source=source,
-                          fix="declare at least one feature (an indicator with role: feature)")
+        raise input_error(
+            "the panel has no feature columns",
+            source=source,
+            fix="declare at least one feature (an indicator with role: feature)",
+        )
     missing = [c for c in (unit, year, *features, *outcomes) if c not in frame.columns]
     if missing:
         raise input_error(
-            f"missing column(s) {missing}", source=source,
+            f"missing column(s) {missing}",
+            source=source,
             fix=f"add them or correct the names (found: {', '.join(map(str, frame.columns[:15]))})",
         )
     if not pd.api.types.is_integer_dtype(frame[year]):
         sample = frame[year].head(3).tolist()
         raise input_error(
             f"years must be integers, got dtype {frame[year].dtype} (e.g. {sample})",
-            source=source, column=year, fix="store years as whole numbers such as 1994",
+            source=source,
+            column=year,
+            fix="store years as whole numbers such as 1994",
         )
     outside = ~calendar_years(frame[year])
     if outside.any():
         first = frame.loc[outside, year].tolist()[0]
         raise input_error(
             f"years must be in {FIRST_YEAR}..{LAST_YEAR}, got {first!r}",
-            source=source, column=year, rows=_offending(frame, outside, unit, year),
+            source=source,
+            column=year,
+            rows=_offending(frame, outside, unit, year),
             fix="correct the years (e.g. 20024 for 2024)",
         )
     if frame[unit].isna().any():
         rows = frame.index[frame[unit].isna()].tolist()
-        raise input_error("unit identifiers are missing", source=source, column=unit, rows=rows,
-                          fix="fill or drop rows without a unit")
+        raise input_error(
+            "unit identifiers are missing",
+            source=source,
+            column=unit,
+            rows=rows,
+            fix="fill or drop rows without a unit",
+        )
     dup = frame.duplicated([unit, year], keep=False).to_numpy()
     if dup.any():
         raise input_error(
-            "duplicate (unit, year) rows", source=source, column=f"{unit}, {year}",
-            rows=_offending(frame, dup, unit, year), fix="keep one row per unit and year",
+            "duplicate (unit, year) rows",
+            source=source,
+            column=f"{unit}, {year}",
+            rows=_offending(frame, dup, unit, year),
+            fix="keep one row per unit and year",
         )
     for column in features:
         dtype = frame[column].dtype
@@ -92,14 +115,18 @@ def validate_panel(
             bad = pd.to_numeric(frame[column], errors="coerce").isna() & frame[column].notna()
             raise input_error(
                 f"feature values must be numeric, got dtype {frame[column].dtype}",
-                source=source, column=column, rows=_offending(frame, bad.to_numpy(), unit, year),
+                source=source,
+                column=column,
+                rows=_offending(frame, bad.to_numpy(), unit, year),
                 fix="recode text values as numbers or declare the column categorical (one-hot)",
             )
         infinite = np.isinf(frame[column].to_numpy(dtype=float))
         if infinite.any():
             raise input_error(
                 "feature values must be finite numbers or missing, got infinity",
-                source=source, column=column, rows=_offending(frame, infinite, unit, year),
+                source=source,
+                column=column,
+                rows=_offending(frame, infinite, unit, year),
                 fix="leave unknown values empty (a log of 0 needs an offset: log2: {offset: 1})",
             )
     for column in outcomes:
@@ -107,7 +134,9 @@ def validate_panel(
         bad = (values.isna() & frame[column].notna()) | ~(values.isin([0, 1]) | values.isna())
         if bad.any():
             raise input_error(
-                "outcome values must be 0, 1 or missing", source=source, column=column,
+                "outcome values must be 0, 1 or missing",
+                source=source,
+                column=column,
                 rows=_offending(frame, bad.to_numpy(), unit, year),
                 fix="recode the outcome as 0/1 and leave unknown outcomes empty",
             )
@@ -130,10 +159,12 @@ def year_gaps(frame: pd.DataFrame, *, unit: str = "unit", year: str = "year") ->
         expected = np.arange(present[0], present[-1] + 1)
         absent = np.setdiff1d(expected, present)
         if absent.size:
-            records.append((name, int(present[0]), int(present[-1]), int(absent.size),
-                            absent.tolist()))
-    return pd.DataFrame(records, columns=["unit", "first_year", "last_year", "n_missing",
-                                          "missing_years"])
+            records.append(
+                (name, int(present[0]), int(present[-1]), int(absent.size), absent.tolist())
+            )
+    return pd.DataFrame(
+        records, columns=["unit", "first_year", "last_year", "n_missing", "missing_years"]
+    )
 
 
 @dataclass(frozen=True)
@@ -175,20 +206,44 @@ class Panel:
     unit_label: str | None = None
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, *, unit: str = "unit", year: str = "year",
-                   features: list[str], outcomes: list[str], kinds: dict[str, str] | None = None,
-                   name: str = "panel", extra: list[str] | None = None,
-                   unit_system: str | None = None, unit_label: str | None = None,
-                   source: str | None = None) -> Panel:
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        unit: str = "unit",
+        year: str = "year",
+        features: list[str],
+        outcomes: list[str],
+        kinds: dict[str, str] | None = None,
+        name: str = "panel",
+        extra: list[str] | None = None,
+        unit_system: str | None = None,
+        unit_label: str | None = None,
+        source: str | None = None,
+    ) -> Panel:
         """Validate ``frame`` (see :func:`validate_panel`; errors name ``source``, default
         ``name``) and wrap it."""
-        clean = validate_panel(frame, unit=unit, year=year, features=features,
-                               outcomes=outcomes, source=source or name)
+        clean = validate_panel(
+            frame, unit=unit, year=year, features=features, outcomes=outcomes, source=source or name
+        )
         if unit_label is not None and unit_label not in clean.columns:
-            raise input_error(f"unit_label {unit_label!r} is not a column of the panel",
-                              source=name, fix="name a kept label column, or omit unit_label")
-        return cls(clean, unit, year, list(features), list(outcomes), dict(kinds or {}), name,
-                   list(extra or []), unit_system, unit_label)
+            raise input_error(
+                f"unit_label {unit_label!r} is not a column of the panel",
+                source=name,
+                fix="name a kept label column, or omit unit_label",
+            )
+        return cls(
+            clean,
+            unit,
+            year,
+            list(features),
+            list(outcomes),
+            dict(kinds or {}),
+            name,
+            list(extra or []),
+            unit_system,
+            unit_label,
+        )
 
     @property
     def n_units(self) -> int:
@@ -206,8 +261,11 @@ class Panel:
         """Rows, units, years, outcome counts and missingness by feature."""
         first, last = self.years
         out: dict[str, object] = {
-            "name": self.name, "rows": len(self.frame), "units": self.n_units,
-            "first_year": first, "last_year": last,
+            "name": self.name,
+            "rows": len(self.frame),
+            "units": self.n_units,
+            "first_year": first,
+            "last_year": last,
             "units_with_gaps": len(self.gaps()),
         }
         for column in self.outcomes:

@@ -30,7 +30,8 @@ def check_no_lookahead(train_years: np.ndarray, origin: int, horizon: int) -> No
     if len(train_years) and int(np.max(train_years)) + horizon > origin:
         raise RuntimeError(
             f"leakage: a training row of year {int(np.max(train_years))} has an outcome window "
-            f"ending in {int(np.max(train_years)) + horizon}, after the origin {origin}")
+            f"ending in {int(np.max(train_years)) + horizon}, after the origin {origin}"
+        )
 
 
 class RollingOrigin:
@@ -57,11 +58,18 @@ class RollingOrigin:
         Where the settings come from (the experiment spec), named by every error.
     """
 
-    def __init__(self, horizon: int = 2, *, origins: list[int] | None = None,
-                 first_origin: int | None = None, last_origin: int | None = None,
-                 window: Literal["expanding", "sliding"] = "expanding",
-                 max_train_years: int | None = None, min_train_years: int = 10,
-                 source: str | None = None):
+    def __init__(
+        self,
+        horizon: int = 2,
+        *,
+        origins: list[int] | None = None,
+        first_origin: int | None = None,
+        last_origin: int | None = None,
+        window: Literal["expanding", "sliding"] = "expanding",
+        max_train_years: int | None = None,
+        min_train_years: int = 10,
+        source: str | None = None,
+    ):
         self.horizon = horizon
         self.origins = origins
         self.first_origin = first_origin
@@ -75,26 +83,39 @@ class RollingOrigin:
     def from_config(cls, config, **overrides) -> RollingOrigin:
         """The splitter of an :class:`~forecast.experiment.ExperimentConfig` (``overrides``
         replace its settings, e.g. ``origins=[2024]``)."""
-        settings = {"origins": list(config.origins) if config.origins else None,
-                    "first_origin": config.first_origin, "last_origin": config.last_origin,
-                    "window": config.window, "max_train_years": config.max_train_years,
-                    "min_train_years": config.min_train_years, "source": config.source}
+        settings = {
+            "origins": list(config.origins) if config.origins else None,
+            "first_origin": config.first_origin,
+            "last_origin": config.last_origin,
+            "window": config.window,
+            "max_train_years": config.max_train_years,
+            "min_train_years": config.min_train_years,
+            "source": config.source,
+        }
         settings.update(overrides)
         return cls(config.horizon, **settings)
 
     def _validate(self) -> None:
         if not isinstance(self.horizon, int) or self.horizon < 1:
-            raise input_error(f"horizon must be an integer >= 1, got {self.horizon!r}",
-                              fix="set horizon: 2 (onset within two years)")
+            raise input_error(
+                f"horizon must be an integer >= 1, got {self.horizon!r}",
+                fix="set horizon: 2 (onset within two years)",
+            )
         if self.window not in ("expanding", "sliding"):
-            raise input_error(f"window must be 'expanding' or 'sliding', got {self.window!r}",
-                              fix="set window: expanding")
+            raise input_error(
+                f"window must be 'expanding' or 'sliding', got {self.window!r}",
+                fix="set window: expanding",
+            )
         if self.window == "sliding" and not self.max_train_years:
-            raise input_error("a sliding window needs max_train_years",
-                              fix="set max_train_years: 20 (or use window: expanding)")
+            raise input_error(
+                "a sliding window needs max_train_years",
+                fix="set max_train_years: 20 (or use window: expanding)",
+            )
         if self.min_train_years < 1:
-            raise input_error(f"min_train_years must be >= 1, got {self.min_train_years!r}",
-                              fix="set min_train_years: 10")
+            raise input_error(
+                f"min_train_years must be >= 1, got {self.min_train_years!r}",
+                fix="set min_train_years: 10",
+            )
 
     def origin_years(self, years: np.ndarray) -> list[int]:
         """The origins used for data spanning ``years``.
@@ -106,17 +127,25 @@ class RollingOrigin:
         self._validate()
         first_year, last_year = int(np.min(years)), int(np.max(years))
         earliest = first_year + self.min_train_years - 1 + self.horizon
-        need = (f"with data {first_year}..{last_year}, horizon {self.horizon} and "
-                f"min_train_years {self.min_train_years} an origin must be in "
-                f"{earliest}..{last_year}")
-        fix = (f"choose origins in {earliest}..{last_year}" if earliest <= last_year else
-               "lower min_train_years or the horizon (the data has too few years)")
+        need = (
+            f"with data {first_year}..{last_year}, horizon {self.horizon} and "
+            f"min_train_years {self.min_train_years} an origin must be in "
+            f"{earliest}..{last_year}"
+        )
+        fix = (
+            f"choose origins in {earliest}..{last_year}"
+            if earliest <= last_year
+            else "lower min_train_years or the horizon (the data has too few years)"
+        )
         if self.origins is not None:
             chosen = sorted({int(o) for o in self.origins})
             outside = [o for o in chosen if not first_year <= o <= last_year]
             if outside:
-                raise input_error(f"origins {format_rows(outside)} are outside the years of "
-                                  f"the data: {need}", source=self.source, fix=fix)
+                raise input_error(
+                    f"origins {format_rows(outside)} are outside the years of the data: {need}",
+                    source=self.source,
+                    fix=fix,
+                )
             shown = format_rows(chosen)
         else:
             start = earliest if self.first_origin is None else int(self.first_origin)
@@ -125,8 +154,9 @@ class RollingOrigin:
             shown = f"{start}..{stop}"
         usable = [o for o in chosen if earliest <= o <= last_year]
         if not usable:
-            raise input_error(f"no trainable origin among {shown}: {need}", source=self.source,
-                              fix=fix)
+            raise input_error(
+                f"no trainable origin among {shown}: {need}", source=self.source, fix=fix
+            )
         return usable
 
     def split(self, frame: pd.DataFrame, *, year: str = "year", outcome: str) -> Iterator[Split]:
@@ -144,11 +174,17 @@ class RollingOrigin:
             train = np.flatnonzero((years <= end) & (years >= start) & known)
             test = np.flatnonzero(years == origin)
             if not len(train) or not len(test):
-                what = (f"no row of year {origin} to forecast" if not len(test) else
-                        f"no training row in {start}..{end} whose {self.horizon}-year outcome "
-                        "window is known")
-                raise input_error(f"origin {origin}: {what}", source=self.source,
-                                  fix="choose other origins (or fill the data of those years)")
+                what = (
+                    f"no row of year {origin} to forecast"
+                    if not len(test)
+                    else f"no training row in {start}..{end} whose {self.horizon}-year outcome "
+                    "window is known"
+                )
+                raise input_error(
+                    f"origin {origin}: {what}",
+                    source=self.source,
+                    fix="choose other origins (or fill the data of those years)",
+                )
             check_no_lookahead(years[train], origin, self.horizon)
             yield Split(origin, train, test, start, end)
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from forecast.data._files import read_table
 from forecast.data._registry import (
     DatasetInfo,
     dataset_info,
@@ -13,8 +14,17 @@ from forecast.data._registry import (
     dataset_options,
     load_dataset,
 )
-from forecast.data._files import read_table
 from forecast.data._store import data_dir, data_mirror, fetch, load_manifest
 
-__all__ = ["DatasetInfo", "data_dir", "data_mirror", "dataset_info", "dataset_names",
-           "dataset_options", "fetch", "load_dataset", "load_manifest", "read_table"]
+__all__ = [
+    "DatasetInfo",
+    "data_dir",
+    "data_mirror",
+    "dataset_info",
+    "dataset_names",
+    "dataset_options",
+    "fetch",
+    "load_dataset",
+    "load_manifest",
+    "read_table",
+]

@@ -31,15 +31,23 @@ def _load_ewp(root: Path | None = None) -> Panel:
 
 _DATASETS: dict[str, tuple[DatasetInfo, Callable[..., Panel]]] = {
     "synthetic-world": (
-        DatasetInfo("synthetic-world", "Seeded simulated world with known true onset "
-                    "probabilities (embedded default; no download).", True,
-                    "datasets/synthetic-world.md"),
+        DatasetInfo(
+            "synthetic-world",
+            "Seeded simulated world with known true onset "
+            "probabilities (embedded default; no download).",
+            True,
+            "datasets/synthetic-world.md",
+        ),
         synthetic_world_panel,  # its keywords (seed, regime, ...) are the dataset_options
     ),
     "ewp-2025": (
-        DatasetInfo("ewp-2025", "USHMM Early Warning Project 2025 modelling panel, 1960-2024, "
-                    "173 countries (download with `forecast data fetch ewp-2025`).", False,
-                    "datasets/ewp-2025.md"),
+        DatasetInfo(
+            "ewp-2025",
+            "USHMM Early Warning Project 2025 modelling panel, 1960-2024, "
+            "173 countries (download with `forecast data fetch ewp-2025`).",
+            False,
+            "datasets/ewp-2025.md",
+        ),
         _load_ewp,
     ),
 }

@@ -103,21 +103,32 @@ class Manifest:
 
 def manifest_names() -> list[str]:
     folder = resources.files("forecast") / "_data" / "manifests"
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def load_manifest(name: str) -> Manifest:
     """Read the shipped manifest of a downloadable dataset."""
     if name not in manifest_names():
-        raise input_error(f"no downloadable dataset named {name!r}",
-                          fix=f"use one of {manifest_names()}")
+        raise input_error(
+            f"no downloadable dataset named {name!r}", fix=f"use one of {manifest_names()}"
+        )
     text = (resources.files("forecast") / "_data" / "manifests" / f"{name}.yaml").read_text()
     raw = yaml.safe_load(text)
-    files = tuple(DataFile(f["path"], f["upstream_path"], f["sha256"], int(f["bytes"]))
-                  for f in raw["files"])
+    files = tuple(
+        DataFile(f["path"], f["upstream_path"], f["sha256"], int(f["bytes"])) for f in raw["files"]
+    )
     up = raw["upstream"]
-    return Manifest(raw["name"], raw["title"], raw["citation"], up["repository"], up["commit"],
-                    up["url_template"], files)
+    return Manifest(
+        raw["name"],
+        raw["title"],
+        raw["citation"],
+        up["repository"],
+        up["commit"],
+        up["url_template"],
+        files,
+    )
 
 
 def sha256_of(path: Path) -> str:
@@ -141,7 +152,8 @@ def verify_file(manifest: Manifest, path: str, root: Path | None = None) -> Path
     actual = sha256_of(local)
     if actual != entry.sha256:
         raise input_error(
-            f"sha256 mismatch: expected {entry.sha256}, got {actual}", source=str(local),
+            f"sha256 mismatch: expected {entry.sha256}, got {actual}",
+            source=str(local),
             fix=f"delete the file and run `forecast data fetch {manifest.name}`",
         )
     return local
@@ -150,9 +162,14 @@ def verify_file(manifest: Manifest, path: str, root: Path | None = None) -> Path
 Opener = Callable[[str], object]
 
 
-def fetch(manifest: Manifest, *, root: Path | None = None, mirror: str | None = None,
-          opener: Opener | None = None,
-          log: Callable[[str], None] = lambda message: None) -> list[Path]:
+def fetch(
+    manifest: Manifest,
+    *,
+    root: Path | None = None,
+    mirror: str | None = None,
+    opener: Opener | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> list[Path]:
     """Download every file of ``manifest`` into the cache, verifying sha256.
 
     Each file is streamed into a temporary file beside its target and moved into place
@@ -197,8 +214,11 @@ def fetch(manifest: Manifest, *, root: Path | None = None, mirror: str | None = 
                     f"download failed verification: {size} bytes (expected {entry.bytes}), "
                     f"sha256 {digest.hexdigest()} (expected {entry.sha256}) from {url}",
                     source=f"{manifest.name}/{entry.path}",
-                    fix=(f"replace the mirror's copy ({MIRROR_ENV}) with the pinned file"
-                         if mirror else "retry; if it persists the upstream file changed"),
+                    fix=(
+                        f"replace the mirror's copy ({MIRROR_ENV}) with the pinned file"
+                        if mirror
+                        else "retry; if it persists the upstream file changed"
+                    ),
                 )
         log(f"fetched {target}")
         written.append(target)
@@ -210,8 +230,12 @@ def _open(opener: Opener, url: str) -> Any:
     try:
         return opener(url)
     except urllib.error.URLError as error:
-        reason = (f"HTTP {error.code} {error.reason}" if isinstance(error, urllib.error.HTTPError)
-                  else error.reason)
+        reason = (
+            f"HTTP {error.code} {error.reason}"
+            if isinstance(error, urllib.error.HTTPError)
+            else error.reason
+        )
         raise DataNotAvailableError(
             f"{url}: download failed ({reason}); fix: check the "
-            f"network, or set {MIRROR_ENV} to a reachable mirror or folder") from error
+            f"network, or set {MIRROR_ENV} to a reachable mirror or folder"
+        ) from error

@@ -405,7 +405,10 @@ def synthetic_world_panel(
         )
     start = None if n_years is None else _END_YEAR - int(n_years) + 1
     frame = generate_synthetic_world(
-        seed, regime=regime, n_countries=n_countries, start_year=start  # type: ignore[arg-type]
+        seed,
+        regime=regime,  # type: ignore[arg-type]  # checked above
+        n_countries=n_countries,
+        start_year=start,  # type: ignore[arg-type]
     )
     frame["mk_onset_1or2"] = onset_within(frame, 2, onset="mk_onset")
     features = list(SYNTHETIC_FEATURES)

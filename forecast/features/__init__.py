@@ -74,7 +74,9 @@ def load_feature_set(name_or_path: str | Path) -> FeatureSet:
         return parse_feature_set(candidate)
     path = feature_set_dir() / f"{name_or_path}.yaml"
     if not path.is_file():
-        raise input_error(f"unknown feature set {str(name_or_path)!r}; valid names: "
-                          f"{', '.join(feature_set_names())}",
-                          fix="use a listed name or pass the path of a YAML spec")
+        raise input_error(
+            f"unknown feature set {str(name_or_path)!r}; valid names: "
+            f"{', '.join(feature_set_names())}",
+            fix="use a listed name or pass the path of a YAML spec",
+        )
     return parse_feature_set(path)

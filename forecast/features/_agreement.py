@@ -15,9 +15,15 @@ __all__ = ["REFERENCE_FILE", "agreement_table"]
 REFERENCE_FILE = "ewp-2025/prepared2024predictors-2025-09-03.csv"
 
 
-def agreement_table(panel: Panel, reference: pd.DataFrame | str | Path, *,
-                    unit: str = "ccode", year: str = "year", rtol: float = 1e-6,
-                    columns: list[str] | None = None) -> pd.DataFrame:
+def agreement_table(
+    panel: Panel,
+    reference: pd.DataFrame | str | Path,
+    *,
+    unit: str = "ccode",
+    year: str = "year",
+    rtol: float = 1e-6,
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
     """Per-column share of reference country-year cells that the rebuilt panel matches.
 
     A cell matches when both values are missing, or, for a binary column (reference
@@ -36,13 +42,20 @@ def agreement_table(panel: Panel, reference: pd.DataFrame | str | Path, *,
         reference = pd.read_csv(reference)
     for key in (unit, year):
         if key not in reference.columns:
-            raise input_error("reference lacks key column", column=key,
-                              fix="pass unit= and year= naming the reference keys")
+            raise input_error(
+                "reference lacks key column",
+                column=key,
+                fix="pass unit= and year= naming the reference keys",
+            )
     ours = panel.frame.rename(columns={panel.unit: unit, panel.year: year})
     columns = columns or [c for c in [*panel.features, *panel.outcomes] if c in reference]
     merged = reference[[unit, year, *columns]].merge(
-        ours[[unit, year, *columns]], on=[unit, year], how="left", suffixes=("", "__ours"),
-        indicator=True)
+        ours[[unit, year, *columns]],
+        on=[unit, year],
+        how="left",
+        suffixes=("", "__ours"),
+        indicator=True,
+    )
     present = (merged["_merge"] == "both").to_numpy()
     records = []
     for column in columns:
@@ -56,9 +69,19 @@ def agreement_table(panel: Panel, reference: pd.DataFrame | str | Path, *,
             else:
                 close = np.abs(got - ref) <= rtol * np.maximum(np.abs(ref), 1e-12)
         match = (both_na | close) & present
-        records.append((column, "binary" if binary else "continuous", len(ref),
-                        int(match.sum()), float(match.mean()), int(np.isnan(ref).sum()),
-                        int(np.isnan(got).sum())))
-    table = pd.DataFrame(records, columns=["column", "type", "cells", "matches", "share",
-                                           "ref_missing", "ours_missing"])
+        records.append(
+            (
+                column,
+                "binary" if binary else "continuous",
+                len(ref),
+                int(match.sum()),
+                float(match.mean()),
+                int(np.isnan(ref).sum()),
+                int(np.isnan(got).sum()),
+            )
+        )
+    table = pd.DataFrame(
+        records,
+        columns=["column", "type", "cells", "matches", "share", "ref_missing", "ours_missing"],
+    )
     return table.sort_values(["share", "column"], kind="stable").reset_index(drop=True)

@@ -44,10 +44,12 @@ def check_look_ahead(fs: FeatureSet) -> None:
             if get_transform(step.name).looks_ahead:
                 raise input_error(
                     f"indicator {ind.name!r}: transform {step.name!r} looks ahead (uses data "
-                    f"dated after t)", source=ind.where(step.line),
+                    f"dated after t)",
+                    source=ind.where(step.line),
                     fix="use a backward-looking transform (e.g. carry_forward, "
                     "impute_regression_past) or mark the spec 'replication: true' for a "
-                    "faithful upstream rebuild that is never used to forecast")
+                    "faithful upstream rebuild that is never used to forecast",
+                )
 
 
 def dependency_order(fs: FeatureSet) -> list[Indicator]:
@@ -56,9 +58,11 @@ def dependency_order(fs: FeatureSet) -> list[Indicator]:
     for ind in fs.indicators:
         for dep in ind.depends_on():
             if dep not in by_name:
-                raise input_error(f"indicator {ind.name!r} refers to unknown indicator {dep!r}",
-                                  source=ind.where(),
-                                  fix=f"define {dep!r} (role: helper if it is not a feature)")
+                raise input_error(
+                    f"indicator {ind.name!r} refers to unknown indicator {dep!r}",
+                    source=ind.where(),
+                    fix=f"define {dep!r} (role: helper if it is not a feature)",
+                )
     done: dict[str, bool] = {}
     order: list[Indicator] = []
 
@@ -66,9 +70,12 @@ def dependency_order(fs: FeatureSet) -> list[Indicator]:
         if done.get(name):
             return
         if name in path:
-            cycle = " -> ".join([*path[path.index(name):], name])
-            raise input_error(f"cyclic spec: {cycle}", source=by_name[name].where(),
-                              fix="break the cycle; an indicator cannot depend on itself")
+            cycle = " -> ".join([*path[path.index(name) :], name])
+            raise input_error(
+                f"cyclic spec: {cycle}",
+                source=by_name[name].where(),
+                fix="break the cycle; an indicator cannot depend on itself",
+            )
         for dep in by_name[name].depends_on():
             visit(dep, [*path, name])
         done[name] = True
@@ -92,11 +99,13 @@ def load_tables(fs: FeatureSet, data_dir: str | Path | None = None) -> dict[str,
     for name in _used_datasets(fs):
         if name in declared:
             decl = declared[name]
-            tables[name] = load_user_table(decl.path, decl.unit, decl.year,
-                                           where=fs.where(decl.line))
+            tables[name] = load_user_table(
+                decl.path, decl.unit, decl.year, where=fs.where(decl.line)
+            )
         else:
-            where = next((i.where() for i in fs.indicators if i.source.dataset == name),
-                         fs.where(1))
+            where = next(
+                (i.where() for i in fs.indicators if i.source.dataset == name), fs.where(1)
+            )
             root = root or data_root(data_dir)
             tables[name] = load_builtin(name, root, where=where)
     return tables
@@ -112,11 +121,15 @@ def _check_keys(table: pd.DataFrame, name: str) -> None:
     """Unique (unit, year) rows in the table ``name`` (its label in errors)."""
     dup = table.duplicated(["unit", "year"], keep=False)
     if dup.any():
-        rows = [f"{u}/{y}" for u, y in table.loc[dup, ["unit", "year"]].head(5).itertuples(
-            index=False)]
-        raise input_error(f"duplicate source rows for (unit, year) ({int(dup.sum())} rows)",
-                          source=name, rows=rows,
-                          fix="keep one row per unit and year in the source")
+        rows = [
+            f"{u}/{y}" for u, y in table.loc[dup, ["unit", "year"]].head(5).itertuples(index=False)
+        ]
+        raise input_error(
+            f"duplicate source rows for (unit, year) ({int(dup.sum())} rows)",
+            source=name,
+            rows=rows,
+            fix="keep one row per unit and year in the source",
+        )
 
 
 @functools.lru_cache(maxsize=1)
@@ -132,11 +145,17 @@ def _check_units(table: pd.DataFrame, name: str) -> None:
     known = _state_codes()
     unknown = ~table["unit"].isin(known)
     if unknown.any():
-        rows = [f"{u}/{y}" for u, y in table.loc[unknown, ["unit", "year"]].head(5).itertuples(
-            index=False)]
-        raise input_error(f"{int(unknown.sum())} rows have unit codes that are not state codes "
-                          f"of the COW (or GW) state system", source=name, rows=rows,
-                          fix="recode the units to COW codes or drop them")
+        rows = [
+            f"{u}/{y}"
+            for u, y in table.loc[unknown, ["unit", "year"]].head(5).itertuples(index=False)
+        ]
+        raise input_error(
+            f"{int(unknown.sum())} rows have unit codes that are not state codes "
+            f"of the COW (or GW) state system",
+            source=name,
+            rows=rows,
+            fix="recode the units to COW codes or drop them",
+        )
 
 
 def _positions(table: pd.DataFrame, grid: pd.DataFrame) -> np.ndarray:
@@ -158,22 +177,34 @@ def _align(table: pd.DataFrame, column: str, pos: np.ndarray) -> pd.Series:
 
 def _prepare(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
     if fs.skeleton not in tables:
-        raise input_error(f"skeleton dataset {fs.skeleton!r} was not loaded",
-                          source=fs.where(1), fix="name a dataset the spec reads")
-    events = {n for n in tables if n in BUILTIN and BUILTIN[n].events and n not in
-              {d.name for d in fs.datasets}}
+        raise input_error(
+            f"skeleton dataset {fs.skeleton!r} was not loaded",
+            source=fs.where(1),
+            fix="name a dataset the spec reads",
+        )
+    events = {
+        n
+        for n in tables
+        if n in BUILTIN and BUILTIN[n].events and n not in {d.name for d in fs.datasets}
+    }
     if fs.skeleton in events:
-        raise input_error(f"skeleton {fs.skeleton!r} is an event list, not a unit-year table",
-                          source=fs.where(1), fix="use a country-year dataset as skeleton")
+        raise input_error(
+            f"skeleton {fs.skeleton!r} is an event list, not a unit-year table",
+            source=fs.where(1),
+            fix="use a country-year dataset as skeleton",
+        )
     skeleton = tables[fs.skeleton]
     _check_keys(skeleton, _label(fs, fs.skeleton))
     grid = skeleton[["unit", "year"]]
     if fs.last_year is not None:
         grid = grid[grid["year"] <= fs.last_year]
     if grid.empty:
-        raise input_error(f"the skeleton dataset {fs.skeleton!r} has no rows" + (
-            f" up to last_year {fs.last_year}" if fs.last_year is not None else ""),
-            source=str(fs.path), fix="check last_year against the years of the skeleton")
+        raise input_error(
+            f"the skeleton dataset {fs.skeleton!r} has no rows"
+            + (f" up to last_year {fs.last_year}" if fs.last_year is not None else ""),
+            source=str(fs.path),
+            fix="check last_year against the years of the skeleton",
+        )
     grid = grid.sort_values(["unit", "year"], kind="stable").reset_index(drop=True)
     ready = {}
     for name, table in tables.items():
@@ -202,18 +233,31 @@ def _lookup(ready: dict[str, pd.DataFrame], grid: pd.DataFrame):
 def _check_source(fs: FeatureSet, ind: Indicator, ready: dict[str, pd.DataFrame]) -> None:
     dataset, column = ind.source.dataset, ind.source.column
     if dataset not in ready:
-        raise input_error(f"indicator {ind.name!r}: unknown dataset {dataset!r}; valid "
-                          f"datasets: {', '.join(sorted(set(BUILTIN) | set(ready)))}",
-                          source=ind.where(), fix="use a listed dataset or declare it")
+        raise input_error(
+            f"indicator {ind.name!r}: unknown dataset {dataset!r}; valid "
+            f"datasets: {', '.join(sorted(set(BUILTIN) | set(ready)))}",
+            source=ind.where(),
+            fix="use a listed dataset or declare it",
+        )
     if column not in ready[dataset].columns:
         cols = [c for c in ready[dataset].columns if c not in ("unit",)]
-        raise input_error(f"indicator {ind.name!r}: dataset {dataset!r} has no column "
-                          f"{column!r} (columns: {', '.join(map(str, cols[:25]))})",
-                          source=ind.where(), fix="correct the column name")
+        raise input_error(
+            f"indicator {ind.name!r}: dataset {dataset!r} has no column "
+            f"{column!r} (columns: {', '.join(map(str, cols[:25]))})",
+            source=ind.where(),
+            fix="correct the column name",
+        )
 
 
-def _compute(fs: FeatureSet, ind: Indicator, grid: pd.DataFrame, ready: dict,
-             built: dict[str, pd.Series], g: Grid, align) -> pd.Series:
+def _compute(
+    fs: FeatureSet,
+    ind: Indicator,
+    grid: pd.DataFrame,
+    ready: dict,
+    built: dict[str, pd.Series],
+    g: Grid,
+    align,
+) -> pd.Series:
     if ind.source.indicator:
         values = built[ind.source.indicator].copy()
     else:
@@ -224,34 +268,45 @@ def _compute(fs: FeatureSet, ind: Indicator, grid: pd.DataFrame, ready: dict,
     numeric = pd.to_numeric(values, errors="coerce")
     bad = numeric.isna() & values.notna()
     if bad.any():
-        rows = [f"{u}/{y}" for u, y in grid.loc[bad, ["unit", "year"]].head(5).itertuples(
-            index=False)]
-        raise input_error(f"indicator {ind.name!r}: source values are not numeric",
-                          source=f"{ind.where()} dataset {ind.source.dataset!r}",
-                          column=ind.source.column, rows=rows,
-                          fix="recode as numbers, or use role: label without publication_lag")
+        rows = [
+            f"{u}/{y}" for u, y in grid.loc[bad, ["unit", "year"]].head(5).itertuples(index=False)
+        ]
+        raise input_error(
+            f"indicator {ind.name!r}: source values are not numeric",
+            source=f"{ind.where()} dataset {ind.source.dataset!r}",
+            column=ind.source.column,
+            rows=rows,
+            fix="recode as numbers, or use role: label without publication_lag",
+        )
     values = numeric.astype(float).rename(ind.name)
     if ind.publication_lag:
-        values = pd.Series(g.shift(values.to_numpy(), ind.publication_lag), index=grid.index,
-                           name=ind.name)
+        values = pd.Series(
+            g.shift(values.to_numpy(), ind.publication_lag), index=grid.index, name=ind.name
+        )
     if ind.role == "label":
         return values
     for step in ind.transforms:
         if "window" in step.params and step.params["window"] > g.n_years:
-            raise input_error(f"indicator {ind.name!r}: {step.name} window "
-                              f"{step.params['window']} is longer than the {g.n_years} years "
-                              f"of data", source=ind.where(step.line),
-                              fix=f"use a window of at most {g.n_years} years")
+            raise input_error(
+                f"indicator {ind.name!r}: {step.name} window "
+                f"{step.params['window']} is longer than the {g.n_years} years "
+                f"of data",
+                source=ind.where(step.line),
+                fix=f"use a window of at most {g.n_years} years",
+            )
         transform = get_transform(step.name, source=ind.where(step.line))
         try:
             values = transform.func(values, g, **step.params)
         except TypeError as error:
-            raise input_error(f"transform {step.name!r} of {ind.name!r}: {error}",
-                              source=ind.where(step.line),
-                              fix=f"parameters: {sorted(transform.params)}") from error
+            raise input_error(
+                f"transform {step.name!r} of {ind.name!r}: {error}",
+                source=ind.where(step.line),
+                fix=f"parameters: {sorted(transform.params)}",
+            ) from error
         except ForecastInputError as error:  # name the spec line of the step
-            raise ForecastInputError(f"{ind.where(step.line)}: indicator {ind.name!r}: "
-                                     f"transform {step.name!r}: {error}") from error
+            raise ForecastInputError(
+                f"{ind.where(step.line)}: indicator {ind.name!r}: transform {step.name!r}: {error}"
+            ) from error
         values = values.rename(ind.name)
     if ind.missing.policy == "carry_forward":
         values = values.groupby(g.codes, sort=False).ffill(limit=ind.missing.max_years)
@@ -267,8 +322,11 @@ def build_from_tables(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> Panel:
     order = dependency_order(fs)
     grid, ready = _prepare(fs, tables)
     built: dict[str, pd.Series] = {}
-    g = Grid(grid["unit"].to_numpy(), grid["year"].to_numpy(dtype=np.int64),
-             resolve=lambda name: built[name])
+    g = Grid(
+        grid["unit"].to_numpy(),
+        grid["year"].to_numpy(dtype=np.int64),
+        resolve=lambda name: built[name],
+    )
     align = _lookup(ready, grid)
     for ind in order:
         built[ind.name] = _compute(fs, ind, grid, ready, built, g, align)
@@ -279,14 +337,24 @@ def build_from_tables(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> Panel:
     columns = {fs.unit: grid["unit"], fs.year: grid["year"]}
     columns.update({name: built[name] for name in labels + fs.features + fs.outcomes})
     frame = pd.DataFrame(columns).loc[keep].reset_index(drop=True)
-    return Panel.from_frame(frame, unit=fs.unit, year=fs.year, features=fs.features,
-                            outcomes=fs.outcomes, kinds=fs.kinds, name=fs.name, extra=labels,
-                            unit_system=fs.unit_system, unit_label=fs.unit_label,
-                            source=f"{fs.path} (the panel it builds)")
+    return Panel.from_frame(
+        frame,
+        unit=fs.unit,
+        year=fs.year,
+        features=fs.features,
+        outcomes=fs.outcomes,
+        kinds=fs.kinds,
+        name=fs.name,
+        extra=labels,
+        unit_system=fs.unit_system,
+        unit_label=fs.unit_label,
+        source=f"{fs.path} (the panel it builds)",
+    )
 
 
-def build_panel(feature_set: FeatureSet | str | Path, *,
-                data_dir: str | Path | None = None) -> Panel:
+def build_panel(
+    feature_set: FeatureSet | str | Path, *, data_dir: str | Path | None = None
+) -> Panel:
     """Build the country-year panel of a feature set.
 
     Parameters

@@ -15,16 +15,22 @@ def summary_lines(panel: Panel, seconds: float) -> list[str]:
     """Human-readable build summary: rows, units, years, missingness by feature and kind."""
     frame = panel.frame
     first, last = panel.years
-    lines = [(f"{panel.name}: {len(frame)} rows, {panel.n_units} units, "
-              f"years {first}-{last}, {len(panel.features)} features, "
-              f"outcomes {panel.outcomes}, built in {seconds:.2f} s")]
+    lines = [
+        (
+            f"{panel.name}: {len(frame)} rows, {panel.n_units} units, "
+            f"years {first}-{last}, {len(panel.features)} features, "
+            f"outcomes {panel.outcomes}, built in {seconds:.2f} s"
+        )
+    ]
     missing = frame[panel.features].isna().mean()
     kinds = panel.kinds
     lines.append("missing share by kind:")
     for kind in sorted(set(kinds.values())):
         cols = [c for c in panel.features if kinds.get(c) == kind]
-        lines.append(f"  {kind:<11} {len(cols):>3} features  "
-                     f"{float(frame[cols].isna().to_numpy().mean()):.4f}")
+        lines.append(
+            f"  {kind:<11} {len(cols):>3} features  "
+            f"{float(frame[cols].isna().to_numpy().mean()):.4f}"
+        )
     lines.append("missing share by feature:")
     lines += [f"  {name:<28} {share:.4f}" for name, share in missing.items()]
     return lines
@@ -78,8 +84,10 @@ def _agreement(args: argparse.Namespace) -> int:
     if not reference.is_file():
         from forecast._errors import DataNotAvailableError
 
-        raise DataNotAvailableError(f"{reference} is missing; fix: run `forecast data fetch "
-                                    f"ewp-2025` or set FORECAST_DATA_DIR")
+        raise DataNotAvailableError(
+            f"{reference} is missing; fix: run `forecast data fetch "
+            f"ewp-2025` or set FORECAST_DATA_DIR"
+        )
     table = agreement_table(panel, reference)
     with pd.option_context("display.width", 120, "display.max_rows", 200):
         print(f"{panel.name} built in {seconds:.2f} s; agreement with {REFERENCE_FILE}:")
@@ -100,15 +108,20 @@ def lint_lines(fs: object) -> list[str]:
     if not unlabelled:
         lines = [f"{name}: all {len(indicators)} indicators have a label"]
     else:
-        lines = [f"{name}: {len(unlabelled)} of {len(indicators)} indicators have no label "
-                 "(readers see the column name):"]
-        lines += [f"  {i.where()}  {i.name} ({i.role}"
-                  + (f", {i.kind})" if i.role == "feature" else ")") for i in unlabelled]
+        lines = [
+            f"{name}: {len(unlabelled)} of {len(indicators)} indicators have no label "
+            "(readers see the column name):"
+        ]
+        lines += [
+            f"  {i.where()}  {i.name} ({i.role}" + (f", {i.kind})" if i.role == "feature" else ")")
+            for i in unlabelled
+        ]
         lines.append("  fix: add 'label: a few plain words' to each (docs/features.md)")
     if plain:
-        lines.append(f"{name}: {len(plain)} feature{'s' if len(plain) > 1 else ''} without "
-                     "display (values shown as plain numbers): "
-                     + ", ".join(i.name for i in plain))
+        lines.append(
+            f"{name}: {len(plain)} feature{'s' if len(plain) > 1 else ''} without "
+            "display (values shown as plain numbers): " + ", ".join(i.name for i in plain)
+        )
     return lines
 
 
@@ -134,9 +147,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     agree.add_argument("--set", default="ewp-2025", help="feature-set name or YAML path")
     agree.add_argument("--data-dir", default=None, help="folder containing ewp-2025/")
     agree.set_defaults(handler=_agreement)
-    lint = sub.add_parser("lint", help="indicators without a label or display (exit 0)",
-                          description="List the indicators of a feature set that readers "
-                                      "would see by column name (no 'label:') or as plain "
-                                      "numbers (no 'display:'). Always exits 0.")
+    lint = sub.add_parser(
+        "lint",
+        help="indicators without a label or display (exit 0)",
+        description="List the indicators of a feature set that readers "
+        "would see by column name (no 'label:') or as plain "
+        "numbers (no 'display:'). Always exits 0.",
+    )
     lint.add_argument("--set", required=True, help="feature-set name or YAML path")
     lint.set_defaults(handler=_lint)

@@ -28,8 +28,18 @@ from forecast._errors import input_error
 
 __all__ = ["DISPLAY_SCALES", "Display", "format_value", "parse_display"]
 
-DISPLAY_SCALES: tuple[str, ...] = ("yes_no", "share", "percent", "number", "log2", "log2p1",
-                                   "sqrt", "change", "log2_change", "none")
+DISPLAY_SCALES: tuple[str, ...] = (
+    "yes_no",
+    "share",
+    "percent",
+    "number",
+    "log2",
+    "log2p1",
+    "sqrt",
+    "change",
+    "log2_change",
+    "none",
+)
 
 
 @dataclass(frozen=True)
@@ -49,16 +59,24 @@ def parse_display(raw: Any, where: str) -> Display | None:
     if raw is None:
         return None
     if not isinstance(raw, str) or not raw.strip():
-        raise input_error(f"display must be a scale and optional unit such as 'log2p1 deaths', "
-                          f"got {raw!r}", source=where,
-                          fix=f"start it with one of {list(DISPLAY_SCALES)}")
+        raise input_error(
+            f"display must be a scale and optional unit such as 'log2p1 deaths', got {raw!r}",
+            source=where,
+            fix=f"start it with one of {list(DISPLAY_SCALES)}",
+        )
     scale, _, unit = raw.strip().partition(" ")
     if scale not in DISPLAY_SCALES:
-        raise input_error(f"display scale must be one of {list(DISPLAY_SCALES)}, got {scale!r}",
-                          source=where, fix="e.g. display: share, or display: log2p1 deaths")
+        raise input_error(
+            f"display scale must be one of {list(DISPLAY_SCALES)}, got {scale!r}",
+            source=where,
+            fix="e.g. display: share, or display: log2p1 deaths",
+        )
     if scale in ("yes_no", "share", "percent", "change", "log2_change", "none") and unit.strip():
-        raise input_error(f"display scale {scale!r} takes no unit, got {unit.strip()!r}",
-                          source=where, fix=f"write display: {scale}")
+        raise input_error(
+            f"display scale {scale!r} takes no unit, got {unit.strip()!r}",
+            source=where,
+            fix=f"write display: {scale}",
+        )
     return Display(scale, " ".join(unit.split()))
 
 
@@ -115,10 +133,16 @@ def format_value(value: float, display: Display | None = None) -> str:
             return "about the same as the year before"
         ratio = 2.0 ** float(np.clip(v, -1000.0, 1000.0))
         if v > 0:
-            return f"{ratio:.1f} times the year before" if ratio < 10 else \
-                f"{ratio:.0f} times the year before"
-        return f"{100 * ratio:.0f}% of the year before" if ratio >= 0.01 else \
-            "under 1% of the year before"
+            return (
+                f"{ratio:.1f} times the year before"
+                if ratio < 10
+                else f"{ratio:.0f} times the year before"
+            )
+        return (
+            f"{100 * ratio:.0f}% of the year before"
+            if ratio >= 0.01
+            else "under 1% of the year before"
+        )
     if scale == "log2":
         return _with_unit(_magnitude(2.0 ** min(v, 1000.0)), unit, v)
     if scale == "log2p1":

@@ -17,17 +17,28 @@ from forecast._errors import input_error
 
 __all__ = ["EPISODE_COLUMNS", "episode_variables"]
 
-EPISODE_COLUMNS = ("mk_onset", "mk_onset_count", "mk_offset_count", "mk_ongoing_count",
-                   "mk_location_ever", "mk_responsible_ever", "mk_ever")
+EPISODE_COLUMNS = (
+    "mk_onset",
+    "mk_onset_count",
+    "mk_offset_count",
+    "mk_ongoing_count",
+    "mk_location_ever",
+    "mk_responsible_ever",
+    "mk_ever",
+)
 _LOCATION = ("mk_location_cow", "mk_location_inheritor1", "mk_location_inheritor2")
-_RESPONSIBLE = ("mk_repsonsible_state_cow", "mk_repsonsible_state_inheritor1",
-                "mk_repsonsible_state_inheritor2")
+_RESPONSIBLE = (
+    "mk_repsonsible_state_cow",
+    "mk_repsonsible_state_inheritor1",
+    "mk_repsonsible_state_inheritor2",
+)
 EWP_ALIASES: dict[int, int] = {340: 345}
 """Episode-list codes recoded to the EWP skeleton: the skeleton codes Serbia 345 throughout."""
 
 
-def _assign(events: pd.DataFrame, columns: tuple[str, ...], keys: set[tuple[int, int]],
-            end: int) -> pd.DataFrame:
+def _assign(
+    events: pd.DataFrame, columns: tuple[str, ...], keys: set[tuple[int, int]], end: int
+) -> pd.DataFrame:
     rows = []
     for record in events.itertuples(index=False):
         start = int(record.startyear)
@@ -37,8 +48,15 @@ def _assign(events: pd.DataFrame, columns: tuple[str, ...], keys: set[tuple[int,
         for year in range(start, min(stop, end) + 1):
             unit = next((c for c in codes if (c, year) in keys), None)
             if unit is not None:
-                rows.append((unit, year, record.mk_event_code, year == start,
-                             year == stop and pd.notna(record.endyear)))
+                rows.append(
+                    (
+                        unit,
+                        year,
+                        record.mk_event_code,
+                        year == start,
+                        year == stop and pd.notna(record.endyear),
+                    )
+                )
     return pd.DataFrame(rows, columns=["unit", "year", "code", "onset", "offset"])
 
 
@@ -55,8 +73,9 @@ def _ever(events: pd.DataFrame, columns: tuple[str, ...], out: pd.DataFrame) -> 
     return (out["year"].to_numpy() >= start).astype(float)
 
 
-def episode_variables(events: pd.DataFrame, grid: pd.DataFrame, *,
-                      source: str = "episodes") -> pd.DataFrame:
+def episode_variables(
+    events: pd.DataFrame, grid: pd.DataFrame, *, source: str = "episodes"
+) -> pd.DataFrame:
     """Country-year episode variables on the rows of ``grid`` (columns ``unit``, ``year``).
 
     Returns a DataFrame with ``unit``, ``year`` and :data:`EPISODE_COLUMNS`:
@@ -69,27 +88,45 @@ def episode_variables(events: pd.DataFrame, grid: pd.DataFrame, *,
     needed = ["startyear", "endyear", "mk_event_code", *_LOCATION, *_RESPONSIBLE]
     missing = [c for c in needed if c not in events.columns]
     if missing:
-        raise input_error(f"episode list lacks column(s) {missing}", source=source,
-                          fix="use the sheet mk_events of the EWP master list")
+        raise input_error(
+            f"episode list lacks column(s) {missing}",
+            source=source,
+            fix="use the sheet mk_events of the EWP master list",
+        )
     starts = pd.to_numeric(events["startyear"], errors="coerce")
     if starts.isna().any():
-        raise input_error("episodes without a start year", source=source, column="startyear",
-                          rows=events.index[starts.isna()].tolist(), fix="fill startyear")
+        raise input_error(
+            "episodes without a start year",
+            source=source,
+            column="startyear",
+            rows=events.index[starts.isna()].tolist(),
+            fix="fill startyear",
+        )
     dup = events["mk_event_code"].duplicated(keep=False)
     if dup.any():
-        raise input_error("duplicate episode codes", source=source, column="mk_event_code",
-                          rows=events.index[dup].tolist(), fix="keep one row per episode")
+        raise input_error(
+            "duplicate episode codes",
+            source=source,
+            column="mk_event_code",
+            rows=events.index[dup].tolist(),
+            fix="keep one row per episode",
+        )
     keys = set(zip(grid["unit"].to_numpy().tolist(), grid["year"].to_numpy().tolist()))
     end = int(grid["year"].max())
     located = _assign(events, _LOCATION, keys, end)
-    state = events[events["State-Led or Non-State-Led"].astype(str).str.strip() == "State-Led"] \
-        if "State-Led or Non-State-Led" in events.columns else events
+    state = (
+        events[events["State-Led or Non-State-Led"].astype(str).str.strip() == "State-Led"]
+        if "State-Led or Non-State-Led" in events.columns
+        else events
+    )
     by = located.groupby(["unit", "year"])
-    table = pd.DataFrame({
-        "mk_onset_count": by["onset"].sum(),
-        "mk_offset_count": by["offset"].sum(),
-        "mk_ongoing_count": by["code"].nunique(),
-    }).reset_index()
+    table = pd.DataFrame(
+        {
+            "mk_onset_count": by["onset"].sum(),
+            "mk_offset_count": by["offset"].sum(),
+            "mk_ongoing_count": by["code"].nunique(),
+        }
+    ).reset_index()
     out = grid[["unit", "year"]].merge(table, on=["unit", "year"], how="left")
     out = out.fillna(0.0)
     out = out.sort_values(["unit", "year"], kind="stable").reset_index(drop=True)

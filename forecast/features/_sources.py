@@ -111,34 +111,78 @@ def _read_synthetic(paths: list[Path]) -> pd.DataFrame:
 
 
 _RAW = "ewp-2025/raw/"
-BUILTIN: dict[str, SourceInfo] = {s.name: s for s in (
-    SourceInfo("base", ("ewp-2025/basedata2025_4august2025.csv",), _read_base,
-               "EWP country-year skeleton 1934-2024 with episode variables (key ccode)"),
-    SourceInfo("episodes", ("ewp-2025/mk-events-master-list-2025.xlsx",), _read_events,
-               "EWP mass-killing episode list (sheet mk_events) -> onset/ongoing/ever", True),
-    SourceInfo("coups", (_RAW + "all-coups.csv",), _read_plain, "coup attempts (cou.any)"),
-    SourceInfo("battledeaths", (_RAW + "battledeaths.csv", _NAMES),
-               _read_by_name("country", "year"), "UCDP battle deaths per country-year"),
-    SourceInfo("epr", (_RAW + "epr-clean.csv",), _read_plain,
-               "EPR share of population politically discriminated (discrimpop)"),
-    SourceInfo("hief", (_RAW + "hief.csv", _NAMES), _read_by_name("Country", "Year"),
-               "HIEF ethnic fractionalization (efindex), merged by country name"),
-    SourceInfo("wdi", (_RAW + "wdi.csv",), _read_plain, "World Bank WDI extract"),
-    SourceInfo("un_imr", (_RAW + "un_imr_clean.csv",), _read_plain,
-               "UN WPP infant mortality per 1,000 (un_imr)"),
-    SourceInfo("maddison", (_RAW + "maddison.csv",), _read_plain,
-               "Maddison GDP per capita and population"),
-    SourceInfo("pwt", (_RAW + "pwt.csv",), _read_plain, "Penn World Table extract"),
-    SourceInfo("iccpr", (_RAW + "iccpr-data.csv",), _read_plain, "ICCPR ratification"),
-    SourceInfo("regions", (_RAW + "reg-data.csv",), _read_plain, "region dummies"),
-    SourceInfo("mitchell_imr", (_RAW + "mitchell-imr.csv",), _read_plain,
-               "Mitchell historical infant mortality"),
-    SourceInfo("vdem", (_RAW + "vdem.Rdata",), _read_vdem, "V-Dem extract (ordinal codings)"),
-    SourceInfo("synthetic", (), _read_synthetic,
-               "embedded synthetic world (forecast.data.synthetic, default seed; key unit)"),
-    SourceInfo("vdem11", (_RAW + "vdem11.Rdata",), _read_vdem,
-               "V-Dem v11 extract (e_migdppc, e_migdpgro)"),
-)}
+BUILTIN: dict[str, SourceInfo] = {
+    s.name: s
+    for s in (
+        SourceInfo(
+            "base",
+            ("ewp-2025/basedata2025_4august2025.csv",),
+            _read_base,
+            "EWP country-year skeleton 1934-2024 with episode variables (key ccode)",
+        ),
+        SourceInfo(
+            "episodes",
+            ("ewp-2025/mk-events-master-list-2025.xlsx",),
+            _read_events,
+            "EWP mass-killing episode list (sheet mk_events) -> onset/ongoing/ever",
+            True,
+        ),
+        SourceInfo("coups", (_RAW + "all-coups.csv",), _read_plain, "coup attempts (cou.any)"),
+        SourceInfo(
+            "battledeaths",
+            (_RAW + "battledeaths.csv", _NAMES),
+            _read_by_name("country", "year"),
+            "UCDP battle deaths per country-year",
+        ),
+        SourceInfo(
+            "epr",
+            (_RAW + "epr-clean.csv",),
+            _read_plain,
+            "EPR share of population politically discriminated (discrimpop)",
+        ),
+        SourceInfo(
+            "hief",
+            (_RAW + "hief.csv", _NAMES),
+            _read_by_name("Country", "Year"),
+            "HIEF ethnic fractionalization (efindex), merged by country name",
+        ),
+        SourceInfo("wdi", (_RAW + "wdi.csv",), _read_plain, "World Bank WDI extract"),
+        SourceInfo(
+            "un_imr",
+            (_RAW + "un_imr_clean.csv",),
+            _read_plain,
+            "UN WPP infant mortality per 1,000 (un_imr)",
+        ),
+        SourceInfo(
+            "maddison",
+            (_RAW + "maddison.csv",),
+            _read_plain,
+            "Maddison GDP per capita and population",
+        ),
+        SourceInfo("pwt", (_RAW + "pwt.csv",), _read_plain, "Penn World Table extract"),
+        SourceInfo("iccpr", (_RAW + "iccpr-data.csv",), _read_plain, "ICCPR ratification"),
+        SourceInfo("regions", (_RAW + "reg-data.csv",), _read_plain, "region dummies"),
+        SourceInfo(
+            "mitchell_imr",
+            (_RAW + "mitchell-imr.csv",),
+            _read_plain,
+            "Mitchell historical infant mortality",
+        ),
+        SourceInfo("vdem", (_RAW + "vdem.Rdata",), _read_vdem, "V-Dem extract (ordinal codings)"),
+        SourceInfo(
+            "synthetic",
+            (),
+            _read_synthetic,
+            "embedded synthetic world (forecast.data.synthetic, default seed; key unit)",
+        ),
+        SourceInfo(
+            "vdem11",
+            (_RAW + "vdem11.Rdata",),
+            _read_vdem,
+            "V-Dem v11 extract (e_migdppc, e_migdpgro)",
+        ),
+    )
+}
 
 
 def dataset_names() -> list[str]:
@@ -154,9 +198,12 @@ def _cached(name: str, paths: tuple[str, ...], stamp: tuple[tuple[int, int], ...
 def load_builtin(name: str, root: Path, *, where: str | None = None) -> pd.DataFrame:
     """Tidy table of built-in dataset ``name`` (a cached copy; do not modify in place)."""
     if name not in BUILTIN:
-        raise input_error(f"unknown dataset {name!r}; valid datasets: "
-                          f"{', '.join(dataset_names())} (or declare it under datasets:)",
-                          source=where, fix="use a listed name or declare your own file")
+        raise input_error(
+            f"unknown dataset {name!r}; valid datasets: "
+            f"{', '.join(dataset_names())} (or declare it under datasets:)",
+            source=where,
+            fix="use a listed name or declare your own file",
+        )
     info = BUILTIN[name]
     paths = [root / f for f in info.files]
     missing = [p for p in paths if not p.is_file()]
@@ -164,7 +211,8 @@ def load_builtin(name: str, root: Path, *, where: str | None = None) -> pd.DataF
         raise DataNotAvailableError(
             f"{missing[0]} is missing (dataset {name!r}); fix: run `forecast data fetch "
             f"ewp-2025` or put the EWP 2025 files in {root / EWP_DIR} (set FORECAST_DATA_DIR "
-            f"to the folder that contains ewp-2025/)")
+            f"to the folder that contains ewp-2025/)"
+        )
     stamp = tuple((p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
     return _cached(name, tuple(str(p) for p in paths), stamp)
 
@@ -174,24 +222,34 @@ def load_user_table(path: Path, unit: str, year: str, *, where: str) -> pd.DataF
     from forecast.data import read_table
 
     if not path.is_file():
-        raise input_error("declared dataset file not found", source=f"{where}: {path}",
-                          fix="correct the path (relative paths are relative to the spec)")
+        raise input_error(
+            "declared dataset file not found",
+            source=f"{where}: {path}",
+            fix="correct the path (relative paths are relative to the spec)",
+        )
     frame = read_table(path)
     for column in (unit, year):
         if column not in frame.columns:
             header = str(frame.columns[0])
             separator = next((s for s in ";\t|" if s in header), None)
-            raise input_error(f"key column {column!r} is missing (columns: "
-                              f"{', '.join(map(str, frame.columns[:15]))})",
-                              source=f"{where}: {path}", fix="correct unit:/year: in the spec"
-                              if len(frame.columns) > 1 or separator is None else
-                              f"separate the columns with commas, not {separator!r}")
+            raise input_error(
+                f"key column {column!r} is missing (columns: "
+                f"{', '.join(map(str, frame.columns[:15]))})",
+                source=f"{where}: {path}",
+                fix="correct unit:/year: in the spec"
+                if len(frame.columns) > 1 or separator is None
+                else f"separate the columns with commas, not {separator!r}",
+            )
     bad = ~calendar_years(frame[year])
     if bad.any():
-        raise input_error(f"years must be whole numbers in {FIRST_YEAR}..{LAST_YEAR}, got "
-                          f"{frame.loc[bad, year].tolist()[0]!r}", source=str(path), column=year,
-                          rows=[f"{u}/{y}" for u, y in frame.loc[bad, [unit, year]].itertuples(
-                              index=False)], fix="store years such as 1994")
+        raise input_error(
+            f"years must be whole numbers in {FIRST_YEAR}..{LAST_YEAR}, got "
+            f"{frame.loc[bad, year].tolist()[0]!r}",
+            source=str(path),
+            column=year,
+            rows=[f"{u}/{y}" for u, y in frame.loc[bad, [unit, year]].itertuples(index=False)],
+            fix="store years such as 1994",
+        )
     frame = frame.rename(columns={unit: "unit", year: "year"})
     frame["year"] = pd.to_numeric(frame["year"]).astype(np.int64)
     return frame

@@ -111,8 +111,7 @@ class Indicator:
         """Names of other indicators this one reads (source or transform references)."""
         out = [self.source.indicator] if self.source.indicator else []
         for step in self.transforms:
-            out += [str(step.params[r]) for r in get_transform(step.name).refs
-                    if r in step.params]
+            out += [str(step.params[r]) for r in get_transform(step.name).refs if r in step.params]
         return out
 
 
@@ -207,8 +206,11 @@ def _plain(node: yaml.Node, source: Path) -> Any:
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                raise input_error("a mapping key must be a name, not a list or mapping",
-                                  source=f"{source}:{line}", fix="write 'key: value'")
+                raise input_error(
+                    "a mapping key must be a name, not a list or mapping",
+                    source=f"{source}:{line}",
+                    fix="write 'key: value'",
+                )
             key = construct_yaml(key_node, source=str(source))
             out[key] = _plain(value_node, source)
             out.key_lines[key] = line
@@ -224,38 +226,74 @@ def _plain(node: yaml.Node, source: Path) -> Any:
 def _read_yaml(path: Path) -> _Map:
     node = compose_yaml(read_spec_text(path), source=str(path))
     if not isinstance(node, yaml.MappingNode):
-        raise input_error("a feature-set spec must be a YAML mapping", source=str(path),
-                          fix="start the file with 'name: ...' and 'indicators: [...]'")
+        raise input_error(
+            "a feature-set spec must be a YAML mapping",
+            source=str(path),
+            fix="start the file with 'name: ...' and 'indicators: [...]'",
+        )
     return _plain(node, path)
 
 
 # --- validation ---------------------------------------------------------------------------
 
-_TOP = {"extends", "name", "description", "replication", "skeleton", "unit", "year", "first_year",
-        "last_year", "unit_system", "datasets", "indicators", "unit_label"}
-_IND = {"name", "source", "transforms", "kind", "role", "risk_factor", "description",
-        "publication_lag", "missing", "label", "display"}
+_TOP = {
+    "extends",
+    "name",
+    "description",
+    "replication",
+    "skeleton",
+    "unit",
+    "year",
+    "first_year",
+    "last_year",
+    "unit_system",
+    "datasets",
+    "indicators",
+    "unit_label",
+}
+_IND = {
+    "name",
+    "source",
+    "transforms",
+    "kind",
+    "role",
+    "risk_factor",
+    "description",
+    "publication_lag",
+    "missing",
+    "label",
+    "display",
+}
 
 
 def _unknown_keys(mapping: dict, allowed: set[str], where: str, what: str) -> None:
     extra = sorted((key for key in mapping if key not in allowed), key=str)
     if extra:
-        raise input_error(f"unknown {what} key(s) {extra}; valid keys: {sorted(allowed)}",
-                          source=where, fix="remove or rename them")
+        raise input_error(
+            f"unknown {what} key(s) {extra}; valid keys: {sorted(allowed)}",
+            source=where,
+            fix="remove or rename them",
+        )
 
 
 def _int(value: Any, where: str, what: str, *, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise input_error(f"{what} must be an integer >= {minimum}, got {value!r}", source=where,
-                          fix=f"write a whole number such as {minimum}")
+        raise input_error(
+            f"{what} must be an integer >= {minimum}, got {value!r}",
+            source=where,
+            fix=f"write a whole number such as {minimum}",
+        )
     return value
 
 
 def _name(value: Any, where: str, what: str) -> str:
     """A name the spec gives (a column, dataset, indicator): a non-empty string."""
     if not isinstance(value, str) or not value.strip():
-        raise input_error(f"{what} must be non-empty text, got {value!r}", source=where,
-                          fix=f"write {what}: followed by a name")
+        raise input_error(
+            f"{what} must be non-empty text, got {value!r}",
+            source=where,
+            fix=f"write {what}: followed by a name",
+        )
     return value
 
 
@@ -267,11 +305,16 @@ def _source(raw: Any, where: str) -> SourceRef:
         if "indicator" in raw and set(raw) == {"indicator"}:
             return SourceRef(None, None, _name(raw["indicator"], where, "source.indicator"))
         if set(raw) == {"dataset", "column"}:
-            return SourceRef(_name(raw["dataset"], where, "source.dataset"),
-                             _name(raw["column"], where, "source.column"))
-    raise input_error(f"source must be 'dataset.column', {{dataset:, column:}} or "
-                      f"{{indicator: name}}, got {raw!r}", source=where,
-                      fix="e.g. source: {dataset: wdi, column: wdi.popsize.new}")
+            return SourceRef(
+                _name(raw["dataset"], where, "source.dataset"),
+                _name(raw["column"], where, "source.column"),
+            )
+    raise input_error(
+        f"source must be 'dataset.column', {{dataset:, column:}} or "
+        f"{{indicator: name}}, got {raw!r}",
+        source=where,
+        fix="e.g. source: {dataset: wdi, column: wdi.popsize.new}",
+    )
 
 
 def _is_kind(value: Any, kind: type) -> bool:
@@ -286,8 +329,11 @@ def _steps(raw: Any, where_line: int, fs_path: Path) -> tuple[TransformStep, ...
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise input_error("transforms must be a list", source=f"{fs_path}:{where_line}",
-                          fix="write '- name: {params}' items")
+        raise input_error(
+            "transforms must be a list",
+            source=f"{fs_path}:{where_line}",
+            fix="write '- name: {params}' items",
+        )
     steps = []
     lines = getattr(raw, "item_lines", [where_line] * len(raw))
     for item, line in zip(raw, lines):
@@ -295,32 +341,45 @@ def _steps(raw: Any, where_line: int, fs_path: Path) -> tuple[TransformStep, ...
         params: dict[str, Any]
         if isinstance(item, str):
             name, params = item, {}
-        elif (isinstance(item, dict) and len(item) == 1
-              and isinstance(next(iter(item.values())), dict | None)):
+        elif (
+            isinstance(item, dict)
+            and len(item) == 1
+            and isinstance(next(iter(item.values())), dict | None)
+        ):
             name, params = next(iter(item.items()))
             params = dict(params or {})
         else:
-            raise input_error(f"a transform is a name or a one-key mapping name: {{parameters}}, "
-                              f"got {item!r}",
-                              source=where, fix="e.g. '- lag: {years: 1}' or '- log2'")
+            raise input_error(
+                f"a transform is a name or a one-key mapping name: {{parameters}}, got {item!r}",
+                source=where,
+                fix="e.g. '- lag: {years: 1}' or '- log2'",
+            )
         transform = get_transform(str(name), source=where)
         extra = sorted((key for key in params if key not in transform.params), key=str)
         if extra:
-            raise input_error(f"transform {name!r} has no parameter(s) {extra}; valid: "
-                              f"{sorted(transform.params)}", source=where,
-                              fix="remove or rename them")
+            raise input_error(
+                f"transform {name!r} has no parameter(s) {extra}; valid: "
+                f"{sorted(transform.params)}",
+                source=where,
+                fix="remove or rename them",
+            )
         missing = [key for key in transform.required if key not in params]
         if missing:
-            raise input_error(f"transform {name!r} needs the parameter(s) {missing}",
-                              source=where, fix=f"e.g. '- {name}: {{{missing[0]}: ...}}'")
+            raise input_error(
+                f"transform {name!r} needs the parameter(s) {missing}",
+                source=where,
+                fix=f"e.g. '- {name}: {{{missing[0]}: ...}}'",
+            )
         for key, kind in transform.params.items():
             if key in params and kind is int:
                 params[key] = _int(params[key], where, f"{name}.{key}")
             elif key in params and not _is_kind(params[key], kind):
                 what = {float: "a number", str: "a string", list: "a list", dict: "a mapping"}
-                raise input_error(f"{name}.{key} must be {what.get(kind, kind.__name__)}, got "
-                                  f"{params[key]!r}", source=where,
-                                  fix=f"write {what.get(kind, kind.__name__)}")
+                raise input_error(
+                    f"{name}.{key} must be {what.get(kind, kind.__name__)}, got {params[key]!r}",
+                    source=where,
+                    fix=f"write {what.get(kind, kind.__name__)}",
+                )
         steps.append(TransformStep(str(name), params, line))
     return tuple(steps)
 
@@ -331,50 +390,73 @@ def _missing(raw: Any, where: str) -> MissingPolicy:
     if raw == "impute_in_model":
         return MissingPolicy("impute_in_model")
     if isinstance(raw, dict) and set(raw) == {"carry_forward"}:
-        return MissingPolicy("carry_forward", _int(raw["carry_forward"], where,
-                                                   "carry_forward", minimum=1))
-    raise input_error(f"missing must be one of {list(MISSING)} ('carry_forward' as "
-                      f"{{carry_forward: k}}), got {raw!r}", source=where,
-                      fix="e.g. missing: {carry_forward: 3}")
+        return MissingPolicy(
+            "carry_forward", _int(raw["carry_forward"], where, "carry_forward", minimum=1)
+        )
+    raise input_error(
+        f"missing must be one of {list(MISSING)} ('carry_forward' as "
+        f"{{carry_forward: k}}), got {raw!r}",
+        source=where,
+        fix="e.g. missing: {carry_forward: 3}",
+    )
 
 
 def _indicator(raw: Any, line: int, fs: Path) -> Indicator:
     where = f"{fs}:{line}"
     if not isinstance(raw, dict):
-        raise input_error("an indicator must be a mapping", source=where,
-                          fix="write name:, source:, kind: ... keys")
+        raise input_error(
+            "an indicator must be a mapping",
+            source=where,
+            fix="write name:, source:, kind: ... keys",
+        )
     _unknown_keys(raw, _IND, where, "indicator")
     for key in ("name", "source"):
         if key not in raw:
-            raise input_error(f"indicator is missing {key!r}", source=where,
-                              fix=f"add a {key}: entry")
+            raise input_error(
+                f"indicator is missing {key!r}", source=where, fix=f"add a {key}: entry"
+            )
     role = raw.get("role", "feature")
     if role not in ROLES:
-        raise input_error(f"role must be one of {list(ROLES)}, got {role!r}", source=where,
-                          fix="use feature, outcome, helper or label")
+        raise input_error(
+            f"role must be one of {list(ROLES)}, got {role!r}",
+            source=where,
+            fix="use feature, outcome, helper or label",
+        )
     kind = raw.get("kind", "other")
     if kind not in KINDS:
-        raise input_error(f"kind must be one of {list(KINDS)}, got {kind!r}", source=where,
-                          fix="pick the closest kind")
+        raise input_error(
+            f"kind must be one of {list(KINDS)}, got {kind!r}",
+            source=where,
+            fix="pick the closest kind",
+        )
     if role == "feature" and "kind" not in raw:
-        raise input_error(f"feature {raw['name']!r} needs a kind ({', '.join(KINDS)})",
-                          source=where, fix="add kind: structural (or another kind)")
+        raise input_error(
+            f"feature {raw['name']!r} needs a kind ({', '.join(KINDS)})",
+            source=where,
+            fix="add kind: structural (or another kind)",
+        )
     factor = raw.get("risk_factor")
-    if factor is not None and (isinstance(factor, bool) or not isinstance(factor, int)
-                               or factor not in RISK_FACTORS):
-        raise input_error(f"risk_factor must be a UN Framework risk factor number 1-14, got "
-                          f"{factor!r}", source=where,
-                          fix="see forecast.features.RISK_FACTORS for the list")
+    if factor is not None and (
+        isinstance(factor, bool) or not isinstance(factor, int) or factor not in RISK_FACTORS
+    ):
+        raise input_error(
+            f"risk_factor must be a UN Framework risk factor number 1-14, got {factor!r}",
+            source=where,
+            fix="see forecast.features.RISK_FACTORS for the list",
+        )
     key_lines = getattr(raw, "key_lines", {})
     return Indicator(
         name=_name(raw["name"], where, "name"),
         source=_source(raw["source"], f"{fs}:{key_lines.get('source', line)}"),
         transforms=_steps(raw.get("transforms"), key_lines.get("transforms", line), fs),
-        kind=kind, role=role, risk_factor=factor,
+        kind=kind,
+        role=role,
+        risk_factor=factor,
         description=str(raw.get("description", "")),
         publication_lag=_int(raw.get("publication_lag", 0), where, "publication_lag"),
         missing=_missing(raw.get("missing"), where),
-        line=line, path=fs,
+        line=line,
+        path=fs,
         label=_label(raw.get("label"), f"{fs}:{key_lines.get('label', line)}"),
         display=parse_display(raw.get("display"), f"{fs}:{key_lines.get('display', line)}"),
     )
@@ -384,8 +466,11 @@ def _label(raw: Any, where: str) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str) or not raw.strip():
-        raise input_error(f"label must be a short text, got {raw!r}", source=where,
-                          fix="e.g. label: share of population politically discriminated")
+        raise input_error(
+            f"label must be a short text, got {raw!r}",
+            source=where,
+            fix="e.g. label: share of population politically discriminated",
+        )
     return " ".join(raw.split())
 
 
@@ -393,20 +478,38 @@ def _datasets(raw: Any, fs: Path) -> tuple[DatasetDecl, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, dict):
-        raise input_error("datasets must be a mapping name -> {path, unit, year}",
-                          source=str(fs), fix="see docs/features.md")
+        raise input_error(
+            "datasets must be a mapping name -> {path, unit, year}",
+            source=str(fs),
+            fix="see docs/features.md",
+        )
     out = []
     for name, decl in raw.items():
         line = getattr(raw, "key_lines", {}).get(name, 0)
         where = f"{fs}:{line}"
         if not isinstance(decl, dict) or not {"path", "unit", "year"} <= set(decl):
-            raise input_error(f"dataset {name!r} needs path, unit and year", source=where,
-                              fix="e.g. {path: my_panel.csv, unit: country, year: year}")
+            raise input_error(
+                f"dataset {name!r} needs path, unit and year",
+                source=where,
+                fix="e.g. {path: my_panel.csv, unit: country, year: year}",
+            )
         path = Path(_name(decl["path"], where, "path")).expanduser()
-        out.append(DatasetDecl(_name(name, where, "dataset"),
-                               path if path.is_absolute() else fs.parent / path,
-                               _name(decl["unit"], where, "unit"),
-                               _name(decl["year"], where, "year"), line))
+        unit, year = _name(decl["unit"], where, "unit"), _name(decl["year"], where, "year")
+        if unit == year:
+            raise input_error(
+                f"dataset {name!r}: unit and year name the same column {unit!r}",
+                source=where,
+                fix="name the file's unit and year columns",
+            )
+        out.append(
+            DatasetDecl(
+                _name(name, where, "dataset"),
+                path if path.is_absolute() else fs.parent / path,
+                unit,
+                year,
+                line,
+            )
+        )
     return tuple(out)
 
 
@@ -419,8 +522,11 @@ def parse_feature_set(path: str | Path, *, _chain: tuple[Path, ...] | None = Non
     """
     path = Path(path)
     if not path.is_file():
-        raise input_error("feature-set spec not found", source=str(path),
-                          fix="check the path or use a name from feature_set_names()")
+        raise input_error(
+            "feature-set spec not found",
+            source=str(path),
+            fix="check the path or use a name from feature_set_names()",
+        )
     raw = _read_yaml(path)
     _unknown_keys(raw, _TOP, f"{path}:{raw.line}", "top-level")
     parent = None
@@ -429,72 +535,114 @@ def parse_feature_set(path: str | Path, *, _chain: tuple[Path, ...] | None = Non
         base = Path(_name(raw["extends"], extends_at, "extends"))
         base = base if base.is_absolute() else path.parent / base
         if not base.is_file():
-            raise input_error(f"extends: the spec {str(base)!r} does not exist", source=extends_at,
-                              fix="give the path of a feature-set YAML file, relative to this "
-                              "spec's folder")
+            raise input_error(
+                f"extends: the spec {str(base)!r} does not exist",
+                source=extends_at,
+                fix="give the path of a feature-set YAML file, relative to this spec's folder",
+            )
         if _chain is not None and base.resolve() in _chain:
-            raise input_error("cyclic 'extends' between specs",
-                              source=f"{path}:{raw.key_lines['extends']}",
-                              fix="a spec cannot extend itself")
+            raise input_error(
+                "cyclic 'extends' between specs",
+                source=f"{path}:{raw.key_lines['extends']}",
+                fix="a spec cannot extend itself",
+            )
         parent = parse_feature_set(base, _chain=(_chain or ()) + (path.resolve(),))
-        for key in ("skeleton", "unit", "year", "first_year", "last_year", "unit_system",
-                    "description", "unit_label"):
+        for key in (
+            "skeleton",
+            "unit",
+            "year",
+            "first_year",
+            "last_year",
+            "unit_system",
+            "description",
+            "unit_label",
+        ):
             if key not in raw and getattr(parent, key) is not None:
                 raw[key] = getattr(parent, key)
     for key in ("name", "skeleton", "indicators"):
         if key not in raw:
-            raise input_error(f"spec is missing {key!r}", source=f"{path}:1",
-                              fix=f"add a top-level {key}: entry")
+            raise input_error(
+                f"spec is missing {key!r}", source=f"{path}:1", fix=f"add a top-level {key}: entry"
+            )
     items = raw["indicators"]
     if not isinstance(items, list) or not items:
-        raise input_error("indicators must be a non-empty list",
-                          source=f"{path}:{raw.key_lines['indicators']}", fix="list indicators")
-    own = [_indicator(item, line, path)
-           for item, line in zip(items, getattr(items, "item_lines", [raw.line] * len(items)))]
+        raise input_error(
+            "indicators must be a non-empty list",
+            source=f"{path}:{raw.key_lines['indicators']}",
+            fix="list indicators",
+        )
+    own = [
+        _indicator(item, line, path)
+        for item, line in zip(items, getattr(items, "item_lines", [raw.line] * len(items)))
+    ]
     indicators = tuple(own)
     if parent is not None:
         # Same-named indicators replace the parent's in place; new ones are appended.
         replace = {i.name: i for i in own}
         inherited = [replace.pop(i.name, i) for i in parent.indicators]
         indicators = tuple(inherited + [i for i in own if i.name in replace])
+
     def where(key: str) -> str:
         return f"{path}:{raw.key_lines.get(key, raw.line)}"
 
     unit = _name(raw.get("unit", "unit"), where("unit"), "unit")
     year = _name(raw.get("year", "year"), where("year"), "year")
     if unit == year:
-        raise input_error(f"unit and year name the same column {unit!r}", source=where("year"),
-                          fix="give the key columns of the panel two names")
+        raise input_error(
+            f"unit and year name the same column {unit!r}",
+            source=where("year"),
+            fix="give the key columns of the panel two names",
+        )
     seen: dict[str, int] = {}
     for ind in indicators:
         if ind.name in seen:
-            raise input_error(f"indicator {ind.name!r} is defined twice (first at line "
-                              f"{seen[ind.name]})", source=f"{path}:{ind.line}",
-                              fix="rename or remove one")
+            raise input_error(
+                f"indicator {ind.name!r} is defined twice (first at line {seen[ind.name]})",
+                source=f"{path}:{ind.line}",
+                fix="rename or remove one",
+            )
         if ind.name in (unit, year):
-            raise input_error(f"indicator {ind.name!r} has the name of a key column of the "
-                              "panel", source=ind.where(), fix="rename the indicator")
+            raise input_error(
+                f"indicator {ind.name!r} has the name of a key column of the panel",
+                source=ind.where(),
+                fix="rename the indicator",
+            )
         seen[ind.name] = ind.line
     unit_system = raw.get("unit_system")
     if unit_system not in (None, "cow"):
-        raise input_error(f"unit_system must be 'cow' or omitted, got {unit_system!r}",
-                          source=where("unit_system"),
-                          fix="omit it for your own unit identifiers")
+        raise input_error(
+            f"unit_system must be 'cow' or omitted, got {unit_system!r}",
+            source=where("unit_system"),
+            fix="omit it for your own unit identifiers",
+        )
     replication = raw.get("replication", False)
     if not isinstance(replication, bool):
-        raise input_error(f"replication must be true or false, got {replication!r}",
-                          source=where("replication"), fix="write replication: true or omit it")
-    first, last = (None if raw.get(key) is None else _int(raw[key], where(key), key)
-                   for key in ("first_year", "last_year"))
+        raise input_error(
+            f"replication must be true or false, got {replication!r}",
+            source=where("replication"),
+            fix="write replication: true or omit it",
+        )
+    first, last = (
+        None if raw.get(key) is None else _int(raw[key], where(key), key)
+        for key in ("first_year", "last_year")
+    )
     if first is not None and last is not None and first > last:
-        raise input_error(f"first_year ({first}) is after last_year ({last})",
-                          source=where("first_year"), fix="swap them")
+        raise input_error(
+            f"first_year ({first}) is after last_year ({last})",
+            source=where("first_year"),
+            fix="swap them",
+        )
     description = raw.get("description", "")
     return FeatureSet(
         name=_name(raw["name"], where("name"), "name"),
-        description="" if description is None else str(description), path=path,
-        replication=replication, skeleton=_name(raw["skeleton"], where("skeleton"), "skeleton"),
-        unit=unit, year=year, first_year=first, last_year=last,
+        description="" if description is None else str(description),
+        path=path,
+        replication=replication,
+        skeleton=_name(raw["skeleton"], where("skeleton"), "skeleton"),
+        unit=unit,
+        year=year,
+        first_year=first,
+        last_year=last,
         unit_system=unit_system,
         datasets=(parent.datasets if parent else ()) + _datasets(raw.get("datasets"), path),
         indicators=indicators,
@@ -510,8 +658,10 @@ def _unit_label(raw: _Map, indicators: tuple[Indicator, ...], path: Path) -> str
     where = f"{path}:{getattr(raw, 'key_lines', {}).get('unit_label', 1)}"
     labels = [i.name for i in indicators if i.role == "label"]
     if name not in labels:
-        raise input_error(f"unit_label {name!r} is not a 'role: label' indicator of the spec; "
-                          f"label indicators: {labels}", source=where,
-                          fix="add {name: NAME, role: label, source: dataset.column} or fix "
-                              "the name")
+        raise input_error(
+            f"unit_label {name!r} is not a 'role: label' indicator of the spec; "
+            f"label indicators: {labels}",
+            source=where,
+            fix="add {name: NAME, role: label, source: dataset.column} or fix the name",
+        )
     return str(name)

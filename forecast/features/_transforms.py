@@ -125,8 +125,12 @@ class Transform:
     def required(self) -> tuple[str, ...]:
         """Parameters a spec must give: references, and those without a default."""
         signature = inspect.signature(self.func).parameters
-        return tuple(p for p in self.params if p in self.refs or (
-            p in signature and signature[p].default is inspect.Parameter.empty))
+        return tuple(
+            p
+            for p in self.params
+            if p in self.refs
+            or (p in signature and signature[p].default is inspect.Parameter.empty)
+        )
 
 
 _REGISTRY: dict[str, Transform] = {}
@@ -143,8 +147,9 @@ def register_transform(
 
     def decorate(func: TransformFunc) -> TransformFunc:
         doc = (func.__doc__ or "").strip().splitlines()
-        _REGISTRY[name] = Transform(name, func, looks_ahead, dict(params or {}), tuple(refs),
-                                    doc[0] if doc else "")
+        _REGISTRY[name] = Transform(
+            name, func, looks_ahead, dict(params or {}), tuple(refs), doc[0] if doc else ""
+        )
         return func
 
     return decorate
@@ -158,10 +163,11 @@ def transform_names() -> list[str]:
 def get_transform(name: str, *, source: str | None = None) -> Transform:
     """Look a transform up by name; an unknown name lists the valid ones."""
     if name not in _REGISTRY:
-        raise input_error(f"unknown transform {name!r}; valid transforms: "
-                          f"{', '.join(transform_names())}", source=source,
-                          fix="use one of the listed names or register your own with "
-                          "@register_transform")
+        raise input_error(
+            f"unknown transform {name!r}; valid transforms: {', '.join(transform_names())}",
+            source=source,
+            fix="use one of the listed names or register your own with @register_transform",
+        )
     return _REGISTRY[name]
 
 
@@ -204,8 +210,12 @@ def _scale(x: pd.Series, grid: Grid, *, factor: float = 1.0, offset: float = 0.0
 
 
 _OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
-    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
-    "==": operator.eq, "!=": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 
 
@@ -213,8 +223,10 @@ _OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
 def _threshold(x: pd.Series, grid: Grid, *, op: str, value: float) -> pd.Series:
     """1 where ``x <op> value`` holds, else 0; missing stays missing (op in > >= < <= == !=)."""
     if op not in _OPS:
-        raise input_error(f"threshold op {op!r} is not one of {', '.join(_OPS)}",
-                          fix="use one of the listed comparison operators")
+        raise input_error(
+            f"threshold op {op!r} is not one of {', '.join(_OPS)}",
+            fix="use one of the listed comparison operators",
+        )
     v = x.to_numpy(dtype=float)
     return _series(np.where(np.isnan(v), np.nan, _OPS[op](v, value).astype(float)), x)
 
@@ -241,25 +253,31 @@ def _fill(x: pd.Series, grid: Grid, *, value: float) -> pd.Series:
 @register_transform("fill_units", params={"values": dict})
 def _fill_units(x: pd.Series, grid: Grid, *, values: dict) -> pd.Series:
     """Replace missing values of the listed units by a per-unit constant ``{unit: value}``."""
-    wrong = {k: v for k, v in values.items()
-             if isinstance(v, bool) or not isinstance(v, int | float)}
+    wrong = {
+        k: v for k, v in values.items() if isinstance(v, bool) or not isinstance(v, int | float)
+    }
     if wrong:
-        raise input_error(f"fill_units values must be numbers, got {wrong!r}",
-                          fix="write {unit: number, ...}")
+        raise input_error(
+            f"fill_units values must be numbers, got {wrong!r}", fix="write {unit: number, ...}"
+        )
     like = grid.unit[0] if len(grid.unit) else None
     try:
         by_unit = {k if like is None else type(like)(k): float(v) for k, v in values.items()}
     except (TypeError, ValueError):
-        raise input_error(f"fill_units keys must be unit ids like {like!r}, got "
-                          f"{list(values)!r}", fix="write {unit id: number, ...}") from None
+        raise input_error(
+            f"fill_units keys must be unit ids like {like!r}, got {list(values)!r}",
+            fix="write {unit id: number, ...}",
+        ) from None
     fill = pd.Series(grid.unit, index=x.index).map(by_unit)
     return x.fillna(fill)
 
 
-@register_transform("set_value", params={"value": float, "units": list, "first_year": int,
-                                         "last_year": int})
-def _set_value(x: pd.Series, grid: Grid, *, value: float, units: list, first_year: int,
-               last_year: int) -> pd.Series:
+@register_transform(
+    "set_value", params={"value": float, "units": list, "first_year": int, "last_year": int}
+)
+def _set_value(
+    x: pd.Series, grid: Grid, *, value: float, units: list, first_year: int, last_year: int
+) -> pd.Series:
     """Hand correction: set ``value`` for the listed units in first_year..last_year."""
     mask = np.isin(grid.unit, units) & (grid.year >= first_year) & (grid.year <= last_year)
     out = x.to_numpy(dtype=float).copy()
@@ -395,8 +413,9 @@ def _impute_past(x: pd.Series, grid: Grid, *, predictor: str) -> pd.Series:
 # --- look-ahead (replication of upstream steps, and outcomes) ------------------------------
 
 
-@register_transform("impute_regression", looks_ahead=True, params={"predictor": str},
-                    refs=("predictor",))
+@register_transform(
+    "impute_regression", looks_ahead=True, params={"predictor": str}, refs=("predictor",)
+)
 def _impute_all(x: pd.Series, grid: Grid, *, predictor: str) -> pd.Series:
     """LOOKS AHEAD: fill gaps by one OLS on another indicator fitted on all years."""
     y = x.to_numpy(dtype=float)
