@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["ORACLE", "legend_label", "model_style"]
+__all__ = ["ORACLE", "PALETTE", "legend_label", "model_style"]
 
 ORACLE = "oracle"
 """Model label of the true probabilities on the synthetic world."""
 
-_PALETTE = (
+PALETTE = (
     "#1f77b4",
     "#d62728",
     "#2ca02c",
@@ -38,4 +38,4 @@ def model_style(model: str, models: Sequence[str]) -> dict:
     if model == ORACLE:
         return {"color": "black", "linestyle": "--", "linewidth": 1.4}
     others = [m for m in models if m != ORACLE]
-    return {"color": _PALETTE[others.index(model) % len(_PALETTE)], "linewidth": 1.6}
+    return {"color": PALETTE[others.index(model) % len(PALETTE)], "linewidth": 1.6}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -53,18 +54,9 @@ def _report(args: argparse.Namespace) -> int:
             print(f"report logged to MLflow run {args.run} as report.html")
         if target is not None:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
-            staged.replace(target) if _same_device(staged, Path(target)) else Path(
-                target
-            ).write_bytes(staged.read_bytes())
+            shutil.move(staged, target)  # a rename, or a copy across file systems
             print(f"report written to {target}")
     return 0
-
-
-def _same_device(a: Path, b: Path) -> bool:
-    try:
-        return a.stat().st_dev == b.parent.stat().st_dev
-    except OSError:
-        return False
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

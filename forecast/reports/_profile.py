@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from forecast._plotting import legend_label
+from forecast._plotting import PALETTE, legend_label
 from forecast.reports._html import esc, figure_html, page, table_html
 from forecast.reports._risklist import _pct
 
@@ -22,16 +22,7 @@ __all__ = ["profile_figures", "render_profile"]
 
 _LINE = "#1f4e79"
 _ONSET = "#a4161a"
-_DRIVER_COLOURS = (
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#9467bd",
-    "#ff7f0e",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-)
+_DRIVER_COLOURS = PALETTE[:8]
 
 
 def _odds(log_odds: float) -> str:

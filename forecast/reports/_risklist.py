@@ -15,26 +15,9 @@ import pandas as pd
 
 from forecast._errors import input_error
 from forecast.reports._html import esc, key_value_table, page, table_html
+from forecast.risk import RISKLIST_COLUMNS
 
 __all__ = ["RISKLIST_COLUMNS", "render_risklist"]
-
-RISKLIST_COLUMNS = (
-    "rank",
-    "unit",
-    "name",
-    "probability",
-    "lower",
-    "upper",
-    "tier",
-    "tier_meaning",
-    "previous_probability",
-    "change",
-    "drivers_up",
-    "drivers_down",
-    "flags",
-)
-"""Columns a risk list may carry; ``rank``, ``unit`` and ``probability`` are required.
-``name`` is what readers see (the unit id when absent)."""
 
 _REQUIRED = ("rank", "unit", "probability")
 _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -12,7 +12,13 @@ the model in MLflow so a list can be reproduced (:func:`log_risklist`,
 from forecast.risk._drivers import Attribution, attribute, driver_table, driver_text, input_flags
 from forecast.risk._explain import decompose_change, explain_change
 from forecast.risk._fit import LatestForecast, OriginFit, fit_latest, fit_origin, forecast_years
-from forecast.risk._list import build_risklist, list_footnotes, list_metadata, method_note
+from forecast.risk._list import (
+    RISKLIST_COLUMNS,
+    build_risklist,
+    list_footnotes,
+    list_metadata,
+    method_note,
+)
 from forecast.risk._names import resolve_unit, state_codes
 from forecast.risk._profile import CountryProfile, country_profile
 from forecast.risk._registry import (
@@ -34,6 +40,7 @@ from forecast.risk._whatif import Scenario, WhatIf, event_values, what_if
 from forecast.risk._words import indicator_info, unit_names
 
 __all__ = [
+    "RISKLIST_COLUMNS",
     "ALIAS",
     "Attribution",
     "LatestForecast",

@@ -11,9 +11,9 @@ from forecast.risk._fit import LatestForecast
 from forecast.risk._tiers import TierRule, tier_rule_from_config
 from forecast.risk._words import indicator_info, unit_names
 
-__all__ = ["build_risklist", "list_footnotes", "list_metadata", "method_note"]
+__all__ = ["RISKLIST_COLUMNS", "build_risklist", "list_footnotes", "list_metadata", "method_note"]
 
-_COLUMNS = (
+RISKLIST_COLUMNS = (
     "rank",
     "unit",
     "name",
@@ -28,6 +28,8 @@ _COLUMNS = (
     "drivers_down",
     "flags",
 )
+"""Columns a risk list may carry; ``rank``, ``unit`` and ``probability`` are required.
+``name`` is what readers see (the unit id when absent)."""
 
 
 def _flags(latest: LatestForecast, info: dict) -> tuple[pd.Series, list[str]]:
@@ -87,7 +89,7 @@ def build_risklist(
         risk["change_drivers"] = risk["change_drivers"].fillna("")
     else:
         risk["change_drivers"] = ""
-    columns = [c for c in _COLUMNS if c in risk.columns]
+    columns = [c for c in RISKLIST_COLUMNS if c in risk.columns]
     columns += ["year", "previous_rank", "change_drivers"]
     return risk[columns].sort_values("rank", kind="stable").reset_index(drop=True)
 
