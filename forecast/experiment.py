@@ -324,7 +324,7 @@ def _model_specs(
 ) -> tuple[ModelSpec, ...]:
     """One :class:`ModelSpec` per listed model; labels are unique and each model builds."""
     from forecast.backtest import ORACLE  # the label of the true probabilities
-    from forecast.models import build_model
+    from forecast.models import DEVICE_MODELS, build_model, resolve_device
 
     specs: list[ModelSpec] = []
     for index, item in enumerate(spec["models"]):
@@ -347,15 +347,17 @@ def _model_specs(
                 item["name"], {**params, "seed": spec.get("seed", ExperimentConfig.seed)}
             )
         except (ForecastInputError, TypeError, ValueError) as error:
-            reason = str(error).split("; fix:")[0]
+            reason, _, own_fix = str(error).partition("; fix: ")
             raise doc.error(
                 (*path, "params") if "params" in item else path,
                 f"model {item['name']!r} rejects its parameters ({reason})",
                 params,
                 valid=f"the parameters of model {item['name']!r}",
-                fix="correct or remove the parameter",
+                fix=own_fix or "correct or remove the parameter",
             ) from error
         _check_model_params(estimator, params, (*path, "params"), doc)
+        if "device" in params and item["name"] in DEVICE_MODELS:
+            params["device"] = resolve_device(item["name"], params["device"])  # auto: once
         specs.append(
             ModelSpec(
                 item["name"],

@@ -1,6 +1,7 @@
 """Pluggable models: a registry of scikit-learn-compatible probabilistic classifiers."""
 
 from forecast.models._checks import check_model
+from forecast.models._device import DEVICE_MODELS, compute_record, gpu_count, resolve_device
 from forecast.models._elastic_net import ElasticNetLogit
 from forecast.models._ensemble import AveragingEnsemble
 from forecast.models._fit import fit_estimator
@@ -14,9 +15,11 @@ from forecast.models._registry import (
     model_names,
     register_model,
 )
+from forecast.models._threads import ThreadLimited
 
 __all__ = [
     "AveragingEnsemble",
+    "DEVICE_MODELS",
     "ConvergenceFailure",
     "ElasticNetLogit",
     "META_MODELS",
@@ -24,12 +27,16 @@ __all__ = [
     "MetaEnsemble",
     "ModelTags",
     "StatsmodelsLogit",
+    "ThreadLimited",
     "build_model",
     "check_model",
     "choose_by_origin",
+    "compute_record",
     "fit_estimator",
     "get_model_tags",
     "get_test_params",
+    "gpu_count",
     "model_names",
     "register_model",
+    "resolve_device",
 ]

@@ -25,8 +25,11 @@ class TemporalXGBClassifier(ClassifierMixin, BaseEstimator):
         Length of the temporal validation block.
     patience : int
         Early-stopping patience in rounds.
-    **xgb_params
-        Passed to ``xgboost.XGBClassifier`` (depth, learning rate, subsampling, ...).
+    n_jobs : int, default 1
+        CPU threads of a fit (the spec's ``threads``).
+    device : str, optional
+        XGBoost device (``cuda``, ``cuda:N``); None is the CPU (the spec's ``device``,
+        resolved by :func:`forecast.models._device.resolve_device`).
     """
 
     def __init__(
@@ -43,6 +46,8 @@ class TemporalXGBClassifier(ClassifierMixin, BaseEstimator):
         min_child_weight: float = 2.0,
         reg_lambda: float = 5.0,
         random_state: int = 0,
+        n_jobs: int = 1,
+        device: str | None = None,
     ):
         self.max_rounds = max_rounds
         self.validation_years = validation_years
@@ -55,6 +60,8 @@ class TemporalXGBClassifier(ClassifierMixin, BaseEstimator):
         self.min_child_weight = min_child_weight
         self.reg_lambda = reg_lambda
         self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.device = device
 
     def _model(self, n_rounds: int, **extra):
         from xgboost import XGBClassifier
@@ -68,9 +75,10 @@ class TemporalXGBClassifier(ClassifierMixin, BaseEstimator):
             min_child_weight=self.min_child_weight,
             reg_lambda=self.reg_lambda,
             tree_method="hist",
-            n_jobs=1,
+            n_jobs=self.n_jobs,
             eval_metric="logloss",
             random_state=self.random_state,
+            **({"device": self.device} if self.device else {}),
             **extra,
         )
 

@@ -22,11 +22,13 @@ from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
 from forecast._errors import input_error
+from forecast.models._device import check_threads, resolve_device
 from forecast.models._elastic_net import ElasticNetLogit
 from forecast.models._ensemble import AveragingEnsemble
 from forecast.models._logit import StatsmodelsLogit
 from forecast.models._meta import MIN_EVENTS, MetaEnsemble, check_meta_options
 from forecast.models._preprocess import linear_preprocessor, tree_preprocessor
+from forecast.models._threads import ThreadLimited
 
 __all__ = [
     "ModelTags",
@@ -164,7 +166,7 @@ def _xgboost(*, seed: int = 0, **params: Any) -> BaseEstimator:
         "n_jobs": 1,
         "eval_metric": "logloss",
     }
-    options.update(params)
+    options.update(_device_options("xgboost", params))
     return XGBClassifier(random_state=seed, **options)
 
 
@@ -184,8 +186,14 @@ def _hist_gradient_boosting(*, seed: int = 0, **params: Any) -> BaseEstimator:
         "min_samples_leaf": 20,
         "early_stopping": False,
     }
+    params = dict(params)
+    resolve_device("hist_gradient_boosting", params.pop("device", "cpu"))  # cpu only
+    threads = params.pop("threads", None)
     options.update(params)
-    return HistGradientBoostingClassifier(random_state=seed, **options)  # missing values native
+    model = HistGradientBoostingClassifier(random_state=seed, **options)  # missing values native
+    if threads is None:
+        return model
+    return ThreadLimited(model, threads=check_threads("hist_gradient_boosting", threads))
 
 
 @register_model(
@@ -196,7 +204,19 @@ def _hist_gradient_boosting(*, seed: int = 0, **params: Any) -> BaseEstimator:
 def _xgboost_tuned(*, seed: int = 0, **params: Any) -> BaseEstimator:
     from forecast.models._boosting import TemporalXGBClassifier
 
-    return TemporalXGBClassifier(random_state=seed, **params)
+    return TemporalXGBClassifier(random_state=seed, **_device_options("xgboost_tuned", params))
+
+
+def _device_options(model: str, params: dict[str, Any]) -> dict[str, Any]:
+    """XGBoost keyword options with the spec's ``device`` resolved and ``threads`` as
+    ``n_jobs``; a cpu device is left out, so a cpu fit is the fit without the option."""
+    options = dict(params)
+    device = resolve_device(model, options.pop("device", "cpu"))
+    if device != "cpu":
+        options["device"] = device
+    if "threads" in options:
+        options["n_jobs"] = check_threads(model, options.pop("threads"))
+    return options
 
 
 def _ensemble_tags(*, members: list[Any], **_: Any) -> ModelTags:
