@@ -296,20 +296,31 @@ def _check_model_params(
             _check_type((*path, key), value, parameters[key], doc)
 
 
-def _check_feature_set(name: str, doc: SpecDocument) -> None:
+def _feature_set_path(name: str, doc: SpecDocument) -> str:
+    """A shipped feature set's name, or the path of a feature-set YAML file.
+
+    A relative path is taken relative to the spec file's folder (so a spec and its feature
+    set travel together), else relative to the working directory.
+    """
     from forecast.features import feature_set_names
 
     candidate = Path(name)
+    spec_file = Path(doc.source)
+    beside = None if candidate.is_absolute() or not spec_file.is_file() else spec_file.parent / name
+    if beside is not None and beside.is_file():
+        return str(beside)
     if candidate.suffix in {".yaml", ".yml"} or candidate.is_file():
         if not candidate.is_file():
+            folders = [str(beside.parent)] if beside is not None else []
             raise doc.error(
                 ("feature_set",),
                 "file not found",
                 name,
                 valid="a shipped feature set or the path of a YAML spec",
-                fix=f"check the path (relative to {Path.cwd()})",
+                fix=f"check the path (relative to {' or '.join([*folders, str(Path.cwd())])})",
             )
-    elif name not in feature_set_names():
+        return name
+    if name not in feature_set_names():
         raise doc.error(
             ("feature_set",),
             "unknown feature set",
@@ -317,6 +328,7 @@ def _check_feature_set(name: str, doc: SpecDocument) -> None:
             valid=str(feature_set_names()),
             fix=closest(name, feature_set_names()) or "use a listed name or a path",
         )
+    return name
 
 
 def _model_specs(
@@ -438,7 +450,7 @@ def _check_spec(doc: SpecDocument) -> dict[str, Any]:
         )
     _check_dataset_options(spec, doc)
     if spec.get("feature_set") is not None:
-        _check_feature_set(spec["feature_set"], doc)
+        spec["feature_set"] = _feature_set_path(spec["feature_set"], doc)
     return spec
 
 

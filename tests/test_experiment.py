@@ -344,3 +344,27 @@ def test_empty_and_missing_files(tmp_path):
         load_experiment(_write(tmp_path, "", "empty.yaml"))
     with pytest.raises(ForecastInputError, match=r"nowhere\.yaml: experiment spec not found"):
         load_experiment(tmp_path / "nowhere.yaml")
+
+
+def test_a_relative_feature_set_path_is_read_beside_the_spec(tmp_path, monkeypatch):
+    from importlib.resources import files
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    shipped = files("forecast") / "_data" / "features" / "synthetic-world.yaml"
+    (folder / "my-features.yaml").write_text(shipped.read_text())
+    spec = folder / "spec.yaml"
+    spec.write_text(
+        "name: beside\nfeature_set: my-features.yaml\norigins: {first: 2000, last: 2001}\n"
+        "models: [elastic_net]\n"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    config = load_experiment(spec)
+    assert config.feature_set == str(folder / "my-features.yaml")
+    assert config.raw["feature_set"] == "my-features.yaml"  # the spec as written
+
+    spec.write_text(spec.read_text().replace("my-features.yaml", "missing.yaml"))
+    with pytest.raises(ForecastInputError, match=r"file not found.*relative to .*project or "):
+        load_experiment(spec)
