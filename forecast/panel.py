@@ -57,6 +57,13 @@ def validate_panel(
     columns are numeric and finite (or missing); outcome columns hold only 0, 1 or missing.
     Every violation raises :class:`~forecast.ForecastInputError` with one line naming the
     source, column, first offending rows (as ``unit/year``) and the fix.
+
+    The copy is sorted by (unit, year) with a fresh index; years become int64 and outcomes
+    float64. Features keep their numeric dtype: float32 stays float32 (a lean panel stays
+    lean), ints, bools and float64 are left as they are. A categorical unit column stays
+    categorical, its categories sorted and limited to the units present, so that the sort
+    order is that of the unit ids. The copy shares memory with ``frame`` until either is
+    written (pandas copy-on-write), and a frame already in order is not sorted again.
     """
     if frame.empty:
         raise input_error("the panel has no rows", source=source, fix="check the file is not empty")
@@ -91,6 +98,7 @@ def validate_panel(
             rows=_offending(frame, outside, unit, year),
             fix="correct the years (e.g. 20024 for 2024)",
         )
+    frame = _sorted_categories(frame, unit)
     if frame[unit].isna().any():
         rows = frame.index[frame[unit].isna()].tolist()
         raise input_error(
@@ -100,7 +108,12 @@ def validate_panel(
             rows=rows,
             fix="fill or drop rows without a unit",
         )
-    dup = frame.duplicated([unit, year], keep=False).to_numpy()
+    in_order = _in_key_order(frame[unit], frame[year])
+    dup = (
+        np.zeros(len(frame), dtype=bool)
+        if in_order
+        else frame.duplicated([unit, year], keep=False).to_numpy()
+    )
     if dup.any():
         raise input_error(
             "duplicate (unit, year) rows",
@@ -120,7 +133,10 @@ def validate_panel(
                 rows=_offending(frame, bad.to_numpy(), unit, year),
                 fix="recode text values as numbers or declare the column categorical (one-hot)",
             )
-        infinite = np.isinf(frame[column].to_numpy(dtype=float))
+        if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            continue  # cannot hold infinity
+        values = frame[column].to_numpy()
+        infinite = np.isinf(values if values.dtype.kind == "f" else values.astype(float))
         if infinite.any():
             raise input_error(
                 "feature values must be finite numbers or missing, got infinity",
@@ -140,11 +156,48 @@ def validate_panel(
                 rows=_offending(frame, bad.to_numpy(), unit, year),
                 fix="recode the outcome as 0/1 and leave unknown outcomes empty",
             )
-    clean = frame.copy()
+    clean = frame.copy(deep=False)  # copy-on-write: no data is copied until written
     clean[year] = clean[year].astype("int64")
     for column in outcomes:
         clean[column] = pd.to_numeric(clean[column]).astype("float64")
-    return clean.sort_values([unit, year], kind="stable").reset_index(drop=True)
+    if not in_order:
+        clean = clean.sort_values([unit, year], kind="stable")
+    return clean.reset_index(drop=True)
+
+
+def _sorted_categories(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """A categorical ``unit`` with its used categories in sorted order (a lazy copy)."""
+    values = frame[unit]
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return frame
+    categories = values.cat.categories
+    used = np.zeros(len(categories), dtype=bool)
+    codes = values.cat.codes.to_numpy()
+    used[codes[codes >= 0]] = True
+    if used.all() and categories.is_monotonic_increasing and not values.cat.ordered:
+        return frame
+    kept = categories[used].sort_values()
+    frame = frame.copy(deep=False)  # copy-on-write: the caller's frame is left alone
+    frame[unit] = values.cat.set_categories(kept, ordered=False)
+    return frame
+
+
+def _in_key_order(units: pd.Series, years: pd.Series) -> bool:
+    """True when the rows are strictly increasing in (unit, year): sorted, no duplicates."""
+    if len(units) < 2:
+        return True
+    if isinstance(units.dtype, pd.CategoricalDtype):  # categories sorted (above)
+        u = units.cat.codes.to_numpy()
+    elif pd.api.types.is_numeric_dtype(units.dtype) or pd.api.types.is_string_dtype(units.dtype):
+        u = units.to_numpy()
+    else:
+        return False  # mixed objects: let sort_values order them
+    y = years.to_numpy()
+    try:
+        after, same = u[1:] > u[:-1], u[1:] == u[:-1]
+    except TypeError:  # values that do not compare (e.g. ints and text)
+        return False
+    return bool(np.all(after | (same & (y[1:] > y[:-1]))))
 
 
 def year_gaps(frame: pd.DataFrame, *, unit: str = "unit", year: str = "year") -> pd.DataFrame:
@@ -153,8 +206,11 @@ def year_gaps(frame: pd.DataFrame, *, unit: str = "unit", year: str = "year") ->
     Returns a DataFrame with columns ``unit``, ``first_year``, ``last_year``, ``n_missing``
     and ``missing_years`` (only units with at least one gap).
     """
+    span = frame.groupby(unit, sort=True, observed=True)[year].agg(["min", "max", "count"])
+    gappy = span.index[(span["max"] - span["min"] + 1).to_numpy() != span["count"].to_numpy()]
+    rows = frame[frame[unit].isin(gappy)]
     records = []
-    for name, years in frame.groupby(unit, sort=True)[year]:
+    for name, years in rows.groupby(unit, sort=True, observed=True)[year]:
         present = np.sort(years.to_numpy())
         expected = np.arange(present[0], present[-1] + 1)
         absent = np.setdiff1d(expected, present)

@@ -253,7 +253,7 @@ CASES = {
         "dataset_options.n_planets",
         (
             r"unknown option of dataset 'synthetic-world', got 'n_planets'; "
-            r"valid: \['seed', 'regime', 'n_countries', 'n_years'\]"
+            r"valid: \['seed', 'regime', 'n_countries', 'n_years', 'flavour', 'n_cells', 'dtype'\]"
         ),
     ),
     "top-k-below-one": (

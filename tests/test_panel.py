@@ -111,3 +111,53 @@ def test_panel_summary_counts():
     summary = panel.summary()
     assert summary["rows"] == 5 and summary["units"] == 2 and summary["units_with_gaps"] == 1
     assert summary["onset_events"] == 1 and summary["onset_missing"] == 1
+
+
+def _typed():
+    return pd.DataFrame(
+        {
+            "unit": pd.Categorical(["B", "B", "A", "A"], categories=["Z", "B", "A"]),
+            "year": [2001, 2000, 2000, 2001],
+            "f32": np.array([1.5, 2.5, np.nan, 4.5], dtype=np.float32),
+            "i64": np.array([1, 0, 1, 0], dtype=np.int64),
+            "f64": [0.1, 0.2, 0.3, 0.4],
+            "onset": [0, 1, 0, 0],
+        }
+    )
+
+
+def test_features_keep_their_dtype_and_units_stay_categorical():
+    frame = _typed()
+    panel = Panel.from_frame(frame, features=["f32", "i64", "f64"], outcomes=["onset"])
+    clean = panel.frame
+    assert [clean[c].dtype for c in ("f32", "i64", "f64")] == [np.float32, np.int64, np.float64]
+    assert isinstance(clean["unit"].dtype, pd.CategoricalDtype)
+    assert list(clean["unit"].cat.categories) == ["A", "B"]  # sorted, unused dropped
+    assert clean[["unit", "year"]].astype({"unit": str}).values.tolist() == [
+        ["A", 2000], ["A", 2001], ["B", 2000], ["B", 2001]
+    ]  # fmt: skip
+    assert clean["f32"].tolist()[:2] == [pytest.approx(np.nan, nan_ok=True), 4.5]
+    assert panel.n_units == 2 and panel.gaps().empty
+    assert frame["unit"].tolist() == ["B", "B", "A", "A"]  # the input is left alone
+    clean.loc[0, "f64"] = 9.0
+    assert frame["f64"].tolist() == [0.1, 0.2, 0.3, 0.4]
+
+
+def test_categorical_units_with_gaps_and_duplicates():
+    frame = _typed()
+    frame.loc[3, "year"] = 2003
+    gaps = year_gaps(frame)  # unused category 'Z' yields no group
+    assert gaps.to_dict("records")[0]["missing_years"] == [2001, 2002]
+    frame.loc[3, "year"] = 2000
+    with pytest.raises(ForecastInputError, match=r"duplicate \(unit, year\) rows at rows \[A/2000"):
+        validate_panel(frame, unit="unit", year="year", features=["f64"], outcomes=["onset"])
+
+
+def test_a_frame_in_key_order_is_returned_as_is():
+    frame = _frame().iloc[[0, 1, 2, 3, 4]]
+    clean = _check(frame)
+    pd.testing.assert_frame_equal(clean[["unit", "year", "x"]], frame[["unit", "year", "x"]])
+    mixed = pd.DataFrame(
+        {"unit": [2, "a", 1], "year": [2000, 2000, 2000], "x": [1.0, 2.0, 3.0], "onset": 0}
+    )  # ids that do not compare: left to sort_values, as before
+    assert sorted(_check(mixed)["x"]) == [1.0, 2.0, 3.0]

@@ -33,8 +33,8 @@ _DATASETS: dict[str, tuple[DatasetInfo, Callable[..., Panel]]] = {
     "synthetic-world": (
         DatasetInfo(
             "synthetic-world",
-            "Seeded simulated world with known true onset "
-            "probabilities (embedded default; no download).",
+            "Seeded simulated world with known true onset probabilities: countries, or "
+            "grid cells with flavour: grid (embedded default; no download).",
             True,
             "datasets/synthetic-world.md",
         ),

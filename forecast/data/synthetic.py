@@ -17,6 +17,10 @@ drift of the hazard), ``nonlinear`` (interactions and thresholds dominate the ha
 ``small`` (60 countries over 45 years). :func:`attainable_ceiling` scores the well-specified
 model on the observed features in a rolling-origin backtest: the limit a forecaster can
 reach, unlike the oracle, which knows the latent state and the future.
+
+The ``grid`` flavour of the dataset (cells of a lattice with spatial contagion) lives in
+:mod:`forecast.data.synthetic_grid`. Worlds go up to :data:`MAX_UNITS` units and
+:data:`MAX_ROWS` unit-years; ``dtype='float32'`` halves their memory.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_SEED",
+    "MAX_ROWS",
+    "MAX_UNITS",
     "REGIMES",
     "REGIONS",
     "SYNTHETIC_DESCRIPTIONS",
@@ -112,6 +118,7 @@ SYNTHETIC_DESCRIPTIONS: dict[str, str] = {
 }
 
 _BURN_IN = 25  # years simulated before start_year so the processes start near equilibrium
+_BINARY = {"coup_attempt", "coup_try_5yr", "upheaval", "iccpr_ratified", "mk_ongoing", "mk_ever"}
 _YEARS_SINCE_CAP = 30.0
 _OUTCOMES = ("mk_onset", "true_probability")
 
@@ -185,6 +192,15 @@ _REGIME_SPECS: dict[str, _RegimeSpec] = {
 }
 _END_YEAR = 2024
 
+MAX_UNITS = 10_000_000
+"""Most units (countries or grid cells) a simulated world may have."""
+MAX_ROWS = 50_000_000
+"""Most unit-years a simulated world may have. Memory sets the limit: measured at 10 million
+rows, the peak is about 200 bytes a row to generate the grid flavour (float32), 380 to build
+the ``synthetic-grid`` feature set over it, and 340 (float64) or 220 (float32) to generate
+the country flavour, so the largest world generates in about 10-17 GB and builds within
+24 GiB."""
+
 
 @dataclass(frozen=True)
 class _Countries:
@@ -214,6 +230,7 @@ def generate_synthetic_world(
     n_countries: int | None = None,
     start_year: int | None = None,
     end_year: int = _END_YEAR,
+    dtype: str = "float64",
 ) -> pd.DataFrame:
     """Generate the ``synthetic-world`` country-year panel.
 
@@ -230,12 +247,17 @@ def generate_synthetic_world(
         what the regime changes (and in what that changes downstream).
     n_countries : int, optional
         Number of units ever in the panel (states enter and a few exit over time); default
-        the regime's (165; 60 for ``small``).
+        the regime's (165; 60 for ``small``); at most :data:`MAX_UNITS`, and at most
+        :data:`MAX_ROWS` unit-years.
     start_year : int, optional
         First calendar year of the panel; default ``end_year`` minus the regime's number of
         years plus one (1960; 1980 for ``small``).
     end_year : int, default 2024
         Last calendar year of the panel (inclusive).
+    dtype : {'float64', 'float32'}, default 'float64'
+        Storage of the features. ``float32`` halves their memory for large worlds: the
+        same draws, values rounded to float32, every feature (``mk_ongoing`` too) float32,
+        and ``unit`` and ``region`` categorical.
 
     Returns
     -------
@@ -249,20 +271,21 @@ def generate_synthetic_world(
     Raises
     ------
     ForecastInputError
-        If ``regime`` is unknown, ``n_countries < 1``, ``end_year < start_year`` or an
-        argument is not an int.
+        If ``regime`` or ``dtype`` is unknown, ``n_countries < 1``, ``end_year < start_year``,
+        an argument is not an int or the world is too large (:data:`MAX_ROWS`).
     """
     spec = _regime_spec(regime)
     n_countries = spec.n_countries if n_countries is None else n_countries
     if start_year is None and isinstance(end_year, (int, np.integer)):
         start_year = end_year - spec.n_years + 1
     _validate(seed, n_countries, start_year, end_year)
+    storage = _storage(dtype, source="generate_synthetic_world")
     rng = np.random.default_rng(seed)
     countries = _draw_countries(rng, n_countries, start_year, end_year)
     years = np.arange(start_year - _BURN_IN, end_year + 1)
-    records = _simulate(rng, countries, years, spec)
+    records = _simulate(rng, countries, years, spec, storage)
     _apply_missingness(rng, records, years)
-    return _to_frame(countries, years, records, start_year)
+    return _to_frame(countries, years, records, start_year, storage)
 
 
 def oracle_window_probability(world: pd.DataFrame, horizon: int) -> pd.Series:
@@ -368,29 +391,52 @@ def synthetic_world_panel(
     regime: str = "drifting",
     n_countries: int | None = None,
     n_years: int | None = None,
+    flavour: str = "country",
+    n_cells: int | None = None,
+    dtype: str | None = None,
 ) -> Panel:
     """The dataset ``synthetic-world`` as a :class:`~forecast.panel.Panel`.
 
     Its keyword parameters are the ``dataset_options`` of an experiment spec (the spec is
-    checked against this signature), e.g. ``dataset_options: {regime: stationary, seed: 3}``.
+    checked against this signature), e.g. ``dataset_options: {regime: stationary, seed: 3}``
+    or ``{flavour: grid, n_cells: 65000, n_years: 30, seed: 1}``.
 
     Parameters
     ----------
     seed : int, default 20251
         Seed of the world (:func:`generate_synthetic_world`).
     regime : {'drifting', 'stationary', 'nonlinear', 'small'}, default 'drifting'
-        The named world; see :func:`generate_synthetic_world` and the dataset card.
+        The named world; see :func:`generate_synthetic_world` and the dataset card. The grid
+        flavour has ``drifting`` and ``stationary``.
     n_countries : int, optional
-        Units ever in the panel; default the regime's (165; 60 for ``small``).
+        Units ever in the panel of the country flavour; default the regime's (165; 60 for
+        ``small``).
     n_years : int, optional
-        Years in the panel, which ends in 2024; default the regime's (65; 45 for ``small``).
+        Years in the panel, which ends in 2024; default the regime's (65; 45 for ``small``),
+        30 for the grid flavour.
+    flavour : {'country', 'grid'}, default 'country'
+        ``country``: the country-year world of :func:`generate_synthetic_world`. ``grid``:
+        cells of a lattice with spatially correlated risk
+        (:func:`forecast.data.synthetic_grid.generate_synthetic_grid`), extra columns ``row``
+        and ``col`` that a feature set's ``spatial_lag`` reads as the cells' adjacency.
+    n_cells : int, optional
+        Cells of the grid flavour; default 2500 (a 50 x 50 lattice).
+    dtype : {'float64', 'float32'}, optional
+        Storage of the features; default ``float64`` for the country flavour (the panel of
+        earlier versions, bit for bit) and ``float32`` for the grid. With ``float32`` every
+        feature is float32 and the unit column is categorical (about half the memory).
+
+    Size limits: at most :data:`MAX_UNITS` units and :data:`MAX_ROWS` unit-years (the limit
+    keeps a world within memory; see :data:`MAX_ROWS`).
 
     Returns
     -------
     Panel
-        Features :data:`SYNTHETIC_FEATURES`; outcomes ``mk_onset`` and ``mk_onset_1or2``
-        (an onset in t+1 or t+2); extra columns ``region`` and ``true_probability``.
-        Without options it is the same panel, bit for bit, as before regimes existed.
+        Features :data:`SYNTHETIC_FEATURES` (grid:
+        :data:`~forecast.data.synthetic_grid.GRID_FEATURES`); outcomes ``mk_onset`` and
+        ``mk_onset_1or2`` (an onset in t+1 or t+2); extra columns ``region`` (grid: ``row``,
+        ``col``) and ``true_probability``. Without options it is the same panel, bit for bit,
+        as before regimes existed.
     """
     from forecast.outcomes import onset_within
     from forecast.panel import Panel
@@ -403,20 +449,40 @@ def synthetic_world_panel(
             source="synthetic-world",
             fix="e.g. n_years: 40 (the panel ends in 2024)",
         )
-    start = None if n_years is None else _END_YEAR - int(n_years) + 1
-    frame = generate_synthetic_world(
-        seed,
-        regime=regime,  # type: ignore[arg-type]  # checked above
-        n_countries=n_countries,
-        start_year=start,  # type: ignore[arg-type]
-    )
+    size = _flavour_size(flavour, n_countries, n_cells)
+    if dtype is not None:
+        _storage(dtype, source="synthetic-world")
+    if flavour == "grid":
+        from forecast.data.synthetic_grid import (
+            DEFAULT_YEARS,
+            GRID_FEATURES,
+            generate_synthetic_grid,
+        )
+
+        frame = generate_synthetic_grid(
+            seed,
+            regime=regime,
+            n_years=DEFAULT_YEARS if n_years is None else int(n_years),
+            dtype=dtype or "float32",
+            **({} if size is None else {"n_cells": size}),
+        )
+        kinds: dict[str, str] = dict(GRID_FEATURES)
+    else:
+        frame = generate_synthetic_world(
+            seed,
+            regime=regime,  # type: ignore[arg-type]  # checked there
+            n_countries=size,
+            start_year=None if n_years is None else _END_YEAR - int(n_years) + 1,
+            dtype=dtype or "float64",
+        )
+        kinds = dict(SYNTHETIC_FEATURES)
     frame["mk_onset_1or2"] = onset_within(frame, 2, onset="mk_onset")
-    features = list(SYNTHETIC_FEATURES)
+    features = list(kinds)
     return Panel.from_frame(
         frame,
         features=features,
         outcomes=["mk_onset", "mk_onset_1or2"],
-        kinds=dict(SYNTHETIC_FEATURES),
+        kinds=kinds,
         name="synthetic-world",
         extra=[
             c
@@ -424,6 +490,25 @@ def synthetic_world_panel(
             if c not in {"unit", "year", *features, "mk_onset", "mk_onset_1or2"}
         ],
     )
+
+
+def _flavour_size(flavour: object, n_countries: object, n_cells: object) -> int | None:
+    """The unit count of ``flavour`` (None: its default); the other flavour's count is refused."""
+    if flavour not in ("country", "grid"):
+        raise input_error(
+            f"flavour must be 'country' or 'grid', got {flavour!r}",
+            source="synthetic-world",
+            fix="write flavour: grid for a lattice of cells, or omit it for countries",
+        )
+    own, other = ("n_cells", "n_countries") if flavour == "grid" else ("n_countries", "n_cells")
+    values = {"n_countries": n_countries, "n_cells": n_cells}
+    if values[other] is not None:
+        raise input_error(
+            f"{other} is not an option of the {flavour} flavour, got {other}: {values[other]!r}",
+            source="synthetic-world",
+            fix=f"write {own}: {values[other]!r} instead",
+        )
+    return values[own]  # type: ignore[return-value]  # its type is checked by the generator
 
 
 def well_specified_features(x: pd.DataFrame) -> pd.DataFrame:
@@ -577,6 +662,23 @@ def attainable_ceiling(
 # --------------------------------------------------------------------------- helpers
 
 
+def _check_world_size(option: str, n_units: int, n_years: int) -> None:
+    """Refuse worlds beyond :data:`MAX_UNITS` units or :data:`MAX_ROWS` unit-years."""
+    if n_units > MAX_UNITS:
+        raise input_error(
+            f"{option} must be at most {MAX_UNITS:_}, got {n_units:_}",
+            source="synthetic-world",
+            fix=f"pass {option} <= {MAX_UNITS:_} (the limit keeps a world in memory)",
+        )
+    if n_units * n_years > MAX_ROWS:
+        raise input_error(
+            f"{option} x years must be at most {MAX_ROWS:_} rows, got {n_units:_} x "
+            f"{n_years} = {n_units * n_years:_}",
+            source="synthetic-world",
+            fix=f"pass {option} <= {MAX_ROWS // n_years:_} for {n_years} years, or fewer years",
+        )
+
+
 def _regime_spec(regime: object) -> _RegimeSpec:
     if not isinstance(regime, str) or regime not in _REGIME_SPECS:
         raise input_error(
@@ -606,9 +708,9 @@ def _validate(seed: object, n_countries: object, start_year: object, end_year: o
             source="generate_synthetic_world",
             fix="pass a non-negative seed",
         )
-    if not 1 <= n_countries <= 10_000:  # type: ignore[operator]
+    if n_countries < 1:  # type: ignore[operator]
         raise input_error(
-            f"n_countries must be in 1..10000, got {n_countries}",
+            f"n_countries must be >= 1, got {n_countries}",
             source="generate_synthetic_world",
             fix="pass n_countries=165 or another positive count",
         )
@@ -624,6 +726,7 @@ def _validate(seed: object, n_countries: object, start_year: object, end_year: o
             source="generate_synthetic_world",
             fix="swap or correct the years",
         )
+    _check_world_size("n_countries", n_countries, end_year - start_year + 1)  # type: ignore[arg-type,operator]
 
 
 _PREFIXES = (
@@ -635,15 +738,42 @@ _SUFFIXES = ("doria", "vania", "mark", "istan", "land", "ovia", "esia", "ador", 
 
 def _unit_names(n: int) -> np.ndarray:
     """Deterministic, seed-independent unit names: ``Aldoria``-style, then ``Country 261``."""
+    named = min(n, len(_PREFIXES) * len(_SUFFIXES))
     names = []
-    for i in range(n):
-        if i < len(_PREFIXES) * len(_SUFFIXES):
-            a = i % len(_PREFIXES)
-            b = (i // len(_PREFIXES) + 3 * a) % len(_SUFFIXES)
-            names.append(_PREFIXES[a] + _SUFFIXES[b])
-        else:
-            names.append(f"Country {i + 1:03d}")
-    return np.array(names, dtype=object)
+    for i in range(named):  # at most 260 names; the numbered rest is vectorised
+        a = i % len(_PREFIXES)
+        b = (i // len(_PREFIXES) + 3 * a) % len(_SUFFIXES)
+        names.append(_PREFIXES[a] + _SUFFIXES[b])
+    numbered = np.strings.add("Country ", np.arange(named + 1, n + 1).astype(str))
+    return np.concatenate([np.array(names, dtype=object), numbered.astype(object)])
+
+
+def _labels(
+    names: np.ndarray, codes: np.ndarray, categorical: bool
+) -> pd.api.extensions.ExtensionArray:
+    """``names[codes]`` as text, or as a categorical with sorted categories (lean worlds)."""
+    if not categorical:
+        return pd.array(names, dtype="str").take(codes)
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    categories = pd.Index(names[order], dtype="str")
+    used = np.zeros(len(names), dtype=bool)
+    used[codes] = True  # only the names that appear, as pandas would infer them
+    keep = used[order]
+    remap = np.cumsum(keep) - 1
+    return pd.Categorical.from_codes(remap[rank[codes]], categories=categories[keep])
+
+
+def _storage(dtype: object, *, source: str) -> type[np.floating]:
+    """The float type named by a ``dtype`` option ('float64' or 'float32')."""
+    if dtype not in ("float64", "float32"):
+        raise input_error(
+            f"dtype must be 'float64' or 'float32', got {dtype!r}",
+            source=source,
+            fix="write dtype: float32 for lean large worlds, or omit it",
+        )
+    return np.float32 if dtype == "float32" else np.float64
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -856,12 +986,20 @@ def _hazard_logit(
 
 
 def _simulate(
-    rng: np.random.Generator, c: _Countries, years: np.ndarray, spec: _RegimeSpec
+    rng: np.random.Generator,
+    c: _Countries,
+    years: np.ndarray,
+    spec: _RegimeSpec,
+    storage: type[np.floating] = np.float64,
 ) -> dict[str, np.ndarray]:
     """Run the DGP year by year; return (n_years, n) arrays of the recorded values."""
     n = len(c.names)
     shape = (len(years), n)
-    out = {k: np.zeros(shape) for k in (*SYNTHETIC_FEATURES, *_OUTCOMES)}
+    out = {
+        k: np.zeros(shape, dtype=bool if k in _BINARY else storage) for k in SYNTHETIC_FEATURES
+    }  # 0/1 features never missing: stored as bool (1 byte), cast when the frame is made
+    out["true_probability"] = np.zeros(shape)
+    out["mk_onset"] = np.zeros(shape, dtype=bool)
     out["present"] = np.zeros(shape, dtype=bool)
     s = _initial_state(rng, c, int(years[0]))
     region_shock = np.zeros(len(REGIONS))
@@ -1035,22 +1173,30 @@ def _apply_missingness(
 
 
 def _to_frame(
-    c: _Countries, years: np.ndarray, out: dict[str, np.ndarray], start_year: int
+    c: _Countries,
+    years: np.ndarray,
+    out: dict[str, np.ndarray],
+    start_year: int,
+    storage: type[np.floating] = np.float64,
 ) -> pd.DataFrame:
-    present = out["present"] & (years[:, None] >= start_year)
-    year_idx, unit_idx = np.nonzero(present)
-    order = np.lexsort((years[year_idx], c.names[unit_idx]))
-    year_idx, unit_idx = year_idx[order], unit_idx[order]
+    present = out.pop("present") & (years[:, None] >= start_year)
+    by_name = np.argsort(c.names, kind="stable")  # names are unique: (name, year) order
+    position, year_idx = np.nonzero(present.T[by_name])  # row-major: by name, then year
+    unit_idx = by_name[position]
+    flat = year_idx * len(c.names) + unit_idx  # into the (years, units) arrays of ``out``
+    lean = storage is np.float32
     frame = {
-        "unit": pd.array(c.names[unit_idx], dtype="str"),
+        "unit": _labels(c.names, unit_idx, lean),
         "year": years[year_idx].astype(np.int64),
-        "region": pd.array(np.array(REGIONS, dtype=object)[c.region[unit_idx]], dtype="str"),
+        "region": _labels(np.array(REGIONS, dtype=object), c.region[unit_idx], lean),
     }
     for column in SYNTHETIC_FEATURES:
-        values = out[column][year_idx, unit_idx]
+        values = out.pop(column).ravel()[flat]  # pop: each array is freed once read
         frame[column] = (
-            values.astype(np.int64) if column == "mk_ongoing" else values.astype(np.float64)
+            values.astype(np.int64)
+            if column == "mk_ongoing" and not lean
+            else values.astype(storage, copy=False)
         )
-    frame["mk_onset"] = out["mk_onset"][year_idx, unit_idx].astype(np.int64)
-    frame["true_probability"] = out["true_probability"][year_idx, unit_idx].astype(np.float64)
-    return pd.DataFrame(frame)
+    frame["mk_onset"] = out.pop("mk_onset").ravel()[flat].astype(np.int64)
+    frame["true_probability"] = out.pop("true_probability").ravel()[flat].astype(np.float64)
+    return pd.DataFrame(frame, copy=False)

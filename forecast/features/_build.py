@@ -1,9 +1,11 @@
 """Assemble a country-year :class:`~forecast.panel.Panel` from a validated feature set.
 
 Order of work: refuse look-ahead transforms (unless ``replication: true``), order the
-indicators by their dependencies (a cycle is an error), read and check the sources, build
-the grid from the skeleton dataset, then compute every indicator on the grid:
-source value at ``t - publication_lag`` -> transform chain -> missing-data policy.
+indicators by their dependencies (a cycle is an error), read and check the sources (only
+the columns the spec reads), build the grid from the skeleton dataset, then compute every
+indicator on the grid: source value at ``t - publication_lag`` -> transform chain ->
+missing-data policy. Transforms compute in float64; an indicator whose source column (or
+source indicator) is float32 is stored as float32, so a lean source gives a lean panel.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ import pandas as pd
 
 from forecast._errors import ForecastInputError, input_error
 from forecast.features._ewp import episode_variables
-from forecast.features._sources import BUILTIN, data_root, load_builtin, load_user_table
+from forecast.features._sources import (
+    BUILTIN,
+    data_root,
+    load_builtin,
+    load_neighbour_table,
+    load_registered,
+    load_user_table,
+    project,
+)
 from forecast.features._spec import FeatureSet, Indicator
 from forecast.features._transforms import Grid, get_transform
 from forecast.panel import Panel
@@ -41,13 +51,18 @@ def check_look_ahead(fs: FeatureSet) -> None:
         if ind.role == "outcome":
             continue
         for step in ind.transforms:
-            if get_transform(step.name).looks_ahead:
+            transform = get_transform(step.name)
+            reason = transform.look_ahead_reason(step.params)
+            if reason:
+                instead = (
+                    "a backward-looking transform (e.g. carry_forward, impute_regression_past)"
+                    if transform.looks_ahead
+                    else f"{step.name} with years: 1 or more"
+                )
                 raise input_error(
-                    f"indicator {ind.name!r}: transform {step.name!r} looks ahead (uses data "
-                    f"dated after t)",
+                    f"indicator {ind.name!r}: transform {step.name!r} {reason}",
                     source=ind.where(step.line),
-                    fix="use a backward-looking transform (e.g. carry_forward, "
-                    "impute_regression_past) or mark the spec 'replication: true' for a "
+                    fix=f"use {instead} or mark the spec 'replication: true' for a "
                     "faithful upstream rebuild that is never used to forecast",
                 )
 
@@ -86,35 +101,88 @@ def dependency_order(fs: FeatureSet) -> list[Indicator]:
     return order
 
 
+def _needed_columns(fs: FeatureSet) -> dict[str, set[str]]:
+    """Dataset -> the value columns the spec reads from it (``row``/``col`` of a lattice)."""
+    needed: dict[str, set[str]] = {fs.skeleton: set()}
+    for ind in fs.indicators:
+        if ind.source.dataset:
+            needed.setdefault(ind.source.dataset, set()).add(str(ind.source.column))
+        for step in ind.transforms:
+            for param in get_transform(step.name).datasets:
+                if param in step.params:
+                    needed.setdefault(str(step.params[param]), set()).update({"row", "col"})
+    needed.pop(GRID, None)
+    return needed
+
+
 def _used_datasets(fs: FeatureSet) -> list[str]:
-    names = {fs.skeleton} | {i.source.dataset for i in fs.indicators if i.source.dataset}
-    return sorted(names - {GRID})
+    return sorted(_needed_columns(fs))
 
 
 def load_tables(fs: FeatureSet, data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
-    """Read every dataset the spec uses (built-in or declared) into tidy tables."""
+    """Read every dataset the spec uses (built-in or declared) into tidy tables.
+
+    Each table keeps its keys and only the columns the spec reads (event lists and
+    neighbour tables are kept whole).
+    """
     declared = {d.name: d for d in fs.datasets}
+    needed = _needed_columns(fs)
     root: Path | None = None
     tables = {}
     for name in _used_datasets(fs):
-        if name in declared:
-            decl = declared[name]
+        decl = declared.get(name)
+        where = fs.where(decl.line) if decl else None
+        if decl is not None and decl.kind == "dataset":
+            tables[name] = load_registered(
+                str(decl.dataset), decl.options, where=str(where), columns=needed[name]
+            )
+        elif decl is not None and decl.kind == "neighbours":
+            tables[name] = load_neighbour_table(
+                decl.path,  # type: ignore[arg-type]  # a neighbour table has a path
+                decl.unit,
+                str(decl.neighbour),
+                where=str(where),
+            )
+        elif decl is not None:
             tables[name] = load_user_table(
-                decl.path, decl.unit, decl.year, where=fs.where(decl.line)
+                decl.path,  # type: ignore[arg-type]  # a file table has a path
+                decl.unit,
+                str(decl.year),
+                where=str(where),
+                columns=needed[name],
             )
         else:
-            where = next(
-                (i.where() for i in fs.indicators if i.source.dataset == name), fs.where(1)
-            )
+            where = next((w for n, w in _readers(fs) if n == name), fs.where(1))
             root = root or data_root(data_dir)
-            tables[name] = load_builtin(name, root, where=where)
+            table = load_builtin(name, root, where=where)
+            events = name in BUILTIN and BUILTIN[name].events  # read whole: columns derive
+            tables[name] = table if events else project(table, needed[name], ("unit", "year"))
     return tables
+
+
+def _readers(fs: FeatureSet) -> list[tuple[str, str]]:
+    """(dataset, ``file:line`` of an indicator or transform step that reads it)."""
+    out = []
+    for ind in fs.indicators:
+        if ind.source.dataset:
+            out.append((ind.source.dataset, ind.where()))
+        for step in ind.transforms:
+            for param in get_transform(step.name).datasets:
+                if param in step.params:
+                    out.append((str(step.params[param]), ind.where(step.line)))
+    return out
+
+
+def _neighbour_tables(fs: FeatureSet) -> set[str]:
+    return {d.name for d in fs.datasets if d.kind == "neighbours"}
 
 
 def _label(fs: FeatureSet, name: str) -> str:
     """How errors name dataset ``name``: with its file when the spec declares one."""
-    declared = {d.name: d for d in fs.datasets}
-    return f"{declared[name].path}: dataset {name!r}" if name in declared else f"dataset {name!r}"
+    decl = {d.name: d for d in fs.datasets}.get(name)
+    if decl is None or decl.path is None:
+        return f"dataset {name!r}" + (f" ({decl.dataset})" if decl is not None else "")
+    return f"{decl.path}: dataset {name!r}"
 
 
 def _check_keys(table: pd.DataFrame, name: str) -> None:
@@ -158,14 +226,38 @@ def _check_units(table: pd.DataFrame, name: str) -> None:
         )
 
 
-def _positions(table: pd.DataFrame, grid: pd.DataFrame) -> np.ndarray:
-    """Row of ``table`` holding each grid (unit, year), -1 where absent."""
+def _same_keys(table: pd.DataFrame, grid: pd.DataFrame) -> bool:
+    """True when ``table`` has the grid's (unit, year) rows in the grid's order."""
+    if len(table) != len(grid) or not np.array_equal(
+        table["year"].to_numpy(), grid["year"].to_numpy()
+    ):
+        return False
+    a, b = table["unit"], grid["unit"]
+    if (
+        isinstance(a.dtype, pd.CategoricalDtype)
+        and isinstance(b.dtype, pd.CategoricalDtype)
+        and a.cat.categories.equals(b.cat.categories)
+    ):
+        return np.array_equal(a.cat.codes.to_numpy(), b.cat.codes.to_numpy())
+    try:
+        return bool(np.array_equal(a.to_numpy(), b.to_numpy()))
+    except TypeError:
+        return False
+
+
+def _positions(table: pd.DataFrame, grid: pd.DataFrame) -> np.ndarray | None:
+    """Row of ``table`` holding each grid (unit, year), -1 where absent; None when the
+    table's rows are the grid's (the skeleton itself)."""
+    if _same_keys(table, grid):
+        return None
     keys = pd.MultiIndex.from_arrays([table["unit"], table["year"]])
     return keys.get_indexer(pd.MultiIndex.from_arrays([grid["unit"], grid["year"]]))
 
 
-def _align(table: pd.DataFrame, column: str, pos: np.ndarray) -> pd.Series:
+def _align(table: pd.DataFrame, column: str, pos: np.ndarray | None) -> pd.Series:
     values = table[column].to_numpy()
+    if pos is None:  # the same rows: no look-up
+        return pd.Series(values.astype(float) if values.dtype.kind in "fiub" else values)
     if len(values) == 0:  # a source with no rows (e.g. every row dated after t was dropped)
         return pd.Series(np.full(len(pos), np.nan))
     if values.dtype.kind in "fiub":
@@ -193,6 +285,13 @@ def _prepare(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFr
             source=fs.where(1),
             fix="use a country-year dataset as skeleton",
         )
+    neighbour_tables = _neighbour_tables(fs)
+    if fs.skeleton in neighbour_tables:
+        raise input_error(
+            f"skeleton {fs.skeleton!r} is a neighbour table, not a unit-year table",
+            source=fs.where(1),
+            fix="use a unit-year dataset as skeleton",
+        )
     skeleton = tables[fs.skeleton]
     _check_keys(skeleton, _label(fs, fs.skeleton))
     grid = skeleton[["unit", "year"]]
@@ -208,9 +307,12 @@ def _prepare(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFr
     grid = grid.sort_values(["unit", "year"], kind="stable").reset_index(drop=True)
     ready = {}
     for name, table in tables.items():
+        if name in neighbour_tables:
+            ready[name] = table  # (unit, neighbour) pairs: read by spatial_lag only
+            continue
         if name in events:
             table = episode_variables(table, grid, source=f"dataset {name!r}")
-        else:
+        elif name != fs.skeleton:  # checked above
             _check_keys(table, _label(fs, name))
         if fs.unit_system == "cow":
             _check_units(table, _label(fs, name))
@@ -220,7 +322,7 @@ def _prepare(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFr
 
 
 def _lookup(ready: dict[str, pd.DataFrame], grid: pd.DataFrame):
-    cache: dict[str, np.ndarray] = {}
+    cache: dict[str, np.ndarray | None] = {}
 
     def align(dataset: str, column: str) -> pd.Series:
         if dataset not in cache:
@@ -238,6 +340,13 @@ def _check_source(fs: FeatureSet, ind: Indicator, ready: dict[str, pd.DataFrame]
             f"datasets: {', '.join(sorted(set(BUILTIN) | set(ready)))}",
             source=ind.where(),
             fix="use a listed dataset or declare it",
+        )
+    if dataset in _neighbour_tables(fs):
+        raise input_error(
+            f"indicator {ind.name!r}: dataset {dataset!r} is a neighbour table (no years)",
+            source=ind.where(),
+            fix=f"read values from a unit-year dataset; use {dataset!r} as the neighbours "
+            "of a spatial_lag",
         )
     if column not in ready[dataset].columns:
         cols = [c for c in ready[dataset].columns if c not in ("unit",)]
@@ -260,13 +369,19 @@ def _compute(
 ) -> pd.Series:
     if ind.source.indicator:
         values = built[ind.source.indicator].copy()
+        lean = values.dtype == np.float32
     else:
         _check_source(fs, ind, ready)
         values = align(ind.source.dataset, ind.source.column)
+        lean = ready[ind.source.dataset][ind.source.column].dtype == np.float32
     if ind.role == "label" and not ind.publication_lag:
         return values  # kept as given (text allowed)
     numeric = pd.to_numeric(values, errors="coerce")
-    bad = numeric.isna() & values.notna()
+    bad = (
+        numeric.isna() & values.notna()
+        if not pd.api.types.is_numeric_dtype(values.dtype)
+        else pd.Series(False, index=values.index)
+    )
     if bad.any():
         rows = [
             f"{u}/{y}" for u, y in grid.loc[bad, ["unit", "year"]].head(5).itertuples(index=False)
@@ -310,7 +425,17 @@ def _compute(
         values = values.rename(ind.name)
     if ind.missing.policy == "carry_forward":
         values = values.groupby(g.codes, sort=False).ffill(limit=ind.missing.max_years)
-    return values
+    return values.astype(np.float32) if lean and ind.role != "outcome" else values
+
+
+def _table(ready: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    """Dataset ``name`` of the build, for transforms that read one (``spatial_lag``)."""
+    if name not in ready:
+        raise input_error(
+            f"dataset {name!r} was not loaded; loaded: {sorted(ready)}",
+            fix="name a dataset of the spec (declared, or built in)",
+        )
+    return ready[name]
 
 
 def build_from_tables(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> Panel:
@@ -326,6 +451,7 @@ def build_from_tables(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> Panel:
         grid["unit"].to_numpy(),
         grid["year"].to_numpy(dtype=np.int64),
         resolve=lambda name: built[name],
+        table=lambda name: _table(ready, name),
     )
     align = _lookup(ready, grid)
     for ind in order:
@@ -336,7 +462,9 @@ def build_from_tables(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> Panel:
     labels = [i.name for i in fs.by_role("label")]
     columns = {fs.unit: grid["unit"], fs.year: grid["year"]}
     columns.update({name: built[name] for name in labels + fs.features + fs.outcomes})
-    frame = pd.DataFrame(columns).loc[keep].reset_index(drop=True)
+    frame = pd.DataFrame(columns, copy=False)  # copy-on-write: the built arrays, not copies
+    if not keep.all():
+        frame = frame.loc[keep].reset_index(drop=True)
     return Panel.from_frame(
         frame,
         unit=fs.unit,

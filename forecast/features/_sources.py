@@ -2,7 +2,10 @@
 
 Built-in datasets read the EWP 2025 replication files under ``<data dir>/ewp-2025/``.
 Parsed tables are cached per process (keyed by path, size and modification time).
-Feature-set specs may also declare their own CSV/parquet files (bring your own data).
+Feature-set specs may also declare their own CSV/parquet files (bring your own data),
+neighbour tables (unit, neighbour pairs) and registered datasets of
+:func:`forecast.data.load_dataset` with options (e.g. the grid flavour of the synthetic
+world). Readers given ``columns`` keep only those (plus the keys).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast._errors import DataNotAvailableError, input_error
+from forecast._errors import DataNotAvailableError, ForecastInputError, input_error
 from forecast.panel import FIRST_YEAR, LAST_YEAR, calendar_years
 
 __all__ = [
@@ -24,7 +27,10 @@ __all__ = [
     "data_root",
     "dataset_names",
     "load_builtin",
+    "load_neighbour_table",
+    "load_registered",
     "load_user_table",
+    "project",
 ]
 
 EWP_DIR = "ewp-2025"
@@ -217,8 +223,25 @@ def load_builtin(name: str, root: Path, *, where: str | None = None) -> pd.DataF
     return _cached(name, tuple(str(p) for p in paths), stamp)
 
 
-def load_user_table(path: Path, unit: str, year: str, *, where: str) -> pd.DataFrame:
-    """Read a declared CSV/parquet file and rename its key columns to ``unit``/``year``."""
+def project(frame: pd.DataFrame, columns: set[str] | None, keys: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` limited to ``keys`` and ``columns`` (all when ``columns`` is None).
+
+    When a column is missing the frame is returned whole, so that the build's error lists
+    the columns there are. With pandas copy-on-write the projection copies no data.
+    """
+    if columns is None or not columns <= set(frame.columns):
+        return frame
+    keep = [c for c in frame.columns if c in keys or c in columns]
+    return frame if len(keep) == len(frame.columns) else frame[keep]
+
+
+def load_user_table(
+    path: Path, unit: str, year: str, *, where: str, columns: set[str] | None = None
+) -> pd.DataFrame:
+    """Read a declared CSV/parquet file and rename its key columns to ``unit``/``year``.
+
+    ``columns``: the value columns the spec reads (None: all); the others are dropped.
+    """
     from forecast.data import read_table
 
     if not path.is_file():
@@ -250,6 +273,58 @@ def load_user_table(path: Path, unit: str, year: str, *, where: str) -> pd.DataF
             rows=[f"{u}/{y}" for u, y in frame.loc[bad, [unit, year]].itertuples(index=False)],
             fix="store years such as 1994",
         )
-    frame = frame.rename(columns={unit: "unit", year: "year"})
+    frame = project(frame, columns, (unit, year)).rename(columns={unit: "unit", year: "year"})
     frame["year"] = pd.to_numeric(frame["year"]).astype(np.int64)
     return frame
+
+
+def load_neighbour_table(path: Path, unit: str, neighbour: str, *, where: str) -> pd.DataFrame:
+    """Read a declared neighbour table: columns ``unit`` and ``neighbour``, one row a pair."""
+    from forecast.data import read_table
+
+    if not path.is_file():
+        raise input_error(
+            "declared neighbour table not found",
+            source=f"{where}: {path}",
+            fix="correct the path (relative paths are relative to the spec)",
+        )
+    frame = read_table(path)
+    for column in (unit, neighbour):
+        if column not in frame.columns:
+            raise input_error(
+                f"column {column!r} is missing (columns: "
+                f"{', '.join(map(str, frame.columns[:15]))})",
+                source=f"{where}: {path}",
+                fix="correct unit:/neighbour: in the spec",
+            )
+    pairs = frame[[unit, neighbour]].set_axis(["unit", "neighbour"], axis=1)
+    missing = pairs.isna().any(axis=1).to_numpy()
+    if missing.any():
+        raise input_error(
+            "a pair has a missing unit or neighbour",
+            source=f"{where}: {path}",
+            rows=list(np.flatnonzero(missing) + 2),  # file lines (after the header)
+            fix="fill or drop the incomplete pairs",
+        )
+    return pairs
+
+
+def load_registered(
+    name: str, options: dict, *, where: str, columns: set[str] | None = None
+) -> pd.DataFrame:
+    """The frame of registered dataset ``name`` (:func:`forecast.data.load_dataset` with
+    ``options``), its key columns renamed ``unit``/``year``, limited to ``columns``."""
+    from forecast.data import load_dataset
+
+    try:
+        panel = load_dataset(name, **options)
+    except ForecastInputError as error:
+        raise ForecastInputError(f"{where}: dataset {name!r}: {error}") from error
+    except TypeError as error:  # e.g. an unhashable option value
+        raise input_error(
+            f"dataset {name!r}: bad options {options!r} ({error})",
+            source=where,
+            fix="give options as plain numbers and names",
+        ) from error
+    frame = project(panel.frame, columns, (panel.unit, panel.year))
+    return frame.rename(columns={panel.unit: "unit", panel.year: "year"})

@@ -117,13 +117,29 @@ class Indicator:
 
 @dataclass(frozen=True)
 class DatasetDecl:
-    """A user file declared in the spec: a CSV/parquet table keyed by unit and year."""
+    """A dataset declared in the spec, one of three forms (see ``docs/features.md``):
+
+    - a user file keyed by unit and year: ``{path: panel.csv, unit: country, year: year}``;
+    - a neighbour table (no years; read by ``spatial_lag``): ``{path: adjacency.csv,
+      unit: cell, neighbour: neighbour_cell}``, one row per (unit, neighbour) pair;
+    - a registered dataset of :func:`forecast.data.load_dataset` with its options:
+      ``{dataset: synthetic-world, options: {flavour: grid, n_cells: 2500}}``.
+    """
 
     name: str
-    path: Path
+    path: Path | None
     unit: str
-    year: str
+    year: str | None
     line: int
+    neighbour: str | None = None
+    dataset: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> Literal["table", "neighbours", "dataset"]:
+        if self.dataset is not None:
+            return "dataset"
+        return "neighbours" if self.neighbour is not None else "table"
 
 
 @dataclass(frozen=True)
@@ -487,9 +503,16 @@ def _datasets(raw: Any, fs: Path) -> tuple[DatasetDecl, ...]:
     for name, decl in raw.items():
         line = getattr(raw, "key_lines", {}).get(name, 0)
         where = f"{fs}:{line}"
+        if isinstance(decl, dict) and "dataset" in decl:
+            out.append(_registered(name, decl, line, where))
+            continue
+        if isinstance(decl, dict) and "neighbour" in decl and "year" not in decl:
+            out.append(_neighbour_table(name, decl, line, where, fs))
+            continue
         if not isinstance(decl, dict) or not {"path", "unit", "year"} <= set(decl):
             raise input_error(
-                f"dataset {name!r} needs path, unit and year",
+                f"dataset {name!r} needs path, unit and year (or path, unit and neighbour "
+                "for a neighbour table, or dataset and options for a registered dataset)",
                 source=where,
                 fix="e.g. {path: my_panel.csv, unit: country, year: year}",
             )
@@ -511,6 +534,73 @@ def _datasets(raw: Any, fs: Path) -> tuple[DatasetDecl, ...]:
             )
         )
     return tuple(out)
+
+
+def _neighbour_table(name: str, decl: dict, line: int, where: str, fs: Path) -> DatasetDecl:
+    """``{path, unit, neighbour}``: a file of (unit, neighbour) pairs."""
+    _unknown_keys(decl, {"path", "unit", "neighbour"}, where, f"dataset {name!r}")
+    for key in ("path", "unit"):
+        if key not in decl:
+            raise input_error(
+                f"neighbour table {name!r} needs {key}",
+                source=where,
+                fix="e.g. {path: neighbours.csv, unit: cell, neighbour: neighbour_cell}",
+            )
+    path = Path(_name(decl["path"], where, "path")).expanduser()
+    unit = _name(decl["unit"], where, "unit")
+    neighbour = _name(decl["neighbour"], where, "neighbour")
+    if unit == neighbour:
+        raise input_error(
+            f"dataset {name!r}: unit and neighbour name the same column {unit!r}",
+            source=where,
+            fix="name the file's two unit columns",
+        )
+    return DatasetDecl(
+        _name(name, where, "dataset"),
+        path if path.is_absolute() else fs.parent / path,
+        unit,
+        None,
+        line,
+        neighbour=neighbour,
+    )
+
+
+def _registered(name: str, decl: dict, line: int, where: str) -> DatasetDecl:
+    """``{dataset, options}``: a dataset of :func:`forecast.data.load_dataset`."""
+    from forecast.data import dataset_names, dataset_options
+
+    _unknown_keys(decl, {"dataset", "options"}, where, f"dataset {name!r}")
+    dataset = _name(decl["dataset"], where, "dataset")
+    if dataset not in dataset_names():
+        raise input_error(
+            f"dataset {name!r}: unknown registered dataset {dataset!r}; valid: {dataset_names()}",
+            source=where,
+            fix="name a registered dataset, or declare a file with path, unit and year",
+        )
+    options = decl.get("options") or {}
+    if not isinstance(options, dict):
+        raise input_error(
+            f"dataset {name!r}: options must be a mapping, got {options!r}",
+            source=where,
+            fix="e.g. options: {flavour: grid, n_cells: 2500}",
+        )
+    valid = [key for key in dataset_options(dataset) if key != "root"]
+    unknown = sorted((key for key in options if key not in valid), key=str)
+    if unknown:
+        raise input_error(
+            f"dataset {name!r}: unknown option(s) {unknown} of {dataset!r}; valid: {valid}",
+            source=where,
+            fix="remove or rename them",
+        )
+    return DatasetDecl(
+        _name(name, where, "dataset"),
+        None,
+        "unit",
+        "year",
+        line,
+        dataset=dataset,
+        options=dict(options),
+    )
 
 
 def parse_feature_set(path: str | Path, *, _chain: tuple[Path, ...] | None = None) -> FeatureSet:

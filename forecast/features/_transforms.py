@@ -3,8 +3,10 @@
 A transform takes the current values of an indicator (a float Series aligned with the
 build grid, sorted by unit then year) plus a :class:`Grid` giving each row's unit and
 year, and returns a new aligned Series. Transforms that read *later* years of the same
-unit declare ``looks_ahead=True``; the builder refuses them in a feature set unless the
-set is marked ``replication: true``.
+unit declare ``looks_ahead=True`` (or, when that depends on their parameters, an ``ahead``
+rule, as ``spatial_lag`` with ``years: 0``); the builder refuses them in a feature set
+unless the set is marked ``replication: true``. A transform may read a dataset of the spec
+(``datasets=("neighbours",)`` names the parameter that holds the dataset's name).
 
 Add one with the decorator::
 
@@ -19,11 +21,13 @@ import inspect
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
+from forecast.features import _spatial
 
 __all__ = ["Grid", "Transform", "get_transform", "register_transform", "transform_names"]
 
@@ -41,15 +45,21 @@ class Grid:
     resolve : callable
         ``resolve(name) -> Series`` returns an already built indicator (for transforms
         that combine indicators, such as ``interaction``).
+    table : callable
+        ``table(name) -> DataFrame`` returns a dataset of the spec, keyed by ``unit`` (for
+        transforms that read one, such as ``spatial_lag``).
     """
 
     unit: np.ndarray
     year: np.ndarray
     resolve: Callable[[str], pd.Series] = field(default=lambda name: pd.Series(dtype=float))
+    table: Callable[[str], pd.DataFrame] = field(default=lambda name: _no_table(name))
 
     def __post_init__(self) -> None:
-        codes, _ = pd.factorize(pd.Series(self.unit), sort=False)
+        codes, uniques = pd.factorize(np.asarray(self.unit), sort=False)
         object.__setattr__(self, "_codes", codes.astype(np.int64))
+        object.__setattr__(self, "_units", pd.Index(uniques))
+        object.__setattr__(self, "_graphs", {})
         years = self.year.astype(np.int64)
         first, last = (int(years.min()), int(years.max())) if len(years) else (0, 0)
         # (unit, year) -> unit * span + (year - first): unique, in unit then year order
@@ -62,6 +72,21 @@ class Grid:
     def codes(self) -> np.ndarray:
         """Integer unit codes (0..n_units-1) for fast group operations."""
         return self._codes  # type: ignore[attr-defined]
+
+    @property
+    def units(self) -> pd.Index:
+        """The distinct units, in code order (``units[codes]`` is ``unit``)."""
+        return self._units  # type: ignore[attr-defined]
+
+    def neighbours(self, dataset: str, adjacency: str = "queen") -> _spatial.Graph:
+        """The neighbour graph declared by ``dataset`` over :attr:`codes` (cached); see
+        :func:`forecast.features._spatial.neighbour_graph`."""
+        graphs: dict = self._graphs  # type: ignore[attr-defined]
+        if (dataset, adjacency) not in graphs:
+            graphs[dataset, adjacency] = _spatial.neighbour_graph(
+                self.units, self.table(dataset), adjacency, name=dataset
+            )
+        return graphs[dataset, adjacency]
 
     @property
     def n_years(self) -> int:
@@ -90,6 +115,13 @@ class Grid:
         return np.column_stack([self.shift(values, j) for j in range(k)])
 
 
+def _no_table(name: str) -> pd.DataFrame:
+    raise input_error(
+        f"dataset {name!r} is not available to this transform",
+        fix="build through build_panel or pass Grid(..., table=...)",
+    )
+
+
 TransformFunc = Callable[..., pd.Series]
 
 
@@ -112,6 +144,11 @@ class Transform:
         Parameters whose value names another indicator (dependencies of the build).
     description : str
         First line of the function's docstring.
+    datasets : tuple of str
+        Parameters whose value names a dataset of the spec (read by the build).
+    ahead : callable or None
+        ``ahead(params) -> str or None``: why the transform looks ahead with these
+        parameters (None: it does not), for transforms where that depends on them.
     """
 
     name: str
@@ -120,6 +157,14 @@ class Transform:
     params: Mapping[str, type]
     refs: tuple[str, ...]
     description: str
+    datasets: tuple[str, ...] = ()
+    ahead: Callable[[Mapping[str, Any]], str | None] | None = None
+
+    def look_ahead_reason(self, params: Mapping[str, Any]) -> str | None:
+        """Why the value at ``t`` may use data not known at ``t`` with ``params`` (or None)."""
+        if self.looks_ahead:
+            return "looks ahead (uses data dated after t)"
+        return None if self.ahead is None else self.ahead(params)
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -142,13 +187,22 @@ def register_transform(
     looks_ahead: bool = False,
     params: Mapping[str, type] | None = None,
     refs: tuple[str, ...] = (),
+    datasets: tuple[str, ...] = (),
+    ahead: Callable[[Mapping[str, Any]], str | None] | None = None,
 ) -> Callable[[TransformFunc], TransformFunc]:
     """Register ``func(x, grid, **params)`` as transform ``name`` (decorator)."""
 
     def decorate(func: TransformFunc) -> TransformFunc:
         doc = (func.__doc__ or "").strip().splitlines()
         _REGISTRY[name] = Transform(
-            name, func, looks_ahead, dict(params or {}), tuple(refs), doc[0] if doc else ""
+            name,
+            func,
+            looks_ahead,
+            dict(params or {}),
+            tuple(refs),
+            doc[0] if doc else "",
+            tuple(datasets),
+            ahead,
         )
         return func
 
@@ -408,6 +462,51 @@ def _impute_past(x: pd.Series, grid: Grid, *, predictor: str) -> pd.Series:
             rows = (grid.year == t) & np.isnan(y) & ~np.isnan(z)
             out[rows] = coef[0] + coef[1] * z[rows]
     return _series(out, x)
+
+
+# --- across units -------------------------------------------------------------------------
+
+
+def _same_year(params: Mapping[str, Any]) -> str | None:
+    if params.get("years", 1) == 0:
+        return (
+            "looks ahead with years: 0 (uses the neighbours' values of year t, "
+            "which a forecast made at t does not have)"
+        )
+    return None
+
+
+@register_transform(
+    "spatial_lag",
+    params={"neighbours": str, "adjacency": str, "how": str, "years": int},
+    datasets=("neighbours",),
+    ahead=_same_year,
+)
+def _spatial_lag(
+    x: pd.Series,
+    grid: Grid,
+    *,
+    neighbours: str,
+    adjacency: str = "queen",
+    how: str = "mean",
+    years: int = 1,
+) -> pd.Series:
+    """Mean, max or sum of x over the unit's neighbours ``years`` earlier (missing skipped).
+
+    ``neighbours`` names a dataset of the spec: a lattice (``row``/``col`` columns; cells
+    touching by an edge for ``adjacency: rook``, by an edge or a corner for ``queen``) or a
+    neighbour table (``unit``, ``neighbour`` pairs). NaN when no neighbour has a value.
+    ``years: 0`` (the neighbours' same-year values) needs ``replication: true``.
+    """
+    if years < 0:
+        raise input_error(
+            f"spatial_lag years must be >= 0, got {years}", fix="use years: 1 (the year before)"
+        )
+    graph = grid.neighbours(neighbours, adjacency)
+    values = _spatial.spatial_aggregate(
+        x.to_numpy(dtype=float), grid.codes, grid.year, graph, how=how, lag=years
+    )
+    return _series(values, x)
 
 
 # --- look-ahead (replication of upstream steps, and outcomes) ------------------------------

@@ -93,7 +93,7 @@ class ElasticNetLogit(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
         self.preprocessor_ = linear_preprocessor().fit(X)
-        Z = np.asfortranarray(self.preprocessor_.transform(X))
+        Z = np.asfortranarray(self.preprocessor_.transform(X), dtype=float)  # float32 panels too
         start = None
         if self.alpha is not None:
             self.alpha_ = float(self.alpha)
