@@ -201,3 +201,15 @@ def test_the_models_package_imports_top_down():
 
     for module in graph:
         visit(module, [])
+
+
+@pytest.mark.parametrize("name", ["elastic_net", "logit", "xgboost", "random_forest"])
+def test_float32_panels_fit_and_forecast_like_float64(name):
+    from forecast.models import fit_estimator
+
+    X, y, years = contract_data(seed=5)
+    X32 = X.astype(np.float32)
+    params = {"n_estimators": 30} if name in ("xgboost", "random_forest") else {}
+    p32 = fit_estimator(build_model(name, params), X32, y, years=years).predict_proba(X32)
+    p64 = fit_estimator(build_model(name, params), X32.astype(float), y, years=years)
+    np.testing.assert_allclose(p32[:, 1], p64.predict_proba(X32.astype(float))[:, 1], atol=1e-3)
