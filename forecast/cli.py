@@ -106,6 +106,7 @@ def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
     for module_name in (
         "forecast.features._cli",
         "forecast.commands.backtest",
+        "forecast.commands.cluster",
         "forecast.commands.costs",
         "forecast.commands.report",
         "forecast.commands.risklist",

@@ -1,6 +1,7 @@
 """Rolling-origin backtests: the splitter, the engine and its result, the task cache."""
 
 from forecast.backtest._cache import CacheInfo, TaskCache, code_version, default_cache_dir
+from forecast.backtest._cluster import ProcessCluster
 from forecast.backtest._engine import (
     ORACLE,
     BacktestResult,
@@ -11,6 +12,7 @@ from forecast.backtest._engine import (
     recency_weights,
     run_backtest,
 )
+from forecast.backtest._execute import Execution
 from forecast.backtest._splitter import RollingOrigin, Split, check_no_lookahead
 from forecast.backtest._summary import BacktestSummary, summarize
 from forecast.backtest._task import CapturedWarnings, capture_warnings, make_estimator
@@ -21,6 +23,8 @@ __all__ = [
     "BacktestSummary",
     "CacheInfo",
     "CapturedWarnings",
+    "Execution",
+    "ProcessCluster",
     "RollingOrigin",
     "Split",
     "TaskCache",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -13,8 +12,16 @@ import pandas as pd
 
 from forecast._errors import input_error
 from forecast.backtest._cache import TaskCache, code_version, task_key
-from forecast.backtest._splitter import RollingOrigin
-from forecast.backtest._task import fit_predict, one_line
+from forecast.backtest._execute import (
+    Design,
+    Execution,
+    Executor,
+    Fit,
+    open_executor,
+    recency_weights,
+)
+from forecast.backtest._splitter import RollingOrigin, Split
+from forecast.backtest._task import one_line
 from forecast.experiment import ExperimentConfig, ModelSpec
 from forecast.outcomes import onset_within
 from forecast.panel import Panel
@@ -47,7 +54,8 @@ class BacktestResult:
     ``meta_lambda``, ``meta_events``, ``meta_choice``; :class:`forecast.models.MetaChoice`).
     ``scores``: one row per (origin, model): fit seconds, rows, onsets, status, error, the
     number of warnings the fit raised (``warnings``) and the first one (``warning``), AUC,
-    Brier, whether the result came from the cache.
+    Brier, whether the result came from the cache. ``execution``: the backend, workers and
+    bytes shipped to them (:class:`Execution`).
     """
 
     config: ExperimentConfig
@@ -56,6 +64,7 @@ class BacktestResult:
     scores: pd.DataFrame
     dataset_digest: str
     annual_onsets: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    execution: Execution | None = field(repr=False, default=None)
 
     @property
     def failed(self) -> pd.DataFrame:
@@ -80,43 +89,12 @@ def dataset_digest(frame: pd.DataFrame) -> str:
     return hashlib.sha256(hashed.tobytes() + ",".join(frame.columns).encode()).hexdigest()
 
 
-def recency_weights(years: np.ndarray, half_life: float | None) -> np.ndarray | None:
-    if not half_life:
-        return None
-    return np.power(0.5, (years.max() - years) / float(half_life))
-
-
 def _oracle(panel: Panel, horizon: int) -> np.ndarray | None:
     if "true_probability" not in panel.frame.columns:
         return None
     from forecast.data.synthetic import oracle_window_probability
 
     return oracle_window_probability(panel.frame, horizon).to_numpy()
-
-
-@contextlib.contextmanager
-def _parallel_backend(backend: str, scheduler: str | None):
-    import joblib
-
-    if backend == "dask":
-        try:
-            from dask.distributed import Client
-        except ImportError as error:
-            raise input_error(
-                "the dask backend needs the optional extra",
-                fix="pip install 'atrocity-forecast[dask]'",
-            ) from error
-        client = Client(scheduler) if scheduler else Client(processes=False)
-        try:
-            with joblib.parallel_config(backend="dask"):
-                yield
-        finally:
-            client.close()
-    elif backend in ("loky", "threading", "sequential"):
-        with joblib.parallel_config(backend=backend):
-            yield
-    else:
-        raise input_error(f"unknown backend {backend!r}", fix="use loky (default) or dask")
 
 
 def run_backtest(
@@ -131,42 +109,79 @@ def run_backtest(
 ) -> BacktestResult:
     """Backtest every model of ``config`` on a rolling origin.
 
-    Tasks are independent (origin, model) fits, run with joblib (``n_jobs`` workers) or on a
-    Dask cluster (``backend='dask'``, ``scheduler`` address), and cached by a content hash of
+    Tasks are independent (origin, model) fits, run with joblib (``n_jobs`` workers of the
+    ``loky``, ``threading`` or ``sequential`` backend) or on a Dask cluster (``backend='dask'``:
+    the cluster at ``scheduler``, else an in-process one), and cached by a content hash of
     their training data, test features, model spec, seed and code version, so a killed run
-    resumes and a re-run is instant. Results do not depend on the number of workers.
-    """
-    import joblib
+    resumes and a re-run is instant, whatever the backend. The panel goes to each worker once;
+    a task carries its split's row positions and its spec. Results do not depend on the
+    backend or the number of workers.
 
+    Raises
+    ------
+    ForecastInputError
+        Among others (spec, data), before the data is read: an unknown ``backend``, Dask not
+        installed, or a ``scheduler`` that does not answer within a few seconds.
+    """
     members = {
         spec.label: meta_members(config, spec) for spec in config.models if _is_meta(spec)
     }  # checked before any data is read
-    panel = panel if panel is not None else load_panel(config)
-    frame = panel.frame
-    if config.outcome not in frame.columns:
-        raise input_error(
-            f"outcome column {config.outcome!r} not in the panel",
-            source=panel.name,
-            fix=f"use one of {panel.outcomes}",
+    with open_executor(backend, scheduler, n_jobs=n_jobs) as executor:
+        panel = panel if panel is not None else load_panel(config)
+        frame = panel.frame
+        if config.outcome not in frame.columns:
+            raise input_error(
+                f"outcome column {config.outcome!r} not in the panel",
+                source=panel.name,
+                fix=f"use one of {panel.outcomes}",
+            )
+        target = onset_within(
+            frame, config.horizon, unit=panel.unit, year=panel.year, onset=config.outcome
+        ).to_numpy()
+        splitter = RollingOrigin.from_config(config)
+        scoring = frame.assign(_target=target)
+        splits = list(splitter.split(scoring, year=panel.year, outcome="_target"))
+        design = Design(
+            _design_matrix(panel),
+            target,
+            frame[panel.year].to_numpy(),
+            tuple((split.train, split.test) for split in splits),
+            config.recency_half_life,
         )
-    target = onset_within(
-        frame, config.horizon, unit=panel.unit, year=panel.year, onset=config.outcome
-    ).to_numpy()
-    splitter = RollingOrigin.from_config(config)
-    scoring = frame.assign(_target=target)
-    splits = list(splitter.split(scoring, year=panel.year, outcome="_target"))
-    X_all = frame[panel.features].to_numpy(dtype=float)
-    years = frame[panel.year].to_numpy()
-    cache = TaskCache(cache_dir)
+        tasks, fits = _plan(config, members, splits, design)
+        results, execution = _run_fits(config, fits, design, executor, cache_dir, progress)
+    return _assemble(config, panel, members, design, splits, tasks, results, execution)
 
-    # A task is (split, model, groups, payloads): each group is a model whose result the task's
-    # result is made from (the model itself, or a meta model's members) with its fits' keys.
-    tasks: list[tuple[Any, ModelSpec, list[tuple[ModelSpec, list[str]]], dict[str, Any]]] = []
-    for split in splits:
-        w = recency_weights(years[split.train], config.recency_half_life)
-        arrays = [X_all[split.train], target[split.train], w, years[split.train], X_all[split.test]]
+
+def _design_matrix(panel: Panel) -> np.ndarray:
+    """The panel's features as one array: float32 when every feature is float32, else float64."""
+    features = panel.frame[panel.features]
+    single = len(panel.features) > 0 and all(d == np.float32 for d in features.dtypes)
+    return features.to_numpy(dtype=np.float32 if single else np.float64)
+
+
+# A task is (split, model, groups): each group is a model whose result the task's result is
+# made from (the model itself, or a meta model's members) with its fits' keys.
+Task = tuple[Split, ModelSpec, list[tuple[ModelSpec, list[str]]]]
+
+
+def _plan(
+    config: ExperimentConfig,
+    members: dict[str, tuple[ModelSpec, ...]],
+    splits: list[Split],
+    design: Design,
+) -> tuple[list[Task], dict[str, Fit]]:
+    """The tasks, and the fits they need by cache key (a fit shared by models appears once).
+
+    A key hashes the fit's arrays (:func:`task_arrays`), sliced here one split at a time.
+    """
+    tasks: list[Task] = []
+    fits: dict[str, Fit] = {}
+    for number, split in enumerate(splits):
+        arrays = design.arrays(number)
+        sliced = sum(a.nbytes for a in arrays if a is not None)
         for spec in config.models:
-            groups, payloads = [], {}
+            groups = []
             for part in members.get(spec.label, (spec,)):
                 keys = []
                 for unit in _fit_units(part):
@@ -175,21 +190,32 @@ def run_backtest(
                     spec_dict["anchor_years"] = None  # anchoring is applied after the fit
                     key = task_key(arrays, spec_dict, config.seed)
                     keys.append(key)
-                    payloads[key] = {"arrays": arrays, "spec": spec_dict}
+                    if key not in fits:
+                        name = f"{unit.label}@{split.origin}"
+                        fits[key] = Fit(key, number, spec_dict, name, sliced)
                 groups.append((part, keys))
-            tasks.append((split, spec, groups, payloads))
+            tasks.append((split, spec, groups))
+    return tasks, fits
 
+
+def _run_fits(
+    config: ExperimentConfig,
+    fits: dict[str, Fit],
+    design: Design,
+    executor: Executor,
+    cache_dir: Path | None,
+    progress: bool,
+) -> tuple[dict[str, dict[str, Any]], Execution]:
+    """Every fit's result: from the cache, else run (and cached as each one finishes)."""
+    cache = TaskCache(cache_dir)
     results: dict[str, dict[str, Any]] = {}
-    pending: dict[str, dict[str, Any]] = {}
-    for _, _, _, payloads in tasks:
-        for key in payloads:
-            if key in results or key in pending:
-                continue  # the same fit shared by a model and an ensemble runs once
-            hit = cache.get(key)
-            if hit is not None:
-                results[key] = hit
-            else:
-                pending[key] = payloads[key]
+    pending = []
+    for key, fit in fits.items():
+        hit = cache.get(key)
+        if hit is not None:
+            results[key] = hit
+        else:
+            pending.append(fit)
     if unreadable := cache.unreadable_message():
         _log.warning(unreadable)
 
@@ -200,24 +226,35 @@ def run_backtest(
         progress_bar = Progress(transient=True)
         progress_bar.start()
         bar = progress_bar.add_task(f"{config.name}: origins x models", total=len(pending))
+
+    def done(key: str, result: dict[str, Any]) -> None:
+        results[key] = result
+        cache.put(key, result)  # as each finishes: a killed run resumes from here
+        if progress_bar is not None:
+            progress_bar.advance(bar)
+
     try:
-        with _parallel_backend(backend, scheduler):
-            runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-            jobs = (
-                joblib.delayed(_keyed)(key, payload["arrays"], payload["spec"], config.seed)
-                for key, payload in pending.items()
-            )
-            for key, result in runner(jobs):
-                results[key] = result
-                cache.put(key, result)  # as each finishes: a killed run resumes from here
-                if progress_bar is not None:
-                    progress_bar.advance(bar)
+        execution = executor.run(pending, design, config.seed, done)
     finally:
         if progress_bar is not None:
             progress_bar.stop()
+    return results, execution
 
+
+def _assemble(
+    config: ExperimentConfig,
+    panel: Panel,
+    members: dict[str, tuple[ModelSpec, ...]],
+    design: Design,
+    splits: list[Split],
+    tasks: list[Task],
+    results: dict[str, dict[str, Any]],
+    execution: Execution,
+) -> BacktestResult:
+    """The forecast and score tables from the fits' results."""
+    frame, target, years = panel.frame, design.target, design.years
     outcomes: list[dict[str, Any]] = []
-    for split, spec, groups, _ in tasks:
+    for split, spec, groups in tasks:
         parts = [
             _model_result(
                 part, [results[key] for key in keys], target[split.train], years[split.train]
@@ -230,7 +267,7 @@ def run_backtest(
 
     oracle = _oracle(panel, config.horizon)
     rows, scores = [], []
-    for (split, spec, _, _), result in zip(tasks, outcomes):
+    for (split, spec, _), result in zip(tasks, outcomes):
         test = split.test
         y_test = target[test]
         base = {
@@ -318,7 +355,9 @@ def run_backtest(
     scores = pd.DataFrame(scores)
     if warned := _warnings_line(scores):
         _log.warning(warned)
-    return BacktestResult(config, panel.name, forecasts, scores, dataset_digest(frame), onsets)
+    return BacktestResult(
+        config, panel.name, forecasts, scores, dataset_digest(frame), onsets, execution
+    )
 
 
 def _warnings_line(scores: pd.DataFrame) -> str | None:
@@ -571,13 +610,6 @@ def _anchor(
         "upper": upper,
         "anchor_offset": offset,
     }
-
-
-def _keyed(
-    key: str, arrays: list[Any], spec: dict[str, Any], seed: int
-) -> tuple[str, dict[str, Any]]:
-    X_train, y_train, w, years_train, X_test = arrays
-    return key, fit_predict(X_train, y_train, w, years_train, X_test, spec, seed)
 
 
 def _origin_scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:

@@ -5,24 +5,31 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from forecast._errors import input_error
 from forecast.commands._common import add_experiment, add_tracking, experiment_of
 
-__all__ = ["add_execution_options", "register"]
+__all__ = ["add_execution_options", "backend_of", "register"]
 
 
 def add_execution_options(parser: argparse.ArgumentParser) -> None:
     """Workers, backend and the task cache."""
-    parser.add_argument("--n-jobs", type=int, default=2, help="parallel workers (default 2)")
+    parser.add_argument(
+        "--n-jobs", type=int, default=2, help="parallel workers of the loky backend (default 2)"
+    )
     parser.add_argument(
         "--backend",
         choices=["loky", "dask"],
-        default="loky",
-        help="joblib backend; dask runs the tasks on a Dask cluster",
+        default=None,
+        help="loky (default): --n-jobs processes here; dask: the tasks run on the Dask cluster "
+        "at --scheduler (the default with --scheduler), else on an in-process one. Results "
+        "and the task cache are the same",
     )
     parser.add_argument(
         "--scheduler",
         default=None,
-        help="Dask scheduler address (with --backend dask); default: in-process cluster",
+        metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://127.0.0.1:8786 as printed by `forecast cluster up` "
+        "or `dask scheduler`; the run fails within seconds when it does not answer",
     )
     parser.add_argument(
         "--cache-dir",
@@ -31,6 +38,16 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
         help="task cache (default $FORECAST_CACHE_DIR or the user cache dir)",
     )
     parser.add_argument("--no-cache", action="store_true", help="recompute every task")
+
+
+def backend_of(args: argparse.Namespace) -> str:
+    """``--backend``: dask when a ``--scheduler`` is given, else loky, unless set."""
+    if args.backend == "loky" and args.scheduler:
+        raise input_error(
+            f"--scheduler {args.scheduler} needs --backend dask, got --backend loky",
+            fix="drop --backend loky, or drop --scheduler to run here",
+        )
+    return args.backend or ("dask" if args.scheduler else "loky")
 
 
 def cache_dir_of(args: argparse.Namespace) -> Path | None:
@@ -46,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
         experiment_of(args),
         out=args.out,
         n_jobs=args.n_jobs,
-        backend=args.backend,
+        backend=backend_of(args),
         scheduler=args.scheduler,
         cache_dir=cache_dir_of(args),
         track=not args.no_track,

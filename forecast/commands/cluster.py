@@ -1,0 +1,156 @@
+"""``forecast cluster up``: a Dask scheduler and workers for ``backtest --backend dask``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import time
+from collections.abc import Iterator
+
+from forecast._errors import input_error
+
+__all__ = ["register"]
+
+_DESCRIPTION = """\
+Start a Dask scheduler and N worker processes on this machine (this Python; each worker
+under a nanny that restarts it if it dies), print the scheduler's address and dashboard,
+and stay in the foreground until Ctrl-C or SIGTERM, which stop the workers, then the
+scheduler. Run backtests on it from another terminal:
+
+  forecast backtest SPEC --backend dask --scheduler tcp://127.0.0.1:8786
+
+The panel is sent to each worker once; a task carries its rows and its model spec, and a
+task whose worker dies is rerun on another. Results are bit-identical to the loky backend
+and share its task cache. The cluster listens on 127.0.0.1 only.
+"""
+
+_EPILOG = """\
+several machines: use Dask's own commands, from the same Python environment with
+atrocity-forecast[dask] installed on every machine:
+
+  dask scheduler --port 8786                          # on one machine
+  dask worker tcp://SCHEDULER_HOST:8786 --nthreads 1  # on each machine; --nworkers K: K processes
+  forecast backtest SPEC --backend dask --scheduler tcp://SCHEDULER_HOST:8786
+
+A Dask scheduler runs whatever code its clients send: expose it on a trusted network only.
+"""
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt in the block (even when a shell started
+    this process in the background with Ctrl-C ignored)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, interrupt) for s in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+@contextlib.contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Ctrl-C and SIGTERM ignored in the block (a clean stop is not cut short)."""
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _watch(cluster) -> None:
+    """Return never: fail when the scheduler or every worker exits, warn when one does."""
+    running = cluster.workers
+    while True:
+        time.sleep(0.5)
+        scheduler, now = cluster.alive()
+        if not scheduler or now == 0:
+            what = "the scheduler" if not scheduler else "every worker process"
+            raise input_error(
+                f"{what} exited; the cluster is stopped",
+                fix="read the error above, then run `forecast cluster up` again",
+            )
+        if now < running:
+            print(
+                f"forecast: warning: {cluster.workers - now} of {cluster.workers} worker "
+                "processes exited; the cluster goes on with the others",
+                file=sys.stderr,
+                flush=True,
+            )
+            running = now
+
+
+def _up(args: argparse.Namespace) -> int:
+    from forecast.backtest import ProcessCluster
+
+    cluster = ProcessCluster(
+        args.workers,
+        threads_per_worker=args.threads_per_worker,
+        port=args.port,
+        memory_limit=args.memory_limit,
+    )
+    try:
+        with _interruptible():
+            cluster.start()
+            threads = f"{args.threads_per_worker} thread{'s' * (args.threads_per_worker > 1)}"
+            print(f"scheduler  {cluster.address}")
+            print(f"dashboard  {cluster.dashboard_link or 'none (pip install bokeh for one)'}")
+            print(
+                f"workers    {args.workers} x {threads}; run backtests with: forecast backtest "
+                f"SPEC --backend dask --scheduler {cluster.address}"
+            )
+            print("Ctrl-C stops the cluster", flush=True)
+            _watch(cluster)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        with _uninterrupted():
+            cluster.stop()
+    print("cluster stopped (workers, then scheduler)", flush=True)
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    cluster = commands.add_parser(
+        "cluster", help="a local Dask cluster for `backtest --backend dask`"
+    )
+    actions = cluster.add_subparsers(dest="cluster_command", metavar="ACTION", required=True)
+    up = actions.add_parser(
+        "up",
+        help="start a Dask scheduler and N workers here; Ctrl-C stops them",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    up.add_argument("--workers", type=int, required=True, metavar="N", help="worker processes")
+    up.add_argument(
+        "--threads-per-worker",
+        type=int,
+        default=1,
+        metavar="T",
+        help="threads per worker, one fit each (default 1)",
+    )
+    up.add_argument(
+        "--port",
+        type=int,
+        default=8786,
+        metavar="P",
+        help="scheduler port (default 8786; 0 picks a free one)",
+    )
+    up.add_argument(
+        "--memory-limit",
+        default="auto",
+        metavar="SIZE",
+        help="memory per worker, e.g. 4GB or 0.25 (of the machine); default auto",
+    )
+    up.set_defaults(handler=_up)
