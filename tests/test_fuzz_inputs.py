@@ -133,10 +133,13 @@ def _digest(folder: Path) -> dict[str, str]:
 
 
 def _check_complete(out: Path, stdout: str, what: str) -> None:
-    """``out`` holds every file of a run (the cost analysis only when something was scored)."""
+    """``out`` holds every file of a run (the cost analysis only when something was scored;
+    no cost figures, which are drawn only for the report or tracking, both off here)."""
     expected = {name for key, name in RUN_FILES.items() if key not in ("ewp_metrics", "costs")}
     if "nothing scored:" not in stdout:
-        expected |= {RUN_FILES["costs"], *FIGURES}
+        expected.add(RUN_FILES["costs"])
+    drawn = sorted(set(FIGURES) & {p.name for p in out.iterdir()})
+    assert not drawn, f"--no-report --no-track drew {drawn}\n{what}"
     missing = sorted(expected - {p.name for p in out.iterdir()})
     assert not missing, f"exit 0 but the run folder lacks {missing}\n{what}\n{stdout}"
     RunArtifacts.read(out)  # the forecasts follow the schema, every file reads

@@ -78,18 +78,14 @@ def curves(
     r"""Recall and precision by top-k per year and by probability threshold, per model.
 
     Top-k: :func:`forecast.metrics.recall_at_k` and :func:`~forecast.metrics.precision_at_k`
-    with the years as groups (pooled over years). Threshold ``c`` (warn when ``p >= c``):
+    with the years as groups (pooled over years), for all ``k`` at once
+    (:func:`~forecast.metrics.top_k_curve`). Threshold ``c`` (warn when ``p >= c``):
     :func:`~forecast.metrics.recall_at_threshold`,
     :func:`~forecast.metrics.precision_at_threshold` and
-    :func:`~forecast.metrics.warnings_at_threshold` divided by the number of years.
+    :func:`~forecast.metrics.warnings_at_threshold` divided by the number of years, for all
+    thresholds at once (:func:`~forecast.metrics.threshold_counts`).
     """
-    from forecast.metrics import (
-        precision_at_k,
-        precision_at_threshold,
-        recall_at_k,
-        recall_at_threshold,
-        warnings_at_threshold,
-    )
+    from forecast.metrics import threshold_counts, top_k_curve
 
     known = forecasts[forecasts["outcome"].notna()]
     records = []
@@ -97,24 +93,22 @@ def curves(
         y = part["outcome"].to_numpy(float)
         p = part["probability"].to_numpy(float)
         years = part["year"].to_numpy()
+        recall, precision = top_k_curve(y, p, groups=years, max_k=max_k)
         for k in range(1, max_k + 1):
-            records.append((model, "recall_at_k", k, recall_at_k(y, p, groups=years, k=k)))
-            records.append((model, "precision_at_k", k, precision_at_k(y, p, groups=years, k=k)))
+            records.append((model, "recall_at_k", k, float(recall[k - 1])))
+            records.append((model, "precision_at_k", k, float(precision[k - 1])))
         n_years = np.unique(years).size
-        for c in thresholds:
+        at = threshold_counts(y, p, thresholds=thresholds)
+        for i, c in enumerate(thresholds):
             step = round(c * 1000)
-            records.append(
-                (model, "recall_at_threshold", step, recall_at_threshold(y, p, threshold=c))
-            )
-            records.append(
-                (model, "precision_at_threshold", step, precision_at_threshold(y, p, threshold=c))
-            )
+            records.append((model, "recall_at_threshold", step, float(at["recall"][i])))
+            records.append((model, "precision_at_threshold", step, float(at["precision"][i])))
             records.append(
                 (
                     model,
                     "warnings_per_year_at_threshold",
                     step,
-                    warnings_at_threshold(y, p, threshold=c) / n_years,
+                    float(at["warnings"][i]) / n_years,
                 )
             )
     return pd.DataFrame.from_records(records, columns=["model", "curve", "step", "value"])

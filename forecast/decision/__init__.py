@@ -16,6 +16,11 @@ cost-minimising threshold fit, one honest (rolling-origin) threshold rule and
 one computation of costs and values from decision counts.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from forecast.decision._analysis import POLICIES, CostAnalysis, cost_analysis, decision_table
 from forecast.decision._capacity import capacity_policy
 from forecast.decision._costloss import CostLoss, expected_cost, optimal_threshold
@@ -27,12 +32,21 @@ from forecast.decision._curves import (
     net_benefit,
     value_curve,
 )
-from forecast.decision._figures import decision_curve_figure, value_curve_figure
 from forecast.decision._rolling import rolling_thresholds
 from forecast.decision._rules import EWP_THRESHOLD, EWP_TOP30, ThresholdRule, TopKRule
 from forecast.decision._table import FORECAST_TABLE_COLUMNS
-from forecast.decision._threshold import CostThresholdSelector, best_threshold_in_sample
+from forecast.decision._threshold import best_threshold_in_sample
 from forecast.decision._value import relative_value
+
+if TYPE_CHECKING:
+    from forecast.decision._figures import decision_curve_figure, value_curve_figure
+    from forecast.decision._selector import CostThresholdSelector
+
+_LAZY = {  # imported on first use: they need matplotlib or scikit-learn
+    "CostThresholdSelector": "forecast.decision._selector",
+    "decision_curve_figure": "forecast.decision._figures",
+    "value_curve_figure": "forecast.decision._figures",
+}
 
 __all__ = [
     "EWP_THRESHOLD",
@@ -61,3 +75,15 @@ __all__ = [
     "value_curve",
     "value_curve_figure",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'forecast.decision' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -6,12 +6,16 @@ as well as from a :class:`CostAnalysis`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from forecast._plotting import legend_label, model_style
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the package
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["decision_curve_figure", "value_curve_figure"]
 
@@ -41,6 +45,8 @@ def value_curve_figure(results: pd.DataFrame, *, data_end: int | None = None) ->
     data_end : int, optional
         Last data year, named in the title.
     """
+    from matplotlib.figure import Figure
+
     models = sorted(results["model"].unique())
     fig = Figure(figsize=(11.0, 4.4), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
@@ -78,6 +84,8 @@ def decision_curve_figure(curves: pd.DataFrame) -> Figure:
     ``curves``: ``model`` plus the columns of :func:`decision_curve`
     (:attr:`CostAnalysis.decision_curves`).
     """
+    from matplotlib.figure import Figure
+
     models = sorted(curves["model"].unique())
     fig = Figure(figsize=(8.0, 4.4), layout="constrained")
     ax = fig.subplots()

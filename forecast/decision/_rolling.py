@@ -102,6 +102,14 @@ def honest_threshold_grid(
     empirical = np.zeros(origins.size, dtype=bool)
     n_history = np.zeros(origins.size, dtype=int)
     n_events = np.zeros(origins.size, dtype=int)
+    # With one horizon a history holds whole (origin, year) rounds less their unknown
+    # outcomes, so a row's rank in its round among the known rows is the same in every
+    # history: rank once (the same rows warn as when ranking each history).
+    eligible = None
+    if capacity is None or rows["horizon"].nunique() == 1:
+        known = ~np.isnan(y)
+        eligible = np.zeros(p.size, dtype=bool)
+        eligible[known] = capacity_mask(p[known], groups[known], capacity)
     for o, origin in enumerate(origins):
         mask = known_at(rows, int(origin))
         n_history[o] = int(mask.sum())
@@ -109,8 +117,8 @@ def honest_threshold_grid(
         if not fit or n_history[o] == 0 or n_events[o] < min_events:
             continue
         p_h, y_h = p[mask], y[mask]
-        eligible = capacity_mask(p_h, groups[mask], capacity)
-        thresholds[o] = min_cost_thresholds(y_h, p_h, np.ones(p_h.size), ratios, eligible)
+        allowed = capacity_mask(p_h, groups[mask], capacity) if eligible is None else eligible[mask]
+        thresholds[o] = min_cost_thresholds(y_h, p_h, np.ones(p_h.size), ratios, allowed)
         empirical[o] = True
     return HonestGrid(origins, thresholds, empirical, n_history, n_events)
 

@@ -8,7 +8,9 @@ from forecast.metrics._bootstrap import (
     BootstrapResult,
     PairedDifference,
     bootstrap_metric,
+    bootstrap_metrics,
     paired_difference,
+    paired_from_bootstraps,
 )
 from forecast.metrics._evaluate import evaluate, evaluate_forecasts, oracle_gap
 from forecast.metrics._pooled import ewp_pooled_rows, ewp_pooled_scores
@@ -30,9 +32,10 @@ from forecast.metrics._threshold import (
     fbeta_at_threshold,
     precision_at_threshold,
     recall_at_threshold,
+    threshold_counts,
     warnings_at_threshold,
 )
-from forecast.metrics._topk import precision_at_k, recall_at_k, top_k_mask
+from forecast.metrics._topk import precision_at_k, recall_at_k, top_k_curve, top_k_mask
 from forecast.metrics._track import TrackRecord, track_record
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "TrackRecord",
     "average_precision",
     "bootstrap_metric",
+    "bootstrap_metrics",
     "brier",
     "brier_skill",
     "calibration_intercept",
@@ -60,11 +64,14 @@ __all__ = [
     "onset_ranks",
     "oracle_gap",
     "paired_difference",
+    "paired_from_bootstraps",
     "precision_at_k",
     "precision_at_threshold",
     "recall_at_k",
     "recall_at_threshold",
     "roc_auc",
+    "threshold_counts",
+    "top_k_curve",
     "top_k_mask",
     "track_record",
     "warnings_at_threshold",

@@ -1,14 +1,18 @@
 """Cluster bootstrap confidence intervals for metrics and paired model differences.
 
 Resampling is expressed as weights: a replicate that draws country c twice
-gives every row of c weight 2, and a country not drawn weight 0. All
-replicates form one weight matrix ``W`` (n_boot x n_rows) built with
-``np.bincount``; metrics with a vectorised form (AUC, AP, Brier, log loss,
-O/E) score every replicate in one pass, others loop over the rows of ``W``.
+gives every row of c weight 2, and a country not drawn weight 0. The draw
+counts per cluster are drawn once (``n_boot x n_clusters``) and shared by every
+metric of one data set (:func:`bootstrap_metrics`). AUC and average precision
+come from cluster sums (:class:`forecast.metrics._batch.ClusterLevels`, exact);
+the other metrics with a vectorised form (Brier, log loss, O/E) from the weight
+matrix ``W`` (n_boot x n_rows), or from cluster sums when ``W`` would exceed
+:data:`BLOCK_ENTRIES`; the rest loop over the rows of ``W``, built in blocks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +22,25 @@ from numpy.typing import ArrayLike, NDArray
 
 from forecast._errors import ForecastInputError, input_error
 from forecast._validation import check_outcomes_probabilities
+from forecast.metrics._batch import CLUSTERED, LINEAR, ClusterLevels, ClusterWeights
 from forecast.metrics._registry import Metric, get_metric
 
-__all__ = ["BootstrapResult", "PairedDifference", "bootstrap_metric", "paired_difference"]
+__all__ = [
+    "BLOCK_ENTRIES",
+    "BootstrapResult",
+    "PairedDifference",
+    "bootstrap_metric",
+    "bootstrap_metrics",
+    "paired_difference",
+    "paired_from_bootstraps",
+]
+
+BLOCK_ENTRIES = 2**24
+"""Most entries of the weight matrix held at once (128 MB). Beyond it (replicates x rows) the
+matrix is built and scored in blocks of replicates, and Brier, log loss and O/E are computed
+from cluster sums (:class:`forecast.metrics._batch.ClusterWeights`): the same formulas, whose
+sums may round the last bit differently than one matrix product would. AUC and average
+precision are exact in every case."""
 
 
 @dataclass(frozen=True)
@@ -86,9 +106,18 @@ def resample_weights(
     rng: np.random.Generator,
 ) -> NDArray[np.float64]:
     """Weight matrix (n_boot, n): cluster draw counts times year draw counts."""
-    W = _counts(clusters, n_boot, rng)[:, clusters].astype(float)
-    if years is not None:
-        W *= _counts(years, n_boot, rng)[:, years]
+    counts = _counts(clusters, n_boot, rng)
+    year_counts = None if years is None else _counts(years, n_boot, rng)
+    return _weights(counts, clusters, year_counts, years)
+
+
+def _weights(
+    counts: NDArray, clusters: NDArray[np.intp], year_counts: NDArray | None, years: NDArray | None
+) -> NDArray[np.float64]:
+    """Rows of the weight matrix from the draw counts of the same replicates."""
+    W = counts[:, clusters].astype(float)
+    if year_counts is not None:
+        W *= year_counts[:, years]
     return W
 
 
@@ -100,20 +129,78 @@ def _need_years(m: Metric, yr: NDArray | None, also_years: bool, caller: str) ->
         )
 
 
-def _weight_matrix(
-    n: int, cl: NDArray | None, yr: NDArray | None, also_years: bool, n_boot: int, seed: Any
-) -> NDArray[np.float64]:
-    """Replicate weights: clusters (rows if None), times years when ``also_years``."""
-    return resample_weights(
-        _codes(cl, n, "clusters"),
-        _codes(yr, n, "years") if also_years else None,
-        n_boot,
-        np.random.default_rng(seed),
-    )
+class _Draws:
+    """Replicate weights ``W[b, i] = cluster_counts[b, clusters[i]] (* year_counts[b,
+    years[i]]) * w[i]``: the counts drawn once, ``W`` built block by block (never whole
+    when it would exceed :data:`BLOCK_ENTRIES` entries)."""
+
+    def __init__(
+        self,
+        n: int,
+        cl: NDArray | None,
+        yr: NDArray | None,
+        also_years: bool,
+        n_boot: int,
+        seed: Any,
+        w: NDArray[np.float64],
+    ) -> None:
+        rng = np.random.default_rng(seed)
+        self.clusters = _codes(cl, n, "clusters")
+        self.cluster_counts = _counts(self.clusters, n_boot, rng)
+        self.years = _codes(yr, n, "years") if also_years else None
+        self.year_counts = None if self.years is None else _counts(self.years, n_boot, rng)
+        self.w = w
+        self.unit_weights = bool(np.all(w == 1.0))
+        self.n_boot = n_boot
+        self.by_cluster = self.years is None and bool(np.all((w == 0.0) | (w == 1.0)))
+        """Whole-number weights from the clusters alone (no years, ``w`` in {0, 1})."""
+
+    def blocks(self):
+        """``(rows, W[rows])`` for consecutive blocks of replicates."""
+        n = self.clusters.size
+        step = self.n_boot if self.n_boot * n <= BLOCK_ENTRIES else max(1, BLOCK_ENTRIES // n)
+        for start in range(0, self.n_boot, step):
+            rows = slice(start, min(start + step, self.n_boot))
+            years = None if self.year_counts is None else self.year_counts[rows]
+            W = _weights(self.cluster_counts[rows], self.clusters, years, self.years)
+            yield rows, W if self.unit_weights else W * self.w[None, :]
 
 
-def _replicates(metric: Metric, y, p, w, W, groups) -> NDArray[np.float64]:
-    W = W * w[None, :]
+def _replicates(
+    scored: Sequence[tuple[Metric, NDArray[np.float64]]],
+    y: NDArray[np.float64],
+    draws: _Draws,
+    groups: NDArray | None,
+) -> list[NDArray[np.float64]]:
+    """Replicates of each ``(metric, scores)`` pair on the same draws."""
+    out: list[NDArray[np.float64] | None] = [None] * len(scored)
+    levels: dict[int, ClusterLevels] = {}
+    for i, (metric, p) in enumerate(scored):
+        if metric.batch is None or metric.name not in CLUSTERED or not draws.by_cluster:
+            continue
+        if id(p) not in levels:
+            levels[id(p)] = ClusterLevels(y, p, draws.cluster_counts, draws.clusters, draws.w)
+        cl = levels[id(p)]
+        if cl.exact():
+            auc = metric.name == "roc_auc"
+            out[i] = cl.roc_auc() if auc else cl.average_precision(BLOCK_ENTRIES)
+    if draws.by_cluster and draws.n_boot * y.size > BLOCK_ENTRIES:
+        W = ClusterWeights(draws.cluster_counts, draws.clusters, draws.w)
+        for i, (metric, p) in enumerate(scored):
+            if out[i] is None and metric.batch is not None and metric.name in LINEAR:
+                out[i] = np.asarray(metric.batch(y, p, W), dtype=float)
+    rest = [i for i, r in enumerate(out) if r is None]
+    if rest:
+        for i in rest:
+            out[i] = np.full(draws.n_boot, np.nan)
+        for rows, W in draws.blocks():
+            for i in rest:
+                metric, p = scored[i]
+                out[i][rows] = _block_replicates(metric, y, p, W, groups)  # type: ignore[index]
+    return out  # type: ignore[return-value]
+
+
+def _block_replicates(metric: Metric, y, p, W, groups) -> NDArray[np.float64]:
     if metric.batch is not None:
         return np.asarray(metric.batch(y, p, W), dtype=float)
     out = np.full(W.shape[0], np.nan)
@@ -249,12 +336,54 @@ def bootstrap_metric(
     Replicates are weights, so a metric sees a drawn country once with weight
     equal to its draw count; top-k metrics therefore treat a duplicated
     country as one unit of double weight. Years are needed (``years`` or
-    ``year_column``) for top-k metrics, whose groups they are.
+    ``year_column``) for top-k metrics, whose groups they are. Several metrics
+    of the same data: :func:`bootstrap_metrics` (one draw, the same results).
     """
-    m = get_metric(metric)
+    (result,) = bootstrap_metrics(
+        data,
+        [metric],
+        clusters=clusters,
+        years=years,
+        sample_weight=sample_weight,
+        cluster=cluster,
+        year_column=year_column,
+        also_years=also_years,
+        n_boot=n_boot,
+        level=level,
+        seed=seed,
+    ).values()
+    return result
+
+
+def bootstrap_metrics(
+    data: pd.DataFrame | tuple[ArrayLike, ArrayLike],
+    metrics: Sequence[str | Metric],
+    *,
+    clusters: ArrayLike | None = None,
+    years: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    cluster: str | None = "unit",
+    year_column: str = "year",
+    also_years: bool = False,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int | np.random.Generator = 0,
+) -> dict[str, BootstrapResult]:
+    """:func:`bootstrap_metric` of several metrics on one draw of replicates.
+
+    Each result equals ``bootstrap_metric(data, metric, ...)`` with the same arguments: the
+    replicates' weights depend on the seed and the clusters only, so they are drawn once and
+    shared (as are the sort and the cluster sums of AUC and average precision).
+
+    Returns
+    -------
+    dict
+        Metric label -> :class:`BootstrapResult`, in the order given.
+    """
+    ms = [get_metric(metric) for metric in metrics]
     _check_boot(n_boot, level)
     if isinstance(data, pd.DataFrame):
-        need_years = also_years or m.needs_groups
+        need_years = also_years or any(m.needs_groups for m in ms)
         kw = _from_table(data, cluster, year_column, need_years)
     elif isinstance(data, tuple) and len(data) == 2:
         kw = {"y_true": data[0], "y_score": data[1], "clusters": clusters, "years": years}
@@ -272,14 +401,24 @@ def bootstrap_metric(
         sample_weight,
         "bootstrap_metric",
     )
-    _need_years(m, yr, also_years, "bootstrap_metric")
-    estimate = m(y, p, sample_weight=w, groups=yr)
-    W = _weight_matrix(y.size, cl, yr, also_years, n_boot, seed)
-    reps = _replicates(m, y, p, w, W, yr)
-    lo, hi = _interval(reps, level)
-    return BootstrapResult(
-        m.label, estimate, lo, hi, float(level), int(n_boot), int(np.sum(~np.isfinite(reps))), reps
-    )
+    for m in ms:
+        _need_years(m, yr, also_years, "bootstrap_metric")
+    estimates = [m(y, p, sample_weight=w, groups=yr) for m in ms]
+    draws = _Draws(y.size, cl, yr, also_years, n_boot, seed, w)
+    out = {}
+    for m, estimate, reps in zip(ms, estimates, _replicates([(m, p) for m in ms], y, draws, yr)):
+        lo, hi = _interval(reps, level)
+        out[m.label] = BootstrapResult(
+            m.label,
+            estimate,
+            lo,
+            hi,
+            float(level),
+            int(n_boot),
+            int(np.sum(~np.isfinite(reps))),
+            reps,
+        )
+    return out
 
 
 def paired_difference(
@@ -322,14 +461,37 @@ def paired_difference(
     _need_years(m, yr, also_years, "paired_difference")
     est_a = m(y, pa, sample_weight=w, groups=yr)
     est_b = m(y, pb, sample_weight=w, groups=yr)
+    draws = _Draws(y.size, cl, yr, also_years, n_boot, seed, w)
+    reps_a, reps_b = _replicates([(m, pa), (m, pb)], y, draws, yr)
+    return _paired(m.label, est_a, est_b, reps_a - reps_b, level, n_boot)
+
+
+def paired_from_bootstraps(a: BootstrapResult, b: BootstrapResult) -> PairedDifference:
+    """:func:`paired_difference` of two models from their own bootstraps.
+
+    ``a`` and ``b`` must come from :func:`bootstrap_metric` (or :func:`bootstrap_metrics`)
+    of the same metric on the same rows in the same order, with the same clusters, years,
+    weights, ``n_boot``, ``level`` and seed: then both saw the same replicates, and the
+    result equals ``paired_difference`` on those rows without scoring them again.
+    """
+    if (a.metric, a.n_boot, a.level) != (b.metric, b.n_boot, b.level):
+        raise input_error(
+            f"paired_from_bootstraps: bootstraps of {a.metric} ({a.n_boot} replicates, level "
+            f"{a.level}) and {b.metric} ({b.n_boot}, {b.level}) cannot be paired",
+            fix="bootstrap both models' rows with the same metric, n_boot, level and seed",
+        )
+    return _paired(a.metric, a.estimate, b.estimate, a.replicates - b.replicates, a.level, a.n_boot)
+
+
+def _paired(
+    label: str, est_a: float, est_b: float, reps: NDArray, level: float, n_boot: int
+) -> PairedDifference:
     d = est_a - est_b
-    W = _weight_matrix(y.size, cl, yr, also_years, n_boot, seed)
-    reps = _replicates(m, y, pa, w, W, yr) - _replicates(m, y, pb, w, W, yr)
     lo, hi = _interval(reps, level)
     ok = reps[np.isfinite(reps)]
     p_value = float((1 + np.sum(np.abs(ok - d) >= abs(d) - 1e-15)) / (1 + ok.size))
     return PairedDifference(
-        m.label,
+        label,
         d,
         lo,
         hi,

@@ -13,6 +13,7 @@ from forecast._errors import ForecastInputError, input_error
 from forecast._validation import check_outcomes_probabilities
 from forecast.metrics._registry import Metric, resolve_metrics
 from forecast.metrics._table import check_forecast_table
+from forecast.metrics._topk import top_k_curve
 
 __all__ = ["evaluate", "evaluate_forecasts", "oracle_gap"]
 
@@ -26,9 +27,40 @@ def _drop_unknown(y_true: ArrayLike, *arrays: ArrayLike | None):
     return y[known], int((~known).sum()), out
 
 
+_TOP_K = ("recall_at_k", "precision_at_k")
+
+
+def _top_k_values(metrics: list[Metric], y, p, w, groups) -> dict[str, float]:
+    """Top-k metrics of one part from one ranking (:func:`top_k_curve`, equal to each
+    metric's own value); empty when there are fewer than two or the inputs are refused (then
+    each metric reports its own error)."""
+    topk = [
+        m
+        for m in metrics
+        if m.name in _TOP_K
+        and isinstance(m.params.get("k"), int | np.integer)
+        and not isinstance(m.params.get("k"), bool)
+        and m.params["k"] >= 1
+    ]
+    if len(topk) < 2 or groups is None:
+        return {}
+    try:
+        recall, precision = top_k_curve(
+            y, p, groups=groups, max_k=max(int(m.params["k"]) for m in topk), sample_weight=w
+        )
+    except ForecastInputError:
+        return {}
+    curve = {"recall_at_k": recall, "precision_at_k": precision}
+    return {m.label: float(curve[m.name][int(m.params["k"]) - 1]) for m in topk}
+
+
 def _score(metrics: list[Metric], y, p, w, groups) -> list[tuple[Metric, float, str]]:
+    shared = _top_k_values(metrics, y, p, w, groups)
     rows = []
     for m in metrics:
+        if m.label in shared:
+            rows.append((m, shared[m.label], ""))
+            continue
         try:
             value, note = m(y, p, sample_weight=w, groups=groups), ""
         except ForecastInputError as exc:  # data condition, e.g. a year without onsets

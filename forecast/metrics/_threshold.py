@@ -13,6 +13,7 @@ __all__ = [
     "fbeta_at_threshold",
     "precision_at_threshold",
     "recall_at_threshold",
+    "threshold_counts",
     "warnings_at_threshold",
 ]
 
@@ -20,11 +21,62 @@ __all__ = [
 def _counts(y_true, y_score, sample_weight, threshold, caller):
     y, p, w = check_outcomes_probabilities(y_true, y_score, sample_weight, caller=caller)
     t = check_probability_threshold(threshold, caller=caller)
+    return _masked_counts(y, p, w, t)
+
+
+def _masked_counts(y, p, w, t):
     warn = p >= t
     tp = float(np.sum(w[warn] * y[warn]))
     fp = float(np.sum(w[warn] * (1.0 - y[warn])))
     fn = float(np.sum(w[~warn] * y[~warn]))
     return tp, fp, fn
+
+
+def threshold_counts(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    thresholds: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+) -> dict[str, np.ndarray]:
+    r"""The threshold metrics of warning at ``p >= t`` for many thresholds at once.
+
+    One array per quantity, one entry per threshold: ``hits`` (TP), ``false_alarms`` (FP)
+    and ``misses`` (FN) as in :func:`precision_at_threshold`, ``warnings = TP + FP``
+    (:func:`warnings_at_threshold`), ``precision = TP / (TP + FP)`` and ``recall = TP /
+    (TP + FN)`` (NaN for 0/0). With whole-number weights (none, or counts) one sort serves
+    every threshold and each value equals the single-threshold function's exactly; other
+    weights are summed per threshold as those functions do.
+    """
+    y, p, w = check_outcomes_probabilities(
+        y_true, y_score, sample_weight, caller="threshold_counts"
+    )
+    ts = np.array(
+        [
+            check_probability_threshold(t, caller="threshold_counts")
+            for t in np.asarray(thresholds, dtype=float).ravel()
+        ]
+    )
+    if not np.all(w == np.round(w)) or float(np.sum(w)) >= 2.0**52:
+        rows = [_masked_counts(y, p, w, t) for t in ts]
+        tp, fp, fn = (np.array(c, dtype=float).reshape(ts.size) for c in zip(*rows))
+    else:  # whole numbers: cumulative sums are exact, in any order
+        order = np.argsort(p, kind="stable")
+        below = np.searchsorted(p[order], ts, side="left")  # rows with p < t
+        wy = np.r_[0.0, np.cumsum((w * y)[order])]
+        wn = np.r_[0.0, np.cumsum((w * (1.0 - y))[order])]
+        tp, fp, fn = wy[-1] - wy[below], wn[-1] - wn[below], wy[below]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(tp + fp > 0, tp / (tp + fp), np.nan)
+        recall = np.where(tp + fn > 0, tp / (tp + fn), np.nan)
+    return {
+        "hits": tp,
+        "false_alarms": fp,
+        "misses": fn,
+        "warnings": tp + fp,
+        "precision": precision,
+        "recall": recall,
+    }
 
 
 def _ratio(num: float, den: float) -> float:

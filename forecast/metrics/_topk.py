@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from forecast._validation import check_group_labels, check_k, check_outcomes_probabilities
 
-__all__ = ["precision_at_k", "recall_at_k", "top_k_mask"]
+__all__ = ["group_ranks", "precision_at_k", "recall_at_k", "top_k_curve", "top_k_mask"]
 
 
 def top_k_mask(
@@ -44,22 +45,37 @@ def top_k_mask(
     numpy.ndarray of bool
     """
     k = check_k(k, caller="top_k_mask")
+    rank = group_ranks(p, groups, sample_weight=sample_weight)
+    return (rank >= 0) & (rank < k)
+
+
+def group_ranks(
+    p: ArrayLike, groups: ArrayLike | None, *, sample_weight: ArrayLike | None = None
+) -> NDArray[np.intp]:
+    """0-based rank of each row's probability within its group: the one ranking of top-k rules.
+
+    Highest first, ties by input row order (a stable sort on ``-p``); rows with zero
+    ``sample_weight`` are not ranked (-1). :func:`top_k_mask` is ``0 <= rank < k``.
+    """
     p = np.asarray(p, dtype=float).ravel()
     n = p.size
-    if groups is None:
-        codes = np.zeros(n, dtype=np.intp)
-    else:
-        codes = np.unique(np.asarray(groups).ravel(), return_inverse=True)[1].ravel()
-    live = np.ones(n, dtype=bool) if sample_weight is None else np.asarray(sample_weight) > 0
-    idx = np.flatnonzero(live)
-    order = idx[np.lexsort((idx, -p[idx], codes[idx]))]  # by group, then p descending, stable
+    codes, n_groups = np.zeros(n, dtype=np.intp), 1
+    if groups is not None:  # the numbering of the groups does not matter, only which rows share one
+        codes, uniques = pd.factorize(np.asarray(groups).ravel(), use_na_sentinel=False)
+        n_groups = len(uniques)
+    live = None if sample_weight is None else np.asarray(sample_weight) > 0
+    idx = np.arange(n) if live is None else np.flatnonzero(live)
+    # two stable sorts = np.lexsort((idx, -p, codes)): by group, then p descending, row order
+    order = idx[np.argsort(-p[idx], kind="stable")]
+    if n_groups > 1:  # small integer codes sort by radix
+        small = codes.astype(np.int16 if n_groups < 2**15 else np.int64)
+        order = order[np.argsort(small[order], kind="stable")]
     g_sorted = codes[order]
     starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
     sizes = np.diff(np.r_[starts, order.size])
-    rank = np.arange(order.size) - np.repeat(starts, sizes)  # 0-based rank within group
-    mask = np.zeros(n, dtype=bool)
-    mask[order[rank < k]] = True
-    return mask
+    rank = np.full(n, -1, dtype=np.intp)
+    rank[order] = np.arange(order.size) - np.repeat(starts, sizes)
+    return rank
 
 
 def _flagged(y_true, y_score, groups, k, sample_weight, caller):
@@ -126,3 +142,41 @@ def recall_at_k(
     y, w, flag = _flagged(y_true, y_score, groups, k, sample_weight, "recall_at_k")
     den = float(np.sum(w * y))
     return float(np.sum(w[flag] * y[flag]) / den) if den > 0 else float("nan")
+
+
+def top_k_curve(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    groups: ArrayLike,
+    max_k: int,
+    sample_weight: ArrayLike | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`recall_at_k` and :func:`precision_at_k` for every ``k = 1 .. max_k`` at once.
+
+    One ranking (:func:`group_ranks`) instead of one per ``k``; each value is computed from
+    the same warned rows, in the same order, as the single-``k`` functions, so it equals
+    theirs exactly.
+
+    Returns
+    -------
+    (recall, precision) : two arrays of shape ``(max_k,)``, entry ``k - 1`` for ``k``.
+    """
+    y, p, w = check_outcomes_probabilities(y_true, y_score, sample_weight, caller="top_k_curve")
+    max_k = check_k(max_k, caller="top_k_curve", name="max_k")
+    labels = check_group_labels(groups, y.size, caller="top_k_curve")
+    rank = group_ranks(p, labels, sample_weight=w)
+    listed = np.flatnonzero((rank >= 0) & (rank < max_k))  # row order, as the masks keep it
+    r, wy, wl = rank[listed], (w * y)[listed], w[listed]
+    events = float(np.sum(w * y))
+    recall = np.full(max_k, np.nan)
+    precision = np.full(max_k, np.nan)
+    for k in range(1, max_k + 1):
+        flag = r < k
+        hits = np.sum(wy[flag])
+        warned = float(np.sum(wl[flag]))
+        if events > 0:
+            recall[k - 1] = float(hits / events)
+        if warned > 0:
+            precision[k - 1] = float(hits / warned)
+    return recall, precision

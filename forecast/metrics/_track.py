@@ -11,7 +11,7 @@ import pandas as pd
 from forecast._errors import input_error
 from forecast._validation import check_k
 from forecast.metrics._table import check_forecast_table
-from forecast.metrics._topk import top_k_mask
+from forecast.metrics._topk import group_ranks
 from forecast.outcomes import scorable_end, window_observed
 
 __all__ = ["TrackRecord", "track_record"]
@@ -225,8 +225,9 @@ def track_record(
     codes = frame.groupby(_LIST_KEYS, sort=False).ngroup().to_numpy()
     p = frame["probability"].to_numpy(float)
     tier = np.zeros(len(frame), dtype=np.intp)
+    rank = group_ranks(p, codes)  # the order of top_k_mask, computed once for every cut
     for cut in cuts:  # nested masks (one stable order): the tier is how many cuts it misses
-        tier += ~top_k_mask(p, codes, cut)
+        tier += rank >= cut
     labels = _tier_labels(cuts)
     listed_tiers = cuts.index(k) + 1
     scored = window_observed(frame, horizon=h, data_end=int(data_end)) & frame["outcome"].notna()

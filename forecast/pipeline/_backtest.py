@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import sys
 import time
@@ -96,6 +97,12 @@ def run_artifacts(result: BacktestResult, summary: Any, costs: pd.DataFrame | No
         "horizon": config.horizon,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
+    if result.execution is not None:  # where the fits ran and what was shipped to run them
+        provenance["execution"] = dataclasses.asdict(result.execution)
+    from forecast.models import compute_record
+
+    if compute := compute_record(config.models):  # device and threads of the boosting models
+        provenance["compute"] = compute
     return RunArtifacts(
         forecasts=result.forecasts,
         scores=result.scores,
@@ -129,6 +136,9 @@ def run_experiment(
     figures) and the HTML report are written into a staging folder that replaces ``out``
     only when complete; then the run is tracked (``tracker``, default an
     :class:`forecast.tracking.MlflowTracker` at ``tracking_uri``) unless ``track`` is False.
+    The cost figures (:data:`forecast.run.FIGURES`) are drawn only for the report or the
+    tracker: with neither (``report=False, track=False``) the folder holds the tables alone,
+    from which ``forecast report --run-dir`` and ``forecast costs --out`` draw them later.
 
     Returns
     -------
@@ -183,7 +193,9 @@ def run_experiment(
     artifacts = run_artifacts(result, summary, None if analysis is None else analysis.table())
     with staged_output(out, markers=RUN_MARKERS) as stage:
         artifacts.write(stage)
-        if analysis is not None:
+        if analysis is not None and (report or tracker is not None):
+            # the PNGs go with the report and into MLflow; a run folder without them
+            # still renders a full report later (`forecast report` draws its own)
             analysis.figures(stage)
         if report:
             from forecast.reports import build_report

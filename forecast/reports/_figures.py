@@ -14,13 +14,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from sklearn.metrics import precision_recall_curve, roc_curve
 
 from forecast._plotting import ORACLE, legend_label, model_style
 
 __all__ = [
+    "CURVE_POINTS",
     "ORACLE",
     "catch_figure",
+    "curve_thresholds",
     "difference_figure",
     "per_year_figure",
     "reliability_figure",
@@ -37,19 +38,63 @@ def _figure(ncols: int = 1, *, width: float = 10.0, height: float = 4.2):
     return fig, axes
 
 
+CURVE_POINTS = 20_000
+"""Most thresholds a ROC or precision-recall curve is drawn at: a model with more distinct
+forecasts is drawn at this many quantiles of them (exact points of its curves, fewer of
+them), and the figure says so."""
+
+
+def curve_thresholds(p: np.ndarray) -> np.ndarray | None:
+    """The thresholds a model's ROC and PR curves are drawn at: None for every distinct
+    forecast (up to :data:`CURVE_POINTS` of them), else that many quantiles of ``p``."""
+    if np.unique(p).size <= CURVE_POINTS:
+        return None
+    return np.unique(np.quantile(p, np.linspace(0.0, 1.0, CURVE_POINTS), method="lower"))
+
+
+def _curves(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(fpr, tpr) and (recall, precision) of warning at ``p >= t``, as scikit-learn's
+    ``roc_curve`` and ``precision_recall_curve`` draw them; at :func:`curve_thresholds`."""
+    grid = curve_thresholds(p)
+    if grid is None:
+        from sklearn.metrics import precision_recall_curve, roc_curve
+
+        fpr, tpr, _ = roc_curve(y, p)
+        precision, recall, _ = precision_recall_curve(y, p)
+        return fpr, tpr, recall, precision
+    from forecast.metrics import threshold_counts
+
+    at = threshold_counts(y, p, thresholds=grid[::-1])  # highest threshold first
+    tp, fp = at["hits"], at["false_alarms"]
+    fpr = np.r_[0.0, fp / fp[-1]]
+    tpr = np.r_[0.0, tp / tp[-1]]
+    return fpr, tpr, np.r_[(tp / tp[-1])[::-1], 0.0], np.r_[at["precision"][::-1], 1.0]
+
+
 def roc_pr_figure(data: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
-    """ROC curves (left) and precision-recall curves (right), one line per model."""
+    """ROC curves (left) and precision-recall curves (right), one line per model; a model
+    with more than :data:`CURVE_POINTS` distinct forecasts is drawn at that many quantile
+    thresholds, with a note under the panels."""
     models = list(data)
     fig, (roc_ax, pr_ax) = _figure(2)
     base_rate = np.nan
+    gridded = []
     for model, (y, p) in data.items():
-        fpr, tpr, _ = roc_curve(y, p)
+        fpr, tpr, recall, precision = _curves(y, p)
+        if curve_thresholds(p) is not None:
+            gridded.append(model)
         roc_ax.plot(fpr, tpr, label=legend_label(model), **model_style(model, models))
-        precision, recall, _ = precision_recall_curve(y, p)
         pr_ax.step(
             recall, precision, where="post", label=legend_label(model), **model_style(model, models)
         )
         base_rate = float(np.mean(y))
+    if gridded:
+        fig.supxlabel(
+            f"Curves drawn at {CURVE_POINTS:,} quantile thresholds of each model's forecasts "
+            f"(exact points, straight lines between them): {', '.join(gridded)}.",
+            fontsize=8,
+            color="#555555",
+        )
     roc_ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8, linestyle=":", label="chance")
     roc_ax.set(
         title="ROC curves",
@@ -122,8 +167,10 @@ def catch_figure(ranks: Mapping[str, np.ndarray], max_k: int, marks: Sequence[in
     fig, (ax,) = _figure(1, width=8.0, height=4.2)
     ks = np.arange(1, max_k + 1)
     for model, r in ranks.items():
-        r = np.asarray(r, dtype=float)
-        caught = (r[None, :] <= ks[:, None]).mean(axis=1) if r.size else np.full(ks.size, np.nan)
+        r = np.sort(np.asarray(r, dtype=float))  # share with rank <= k, for every k at once
+        caught = (
+            np.searchsorted(r, ks, side="right") / r.size if r.size else np.full(ks.size, np.nan)
+        )
         ax.step(ks, caught, where="post", label=legend_label(model), **model_style(model, models))
     for k in marks:
         if k <= max_k:

@@ -56,7 +56,7 @@ def load_run(run_dir: str | Path) -> RunArtifacts:
 
 
 def _models(forecasts: pd.DataFrame) -> list[str]:
-    names = sorted(set(forecasts["model"]))
+    names = sorted(pd.unique(forecasts["model"]))
     return [m for m in names if m != figs.ORACLE] + ([figs.ORACLE] if figs.ORACLE in names else [])
 
 

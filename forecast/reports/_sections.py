@@ -33,16 +33,15 @@ from forecast.metrics import (
     BootstrapResult,
     PairedDifference,
     TrackRecord,
-    bootstrap_metric,
+    bootstrap_metrics,
     evaluate_forecasts,
     ewp_pooled_rows,
     get_metric,
     onset_ranks,
     paired_difference,
-    precision_at_threshold,
-    recall_at_threshold,
+    paired_from_bootstraps,
+    threshold_counts,
     track_record,
-    warnings_at_threshold,
 )
 from forecast.outcomes import observed_windows
 from forecast.reports import _figures as figs
@@ -89,7 +88,7 @@ class Context:
         return f[f["outcome"].notna()].reset_index(drop=True)
 
     def arrays(self, model: str) -> tuple[np.ndarray, np.ndarray]:
-        part = self.known[self.known["model"] == model]
+        part = self.rows(model)
         return part["outcome"].to_numpy(float), part["probability"].to_numpy(float)
 
     @cached_property
@@ -177,29 +176,44 @@ class Context:
     def boot(self) -> dict[str, dict[str, BootstrapResult]]:
         """Each scored model's :data:`CI_METRICS` with cluster-bootstrap intervals (units
         resampled), computed once for the headline table and the verdict."""
-        out: dict[str, dict[str, BootstrapResult]] = {}
-        for model in self.scored_models:
-            part = self.known[self.known["model"] == model]
-            out[model] = {
-                metric: bootstrap_metric(
-                    part, metric, cluster="unit", n_boot=self.n_boot, seed=self.seed
-                )
-                for metric in CI_METRICS
-            }
-        return out
+        return {
+            model: bootstrap_metrics(
+                self.rows(model), CI_METRICS, cluster="unit", n_boot=self.n_boot, seed=self.seed
+            )
+            for model in self.scored_models
+        }
+
+    def rows(self, model: str) -> pd.DataFrame:
+        """The scored rows of ``model`` (:attr:`known`), split once for all sections."""
+        if "rows" not in self.cache:
+            self.cache["rows"] = dict(tuple(self.known.groupby("model", sort=False)))
+        return self.cache["rows"].get(model, self.known.iloc[:0])
 
     @cached_property
     def paired(self) -> dict[str, tuple[int, dict[str, PairedDifference]]]:
         """Model minus baseline for each scored model (not the baseline) that shares scored
         rows with onsets and non-onsets with it: (rows, {metric: paired difference})."""
-        k = self.known
-        base = k[k["model"] == self.baseline][["unit", "year", "outcome", "probability"]]
+        base = self.rows(self.baseline)[["unit", "year", "outcome", "probability"]]
         out: dict[str, tuple[int, dict[str, PairedDifference]]] = {}
         for model in self.scored_models:
             if model == self.baseline:
                 continue
-            other = k[k["model"] == model][["unit", "year", "probability"]]
-            both = base.merge(other, on=["unit", "year"], suffixes=("_base", "_model"))
+            other = self.rows(model)[["unit", "year", "outcome", "probability"]]
+            if self.baseline in self.boot and _same_rows(base, other):
+                # the same rows in the same order: both bootstraps saw the same replicates
+                out[model] = (
+                    len(base),
+                    {
+                        metric: paired_from_bootstraps(
+                            self.boot[model][metric], self.boot[self.baseline][metric]
+                        )
+                        for metric in PAIRED_METRICS
+                    },
+                )
+                continue
+            both = base.merge(
+                other.drop(columns="outcome"), on=["unit", "year"], suffixes=("_base", "_model")
+            )
             y = both["outcome"].to_numpy(float)
             if not 0 < y.sum() < y.size:
                 continue
@@ -231,6 +245,13 @@ class Context:
         if "horizon" in f.columns and f["horizon"].nunique() > 1:
             return None
         return track_record(f, horizon=horizon, data_end=self.data.data_end, k=self.top_k)
+
+
+def _same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """The same (unit, year) rows with the same outcomes, in the same order."""
+    return len(a) == len(b) and all(
+        np.array_equal(a[c].to_numpy(), b[c].to_numpy()) for c in ("unit", "year", "outcome")
+    )
 
 
 def _ci(value: float, lower: float, upper: float, digits: int = 3) -> str:
@@ -299,7 +320,7 @@ def metrics_section(ctx: Context) -> str:
         y, p = ctx.arrays(figs.ORACLE)
         oracle_auc = get_metric("roc_auc")(y, p)
     for model in ctx.scored_models:
-        part = ctx.known[ctx.known["model"] == model]
+        part = ctx.rows(model)
         row: dict[str, Any] = {"model": model, "n": len(part), "onsets": int(part["outcome"].sum())}
         for metric in CI_METRICS:
             res = ctx.boot[model][metric]
@@ -373,14 +394,22 @@ def discrimination_section(ctx: Context) -> str:
     data = ctx.scored_arrays
     if not data:
         return _missing("no model has both onsets and non-onsets")
-    aucs = ", ".join(f"{m} {get_metric('roc_auc')(*data[m]):.3f}" for m in data)
+    aucs = ", ".join(f"{m} {ctx.boot[m]['roc_auc'].estimate:.3f}" for m in data)
     alt = f"ROC and precision-recall curves of {len(data)} models. ROC AUC: {aucs}."
+    gridded = [m for m, (_, p) in data.items() if figs.curve_thresholds(p) is not None]
+    note = (
+        f" Models with more than {figs.CURVE_POINTS:,} distinct forecasts ("
+        + ", ".join(gridded)
+        + f") are drawn at {figs.CURVE_POINTS:,} quantile thresholds of their forecasts."
+        if gridded
+        else ""
+    )
     return figure_html(
         figs.roc_pr_figure(data),
         alt=alt,
         fig_id="fig-roc-pr",
         caption="Left: ROC curves; right: precision-recall curves, pooled over "
-        "all scored forecasts. Dashed black: the oracle, if any.",
+        "all scored forecasts. Dashed black: the oracle, if any." + note,
     )
 
 
@@ -462,33 +491,27 @@ def threshold_section(ctx: Context) -> str:
     if not data:
         return _missing("no model has scored forecasts")
     years = max(ctx.known["year"].nunique(), 1)
-    rows = []
+    grid = np.geomspace(0.002, 0.6, 60)
+    rows, curves, at = [], {}, {}
     for m, (y, p) in data.items():
-        for t in THRESHOLDS:
-            recall = recall_at_threshold(y, p, threshold=t)
+        table = threshold_counts(y, p, thresholds=THRESHOLDS)
+        for i, t in enumerate(THRESHOLDS):
+            recall = float(table["recall"][i])
             name = f"{t:.0%}" + (" (EWP)" if t == EWP_THRESHOLD.threshold else "")
             rows.append(
                 {
                     "model": m,
                     "threshold": name,
-                    "warnings per year": warnings_at_threshold(y, p, threshold=t) / years,
+                    "warnings per year": float(table["warnings"][i]) / years,
                     "hits per year": recall * y.sum() / years,
-                    "precision": precision_at_threshold(y, p, threshold=t),
+                    "precision": float(table["precision"][i]),
                     "recall": recall,
                 }
             )
-    grid = np.geomspace(0.002, 0.6, 60)
-    curves = {
-        m: (
-            np.array([precision_at_threshold(y, p, threshold=t) for t in grid]),
-            np.array([recall_at_threshold(y, p, threshold=t) for t in grid]),
-        )
-        for m, (y, p) in data.items()
-    }
-    at = {
-        m: recall_at_threshold(y, p, threshold=EWP_THRESHOLD.threshold)
-        for m, (y, p) in data.items()
-    }
+            if t == EWP_THRESHOLD.threshold:
+                at[m] = recall
+        on_grid = threshold_counts(y, p, thresholds=grid)
+        curves[m] = (on_grid["precision"], on_grid["recall"])
     alt = (
         "Precision and recall against the warning threshold; recall at the EWP 4% cut-off: "
         + ", ".join(f"{m} {v:.0%}" for m, v in at.items())

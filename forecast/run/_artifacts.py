@@ -28,7 +28,8 @@ RUN_FILES: dict[str, str] = {
 
 REPORT = "report.html"
 FIGURES = ("value_curves.png", "decision_curves.png")
-"""Cost figures written beside ``costs.csv``."""
+"""Cost figures written beside ``costs.csv`` when a report or a tracker uses them; no reader
+needs them (the report draws its own from ``costs.csv``)."""
 
 
 def _reader(name: str):

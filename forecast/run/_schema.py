@@ -1,4 +1,4 @@
-"""The forecast table: one schema (pandera), used by every reader and writer.
+"""The forecast table: one schema, used by every reader and writer.
 
 A forecast table has one row per (model, unit, year, origin): ``year`` is the data year the
 forecast is made from, ``origin`` the backtest origin (a table without ``origin`` has
@@ -9,7 +9,7 @@ missing = not yet known). Optional columns: ``horizon`` (years until the outcome
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,9 +39,46 @@ _PROBLEMS = {
 }
 
 
+def _numeric(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series, errors="coerce").astype(float)
+
+
 def _whole(series: pd.Series) -> pd.Series:
-    values = pd.to_numeric(series, errors="coerce").astype(float)
+    values = _numeric(series)
     return np.isfinite(values) & (values == np.round(values))
+
+
+def _non_negative(series: pd.Series) -> pd.Series:
+    return _numeric(series) >= 0
+
+
+def _unit_interval(series: pd.Series) -> pd.Series:
+    values = _numeric(series)
+    return (values >= 0) & (values <= 1)
+
+
+def _zero_one(series: pd.Series) -> pd.Series:
+    return _numeric(series).isin([0.0, 1.0])
+
+
+Rule = Callable[[pd.Series], pd.Series]
+
+_RULES: dict[str, tuple[Rule, ...]] = {
+    "year": (_whole,),
+    "origin": (_whole,),
+    "horizon": (_whole, _non_negative),
+    "probability": (_unit_interval,),
+    "lower": (_unit_interval,),
+    "upper": (_unit_interval,),
+}
+"""The value rules of the forecast table, declared once: column -> vectorised checks (True
+= valid), applied to the non-missing values (a missing value passes; ``probability``
+refuses it separately). Outcome columns get :func:`_zero_one`."""
+
+
+def _rules(columns: Sequence[str], outcomes: Sequence[str]) -> dict[str, tuple[Rule, ...]]:
+    rules = {**_RULES, **{name: (_zero_one,) for name in outcomes}}
+    return {c: rules[c] for c in columns if c in rules}
 
 
 def forecast_schema(columns: Sequence[str], outcomes: Sequence[str] = ("outcome",)):
@@ -49,26 +86,20 @@ def forecast_schema(columns: Sequence[str], outcomes: Sequence[str] = ("outcome"
 
     Rules: ``year``, ``origin``, ``horizon`` whole numbers (``horizon >= 0``); ``probability``
     finite in [0, 1]; ``outcome`` 0, 1 or missing; ``lower``/``upper`` in [0, 1] or missing.
-    Values are checked after a numeric coercion (strings that are not numbers fail).
+    Values are checked after a numeric coercion (strings that are not numbers fail). The
+    checks are those :func:`check_forecasts` applies (without importing pandera).
     """
     import pandera.pandas as pa
 
-    def numeric(check):
-        return pa.Check(
-            lambda s: check(pd.to_numeric(s, errors="coerce").astype(float)), element_wise=False
-        )
-
-    rules = {
-        "year": pa.Column(checks=pa.Check(_whole), nullable=True),
-        "origin": pa.Column(checks=pa.Check(_whole), nullable=True),
-        "horizon": pa.Column(checks=[pa.Check(_whole), numeric(lambda v: v >= 0)], nullable=True),
-        "probability": pa.Column(checks=numeric(lambda v: (v >= 0) & (v <= 1)), nullable=True),
-        "lower": pa.Column(checks=numeric(lambda v: (v >= 0) & (v <= 1)), nullable=True),
-        "upper": pa.Column(checks=numeric(lambda v: (v >= 0) & (v <= 1)), nullable=True),
-    }
-    for name in outcomes:
-        rules[name] = pa.Column(checks=numeric(lambda v: v.isin([0.0, 1.0])), nullable=True)
-    return pa.DataFrameSchema({c: rules[c] for c in columns if c in rules}, strict=False)
+    return pa.DataFrameSchema(
+        {
+            column: pa.Column(
+                checks=[pa.Check(rule, element_wise=False) for rule in rules], nullable=True
+            )
+            for column, rules in _rules(columns, outcomes).items()
+        },
+        strict=False,
+    )
 
 
 def check_forecasts(
@@ -131,16 +162,16 @@ def check_forecasts(
 
 
 def _validate_values(frame: pd.DataFrame, where: str, outcomes: Sequence[str]) -> None:
-    """Run the schema; turn the first failing column into one :func:`input_error` line."""
-    import pandera.errors
-
-    schema = forecast_schema(list(frame.columns), outcomes)
-    try:
-        schema.validate(frame, lazy=True)
-    except pandera.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
-        column = str(cases["column"].iloc[0])
-        rows = cases.loc[cases["column"] == column, "index"].dropna().astype(int)
+    """Apply the rules; turn the first failing column into one :func:`input_error` line."""
+    for column, rules in _rules(list(frame.columns), outcomes).items():
+        values = frame[column]
+        present = values.notna().to_numpy()
+        checked = values if present.all() else values[present]
+        bad = np.zeros(len(frame), dtype=bool)
+        for rule in rules:
+            bad[present] |= ~np.asarray(rule(checked), dtype=bool)
+        if not bad.any():
+            continue
         kind = "outcome" if column in outcomes else column
         problem = _PROBLEMS.get(
             kind,
@@ -151,9 +182,9 @@ def _validate_values(frame: pd.DataFrame, where: str, outcomes: Sequence[str]) -
             problem,
             source=where,
             column=column,
-            rows=sorted(set(rows.tolist())),
+            rows=np.flatnonzero(bad).tolist(),
             fix=_FIXES.get(kind, f"fill or drop rows with a missing {column}"),
-        ) from None
+        )
     prob = pd.to_numeric(frame["probability"], errors="coerce") if "probability" in frame else None
     if prob is not None and prob.isna().any():  # NaN passes the range check: refuse it here
         raise input_error(

@@ -235,3 +235,38 @@ def test_threshold_never_uses_outcomes_unknown_at_origin(case, r):
     # the history is exactly the rows known at T, model by model
     for model, n in before.loc[at_t, ["model", "n_history"]].itertuples(index=False):
         assert n == int((known & (table["model"] == model)).sum())
+
+
+def test_honest_grid_ranks_once_as_each_history_would():
+    """The capacity ranking is computed once per round; each origin's history sees the same
+    eligible rows as ranking that history alone (the rule of honest_threshold_grid)."""
+    from forecast.decision._rolling import honest_threshold_grid, known_at
+    from forecast.decision._rules import capacity_mask
+    from forecast.decision._table import check_forecast_table
+    from forecast.decision._threshold import min_cost_thresholds
+
+    rng = np.random.default_rng(11)
+    units, years = 25, np.arange(2000, 2014)
+    table = pd.DataFrame(
+        {
+            "unit": np.tile(np.arange(units), years.size).astype(str),
+            "year": np.repeat(years, units),
+            "origin": np.repeat(years, units),
+            "model": "m",
+            "probability": np.round(rng.random(units * years.size) * 0.3, 2),  # ties
+            "outcome": (rng.random(units * years.size) < 0.15).astype(float),
+        }
+    )
+    table.loc[rng.random(len(table)) < 0.1, "outcome"] = np.nan  # unknown inside rounds
+    rows = check_forecast_table(table, 2, caller="test")
+    ratios = np.array([0.05, 0.1, 0.3])
+    for capacity in (None, 1, 4):
+        grid = honest_threshold_grid(rows, ratios, capacity, 1)
+        p, y, groups = (rows[c].to_numpy() for c in ("probability", "outcome", "round"))
+        for o, origin in enumerate(grid.origins):
+            mask = known_at(rows, int(origin))
+            if not grid.empirical[o]:
+                continue
+            eligible = capacity_mask(p[mask], groups[mask], capacity)  # this history alone
+            expected = min_cost_thresholds(y[mask], p[mask], np.ones(mask.sum()), ratios, eligible)
+            np.testing.assert_array_equal(grid.thresholds[o], expected)

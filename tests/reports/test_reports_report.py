@@ -654,3 +654,95 @@ def test_track_record_section_goes_on_a_risk_list_page(tmp_path):
     )["html"].read_text()
     assert 'id="track-record"' in page
     assert "The top-5 lists of logit at " in page
+
+
+# -- many rows: curves on a stated grid, one bootstrap per model, figures only when used ----
+
+
+@pytest.fixture(scope="module")
+def scale_run_dir(tmp_path_factory) -> Path:
+    return make_run_dir(tmp_path_factory.mktemp("scale") / "out", n_units=60, n_years=12)
+
+
+def test_curves_past_the_point_cap_are_drawn_on_a_stated_grid(scale_run_dir, tmp_path, monkeypatch):
+    from forecast.reports import _figures as figs
+
+    monkeypatch.setattr(figs, "CURVE_POINTS", 50)
+    html = build_report(scale_run_dir, tmp_path / "r.html", n_boot=20).read_text(encoding="utf-8")
+    caption = re.search(r'<figure id="fig-roc-pr">.*?<figcaption>(.*?)</figcaption>', html, re.S)
+    assert "drawn at 50 quantile thresholds" in caption.group(1)
+    assert html.count('src="data:image/png;base64,') == N_FIGURES
+    y = (np.arange(400) % 7 == 0).astype(float)
+    p = np.linspace(0.001, 0.5, 400)
+    fpr, tpr, recall, precision = figs._curves(y, p)
+    assert fpr.size == tpr.size == 51 and (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0, 0, 1, 1)
+    assert recall[0] == 1 and (recall[-1], precision[-1]) == (0, 1)
+
+
+def test_without_the_cap_no_grid_is_mentioned(scale_run_dir, tmp_path):
+    html = build_report(scale_run_dir, tmp_path / "r.html", n_boot=20).read_text(encoding="utf-8")
+    assert "quantile thresholds" not in html
+
+
+def test_paired_differences_reuse_each_models_bootstrap(scale_run_dir):
+    """Same rows in the same order: the pairing from the two bootstraps equals a fresh
+    paired bootstrap on those rows."""
+    from forecast.metrics import paired_difference
+    from forecast.reports import _sections as sec
+    from forecast.run import RunArtifacts
+
+    data = RunArtifacts.read(scale_run_dir)
+    ctx = sec.Context(
+        data=data,
+        models=["forest", "logit", "oracle"],
+        baseline="logit",
+        n_boot=60,
+        seed=4,
+        cost_ratios=[0.1],
+        effectiveness=None,
+    )
+    base = ctx.rows("logit")
+    for model, (n_rows, results) in ctx.paired.items():
+        other = ctx.rows(model)
+        assert n_rows == len(base) == len(other)
+        for metric, result in results.items():
+            direct = paired_difference(
+                base["outcome"].to_numpy(float),
+                other["probability"].to_numpy(float),
+                base["probability"].to_numpy(float),
+                clusters=base["unit"].to_numpy(),
+                metric=metric,
+                n_boot=60,
+                seed=4,
+            )
+            assert (result.estimate, result.lower, result.upper, result.p_value) == (
+                direct.estimate,
+                direct.lower,
+                direct.upper,
+                direct.p_value,
+            )
+
+
+def test_a_run_without_cost_figures_still_gets_the_full_report(tmp_path):
+    """--no-report --no-track: no PNGs in the folder; `forecast report` later draws them."""
+    import yaml
+
+    from forecast.pipeline import run_experiment
+    from forecast.run import FIGURES
+
+    root = Path(__file__).resolve().parents[2]
+    spec = yaml.safe_load((root / "experiments" / "synthetic-default.yaml").read_text())
+    spec["origins"] = {"years": [2015, 2018, 2021, 2024]}
+    spec["models"] = [{"name": "logit"}]
+    spec.pop("history_recalibration", None)
+    spec["evaluation"].pop("baseline", None)
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "out"
+    assert run_experiment(path, out=out, n_jobs=1, track=False, report=False) == 0
+    assert (out / "costs.csv").is_file()
+    assert not any((out / name).exists() for name in FIGURES)
+    html = build_report(out, n_boot=20).read_text(encoding="utf-8")
+    assert html.count('src="data:image/png;base64,') == N_FIGURES
+    assert 'id="fig-value"' in html and 'id="fig-decision"' in html
+    assert len(pd.read_csv(out / "costs.csv"))

@@ -74,3 +74,31 @@ def test_outcome_columns_can_be_named():
         check_forecasts(
             onsets, caller="c", required=("unit", "year"), outcomes=("mk_onset",), source="src"
         )
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("probability", [0.1, 1.5, 0.3, 0.5]),
+        ("outcome", [0, 2, None, 0]),
+        ("year", [2000, 2000.5, 2001, 2001]),
+        ("horizon", [2, -1, 2, 2]),
+        ("lower", [0.0, 0.1, 2.0, None]),
+    ],
+)
+def test_pandera_schema_holds_the_same_rules(column, values):
+    """forecast_schema (pandera) states the rules check_forecasts applies without pandera."""
+    import pandera.errors
+
+    from forecast.run import forecast_schema
+
+    table = _table(**{column: values})
+    schema = forecast_schema(list(table.columns))
+    with pytest.raises(ForecastInputError, match=f"column '{column}'"):
+        check_forecasts(table, caller="t")
+    with pytest.raises(pandera.errors.SchemaErrors) as info:
+        schema.validate(table, lazy=True)
+    assert set(info.value.failure_cases["column"]) == {column}
+    valid = _table()  # a valid table passes both
+    forecast_schema(list(valid.columns)).validate(valid)
+    check_forecasts(valid, caller="t")
