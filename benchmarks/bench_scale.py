@@ -1,7 +1,8 @@
 """Cost per row from 10k to 1M (to 10M) rows: feature build, backtest, summary/report, costs.
 
 The world is the grid flavour of the synthetic world (features/synthetic-grid.yaml: cells of
-a lattice with spatial lags), resized through its `world` options to N cells x 30 years. For
+a lattice with spatial lags), resized through its `world` options to N cells x 30 years, or
+with `--flavour country` the synthetic-world feature set over N simulated countries. For
 each size every stage runs as its own `forecast` process, as a user would run it:
 
 * build: `forecast features build --set <copy of synthetic-grid.yaml>` (the panel only);
@@ -18,6 +19,7 @@ plus the cluster's processes on dask, sampled every 50 ms), and seconds per 100k
     python benchmarks/bench_scale.py                     # 10k, 100k, 1M rows; loky
     python benchmarks/bench_scale.py --dask              # and on a local Dask cluster
     python benchmarks/bench_scale.py --rows 10000000 --stages build   # a 10M-row build
+    python benchmarks/bench_scale.py --flavour country --rows 942520 --stages backtest
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import psutil
 import yaml
 
 N_YEARS = 30
+COUNTRY_ROWS = 942_520 / 16_500  # rows per simulated country (entries and exits)
 FORECAST = str(Path(sys.executable).with_name("forecast"))
 STAGES = ("build", "backtest", "report", "costs")
 
@@ -115,22 +118,48 @@ def local_cluster(env: dict[str, str]):
         proc.wait(timeout=60)
 
 
-def write_inputs(folder: Path, n_cells: int) -> tuple[Path, Path]:
-    """A copy of the grid feature set resized to ``n_cells``, and a 5-origin experiment."""
+def _grid_features(size: int) -> dict:
     features = yaml.safe_load(
         (files("forecast") / "_data/features/synthetic-grid.yaml").read_text()
     )
-    features["datasets"]["world"]["options"].update(n_cells=n_cells, n_years=N_YEARS)
-    feature_path = folder / f"grid-{n_cells}.yaml"
+    features["datasets"]["world"]["options"].update(n_cells=size, n_years=N_YEARS)
+    return features
+
+
+def _country_features(size: int) -> dict:
+    """The synthetic-world feature set over a resized world of ``size`` countries."""
+    text = (files("forecast") / "_data/features/synthetic-world.yaml").read_text()
+    text = re.sub(r"source: synthetic\.", "source: world.", text)
+    features = yaml.safe_load(text)
+    features["skeleton"] = "world"
+    features["datasets"] = {
+        "world": {"dataset": "synthetic-world", "options": {"n_countries": size}}
+    }
+    return features
+
+
+def write_inputs(folder: Path, flavour: str, size: int) -> tuple[Path, Path]:
+    """The feature set of the resized world, and a 5-origin, 2-model experiment over it."""
+    features = _grid_features(size) if flavour == "grid" else _country_features(size)
+    feature_path = folder / f"{flavour}-{size}.yaml"
     feature_path.write_text(yaml.safe_dump(features, sort_keys=False))
     spec = yaml.safe_load(
         (Path(__file__).parents[1] / "experiments/synthetic-grid.yaml").read_text()
     )
-    spec.update(name=f"scale-{n_cells}", feature_set=str(feature_path))
+    spec.update(name=f"scale-{flavour}-{size}", feature_set=str(feature_path))
+    if flavour == "country":
+        spec.update(origins={"first": 2016, "last": 2020}, evaluation={"top_k": [10, 20, 30]})
     spec["models"] = [{"name": "elastic_net"}, {"name": "xgboost"}]
-    spec_path = folder / f"scale-{n_cells}.yaml"
+    spec_path = folder / f"scale-{flavour}-{size}.yaml"
     spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return feature_path, spec_path
+
+
+def _rows(feature_path: Path) -> int:
+    """Rows of the panel a feature set builds (the country world's size is drawn)."""
+    from forecast.features import build_panel, load_feature_set
+
+    return len(build_panel(load_feature_set(feature_path)).frame)
 
 
 def main() -> None:
@@ -138,17 +167,25 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
     parser.add_argument("--dask", action="store_true", help="also backtest on a local cluster")
+    parser.add_argument(
+        "--flavour",
+        choices=["grid", "country"],
+        default="grid",
+        help="grid cells x 30 years, or countries (~57 rows each; 942,520 rows = 16,500 "
+        "countries, the issue's world)",
+    )
     args = parser.parse_args()
     env = {**os.environ, "MPLBACKEND": "Agg"}
     print(f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB")
     print(f"{'rows':>10} {'stage':<16} {'wall s':>8} {'peak GiB':>9} {'s/100k rows':>12}")
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         for rows in args.rows:
-            n_cells = math.ceil(rows / N_YEARS)
-            n_rows = n_cells * N_YEARS
-            folder = Path(tmp) / str(n_cells)
+            per_unit = N_YEARS if args.flavour == "grid" else COUNTRY_ROWS
+            size = math.ceil(rows / per_unit)
+            folder = Path(tmp) / str(size)
             folder.mkdir()
-            feature_path, spec_path = write_inputs(folder, n_cells)
+            feature_path, spec_path = write_inputs(folder, args.flavour, size)
+            n_rows = size * N_YEARS if args.flavour == "grid" else _rows(feature_path)
             results: dict[str, tuple[float, int]] = {}
 
             def show(stage: str, seconds: float, peak: int, n_rows: int = n_rows) -> None:
