@@ -11,10 +11,12 @@ import pandas as pd
 from forecast._errors import input_error
 
 __all__ = [
+    "COUNTRY",
     "FIRST_YEAR",
     "LAST_YEAR",
     "FeatureKind",
     "Panel",
+    "UnitNoun",
     "calendar_years",
     "validate_panel",
     "year_gaps",
@@ -24,6 +26,62 @@ FeatureKind = Literal["structural", "trigger", "mitigating", "history", "other"]
 
 FIRST_YEAR, LAST_YEAR = 1, 9999
 """The years a panel may hold (a typo such as 20024 or 1e9 is refused, not backtested)."""
+
+
+@dataclass(frozen=True)
+class UnitNoun:
+    """What a panel's units are called in policy-facing text ("country", "cell", ...).
+
+    A feature set declares it as ``unit_noun: cell`` (plural by adding "s") or
+    ``unit_noun: {singular: district, plural: districts}``; the default is
+    :data:`COUNTRY`.
+
+    Attributes
+    ----------
+    singular, plural : str
+        Lower-case words, e.g. ``"country"`` and ``"countries"``.
+    """
+
+    singular: str
+    plural: str
+
+    @classmethod
+    def parse(cls, value: object, *, source: str) -> UnitNoun:
+        """A noun from a spec or provenance value: a word, ``{singular, plural}`` or a
+        :class:`UnitNoun`; errors name ``source`` (e.g. ``path:line``)."""
+        if isinstance(value, UnitNoun):
+            return value
+        if isinstance(value, str):
+            value = {"singular": value}
+        if isinstance(value, dict) and set(value) <= {"singular", "plural"}:
+            singular = value.get("singular")
+            plural = value.get("plural", f"{singular}s" if isinstance(singular, str) else None)
+            words = (singular, plural)
+            if all(isinstance(w, str) and w.strip() and "\n" not in w for w in words):
+                return cls(str(singular).strip(), str(plural).strip())
+        raise input_error(
+            f"unit_noun must be a word or {{singular: ..., plural: ...}}, got {value!r}",
+            source=source,
+            fix="write e.g. unit_noun: cell, or unit_noun: {singular: district, plural: districts}",
+        )
+
+    @property
+    def title(self) -> str:
+        """The singular with a capital, for a column header ("Cell")."""
+        return self.singular[:1].upper() + self.singular[1:]
+
+    @property
+    def years(self) -> str:
+        """The panel's rows in words ("country-years", "cell-years")."""
+        return f"{self.singular}-years"
+
+    def as_dict(self) -> dict[str, str]:
+        """``{singular, plural}``, as written to a run's provenance."""
+        return {"singular": self.singular, "plural": self.plural}
+
+
+COUNTRY = UnitNoun("country", "countries")
+"""The default unit noun: panels of states."""
 
 
 def calendar_years(values: pd.Series) -> np.ndarray:
@@ -248,6 +306,8 @@ class Panel:
         system, :func:`forecast.risk.unit_names`); None for any other ids.
     unit_label : str or None
         Column of ``extra`` holding each unit's display name (e.g. ``ewp_name``).
+    unit_noun : UnitNoun
+        What the units are called in risk lists and reports (default :data:`COUNTRY`).
     """
 
     frame: pd.DataFrame
@@ -260,6 +320,7 @@ class Panel:
     extra: list[str] = field(default_factory=list)
     unit_system: str | None = None
     unit_label: str | None = None
+    unit_noun: UnitNoun = COUNTRY
 
     @classmethod
     def from_frame(
@@ -275,6 +336,7 @@ class Panel:
         extra: list[str] | None = None,
         unit_system: str | None = None,
         unit_label: str | None = None,
+        unit_noun: UnitNoun = COUNTRY,
         source: str | None = None,
     ) -> Panel:
         """Validate ``frame`` (see :func:`validate_panel`; errors name ``source``, default
@@ -299,6 +361,7 @@ class Panel:
             list(extra or []),
             unit_system,
             unit_label,
+            unit_noun,
         )
 
     @property

@@ -24,7 +24,7 @@ from forecast.backtest._splitter import RollingOrigin, Split
 from forecast.backtest._task import one_line
 from forecast.experiment import ExperimentConfig, ModelSpec
 from forecast.outcomes import onset_within
-from forecast.panel import Panel
+from forecast.panel import COUNTRY, Panel, UnitNoun
 
 __all__ = [
     "ORACLE",
@@ -55,7 +55,8 @@ class BacktestResult:
     ``scores``: one row per (origin, model): fit seconds, rows, onsets, status, error, the
     number of warnings the fit raised (``warnings``) and the first one (``warning``), AUC,
     Brier, whether the result came from the cache. ``execution``: the backend, workers and
-    bytes shipped to them (:class:`Execution`).
+    bytes shipped to them (:class:`Execution`). ``unit_noun``: what the panel's units are called
+    (``Panel.unit_noun``; reports word their text with it).
     """
 
     config: ExperimentConfig
@@ -65,6 +66,7 @@ class BacktestResult:
     dataset_digest: str
     annual_onsets: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     execution: Execution | None = field(repr=False, default=None)
+    unit_noun: UnitNoun = field(repr=False, default=COUNTRY)
 
     @property
     def failed(self) -> pd.DataFrame:
@@ -356,7 +358,14 @@ def _assemble(
     if warned := _warnings_line(scores):
         _log.warning(warned)
     return BacktestResult(
-        config, panel.name, forecasts, scores, dataset_digest(frame), onsets, execution
+        config,
+        panel.name,
+        forecasts,
+        scores,
+        dataset_digest(frame),
+        onsets,
+        execution,
+        panel.unit_noun,
     )
 
 

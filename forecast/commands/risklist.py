@@ -32,9 +32,10 @@ def _risklist(args: argparse.Namespace) -> int:
         tiers_from_backtest=not args.no_backtest,
         pdf=not args.no_pdf,
     )
-    print(_top_table(result.risk.head(10)))
+    noun = result.latest.panel.unit_noun
+    print(_top_table(result.risk.head(10), noun.singular))
     print(
-        f"\n{len(result.risk)} units, data year {result.latest.year}; files in {args.out} "
+        f"\n{len(result.risk)} {noun.plural}, data year {result.latest.year}; files in {args.out} "
         f"({time.perf_counter() - start:.1f} s)"
     )
     if not args.no_pdf and "pdf" not in result.paths:
@@ -49,11 +50,11 @@ def _risklist(args: argparse.Namespace) -> int:
     return 0
 
 
-def _top_table(risk: pd.DataFrame) -> str:
-    """The head of a risk list for the terminal: country names, the code only where it
-    differs from the name."""
+def _top_table(risk: pd.DataFrame, noun: str = "country") -> str:
+    """The head of a risk list for the terminal: unit names under ``noun`` (e.g. "country"),
+    the code only where it differs from the name."""
     names = risk["name"] if "name" in risk.columns else risk["unit"].astype(str)
-    table = pd.DataFrame({"rank": risk["rank"], "country": names})
+    table = pd.DataFrame({"rank": risk["rank"], noun: names})
     if (names != risk["unit"].astype(str)).any():
         table["code"] = risk["unit"]
     table["risk"] = [f"{100 * p:.1f}%" for p in risk["probability"]]

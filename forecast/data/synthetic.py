@@ -439,7 +439,7 @@ def synthetic_world_panel(
         as before regimes existed.
     """
     from forecast.outcomes import onset_within
-    from forecast.panel import Panel
+    from forecast.panel import COUNTRY, Panel, UnitNoun
 
     if n_years is not None and (
         isinstance(n_years, bool) or not isinstance(n_years, (int, np.integer)) or n_years < 1
@@ -467,6 +467,7 @@ def synthetic_world_panel(
             **({} if size is None else {"n_cells": size}),
         )
         kinds: dict[str, str] = dict(GRID_FEATURES)
+        noun = UnitNoun("cell", "cells")
     else:
         frame = generate_synthetic_world(
             seed,
@@ -476,6 +477,7 @@ def synthetic_world_panel(
             dtype=dtype or "float64",
         )
         kinds = dict(SYNTHETIC_FEATURES)
+        noun = COUNTRY
     frame["mk_onset_1or2"] = onset_within(frame, 2, onset="mk_onset")
     features = list(kinds)
     return Panel.from_frame(
@@ -489,6 +491,7 @@ def synthetic_world_panel(
             for c in frame.columns
             if c not in {"unit", "year", *features, "mk_onset", "mk_onset_1or2"}
         ],
+        unit_noun=noun,
     )
 
 

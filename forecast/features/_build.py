@@ -476,6 +476,7 @@ def build_from_tables(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> Panel:
         extra=labels,
         unit_system=fs.unit_system,
         unit_label=fs.unit_label,
+        unit_noun=fs.unit_noun,
         source=f"{fs.path} (the panel it builds)",
     )
 

@@ -16,6 +16,7 @@ from forecast._errors import input_error
 from forecast._spec_schema import compose_yaml, construct_yaml, read_spec_text
 from forecast.features._display import Display, parse_display
 from forecast.features._transforms import get_transform
+from forecast.panel import COUNTRY, UnitNoun
 
 __all__ = [
     "RISK_FACTORS",
@@ -166,6 +167,9 @@ class FeatureSet:
     indicators : tuple of Indicator
     unit_label : str or None
         A ``role: label`` indicator holding each unit's display name (risk lists show it).
+    unit_noun : UnitNoun
+        What the units are called on risk lists and reports (``unit_noun: cell``, or
+        ``{singular: district, plural: districts}``); default "country".
     """
 
     name: str
@@ -181,6 +185,7 @@ class FeatureSet:
     datasets: tuple[DatasetDecl, ...]
     indicators: tuple[Indicator, ...] = field(default_factory=tuple)
     unit_label: str | None = None
+    unit_noun: UnitNoun = COUNTRY
 
     def where(self, line: int) -> str:
         """``path:line`` for error messages."""
@@ -266,6 +271,7 @@ _TOP = {
     "datasets",
     "indicators",
     "unit_label",
+    "unit_noun",
 }
 _IND = {
     "name",
@@ -646,6 +652,7 @@ def parse_feature_set(path: str | Path, *, _chain: tuple[Path, ...] | None = Non
             "unit_system",
             "description",
             "unit_label",
+            "unit_noun",
         ):
             if key not in raw and getattr(parent, key) is not None:
                 raw[key] = getattr(parent, key)
@@ -737,6 +744,7 @@ def parse_feature_set(path: str | Path, *, _chain: tuple[Path, ...] | None = Non
         datasets=(parent.datasets if parent else ()) + _datasets(raw.get("datasets"), path),
         indicators=indicators,
         unit_label=_unit_label(raw, indicators, path),
+        unit_noun=UnitNoun.parse(raw.get("unit_noun", COUNTRY), source=where("unit_noun")),
     )
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 from forecast._errors import input_error
 from forecast.backtest import ORACLE, BacktestResult, run_backtest
 from forecast.experiment import load_experiment
+from forecast.panel import COUNTRY
 from forecast.run import FIGURES, RunArtifacts, check_output_dir, staged_output
 
 __all__ = ["RUN_MARKERS", "print_summary", "run_artifacts", "run_experiment"]
@@ -97,6 +98,8 @@ def run_artifacts(result: BacktestResult, summary: Any, costs: pd.DataFrame | No
         "horizon": config.horizon,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
+    if result.unit_noun != COUNTRY:  # the default is not written: older runs read the same
+        provenance["unit_noun"] = result.unit_noun.as_dict()
     if result.execution is not None:  # where the fits ran and what was shipped to run them
         provenance["execution"] = dataclasses.asdict(result.execution)
     from forecast.models import compute_record

@@ -103,7 +103,9 @@ def run_risklist(
         else None
     )  # one backtest: tier meanings and track record
     meanings = (
-        tier_meanings(past, rule, horizon=config.horizon, known_by=latest.year)
+        tier_meanings(
+            past, rule, horizon=config.horizon, known_by=latest.year, unit_noun=panel.unit_noun
+        )
         if past is not None
         else None
     )
@@ -112,7 +114,7 @@ def run_risklist(
         record = track_record(
             past, horizon=config.horizon, data_end=latest.year, k=max(rule.top), tiers=rule.top
         )
-        sections.append(track_record_section(record, model=label))
+        sections.append(track_record_section(record, model=label, unit_noun=panel.unit_noun))
     cur = latest.current
     drivers = driver_table(
         cur.estimator,
@@ -144,6 +146,7 @@ def run_risklist(
             pdf=pdf,
             sections=sections,
             footnotes=list_footnotes(latest, attribution),
+            unit_noun=panel.unit_noun,
         )
         paths["risk"] = stage / "risk.parquet"
         risk.to_parquet(paths["risk"], index=False)

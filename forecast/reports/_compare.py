@@ -2,7 +2,7 @@
 
 Rows are common when every run scored them (design 0002: fully observed window, outcome
 known) for the same unit, year and horizon, with the same outcome. On those rows each model
-of each run is scored, and pairs of models are compared by the paired country-cluster
+of each run is scored, and pairs of models are compared by the paired cluster
 bootstrap (:func:`forecast.metrics.paired_difference`): the same model label across runs
 against the first run, and the best model of each run against the first run's best.
 """
@@ -18,6 +18,7 @@ import pandas as pd
 
 from forecast._errors import input_error
 from forecast.metrics import PairedDifference, bootstrap_metric, get_metric, paired_difference
+from forecast.panel import UnitNoun
 from forecast.reports import _figures as figs
 from forecast.reports import _sections as sec
 from forecast.reports._html import esc, figure_html, page, table_html
@@ -57,6 +58,12 @@ def _scored(data: RunArtifacts) -> pd.DataFrame:
     known["horizon"] = known["horizon"].astype(int)
     known["year"] = known["year"].astype(int)
     return known
+
+
+def _noun(runs: Sequence[RunArtifacts]) -> UnitNoun:
+    """The runs' unit noun when they all agree ("country" by default), else "unit"."""
+    nouns = {run.unit_noun for run in runs}
+    return nouns.pop() if len(nouns) == 1 else UnitNoun("unit", "units")
 
 
 def _labels(runs: Sequence[RunArtifacts], labels: Sequence[str] | None) -> list[str]:
@@ -196,12 +203,14 @@ def _distinguishable(d: PairedDifference) -> bool:
 
 
 def _sentence(
-    first: tuple[str, str], second: tuple[str, str], n: int, diffs: dict[str, PairedDifference]
+    first: tuple[str, str],
+    second: tuple[str, str],
+    n: int,
+    diffs: dict[str, PairedDifference],
+    noun: UnitNoun,
 ) -> str:
     auc, brier = diffs["roc_auc"], diffs["brier"]
-    head = (
-        f"<b>{esc(_name(first))}</b> against <b>{esc(_name(second))}</b> on {n:,} country-years: "
-    )
+    head = f"<b>{esc(_name(first))}</b> against <b>{esc(_name(second))}</b> on {n:,} {noun.years}: "
     if auc.estimate == 0 and brier.estimate == 0:
         return (
             head + f"the same ROC AUC ({sig(auc.estimate_a)}) and Brier score (identical "
@@ -220,7 +229,7 @@ def _sentence(
     )
 
 
-def _runs_table(runs: list[_Run], counts: list[dict[str, int]]) -> str:
+def _runs_table(runs: list[_Run], counts: list[dict[str, int]], noun: UnitNoun) -> str:
     rows = []
     for run, count in zip(runs, counts):
         prov = run.data.provenance or {}
@@ -234,7 +243,7 @@ def _runs_table(runs: list[_Run], counts: list[dict[str, int]]) -> str:
                 "code version": prov.get("code_version", ""),
                 "models": ", ".join(_models(run.data.forecasts)),
                 "data end": "–" if run.data.data_end is None else str(run.data.data_end),
-                "scored country-years": f"{count['scored']:,}",
+                f"scored {noun.years}": f"{count['scored']:,}",
                 "common": f"{count['common']:,}",
                 "outcome differs (left out)": f"{count['outcome_differs']:,}",
             }
@@ -328,6 +337,7 @@ def compare_runs(
     boot = _check_n_boot(n_boot)
     datas = [r if isinstance(r, RunArtifacts) else RunArtifacts.read(r) for r in runs]
     items = [_Run(label, data, _scored(data)) for label, data in zip(_labels(datas, labels), datas)]
+    noun = _noun(datas)
     available = {run.label: _models(run.data.forecasts) for run in items}
     if models is not None:
         unknown = sorted(set(models) - {m for ms in available.values() for m in ms})
@@ -364,13 +374,13 @@ def compare_runs(
     horizons = ", ".join(str(h) for h in sorted(common["horizon"].unique()))
     lead = (
         f'<p class="lead">{len(items)} runs on their <strong>{len(common):,}</strong> common '
-        f"country-years ({common['unit'].nunique()} countries, data years {years}, "
+        f"{noun.years} ({common['unit'].nunique()} {noun.plural}, data years {years}, "
         f"horizon {horizons}; {int(common['outcome'].sum())} with an onset).</p>"
     )
     if results:
         lead += (
             '<ul class="why">'
-            + "".join(f"<li>{_sentence(a, b, n, d)}</li>" for a, b, _, n, d in results[:8])
+            + "".join(f"<li>{_sentence(a, b, n, d, noun)}</li>" for a, b, _, n, d in results[:8])
             + "</ul>"
         )
         lead += _pairs_table(results)
@@ -382,7 +392,7 @@ def compare_runs(
         "Pairs: the same model label in each run against the first run, and each run's "
         "best model (highest ROC AUC on the common rows) against the first run's best. "
         f"Difference = first − second on the rows both forecast; paired cluster bootstrap "
-        f"({boot} replicates, countries resampled with all their years, seed {seed}); "
+        f"({boot} replicates, {noun.plural} resampled with all their years, seed {seed}); "
         "distinguishable from noise when the 95% interval excludes 0. For the Brier "
         "score lower is better.</p>"
     )
@@ -426,7 +436,7 @@ def compare_runs(
             f"{k} highest forecasts of the common rows.</p>",
         )
     )
-    details.append(("runs", "Runs and common rows", _runs_table(items, counts)))
+    details.append(("runs", "Runs and common rows", _runs_table(items, counts, noun)))
     body += [
         f'<section id="{key}"><details><summary><h2>{esc(title)}</h2></summary>{html}'
         "</details></section>"

@@ -166,7 +166,9 @@ def build_report(
             (
                 "track-record",
                 f"Track record: how past top-{ctx.top_k} lists fared",
-                track_record_html(ctx.track, focus=ranked[0], models=ranked),
+                track_record_html(
+                    ctx.track, focus=ranked[0], models=ranked, unit_noun=ctx.unit_noun
+                ),
             ),
             ("metrics", "Headline metrics with uncertainty", sec.metrics_section(ctx)),
             ("paired", f"Differences against the baseline ({base})", sec.paired_section(ctx)),

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
+from forecast.panel import COUNTRY, UnitNoun
 from forecast.reports._html import esc, key_value_table, page, table_html
 from forecast.risk import RISKLIST_COLUMNS
 
@@ -138,12 +139,12 @@ def _change(row: Mapping[str, Any]) -> str:
     )
 
 
-def _html_rows(frame: pd.DataFrame) -> pd.DataFrame:
+def _html_rows(frame: pd.DataFrame, noun: UnitNoun) -> pd.DataFrame:
     cols = set(frame.columns)
     out = pd.DataFrame(
         {
             "Rank": frame["rank"].map(lambda r: esc(int(r)) if pd.notna(r) else ""),
-            "Country": _names(frame).map(lambda n: f'<span class="name">{esc(n)}</span>'),
+            noun.title: _names(frame).map(lambda n: f'<span class="name">{esc(n)}</span>'),
             "Risk": frame["probability"].map(lambda p: esc(_pct(p))),
         }
     )
@@ -220,8 +221,9 @@ def _html(
     meta: Mapping[str, Any],
     sections: Sequence[tuple[str, str, str]],
     footnotes: Sequence[str],
+    noun: UnitNoun,
 ) -> str:
-    rows = _html_rows(frame)
+    rows = _html_rows(frame, noun)
     paragraphs = [p.strip() for p in str(method_note).split("\n\n") if p.strip()]
     note = "".join(f"<p>{_text_block(p)}</p>" for p in paragraphs)
     extra = "".join(
@@ -248,7 +250,7 @@ def _html(
         notes,
         "</div>",
     ]
-    return page(title, "".join(body), subtitle=f"{len(frame)} countries, ranked by risk")
+    return page(title, "".join(body), subtitle=f"{len(frame)} {noun.plural}, ranked by risk")
 
 
 def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -286,6 +288,7 @@ def render_risklist(
     pdf: bool = True,
     sections: Sequence[tuple[str, str, str]] = (),
     footnotes: Sequence[str] = (),
+    unit_noun: UnitNoun = COUNTRY,
 ) -> dict[str, Path]:
     """Write a risk list as ``risklist.html``, ``risklist.csv`` and ``risklist.pdf``.
 
@@ -320,6 +323,9 @@ def render_risklist(
         ``id`` and ``title`` are escaped here.
     footnotes : sequence of str
         Technical notes listed at the end (method names, hashes), escaped.
+    unit_noun : UnitNoun
+        What the units are called on the page: the name column's header and the subtitle
+        (``Panel.unit_noun``; default "country"). The CSV's columns do not change.
 
     Returns
     -------
@@ -335,7 +341,7 @@ def render_risklist(
     out.mkdir(parents=True, exist_ok=True)
     paths = {"html": out / "risklist.html", "csv": out / "risklist.csv"}
     paths["html"].write_text(
-        _html(frame, title, method_note, meta, extra, list(footnotes)), encoding="utf-8"
+        _html(frame, title, method_note, meta, extra, list(footnotes), unit_noun), encoding="utf-8"
     )
     _csv_safe(frame).to_csv(paths["csv"], index=False)
     if pdf:

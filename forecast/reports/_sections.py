@@ -44,6 +44,7 @@ from forecast.metrics import (
     track_record,
 )
 from forecast.outcomes import observed_windows
+from forecast.panel import COUNTRY, UnitNoun
 from forecast.reports import _figures as figs
 from forecast.reports._html import esc, figure_html, fmt, key_value_table, table_html
 
@@ -110,6 +111,11 @@ class Context:
     def spec(self) -> dict[str, Any]:
         """The run's experiment spec (``{}`` when absent)."""
         return self.data.spec
+
+    @property
+    def unit_noun(self) -> UnitNoun:
+        """What the run's units are called (its provenance; default "country")."""
+        return getattr(self.data, "unit_noun", COUNTRY)
 
     @property
     def experiment_name(self) -> str:
@@ -340,9 +346,10 @@ def metrics_section(ctx: Context) -> str:
     html = [table_html(pd.DataFrame(rows), row_classes=classes)]
     html.append(
         f'<p class="note">Intervals: percentile cluster bootstrap, {ctx.n_boot} replicates, '
-        f"countries (units) resampled with all their years, seed {ctx.seed}. Brier = mean "
-        "(p − y)²; observed / expected = Σy / Σp (1 = calibrated in the large). Recall top "
-        f"{ctx.top_k} = share of onsets among each year's {ctx.top_k} highest forecasts.</p>"
+        f"{ctx.unit_noun.plural} (units) resampled with all their years, seed {ctx.seed}. "
+        "Brier = mean (p − y)²; observed / expected = Σy / Σp (1 = calibrated in the large). "
+        f"Recall top {ctx.top_k} = share of onsets among each year's {ctx.top_k} highest "
+        "forecasts.</p>"
     )
     metrics = ctx.data.metrics
     if metrics is not None and "model" in metrics.columns:
@@ -385,7 +392,8 @@ def paired_section(ctx: Context) -> str:
         table_html(pd.DataFrame(rows), row_classes=classes)
         + '<p class="note">Difference = model − baseline on the rows both forecast; for the '
         "Brier score lower is better, so a negative difference favours the model. Paired "
-        "cluster bootstrap (both models scored on the same resampled countries); two-sided "
+        f"cluster bootstrap (both models scored on the same resampled {ctx.unit_noun.plural}); "
+        "two-sided "
         "p-value for no difference (Hall & Wilson 1991).</p>"
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from forecast.metrics import TrackRecord
+from forecast.panel import COUNTRY, UnitNoun
 from forecast.reports._html import esc, table_html
 
 __all__ = ["pct", "sig", "track_record_html", "track_record_section", "track_record_sentence"]
@@ -59,8 +60,9 @@ def _span(first: Any, last: Any) -> str:
     return f"{int(first)}" if int(first) == int(last) else f"{int(first)}–{int(last)}"
 
 
-def track_record_sentence(record: TrackRecord, model: str) -> str:
-    """One plain sentence: what ``model``'s past top-k lists caught (text, not escaped)."""
+def track_record_sentence(record: TrackRecord, model: str, unit_noun: UnitNoun = COUNTRY) -> str:
+    """One plain sentence: what ``model``'s past top-k lists caught (text, not escaped);
+    ``unit_noun`` names the units ("listed countries")."""
     summary = record.summary()
     row = summary[summary["model"] == model]
     if row.empty:
@@ -79,7 +81,7 @@ def track_record_sentence(record: TrackRecord, model: str) -> str:
     return (
         f"The top-{record.k} lists of {model} at {lists} past origin"
         f"{'s' if lists != 1 else ''} ({_span(r['first_origin'], r['last_origin'])}) "
-        f"{caught}; {pct(r['precision'])} of listed countries had an onset "
+        f"{caught}; {pct(r['precision'])} of listed {unit_noun.plural} had an onset "
         f"{within(record.horizon)}, against {pct(r['rest_rate'])} of the others."
     )
 
@@ -143,10 +145,15 @@ def _lists_table(record: TrackRecord, model: str) -> str:
 
 
 def track_record_html(
-    record: TrackRecord | None, *, focus: str, models: Sequence[str] | None = None
+    record: TrackRecord | None,
+    *,
+    focus: str,
+    models: Sequence[str] | None = None,
+    unit_noun: UnitNoun = COUNTRY,
 ) -> str:
     """The track record as HTML: a sentence on ``focus``, a table per model (``models``,
-    default all), and every past list of ``focus`` with its tiers."""
+    default all), and every past list of ``focus`` with its tiers; ``unit_noun`` names the
+    units."""
     if record is None:
         return '<p class="note">Not available: the forecasts have no single horizon.</p>'
     if record.lists.empty:
@@ -156,29 +163,37 @@ def track_record_html(
         )
     models = list(record.summary()["model"]) if models is None else list(models)
     k = record.k
+    # "Cells" are the table's, unless the units are grid cells too
+    table_cells = "Table entries" if unit_noun.singular == "cell" else "Cells"
+    units = unit_noun.plural
     html = [
-        f"<p>{esc(track_record_sentence(record, focus))}</p>",
+        f"<p>{esc(track_record_sentence(record, focus, unit_noun))}</p>",
         _summary_table(record, models, focus),
         f"<details><summary><b>Every past list of {esc(focus)}</b> "
         f"({len(record.lists[record.lists['model'] == focus])} lists, with their tiers)"
         f"</summary>{_lists_table(record, focus)}</details>",
         f'<p class="note">The forecasts made at each origin are the list that would have '
-        f"been published then: all countries forecast that year, ranked (1 = highest risk), "
+        f"been published then: all {units} forecast that year, ranked (1 = highest risk), "
         f"the top {k} listed. A list is judged on its own window (the {record.horizon} "
         f"years after its data year) once the window is fully observed (data to "
-        f"{record.data_end}); countries whose outcome is unknown are ranked but not counted. "
+        f"{record.data_end}); {units} whose outcome is unknown are ranked but not counted. "
         f"Counts are list-windows: an onset inside the windows of two lists counts for "
-        f"each. Cells &ldquo;a / b&rdquo;: a countries with an onset among b in the list or "
-        f"tier (the rest: those not listed). Lift = onset rate on the list / onset rate of "
-        f"the others.</p>",
+        f"each. {table_cells} &ldquo;a / b&rdquo;: a {units} with an onset among b in the "
+        f"list or tier (the rest: those not listed). Lift = onset rate on the list / onset "
+        f"rate of the others.</p>",
     ]
     return "".join(html)
 
 
 def track_record_section(
-    record: TrackRecord, *, model: str, title: str | None = None
+    record: TrackRecord, *, model: str, title: str | None = None, unit_noun: UnitNoun = COUNTRY
 ) -> tuple[str, str, str]:
     """The track record of ``model`` as a page section ``(id, title, html)``, e.g. for
-    :func:`forecast.reports.render_risklist`'s ``sections``."""
+    :func:`forecast.reports.render_risklist`'s ``sections``; ``unit_noun`` names the units
+    (``Panel.unit_noun``)."""
     heading = title or f"Track record: how past top-{record.k} lists of {model} fared"
-    return SECTION_ID, heading, track_record_html(record, focus=model, models=[model])
+    return (
+        SECTION_ID,
+        heading,
+        track_record_html(record, focus=model, models=[model], unit_noun=unit_noun),
+    )

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.metrics import BootstrapResult, PairedDifference
+from forecast.panel import COUNTRY, UnitNoun
 from forecast.reports import _sections as sec
 from forecast.reports._figures import ORACLE
 from forecast.reports._html import esc
@@ -132,20 +133,37 @@ def candidates_of(ctx: sec.Context) -> list[Candidate]:
     return out
 
 
+def _rule(noun: UnitNoun) -> str:
+    """:data:`VERDICT_RULE` with the run's units in the bootstrap's name."""
+    return VERDICT_RULE.replace("paired country-bootstrap", f"paired {noun.singular}-bootstrap")
+
+
 def _ci(lower: float, upper: float, *, sign: bool = False) -> str:
     return f"95% CI {sig(lower, sign=sign)} to {sig(upper, sign=sign)}"
 
 
-def _against(d: PairedDifference, rows: int, baseline: str, *, word: str = "against") -> str:
+def _against(
+    d: PairedDifference,
+    rows: int,
+    baseline: str,
+    *,
+    word: str = "against",
+    noun: UnitNoun = COUNTRY,
+) -> str:
     return (
         f'<span class="paired">{word} the baseline {esc(baseline)}: '
         f"<b>{sig(d.estimate, sign=True)}</b> AUC ({_ci(d.lower, d.upper, sign=True)}) on "
-        f"the {rows:,} country-years both forecast</span>"
+        f"the {rows:,} {noun.years} both forecast</span>"
     )
 
 
 def _why(
-    c: Candidate, baseline: str, alone: bool, tied: list[Candidate], runner_up: Candidate | None
+    c: Candidate,
+    baseline: str,
+    alone: bool,
+    tied: list[Candidate],
+    runner_up: Candidate | None,
+    noun: UnitNoun = COUNTRY,
 ) -> str:
     auc = c.auc
     top = all(c.auc.estimate >= t.auc.estimate for t in tied)
@@ -167,11 +185,10 @@ def _why(
         text += " It is the baseline itself: no other model ranks above it by the rule."
         if runner_up is not None and runner_up.vs_baseline is not None:
             word = "distinguishable" if runner_up.distinguishable else "not distinguishable"
-            text += (
-                f" The next, {esc(runner_up.model)}, "
-                f"{_against(runner_up.vs_baseline, runner_up.rows_vs_baseline, baseline)}"
-                f", {word} from noise."
+            against = _against(
+                runner_up.vs_baseline, runner_up.rows_vs_baseline, baseline, noun=noun
             )
+            text += f" The next, {esc(runner_up.model)}, {against}, {word} from noise."
     elif d is None:
         text += (
             f" No paired comparison with the baseline {esc(baseline)} (it has no scored "
@@ -184,7 +201,9 @@ def _why(
             else f"<b>not distinguishable from noise</b>: the baseline {esc(baseline)} is as "
             "good within the bootstrap's resolution"
         )
-        text += f" {_against(d, c.rows_vs_baseline, baseline, word='Against')}, {verdict}."
+        text += (
+            f" {_against(d, c.rows_vs_baseline, baseline, word='Against', noun=noun)}, {verdict}."
+        )
     return text
 
 
@@ -344,7 +363,7 @@ def verdict_html(ctx: sec.Context) -> str:
     ratio = headline_cost_ratio(ctx.spec)
     y, _ = ctx.arrays(chosen)
     track = (
-        esc(track_record_sentence(ctx.track, chosen))
+        esc(track_record_sentence(ctx.track, chosen, ctx.unit_noun))
         if ctx.track is not None
         else "Not available: the forecasts have no single horizon."
     )
@@ -352,7 +371,7 @@ def verdict_html(ctx: sec.Context) -> str:
     runner_up = by_model[order[1]] if len(order) > 1 else None
     tied_with = [by_model[m] for m in order if m in tied]
     items = [
-        ("Why", _why(c, ctx.baseline, len(cands) == 1, tied_with, runner_up)),
+        ("Why", _why(c, ctx.baseline, len(cands) == 1, tied_with, runner_up, ctx.unit_noun)),
         (f"Top-{ctx.top_k} lists", track),
         ("Calibration", _calibration(c, int(y.sum()))),
         ("Acting on warnings", _acting(ctx, chosen, ratio)),
@@ -368,7 +387,7 @@ def verdict_html(ctx: sec.Context) -> str:
         f' <span class="note">for forecasting {esc(outcome)}, by the rule below</span></p>'
         f'<ul class="why">{lis}</ul>'
         + _ranking_table(ctx, order, chosen, tied, ratio)
-        + f'<p class="note rule">{esc(VERDICT_RULE)} Intervals: {ctx.n_boot} bootstrap '
+        + f'<p class="note rule">{esc(_rule(ctx.unit_noun))} Intervals: {ctx.n_boot} bootstrap '
         f"replicates, seed {ctx.seed}. Pooled AUC on each model's fully observed outcome "
         "windows (design 0002).</p>"
     )

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from forecast.panel import Panel
+from forecast.panel import COUNTRY, Panel, UnitNoun
 from forecast.risk._words import label_of, value_of
 
 __all__ = [
@@ -285,8 +285,11 @@ def common_flags(
     indicators: Mapping[str, object],
     *,
     share: float = 0.9,
+    unit_noun: UnitNoun = COUNTRY,
 ) -> tuple[list[str], list[str]]:
     """Flags that hold for at least ``share`` of the units: better said once than on every row.
+
+    ``unit_noun`` names the units in the sentences (``Panel.unit_noun``).
 
     Returns
     -------
@@ -304,7 +307,7 @@ def common_flags(
             names.append(name)
             sentences.append(
                 f"{label}: no data for {year} for {int(imputed.sum())} of {n} "
-                "countries (filled in by the model)"
+                f"{unit_noun.plural} (filled in by the model)"
             )
         elif n and (stale | imputed).mean() >= share:
             names.append(name)
@@ -313,7 +316,7 @@ def common_flags(
             others = int((since != typical).sum())
             sentences.append(
                 f"{label}: last updated {typical} for {int((since == typical).sum())}"
-                f" of {n} countries" + (f" (earlier for {others})" if others else "")
+                f" of {n} {unit_noun.plural}" + (f" (earlier for {others})" if others else "")
             )
     return names, sentences
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from forecast.panel import COUNTRY, UnitNoun
 from forecast.risk._drivers import common_flags, driver_table, driver_text, flag_texts, input_flags
 from forecast.risk._explain import change_text
 from forecast.risk._fit import LatestForecast
@@ -36,7 +37,9 @@ def _flags(latest: LatestForecast, info: dict) -> tuple[pd.Series, list[str]]:
     """Per-unit flag texts without the flags most units share, and those said once."""
     features = list(latest.panel.features)
     table = input_flags(latest.panel, latest.year, indicators=info)
-    shared, sentences = common_flags(table, features, latest.year, info)
+    shared, sentences = common_flags(
+        table, features, latest.year, info, unit_noun=latest.panel.unit_noun
+    )
     own = flag_texts(table, features, latest.year, info, omit=shared)
     return pd.Series(own, index=table.index, name="flags"), sentences
 
@@ -104,10 +107,10 @@ def method_note(
     """How the list was made, in plain words (paragraphs separated by blank lines); the
     method's technical detail is in :func:`list_footnotes`."""
     cur, h = latest.current, latest.config.horizon
-    y = latest.year
+    y, noun = latest.year, latest.panel.unit_noun
     tops = " and ".join(f"top {k}" for k in rule.top)
     threshold = (
-        f", then any country at or above {_pct(rule.threshold)}"
+        f", then any {noun.singular} at or above {_pct(rule.threshold)}"
         if rule.threshold is not None
         else ""
     )
@@ -115,23 +118,25 @@ def method_note(
     paragraphs = [
         (
             f"Risk is the model's probability that a new mass-killing episode begins in the "
-            f"country within {h} year{'s' if h > 1 else ''} after {y} ({y + 1}-{y + h}). The model "
+            f"{noun.singular} within {h} year{'s' if h > 1 else ''} after {y} ({y + 1}-{y + h}). "
+            "The model "
             f"({latest.spec.label}) was trained on the {cur.n_train} "
-            f"country-years {cur.train_start}-{cur.train_end} whose outcome was known by {y} "
+            f"{noun.years} {cur.train_start}-{cur.train_end} whose outcome was known by {y} "
             f"({cur.n_train_onsets} with an onset), exactly as the backtest trains it for {y}, so "
             "these probabilities equal the backtest's forecasts for that year."
         ),
         f"Tiers follow the decision rule: the {tops} of the list{threshold}. "
         + (
-            "What a tier means is how often countries the same model placed in it in the "
+            f"What a tier means is how often {noun.plural} the same model placed in it in the "
             f"backtest went on to have an onset, using only outcomes known by {y}."
             if meanings is not None
             else "No backtest was run for the tier meanings."
         ),
         (
-            "Raising and lowering risk: the indicators that push this country's risk up or down "
-            "the most compared with a typical country in the training data, grouped as "
-            "structural (slow-moving conditions), trigger (recent events), mitigating "
+            "Raising and lowering risk: the indicators that push this "
+            f"{noun.singular}'s risk up or down the most compared with a typical "
+            f"{noun.singular} in the training data, grouped as structural (slow-moving "
+            "conditions), trigger (recent events), mitigating "
             "(protective factors) and history (past mass killing). Values are for "
             f"{y} unless a year is given. 'odds x1.5' means the indicator multiplies the odds of "
             "an onset by 1.5; 'odds x0.7' means it cuts them by 30%."
@@ -149,7 +154,7 @@ def method_note(
             "model fills it in; 'last updated 2013' means the value has not changed since 2013, "
             "usually because the source stopped and its last value is carried forward."
             + (
-                " Not repeated on every row, as it holds for nearly every country: "
+                f" Not repeated on every row, as it holds for nearly every {noun.singular}: "
                 + "; ".join(shared)
                 + "."
                 if shared
@@ -171,7 +176,7 @@ _METHOD_WORDS = {
 }
 
 
-def _attribution_words(method: str) -> str:
+def _attribution_words(method: str, noun: UnitNoun = COUNTRY) -> str:
     """``logit-shifted: ensemble of linear+occlusion+treeshap`` in words."""
     words = []
     text = method
@@ -179,7 +184,7 @@ def _attribution_words(method: str) -> str:
         text = text.removeprefix("logit-shifted: ")
         words.append(
             "the model's level shift (anchoring or recalibration) moves every "
-            "country alike and is not attributed"
+            f"{noun.singular} alike and is not attributed"
         )
     if text.startswith("recalibrated base: "):
         text = text.removeprefix("recalibrated base: ")
@@ -205,7 +210,8 @@ def list_footnotes(latest: LatestForecast, attribution: str) -> list[str]:
     cfg = latest.config
     return [
         (
-            f"Drivers are contributions to the log-odds of risk: {_attribution_words(attribution)}."
+            "Drivers are contributions to the log-odds of risk: "
+            f"{_attribution_words(attribution, latest.panel.unit_noun)}."
             f" Attribution method as recorded: {attribution}."
         ),
         (
@@ -218,15 +224,16 @@ def list_footnotes(latest: LatestForecast, attribution: str) -> list[str]:
 def list_metadata(latest: LatestForecast, attribution: str) -> dict[str, str]:
     """Key facts shown at the top of the list (in words; method names are in the notes)."""
     cur, cfg, y = latest.current, latest.config, latest.year
+    noun = latest.panel.unit_noun
     return {
         "Forecast window": f"{y + 1}-{y + cfg.horizon}",
         "Data year": str(y),
         "Model": f"{latest.spec.label} ({latest.spec.name})",
-        "Trained on": f"{cur.train_start}-{cur.train_end}, {cur.n_train} country-years, "
+        "Trained on": f"{cur.train_start}-{cur.train_end}, {cur.n_train} {noun.years}, "
         f"{cur.n_train_onsets} onsets",
         "Dataset": f"{latest.panel.name} (sha256 {latest.dataset_digest[:12]})",
         "Experiment": f"{cfg.name} ({cfg.source})",
-        "Drivers": "indicator contributions to each country's odds, "
+        "Drivers": f"indicator contributions to each {noun.singular}'s odds, "
         + (
             "approximate"
             if "occlusion" in attribution or "recalibrated" in attribution

@@ -11,7 +11,7 @@ import pandas as pd
 
 from forecast._errors import input_error
 from forecast.experiment import ExperimentConfig
-from forecast.panel import Panel
+from forecast.panel import COUNTRY, Panel, UnitNoun
 from forecast.risk._fit import history_base_label, model_spec, rank_units
 
 __all__ = [
@@ -103,7 +103,12 @@ def _window_words(horizon: int) -> str:
 
 
 def tier_meanings(
-    forecasts: pd.DataFrame, rule: TierRule, *, horizon: int, known_by: int | None = None
+    forecasts: pd.DataFrame,
+    rule: TierRule,
+    *,
+    horizon: int,
+    known_by: int | None = None,
+    unit_noun: UnitNoun = COUNTRY,
 ) -> pd.DataFrame:
     """What each tier has meant: the share of listed units with an onset within the horizon.
 
@@ -120,6 +125,8 @@ def tier_meanings(
     forecasts : DataFrame
         Backtest forecasts of one model: ``unit``, ``origin``, ``probability``, ``outcome``
         (NaN = unknown).
+    unit_noun : UnitNoun
+        What the units are called in ``meaning`` (``Panel.unit_noun``; default "country").
 
     Returns
     -------
@@ -152,17 +159,20 @@ def tier_meanings(
         rate = onsets / n if n else np.nan
         span = f"{int(block['origin'].min())}-{int(block['origin'].max())}" if n else ""
         if n == 0:
-            text = "In the backtest no country-year with a known outcome fell in this tier."
+            text = (
+                f"In the backtest no {unit_noun.singular}-year with a known outcome fell in "
+                "this tier."
+            )
         elif onsets == 0:
             text = (
-                f"None of the {n} country-years listed at this level in the backtest "
+                f"None of the {n} {unit_noun.years} listed at this level in the backtest "
                 f"({span}) had an onset within {_window_words(horizon)}."
             )
         else:
             text = (
-                f"Of countries listed at this level in the backtest ({span}), about 1 in "
+                f"Of {unit_noun.plural} listed at this level in the backtest ({span}), about 1 in "
                 f"{max(1, round(1 / rate))} had an onset within {_window_words(horizon)} "
-                f"({onsets} of n = {n} country-years, {100 * rate:.1f}%)."
+                f"({onsets} of n = {n} {unit_noun.years}, {100 * rate:.1f}%)."
             )
         rows.append(
             {
@@ -200,7 +210,11 @@ def backtest_tier_meanings(
         config, model_label=model_label, panel=panel, year=year, cache_dir=cache_dir, n_jobs=n_jobs
     )
     return tier_meanings(
-        forecasts, rule or tier_rule_from_config(config), horizon=config.horizon, known_by=year
+        forecasts,
+        rule or tier_rule_from_config(config),
+        horizon=config.horizon,
+        known_by=year,
+        unit_noun=panel.unit_noun,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from forecast._errors import input_error
+from forecast.panel import COUNTRY, UnitNoun
 from forecast.run._schema import check_forecasts
 
 __all__ = ["FIGURES", "RUN_FILES", "RunArtifacts"]
@@ -104,6 +105,15 @@ class RunArtifacts:
         if value is None:
             value = self.spec.get("horizon")
         return int(value) if value is not None else None
+
+    @property
+    def unit_noun(self) -> UnitNoun:
+        """What the run's units are called: provenance ``unit_noun``, else "country"."""
+        value = (self.provenance or {}).get("unit_noun")
+        if value is None:
+            return COUNTRY
+        where = f"{self.run_dir / 'provenance.json'}" if self.run_dir else "provenance"
+        return UnitNoun.parse(value, source=where)
 
     @property
     def data_end(self) -> int | None:

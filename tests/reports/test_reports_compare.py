@@ -189,3 +189,22 @@ def test_browser_shows_the_page_and_hostile_names_as_text(page, tmp_path):
     load = dump_dom(hostile)
     assert load.console == () and "<img src=x" not in load.dom and "<i>A" not in load.dom
     assert "&lt;img src=x onerror=alert(1)&gt;" in load.dom and "&lt;i&gt;A" in load.dom
+
+
+def test_the_page_names_the_runs_units(two_runs, tmp_path):
+    """Runs whose provenance says their units are cells are compared as cells."""
+    import json
+    import shutil
+
+    copies = []
+    for run in two_runs:
+        copy = tmp_path / run.name
+        shutil.copytree(run, copy)
+        provenance = json.loads((copy / "provenance.json").read_text())
+        provenance["unit_noun"] = {"singular": "cell", "plural": "cells"}
+        (copy / "provenance.json").write_text(json.dumps(provenance))
+        copies.append(copy)
+    out = compare_runs(copies, tmp_path / "compare.html", n_boot=20)
+    text = re.sub(r"<[^>]+>", " ", out.read_text())
+    assert "cell-years" in text and "cells resampled" in text
+    assert "countr" not in text.lower()
