@@ -295,7 +295,10 @@ PLAUSIBLE: dict[str, st.SearchStrategy] = {
         max_size=2,
     ),
     "dataset_options": st.dictionaries(
-        st.sampled_from(["seed", "regime", "n_countries", "n_years", "root", "bogus", "Seed"]),
+        st.sampled_from(
+            ["seed", "regime", "n_countries", "n_years", "flavour", "n_cells", "dtype", "root"]
+            + ["bogus", "Seed"]
+        ),
         st.sampled_from(
             [
                 0,
@@ -314,6 +317,9 @@ PLAUSIBLE: dict[str, st.SearchStrategy] = {
                 NAN,
                 "small",
                 "stationary",
+                "grid",
+                "float32",
+                "float16",
                 "bogus",
             ]
         ),
