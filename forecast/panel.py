@@ -308,6 +308,10 @@ class Panel:
         Column of ``extra`` holding each unit's display name (e.g. ``ewp_name``).
     unit_noun : UnitNoun
         What the units are called in risk lists and reports (default :data:`COUNTRY`).
+    unit_code : str or None
+        Column of ``extra`` holding each row's Correlates of War code, when the unit ids are
+        not the codes themselves (e.g. ``ccode`` beside EWP country names); see
+        :meth:`cow_codes`.
     """
 
     frame: pd.DataFrame
@@ -321,6 +325,7 @@ class Panel:
     unit_system: str | None = None
     unit_label: str | None = None
     unit_noun: UnitNoun = COUNTRY
+    unit_code: str | None = None
 
     @classmethod
     def from_frame(
@@ -337,6 +342,7 @@ class Panel:
         unit_system: str | None = None,
         unit_label: str | None = None,
         unit_noun: UnitNoun = COUNTRY,
+        unit_code: str | None = None,
         source: str | None = None,
     ) -> Panel:
         """Validate ``frame`` (see :func:`validate_panel`; errors name ``source``, default
@@ -350,6 +356,12 @@ class Panel:
                 source=name,
                 fix="name a kept label column, or omit unit_label",
             )
+        if unit_code is not None and unit_code not in clean.columns:
+            raise input_error(
+                f"unit_code {unit_code!r} is not a column of the panel",
+                source=name,
+                fix="name a kept column of COW codes, or omit unit_code",
+            )
         return cls(
             clean,
             unit,
@@ -362,7 +374,23 @@ class Panel:
             unit_system,
             unit_label,
             unit_noun,
+            unit_code,
         )
+
+    def cow_codes(self) -> pd.Series | None:
+        """Each row's Correlates of War code (float, NaN where unknown), or None.
+
+        The unit ids themselves for a COW-coded panel (``unit_system='cow'``), else the
+        ``unit_code`` column; None when the panel has neither. Runs record them, so runs
+        whose units are named differently (EWP names, COW codes) can be compared.
+        """
+        if self.unit_system == "cow":
+            column = self.frame[self.unit]
+        elif self.unit_code is not None:
+            column = self.frame[self.unit_code]
+        else:
+            return None
+        return pd.to_numeric(column.astype("object"), errors="coerce").astype(float)
 
     @property
     def n_units(self) -> int:

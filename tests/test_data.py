@@ -28,6 +28,8 @@ def test_ewp_2025_loads_with_known_counts(data_root):
     assert frame.loc[late, "mk_onset_1or2"].isna().all()
     assert (frame.loc[late, "upstream_mk_onset_1or2"] == 0).all()  # the upstream trap
     assert frame.loc[~late, "mk_onset_1or2"].notna().all()
+    codes = panel.cow_codes()  # the names' COW codes, recorded by runs for `forecast compare`
+    assert codes.notna().all() and (codes.to_numpy() == frame["ccode"].to_numpy()).all()
 
 
 @pytest.mark.realdata

@@ -161,3 +161,33 @@ def test_a_frame_in_key_order_is_returned_as_is():
         {"unit": [2, "a", 1], "year": [2000, 2000, 2000], "x": [1.0, 2.0, 3.0], "onset": 0}
     )  # ids that do not compare: left to sort_values, as before
     assert sorted(_check(mixed)["x"]) == [1.0, 2.0, 3.0]
+
+
+def _coded_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "unit": ["Yemen", "Yemen", "Germany"],
+            "year": [1989, 1991, 1991],
+            "ccode": [678, 679, 255],
+            "x": [0.1, 0.2, 0.3],
+            "onset": [0, 1, 0],
+        }
+    )
+
+
+def test_cow_codes_come_from_the_units_or_the_declared_code_column():
+    frame = _coded_frame()
+    named = Panel.from_frame(
+        frame, features=["x"], outcomes=["onset"], extra=["ccode"], unit_code="ccode"
+    )
+    assert named.cow_codes().tolist() == [255.0, 678.0, 679.0]  # per row, in (unit, year) order
+    coded = Panel.from_frame(
+        frame.drop(columns="unit").rename(columns={"ccode": "unit"}),
+        features=["x"],
+        outcomes=["onset"],
+        unit_system="cow",
+    )
+    assert coded.cow_codes().tolist() == [255.0, 678.0, 679.0]
+    assert Panel.from_frame(frame, features=["x"], outcomes=["onset"]).cow_codes() is None
+    with pytest.raises(ForecastInputError, match="unit_code 'code' is not a column"):
+        Panel.from_frame(frame, features=["x"], outcomes=["onset"], unit_code="code")

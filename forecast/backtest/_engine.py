@@ -354,6 +354,8 @@ def _assemble(
     onsets = frame[[panel.unit, panel.year, config.outcome]].rename(
         columns={panel.unit: "unit", panel.year: "year", config.outcome: "onset"}
     )
+    if (codes := panel.cow_codes()) is not None:  # lets runs with other unit ids be compared
+        onsets = onsets.assign(cow_code=codes.to_numpy())
     scores = pd.DataFrame(scores)
     if warned := _warnings_line(scores):
         _log.warning(warned)

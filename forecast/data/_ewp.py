@@ -86,4 +86,5 @@ def load_ewp_2025(root: Path | None = None) -> Panel:
         kinds=EWP_FEATURE_KINDS,
         name="ewp-2025",
         extra=["ccode", "upstream_mk_onset_1or2"],
+        unit_code="ccode",
     )

@@ -57,7 +57,30 @@ def _scored(data: RunArtifacts) -> pd.DataFrame:
         known["horizon"] = data.horizon if data.horizon is not None else -1
     known["horizon"] = known["horizon"].astype(int)
     known["year"] = known["year"].astype(int)
+    onsets = data.onsets
+    if onsets is not None and "cow_code" in onsets.columns:
+        codes = onsets[["unit", "year", "cow_code"]].drop_duplicates(["unit", "year"])
+        codes = codes.assign(unit=codes["unit"].astype(str), year=codes["year"].astype(int))
+        known = known.assign(unit=known["unit"].astype(str)).merge(
+            codes, on=["unit", "year"], how="left"
+        )
     return known
+
+
+def _on_cow_codes(runs: list[_Run]) -> bool:
+    """Key every run's rows by COW code when each run knows its units' codes.
+
+    Runs of the same states may name their units differently (EWP country names, COW
+    codes); their recorded codes (``cow_code`` of the run's onsets) make the rows meet.
+    A row whose code is unknown keeps its own unit id.
+    """
+    if not all("cow_code" in run.known.columns for run in runs):
+        return False
+    for run in runs:
+        code = run.known["cow_code"]
+        as_code = "cow " + code.astype("Int64").astype(str)
+        run.known["unit"] = as_code.where(code.notna(), run.known["unit"].astype(str))
+    return True
 
 
 def _noun(runs: Sequence[RunArtifacts]) -> UnitNoun:
@@ -338,6 +361,7 @@ def compare_runs(
     datas = [r if isinstance(r, RunArtifacts) else RunArtifacts.read(r) for r in runs]
     items = [_Run(label, data, _scored(data)) for label, data in zip(_labels(datas, labels), datas)]
     noun = _noun(datas)
+    by_code = _on_cow_codes(items)
     available = {run.label: _models(run.data.forecasts) for run in items}
     if models is not None:
         unknown = sorted(set(models) - {m for ms in available.values() for m in ms})
@@ -388,8 +412,13 @@ def compare_runs(
         lead += '<p class="note">No pair of models could be compared on the common rows.</p>'
     lead += (
         '<p class="note rule">Common rows: scored in every run (fully observed outcome '
-        "window, design 0002) for the same unit, year and horizon, with the same outcome. "
-        "Pairs: the same model label in each run against the first run, and each run's "
+        "window, design 0002) for the same unit, year and horizon, with the same outcome"
+        + (
+            " (units matched by their Correlates of War codes, which every run records). "
+            if by_code
+            else ". "
+        )
+        + "Pairs: the same model label in each run against the first run, and each run's "
         "best model (highest ROC AUC on the common rows) against the first run's best. "
         f"Difference = first − second on the rows both forecast; paired cluster bootstrap "
         f"({boot} replicates, {noun.plural} resampled with all their years, seed {seed}); "

@@ -208,3 +208,37 @@ def test_the_page_names_the_runs_units(two_runs, tmp_path):
     text = re.sub(r"<[^>]+>", " ", out.read_text())
     assert "cell-years" in text and "cells resampled" in text
     assert "countr" not in text.lower()
+
+
+def test_runs_naming_units_differently_meet_on_their_cow_codes(two_runs, tmp_path):
+    """One run names its units, the other uses codes (as ewp-2025 and ewp-2025-plus do):
+    the rows meet through the COW codes each run records, and only through them."""
+    import shutil
+
+    units = sorted(pd.read_parquet(two_runs[0] / "onsets.parquet")["unit"].unique())
+    code = {unit: 100 + i for i, unit in enumerate(units)}
+    named, coded = tmp_path / "named", tmp_path / "coded"
+    shutil.copytree(two_runs[0], named)
+    shutil.copytree(two_runs[1], coded)
+    for folder, rename in ((named, False), (coded, True)):
+        onsets = pd.read_parquet(folder / "onsets.parquet")
+        onsets["cow_code"] = onsets["unit"].map(code).astype(float)
+        if rename:
+            forecasts = pd.read_parquet(folder / "forecasts.parquet")
+            forecasts["unit"] = forecasts["unit"].map(code).astype(str)
+            forecasts.to_parquet(folder / "forecasts.parquet")
+            onsets["unit"] = onsets["unit"].map(code).astype(str)
+        onsets.to_parquet(folder / "onsets.parquet")
+    text = re.sub(r"<[^>]+>", " ", compare_runs([named, coded], tmp_path / "c.html").read_text())
+    assert "matched by their Correlates of War codes" in text
+    common = re.search(r"on their\s+([\d,]+)\s+common", text).group(1)
+    alone = re.sub(
+        r"<[^>]+>", " ", compare_runs([two_runs[0], two_runs[1]], tmp_path / "a.html").read_text()
+    )
+    assert common == re.search(r"on their\s+([\d,]+)\s+common", alone).group(1)  # the same rows
+
+    for folder in (named, coded):  # without the codes the runs share no unit
+        onsets = pd.read_parquet(folder / "onsets.parquet").drop(columns="cow_code")
+        onsets.to_parquet(folder / "onsets.parquet")
+    with pytest.raises(ForecastInputError, match="share no scored rows"):
+        compare_runs([named, coded], tmp_path / "d.html")
