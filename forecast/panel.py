@@ -377,6 +377,15 @@ class Panel:
             unit_code,
         )
 
+    def design_matrix(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The features as one array (all rows, or ``rows``): float32 when every feature is
+        float32, else float64. The backtest and the risk list fit on exactly this array,
+        so a risk list equals the backtest's forecast bit for bit on any panel."""
+        features = self.frame[self.features]
+        single = len(self.features) > 0 and all(d == np.float32 for d in features.dtypes)
+        X = features.to_numpy(dtype=np.float32 if single else np.float64)
+        return X if rows is None else X[rows]  # row-major rows, as the backtest slices them
+
     def cow_codes(self) -> pd.Series | None:
         """Each row's Correlates of War code (float, NaN where unknown), or None.
 

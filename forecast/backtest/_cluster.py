@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -53,6 +54,7 @@ def connect(scheduler: str | None) -> Any:
     distributed = require_distributed()
     if scheduler is None:
         return distributed.Client(processes=False, dashboard_address=None, set_as_default=False)
+    _check_scheduler_address(scheduler)
     try:
         client = distributed.Client(scheduler, timeout=CONNECT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
@@ -87,6 +89,35 @@ def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+_ADDRESS = re.compile(
+    r"^(?:(?P<protocol>[a-z]+)://)?(?P<host>[^\s/:]+|\[[0-9a-fA-F:]+\]):(?P<port>\d+)$"
+)
+
+
+def _check_scheduler_address(address: str) -> None:
+    """A one-line error for an address that is not ``[protocol://]host:port``, and, for TCP,
+    for a port where nothing listens (checked with a plain socket, so no Dask client is
+    left half-open)."""
+    found = _ADDRESS.match(address.strip()) if isinstance(address, str) else None
+    if found is None or found["protocol"] not in (None, "tcp", "tls", "ucx", "ws", "wss"):
+        raise input_error(
+            f"{address!r} is not a Dask scheduler address",
+            fix="pass tcp://HOST:PORT, as printed by `forecast cluster up` or `dask scheduler`",
+        )
+    if found["protocol"] in (None, "tcp"):
+        host, port = found["host"].strip("[]"), int(found["port"])
+        deadline = time.monotonic() + CONNECT_SECONDS
+        while not _answers(host, port):
+            if time.monotonic() > deadline:
+                raise input_error(
+                    f"no Dask scheduler answers at {address!r} within {CONNECT_SECONDS:g} s "
+                    "(nothing listens on that port)",
+                    fix="start one with `forecast cluster up --workers N` and pass the "
+                    "address it prints, or check the address and the network",
+                )
+            time.sleep(0.2)
 
 
 def _answers(host: str, port: int) -> bool:

@@ -144,7 +144,7 @@ def run_backtest(
         scoring = frame.assign(_target=target)
         splits = list(splitter.split(scoring, year=panel.year, outcome="_target"))
         design = Design(
-            _design_matrix(panel),
+            panel.design_matrix(),
             target,
             frame[panel.year].to_numpy(),
             tuple((split.train, split.test) for split in splits),
@@ -153,13 +153,6 @@ def run_backtest(
         tasks, fits = _plan(config, members, splits, design)
         results, execution = _run_fits(config, fits, design, executor, cache_dir, progress)
     return _assemble(config, panel, members, design, splits, tasks, results, execution)
-
-
-def _design_matrix(panel: Panel) -> np.ndarray:
-    """The panel's features as one array: float32 when every feature is float32, else float64."""
-    features = panel.frame[panel.features]
-    single = len(panel.features) > 0 and all(d == np.float32 for d in features.dtypes)
-    return features.to_numpy(dtype=np.float32 if single else np.float64)
 
 
 # A task is (split, model, groups): each group is a model whose result the task's result is

@@ -43,13 +43,41 @@ GRID = "grid"
 """Pseudo-dataset with columns ``unit`` and ``year`` of the build grid itself."""
 
 
+def _own_look_ahead(ind: Indicator) -> str | None:
+    """Why ``ind``'s own transforms read later years (the first reason), or None."""
+    for step in ind.transforms:
+        reason = get_transform(step.name).look_ahead_reason(step.params)
+        if reason:
+            return f"transform {step.name!r} {reason}"
+    return None
+
+
 def check_look_ahead(fs: FeatureSet) -> None:
-    """Refuse transforms that read later years in features/helpers unless ``replication``."""
+    """Refuse features/helpers that read later years unless ``replication``: through their
+    own transforms, or through an indicator they read (e.g. an outcome window) that does."""
     if fs.replication:
         return
+    by_name = {i.name: i for i in fs.indicators}
     for ind in fs.indicators:
         if ind.role == "outcome":
             continue
+        seen, stack = {ind.name}, list(ind.depends_on())
+        while stack:  # every indicator it reads, directly or through others
+            name = stack.pop()
+            dep = by_name.get(name)
+            if dep is None or name in seen:
+                continue
+            seen.add(name)
+            reason = _own_look_ahead(dep)
+            if reason:
+                raise input_error(
+                    f"indicator {ind.name!r} reads {name!r}, whose {reason}",
+                    source=ind.where(None),
+                    fix=f"build {ind.name!r} from data known at t (e.g. the annual onset, "
+                    "not the outcome window) or mark the spec 'replication: true' for a "
+                    "faithful upstream rebuild that is never used to forecast",
+                )
+            stack.extend(dep.depends_on())
         for step in ind.transforms:
             transform = get_transform(step.name)
             reason = transform.look_ahead_reason(step.params)

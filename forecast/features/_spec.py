@@ -298,12 +298,12 @@ def _unknown_keys(mapping: dict, allowed: set[str], where: str, what: str) -> No
         )
 
 
-def _int(value: Any, where: str, what: str, *, minimum: int = 0) -> int:
+def _int(value: Any, where: str, what: str, *, minimum: int = 0, example: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise input_error(
             f"{what} must be an integer >= {minimum}, got {value!r}",
             source=where,
-            fix=f"write a whole number such as {minimum}",
+            fix=f"write a whole number such as {minimum if example is None else example}",
         )
     return value
 
@@ -394,7 +394,7 @@ def _steps(raw: Any, where_line: int, fs_path: Path) -> tuple[TransformStep, ...
             )
         for key, kind in transform.params.items():
             if key in params and kind is int:
-                params[key] = _int(params[key], where, f"{name}.{key}")
+                params[key] = _int(params[key], where, f"{name}.{key}", example=1)
             elif key in params and not _is_kind(params[key], kind):
                 what = {float: "a number", str: "a string", list: "a list", dict: "a mapping"}
                 raise input_error(

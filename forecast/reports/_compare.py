@@ -60,9 +60,17 @@ def _scored(data: RunArtifacts) -> pd.DataFrame:
     onsets = data.onsets
     if onsets is not None and "cow_code" in onsets.columns:
         codes = onsets[["unit", "year", "cow_code"]].drop_duplicates(["unit", "year"])
-        codes = codes.assign(unit=codes["unit"].astype(str), year=codes["year"].astype(int))
-        known = known.assign(unit=known["unit"].astype(str)).merge(
-            codes, on=["unit", "year"], how="left"
+        codes = pd.DataFrame(
+            {
+                "_key": codes["unit"].astype(str).to_numpy(),
+                "year": codes["year"].astype(int).to_numpy(),
+                "cow_code": codes["cow_code"].to_numpy(),
+            }
+        )
+        known = (  # the unit column keeps its type: runs without codes still match by it
+            known.assign(_key=known["unit"].astype(str))
+            .merge(codes, on=["_key", "year"], how="left")
+            .drop(columns="_key")
         )
     return known
 

@@ -356,7 +356,7 @@ def fit_origin(
     split = next(
         iter(splitter.split(frame.assign(_target=target), year=panel.year, outcome="_target"))
     )
-    X_all = frame[panel.features].to_numpy(dtype=float)
+    X_all = panel.design_matrix()  # the backtest's array, float32 panels included
     years = frame[panel.year].to_numpy()
     X_train, y_train = X_all[split.train], target[split.train]
     if len(np.unique(y_train)) < 2:

@@ -165,9 +165,11 @@ def _drivers(
     latest: LatestForecast, unit: object, years: list[int], info: Mapping[str, object], top: int
 ) -> tuple[pd.DataFrame, str]:
     panel, cur = latest.panel, latest.current
-    frame = panel.frame[(panel.frame[panel.unit] == unit) & panel.frame[panel.year].isin(years)]
-    frame = frame.sort_values(panel.year)
-    X = frame[panel.features].to_numpy(dtype=float)
+    mask = (panel.frame[panel.unit] == unit) & panel.frame[panel.year].isin(years)
+    rows = np.flatnonzero(mask.to_numpy())
+    rows = rows[np.argsort(panel.frame[panel.year].to_numpy()[rows], kind="stable")]
+    frame = panel.frame.iloc[rows]
+    X = panel.design_matrix(rows)
     att = attribute(cur.estimator, X, reference=cur.train_median)
     contributions = att.contributions
     strongest = np.argsort(-np.abs(contributions).max(axis=0), kind="stable")[:top]

@@ -207,7 +207,7 @@ def reproduce_registered(
         )
     year = int(tags["data_year"])
     rows = np.flatnonzero(panel.frame[panel.year].to_numpy() == year)
-    X = panel.frame[features].to_numpy(dtype=float)[rows]  # row-major, as when it was fitted
+    X = panel.design_matrix(rows)  # the array the model was fitted on (its dtype too)
     with threadpool_limits(1):
         p = np.asarray(model.predict_proba(X))[:, 1]
     units = panel.frame[panel.unit].to_numpy()[rows]

@@ -232,6 +232,14 @@ def test_a_scheduler_that_does_not_answer_fails_fast_before_the_data_is_read(mon
     assert time.monotonic() - start < 5
 
 
+@pytest.mark.parametrize("address", ["foo", "", "http://127.0.0.1:8786", "tcp://host"])
+def test_a_malformed_scheduler_address_is_refused_at_once(address):
+    start = time.monotonic()
+    with pytest.raises(ForecastInputError, match=r"is not a Dask scheduler address; fix: pass"):
+        run_backtest(CONFIG, backend="dask", scheduler=address)
+    assert time.monotonic() - start < 1
+
+
 def test_without_dask_the_backend_and_the_command_name_the_extra(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
     extra = r"needs Dask distributed, which is not installed; fix: pip install 'atrocity-forecast\[dask\]'"

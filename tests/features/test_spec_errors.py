@@ -114,6 +114,29 @@ def test_look_ahead_refused_unless_replication(tmp_path: Path) -> None:
     assert build_panel(path).features == ["a"]
 
 
+def test_a_feature_reading_an_outcome_window_is_look_ahead(tmp_path: Path) -> None:
+    """A feature built from an outcome window (onsets in t+1..t+2) sees the future, even
+    when its own transforms look back; the annual onset (known at t) may be used."""
+    body = """\
+    - {name: onset, role: outcome, source: mine.onset}
+    - {name: onset_1or2, role: outcome, source: {indicator: onset},
+       transforms: [{onset_within: {horizon: 2}}]}
+    - {name: past_onsets, source: {indicator: onset}, kind: history,
+       transforms: [{rolling_sum: {window: 3}}]}
+    - {name: window_lag, source: {indicator: onset_1or2}, kind: history,
+       transforms: [{lag: {years: 1}}]}
+    """
+    path = _spec(tmp_path, body)
+    with pytest.raises(
+        ForecastInputError,
+        match=r"toy.yaml:\d+: indicator 'window_lag' reads 'onset_1or2', whose transform "
+        r"'onset_within' looks ahead.*fix: build 'window_lag' from data known at t",
+    ):
+        build_panel(path)
+    path.write_text(path.read_text().replace("name: toy", "name: toy\nreplication: true"))
+    assert build_panel(path).features == ["past_onsets", "window_lag"]
+
+
 def test_rolling_window_longer_than_history(tmp_path: Path) -> None:
     path = _spec(
         tmp_path,

@@ -164,3 +164,25 @@ def test_bad_year_lists_the_valid_span(config, panel, year):
         ForecastInputError, match=rf"not a forecast year.*use a year in {valid[0]}\.\.{valid[-1]}"
     ):
         fit_latest(config, model_label="elastic_net", panel=panel, year=year)
+
+
+def test_a_float32_panel_lists_the_backtest_bits():
+    """The grid world keeps float32 features: the list is fitted on the backtest's array."""
+    grid = load_dataset("synthetic-world", flavour="grid", n_cells=225, n_years=20, seed=2)
+    assert all(grid.frame[f].dtype == np.float32 for f in grid.features)
+    config = experiment_from_dict(
+        {
+            "name": "grid",
+            "dataset": "synthetic-world",
+            "horizon": 2,
+            "seed": 1,
+            "origins": {"first": 2023, "last": 2024},
+            "models": [{"name": "elastic_net", "params": {"n_alphas": 6}}, "logit"],
+        }
+    )
+    forecasts = run_backtest(config, panel=grid).forecasts
+    for label in ("elastic_net", "logit"):
+        fit = fit_latest(config, model_label=label, panel=grid).current
+        own = forecasts[(forecasts["model"] == label) & (forecasts["origin"] == fit.year)]
+        own = own.set_index("unit").loc[fit.units]
+        assert np.array_equal(own["probability"].to_numpy(), fit.probability)
