@@ -242,3 +242,20 @@ def test_runs_naming_units_differently_meet_on_their_cow_codes(two_runs, tmp_pat
         onsets.to_parquet(folder / "onsets.parquet")
     with pytest.raises(ForecastInputError, match="share no scored rows"):
         compare_runs([named, coded], tmp_path / "d.html")
+
+
+def test_a_run_without_codes_is_still_matched_by_its_unit_ids(two_runs, tmp_path):
+    """Only one run records COW codes (e.g. a run archived before they were recorded): the
+    runs meet on their own unit ids, as before."""
+    import shutil
+
+    with_codes = tmp_path / "with"
+    shutil.copytree(two_runs[0], with_codes)
+    onsets = pd.read_parquet(with_codes / "onsets.parquet")
+    onsets["cow_code"] = np.arange(len(onsets), dtype=float)
+    onsets.to_parquet(with_codes / "onsets.parquet")
+    mixed = compare_runs([with_codes, two_runs[1]], tmp_path / "m.html").read_text()
+    plain = compare_runs([two_runs[0], two_runs[1]], tmp_path / "p.html").read_text()
+    pattern = r"on their\s+(?:<[^>]+>)?([\d,]+)"
+    assert re.search(pattern, mixed).group(1) == re.search(pattern, plain).group(1)
+    assert "Correlates of War" not in mixed
