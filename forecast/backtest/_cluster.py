@@ -91,22 +91,28 @@ def _free_port(host: str) -> int:
         return int(probe.getsockname()[1])
 
 
-_ADDRESS = re.compile(
-    r"^(?:(?P<protocol>[a-z]+)://)?(?P<host>[^\s/:]+|\[[0-9a-fA-F:]+\]):(?P<port>\d+)$"
-)
+_PROTOCOLS = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
+"""Dask comm protocols a scheduler address may name (``tcp`` when none is given)."""
+_HOST_PORT = re.compile(r"^(?P<host>[^\s/:]+|\[[0-9a-fA-F:]+\]):(?P<port>\d+)$")
 
 
 def _check_scheduler_address(address: str) -> None:
     """A one-line error for an address that is not ``[protocol://]host:port``, and, for TCP,
     for a port where nothing listens (checked with a plain socket, so no Dask client is
     left half-open)."""
-    found = _ADDRESS.match(address.strip()) if isinstance(address, str) else None
-    if found is None or found["protocol"] not in (None, "tcp", "tls", "ucx", "ws", "wss"):
+    text = address.strip() if isinstance(address, str) else ""
+    protocol, _, rest = text.rpartition("://")
+    found = _HOST_PORT.match(rest) if protocol in ("", "tcp", "tls") else None
+    if (
+        protocol not in ("", *_PROTOCOLS)
+        or not rest
+        or (protocol in ("", "tcp", "tls") and not found)
+    ):
         raise input_error(
             f"{address!r} is not a Dask scheduler address",
             fix="pass tcp://HOST:PORT, as printed by `forecast cluster up` or `dask scheduler`",
         )
-    if found["protocol"] in (None, "tcp"):
+    if found is not None and protocol in ("", "tcp"):
         host, port = found["host"].strip("[]"), int(found["port"])
         deadline = time.monotonic() + CONNECT_SECONDS
         while not _answers(host, port):
