@@ -19,7 +19,14 @@ import numpy as np
 
 from forecast._files import atomic_write_bytes
 
-__all__ = ["CacheInfo", "TaskCache", "code_version", "default_cache_dir", "task_key"]
+__all__ = [
+    "CacheInfo",
+    "TaskCache",
+    "arrays_digest",
+    "code_version",
+    "default_cache_dir",
+    "task_key",
+]
 
 _log = logging.getLogger("forecast.backtest")
 
@@ -46,7 +53,9 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def task_key(arrays: list[np.ndarray | None], spec: dict[str, Any], seed: int) -> str:
+def arrays_digest(arrays: list[np.ndarray | None]) -> Any:
+    """The running sha256 of a fit's arrays (dtype, shape and bytes of each), for
+    :func:`task_key`: computed once per split, shared by every model fitted on it."""
     digest = hashlib.sha256()
     for array in arrays:
         if array is None:
@@ -55,6 +64,14 @@ def task_key(arrays: list[np.ndarray | None], spec: dict[str, Any], seed: int) -
             contiguous = np.ascontiguousarray(array)
             digest.update(str(contiguous.dtype).encode() + str(contiguous.shape).encode())
             digest.update(contiguous.tobytes())
+    return digest
+
+
+def task_key(arrays: list[np.ndarray | None] | Any, spec: dict[str, Any], seed: int) -> str:
+    """Cache key of a fit: sha256 of its arrays (or their :func:`arrays_digest`), its spec,
+    the seed and the code version."""
+    data = arrays_digest(arrays) if isinstance(arrays, list) else arrays
+    digest = data.copy()
     digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
     digest.update(str(seed).encode())
     digest.update(code_version().encode())

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
-from forecast.backtest._cache import TaskCache, code_version, task_key
+from forecast.backtest._cache import TaskCache, arrays_digest, code_version, task_key
 from forecast.backtest._execute import (
     Design,
     Execution,
@@ -175,6 +175,7 @@ def _plan(
     for number, split in enumerate(splits):
         arrays = design.arrays(number)
         sliced = sum(a.nbytes for a in arrays if a is not None)
+        data = arrays_digest(arrays)  # hashed once per split, whatever the number of models
         for spec in config.models:
             groups = []
             for part in members.get(spec.label, (spec,)):
@@ -183,7 +184,7 @@ def _plan(
                     spec_dict = asdict(unit)
                     spec_dict["label"] = ""  # the label names a model; it does not change its fit
                     spec_dict["anchor_years"] = None  # anchoring is applied after the fit
-                    key = task_key(arrays, spec_dict, config.seed)
+                    key = task_key(data, spec_dict, config.seed)
                     keys.append(key)
                     if key not in fits:
                         name = f"{unit.label}@{split.origin}"

@@ -225,3 +225,14 @@ def test_cache_clear_rejects_a_negative_age(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("forecast: error: --older-than must be a number of days >= 0, got -1")
     assert "fix: pass e.g. --older-than 30" in err
+
+
+def test_a_split_hashed_once_gives_every_model_the_key_of_its_own_arrays():
+    from forecast.backtest._cache import arrays_digest, task_key
+
+    rng = np.random.default_rng(0)
+    arrays = [rng.random((50, 3)), rng.random(50), None, np.arange(50), rng.random((5, 3))]
+    shared = arrays_digest(arrays)
+    for spec in ({"name": "logit"}, {"name": "xgboost", "params": {"n_estimators": 3}}):
+        assert task_key(shared, spec, 1) == task_key(arrays, spec, 1)
+    assert task_key(shared, {"name": "logit"}, 1) != task_key(shared, {"name": "logit"}, 2)
