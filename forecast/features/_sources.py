@@ -235,23 +235,21 @@ def project(frame: pd.DataFrame, columns: set[str] | None, keys: tuple[str, ...]
     return frame if len(keep) == len(frame.columns) else frame[keep]
 
 
-def load_user_table(
-    path: Path, unit: str, year: str, *, where: str, columns: set[str] | None = None
+def _read_declared(
+    path: Path, keys: tuple[str, str], *, what: str, spec_keys: str, where: str
 ) -> pd.DataFrame:
-    """Read a declared CSV/parquet file and rename its key columns to ``unit``/``year``.
-
-    ``columns``: the value columns the spec reads (None: all); the others are dropped.
-    """
+    """A file declared under ``datasets:``, read whole; one-line errors when it is missing or
+    lacks a key column (the fix names ``spec_keys``, the spec entries that name them)."""
     from forecast.data import read_table
 
     if not path.is_file():
         raise input_error(
-            "declared dataset file not found",
+            f"declared {what} not found",
             source=f"{where}: {path}",
             fix="correct the path (relative paths are relative to the spec)",
         )
     frame = read_table(path)
-    for column in (unit, year):
+    for column in keys:
         if column not in frame.columns:
             header = str(frame.columns[0])
             separator = next((s for s in ";\t|" if s in header), None)
@@ -259,10 +257,23 @@ def load_user_table(
                 f"key column {column!r} is missing (columns: "
                 f"{', '.join(map(str, frame.columns[:15]))})",
                 source=f"{where}: {path}",
-                fix="correct unit:/year: in the spec"
+                fix=f"correct {spec_keys} in the spec"
                 if len(frame.columns) > 1 or separator is None
                 else f"separate the columns with commas, not {separator!r}",
             )
+    return frame
+
+
+def load_user_table(
+    path: Path, unit: str, year: str, *, where: str, columns: set[str] | None = None
+) -> pd.DataFrame:
+    """Read a declared CSV/parquet file and rename its key columns to ``unit``/``year``.
+
+    ``columns``: the value columns the spec reads (None: all); the others are dropped.
+    """
+    frame = _read_declared(
+        path, (unit, year), what="dataset file", spec_keys="unit:/year:", where=where
+    )
     bad = ~calendar_years(frame[year])
     if bad.any():
         raise input_error(
@@ -280,23 +291,9 @@ def load_user_table(
 
 def load_neighbour_table(path: Path, unit: str, neighbour: str, *, where: str) -> pd.DataFrame:
     """Read a declared neighbour table: columns ``unit`` and ``neighbour``, one row a pair."""
-    from forecast.data import read_table
-
-    if not path.is_file():
-        raise input_error(
-            "declared neighbour table not found",
-            source=f"{where}: {path}",
-            fix="correct the path (relative paths are relative to the spec)",
-        )
-    frame = read_table(path)
-    for column in (unit, neighbour):
-        if column not in frame.columns:
-            raise input_error(
-                f"column {column!r} is missing (columns: "
-                f"{', '.join(map(str, frame.columns[:15]))})",
-                source=f"{where}: {path}",
-                fix="correct unit:/neighbour: in the spec",
-            )
+    frame = _read_declared(
+        path, (unit, neighbour), what="neighbour table", spec_keys="unit:/neighbour:", where=where
+    )
     pairs = frame[[unit, neighbour]].set_axis(["unit", "neighbour"], axis=1)
     missing = pairs.isna().any(axis=1).to_numpy()
     if missing.any():
