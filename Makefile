@@ -26,7 +26,10 @@ data: setup
 run: setup
 	. $(VENV)/bin/activate && mlflow run . --env-manager local --experiment-name synthetic-default
 
-test: data
+# Without the pinned files (offline, no mirror) the realdata tests are skipped with one summary
+# line; FORECAST_TEST_STRICT=1 (set by CI) makes a missing file or browser a failure instead.
+test: setup
+	@$(MAKE) --no-print-directory data || echo "make test: the pinned EWP files are not available; the realdata tests will be skipped (see the summary line)"
 	$(PYTHON) -m pytest -n 2 -q
 
 # Style and types: ruff (rules in pyproject.toml), ruff format, mypy (basic mode) on forecast/.
@@ -36,7 +39,8 @@ lint: setup
 	$(VENV)/bin/mypy
 
 # Local loop: everything but the tests marked slow.
-test-fast: data
+test-fast: setup
+	@$(MAKE) --no-print-directory data || echo "make test-fast: the pinned EWP files are not available; the realdata tests will be skipped"
 	$(PYTHON) -m pytest -n 2 -q -m "not slow"
 
 bench: data

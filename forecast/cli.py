@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="forecast",
         description="Leakage-safe forecasting and evaluation of atrocity early-warning models.",
     )
+    from forecast import __version__
+
+    parser.add_argument("--version", action="version", version=f"forecast {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     data = commands.add_parser("data", help="list, describe and download datasets")
@@ -114,6 +117,7 @@ def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
         "forecast.commands.compare",
         "forecast.commands.profile",
         "forecast.commands.whatif",
+        "forecast.commands.experiments",
     ):
         try:
             module = __import__(module_name, fromlist=["register"])

@@ -526,7 +526,8 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
     Parameters
     ----------
     path : str or Path
-        The YAML spec, e.g. ``experiments/synthetic-default.yaml``.
+        The YAML spec, e.g. ``experiments/synthetic-default.yaml``, or the name of a shipped
+        spec (``synthetic-default``; :func:`forecast.experiment_names`).
 
     Returns
     -------
@@ -538,11 +539,7 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
         One line naming the file and line:
         ``<file>:<line>: <key.path>: <constraint>, got <value>; valid: ...; fix: ...``.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise input_error(
-            "experiment spec not found",
-            source=str(path),
-            fix="pass a path such as experiments/synthetic-default.yaml",
-        )
+    from forecast._shipped import resolve_experiment
+
+    path = resolve_experiment(path)
     return _config(SpecDocument.from_yaml(read_spec_text(path), source=str(path)))

@@ -21,7 +21,7 @@ from forecast.features import feature_set_dir
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = ("pyproject.toml", "README.md", "MANIFEST.in", "forecast")
+SOURCES = ("pyproject.toml", "README.md", "MANIFEST.in", "LICENSE", "forecast")
 
 SPEC = """\
 name: wheel-smoke
@@ -82,6 +82,9 @@ def test_wheel_ships_feature_sets_and_manifests(installed):
     assert len(shipped) >= 5 and shipped <= data
     assert "forecast/_data/manifests/ewp-2025.yaml" in data
     assert "forecast/_data/state_system.csv" in data
+    assert "forecast/_data/experiments/synthetic-default.yaml" in data
+    assert "forecast/py.typed" in names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names
     # Only the forecast package: no top-level `features` or `datasets` package.
     assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {
         "forecast"
@@ -135,3 +138,35 @@ def test_installed_wheel_lists_feature_sets_and_backtests_outside_the_checkout(i
     )
     assert (tmp_path / "out" / "forecasts.parquet").stat().st_size > 0
     assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_installed_wheel_runs_a_shipped_experiment_by_name(installed, tmp_path):
+    """A pip user without the checkout: --version, the shipped specs, a backtest by name."""
+    _, site = installed
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("FORECAST_", "MLFLOW_", "PYTHON"))
+    }
+    env.update(
+        PYTHONPATH=str(site),
+        MPLBACKEND="Agg",
+        FORECAST_DATA_DIR=str(tmp_path / "no-data"),
+        FORECAST_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    forecast = [sys.executable, "-m", "forecast"]
+    assert _run([*forecast, "--version"], cwd=tmp_path, env=env).startswith("forecast 0.")
+    listing = _run([*forecast, "experiments", "list"], cwd=tmp_path, env=env)
+    assert {line.split()[0] for line in listing.splitlines()} >= {
+        "synthetic-default",
+        "ewp-2025",
+        "ewp-2025-plus",
+    }
+    shown = _run([*forecast, "experiments", "show", "synthetic-default"], cwd=tmp_path, env=env)
+    assert "name: synthetic-default" in shown
+    _run(
+        [*forecast, "backtest", "synthetic-default", "--out", "x", "--no-track", "--no-report"],
+        cwd=tmp_path,
+        env=env,
+    )
+    assert (tmp_path / "x" / "forecasts.parquet").stat().st_size > 0

@@ -33,7 +33,7 @@ def add_experiment(parser: argparse.ArgumentParser) -> None:
         type=Path,
         nargs="?",
         metavar="EXPERIMENT_YAML",
-        help="experiment spec (experiments/*.yaml)",
+        help="experiment spec: a YAML path or a shipped name (`forecast experiments list`)",
     )
     parser.add_argument("--experiment", dest="experiment_flag", type=Path, help=argparse.SUPPRESS)
 
