@@ -98,7 +98,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
         for marker in _MISSING:
             if marker in getattr(report, "keywords", {}):
                 counts[marker] = counts.get(marker, 0) + 1
-                _, _, reason = report.longrepr if isinstance(report.longrepr, tuple) else ("", 0, "")
+                _, _, reason = (
+                    report.longrepr if isinstance(report.longrepr, tuple) else ("", 0, "")
+                )
                 reasons.setdefault(marker, str(reason).removeprefix("Skipped: "))
     for marker, count in counts.items():
         terminalreporter.write_line(

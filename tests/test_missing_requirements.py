@@ -14,7 +14,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-
 def _pytest(tmp_path: Path, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FORECAST_", "PYTEST_"))}
     env.update(FORECAST_DATA_DIR=str(tmp_path / "empty"), **extra)

@@ -30,9 +30,9 @@ def test_a_name_loads_the_same_spec_as_its_path(tmp_path, monkeypatch):
 def test_a_local_file_wins_over_a_shipped_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "synthetic-default").write_text(
-        (REPO / "experiments" / "synthetic-default.yaml").read_text().replace(
-            "name: synthetic-default", "name: mine"
-        )
+        (REPO / "experiments" / "synthetic-default.yaml")
+        .read_text()
+        .replace("name: synthetic-default", "name: mine")
     )
     assert resolve_experiment("synthetic-default") == Path("synthetic-default")
     assert load_experiment("synthetic-default").name == "mine"
