@@ -118,6 +118,7 @@ def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
         "forecast.commands.profile",
         "forecast.commands.whatif",
         "forecast.commands.experiments",
+        "forecast.commands.schema",
     ):
         try:
             module = __import__(module_name, fromlist=["register"])
