@@ -5,13 +5,13 @@ PYTHON := $(VENV)/bin/python
 # forecast's user cache dir (exported empty). `make data` fetches what is missing there.
 export FORECAST_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: setup data run test test-fast lint bench
+.PHONY: setup data run test test-fast lint docs bench
 
 # Reinstalled when pyproject.toml changes (new dependencies or extras).
 $(VENV)/.installed: pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
-	$(PYTHON) -m pip install -q -e ".[dev]"
+	$(PYTHON) -m pip install -q -e ".[dev,docs]"
 	touch $@
 
 setup: $(VENV)/.installed
@@ -37,6 +37,10 @@ lint: setup
 	$(VENV)/bin/ruff check forecast tests benchmarks scripts
 	$(VENV)/bin/ruff format --check forecast tests benchmarks scripts
 	$(VENV)/bin/mypy
+
+# The documentation site (site/): strict, so a warning, a broken internal link or anchor fails.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 # Local loop: everything but the tests marked slow.
 test-fast: setup

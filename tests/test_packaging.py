@@ -35,9 +35,11 @@ models:
 """
 
 
-def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+def _run(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> str:
     done = subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
@@ -168,5 +170,6 @@ def test_installed_wheel_runs_a_shipped_experiment_by_name(installed, tmp_path):
         [*forecast, "backtest", "synthetic-default", "--out", "x", "--no-track", "--no-report"],
         cwd=tmp_path,
         env=env,
+        timeout=900,  # every model of the shipped spec, 30 origins, nothing cached
     )
     assert (tmp_path / "x" / "forecasts.parquet").stat().st_size > 0
