@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     from forecast import __version__
 
     parser.add_argument("--version", action="version", version=f"forecast {__version__}")
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-q", "--quiet", action="store_true", help="only warnings and errors (no progress)"
+    )
+    loudness.add_argument(
+        "-v", "--verbose", action="store_true", help="also debug messages of the library"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     data = commands.add_parser("data", help="list, describe and download datasets")
@@ -130,9 +137,26 @@ def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
     return registers
 
 
+def configure_logging(*, quiet: bool = False, verbose: bool = False) -> None:
+    """The library logs through ``logging`` (``forecast.*``); the command line shows it on
+    stderr: progress and notes (INFO) by default, only warnings with ``--quiet``, everything
+    with ``--verbose``."""
+    import logging
+
+    logger = logging.getLogger("forecast")
+    if not any(getattr(h, "_forecast_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("forecast: %(message)s"))
+        handler._forecast_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_logging(quiet=args.quiet, verbose=args.verbose)
     try:
         return int(args.handler(args) or 0)
     except (ForecastInputError, DataNotAvailableError) as error:

@@ -215,25 +215,16 @@ def _run_fits(
     if unreadable := cache.unreadable_message():
         _log.warning(unreadable)
 
-    progress_bar = None
-    if progress and pending:
-        from rich.progress import Progress
+    from forecast.backtest._progress import FitProgress
 
-        progress_bar = Progress(transient=True)
-        progress_bar.start()
-        bar = progress_bar.add_task(f"{config.name}: origins x models", total=len(pending))
+    with FitProgress(f"{config.name}: origins x models", len(pending), enabled=progress) as shown:
 
-    def done(key: str, result: dict[str, Any]) -> None:
-        results[key] = result
-        cache.put(key, result)  # as each finishes: a killed run resumes from here
-        if progress_bar is not None:
-            progress_bar.advance(bar)
+        def done(key: str, result: dict[str, Any]) -> None:
+            results[key] = result
+            cache.put(key, result)  # as each finishes: a killed run resumes from here
+            shown.advance()
 
-    try:
         execution = executor.run(pending, design, config.seed, done)
-    finally:
-        if progress_bar is not None:
-            progress_bar.stop()
     return results, execution
 
 
