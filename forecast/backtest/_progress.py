@@ -12,6 +12,7 @@ import logging
 import sys
 import time
 from types import TracebackType
+from typing import Any
 
 __all__ = ["FitProgress"]
 
@@ -35,8 +36,8 @@ class FitProgress:
         self.title, self.total = title, total
         self.enabled = enabled and total > 0 and _log.isEnabledFor(logging.INFO)
         self.done = 0
-        self._bar = None
-        self._task = None
+        self._bar: Any = None  # rich.progress.Progress on a terminal
+        self._task: Any = None
         self._next_line = 0
         self._start = 0.0
 
