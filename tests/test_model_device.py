@@ -21,10 +21,11 @@ models:
 
 @pytest.fixture
 def gpus(monkeypatch):
-    """Pretend this machine has ``n`` visible GPUs."""
+    """Pretend this machine has ``n`` visible GPUs (and xgboost's CUDA build, unless told)."""
 
-    def set_count(n: int) -> None:
+    def set_count(n: int, *, cuda_build: bool = True) -> None:
         monkeypatch.setattr(_device, "gpu_count", lambda: n)
+        monkeypatch.setattr(_device, "cuda_build", lambda: cuda_build)
 
     return set_count
 
@@ -56,6 +57,20 @@ def test_auto_resolves_to_cuda_only_when_a_gpu_is_visible(gpus):
     assert resolve_device("xgboost", "auto") == "cuda"
     assert resolve_device("hist_gradient_boosting", "auto") == "cpu"  # no GPU build
     assert resolve_device("xgboost", "cuda:1") == "cuda:1"
+
+
+def test_a_cpu_only_xgboost_build_never_takes_the_gpu(gpus):
+    gpus(1, cuda_build=False)
+    assert resolve_device("xgboost", "auto") == "cpu"
+    with pytest.raises(ForecastInputError, match=r"CUDA build.*fix: pip uninstall xgboost-cpu"):
+        resolve_device("xgboost", "cuda")
+
+
+def test_cuda_build_reads_the_installed_xgboost():
+    import xgboost
+
+    _device.cuda_build.cache_clear()
+    assert _device.cuda_build() is bool(xgboost.build_info().get("USE_CUDA", False))
 
 
 def test_the_spec_records_the_resolved_device(tmp_path, gpus):

@@ -19,7 +19,7 @@ from typing import Any
 
 from forecast._errors import input_error
 
-__all__ = ["DEVICE_MODELS", "compute_record", "gpu_count", "resolve_device"]
+__all__ = ["DEVICE_MODELS", "compute_record", "cuda_build", "gpu_count", "resolve_device"]
 
 DEVICE_MODELS = {"xgboost": True, "xgboost_tuned": True, "hist_gradient_boosting": False}
 """Models taking ``device``/``threads``, and whether they can run on a GPU."""
@@ -65,7 +65,7 @@ def resolve_device(model: str, device: Any) -> str:
             fix="use device: cpu (default), or auto to take a GPU when one is visible",
         )
     if device == "auto":
-        return "cuda" if gpu_capable and gpu_count() > 0 else "cpu"
+        return "cuda" if gpu_capable and gpu_count() > 0 and cuda_build() else "cpu"
     if device == "cpu":
         return device
     if not gpu_capable:
@@ -79,7 +79,21 @@ def resolve_device(model: str, device: Any) -> str:
             "(no NVIDIA driver GPU, or CUDA_VISIBLE_DEVICES hides them)",
             fix="use device: auto (cuda when a GPU is visible, else cpu) or device: cpu",
         )
+    if not cuda_build():
+        raise input_error(
+            f"model {model!r}: device {device!r} needs xgboost's CUDA build, and the installed "
+            "xgboost is the CPU-only build (xgboost-cpu, the default dependency)",
+            fix="pip uninstall xgboost-cpu && pip install xgboost (same version), or device: cpu",
+        )
     return device
+
+
+@lru_cache(maxsize=1)
+def cuda_build() -> bool:
+    """Whether the installed xgboost was built with CUDA (``xgboost``, not ``xgboost-cpu``)."""
+    import xgboost
+
+    return bool(xgboost.build_info().get("USE_CUDA", False))
 
 
 def check_threads(model: str, threads: Any) -> int:

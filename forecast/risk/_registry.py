@@ -38,7 +38,8 @@ _REQUIREMENTS = (
     "numpy",
     "pandas",
     "scipy",
-    "xgboost",
+    "xgboost",  # the CUDA build; xgboost-cpu (the default) otherwise
+    "xgboost-cpu",
     "glum",
     "statsmodels",
     "skops",
