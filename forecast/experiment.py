@@ -336,7 +336,7 @@ def _model_specs(
 ) -> tuple[ModelSpec, ...]:
     """One :class:`ModelSpec` per listed model; labels are unique and each model builds."""
     from forecast.backtest import ORACLE  # the label of the true probabilities
-    from forecast.models import DEVICE_MODELS, build_model, resolve_device
+    from forecast.models import DEVICE_MODELS, build_model, check_model_params, resolve_device
 
     specs: list[ModelSpec] = []
     for index, item in enumerate(spec["models"]):
@@ -354,6 +354,7 @@ def _model_specs(
                 fix="give each model a distinct label (label: ...)",
             )
         params = dict((original.get("params") if isinstance(original, dict) else None) or {})
+        check_model_params(item["name"], params, doc=doc, path=(*path, "params"))  # builds nothing
         try:
             estimator = build_model(
                 item["name"], {**params, "seed": spec.get("seed", ExperimentConfig.seed)}

@@ -55,7 +55,7 @@ def test_sklearn_by_dotted_path_and_bad_path():
     model = build_model("sklearn", {"class": "sklearn.naive_bayes.GaussianNB"})
     X, y, _ = contract_data()
     assert model.fit(X, y).predict_proba(X).shape == (len(y), 2)
-    with pytest.raises(ForecastInputError, match="cannot import classifier"):
+    with pytest.raises(ForecastInputError, match=r"class: cannot import it"):
         build_model("sklearn", {"class": "sklearn.nothing.Here"})
 
 
