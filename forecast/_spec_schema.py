@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import errno
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,7 @@ __all__ = [
     "closest",
     "compose_yaml",
     "construct_yaml",
+    "file_problem",
     "format_path",
     "read_spec_text",
 ]
@@ -61,6 +64,22 @@ def closest(value: object, choices: Sequence[object]) -> str | None:
 def _short(value: object, limit: int = 100) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` is not a readable regular file (None when it is one): ``not found``, ``a
+    folder``, ``not a regular file`` (a device, pipe or socket) or ``a symlink loop``."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "not found"
+    except OSError as error:  # ELOOP, a too long name, a denied folder
+        return "a symlink loop" if error.errno == errno.ELOOP else (error.strerror or str(error))
+    if stat.S_ISDIR(mode):
+        return "a folder, not a file"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a device, pipe or socket)"
+    return None
 
 
 def read_spec_text(path: Path) -> str:

@@ -126,9 +126,20 @@ def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C: one line, the shell's exit code for SIGINT
+        print("forecast: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    from forecast.commands._common import check_shared_options
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_shared_options(args)
         return int(args.handler(args) or 0)
     except (ForecastInputError, DataNotAvailableError) as error:
         print(f"forecast: error: {error}", file=sys.stderr)

@@ -13,6 +13,7 @@ read or model fitted. Each error is one line naming the file, line and key::
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from forecast._spec_schema import (
     SpecDocument,
     Str,
     closest,
+    file_problem,
+    format_path,
     read_spec_text,
 )
 
@@ -238,7 +241,7 @@ EXPERIMENT_SCHEMA = Mapping(
 
 def _check_dataset_options(spec: dict[str, Any], doc: SpecDocument) -> None:
     """``dataset_options`` against the keyword parameters of the dataset loader."""
-    from forecast.data import dataset_options
+    from forecast.data import check_dataset_options, dataset_options
 
     dataset = spec.get("dataset", ExperimentConfig.dataset)
     parameters = dataset_options(dataset)
@@ -254,6 +257,16 @@ def _check_dataset_options(spec: dict[str, Any], doc: SpecDocument) -> None:
                 fix=closest(key, valid) or "remove it",
             )
         _check_type(path, value, parameters[key], doc)
+    options = dict(spec.get("dataset_options") or {})
+    try:
+        check_dataset_options(dataset, options)  # as the loader checks them, loading nothing
+    except ForecastInputError as error:
+        problem = re.sub(r"^[\w-]+: ", "", str(error))  # the loader's name: the spec's line instead
+        named = [key for key in options if re.match(rf"{re.escape(key)}\b", problem)]
+        path = ("dataset_options", *named[:1])
+        raise input_error(
+            f"{format_path(path)}: {problem}", source=f"{doc.source}:{doc.line(path)}"
+        ) from None
 
 
 def _check_type(
@@ -307,19 +320,21 @@ def _feature_set_path(name: str, doc: SpecDocument) -> str:
     candidate = Path(name)
     spec_file = Path(doc.source)
     beside = None if candidate.is_absolute() or not spec_file.is_file() else spec_file.parent / name
-    if beside is not None and beside.is_file():
-        return str(beside)
-    if candidate.suffix in {".yaml", ".yml"} or candidate.is_file():
-        if not candidate.is_file():
-            folders = [str(beside.parent)] if beside is not None else []
-            raise doc.error(
-                ("feature_set",),
-                "file not found",
-                name,
-                valid="a shipped feature set or the path of a YAML spec",
-                fix=f"check the path (relative to {' or '.join([*folders, str(Path.cwd())])})",
-            )
-        return name
+    if beside is not None and file_problem(beside) != "not found":
+        candidate = beside
+    problem = file_problem(candidate)
+    if problem is None:
+        return str(candidate)
+    path_like = candidate.suffix in {".yaml", ".yml"} or "/" in name
+    if path_like or (problem != "not found" and name not in feature_set_names()):
+        folders = [str(beside.parent)] if beside is not None else []
+        raise doc.error(
+            ("feature_set",),
+            "file not found" if problem == "not found" else f"the path is {problem}",
+            name,
+            valid="a shipped feature set or the path of a YAML spec",
+            fix=f"name a YAML file (relative to {' or '.join([*folders, str(Path.cwd())])})",
+        )
     if name not in feature_set_names():
         raise doc.error(
             ("feature_set",),
@@ -540,9 +555,9 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
         ``<file>:<line>: <key.path>: <constraint>, got <value>; valid: ...; fix: ...``.
     """
     path = Path(path)
-    if not path.is_file():
+    if problem := file_problem(path):
         raise input_error(
-            "experiment spec not found",
+            "experiment spec not found" if problem == "not found" else f"the spec is {problem}",
             source=str(path),
             fix="pass a path such as experiments/synthetic-default.yaml",
         )
