@@ -276,8 +276,10 @@ def _hist_gradient_boosting(*, seed: int = 0, **params: Any) -> BaseEstimator:
     check_params={"max_rounds": 60, "patience": 10, "min_rounds": 5},
     tags=ModelTags(row_order_invariant=False),
     constraints={
-        **{key: [_at_least(1)] for key in ("max_rounds", "validation_years", "patience")},
-        "min_rounds": [_at_least(1)],
+        **{
+            key: [_at_least(1)]
+            for key in ("max_rounds", "validation_years", "patience", "min_rounds")
+        },
         **_XGB_TREE,
     },
 )
