@@ -293,10 +293,11 @@ def _check_model_params(
 ) -> None:
     """Types of a model's parameters, by the defaults of its estimator's constructor.
 
-    Estimators that declare scikit-learn parameter constraints check them, and their
-    ranges, when fitted (their parameters may take several types, e.g. an int or a
-    fraction); the others (this package's models, third-party ones) are checked here, so that
-    ``l1_ratio: null`` is a spec error rather than a failed fit at every origin.
+    Ranges and the constraints a model declares were checked before it was built
+    (:func:`forecast.models.check_model_params`); estimators with scikit-learn parameter
+    constraints are left at that (their parameters may take several types, e.g. an int or
+    a fraction). The others (this package's models, third-party ones) are checked here, so
+    that ``max_iter: true`` is a spec error rather than a failed fit at every origin.
     """
     from sklearn.pipeline import Pipeline
 
@@ -535,9 +536,12 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
     """Read and validate an experiment YAML file, before any data is read or model fitted.
 
     Every key is checked against :data:`EXPERIMENT_SCHEMA` (types, ranges, choices, unknown
-    keys) and against the other keys: model names and parameters, labels, the baseline and
-    history-recalibrated models among the labels, origins ``first <= last``, dataset options
-    against the dataset loader's signature.
+    keys) and against the other keys: model names and parameters (each model's declared
+    constraints, finite numbers), labels, the baseline and history-recalibrated models among
+    the labels, origins ``first <= last``, dataset options as the dataset's loader checks them.
+    Nothing the spec names is called: a dotted ``class:`` is imported only from the allowed
+    modules (:func:`forecast.models.allowed_modules`) and only if it is an estimator class.
+    A spec can name code: run only specs you trust.
 
     Parameters
     ----------

@@ -220,6 +220,7 @@ def test_float32_panels_fit_and_forecast_like_float64(name):
     [
         ("xgboost", {"n_estimators": -1}, r"model 'xgboost': n_estimators: out of range, got -1"),
         ("xgboost", {"learning_rate": float("nan")}, r"learning_rate: must be a finite number"),
+        ("xgboost", {"n_estimators": True}, r"n_estimators: not an accepted value, got True"),
         ("xgboost_tuned", {"max_rounds": 0}, r"max_rounds: out of range, got 0"),
         ("elastic_net", {"n_alphas": 0}, r"model 'elastic_net': n_alphas: out of range, got 0"),
         ("elastic_net", {"l1_ratio": 1.5}, r"l1_ratio: out of range, got 1\.5"),

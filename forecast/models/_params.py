@@ -58,7 +58,7 @@ def check_params(
     ForecastInputError
         ``<source>: <path>.<name>: <constraint>, got <value>; valid: ...; fix: ...``.
     """
-    from sklearn.utils._param_validation import make_constraint
+    from sklearn.utils._param_validation import Interval, make_constraint
 
     doc = doc if doc is not None else SpecDocument(dict(params), owner)
     for key, value in params.items():
@@ -74,7 +74,8 @@ def check_params(
         if rules == "no_validation":
             continue
         made = [make_constraint(rule) for rule in rules]
-        if any(rule.is_satisfied_by(value) for rule in made):
+        flag = isinstance(value, bool)  # true/false is no number here, as in a spec's schema
+        if any(r.is_satisfied_by(value) for r in made if not (flag and isinstance(r, Interval))):
             continue
         valid = " or ".join(str(rule) for rule in made if not rule.hidden)
         number = isinstance(value, Real) and not isinstance(value, bool)
