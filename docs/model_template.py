@@ -2,8 +2,11 @@
 
 Two ways to make it available:
 1. In this package: decorate a factory with
-   ``@register_model("my_model", check_params={...}, tags=ModelTags(...))`` in
-   ``forecast/models/_registry.py``; the shared checks in ``tests/test_models.py`` pick it up.
+   ``@register_model("my_model", check_params={...}, tags=ModelTags(...), constraints={...})``
+   in ``forecast/models/_registry.py``; the shared checks in ``tests/test_models.py`` pick it
+   up. ``constraints`` declares each parameter's valid values in scikit-learn's format
+   (``{"n_rounds": [Interval(Integral, 1, None, closed="left")]}``), checked with the spec's
+   line before anything is built.
 2. From another package: expose the factory as an entry point in your ``pyproject.toml``::
 
        [project.entry-points."forecast.models"]

@@ -31,11 +31,21 @@ def resolve_experiment(spec: str | Path) -> Path:
     Raises
     ------
     ForecastInputError
-        Neither a file nor a shipped name; the message lists the shipped names.
+        Not a readable file (a folder, a device, a symlink loop: named) nor a shipped name;
+        the message lists the shipped names.
     """
+    from forecast._spec_schema import file_problem
+
     path = Path(spec)
-    if path.is_file():
+    problem = file_problem(path)
+    if problem is None:
         return path
+    if problem != "not found":  # a folder, a device, a symlink loop: say which
+        raise input_error(
+            f"the spec is {problem}",
+            source=str(spec),
+            fix="pass the path of a YAML file such as experiments/synthetic-default.yaml",
+        )
     if path.suffix not in {".yaml", ".yml"} and len(path.parts) == 1:
         shipped = experiment_dir() / f"{path.name}.yaml"
         if shipped.is_file():

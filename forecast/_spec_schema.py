@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import errno
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,7 @@ __all__ = [
     "closest",
     "compose_yaml",
     "construct_yaml",
+    "file_problem",
     "format_path",
     "read_spec_text",
 ]
@@ -61,6 +64,22 @@ def closest(value: object, choices: Sequence[object]) -> str | None:
 def _short(value: object, limit: int = 100) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` is not a readable regular file (None when it is one): ``not found``, ``a
+    folder``, ``not a regular file`` (a device, pipe or socket) or ``a symlink loop``."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "not found"
+    except OSError as error:  # ELOOP, a too long name, a denied folder
+        return "a symlink loop" if error.errno == errno.ELOOP else (error.strerror or str(error))
+    if stat.S_ISDIR(mode):
+        return "a folder, not a file"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a device, pipe or socket)"
+    return None
 
 
 def read_spec_text(path: Path) -> str:
@@ -106,21 +125,57 @@ def _where(node: yaml.Node, source: str) -> str:
     return f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
 
 
-def _check_acyclic(
-    node: yaml.Node | None, source: str, active: frozenset[int] = frozenset()
-) -> None:
-    """Refuse an alias inside the node it refers to (``a: &x [*x]``), which never ends."""
-    if node is None or not isinstance(node, yaml.CollectionNode):
+#: Most nodes that aliases (``*name``) may add to a YAML document once expanded: far above
+#: any real spec, far below an alias bomb (9 levels of 9 aliases expand to 9**9 nodes).
+MAX_ALIAS_NODES = 100_000
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    """The items, or the keys and values, of a collection node (none of a scalar)."""
+    if not isinstance(node, yaml.CollectionNode):
+        return []
+    return [i for c in node.value for i in (c if isinstance(c, tuple) else (c,))]
+
+
+def _check_aliases(node: yaml.Node | None, source: str) -> None:
+    """Refuse an alias inside the node it refers to (``a: &x [*x]``), which never ends, and
+    aliases that expand the document past :data:`MAX_ALIAS_NODES` extra nodes (an alias bomb).
+
+    Each node is visited once (an alias is the same node object as its anchor), so the check
+    takes time in the size of the text, not of its expansion.
+    """
+    if node is None:
         return
-    if id(node) in active:
-        raise input_error(
-            "invalid YAML: an alias refers to a node that contains it",
-            source=_where(node, source),
-            fix="do not use an alias (*name) inside the node its anchor (&name) marks",
-        )
-    for child in node.value:  # items, or (key, value) pairs
-        for item in child if isinstance(child, tuple) else (child,):
-            _check_acyclic(item, source, active | {id(node)})
+    sizes: dict[int, int] = {}  # expanded node count below (and with) each node
+    active: set[int] = set()
+
+    def expanded(current: yaml.Node) -> int:
+        if id(current) in sizes:
+            return sizes[id(current)]
+        if id(current) in active:
+            raise input_error(
+                "invalid YAML: an alias refers to a node that contains it",
+                source=_where(current, source),
+                fix="do not use an alias (*name) inside the node its anchor (&name) marks",
+            )
+        active.add(id(current))
+        sizes[id(current)] = 1 + sum(expanded(child) for child in _children(current))
+        active.discard(id(current))
+        return sizes[id(current)]
+
+    if expanded(node) - len(sizes) <= MAX_ALIAS_NODES:
+        return
+    while True:  # down to the node whose own aliases cross the limit
+        bigger = [c for c in _children(node) if sizes[id(c)] > MAX_ALIAS_NODES]
+        if not bigger:
+            break
+        node = bigger[0]
+    raise input_error(
+        f"invalid YAML: aliases (*name) expand this node to {sizes[id(node)]:_} nodes, more "
+        f"than the {MAX_ALIAS_NODES:_} allowed",
+        source=_where(node, source),
+        fix="write the repeated values out, or repeat them fewer times",
+    )
 
 
 def compose_yaml(text: str, *, source: str) -> yaml.Node | None:
@@ -135,15 +190,14 @@ def compose_yaml(text: str, *, source: str) -> yaml.Node | None:
             source=source,
             fix="flatten the nesting of [ ] and { }",
         ) from None
-    _check_acyclic(node, source)
+    _check_aliases(node, source)
     return node
 
 
 def _scalars(node: yaml.Node) -> list[yaml.ScalarNode]:
     if isinstance(node, yaml.ScalarNode):
         return [node]
-    items = [i for c in node.value for i in (c if isinstance(c, tuple) else (c,))]
-    return [scalar for item in items for scalar in _scalars(item)]
+    return [scalar for item in _children(node) for scalar in _scalars(item)]
 
 
 def construct_yaml(node: yaml.Node, *, source: str) -> Any:

@@ -154,10 +154,21 @@ def configure_logging(*, quiet: bool = False, verbose: bool = False) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C: one line, the shell's exit code for SIGINT
+        print("forecast: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    from forecast.commands._common import check_shared_options
+
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(quiet=args.quiet, verbose=args.verbose)
     try:
+        check_shared_options(args)
         return int(args.handler(args) or 0)
     except (ForecastInputError, DataNotAvailableError) as error:
         print(f"forecast: error: {error}", file=sys.stderr)

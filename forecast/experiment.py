@@ -13,6 +13,7 @@ read or model fitted. Each error is one line naming the file, line and key::
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from forecast._spec_schema import (
     SpecDocument,
     Str,
     closest,
+    file_problem,
+    format_path,
     read_spec_text,
 )
 
@@ -238,7 +241,7 @@ EXPERIMENT_SCHEMA = Mapping(
 
 def _check_dataset_options(spec: dict[str, Any], doc: SpecDocument) -> None:
     """``dataset_options`` against the keyword parameters of the dataset loader."""
-    from forecast.data import dataset_options
+    from forecast.data import check_dataset_options, dataset_options
 
     dataset = spec.get("dataset", ExperimentConfig.dataset)
     parameters = dataset_options(dataset)
@@ -254,6 +257,16 @@ def _check_dataset_options(spec: dict[str, Any], doc: SpecDocument) -> None:
                 fix=closest(key, valid) or "remove it",
             )
         _check_type(path, value, parameters[key], doc)
+    options = dict(spec.get("dataset_options") or {})
+    try:
+        check_dataset_options(dataset, options)  # as the loader checks them, loading nothing
+    except ForecastInputError as error:
+        problem = re.sub(r"^[\w-]+: ", "", str(error))  # the loader's name: the spec's line instead
+        named = [key for key in options if re.match(rf"{re.escape(key)}\b", problem)]
+        path = ("dataset_options", *named[:1])
+        raise input_error(
+            f"{format_path(path)}: {problem}", source=f"{doc.source}:{doc.line(path)}"
+        ) from None
 
 
 def _check_type(
@@ -280,10 +293,11 @@ def _check_model_params(
 ) -> None:
     """Types of a model's parameters, by the defaults of its estimator's constructor.
 
-    Estimators that declare scikit-learn parameter constraints check them, and their
-    ranges, when fitted (their parameters may take several types, e.g. an int or a
-    fraction); the others (this package's models, third-party ones) are checked here, so that
-    ``l1_ratio: null`` is a spec error rather than a failed fit at every origin.
+    Ranges and the constraints a model declares were checked before it was built
+    (:func:`forecast.models.check_model_params`); estimators with scikit-learn parameter
+    constraints are left at that (their parameters may take several types, e.g. an int or
+    a fraction). The others (this package's models, third-party ones) are checked here, so
+    that ``max_iter: true`` is a spec error rather than a failed fit at every origin.
     """
     from sklearn.pipeline import Pipeline
 
@@ -307,19 +321,21 @@ def _feature_set_path(name: str, doc: SpecDocument) -> str:
     candidate = Path(name)
     spec_file = Path(doc.source)
     beside = None if candidate.is_absolute() or not spec_file.is_file() else spec_file.parent / name
-    if beside is not None and beside.is_file():
-        return str(beside)
-    if candidate.suffix in {".yaml", ".yml"} or candidate.is_file():
-        if not candidate.is_file():
-            folders = [str(beside.parent)] if beside is not None else []
-            raise doc.error(
-                ("feature_set",),
-                "file not found",
-                name,
-                valid="a shipped feature set or the path of a YAML spec",
-                fix=f"check the path (relative to {' or '.join([*folders, str(Path.cwd())])})",
-            )
-        return name
+    if beside is not None and file_problem(beside) != "not found":
+        candidate = beside
+    problem = file_problem(candidate)
+    if problem is None:
+        return str(candidate)
+    path_like = candidate.suffix in {".yaml", ".yml"} or "/" in name
+    if path_like or (problem != "not found" and name not in feature_set_names()):
+        folders = [str(beside.parent)] if beside is not None else []
+        raise doc.error(
+            ("feature_set",),
+            "file not found" if problem == "not found" else f"the path is {problem}",
+            name,
+            valid="a shipped feature set or the path of a YAML spec",
+            fix=f"name a YAML file (relative to {' or '.join([*folders, str(Path.cwd())])})",
+        )
     if name not in feature_set_names():
         raise doc.error(
             ("feature_set",),
@@ -336,7 +352,7 @@ def _model_specs(
 ) -> tuple[ModelSpec, ...]:
     """One :class:`ModelSpec` per listed model; labels are unique and each model builds."""
     from forecast.backtest import ORACLE  # the label of the true probabilities
-    from forecast.models import DEVICE_MODELS, build_model, resolve_device
+    from forecast.models import DEVICE_MODELS, build_model, check_model_params, resolve_device
 
     specs: list[ModelSpec] = []
     for index, item in enumerate(spec["models"]):
@@ -354,6 +370,7 @@ def _model_specs(
                 fix="give each model a distinct label (label: ...)",
             )
         params = dict((original.get("params") if isinstance(original, dict) else None) or {})
+        check_model_params(item["name"], params, doc=doc, path=(*path, "params"))  # builds nothing
         try:
             estimator = build_model(
                 item["name"], {**params, "seed": spec.get("seed", ExperimentConfig.seed)}
@@ -519,9 +536,12 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
     """Read and validate an experiment YAML file, before any data is read or model fitted.
 
     Every key is checked against :data:`EXPERIMENT_SCHEMA` (types, ranges, choices, unknown
-    keys) and against the other keys: model names and parameters, labels, the baseline and
-    history-recalibrated models among the labels, origins ``first <= last``, dataset options
-    against the dataset loader's signature.
+    keys) and against the other keys: model names and parameters (each model's declared
+    constraints, finite numbers), labels, the baseline and history-recalibrated models among
+    the labels, origins ``first <= last``, dataset options as the dataset's loader checks them.
+    Nothing the spec names is called: a dotted ``class:`` is imported only from the allowed
+    modules (:func:`forecast.models.allowed_modules`) and only if it is an estimator class.
+    A spec can name code: run only specs you trust.
 
     Parameters
     ----------

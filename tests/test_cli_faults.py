@@ -105,3 +105,65 @@ def test_deprecated_spellings_still_work_with_one_warning(spec, run_dir, tmp_pat
     )
     assert "--html PATH is deprecated" in capsys.readouterr().err
     assert (tmp_path / "r.html").is_file()
+
+
+def test_a_negative_seed_and_zero_workers_fail_in_one_line(spec, run_dir, tmp_path, capsys):
+    _fails_in_one_line(
+        capsys,
+        ["report", "--run-dir", str(run_dir), "--seed", "-1", "--out", str(tmp_path / "r.html")],
+        "--seed must be an integer >= 0, got -1",
+    )
+    for argv in (
+        ["backtest", str(spec), "--out", str(tmp_path / "o"), "--no-track", "--no-cache"],
+        ["risklist", str(spec), "--out", str(tmp_path / "r"), "--no-track", "--no-cache"],
+    ):
+        _fails_in_one_line(capsys, [*argv, "--n-jobs", "0"], "--n-jobs must be an integer >= 1")
+    assert not (tmp_path / "o").exists()
+
+
+def test_more_workers_than_cpus_are_capped_with_a_note(spec, tmp_path, caplog, monkeypatch):
+    import logging
+
+    import joblib
+
+    import forecast.commands.backtest as command
+
+    seen = {}
+
+    def run(args):
+        seen["n_jobs"] = args.n_jobs
+        return 0
+
+    monkeypatch.setattr(command, "_run", run)  # bound as the handler when main builds the parser
+    with caplog.at_level(logging.WARNING, logger="forecast.commands"):
+        assert (
+            main(["backtest", str(spec), "--out", str(tmp_path / "o"), "--n-jobs", "100000"]) == 0
+        )
+    assert seen["n_jobs"] == joblib.cpu_count()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"--n-jobs 100000 capped at {joblib.cpu_count()}, the CPUs available"
+    ]
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(spec, tmp_path, capsys, monkeypatch):
+    import forecast.commands.backtest as command
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "_run", interrupted)
+    assert main(["backtest", str(spec), "--out", str(tmp_path / "o"), "--no-track"]) == 130
+    assert capsys.readouterr().err == "forecast: interrupted\n"
+
+
+def test_a_nan_learning_rate_fails_before_any_fit(tmp_path, capsys):
+    path = tmp_path / "nan.yaml"
+    path.write_text(
+        "name: nan\norigins: [2016, 2020]\nmodels:\n  - name: xgboost\n"
+        "    params: {n_estimators: 5, learning_rate: .nan}\n"
+    )
+    _fails_in_one_line(
+        capsys,
+        ["backtest", str(path), "--out", str(tmp_path / "o"), "--no-track", "--no-cache"],
+        f"{path}:5: models[0].params.learning_rate: must be a finite number, got nan",
+    )

@@ -368,3 +368,131 @@ def test_a_relative_feature_set_path_is_read_beside_the_spec(tmp_path, monkeypat
     spec.write_text(spec.read_text().replace("my-features.yaml", "missing.yaml"))
     with pytest.raises(ForecastInputError, match=r"file not found.*relative to .*project or "):
         load_experiment(spec)
+
+
+def _bomb(levels: int, width: int = 9) -> str:
+    """YAML of ``levels`` anchored lists, each of ``width`` aliases of the one before."""
+    lines = ["a0: &a0 [" + ", ".join(["x"] * width) + "]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]" for i in range(1, levels)]
+    return "\n".join(lines) + "\nmodels: [logit]\n"
+
+
+@pytest.mark.parametrize("levels", [7, 9])
+def test_an_alias_bomb_is_refused_in_one_line_within_a_second(tmp_path, levels):
+    import time
+
+    spec = _write(tmp_path, _bomb(levels))
+    start = time.perf_counter()
+    with pytest.raises(ForecastInputError, match=r"spec\.yaml:6:5: invalid YAML: aliases") as info:
+        load_experiment(spec)
+    assert time.perf_counter() - start < 1.0
+    assert "\n" not in str(info.value) and "more than the 100_000 allowed" in str(info.value)
+
+
+def test_a_few_aliases_still_load(tmp_path):
+    text = BASE.replace("models: [logit]", "models: &m [logit]\nevaluation_copy: *m")
+    with pytest.raises(ForecastInputError, match=r"evaluation_copy: unknown key"):
+        load_experiment(_write(tmp_path, text))  # parsed; refused as an unknown key only
+
+
+EVIL = {
+    "name": "sklearn",
+    "params": {"class": "subprocess.run", "args": "touch {marker}", "shell": True},
+}
+
+
+@pytest.mark.parametrize("command", ["backtest", "explain"])
+def test_a_spec_cannot_run_code_while_it_is_validated(tmp_path, capsys, command):
+    import yaml
+
+    marker = tmp_path / "ran"
+    evil = {**EVIL, "params": {**EVIL["params"], "args": f"touch {marker}"}}
+    spec = _write(tmp_path, yaml.safe_dump({"name": "evil", "models": [evil]}))
+    argv = {
+        "backtest": ["backtest", str(spec), "--out", str(tmp_path / "out"), "--no-track"],
+        "explain": ["explain", str(spec), "--unit", "X", "--from", "1", "--to", "2"],
+    }[command]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "spec.yaml:5: models[0].params.class: not in an allowed module" in err, err
+    assert not marker.exists()
+
+
+def test_only_estimator_classes_of_allowed_modules_are_imported(monkeypatch):
+    def spec(path):
+        return {"models": [{"name": "sklearn", "params": {"class": path}}]}
+
+    with pytest.raises(ForecastInputError, match=r"class: not a scikit-learn estimator class"):
+        experiment_from_dict(spec("sklearn.utils.Bunch"), source="spec.yaml")
+    with pytest.raises(ForecastInputError, match=r"class: not in an allowed module"):
+        experiment_from_dict(spec("glum.GeneralizedLinearRegressor"), source="spec.yaml")
+    monkeypatch.setenv("FORECAST_ALLOWED_MODULES", "somewhere.else, glum")
+    with pytest.raises(ForecastInputError, match=r"has no predict_proba"):  # imported: a regressor
+        experiment_from_dict(spec("glum.GeneralizedLinearRegressor"), source="spec.yaml")
+
+
+MODEL_PARAMS = {
+    "xgboost n_estimators -1": (
+        "{name: xgboost, params: {n_estimators: -1}}",
+        r"models\[0\]\.params\.n_estimators: out of range, got -1; valid: an int in the range "
+        r"\[1, inf\)",
+    ),
+    "xgboost learning_rate nan": (
+        "{name: xgboost, params: {learning_rate: .nan}}",
+        r"models\[0\]\.params\.learning_rate: must be a finite number, got nan",
+    ),
+    "elastic_net n_alphas 0": (
+        "{name: elastic_net, params: {n_alphas: 0}}",
+        r"models\[0\]\.params\.n_alphas: out of range, got 0",
+    ),
+    "random_forest by sklearn's constraints": (
+        "{name: random_forest, params: {max_features: 0.0}}",
+        r"models\[0\]\.params\.max_features: out of range, got 0\.0; valid: .*\(0\.0, 1\.0\]",
+    ),
+    "sklearn class by its constraints": (
+        "{name: sklearn, params: {class: sklearn.linear_model.LogisticRegression, C: -1}}",
+        r"models\[0\]\.params\.C: out of range, got -1",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MODEL_PARAMS))
+def test_model_params_out_of_range_name_the_spec_line(tmp_path, case):
+    item, message = MODEL_PARAMS[case]
+    spec = _write(tmp_path, BASE.replace("models: [logit]", f"models:\n  - {item}"))
+    with pytest.raises(ForecastInputError, match=rf"spec\.yaml:7: {message}"):
+        load_experiment(spec)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ("{n_countries: 100000000}", r"dataset_options\.n_countries: n_countries must be at most"),
+        ("{flavour: grid, n_cells: 0}", r"dataset_options\.n_cells: n_cells must be an int >= 1"),
+        ("{dtype: float16}", r"dataset_options\.dtype: dtype must be 'float64' or 'float32'"),
+        ("{n_countries: 1e8}", r"dataset_options\.n_countries: n_countries must be an int"),
+    ],
+)
+def test_dataset_options_out_of_range_name_the_spec_line(tmp_path, options, message):
+    text = BASE.replace("seed: 1\n", f"seed: 1\ndataset_options: {options}\n")
+    with pytest.raises(ForecastInputError, match=rf"spec\.yaml:6: {message}"):
+        load_experiment(_write(tmp_path, text))
+
+
+def test_a_feature_set_that_is_no_file_says_what_it_is(tmp_path):
+    (tmp_path / "folder.yaml").mkdir()
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop2.yaml")
+    (tmp_path / "loop2.yaml").symlink_to(tmp_path / "loop.yaml")
+    for name, problem in [
+        ("folder.yaml", "a folder, not a file"),
+        ("/dev/zero", r"not a regular file \(a device, pipe or socket\)"),
+        ("loop.yaml", "a symlink loop"),
+    ]:
+        spec = _write(tmp_path, BASE.replace("seed: 1\n", f"seed: 1\nfeature_set: {name}\n"))
+        with pytest.raises(
+            ForecastInputError, match=rf"spec\.yaml:6: feature_set: the path is {problem}"
+        ):
+            load_experiment(spec)
+    with pytest.raises(ForecastInputError, match=r"zero: the spec is not a regular file"):
+        load_experiment("/dev/zero")

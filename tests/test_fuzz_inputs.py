@@ -285,13 +285,11 @@ PLAUSIBLE: dict[str, st.SearchStrategy] = {
     "metrics": st.lists(METRIC, max_size=3),
     "ewp_pooled": st.booleans(),
     "feature_set": st.sampled_from(["synthetic-world", "nope", "missing.yaml", ""]),
-    # Wrong types and unknown names; in-range values only.
-    # known: out-of-range values of a model's own parameters (elastic_net n_alphas: 0 or
-    # alpha: -1, logit max_iter: -1) are checked by no one and fail every fit with a bare
-    # IndexError/ValueError/UnboundLocalError (forecast.models, not the spec schema).
+    # Wrong types, unknown names, and values outside a model's declared constraints
+    # (elastic_net n_alphas: 0 or alpha: -1, logit max_iter: -1, NaN): spec errors.
     "params": st.dictionaries(
         st.sampled_from(["n_alphas", "l1_ratio", "alpha", "max_iter", "validation_years", "bogus"]),
-        st.sampled_from([1, 3, 0.5, "x", None, True, [1], {}]),
+        st.sampled_from([1, 3, 0.5, "x", None, True, [1], {}, 0, -1, NAN, INF, 10**20]),
         max_size=2,
     ),
     "dataset_options": st.dictionaries(
@@ -959,7 +957,49 @@ FOUND_SPECS: dict[str, tuple[str | bytes, str]] = {
     ),
     "parameter of the wrong type": (
         _spec_with(models=["logit", {"name": "elastic_net", "params": {"l1_ratio": None}}]),
-        r"models\[1\]\.params\.l1_ratio: must be of type float, got None",
+        r"models\[1\]\.params\.l1_ratio: not an accepted value, got None",
+    ),
+    "alias bomb": (
+        "".join(
+            [f"a0: &a0 [{', '.join(['x'] * 9)}]\n"]
+            + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9)]
+        )
+        + "models: [logit]\n",
+        r"spec.yaml:6:5: invalid YAML: aliases \(\*name\) expand this node to",
+    ),
+    "a class that runs a command": (
+        _spec_with(
+            models=[{"name": "sklearn", "params": {"class": "os.system", "command": "true"}}]
+        ),
+        r"models\[0\]\.params\.class: not in an allowed module",
+    ),
+    "xgboost without trees": (
+        _spec_with(models=[{"name": "xgboost", "params": {"n_estimators": -1}}]),
+        r"models\[0\]\.params\.n_estimators: out of range, got -1",
+    ),
+    "xgboost NaN learning rate": (
+        _spec_with(models=[{"name": "xgboost", "params": {"learning_rate": NAN}}]),
+        r"models\[0\]\.params\.learning_rate: must be a finite number, got nan",
+    ),
+    "elastic net without penalties": (
+        _spec_with(models=[{"name": "elastic_net", "params": {"n_alphas": 0}}]),
+        r"models\[0\]\.params\.n_alphas: out of range, got 0",
+    ),
+    "a world of 10**8 countries": (
+        _spec_with(dataset_options={"n_countries": 10**8}),
+        r"spec.yaml:\d+: dataset_options\.n_countries: n_countries must be at most",
+    ),
+    "a grid of no cells": (
+        _spec_with(dataset_options={"flavour": "grid", "n_cells": 0}),
+        r"dataset_options\.n_cells: n_cells must be an int >= 1, got 0",
+    ),
+    "float16 storage": (
+        _spec_with(dataset_options={"dtype": "float16"}),
+        r"dataset_options\.dtype: dtype must be 'float64' or 'float32'",
+    ),
+    "a feature set that is a device": (
+        _spec_with(feature_set="/dev/zero"),
+        r"feature_set: the path is not a regular file",
     ),
 }
 

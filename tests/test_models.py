@@ -55,7 +55,7 @@ def test_sklearn_by_dotted_path_and_bad_path():
     model = build_model("sklearn", {"class": "sklearn.naive_bayes.GaussianNB"})
     X, y, _ = contract_data()
     assert model.fit(X, y).predict_proba(X).shape == (len(y), 2)
-    with pytest.raises(ForecastInputError, match="cannot import classifier"):
+    with pytest.raises(ForecastInputError, match=r"class: cannot import it"):
         build_model("sklearn", {"class": "sklearn.nothing.Here"})
 
 
@@ -213,3 +213,31 @@ def test_float32_panels_fit_and_forecast_like_float64(name):
     p32 = fit_estimator(build_model(name, params), X32, y, years=years).predict_proba(X32)
     p64 = fit_estimator(build_model(name, params), X32.astype(float), y, years=years)
     np.testing.assert_allclose(p32[:, 1], p64.predict_proba(X32.astype(float))[:, 1], atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "name, params, message",
+    [
+        ("xgboost", {"n_estimators": -1}, r"model 'xgboost': n_estimators: out of range, got -1"),
+        ("xgboost", {"learning_rate": float("nan")}, r"learning_rate: must be a finite number"),
+        ("xgboost", {"n_estimators": True}, r"n_estimators: not an accepted value, got True"),
+        ("xgboost_tuned", {"max_rounds": 0}, r"max_rounds: out of range, got 0"),
+        ("elastic_net", {"n_alphas": 0}, r"model 'elastic_net': n_alphas: out of range, got 0"),
+        ("elastic_net", {"l1_ratio": 1.5}, r"l1_ratio: out of range, got 1\.5"),
+        ("logit", {"max_iter": -1}, r"max_iter: out of range, got -1"),
+        ("hist_gradient_boosting", {"max_iter": 0}, r"max_iter: out of range, got 0"),
+        ("ensemble", {"members": ["logit"], "weights": [float("inf")]}, r"weights: must be a fini"),
+        ("sklearn", {"class": "subprocess.run"}, r"class: not in an allowed module"),
+        ("sklearn", {"class": "sklearn.utils.Bunch"}, r"not a scikit-learn estimator class"),
+    ],
+)
+def test_params_outside_the_declared_constraints_are_refused_before_building(name, params, message):
+    with pytest.raises(ForecastInputError, match=message):
+        build_model(name, params)
+
+
+@pytest.mark.parametrize("name", sorted(set(model_names()) - {"stacked", "selected"}))
+def test_the_test_params_of_every_model_meet_its_constraints(name):
+    from forecast.models import check_model_params, get_test_params
+
+    check_model_params(name, get_test_params(name))

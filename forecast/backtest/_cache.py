@@ -78,8 +78,9 @@ def task_key(arrays: list[np.ndarray | None] | Any, spec: dict[str, Any], seed: 
     return digest.hexdigest()
 
 
-def _read(path: Path) -> dict[str, Any]:
-    """The task result stored in ``path``; raises on any unreadable or malformed entry."""
+def _read(path: Path, rows: int | None = None) -> dict[str, Any]:
+    """The task result stored in ``path``; raises on any unreadable or malformed entry, and
+    on one whose probabilities are not ``rows`` values in [0, 1] (when ``rows`` is given)."""
     with np.load(path, allow_pickle=False) as data:
         probability = np.asarray(data["probability"])
         result: dict[str, Any] = {
@@ -98,6 +99,10 @@ def _read(path: Path) -> dict[str, Any]:
             f"'probability' is a {probability.dtype} array of shape "
             f"{probability.shape}, not a 1-d float array"
         )
+    if rows is not None and len(probability) != rows:
+        raise ValueError(f"'probability' has {len(probability)} values, not the {rows} test rows")
+    if not np.all((probability >= 0) & (probability <= 1)):  # NaN fails too
+        raise ValueError("'probability' holds values outside [0, 1] or NaN")
     for bound in ("lower", "upper"):
         if result[bound] is not None and result[bound].shape != probability.shape:
             raise ValueError(f"{bound!r} has shape {result[bound].shape}, not {probability.shape}")
@@ -190,15 +195,16 @@ class TaskCache:
             raise ValueError("this TaskCache has no directory")
         return self.directory / f"{key}{_SUFFIX}"
 
-    def get(self, key: str) -> dict[str, Any] | None:
-        """The cached result of task ``key``, or None (not cached, or unreadable)."""
+    def get(self, key: str, rows: int | None = None) -> dict[str, Any] | None:
+        """The cached result of task ``key``, or None (not cached, or unreadable, or with
+        other than ``rows`` probabilities when ``rows``, the task's test rows, is given)."""
         if self.directory is None:
             return None
         path = self.path(key)
         if not path.is_file():
             return None
         try:
-            return _read(path)
+            return _read(path, rows)
         except Exception as error:  # noqa: BLE001 - any unreadable entry is a miss, not a crash
             self.unreadable.append((path, _quick_problem(path) or _describe(error)))
             with contextlib.suppress(OSError):  # else the recomputed result overwrites it

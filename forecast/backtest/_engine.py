@@ -207,7 +207,7 @@ def _run_fits(
     results: dict[str, dict[str, Any]] = {}
     pending = []
     for key, fit in fits.items():
-        hit = cache.get(key)
+        hit = cache.get(key, rows=len(design.rows[fit.split][1]))
         if hit is not None:
             results[key] = hit
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -12,10 +13,39 @@ __all__ = [
     "add_experiment",
     "add_run_source",
     "add_tracking",
+    "check_shared_options",
     "deprecated",
     "experiment_of",
     "read_run",
 ]
+
+_log = logging.getLogger("forecast.commands")
+
+
+def check_shared_options(args: argparse.Namespace) -> None:
+    """``--seed`` and ``--n-jobs``, the same in every command, before any work.
+
+    A seed is an integer >= 0. Workers are an integer >= 1, or -1 for one per CPU; more
+    than the CPUs available are capped at that number, with one log line.
+    """
+    seed = getattr(args, "seed", None)
+    if seed is not None and seed < 0:
+        raise input_error(f"--seed must be an integer >= 0, got {seed}", fix="e.g. --seed 0")
+    n_jobs = getattr(args, "n_jobs", None)
+    if n_jobs is None:
+        return
+    if n_jobs < 1 and n_jobs != -1:
+        raise input_error(
+            f"--n-jobs must be an integer >= 1 (or -1: one per CPU), got {n_jobs}",
+            fix="e.g. --n-jobs 2",
+        )
+    from joblib import cpu_count
+
+    cpus = cpu_count()
+    if n_jobs == -1 or n_jobs > cpus:
+        if n_jobs > cpus:
+            _log.warning(f"--n-jobs {n_jobs} capped at {cpus}, the CPUs available")
+        args.n_jobs = cpus
 
 
 def deprecated(old: str, new: str) -> None:

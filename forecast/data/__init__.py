@@ -9,6 +9,7 @@ from __future__ import annotations
 from forecast.data._files import read_table
 from forecast.data._registry import (
     DatasetInfo,
+    check_dataset_options,
     dataset_info,
     dataset_names,
     dataset_options,
@@ -18,6 +19,7 @@ from forecast.data._store import data_dir, data_mirror, fetch, load_manifest
 
 __all__ = [
     "DatasetInfo",
+    "check_dataset_options",
     "data_dir",
     "data_mirror",
     "dataset_info",

@@ -9,10 +9,17 @@ from functools import lru_cache
 from pathlib import Path
 
 from forecast._errors import input_error
-from forecast.data.synthetic import synthetic_world_panel
+from forecast.data.synthetic import check_world_options, synthetic_world_panel
 from forecast.panel import Panel
 
-__all__ = ["DatasetInfo", "dataset_info", "dataset_names", "dataset_options", "load_dataset"]
+__all__ = [
+    "DatasetInfo",
+    "check_dataset_options",
+    "dataset_info",
+    "dataset_names",
+    "dataset_options",
+    "load_dataset",
+]
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,24 @@ def dataset_options(name: str) -> dict[str, inspect.Parameter]:
     """The keyword options of dataset ``name``'s loader (``dataset_options`` of a spec)."""
     dataset_info(name)
     return dict(inspect.signature(_DATASETS[name][1]).parameters)
+
+
+#: Checks of a dataset's options that build nothing (the loader runs them too).
+_OPTION_CHECKS: dict[str, Callable[..., object]] = {"synthetic-world": check_world_options}
+
+
+def check_dataset_options(name: str, options: dict[str, object]) -> None:
+    """Check ``options`` of dataset ``name`` as its loader would, without loading it.
+
+    Raises
+    ------
+    ForecastInputError
+        The loader's one-line error for the first bad option.
+    """
+    dataset_info(name)
+    check = _OPTION_CHECKS.get(name)
+    if check is not None:
+        check(**options)
 
 
 @lru_cache(maxsize=8)

@@ -50,6 +50,7 @@ __all__ = [
     "FeatureKind",
     "Regime",
     "attainable_ceiling",
+    "check_world_options",
     "generate_synthetic_world",
     "oracle_window_probability",
     "synthetic_world_panel",
@@ -441,17 +442,15 @@ def synthetic_world_panel(
     from forecast.outcomes import onset_within
     from forecast.panel import COUNTRY, Panel, UnitNoun
 
-    if n_years is not None and (
-        isinstance(n_years, bool) or not isinstance(n_years, (int, np.integer)) or n_years < 1
-    ):
-        raise input_error(
-            f"n_years must be an int >= 1, got {n_years!r}",
-            source="synthetic-world",
-            fix="e.g. n_years: 40 (the panel ends in 2024)",
-        )
-    size = _flavour_size(flavour, n_countries, n_cells)
-    if dtype is not None:
-        _storage(dtype, source="synthetic-world")
+    size = check_world_options(
+        seed,
+        regime=regime,
+        n_countries=n_countries,
+        n_years=n_years,
+        flavour=flavour,
+        n_cells=n_cells,
+        dtype=dtype,
+    )
     if flavour == "grid":
         from forecast.data.synthetic_grid import (
             DEFAULT_YEARS,
@@ -493,6 +492,43 @@ def synthetic_world_panel(
         ],
         unit_noun=noun,
     )
+
+
+def check_world_options(
+    seed: object = DEFAULT_SEED,
+    *,
+    regime: object = "drifting",
+    n_countries: object = None,
+    n_years: object = None,
+    flavour: object = "country",
+    n_cells: object = None,
+    dtype: object = None,
+) -> int | None:
+    """Check the options of :func:`synthetic_world_panel` without generating the world, the
+    same checks with the same messages as generating it; return the unit count (None: the
+    default)."""
+    if n_years is not None and (
+        isinstance(n_years, bool) or not isinstance(n_years, (int, np.integer)) or n_years < 1
+    ):
+        raise input_error(
+            f"n_years must be an int >= 1, got {n_years!r}",
+            source="synthetic-world",
+            fix="e.g. n_years: 40 (the panel ends in 2024)",
+        )
+    size = _flavour_size(flavour, n_countries, n_cells)
+    if dtype is not None:
+        _storage(dtype, source="synthetic-world")
+    if flavour == "grid":
+        from forecast.data.synthetic_grid import DEFAULT_CELLS, DEFAULT_YEARS, check_grid_options
+
+        years = DEFAULT_YEARS if n_years is None else n_years
+        check_grid_options(seed, regime, DEFAULT_CELLS if size is None else size, years)
+    else:
+        spec = _regime_spec(regime)
+        units = spec.n_countries if size is None else size
+        start = _END_YEAR - int(spec.n_years if n_years is None else n_years) + 1  # type: ignore[call-overload]
+        _validate(seed, units, start, _END_YEAR)
+    return size
 
 
 def _flavour_size(flavour: object, n_countries: object, n_cells: object) -> int | None:

@@ -124,6 +124,26 @@ class _Lattice:
         return total.ravel()
 
 
+def check_grid_options(seed: object, regime: object, n_cells: object, n_years: object):
+    """The regime of a grid world, after checking its options (none is generated)."""
+    spec = _regime_spec(regime)
+    if regime not in ("drifting", "stationary"):
+        raise input_error(
+            f"regime must be 'drifting' or 'stationary' for the grid flavour, got {regime!r}",
+            source="synthetic-world",
+            fix="use regime: drifting or stationary with flavour: grid",
+        )
+    for name, value, least in (("seed", seed, 0), ("n_cells", n_cells, 1), ("n_years", n_years, 1)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+            raise input_error(
+                f"{name} must be an int >= {least}, got {value!r}",
+                source="synthetic-world",
+                fix=f"e.g. {name}: {dict(seed=1, n_cells=DEFAULT_CELLS, n_years=30)[name]}",
+            )
+    _check_world_size("n_cells", int(n_cells), int(n_years))  # type: ignore[call-overload]
+    return spec
+
+
 def generate_synthetic_grid(
     seed: int = DEFAULT_SEED,
     *,
@@ -157,21 +177,7 @@ def generate_synthetic_grid(
         :data:`GRID_FEATURES` (``dtype``), ``mk_onset`` (float64, a NEW episode starts in the
         year) and ``true_probability`` (float64).
     """
-    spec = _regime_spec(regime)
-    if regime not in ("drifting", "stationary"):
-        raise input_error(
-            f"regime must be 'drifting' or 'stationary' for the grid flavour, got {regime!r}",
-            source="synthetic-world",
-            fix="use regime: drifting or stationary with flavour: grid",
-        )
-    for name, value, least in (("seed", seed, 0), ("n_cells", n_cells, 1), ("n_years", n_years, 1)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
-            raise input_error(
-                f"{name} must be an int >= {least}, got {value!r}",
-                source="synthetic-world",
-                fix=f"e.g. {name}: {dict(seed=1, n_cells=DEFAULT_CELLS, n_years=30)[name]}",
-            )
-    _check_world_size("n_cells", int(n_cells), int(n_years))
+    spec = check_grid_options(seed, regime, n_cells, n_years)
     storage = _storage(dtype, source="synthetic-world")
     rng = np.random.default_rng(seed)
     lattice = _Lattice.of(int(n_cells))

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 
 from forecast._errors import input_error
-from forecast._spec_schema import compose_yaml, construct_yaml, read_spec_text
+from forecast._spec_schema import compose_yaml, construct_yaml, file_problem, read_spec_text
 from forecast.features._display import Display, parse_display
 from forecast.features._transforms import get_transform
 from forecast.panel import COUNTRY, UnitNoun
@@ -617,9 +617,9 @@ def parse_feature_set(path: str | Path, *, _chain: tuple[Path, ...] | None = Non
     and new ones are appended. ``replication`` is never inherited.
     """
     path = Path(path)
-    if not path.is_file():
+    if problem := file_problem(path):
         raise input_error(
-            "feature-set spec not found",
+            "feature-set spec not found" if problem == "not found" else f"the spec is {problem}",
             source=str(path),
             fix="check the path or use a name from feature_set_names()",
         )

@@ -8,8 +8,12 @@ from forecast.models._fit import fit_estimator
 from forecast.models._logit import ConvergenceFailure, StatsmodelsLogit
 from forecast.models._meta import META_MODELS, MetaChoice, MetaEnsemble, choose_by_origin
 from forecast.models._registry import (
+    ALLOWED_MODULES,
     ModelTags,
+    allowed_modules,
     build_model,
+    check_model_params,
+    estimator_class,
     get_model_tags,
     get_test_params,
     model_names,
@@ -18,6 +22,7 @@ from forecast.models._registry import (
 from forecast.models._threads import ThreadLimited
 
 __all__ = [
+    "ALLOWED_MODULES",
     "AveragingEnsemble",
     "DEVICE_MODELS",
     "ConvergenceFailure",
@@ -28,10 +33,13 @@ __all__ = [
     "ModelTags",
     "StatsmodelsLogit",
     "ThreadLimited",
+    "allowed_modules",
     "build_model",
     "check_model",
+    "check_model_params",
     "choose_by_origin",
     "compute_record",
+    "estimator_class",
     "fit_estimator",
     "get_model_tags",
     "get_test_params",

@@ -66,8 +66,18 @@ def _not_an_entry(path: Path) -> None:
     path.write_bytes(buffer.getvalue())
 
 
+def _wrong_length(path: Path) -> None:
+    with np.load(path) as data:
+        arrays = {key: data[key] for key in data.files}
+    arrays["probability"] = arrays["probability"][:-1]  # a valid-looking entry of another task
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    path.write_bytes(buffer.getvalue())
+
+
 DAMAGE = {
     "truncated": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+    "wrong-length": _wrong_length,
     "empty": lambda p: p.write_bytes(b""),
     "garbage": lambda p: p.write_bytes(np.random.default_rng(0).bytes(700)),
     "not-a-result": _not_an_entry,

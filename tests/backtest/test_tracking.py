@@ -129,7 +129,7 @@ def test_a_failing_model_marks_the_run_failed_and_keeps_the_rest(tmp_path, store
     broken = {
         "name": "sklearn",
         "label": "broken",
-        "params": {"class": "sklearn.linear_model.LogisticRegression", "C": -1.0},
+        "params": {"class": "sklearn.naive_bayes.GaussianNB", "priors": [2.0, -1.0]},  # fit fails
     }
     out = tmp_path / "out"
     code = run_experiment(
@@ -286,7 +286,7 @@ def test_every_task_failing_is_one_line_and_leaves_out_alone(tmp_path, capsys):
     broken = {
         "name": "sklearn",
         "label": "broken",
-        "params": {"class": "sklearn.linear_model.LogisticRegression", "C": -1.0},
+        "params": {"class": "sklearn.naive_bayes.GaussianNB", "priors": [2.0, -1.0]},  # fit fails
     }
     spec = tmp_path / "allfail.yaml"
     spec.write_text(

@@ -11,6 +11,7 @@ import pytest
 from forecast._errors import ForecastInputError
 from forecast.features import build_panel, feature_set_names, load_feature_set, transform_names
 from forecast.features._build import build_from_tables
+from forecast.features._spec import parse_feature_set
 
 HEADER = """\
 name: toy
@@ -212,3 +213,29 @@ def test_non_numeric_source(tmp_path: Path) -> None:
         build_from_tables(
             load_feature_set(path), {"mine": frame.rename(columns={"country": "unit"})}
         )
+
+
+def test_an_alias_bomb_in_a_feature_set_is_refused_within_a_second(tmp_path: Path) -> None:
+    import time
+
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text(HEADER + "\n".join(lines) + "\n")
+    start = time.perf_counter()
+    with pytest.raises(ForecastInputError, match=r"bomb\.yaml:\d+:\d+: invalid YAML: aliases"):
+        load_feature_set(path)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_a_feature_set_that_is_no_file_says_what_it_is(tmp_path: Path) -> None:
+    (tmp_path / "folder.yaml").mkdir()
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop2.yaml")
+    (tmp_path / "loop2.yaml").symlink_to(tmp_path / "loop.yaml")
+    for path, problem in [
+        (tmp_path / "folder.yaml", "a folder, not a file"),
+        (Path("/dev/zero"), r"not a regular file \(a device, pipe or socket\)"),
+        (tmp_path / "loop.yaml", "a symlink loop"),
+    ]:
+        with pytest.raises(ForecastInputError, match=rf"{path.name}: the spec is {problem}"):
+            parse_feature_set(path)
