@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forecast._errors import ForecastInputError
+from forecast._errors import ForecastInputError, input_error
 from forecast._spec_schema import (
     AnyMapping,
     Bool,
