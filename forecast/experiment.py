@@ -13,6 +13,7 @@ read or model fitted. Each error is one line naming the file, line and key::
 from __future__ import annotations
 
 import inspect
+from collections import abc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -515,8 +516,10 @@ def experiment_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Expe
     return _config(SpecDocument(raw, source))
 
 
-def load_experiment(path: str | Path) -> ExperimentConfig:
-    """Read and validate an experiment YAML file, before any data is read or model fitted.
+def load_experiment(
+    path: str | Path | abc.Mapping[str, Any] | ExperimentConfig,
+) -> ExperimentConfig:
+    """Read and validate an experiment spec, before any data is read or model fitted.
 
     Every key is checked against :data:`EXPERIMENT_SCHEMA` (types, ranges, choices, unknown
     keys) and against the other keys: model names and parameters, labels, the baseline and
@@ -525,8 +528,9 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
 
     Parameters
     ----------
-    path : str or Path
-        The YAML spec, e.g. ``experiments/synthetic-default.yaml``.
+    path : str, Path, dict or ExperimentConfig
+        The YAML spec, e.g. ``experiments/synthetic-default.yaml``; or its keys as a dict
+        (validated by :func:`experiment_from_dict`); a config is returned as it is.
 
     Returns
     -------
@@ -538,6 +542,16 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
         One line naming the file and line:
         ``<file>:<line>: <key.path>: <constraint>, got <value>; valid: ...; fix: ...``.
     """
+    if isinstance(path, ExperimentConfig):
+        return path
+    if isinstance(path, abc.Mapping):
+        return experiment_from_dict(dict(path))
+    if not isinstance(path, str | Path):
+        raise input_error(
+            f"load_experiment: spec must be a YAML path, a dict or an ExperimentConfig, "
+            f"got {type(path).__name__}",
+            fix="pass e.g. 'experiments/synthetic-default.yaml' or {'name': ..., 'models': [...]}",
+        )
     path = Path(path)
     if not path.is_file():
         raise input_error(
