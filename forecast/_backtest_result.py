@@ -413,7 +413,9 @@ class Backtest:
         """Pooled metrics, one row per model (``metrics.csv``): AUC, AP, Brier, BSS, O/E,
         calibration, ECE, top-k recall/precision, counts, gaps to the oracle."""
         metrics = self.artifacts.metrics
-        return metrics.copy() if metrics is not None else pd.DataFrame(columns=["model"])
+        if metrics is None:
+            return pd.DataFrame(columns=["model"])
+        return metrics.infer_objects()  # a copy; all-NaN columns are float, as read back
 
     def costs(
         self,
