@@ -323,6 +323,12 @@ class Backtest:
     _options: dict[str, Any] = field(default_factory=dict, repr=False)
     _latest: dict[tuple[str, int | None], LatestForecast] = field(default_factory=dict, repr=False)
 
+    def __repr__(self) -> str:
+        origins = self.forecasts["origin"].nunique() if "origin" in self.forecasts else 0
+        models = [m.label for m in self.config.models]
+        where = f", run_dir={str(self.run_dir)!r}" if self.run_dir is not None else ""
+        return f"Backtest({self.config.name!r}, {origins} origins, models={models}{where})"
+
     # -- what the run holds ------------------------------------------------------------------
     @property
     def forecasts(self) -> pd.DataFrame:
@@ -581,6 +587,11 @@ class Backtest:
         run folder. ``options`` go to ``build_report`` (``baseline``, ``n_boot``, ...)."""
         from forecast.reports import build_report
 
+        if path is None and self.run_dir is None:
+            raise input_error(
+                "Backtest.report: the run is not saved, so it has no report.html",
+                fix="pass a path, e.g. bt.report('report.html'), or bt.save(folder) first",
+            )
         options.setdefault("baseline", self.config.baseline)
         return build_report(self.artifacts, path, **options)
 

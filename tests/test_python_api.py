@@ -134,6 +134,12 @@ def test_save_and_load_round_trip(bt, tmp_path):
     assert "Model comparison: py-api" in path.read_text(encoding="utf-8")
 
 
+def test_repr_is_one_line_and_an_unsaved_report_needs_a_path(bt2):
+    assert repr(bt2) == "Backtest('py-api-2', 3 origins, models=['logit', 'LogisticRegression'])"
+    with pytest.raises(ForecastInputError, match="the run is not saved.*pass a path"):
+        bt2.report()
+
+
 def test_load_refuses_a_folder_without_a_run(tmp_path):
     with pytest.raises(ForecastInputError, match="does not exist"):
         forecast.Backtest.load(tmp_path / "missing")
