@@ -245,7 +245,9 @@ def _python_blocks(text: str) -> str:
     return "\n".join(re.findall(r"```python\n(.*?)```", text, flags=re.S))
 
 
-@pytest.mark.parametrize("where", ["docs/python.md", "README.md#python"])
+@pytest.mark.parametrize(
+    "where", [pytest.param("docs/python.md", marks=pytest.mark.slow), "README.md#python"]
+)
 def test_the_documented_python_runs(where, tmp_path, monkeypatch):
     path, _, section = where.partition("#")
     text = (ROOT / path).read_text(encoding="utf-8")
