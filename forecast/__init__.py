@@ -3,9 +3,12 @@
 The public API; names are imported on first use so ``import forecast`` stays fast.
 
 >>> import forecast
->>> panel = forecast.load_dataset("synthetic-world")              # doctest: +SKIP
->>> config = forecast.load_experiment("experiments/synthetic-default.yaml")  # doctest: +SKIP
->>> result = forecast.run_backtest(config)                         # doctest: +SKIP
+>>> bt = forecast.backtest("experiments/synthetic-default.yaml")   # doctest: +SKIP
+>>> bt.metrics()                                                   # doctest: +SKIP
+>>> bt.risk_list()                                                 # doctest: +SKIP
+
+``forecast.backtest`` is also the subpackage of the engine (:mod:`forecast.backtest`);
+calling it runs :func:`forecast._backtest_result.backtest`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from forecast._errors import DataNotAvailableError, ForecastInputError
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Backtest": "forecast._backtest_result",
     "Panel": "forecast.panel",
     "onset_within": "forecast.outcomes",
     "load_dataset": "forecast.data",
@@ -40,10 +44,14 @@ _LAZY = {
     "explain_change": "forecast.risk",
 }
 
-__all__ = ["DataNotAvailableError", "ForecastInputError", *sorted(_LAZY)]
+_MODULES = {"backtest": "forecast.backtest"}  # a callable subpackage (see above)
+
+__all__ = ["DataNotAvailableError", "ForecastInputError", *sorted({*_LAZY, *_MODULES})]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return import_module(_MODULES[name])
     if name in _LAZY:
         value = getattr(import_module(_LAZY[name]), name)
         globals()[name] = value
@@ -52,4 +60,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_MODULES))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections import abc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -532,8 +533,10 @@ def experiment_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Expe
     return _config(SpecDocument(raw, source))
 
 
-def load_experiment(path: str | Path) -> ExperimentConfig:
-    """Read and validate an experiment YAML file, before any data is read or model fitted.
+def load_experiment(
+    path: str | Path | abc.Mapping[str, Any] | ExperimentConfig,
+) -> ExperimentConfig:
+    """Read and validate an experiment spec, before any data is read or model fitted.
 
     Every key is checked against :data:`EXPERIMENT_SCHEMA` (types, ranges, choices, unknown
     keys) and against the other keys: model names and parameters (each model's declared
@@ -545,9 +548,10 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
 
     Parameters
     ----------
-    path : str or Path
+    path : str, Path, dict or ExperimentConfig
         The YAML spec, e.g. ``experiments/synthetic-default.yaml``, or the name of a shipped
-        spec (``synthetic-default``; :func:`forecast.experiment_names`).
+        spec (``synthetic-default``; ``forecast experiments list``); or its keys as a dict
+        (validated by :func:`experiment_from_dict`); a config is returned as it is.
 
     Returns
     -------
@@ -559,6 +563,16 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
         One line naming the file and line:
         ``<file>:<line>: <key.path>: <constraint>, got <value>; valid: ...; fix: ...``.
     """
+    if isinstance(path, ExperimentConfig):
+        return path
+    if isinstance(path, abc.Mapping):
+        return experiment_from_dict(dict(path))
+    if not isinstance(path, str | Path):
+        raise input_error(
+            f"load_experiment: spec must be a YAML path, a dict or an ExperimentConfig, "
+            f"got {type(path).__name__}",
+            fix="pass e.g. 'experiments/synthetic-default.yaml' or {'name': ..., 'models': [...]}",
+        )
     from forecast._shipped import resolve_experiment
 
     path = resolve_experiment(path)

@@ -1,4 +1,11 @@
-"""Rolling-origin backtests: the splitter, the engine and its result, the task cache."""
+"""Rolling-origin backtests: the splitter, the engine and its result, the task cache.
+
+Calling the package runs :func:`forecast.backtest` (``forecast.backtest(spec)`` returns a
+:class:`forecast.Backtest`), so that the package and the function can share their name.
+"""
+
+import sys
+import types
 
 from forecast.backtest._cache import CacheInfo, TaskCache, code_version, default_cache_dir
 from forecast.backtest._cluster import ProcessCluster
@@ -41,3 +48,15 @@ __all__ = [
     "run_backtest",
     "summarize",
 ]
+
+
+class _Callable(types.ModuleType):
+    """This package, callable as :func:`forecast._backtest_result.backtest`."""
+
+    def __call__(self, *args, **kwargs):
+        from forecast._backtest_result import backtest
+
+        return backtest(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _Callable

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from forecast._errors import input_error
 from forecast.commands._common import add_experiment, add_tracking, experiment_of
 
-__all__ = ["add_execution_options", "backend_of", "register"]
+if TYPE_CHECKING:
+    from forecast import Backtest
+
+__all__ = ["add_execution_options", "backend_of", "print_summary", "register"]
 
 
 def add_execution_options(parser: argparse.ArgumentParser) -> None:
@@ -56,10 +63,68 @@ def cache_dir_of(args: argparse.Namespace) -> Path | None:
     return None if args.no_cache else (args.cache_dir or default_cache_dir())
 
 
+_SHOWN = [
+    "roc_auc",
+    "average_precision",
+    "brier",
+    "brier_skill",
+    "observed_expected",
+    "calibration_slope",
+    "recall_top10",
+    "recall_top20",
+    "recall_top30",
+]
+_COSTS_SHOWN = (
+    "relative_value_1to10",
+    "relative_value_1to20",
+    "relative_value_1to50",
+    "warnings_per_year_1to20",
+    "false_alarms_per_hit_1to20",
+)
+
+
+def print_summary(run: Backtest, file: Any = None) -> None:
+    """Pooled metrics per model (and the EWP pooling when present) as console tables."""
+    file = file or sys.stdout
+    pooled = run.metrics().set_index("model")
+    shown = pooled[[c for c in _SHOWN if c in pooled.columns]]
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(
+            f"\n{run.config.name}: {run.forecasts['origin'].nunique()} origins, "
+            f"horizon {run.config.horizon}, dataset {run.provenance['dataset']}",
+            file=file,
+        )
+        print(shown.round(4).to_string(), file=file)
+        if run.artifacts.ewp_metrics is not None:
+            ewp = run.artifacts.ewp_metrics.set_index("model")
+            cols = [
+                c
+                for c in ewp.columns
+                if c in ("n", "onsets", "roc_auc") or c.startswith("caught_top")
+            ]
+            print(
+                "\nEWP pooled scoring (max risk / min rank over forecasts from Y-1, Y-2):",
+                file=file,
+            )
+            print(ewp[cols].round(4).to_string(), file=file)
+
+
+def _print_costs(run: Backtest) -> None:
+    metrics = run.costs().metrics_by_model()
+    rows = {
+        model: {key: values.get(key) for key in _COSTS_SHOWN} for model, values in metrics.items()
+    }
+    print(
+        "\nValue of acting on warnings (honest thresholds chosen at each origin; 1 = perfect "
+        "foresight, 0 = base rate alone):"
+    )
+    print(pd.DataFrame.from_dict(rows, orient="index").round(3).to_string())
+
+
 def _run(args: argparse.Namespace) -> int:
     from forecast.pipeline import run_experiment
 
-    return run_experiment(
+    run, tracked = run_experiment(
         experiment_of(args),
         out=args.out,
         n_jobs=args.n_jobs,
@@ -71,6 +136,26 @@ def _run(args: argparse.Namespace) -> int:
         progress=True,
         report=not args.no_report,
     )
+    out = run.run_dir if run.run_dir is not None else Path(args.out)
+    print_summary(run)
+    cached = int(run.scores["cached"].sum())
+    print(
+        f"\n{len(run.scores)} tasks ({cached} from cache) in {run.seconds:.1f} s; outputs in {out}"
+    )
+    if run.note is None:
+        _print_costs(run)
+    else:
+        print(f"\nnothing scored: {run.note}")
+    if not args.no_report:
+        print(f"report: {out / 'report.html'}")
+    if tracked is not None:
+        print(f"tracked: run {tracked.run_id} at {tracked.uri}")
+    if len(run.failed):
+        print(f"{len(run.failed)} task(s) failed:", file=sys.stderr)
+        for row in run.failed.head(10).itertuples():
+            print(f"  {row.model} at origin {row.origin}: {row.error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def register(commands: argparse._SubParsersAction) -> None:

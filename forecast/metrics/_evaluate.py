@@ -122,14 +122,16 @@ def evaluate_forecasts(
     metrics: MetricSpec = None,
     by: str | Sequence[str] | None = None,
     weight: str | None = None,
+    models: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Score every model in a tidy forecast table, pooled and per ``by`` group.
 
     Parameters
     ----------
     table : DataFrame
-        Columns ``unit, year, model, probability, outcome`` (+ ``by`` columns);
-        ``outcome`` NaN = unknown: excluded and counted in ``n_unknown``.
+        Long: columns ``unit, year, model, probability, outcome`` (+ ``by`` columns);
+        ``outcome`` NaN = unknown: excluded and counted in ``n_unknown``. Wide (with
+        ``models``): ``unit, year, outcome`` and one probability column per model.
     metrics : str, Metric or list, optional
         Default: every metric without parameters. Top-k metrics issue k
         warnings per ``year``.
@@ -137,6 +139,8 @@ def evaluate_forecasts(
         Extra grouping, e.g. ``"year"``; pooled rows are always included.
     weight : str, optional
         Column of row weights.
+    models : sequence of str, optional
+        The probability columns of a wide ``table``, one per model (named by its column).
 
     Returns
     -------
@@ -146,6 +150,8 @@ def evaluate_forecasts(
         ``metric``, ``value``, ``direction`` and ``note`` (why a value is NaN,
         e.g. a year without onsets; empty otherwise).
     """
+    if models is not None:
+        table = _long(table, list(models))
     by_cols = [by] if isinstance(by, str) else list(by or [])
     extra = [c for c in [*by_cols, weight] if c is not None and c not in ("year", "unit", "model")]
     data = check_forecast_table(table, caller="evaluate_forecasts", extra=extra)
@@ -185,6 +191,20 @@ def evaluate_forecasts(
                 keys = keys if isinstance(keys, tuple) else (keys,)
                 add(model, dict(zip(by_cols, keys, strict=True)), False, sub)
     return pd.DataFrame.from_records(records)
+
+
+def _long(table: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """A wide forecast table (one probability column per model) in the long layout."""
+    have = list(table.columns) if isinstance(table, pd.DataFrame) else []
+    missing = [m for m in models if m not in have]
+    if not models or missing or "model" in have:
+        raise input_error(
+            "evaluate_forecasts: 'models' must name the probability columns of a wide table "
+            f"without a 'model' column; missing {missing or models}, columns {have}",
+            fix="pass models=[<one probability column per model>], or a long table without it",
+        )
+    keep = [c for c in have if c not in models and c != "probability"]
+    return table.melt(id_vars=keep, value_vars=models, var_name="model", value_name="probability")
 
 
 def oracle_gap(

@@ -7,7 +7,7 @@ HTML model comparison (figures embedded, no scripts, printable);
 :func:`track_record_section` shows how a model's past lists fared.
 """
 
-from forecast.reports._compare import compare_runs
+from forecast.reports._compare import compare_runs, compare_table
 from forecast.reports._map import MapFigure, world_map
 from forecast.reports._profile import render_profile
 from forecast.reports._report import build_report, load_run
@@ -18,6 +18,7 @@ __all__ = [
     "RISKLIST_COLUMNS",
     "build_report",
     "compare_runs",
+    "compare_table",
     "load_run",
     "render_risklist",
     "track_record_section",

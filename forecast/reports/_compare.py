@@ -26,7 +26,7 @@ from forecast.reports._report import REPORT_CSS, _check_n_boot, _models
 from forecast.reports._track import sig
 from forecast.run import RunArtifacts
 
-__all__ = ["common_rows", "compare_runs"]
+__all__ = ["PAIR_COLUMNS", "common_rows", "compare_runs", "compare_table"]
 
 KEYS = ["unit", "year", "horizon"]
 PAIR_METRICS = ("roc_auc", "brier")
@@ -301,65 +301,96 @@ def _entries_table(entries: dict[tuple[str, str], dict], k: int) -> str:
     return table_html(pd.DataFrame(rows), row_classes=classes, table_class="figures")
 
 
-def _pairs_table(
+PAIR_COLUMNS = (
+    "first_run",
+    "first_model",
+    "second_run",
+    "second_model",
+    "why",
+    "metric",
+    "rows",
+    "first",
+    "second",
+    "difference",
+    "lower",
+    "upper",
+    "p_value",
+    "distinguishable",
+)
+"""Columns of :func:`compare_table`: one row per (pair, metric)."""
+
+
+def _pairs_frame(
     results: list[tuple[tuple[str, str], tuple[str, str], str, int, dict[str, PairedDifference]]],
-) -> str:
-    rows = []
-    for first, second, why, n, diffs in results:
-        for metric in PAIR_METRICS:
-            d = diffs[metric]
-            rows.append(
-                {
-                    "first − second (pair)": f"{_name(first)} − {_name(second)} ({why})",
-                    "metric": _NAMES[metric],
-                    "rows": f"{n:,}",
-                    "first": sig(d.estimate_a),
-                    "second": sig(d.estimate_b),
-                    "difference (95% CI)": f"{sig(d.estimate, sign=True)} "
-                    f"({sig(d.lower, sign=True)} to "
-                    f"{sig(d.upper, sign=True)})",
-                    "p-value": sig(d.p_value, 2),
-                    "distinguishable?": "yes" if _distinguishable(d) else "no",
-                }
-            )
+) -> pd.DataFrame:
+    rows = [
+        (
+            *first,
+            *second,
+            why,
+            metric,
+            n,
+            d.estimate_a,
+            d.estimate_b,
+            d.estimate,
+            d.lower,
+            d.upper,
+            d.p_value,
+            _distinguishable(d),
+        )
+        for first, second, why, n, diffs in results
+        for metric, d in ((m, diffs[m]) for m in PAIR_METRICS)
+    ]
+    return pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
+
+
+def _pairs_table(pairs: pd.DataFrame) -> str:
+    rows = [
+        {
+            "first − second (pair)": f"{_name((r.first_run, r.first_model))} − "
+            f"{_name((r.second_run, r.second_model))} ({r.why})",
+            "metric": _NAMES[r.metric],
+            "rows": f"{r.rows:,}",
+            "first": sig(r.first),
+            "second": sig(r.second),
+            "difference (95% CI)": f"{sig(r.difference, sign=True)} "
+            f"({sig(r.lower, sign=True)} to "
+            f"{sig(r.upper, sign=True)})",
+            "p-value": sig(r.p_value, 2),
+            "distinguishable?": "yes" if r.distinguishable else "no",
+        }
+        for r in pairs.itertuples(index=False)
+    ]
     return table_html(pd.DataFrame(rows), table_class="figures pairs")
 
 
-def compare_runs(
+@dataclass
+class _Comparison:
+    """Everything the comparison page shows, computed once."""
+
+    items: list[_Run]
+    noun: UnitNoun
+    by_code: bool
+    common: pd.DataFrame
+    counts: list[dict[str, int]]
+    k: int
+    boot: int
+    entries: dict[tuple[str, str], dict]
+    results: list[tuple[tuple[str, str], tuple[str, str], str, int, dict[str, PairedDifference]]]
+
+    @property
+    def pairs(self) -> pd.DataFrame:
+        return _pairs_frame(self.results)
+
+
+def _compare(
     runs: Sequence[RunArtifacts | str | Path],
-    out_path: str | Path,
     *,
-    labels: Sequence[str] | None = None,
-    models: Sequence[str] | None = None,
-    n_boot: int = 300,
-    seed: int = 0,
-) -> Path:
-    """Write one HTML page comparing the models of several runs on their common rows.
-
-    Parameters
-    ----------
-    runs : sequence of RunArtifacts or run folders
-        Two or more runs (read with :meth:`RunArtifacts.read`); the first is the reference.
-    out_path : path
-        Where to write the HTML.
-    labels : sequence of str, optional
-        A name per run; default the experiment name (with the folder when two share it).
-    models : sequence of str, optional
-        Model labels to compare; default all.
-    n_boot, seed
-        Bootstrap replicates (countries resampled, capped at 1000) and seed.
-
-    Returns
-    -------
-    Path
-        The written page: self-contained (no scripts, figures embedded).
-
-    Raises
-    ------
-    ForecastInputError
-        If fewer than two runs are given, the runs share no scored row, or ``models`` names
-        a model no run has.
-    """
+    labels: Sequence[str] | None,
+    models: Sequence[str] | None,
+    n_boot: int,
+    seed: int,
+) -> _Comparison:
     if len(runs) < 2:
         raise input_error(
             f"compare_runs: need at least two runs, got {len(runs)}",
@@ -402,6 +433,74 @@ def compare_runs(
             paired = _pair(rows[first], rows[second], boot, seed)
             if paired is not None:
                 results.append((first, second, why, *paired))
+    return _Comparison(items, noun, by_code, common, counts, k, boot, entries, results)
+
+
+def compare_table(
+    runs: Sequence[RunArtifacts | str | Path],
+    *,
+    labels: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
+    n_boot: int = 300,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The paired differences of :func:`compare_runs` as a table (the page renders it).
+
+    Parameters are those of :func:`compare_runs`. Pairs: the same model label in each run
+    against the first run, then each run's best model (highest ROC AUC on the common rows)
+    against the first run's best.
+
+    Returns
+    -------
+    DataFrame
+        One row per (pair, metric), columns :data:`PAIR_COLUMNS`: ``first_run``,
+        ``first_model``, ``second_run``, ``second_model``, ``why``, ``metric`` (``roc_auc``,
+        ``brier``), ``rows`` (common rows both forecast), ``first``, ``second``,
+        ``difference`` (first − second), its 95% interval ``lower``/``upper`` (paired cluster
+        bootstrap, :func:`forecast.metrics.paired_difference`), ``p_value`` and
+        ``distinguishable`` (the interval excludes 0).
+    """
+    return _compare(runs, labels=labels, models=models, n_boot=n_boot, seed=seed).pairs
+
+
+def compare_runs(
+    runs: Sequence[RunArtifacts | str | Path],
+    out_path: str | Path,
+    *,
+    labels: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
+    n_boot: int = 300,
+    seed: int = 0,
+) -> Path:
+    """Write one HTML page comparing the models of several runs on their common rows.
+
+    Parameters
+    ----------
+    runs : sequence of RunArtifacts or run folders
+        Two or more runs (read with :meth:`RunArtifacts.read`); the first is the reference.
+    out_path : path
+        Where to write the HTML.
+    labels : sequence of str, optional
+        A name per run; default the experiment name (with the folder when two share it).
+    models : sequence of str, optional
+        Model labels to compare; default all.
+    n_boot, seed
+        Bootstrap replicates (countries resampled, capped at 1000) and seed.
+
+    Returns
+    -------
+    Path
+        The written page: self-contained (no scripts, figures embedded).
+
+    Raises
+    ------
+    ForecastInputError
+        If fewer than two runs are given, the runs share no scored row, or ``models`` names
+        a model no run has.
+    """
+    c = _compare(runs, labels=labels, models=models, n_boot=n_boot, seed=seed)
+    items, noun, common, results, entries = c.items, c.noun, c.common, c.results, c.entries
+    k, boot = c.k, c.boot
     years = f"{int(common['year'].min())}–{int(common['year'].max())}"
     horizons = ", ".join(str(h) for h in sorted(common["horizon"].unique()))
     lead = (
@@ -415,7 +514,7 @@ def compare_runs(
             + "".join(f"<li>{_sentence(a, b, n, d, noun)}</li>" for a, b, _, n, d in results[:8])
             + "</ul>"
         )
-        lead += _pairs_table(results)
+        lead += _pairs_table(c.pairs)
     else:
         lead += '<p class="note">No pair of models could be compared on the common rows.</p>'
     lead += (
@@ -423,7 +522,7 @@ def compare_runs(
         "window, design 0002) for the same unit, year and horizon, with the same outcome"
         + (
             " (units matched by their Correlates of War codes, which every run records). "
-            if by_code
+            if c.by_code
             else ". "
         )
         + "Pairs: the same model label in each run against the first run, and each run's "
@@ -473,7 +572,7 @@ def compare_runs(
             f"{k} highest forecasts of the common rows.</p>",
         )
     )
-    details.append(("runs", "Runs and common rows", _runs_table(items, counts, noun)))
+    details.append(("runs", "Runs and common rows", _runs_table(items, c.counts, noun)))
     body += [
         f'<section id="{key}"><details><summary><h2>{esc(title)}</h2></summary>{html}'
         "</details></section>"

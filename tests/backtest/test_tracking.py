@@ -44,10 +44,10 @@ CHEAP = [
 
 def test_parent_and_nested_runs_with_inputs_metrics_and_artifacts(tmp_path, store):
     out = tmp_path / "out"
-    code = run_experiment(
+    run, _ = run_experiment(
         _spec(tmp_path, CHEAP), out=out, n_jobs=1, tracking_uri=store, report=False
     )
-    assert code == 0
+    assert run.failed.empty
     for name in (
         "forecasts.parquet",
         "scores.csv",
@@ -125,22 +125,21 @@ def test_refuses_to_log_inside_someone_elses_run(tmp_path, store, monkeypatch):
             )
 
 
-def test_a_failing_model_marks_the_run_failed_and_keeps_the_rest(tmp_path, store, capsys):
+def test_a_failing_model_marks_the_run_failed_and_keeps_the_rest(tmp_path, store):
     broken = {
         "name": "sklearn",
         "label": "broken",
         "params": {"class": "sklearn.naive_bayes.GaussianNB", "priors": [2.0, -1.0]},  # fit fails
     }
     out = tmp_path / "out"
-    code = run_experiment(
+    run, _ = run_experiment(
         _spec(tmp_path, [CHEAP[0], broken], name="failing"),
         out=out,
         n_jobs=1,
         tracking_uri=store,
         report=False,
     )
-    assert code == 1
-    assert "broken at origin 2012" in capsys.readouterr().err
+    assert 2012 in set(run.failed.loc[run.failed["model"] == "broken", "origin"])
     client = MlflowClient(store)
     runs = client.search_runs([client.get_experiment_by_name("failing").experiment_id])
     parent = next(r for r in runs if "mlflow.parentRunId" not in r.data.tags)
@@ -162,15 +161,10 @@ def test_under_mlflow_run_the_backtest_is_filed_under_the_spec_experiment(
     ).info.run_id
     monkeypatch.setenv("MLFLOW_RUN_ID", launched)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
-    assert (
-        run_experiment(
-            _spec(tmp_path, CHEAP[:1], name="launched"),
-            out=tmp_path / "out",
-            n_jobs=1,
-            report=False,
-        )
-        == 0
+    run, _ = run_experiment(
+        _spec(tmp_path, CHEAP[:1], name="launched"), out=tmp_path / "out", n_jobs=1, report=False
     )
+    assert run.failed.empty
     experiment = client.get_experiment_by_name("launched")
     runs = client.search_runs(
         [experiment.experiment_id], filter_string="tags.`forecast.kind` = 'backtest'"
@@ -188,7 +182,7 @@ def test_a_failure_after_the_fits_leaves_the_previous_run_folder_untouched(
 
     out = tmp_path / "out"
     spec = _spec(tmp_path, CHEAP[:1], name="atomic")
-    assert run_experiment(spec, out=out, n_jobs=1, track=False, report=False) == 0
+    assert run_experiment(spec, out=out, n_jobs=1, track=False, report=False)[0].failed.empty
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     def broken(*args, **kwargs):
@@ -326,9 +320,8 @@ def test_meta_model_choices_are_logged_per_origin(tmp_path, store):
             }
         )
     )
-    assert (
-        run_experiment(spec, out=tmp_path / "out", n_jobs=1, tracking_uri=store, report=False) == 0
-    )
+    run, _ = run_experiment(spec, out=tmp_path / "out", n_jobs=1, tracking_uri=store, report=False)
+    assert run.failed.empty
     client = MlflowClient(store)
     experiment = client.get_experiment_by_name("meta")
     run = client.search_runs(

@@ -48,7 +48,7 @@ def two_runs(tmp_path_factory) -> tuple[Path, Path]:
         path = folder / f"{name}.yaml"
         path.write_text(yaml.safe_dump(_spec(name, l1)))
         out = folder / name
-        assert run_experiment(path, out=out, n_jobs=1, track=False, report=False) == 0
+        assert run_experiment(path, out=out, n_jobs=1, track=False, report=False)[0].failed.empty
         outs.append(out)
     return outs[0], outs[1]
 

@@ -424,7 +424,7 @@ def default_run(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("default")
     path = folder / "small-default.yaml"
     path.write_text(yaml.safe_dump(spec))
-    assert run_experiment(path, out=folder / "out", n_jobs=1, track=False) == 0
+    assert run_experiment(path, out=folder / "out", n_jobs=1, track=False)[0].failed.empty
     return folder / "out"
 
 
@@ -739,7 +739,7 @@ def test_a_run_without_cost_figures_still_gets_the_full_report(tmp_path):
     path = tmp_path / "small.yaml"
     path.write_text(yaml.safe_dump(spec))
     out = tmp_path / "out"
-    assert run_experiment(path, out=out, n_jobs=1, track=False, report=False) == 0
+    assert run_experiment(path, out=out, n_jobs=1, track=False, report=False)[0].failed.empty
     assert (out / "costs.csv").is_file()
     assert not any((out / name).exists() for name in FIGURES)
     html = build_report(out, n_boot=20).read_text(encoding="utf-8")

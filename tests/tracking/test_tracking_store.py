@@ -76,7 +76,8 @@ def test_pipeline_against_the_in_memory_tracker(tmp_path):
 
     tracker = MemoryTracker(tmp_path / "store")
     out = tmp_path / "out"
-    assert run_experiment(_spec(tmp_path), out=out, n_jobs=1, tracker=tracker, report=False) == 0
+    run, _ = run_experiment(_spec(tmp_path), out=out, n_jobs=1, tracker=tracker, report=False)
+    assert run.failed.empty
     parent = next(rid for rid, run in tracker.runs.items() if run["kind"] == "backtest")
     assert set(tracker.model_runs(parent)) == {"elastic_net", "oracle"}
     assert {"forecasts.parquet", "costs.csv", "provenance.json", "costs/costs.csv"} <= set(
