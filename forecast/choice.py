@@ -18,11 +18,9 @@ import pandas as pd
 
 from forecast._plotting import ORACLE
 from forecast.experiment import ExperimentConfig
+from forecast.models import META_MODELS
 
-__all__ = ["META_MODELS", "ModelChoice", "recommend_model", "spec_cost_ratio"]
-
-META_MODELS = ("stacked", "selected")
-"""Models that choose at each origin from what that origin knew (``docs/design/0007``)."""
+__all__ = ["ModelChoice", "recommend_model", "spec_cost_ratio"]
 
 DEFAULT_RATIO = 1 / 20
 
