@@ -113,8 +113,16 @@ def run_risklist(
     )
     sections = []
     if past is not None and len(past):
+        onsets = panel.frame[[panel.unit, panel.year, config.outcome]].set_axis(
+            ["unit", "year", "onset"], axis=1
+        )
         record = track_record(
-            past, horizon=config.horizon, data_end=latest.year, k=max(rule.top), tiers=rule.top
+            past,
+            horizon=config.horizon,
+            data_end=latest.year,
+            k=max(rule.top),
+            tiers=rule.top,
+            onsets=onsets,
         )
         sections.append(track_record_section(record, model=label, unit_noun=panel.unit_noun))
     cur = latest.current
