@@ -195,8 +195,8 @@ def track_record_html(
         f"Onsets caught count each onset once (caught when its {unit_noun.singular} was on "
         f"a list whose window holds it); list-window counts count an onset inside the "
         f"windows of two lists for each. {table_cells} &ldquo;a / b&rdquo;: a {units} with "
-        f"an onset among b in the list or tier (the rest: those not listed). Lift = onset rate on the list / onset "
-        f"rate of the others.</p>",
+        f"an onset among b in the list or tier (the rest: those not listed). Lift = onset "
+        f"rate on the list / onset rate of the others.</p>",
     ]
     return "".join(html)
 
