@@ -10,8 +10,9 @@ recommended model's value at the spec's cost ratio is below doing nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,30 +89,56 @@ def spec_cost_ratio(cost_ratios: Sequence[float]) -> float:
     return ratios[(len(ratios) - 1) // 2] if ratios else DEFAULT_RATIO
 
 
-def _recalibrated(config: ExperimentConfig, label: str) -> str | None:
-    options = config.history_recalibration or {}
-    if label in (options.get("models") or ()):
-        return label + options.get("suffix", "_recal")
-    return None
+@dataclass(frozen=True)
+class _Facts:
+    """What the rule reads from a spec: ``default_model``, the models' ``(name, label)``,
+    the recalibrated labels and their suffix, the cost ratios."""
+
+    default_model: str | None
+    models: tuple[tuple[str, str], ...]
+    recalibrated: tuple[str, ...]
+    suffix: str
+    cost_ratios: tuple[float, ...]
+
+    @classmethod
+    def of(cls, config: ExperimentConfig | Mapping[str, Any]) -> _Facts:
+        if isinstance(config, ExperimentConfig):
+            history = config.history_recalibration or {}
+            return cls(
+                config.default_model,
+                tuple((m.name, m.label) for m in config.models),
+                tuple(history.get("models") or ()),
+                history.get("suffix", "_recal"),
+                tuple(config.costs.cost_ratios),
+            )
+        items = [{"name": m} if isinstance(m, str) else m for m in config.get("models") or ()]
+        history = config.get("history_recalibration") or {}
+        return cls(
+            config.get("default_model"),
+            tuple((str(m["name"]), str(m.get("label", m["name"]))) for m in items),
+            tuple(history.get("models") or ()),
+            history.get("suffix", "_recal"),
+            tuple(float(r) for r in (config.get("costs") or {}).get("cost_ratios") or ()),
+        )
 
 
-def _rule(config: ExperimentConfig) -> tuple[str, str]:
-    if config.default_model is not None:
-        return config.default_model, "the spec names it as default_model"
-    if not config.models:
+def _rule(facts: _Facts) -> tuple[str, str]:
+    if facts.default_model is not None:
+        return facts.default_model, "the spec names it as default_model"
+    if not facts.models:
         raise ValueError("recommend_model: the experiment has no models")
-    meta = next((m for m in config.models if m.name in META_MODELS), None)
-    spec = meta if meta is not None else config.models[0]
-    copy = _recalibrated(config, spec.label)
+    meta = next((m for m in facts.models if m[0] in META_MODELS), None)
+    name, label = meta if meta is not None else facts.models[0]
     if meta is not None:
         reason = (
-            f"{spec.label} is the spec's first {spec.name} model: it chooses at each origin "
-            "from what that origin knew"
+            f"{label} is the spec's first {name} model: it chooses at each origin from what "
+            "that origin knew"
         )
     else:
-        reason = f"{spec.label} is the spec's first model (no default_model, no stacked/selected)"
-    if copy is None:
-        return spec.label, reason.replace(f"{spec.label} is", "it is", 1)
+        reason = f"{label} is the spec's first model (no default_model, no stacked/selected)"
+    if label not in facts.recalibrated:
+        return label, reason.replace(f"{label} is", "it is", 1)
+    copy = label + facts.suffix
     return copy, f"{reason}, and {copy} is its history-recalibrated copy (the published list)"
 
 
@@ -143,7 +170,7 @@ def _value(costs: pd.DataFrame | None, model: str, ratio: float) -> float | None
 
 
 def recommend_model(
-    config: ExperimentConfig,
+    config: ExperimentConfig | Mapping[str, Any],
     *,
     metrics: pd.DataFrame | None = None,
     costs: pd.DataFrame | None = None,
@@ -157,7 +184,8 @@ def recommend_model(
 
     Parameters
     ----------
-    config : ExperimentConfig
+    config : ExperimentConfig or mapping
+        The experiment, or its spec as written (a run's recorded ``spec``).
     metrics : DataFrame, optional
         The run's pooled metrics (``model``, ``roc_auc``): for the hindsight-best reference.
     costs : DataFrame, optional
@@ -167,8 +195,9 @@ def recommend_model(
     -------
     ModelChoice
     """
-    label, reason = _rule(config)
-    ratio = spec_cost_ratio(config.costs.cost_ratios)
+    facts = _Facts.of(config)
+    label, reason = _rule(facts)
+    ratio = spec_cost_ratio(facts.cost_ratios)
     value = _value(costs, label, ratio)
     return ModelChoice(
         recommended=label,

@@ -100,3 +100,13 @@ def test_note_for_other_models_only():
 def test_spec_cost_ratio_median():
     assert spec_cost_ratio([0.02, 0.1, 0.05]) == 0.05
     assert spec_cost_ratio([]) == 1 / 20
+
+
+def test_a_recorded_spec_gives_the_same_choice_as_its_config():
+    for name in ("ewp-2025-plus", "synthetic-grid"):
+        config = load_experiment(EXPERIMENTS / f"{name}.yaml")
+        assert recommend_model(config.raw) == recommend_model(config)
+    raw = {"models": ["elastic_net", {"name": "stacked", "label": "s"}], "default_model": None}
+    assert recommend_model(raw).recommended == "s"
+    with pytest.raises(ValueError, match="no models"):
+        recommend_model({})

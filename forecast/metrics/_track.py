@@ -44,7 +44,8 @@ class TrackRecord:
         Onsets counted as events (when :func:`track_record` was given the annual onsets): one
         row per model, ``onset_events`` (unit-years with an onset inside a scored list's
         window), ``caught_events`` (of them, those whose unit was in the top ``k`` of a list
-        whose window holds the onset) and ``event_recall``.
+        whose window holds the onset), ``event_recall``, ``outcome_years`` (years inside the
+        scored windows) and ``events_per_year = onset_events / outcome_years``.
     """
 
     lists: pd.DataFrame
@@ -104,7 +105,7 @@ class TrackRecord:
         out["lift"] = _ratio(out["precision"], out["rest_rate"])
         if self.events is not None:
             out = out[columns].merge(self.events, on="model", how="left")
-            return out.fillna({"onset_events": 0, "caught_events": 0})
+            return out.fillna({"onset_events": 0, "caught_events": 0, "outcome_years": 0})
         return out[columns]
 
     def tier_summary(self) -> pd.DataFrame:
@@ -178,17 +179,28 @@ def _onset_events(
     events = events.drop_duplicates().assign(year=lambda e: e["year"].astype(int))
     rows = frame[["model", "unit", "year"]].astype({"unit": str, "year": int})
     rows = rows.assign(listed=listed)
-    covered = pd.concat(  # (model, unit, t, listed) for t in the window year+1 .. year+h
+    windows = pd.concat(  # (model, unit, t, listed) for t in the window year+1 .. year+h
         [rows.assign(year=rows["year"] + lag) for lag in range(1, horizon + 1)]
-    ).merge(events, on=["unit", "year"])
+    )
+    covered = windows.merge(events, on=["unit", "year"])
     per_event = covered.groupby(["model", "unit", "year"], sort=False)["listed"].any()
     out = per_event.groupby(level="model", sort=False).agg(["size", "sum"]).reset_index()
     out.columns = ["model", "onset_events", "caught_events"]
-    models = pd.DataFrame({"model": pd.unique(frame["model"])})
-    out = models.merge(out, on="model", how="left").fillna(0)
-    out = out.astype({"onset_events": int, "caught_events": int})
+    years = windows.groupby("model", sort=False)["year"].nunique().rename("outcome_years")
+    out = years.reset_index().merge(out, on="model", how="left").fillna(0)
+    out = out.astype({"onset_events": int, "caught_events": int, "outcome_years": int})
     out["event_recall"] = _ratio(out["caught_events"], out["onset_events"])
-    return out
+    out["events_per_year"] = _ratio(out["onset_events"], out["outcome_years"])
+    return out[
+        [
+            "model",
+            "onset_events",
+            "caught_events",
+            "event_recall",
+            "outcome_years",
+            "events_per_year",
+        ]
+    ]
 
 
 def track_record(

@@ -256,3 +256,13 @@ def test_onsets_are_counted_as_events_by_a_hand_loop(rng, h):
         if h > 1:  # list-windows count an onset once per window that holds it
             assert summary.loc[model, "onsets"] >= events
     assert "onset_events" not in track_record(forecasts, horizon=h, data_end=data_end).summary()
+
+
+def test_events_per_outcome_year():
+    forecasts, onsets = _random_world(np.random.default_rng(3), 2)
+    events = track_record(forecasts, horizon=2, data_end=2013, k=3, onsets=onsets).events
+    first = events.set_index("model").loc["m1"]
+    assert first["outcome_years"] == 2013 - 2002  # windows of the lists 2002..2011
+    in_years = onsets[(onsets["year"] > 2002) & (onsets["year"] <= 2013)]["onset"].sum()
+    assert first["onset_events"] == in_years  # every unit is forecast at every origin
+    assert first["events_per_year"] == pytest.approx(in_years / 11)
