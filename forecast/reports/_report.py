@@ -28,6 +28,7 @@ section.verdict { border: 2px solid var(--accent); border-radius: 6px; backgroun
 section.verdict h2 { border: none; margin: .6rem 0 .2rem; }
 p.lead { font-size: 1.15rem; margin: .2rem 0 .5rem; }
 p.lead strong.model { font-size: 1.45rem; color: var(--accent); }
+p.lead.warning { color: #8b1a1a; }
 ul.why { padding-left: 1.2rem; margin: .2rem 0 .6rem; }
 ul.why li { margin: .3rem 0; }
 table.figures { font-size: .82rem; }
