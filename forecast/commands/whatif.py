@@ -69,7 +69,8 @@ def _whatif(args: argparse.Namespace) -> int:
         f"{result.name}: risk of a new mass killing in {y + 1}-{y + h} (model {result.model}, "
         f"data {y})"
     )
-    print(f"  {'published list' if not note else 'its list'}: {_risk(result.baseline)}")
+    listed = f"list of {result.model}" if note else "published list"
+    print(f"  {listed}: {_risk(result.baseline)}")
     if settings:
         changed = ", ".join(
             f"{f} {result.current[f]:g} -> {v:g}" for f, v in result.scenario.values.items()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast.choice import ModelChoice, recommend_model, spec_cost_ratio
+from forecast.choice import ModelChoice, recommend_model
 from forecast.metrics import BootstrapResult, PairedDifference
 from forecast.panel import COUNTRY, UnitNoun
 from forecast.reports import _sections as sec
@@ -25,7 +25,6 @@ from forecast.reports._track import pct, sig, track_record_sentence, within
 __all__ = [
     "VERDICT_RULE",
     "Candidate",
-    "headline_cost_ratio",
     "model_choice",
     "verdict_html",
     "verdict_order",
@@ -96,12 +95,6 @@ def verdict_order(ctx: sec.Context) -> list[str]:
 
 def _finite(x: float) -> float:
     return float(x) if np.isfinite(x) else -math.inf
-
-
-def headline_cost_ratio(spec: dict) -> float:
-    """The spec's cost ratio (:func:`forecast.choice.spec_cost_ratio` of
-    ``costs.cost_ratios``)."""
-    return spec_cost_ratio((spec.get("costs") or {}).get("cost_ratios") or ())
 
 
 def candidates_of(ctx: sec.Context) -> list[Candidate]:

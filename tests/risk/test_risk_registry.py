@@ -82,6 +82,11 @@ def test_risklist_registers_a_model_that_reproduces_the_list(tmp_path, spec_file
         assert (out / name).is_file()
     risk = pd.read_parquet(out / "risk.parquet")
     assert risk["rank"].tolist() == list(range(1, len(risk) + 1))
+    csv = pd.read_csv(out / "risklist.csv")  # which model made the list (design 0011)
+    assert set(csv["model"]) == {"elastic_net"} and "model_note" not in csv
+    assert "elastic_net (elastic_net), the recommended model" in (out / "risklist.html").read_text(
+        encoding="utf-8"
+    )
     assert risk["tier_meaning"].str.contains("in the backtest").all()
     assert risk["drivers_up"].str.contains(r"odds x").any()
 

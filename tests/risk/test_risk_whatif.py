@@ -336,7 +336,8 @@ def test_sudan_on_ewp_plus(tmp_path, capsys):
         == 0
     )
     out = capsys.readouterr().out
-    assert f"published list: {100 * listed.loc[625, 'probability']:.1f}%" in out
+    assert out.startswith("model elastic_net; the rule recommends stacked_recal because")
+    assert f"list of elastic_net: {100 * listed.loc[625, 'probability']:.1f}%" in out
     assert "coup attempt this year" in out  # triggers by their plain names
     assert (
         main(
@@ -358,7 +359,8 @@ def test_sudan_on_ewp_plus(tmp_path, capsys):
         == 0
     )
     out = capsys.readouterr().out
-    assert out.startswith("Sudan (model elastic_net)") and re.search(r"^2023 .* yes$", out, re.M)
+    assert out.startswith("model elastic_net; the rule recommends stacked_recal because")
+    assert "\nSudan (model elastic_net)" in out and re.search(r"^2023 .* yes$", out, re.M)
     html = (tmp_path / "pr" / "profile.html").read_text(encoding="utf-8")
     assert "Sudan: risk profile" in html and "onset" in html
 
