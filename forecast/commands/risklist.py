@@ -36,7 +36,7 @@ def _risklist(args: argparse.Namespace) -> int:
     noun = result.latest.panel.unit_noun
     choice = recommend_model(result.latest.config)
     label = result.latest.spec.label
-    print(choice.note_for(label) or f"model {label}, the recommended one ({choice.reason})")
+    print(choice.note_for(label) or f"model {label}, the recommended one: {choice.reason}")
     print(_top_table(result.risk.head(10), noun.singular))
     print(
         f"\n{len(result.risk)} {noun.plural}, data year {result.latest.year}; files in {args.out} "
