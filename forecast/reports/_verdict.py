@@ -320,7 +320,7 @@ def _ranking_table(ctx: sec.Context, order: list[str], choice: ModelChoice, rati
         "by the rule",
     ]
     rows = []
-    models = order + ([ORACLE] if ORACLE in ctx.scored_models else [])
+    models = order  # the oracle, when scored, last
     for model in models:
         boot = ctx.boot[model]
         auc, oe = boot["roc_auc"], boot["observed_expected"]

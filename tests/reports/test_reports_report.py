@@ -508,6 +508,7 @@ def test_verdict_follows_the_spec_not_the_backtest(run, tmp_path):
     assert "because it is the spec&#x27;s first model" in verdict
     assert "forest has the highest pooled ROC AUC of this very backtest" in verdict
     assert "<td>forest</td>" in verdict and "hindsight-best (reference), baseline" in verdict
+    assert verdict.count("ceiling, not a model") == 1  # the oracle's row, once
     assert 'class="lead warning"' not in verdict
     from forecast.decision import cost_analysis
     from forecast.experiment import CostSpec
