@@ -96,6 +96,7 @@ class ExperimentConfig:
     metrics: tuple[str, ...] = ()
     ewp_pooled: bool = False
     baseline: str | None = None
+    default_model: str | None = None
     costs: CostSpec = field(default_factory=CostSpec)
     history_recalibration: dict[str, Any] = field(default_factory=dict)
     tracking_uri: str | None = None
@@ -183,6 +184,7 @@ EXPERIMENT_SCHEMA = Mapping(
         "min_train_years": Int(low=1, example="10"),
         "recency_half_life": Number(low=0, low_open=True, nullable=True, example="10"),
         "seed": Int(low=0, example="0"),
+        "default_model": Str(nullable=True, example="stacked_recal"),
         "models": ListOf(
             item=_MODEL_ITEM,
             min_items=1,
@@ -426,6 +428,15 @@ def _check_labels(spec: dict[str, Any], models: tuple[ModelSpec, ...], doc: Spec
             )
     baseline = (spec.get("evaluation") or {}).get("baseline")
     choices = [*labels, *(label + suffix for label in history.get("models", ()))]
+    default = spec.get("default_model")
+    if default is not None and default not in choices:
+        raise doc.error(
+            ("default_model",),
+            "not a model label of this spec",
+            default,
+            valid=str(choices),
+            fix=closest(default, choices) or "set default_model to one of the valid labels",
+        )
     if baseline is not None and baseline not in choices:
         raise doc.error(
             ("evaluation", "baseline"),
@@ -511,6 +522,7 @@ def _config(doc: SpecDocument) -> ExperimentConfig:
         metrics=evaluation.get("metrics", ()),
         ewp_pooled=evaluation.get("ewp_pooled", False),
         baseline=evaluation.get("baseline"),
+        default_model=spec.get("default_model"),
         costs=CostSpec(
             float(costs.get("effectiveness", defaults.effectiveness)),
             costs.get("capacity", defaults.capacity),

@@ -82,8 +82,40 @@ def _capacity(text: str | None, spec: dict[str, Any]) -> int | None:
     return int(value)
 
 
-def _print_tables(analysis, ratios: list[float], file=None) -> None:
-    """One decision table per ratio: honest thresholds, then all policies' value."""
+def _recommended(run, analysis, file) -> str | None:
+    """Print the recommended model (design 0011) of the run's spec, its value below doing
+    nothing first; None when the run records no models."""
+    from forecast.choice import recommend_model
+
+    if not run.spec.get("models"):
+        return None
+    choice = recommend_model(run.spec, costs=analysis.table())
+    if choice.below_nothing:
+        print(f"{choice.warning()}.", file=file)
+    print(f"Recommended model: {choice.recommended} ({choice.reason}).", file=file)
+    return choice.recommended
+
+
+def _onset_events(run, horizon: int) -> pd.DataFrame | None:
+    """Onsets counted as events per model (each onset once), from the run's annual onsets."""
+    from forecast.metrics import track_record
+
+    if run.onsets is None or not len(run.onsets):
+        return None
+    record = track_record(run.forecasts, horizon=horizon, data_end=run.data_end, onsets=run.onsets)
+    return None if record.events is None else record.events.set_index("model")
+
+
+def _print_tables(
+    analysis,
+    ratios: list[float],
+    file=None,
+    *,
+    recommended: str | None = None,
+    events: pd.DataFrame | None = None,
+) -> None:
+    """One decision table per ratio: honest thresholds (the recommended model first), then
+    all policies' value."""
     file = file or sys.stdout
     cap = (
         "no capacity limit"
@@ -93,7 +125,15 @@ def _print_tables(analysis, ratios: list[float], file=None) -> None:
     for r in ratios:
         rows = analysis.at(r)
         honest = rows[rows["policy"] == "honest"].set_index("model")
-        first = honest.iloc[0]
+        first = honest.loc[recommended] if recommended in honest.index else honest.iloc[0]
+        counted = (
+            f"{events.loc[first.name, 'events_per_year']:.2f} onsets per year "
+            f"({int(events.loc[first.name, 'onset_events'])} onsets in "
+            f"{int(events.loc[first.name, 'outcome_years'])} outcome years); costs count "
+            f"forecast windows, {first['onsets_per_year']:.2f} with an onset per year"
+            if events is not None and first.name in events.index
+            else f"{first['onsets_per_year']:.2f} forecast windows with an onset per year"
+        )
         print(
             f"\nCost ratio C/(eL) = 1:{1 / r:g} (r = {r:g}), "
             f"effectiveness {analysis.effectiveness:g}, "
@@ -102,8 +142,8 @@ def _print_tables(analysis, ratios: list[float], file=None) -> None:
         )
         print(
             f"Scored: forecasts with outcomes known through {analysis.data_end}: "
-            f"{int(first['years'])} years, {first['onsets_per_year']:.2f} onsets per year; "
-            f"doing nothing costs {first['cost_nothing_per_year']:.3f} per year.",
+            f"{int(first['years'])} years, {counted}; doing nothing costs "
+            f"{first['cost_nothing_per_year']:.3f} per year.",
             file=file,
         )
         shown = pd.DataFrame(
@@ -124,7 +164,10 @@ def _print_tables(analysis, ratios: list[float], file=None) -> None:
             "threshold = the one for the latest origin:",
             file=file,
         )
-        print(shown.sort_values("cost/yr").round(3).to_string(), file=file)
+        shown = shown.sort_values("cost/yr")
+        if recommended in shown.index:
+            shown = shown.loc[[recommended, *shown.index.drop(recommended)]]
+        print(shown.round(3).to_string(), file=file)
         values = rows.pivot(index="model", columns="policy", values="value_vs_nothing")
         order = [p for p in ("honest", "in_sample", "bayes", *analysis.rules) if p in values]
         print(
@@ -185,7 +228,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     horizon = _horizon(args.horizon, run.horizon)
     analysis = cost_analysis(run.forecasts, costs, horizon=horizon, data_end=run.data_end)
-    _print_tables(analysis, ratios)
+    recommended = _recommended(run, analysis, sys.stdout)
+    _print_tables(analysis, ratios, recommended=recommended, events=_onset_events(run, horizon))
     print(
         f"\n{len(analysis.models)} models, {len(analysis.results)} table rows "
         f"in {analysis.seconds:.2f} s"

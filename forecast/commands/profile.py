@@ -19,6 +19,7 @@ MARKERS = ("profile.html", "profile.csv")
 
 def _profile(args: argparse.Namespace) -> int:
     from forecast.backtest import default_cache_dir, load_panel
+    from forecast.choice import recommend_model
     from forecast.experiment import load_experiment
     from forecast.reports import render_profile
     from forecast.risk import country_profile, resolve_unit
@@ -59,6 +60,9 @@ def _profile(args: argparse.Namespace) -> int:
             "range",
             [f"{_pct(lo)}-{_pct(hi)}" for lo, hi in zip(h["lower"], h["upper"], strict=True)],
         )
+    note = recommend_model(config).note_for(profile.model)
+    if note:
+        print(note)
     print(
         f"{profile.name} (model {profile.model}): risk of a new mass killing within "
         f"{profile.horizon} years of each data year"

@@ -16,6 +16,7 @@ __all__ = ["register"]
 
 def _risklist(args: argparse.Namespace) -> int:
     from forecast.backtest import default_cache_dir
+    from forecast.choice import recommend_model
     from forecast.pipeline import run_risklist
 
     start = time.perf_counter()
@@ -33,6 +34,9 @@ def _risklist(args: argparse.Namespace) -> int:
         pdf=not args.no_pdf,
     )
     noun = result.latest.panel.unit_noun
+    choice = recommend_model(result.latest.config)
+    label = result.latest.spec.label
+    print(choice.note_for(label) or f"model {label}, the recommended one: {choice.reason}")
     print(_top_table(result.risk.head(10), noun.singular))
     print(
         f"\n{len(result.risk)} {noun.plural}, data year {result.latest.year}; files in {args.out} "
@@ -44,7 +48,7 @@ def _risklist(args: argparse.Namespace) -> int:
         print(f"MLflow run {result.run.run_id} at {result.run.uri}")
         if result.run.version:
             print(
-                f"registered models:/{result.run.model_name}@champion "
+                f"registered models:/{result.run.model_name}@{result.run.alias} "
                 f"(version {result.run.version})"
             )
     return 0
@@ -66,12 +70,13 @@ def _top_table(risk: pd.DataFrame, noun: str = "country") -> str:
 def _explain(args: argparse.Namespace) -> int:
     from forecast._errors import ForecastInputError, input_error
     from forecast.backtest import load_panel
+    from forecast.choice import recommend_model
     from forecast.experiment import load_experiment
     from forecast.features import format_value
     from forecast.risk import explain_change, indicator_info, resolve_unit, unit_names
 
     config = load_experiment(experiment_of(args))
-    label = args.model or config.models[0].label
+    label = args.model or recommend_model(config).recommended
     panel = load_panel(config)
     try:
         unit = resolve_unit(panel, args.unit, year=args.year_to)
@@ -91,6 +96,9 @@ def _explain(args: argparse.Namespace) -> int:
         panel=panel,
     )
     a = table.attrs
+    note = recommend_model(config).note_for(label)
+    if note:
+        print(note)
     name = unit_names(panel, args.year_to).get(unit, str(unit))
     code = "" if name == str(unit) else f" ({unit})"
     print(
@@ -143,7 +151,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--model",
         default=None,
         metavar="LABEL",
-        help="model label (default: the experiment's first model)",
+        help="model label (default: the recommended one, docs/design/0011)",
     )
     parser.add_argument("--year", type=int, default=None, help="data year (default: the last)")
     parser.add_argument(
@@ -156,7 +164,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--register",
         action="store_true",
-        help="register the model as forecast-<experiment> with alias champion",
+        help="register the model as forecast-<experiment>, with alias champion when it is the "
+        "recommended model (else candidate)",
     )
     add_tracking(parser)
     parser.add_argument(
@@ -191,6 +200,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--model",
         default=None,
         metavar="LABEL",
-        help="model label (default: the experiment's first model)",
+        help="model label (default: the recommended one, docs/design/0011)",
     )
     explain.set_defaults(handler=_explain)

@@ -48,6 +48,7 @@ def _risk(s) -> str:
 
 
 def _whatif(args: argparse.Namespace) -> int:
+    from forecast.choice import recommend_model
     from forecast.experiment import load_experiment
     from forecast.risk import what_if
 
@@ -61,11 +62,15 @@ def _whatif(args: argparse.Namespace) -> int:
         config, unit=args.unit, values=settings, model_label=args.model, year=args.year
     )
     y, h = result.year, config.horizon
+    note = recommend_model(config).note_for(result.model)
+    if note:
+        print(note)
     print(
         f"{result.name}: risk of a new mass killing in {y + 1}-{y + h} (model {result.model}, "
         f"data {y})"
     )
-    print(f"  published list: {_risk(result.baseline)}")
+    listed = f"list of {result.model}" if note else "published list"
+    print(f"  {listed}: {_risk(result.baseline)}")
     if settings:
         changed = ", ".join(
             f"{f} {result.current[f]:g} -> {v:g}" for f, v in result.scenario.values.items()
@@ -177,7 +182,7 @@ def add_unit_and_model(parser: argparse.ArgumentParser) -> None:
         "--model",
         default=None,
         metavar="LABEL",
-        help="model label (default: the experiment's first model)",
+        help="model label (default: the recommended one, docs/design/0011)",
     )
 
 

@@ -145,7 +145,9 @@ def _evaluate(
     Counts by :func:`decision_counts` over the scored rows (weight ``w = 1``,
     others 0), ``cost = sum_i (d_i C + y_i L (1 - e d_i)) / years`` by
     :func:`total_expense` (``L = 1``, ``C = r e``), values by
-    :func:`value_from_counts`.
+    :func:`value_from_counts`. ``onsets`` are scored forecast windows with an onset
+    (list-windows), the unit every cost counts; events are counted in
+    :func:`forecast.metrics.track_record` (design 0011).
     """
     k = len(costlosses)
     counts = decision_counts(d, y, w, p)
@@ -338,7 +340,9 @@ class CostAnalysis:
           ``{rule}_{m}`` for the counts ``warnings_per_year, hits_per_year,
           misses_per_year, false_alarms_per_year, false_alarms_per_hit`` and
           ``{rule}_{m}_{L}`` for ``cost_per_year, value_vs_nothing``;
-        - ``onsets_per_year`` (scored onsets per year).
+        - ``onsets_per_year``: scored forecast windows with an onset per origin year (the
+          unit every cost counts; with a window of h years one onset lies in up to h
+          windows, so this is not onset events per year, design 0011).
 
         Oracle shares appear only when an oracle model was analysed. NaN
         values are kept (the tracker drops non-finite values). Keys sorted.

@@ -40,6 +40,12 @@ class TrackRecord:
     k, cuts, horizon, data_end
         The list length, the tier cut points (ranks), the window length and the last data
         year that decided which windows are observed.
+    events : DataFrame or None
+        Onsets counted as events (when :func:`track_record` was given the annual onsets): one
+        row per model, ``onset_events`` (unit-years with an onset inside a scored list's
+        window), ``caught_events`` (of them, those whose unit was in the top ``k`` of a list
+        whose window holds the onset), ``event_recall``, ``outcome_years`` (years inside the
+        scored windows) and ``events_per_year = onset_events / outcome_years``.
     """
 
     lists: pd.DataFrame
@@ -48,6 +54,7 @@ class TrackRecord:
     cuts: tuple[int, ...]
     horizon: int
     data_end: int
+    events: pd.DataFrame | None = None
 
     def summary(self) -> pd.DataFrame:
         """One row per model, pooled over its lists.
@@ -55,8 +62,10 @@ class TrackRecord:
         Columns ``model``, ``lists``, ``first_origin``, ``last_origin``, ``listed``,
         ``listed_onsets``, ``onsets``, ``precision`` (share of listed units with an onset),
         ``recall`` (share of onsets that were listed), ``rest`` (scored units not listed),
-        ``rest_onsets``, ``rest_rate`` and ``lift = precision / rest_rate``. Counts are
-        list-windows: an onset inside the windows of two lists counts for each.
+        ``rest_onsets``, ``rest_rate`` and ``lift = precision / rest_rate``. These counts are
+        list-windows: an onset inside the windows of two lists counts for each. With
+        :attr:`events`, also ``onset_events``, ``caught_events`` and ``event_recall`` (each
+        onset once).
         """
         columns = [
             "model",
@@ -94,6 +103,9 @@ class TrackRecord:
         out["rest_onsets"] = out["onsets"] - out["listed_onsets"]
         out["rest_rate"] = _ratio(out["rest_onsets"], out["rest"])
         out["lift"] = _ratio(out["precision"], out["rest_rate"])
+        if self.events is not None:
+            out = out[columns].merge(self.events, on="model", how="left")
+            return out.fillna({"onset_events": 0, "caught_events": 0, "outcome_years": 0})
         return out[columns]
 
     def tier_summary(self) -> pd.DataFrame:
@@ -156,6 +168,41 @@ def _horizon(frame: pd.DataFrame, horizon: int | None) -> int:
     return int(values[0])
 
 
+def _onset_events(
+    frame: pd.DataFrame, listed: np.ndarray, onsets: pd.DataFrame, horizon: int
+) -> pd.DataFrame:
+    """Per model: onset events inside the scored lists' windows and those caught.
+
+    ``frame`` holds the scored list rows (``model``, ``unit``, ``year``), ``listed`` marks the
+    rows in the top k; ``onsets`` has ``unit``, ``year``, ``onset`` (annual, 0/1)."""
+    events = onsets.loc[onsets["onset"] == 1, ["unit", "year"]].astype({"unit": str})
+    events = events.drop_duplicates().assign(year=lambda e: e["year"].astype(int))
+    rows = frame[["model", "unit", "year"]].astype({"unit": str, "year": int})
+    rows = rows.assign(listed=listed)
+    windows = pd.concat(  # (model, unit, t, listed) for t in the window year+1 .. year+h
+        [rows.assign(year=rows["year"] + lag) for lag in range(1, horizon + 1)]
+    )
+    covered = windows.merge(events, on=["unit", "year"])
+    per_event = covered.groupby(["model", "unit", "year"], sort=False)["listed"].any()
+    out = per_event.groupby(level="model", sort=False).agg(["size", "sum"]).reset_index()
+    out.columns = ["model", "onset_events", "caught_events"]
+    years = windows.groupby("model", sort=False)["year"].nunique().rename("outcome_years")
+    out = years.reset_index().merge(out, on="model", how="left").fillna(0)
+    out = out.astype({"onset_events": int, "caught_events": int, "outcome_years": int})
+    out["event_recall"] = _ratio(out["caught_events"], out["onset_events"])
+    out["events_per_year"] = _ratio(out["onset_events"], out["outcome_years"])
+    return out[
+        [
+            "model",
+            "onset_events",
+            "caught_events",
+            "event_recall",
+            "outcome_years",
+            "events_per_year",
+        ]
+    ]
+
+
 def track_record(
     forecasts: pd.DataFrame,
     *,
@@ -163,6 +210,7 @@ def track_record(
     data_end: int | None = None,
     k: int = 30,
     tiers: Sequence[int] | None = None,
+    onsets: pd.DataFrame | None = None,
 ) -> TrackRecord:
     r"""How the lists a backtest issued at each origin fared: the track record of a top-k list.
 
@@ -195,6 +243,11 @@ def track_record(
     tiers : sequence of int, optional
         Rank cut points of the tiers inside and below the list; ``k`` is always one.
         Default: top 10, ranks 11..k, the rest.
+    onsets : DataFrame, optional
+        Annual onsets (``unit``, ``year``, ``onset`` 0/1, e.g. the run's ``onsets``): adds
+        :attr:`TrackRecord.events`, which counts each onset once. An onset at ``(u, t)`` is
+        inside list ``T``'s window when ``T < t <= T + h``, and caught when ``u`` was in the
+        top ``k`` of such a list.
 
     Returns
     -------
@@ -263,6 +316,10 @@ def track_record(
     tier_table = per_tier[
         [*_LIST_KEYS, "tier", "first_rank", "last_rank", "n", "onsets", "rate"]
     ].reset_index(drop=True)
+    events = None
+    if onsets is not None:
+        keep = scored.to_numpy()
+        events = _onset_events(frame.loc[keep], rank[keep] < k, onsets, h)
     return TrackRecord(
         lists=lists.reset_index(drop=True),
         tiers=tier_table,
@@ -270,4 +327,5 @@ def track_record(
         cuts=cuts,
         horizon=h,
         data_end=int(data_end),
+        events=events,
     )

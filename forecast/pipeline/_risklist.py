@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast._errors import input_error
+from forecast.choice import recommend_model
 from forecast.experiment import ExperimentConfig
 from forecast.panel import Panel
 from forecast.risk import (
@@ -67,8 +68,9 @@ def run_risklist(
     Writes ``risklist.html``, ``risklist.csv`` (and ``risklist.pdf``) via
     :func:`forecast.reports.render_risklist`, plus ``risk.parquet`` (the list),
     ``drivers.parquet`` (every unit x feature contribution) and ``tiers.csv``. The model
-    defaults to the first of the experiment. Tier meanings come from a backtest of the model
-    cached in ``cache_dir`` (None = no cache).
+    defaults to the recommended one (:func:`forecast.choice.recommend_model`); the CSV's
+    ``model`` column names it (and ``model_note`` says so when it is another). Tier meanings
+    come from a backtest of the model cached in ``cache_dir`` (None = no cache).
     """
     from forecast.backtest import load_panel
     from forecast.experiment import load_experiment
@@ -86,7 +88,7 @@ def run_risklist(
         tracker = MlflowTracker.for_job(tracking_uri, config.tracking_uri)
         tracker.check()  # before any work
     check_output_dir(out, markers=RISKLIST_MARKERS)  # before any work
-    label = model_label or config.models[0].label
+    label = model_label or recommend_model(config).recommended
     panel = panel if panel is not None else load_panel(config)
     latest = fit_latest(config, model_label=label, panel=panel, year=year)
     rule = tier_rule_from_config(config)
@@ -111,8 +113,16 @@ def run_risklist(
     )
     sections = []
     if past is not None and len(past):
+        onsets = panel.frame[[panel.unit, panel.year, config.outcome]].set_axis(
+            ["unit", "year", "onset"], axis=1
+        )
         record = track_record(
-            past, horizon=config.horizon, data_end=latest.year, k=max(rule.top), tiers=rule.top
+            past,
+            horizon=config.horizon,
+            data_end=latest.year,
+            k=max(rule.top),
+            tiers=rule.top,
+            onsets=onsets,
         )
         sections.append(track_record_section(record, model=label, unit_noun=panel.unit_noun))
     cur = latest.current
@@ -128,6 +138,8 @@ def run_risklist(
     attribution = attribute(cur.estimator, cur.X[:1], reference=cur.train_median).method
     risk = build_risklist(latest, meanings=meanings, rule=rule, drivers=drivers)
     shown = risk.drop(columns=[c for c in ("lower", "upper") if risk[c].isna().all()])
+    note = recommend_model(config).note_for(label)
+    shown = shown.assign(model=label, **({"model_note": note} if note else {}))
     y = latest.year
     codes = state_codes(panel, y)  # a world map when the units are states
     if codes.notna().any():

@@ -14,7 +14,7 @@ from forecast.reports import _figures as figs
 from forecast.reports import _sections as sec
 from forecast.reports._html import esc, page
 from forecast.reports._track import track_record_html
-from forecast.reports._verdict import candidates_of, recommend, verdict_html
+from forecast.reports._verdict import verdict_html, verdict_order
 from forecast.run import RunArtifacts
 
 __all__ = ["N_BOOT_MAX", "build_report", "load_run"]
@@ -28,6 +28,7 @@ section.verdict { border: 2px solid var(--accent); border-radius: 6px; backgroun
 section.verdict h2 { border: none; margin: .6rem 0 .2rem; }
 p.lead { font-size: 1.15rem; margin: .2rem 0 .5rem; }
 p.lead strong.model { font-size: 1.45rem; color: var(--accent); }
+p.lead.warning { color: #8b1a1a; }
 ul.why { padding-left: 1.2rem; margin: .2rem 0 .6rem; }
 ul.why li { margin: .3rem 0; }
 table.figures { font-size: .82rem; }
@@ -81,9 +82,7 @@ def _baseline(models: list[str], baseline: str | None, spec: dict | None = None)
 
 def _ranked(ctx: sec.Context) -> list[str]:
     """The scored models in the verdict's order (recommended first), the oracle last."""
-    candidates = candidates_of(ctx)
-    order = recommend(candidates, ctx.baseline)[1] if candidates else []
-    return order + [m for m in ctx.scored_models if m not in order]
+    return verdict_order(ctx)
 
 
 def _check_n_boot(n_boot: int) -> int:
@@ -133,8 +132,8 @@ def build_report(
     Path
         The written HTML file. It has no scripts and loads nothing: figures
         are embedded PNGs (base64) with alt text, and it prints on A4. It opens with the
-        verdict (the model recommended by the rule of ``docs/design/0009-report-verdict.md``,
-        :data:`forecast.reports._verdict.VERDICT_RULE`) and the track record of past lists;
+        verdict (the model recommended by the rule of ``docs/design/0011-one-model-story.md``,
+        :func:`forecast.choice.recommend_model`) and the track record of past lists;
         the details follow in collapsible sections.
     """
     start = time.perf_counter()

@@ -250,7 +250,9 @@ class Context:
             return None
         if "horizon" in f.columns and f["horizon"].nunique() > 1:
             return None
-        return track_record(f, horizon=horizon, data_end=self.data.data_end, k=self.top_k)
+        return track_record(
+            f, horizon=horizon, data_end=self.data.data_end, k=self.top_k, onsets=self.data.onsets
+        )
 
 
 def _same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:

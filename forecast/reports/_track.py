@@ -73,11 +73,17 @@ def track_record_sentence(record: TrackRecord, model: str, unit_noun: UnitNoun =
     r = row.iloc[0]
     lists = int(r["lists"])
     caught = (
-        f"caught {int(r['listed_onsets'])} of the {int(r['onsets'])} onsets in their "
-        f"windows ({pct(r['recall'])})"
+        f"caught {int(r['listed_onsets'])} of the {int(r['onsets'])} list-windows with an "
+        f"onset ({pct(r['recall'])})"
         if r["onsets"]
         else "had no onset in their windows"
     )
+    if "onset_events" in r.index and r["onset_events"]:
+        caught = (
+            f"caught {int(r['caught_events'])} of the {int(r['onset_events'])} onsets in "
+            f"their windows ({pct(r['event_recall'])}; each onset once, caught when its "
+            f"{unit_noun.singular} was on a list whose window holds it)"
+        )
     return (
         f"The top-{record.k} lists of {model} at {lists} past origin"
         f"{'s' if lists != 1 else ''} ({_span(r['first_origin'], r['last_origin'])}) "
@@ -88,6 +94,10 @@ def track_record_sentence(record: TrackRecord, model: str, unit_noun: UnitNoun =
 
 def _count(onsets: Any, n: Any) -> str:
     return f"{int(onsets)} / {int(n)}" if n else "–"
+
+
+def _caught(caught: Any, onsets: Any) -> str:
+    return f"{int(caught)} / {int(onsets)} ({pct(caught / onsets if onsets else math.nan)})"
 
 
 def _figures_table(frame: pd.DataFrame, *, focus: str | None = None) -> str:
@@ -113,7 +123,12 @@ def _summary_table(record: TrackRecord, models: Sequence[str], focus: str | None
         row = {
             "model": model,
             "lists": f"{int(r['lists'])} ({_span(r['first_origin'], r['last_origin'])})",
-            "onsets caught": f"{int(r['listed_onsets'])} / {int(r['onsets'])} ({pct(r['recall'])})",
+            **(
+                {"onsets caught": _caught(r["caught_events"], r["onset_events"])}
+                if "onset_events" in r.index
+                else {}
+            ),
+            "list-windows with an onset caught": _caught(r["listed_onsets"], r["onsets"]),
             "listed with an onset": f"{_count(r['listed_onsets'], r['listed'])} "
             f"({pct(r['precision'])})",
             "lift": sig(r["lift"]),
@@ -134,7 +149,7 @@ def _lists_table(record: TrackRecord, model: str) -> str:
             "list for": _span(r.window_start, r.window_end),
             "listed": str(int(r.listed)),
             "listed with an onset": str(int(r.listed_onsets)),
-            "onsets caught": _count(r.listed_onsets, r.onsets) if r.onsets else "0 / 0",
+            "list-window onsets caught": _count(r.listed_onsets, r.onsets) if r.onsets else "0 / 0",
             "share caught": pct(r.recall),
         }
         part = tiers[(tiers["origin"] == r.origin) & (tiers["year"] == r.year)]
@@ -177,10 +192,11 @@ def track_record_html(
         f"the top {k} listed. A list is judged on its own window (the {record.horizon} "
         f"years after its data year) once the window is fully observed (data to "
         f"{record.data_end}); {units} whose outcome is unknown are ranked but not counted. "
-        f"Counts are list-windows: an onset inside the windows of two lists counts for "
-        f"each. {table_cells} &ldquo;a / b&rdquo;: a {units} with an onset among b in the "
-        f"list or tier (the rest: those not listed). Lift = onset rate on the list / onset "
-        f"rate of the others.</p>",
+        f"Onsets caught count each onset once (caught when its {unit_noun.singular} was on "
+        f"a list whose window holds it); list-window counts count an onset inside the "
+        f"windows of two lists for each. {table_cells} &ldquo;a / b&rdquo;: a {units} with "
+        f"an onset among b in the list or tier (the rest: those not listed). Lift = onset "
+        f"rate on the list / onset rate of the others.</p>",
     ]
     return "".join(html)
 

@@ -1,19 +1,20 @@
-"""The report's first screen: the recommended model by a stated rule, and why.
+"""The report's first screen: the recommended model by the rule of design 0011, and why.
 
-The rule (``docs/design/0009-report-verdict.md``, written before it was run on data) is
-:data:`VERDICT_RULE`; :func:`recommend` applies it to numbers the report has already
-computed (bootstrap intervals, paired differences, the track record, the run's costs).
+The model is :func:`forecast.choice.recommend_model` of the run's spec (the rule reads the
+spec only, so the report, the risk list and the MLflow alias agree); this module words the
+numbers the report has already computed for it (bootstrap intervals, paired differences, the
+track record, the run's costs) and shows the hindsight-best model as a reference.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from forecast.choice import ModelChoice, recommend_model
 from forecast.metrics import BootstrapResult, PairedDifference
 from forecast.panel import COUNTRY, UnitNoun
 from forecast.reports import _sections as sec
@@ -22,32 +23,29 @@ from forecast.reports._html import esc
 from forecast.reports._track import pct, sig, track_record_sentence, within
 
 __all__ = [
-    "AUC_TIE",
     "VERDICT_RULE",
     "Candidate",
-    "headline_cost_ratio",
-    "recommend",
+    "model_choice",
     "verdict_html",
+    "verdict_order",
 ]
 
-AUC_TIE = 0.005
-"""Models within this pooled ROC AUC of the best eligible one are tied."""
-
 VERDICT_RULE = (
-    "Rule, fixed before the data were seen (docs/design/0009): among the scored models (the "
-    "oracle excluded), recommend the one with the highest pooled ROC AUC among those whose "
-    "95% paired country-bootstrap interval of the AUC difference against the baseline is not "
-    f"wholly below 0 (not shown worse). Models within {AUC_TIE} AUC of it are tied; ties go to "
-    "the better calibrated in the large (observed/expected closest to 1), then to the "
-    "baseline, then by name. A difference is distinguishable from noise when its 95% interval "
-    "excludes 0."
+    "Rule, fixed before the data were seen (docs/design/0011): the recommended model is the "
+    "spec's default_model if it names one; else its first stacked or selected model (which "
+    "chooses at each origin from what that origin knew), in its history-recalibrated copy when "
+    "the spec recalibrates it; else its first model. The backtest's scores do not choose it. "
+    "The hindsight-best (highest pooled ROC AUC of this very backtest) is a reference only: no "
+    "forecaster could have chosen it at any origin. A model is shown worse than the baseline "
+    "when its 95% paired country-bootstrap interval of the AUC difference is wholly below 0; a "
+    "difference is distinguishable from noise when its 95% interval excludes 0."
 )
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One model's numbers for the rule: pooled AUC and O/E with intervals, and its paired
-    AUC difference against the baseline (None for the baseline, or without shared rows)."""
+    """One model's numbers: pooled AUC and O/E with intervals, and its paired AUC difference
+    against the baseline (None for the baseline, or without shared rows)."""
 
     model: str
     auc: BootstrapResult
@@ -71,47 +69,32 @@ class Candidate:
             and (d.lower > 0 or d.upper < 0)
         )
 
-    @property
-    def miscalibration(self) -> float:
-        """``|log(O/E)|``; infinite when O/E is not a positive number."""
-        oe = self.observed_expected.estimate
-        return abs(math.log(oe)) if np.isfinite(oe) and oe > 0 else math.inf
 
-
-def recommend(candidates: Sequence[Candidate], baseline: str) -> tuple[str, list[str], set[str]]:
-    """Apply :data:`VERDICT_RULE`.
-
-    Returns
-    -------
-    (model, order, tied)
-        The recommended model; all candidates in the rule's order (recommended first, then
-        the other eligible ones by AUC, then those shown worse by AUC); the models tied with
-        the recommended one (within :data:`AUC_TIE`).
-    """
-    if not candidates:
-        raise ValueError("recommend: no candidate models")
-    by_auc = sorted(candidates, key=lambda c: (-_finite(c.auc.estimate), c.model))
-    eligible = [c for c in by_auc if not c.shown_worse]
-    best = _finite(eligible[0].auc.estimate)
-    tied = [c for c in eligible if _finite(c.auc.estimate) >= best - AUC_TIE - 1e-12]
-    chosen = min(tied, key=lambda c: (c.miscalibration, c.model != baseline, c.model))
-    order = (
-        [chosen] + [c for c in eligible if c is not chosen] + [c for c in by_auc if c.shown_worse]
+def model_choice(ctx: sec.Context) -> ModelChoice:
+    """:func:`forecast.choice.recommend_model` of the run: its spec (a run without one: its
+    models in order), pooled AUCs (for the hindsight-best) and costs."""
+    spec = dict(ctx.spec)
+    if not spec.get("models"):
+        spec["models"] = [m for m in ctx.models if m != ORACLE]
+    aucs = pd.DataFrame(
+        [(c.model, c.auc.estimate) for c in candidates_of(ctx)], columns=["model", "roc_auc"]
     )
-    return chosen.model, [c.model for c in order], {c.model for c in tied} - {chosen.model}
+    return recommend_model(spec, metrics=aucs, costs=_costs(ctx))
+
+
+def verdict_order(ctx: sec.Context) -> list[str]:
+    """The scored models: the recommended first, then by pooled AUC (highest first, then
+    by name), the oracle last."""
+    cands = candidates_of(ctx)
+    chosen = model_choice(ctx).recommended if cands else None
+    by_auc = sorted(cands, key=lambda c: (-_finite(c.auc.estimate), c.model))
+    order = [c.model for c in by_auc if c.model == chosen]
+    order += [c.model for c in by_auc if c.model != chosen]
+    return order + [m for m in ctx.scored_models if m not in order]
 
 
 def _finite(x: float) -> float:
     return float(x) if np.isfinite(x) else -math.inf
-
-
-def headline_cost_ratio(spec: dict) -> float:
-    """The spec's cost ratio: the median of ``costs.cost_ratios`` (the higher middle one for
-    an even count), else 1:20."""
-    ratios = sorted(
-        (float(r) for r in ((spec.get("costs") or {}).get("cost_ratios") or ())), reverse=True
-    )
-    return ratios[(len(ratios) - 1) // 2] if ratios else 1 / 20
 
 
 def candidates_of(ctx: sec.Context) -> list[Candidate]:
@@ -158,37 +141,18 @@ def _against(
 
 
 def _why(
-    c: Candidate,
-    baseline: str,
-    alone: bool,
-    tied: list[Candidate],
-    runner_up: Candidate | None,
-    noun: UnitNoun = COUNTRY,
+    c: Candidate, choice: ModelChoice, baseline: str, alone: bool, noun: UnitNoun = COUNTRY
 ) -> str:
     auc = c.auc
-    top = all(c.auc.estimate >= t.auc.estimate for t in tied)
     text = (
-        f"{'Highest' if top else f'Within {AUC_TIE} of the highest'} pooled ROC AUC among "
-        f"the models not shown worse than the baseline: <b>{sig(auc.estimate)}</b> "
-        f"({_ci(auc.lower, auc.upper)})."
+        f"The rule picks it because {esc(choice.reason)}. Pooled ROC AUC "
+        f"<b>{sig(auc.estimate)}</b> ({_ci(auc.lower, auc.upper)})."
     )
-    if tied:
-        others = ", ".join(f"{esc(t.model)} ({sig(t.auc.estimate)})" for t in tied)
-        text += (
-            f" Tied within {AUC_TIE} AUC with {others}; chosen as the better calibrated "
-            "(observed/expected closer to 1)."
-        )
     d = c.vs_baseline
     if alone:
         text += " It is the only model that could be scored."
     elif c.model == baseline:
-        text += " It is the baseline itself: no other model ranks above it by the rule."
-        if runner_up is not None and runner_up.vs_baseline is not None:
-            word = "distinguishable" if runner_up.distinguishable else "not distinguishable"
-            against = _against(
-                runner_up.vs_baseline, runner_up.rows_vs_baseline, baseline, noun=noun
-            )
-            text += f" The next, {esc(runner_up.model)}, {against}, {word} from noise."
+        text += " It is the baseline itself."
     elif d is None:
         text += (
             f" No paired comparison with the baseline {esc(baseline)} (it has no scored "
@@ -201,17 +165,36 @@ def _why(
             else f"<b>not distinguishable from noise</b>: the baseline {esc(baseline)} is as "
             "good within the bootstrap's resolution"
         )
+        if c.shown_worse:
+            verdict += f"; it is <b>shown worse</b> than the baseline {esc(baseline)}"
         text += (
             f" {_against(d, c.rows_vs_baseline, baseline, word='Against', noun=noun)}, {verdict}."
         )
     return text
 
 
-def _calibration(c: Candidate, onsets: int) -> str:
+def _hindsight(choice: ModelChoice, cands: dict[str, Candidate]) -> str:
+    best = choice.hindsight_best
+    if best is None or best == choice.recommended or best not in cands:
+        return (
+            "The recommended model also has the highest pooled ROC AUC of this backtest."
+            if best == choice.recommended
+            else ""
+        )
+    auc = cands[best].auc
+    return (
+        f"{esc(best)} has the highest pooled ROC AUC of this very backtest, "
+        f"<b>{sig(auc.estimate)}</b> ({_ci(auc.lower, auc.upper)}): a choice made with the "
+        "numbers being reported, which no forecaster could have made at any origin, shown as "
+        "a reference, never the recommendation."
+    )
+
+
+def _calibration(c: Candidate, windows: int, events: int | None, horizon: int | None) -> str:
     oe = c.observed_expected
     if not np.isfinite(oe.estimate) or oe.estimate <= 0:
         return "Observed/expected is undefined for this model."
-    expected = onsets / oe.estimate
+    expected = windows / oe.estimate
     if np.isfinite(oe.lower) and np.isfinite(oe.upper) and oe.lower <= 1 <= oe.upper:
         word = "calibrated in the large (the interval contains 1)"
     elif oe.estimate < 1:
@@ -220,8 +203,14 @@ def _calibration(c: Candidate, onsets: int) -> str:
         word = (
             f"its forecasts run too low (onsets about {sig(oe.estimate, 2)} times those expected)"
         )
+    seen = (
+        f"{events} onsets observed in the scored years; its {windows} forecast windows with an "
+        f"onset (one onset lies in up to {horizon} windows)"
+        if events is not None
+        else f"{windows} forecast windows with an onset"
+    )
     return (
-        f"{onsets} onsets observed where its forecasts expected {_word(expected)}: "
+        f"{seen} where its forecasts expected {_word(expected)}: "
         f"observed/expected <b>{sig(oe.estimate)}</b> ({_ci(oe.lower, oe.upper)}), {word}."
     )
 
@@ -241,18 +230,34 @@ def _word(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def cost_row(ctx: sec.Context, model: str, ratio: float) -> pd.Series | None:
-    """The run's cost analysis row (honest policy) of ``model`` at ``ratio``; None if absent."""
+def _costs(ctx: sec.Context) -> pd.DataFrame | None:
+    """The run's cost analysis table; None when the run has none and cannot make one."""
     f = ctx.data.forecasts
     if ctx.data.costs is None and not {"origin", "horizon"} <= set(f.columns):
         return None
-    costs = sec._run_costs(ctx)
+    return sec._run_costs(ctx)
+
+
+def cost_row(ctx: sec.Context, model: str, ratio: float) -> pd.Series | None:
+    """The run's cost analysis row (honest policy) of ``model`` at ``ratio``; None if absent."""
+    costs = _costs(ctx)
+    if costs is None:
+        return None
     match = costs[
         (costs["model"] == model)
         & (costs["policy"] == "honest")
         & np.isclose(costs["cost_ratio"].astype(float), ratio, rtol=1e-9, atol=0)
     ]
     return None if match.empty else match.iloc[0]
+
+
+def _events(ctx: sec.Context, model: str) -> pd.Series | None:
+    """``model``'s onset events (:attr:`forecast.metrics.TrackRecord.events`), if counted."""
+    track = ctx.track
+    if track is None or track.events is None:
+        return None
+    rows = track.events[track.events["model"] == model]
+    return None if rows.empty else rows.iloc[0]
 
 
 def _acting(ctx: sec.Context, model: str, ratio: float) -> str:
@@ -270,22 +275,40 @@ def _acting(ctx: sec.Context, model: str, ratio: float) -> str:
     )
     capacity = row.get("capacity")
     cap = "" if pd.isna(capacity) else f", at most {int(capacity)} a year"
+    events = _events(ctx, model)
+    onsets = (
+        f"(of {_word(row['onsets_per_year'])} forecast windows with an onset a year"
+        + ("" if events is None else f"; {_word(events['events_per_year'])} onsets a year")
+        + ")"
+    )
     return (
         f"At cost ratio {label} (a warning costs 1/{_odds(ratio)} of the loss that acting "
         f"on it would prevent; threshold chosen at each origin from outcomes known then"
         f"{cap}): <b>{_word(row['warnings_per_year'])}</b> warnings a year, "
-        f"<b>{_word(row['hits_per_year'])}</b> of them followed by an onset "
-        f"(of {_word(row['onsets_per_year'])} onsets a year); value "
+        f"<b>{_word(row['hits_per_year'])}</b> of them followed by an onset {onsets}; value "
         f"<b>{sig(value)}</b> on a scale where doing nothing is 0 and perfect foresight 1: "
         f"{judged}."
     )
 
 
-def _ranking_table(
-    ctx: sec.Context, order: list[str], chosen: str, tied: set[str], ratio: float
-) -> str:
+def _caught(ctx: sec.Context, model: str) -> str:
+    """``caught / onsets (share)`` of ``model``'s past top-k lists, each onset once."""
+    events = _events(ctx, model)
+    if events is not None and events["onset_events"]:
+        return (
+            f"{int(events['caught_events'])} / {int(events['onset_events'])} "
+            f"({pct(events['event_recall'])})"
+        )
+    if events is None and ctx.track is not None:  # no annual onsets: list-windows, labelled
+        s = ctx.track.summary().set_index("model")
+        if model in s.index and s.loc[model, "onsets"]:
+            r = s.loc[model]
+            return f"{int(r['listed_onsets'])} / {int(r['onsets'])} list-windows"
+    return "–"
+
+
+def _ranking_table(ctx: sec.Context, order: list[str], choice: ModelChoice, ratio: float) -> str:
     cands = {c.model: c for c in candidates_of(ctx)}
-    summary = ctx.track.summary().set_index("model") if ctx.track is not None else None
     head = [
         "model",
         "pooled ROC AUC (95% CI)",
@@ -297,7 +320,7 @@ def _ranking_table(
         "by the rule",
     ]
     rows = []
-    models = order + ([ORACLE] if ORACLE in ctx.scored_models else [])
+    models = order  # the oracle, when scored, last
     for model in models:
         boot = ctx.boot[model]
         auc, oe = boot["roc_auc"], boot["observed_expected"]
@@ -305,20 +328,17 @@ def _ranking_table(
         d = c.vs_baseline if c is not None else None
         if model == ORACLE:
             status = "ceiling, not a model"
-        elif model == chosen:
-            status = "recommended"
-        elif c is not None and c.shown_worse:
-            status = "shown worse"
-        elif model in tied:
-            status = "tied, less calibrated"
         else:
-            status = "not shown worse"
-        if model == ctx.baseline:
-            status += " (baseline)"
-        caught = "–"
-        if summary is not None and model in summary.index and summary.loc[model, "onsets"]:
-            s = summary.loc[model]
-            caught = f"{int(s['listed_onsets'])} / {int(s['onsets'])} ({pct(s['recall'])})"
+            status = ", ".join(
+                word
+                for word, on in (
+                    ("recommended", model == choice.recommended),
+                    ("hindsight-best (reference)", model == choice.hindsight_best),
+                    ("shown worse", c is not None and c.shown_worse),
+                    ("baseline", model == ctx.baseline),
+                )
+                if on
+            )
         cost = cost_row(ctx, model, ratio)
         rows.append(
             [
@@ -327,13 +347,14 @@ def _ranking_table(
                 "–" if d is None else _with_ci(d.estimate, d.lower, d.upper, sign=True),
                 "–" if d is None else ("yes" if c is not None and c.distinguishable else "no"),
                 _with_ci(oe.estimate, oe.lower, oe.upper),
-                esc(caught),
+                esc(_caught(ctx, model)),
                 "–" if cost is None else sig(cost["value_vs_nothing"]),
-                esc(status),
+                esc(status or "–"),
             ]
         )
+    focus = choice.recommended
     body = "".join(
-        f'<tr class="{"oracle" if model == ORACLE else "focus" if model == chosen else ""}">'
+        f'<tr class="{"oracle" if model == ORACLE else "focus" if model == focus else ""}">'
         + "".join(f"<td>{v}</td>" for v in r)
         + "</tr>"
         for model, r in zip(models, rows)
@@ -354,39 +375,71 @@ def _with_ci(estimate: float, lower: float, upper: float, *, sign: bool = False)
 
 
 def verdict_html(ctx: sec.Context) -> str:
-    """The first screen: recommended model, why, its lists, calibration, costs, the rule."""
+    """The first screen: the recommended model (design 0011), said first when acting on it
+    is worth less than doing nothing; why, its lists, calibration, costs; the hindsight-best
+    as a reference; the rule."""
     cands = candidates_of(ctx)
     if not cands:
         return '<p class="lead">No recommendation: only the oracle could be scored.</p>'
-    chosen, order, tied = recommend(cands, ctx.baseline)
-    c = next(x for x in cands if x.model == chosen)
-    ratio = headline_cost_ratio(ctx.spec)
-    y, _ = ctx.arrays(chosen)
-    track = (
-        esc(track_record_sentence(ctx.track, chosen, ctx.unit_noun))
-        if ctx.track is not None
-        else "Not available: the forecasts have no single horizon."
-    )
-    by_model = {x.model: x for x in cands}
-    runner_up = by_model[order[1]] if len(order) > 1 else None
-    tied_with = [by_model[m] for m in order if m in tied]
-    items = [
-        ("Why", _why(c, ctx.baseline, len(cands) == 1, tied_with, runner_up, ctx.unit_noun)),
-        (f"Top-{ctx.top_k} lists", track),
-        ("Calibration", _calibration(c, int(y.sum()))),
-        ("Acting on warnings", _acting(ctx, chosen, ratio)),
-    ]
-    lis = "".join(f"<li><b>{esc(k)}.</b> {v}</li>" for k, v in items)
+    choice = model_choice(ctx)
+    chosen = choice.recommended
+    order = verdict_order(ctx)
+    ratio = choice.cost_ratio
     horizon = ctx.data.horizon
     event = (
         "a new mass killing" if ctx.spec.get("outcome", "mk_onset") == "mk_onset" else "an onset"
     )
     outcome = f"{event} {within(horizon)}" if horizon else event
-    return (
+    warning = (
+        f'<p class="lead warning"><strong>{esc(choice.warning())}.</strong></p>'
+        if choice.below_nothing
+        else ""
+    )
+    lead = (
         f'<p class="lead">Recommended model: <strong class="model">{esc(chosen)}</strong>'
         f' <span class="note">for forecasting {esc(outcome)}, by the rule below</span></p>'
-        f'<ul class="why">{lis}</ul>'
-        + _ranking_table(ctx, order, chosen, tied, ratio)
+    )
+    by_model = {x.model: x for x in cands}
+    c = by_model.get(chosen)
+    if c is None:
+        items = [
+            (
+                "Not scored",
+                f"The rule picks it because {esc(choice.reason)}, but this run has no scored "
+                f"forecasts of {esc(chosen)}; the table shows the models it has.",
+            )
+        ]
+    else:
+        y, _ = ctx.arrays(chosen)
+        events = _events(ctx, chosen)
+        track = (
+            esc(track_record_sentence(ctx.track, chosen, ctx.unit_noun))
+            if ctx.track is not None
+            else "Not available: the forecasts have no single horizon."
+        )
+        items = [
+            ("Why", _why(c, choice, ctx.baseline, len(cands) == 1, ctx.unit_noun)),
+            (f"Top-{ctx.top_k} lists", track),
+            (
+                "Calibration",
+                _calibration(
+                    c,
+                    int(y.sum()),
+                    None if events is None else int(events["onset_events"]),
+                    horizon,
+                ),
+            ),
+            ("Acting on warnings", _acting(ctx, chosen, ratio)),
+        ]
+    hindsight = _hindsight(choice, by_model)
+    if hindsight:
+        items.append(("Hindsight-best, a reference", hindsight))
+    lis = "".join(f"<li><b>{esc(k)}.</b> {v}</li>" for k, v in items)
+    return (
+        warning
+        + lead
+        + f'<ul class="why">{lis}</ul>'
+        + _ranking_table(ctx, order, choice, ratio)
         + f'<p class="note rule">{esc(_rule(ctx.unit_noun))} Intervals: {ctx.n_boot} bootstrap '
         f"replicates, seed {ctx.seed}. Pooled AUC on each model's fully observed outcome "
         "windows (design 0002).</p>"

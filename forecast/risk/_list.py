@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from forecast.choice import recommend_model
 from forecast.panel import COUNTRY, UnitNoun
 from forecast.risk._drivers import common_flags, driver_table, driver_text, flag_texts, input_flags
 from forecast.risk._explain import change_text
@@ -122,7 +123,8 @@ def method_note(
             "The model "
             f"({latest.spec.label}) was trained on the {cur.n_train} "
             f"{noun.years} {cur.train_start}-{cur.train_end} whose outcome was known by {y} "
-            f"({cur.n_train_onsets} with an onset), exactly as the backtest trains it for {y}, so "
+            f"({cur.n_train_onsets} of them with an onset in their {h}-year window), exactly "
+            f"as the backtest trains it for {y}, so "
             "these probabilities equal the backtest's forecasts for that year."
         ),
         f"Tiers follow the decision rule: the {tops} of the list{threshold}. "
@@ -221,16 +223,40 @@ def list_footnotes(latest: LatestForecast, attribution: str) -> list[str]:
     ]
 
 
+def training_onsets(latest: LatestForecast) -> tuple[int, int, int]:
+    """Onset events the training windows hold: ``(events, first year, last year)``.
+
+    An event is a unit-year whose annual outcome (the panel's ``config.outcome``) is 1; it is
+    in the training data when a training row ``(u, y)`` (``train_start <= y <= train_end``)
+    has it in its window ``y + 1 .. y + h``. One event in two windows counts once (the training
+    rows with an onset in their window are ``n_train_onsets``, a count of windows)."""
+    panel, cur, h = latest.panel, latest.current, latest.config.horizon
+    frame = panel.frame
+    years = frame[panel.year].to_numpy()
+    units = frame[panel.unit].to_numpy()
+    onset = frame[latest.config.outcome].to_numpy(dtype=float) == 1
+    rows = (years >= cur.train_start) & (years <= cur.train_end)
+    keys = set(zip(units[rows].tolist(), years[rows].tolist(), strict=True))
+    events = [
+        (u, t)
+        for u, t in zip(units[onset].tolist(), years[onset].tolist(), strict=True)
+        if any((u, t - lag) in keys for lag in range(1, h + 1))
+    ]
+    return len(events), cur.train_start + 1, cur.train_end + h
+
+
 def list_metadata(latest: LatestForecast, attribution: str) -> dict[str, str]:
     """Key facts shown at the top of the list (in words; method names are in the notes)."""
     cur, cfg, y = latest.current, latest.config, latest.year
     noun = latest.panel.unit_noun
+    note = recommend_model(cfg).note_for(latest.spec.label)
     return {
         "Forecast window": f"{y + 1}-{y + cfg.horizon}",
         "Data year": str(y),
-        "Model": f"{latest.spec.label} ({latest.spec.name})",
-        "Trained on": f"{cur.train_start}-{cur.train_end}, {cur.n_train} {noun.years}, "
-        f"{cur.n_train_onsets} onsets",
+        "Model": f"{latest.spec.label} ({latest.spec.name})"
+        + (f". Not the recommended model: {note}" if note else ", the recommended model"),
+        "Trained on": f"{cur.train_start}-{cur.train_end}, {cur.n_train} {noun.years}; their "
+        "outcome windows hold {} onsets in {}-{}".format(*training_onsets(latest)),
         "Dataset": f"{latest.panel.name} (sha256 {latest.dataset_digest[:12]})",
         "Experiment": f"{cfg.name} ({cfg.source})",
         "Drivers": f"indicator contributions to each {noun.singular}'s odds, "

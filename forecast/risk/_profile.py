@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
+from forecast.choice import recommend_model
 from forecast.experiment import ExperimentConfig
 from forecast.panel import Panel
 from forecast.risk._drivers import attribute
@@ -233,7 +234,7 @@ def country_profile(
     unit : str or int
         A name (case-insensitive; the panel's or the state system's) or a code.
     model_label : str, optional
-        Default: the experiment's first model.
+        Default: the recommended one (:func:`forecast.choice.recommend_model`).
     panel : Panel, optional
         Default: :func:`forecast.backtest.load_panel`.
     years : int
@@ -254,7 +255,7 @@ def country_profile(
             f"country_profile: 'years' must be a positive integer, got {years!r}",
             fix="pass e.g. years=20",
         )
-    label = model_label or config.models[0].label
+    label = model_label or recommend_model(config).recommended
     panel = panel if panel is not None else load_panel(config)
     latest = latest or fit_latest(config, model_label=label, panel=panel)
     key = resolve_unit(panel, unit, year=latest.year)

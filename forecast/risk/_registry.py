@@ -2,8 +2,9 @@
 
 A run named ``risklist-<year>`` holds the list's files; with ``register=True`` the fitted model
 is logged (skops format, artifact name ``model``), registered as ``forecast-<experiment name>``,
-given the alias ``champion`` and tagged with the data year, the dataset's sha256, the feature
-names and the experiment spec. The MLflow calls live in :mod:`forecast.tracking`.
+given the alias ``champion`` (``candidate`` when it is not the recommended model) and tagged
+with the data year, the dataset's sha256, the feature names and the experiment spec. The
+MLflow calls live in :mod:`forecast.tracking`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
+from forecast.choice import recommend_model
 from forecast.panel import Panel
 from forecast.risk._fit import LatestForecast, rank_units
 from forecast.tracking import ALIAS, MlflowTracker, RisklistRecord, TrackedRun, Tracker
@@ -45,6 +47,9 @@ _REQUIREMENTS = (
     "skops",
 )
 
+
+CANDIDATE = "candidate"
+"""Alias of a registered model that is not the recommended one (design 0011)."""
 
 RiskRun = TrackedRun
 """Where a risk list was logged (``run_id``, ``uri``, registered ``model_name``, ``version``)."""
@@ -120,8 +125,9 @@ def log_risklist(
         None).
     register : bool
         Log the fitted model, register it as ``forecast-<experiment>`` and point the alias
-        ``champion`` at the new version, tagged with the data year, dataset sha256, features
-        and experiment spec.
+        ``champion`` at the new version when it is the recommended model
+        (:func:`forecast.choice.recommend_model`; else the alias ``candidate``), tagged with
+        the data year, dataset sha256, features and experiment spec.
     tracker : Tracker, optional
     """
     tracker = tracker or MlflowTracker(tracking_uri)
@@ -137,8 +143,10 @@ def log_risklist(
         spec=config.raw,
     )
     if register:
+        recommended = recommend_model(config).recommended == latest.spec.label
         record = dataclasses.replace(
             record,
+            alias=ALIAS if recommended else CANDIDATE,
             model=latest.current.estimator,
             model_name=registered_name(config.name),
             model_tags={_TAG + k: v for k, v in tags.items()},

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import ForecastInputError, input_error
+from forecast.choice import recommend_model
 from forecast.experiment import ExperimentConfig
 from forecast.panel import Panel
 from forecast.risk._fit import LatestForecast, fit_latest, rank_units
@@ -208,7 +209,7 @@ def what_if(
         Indicator -> value for the scenario ('.', '_' and case are matched loosely); may be
         empty (then only the trigger table is of interest).
     model_label : str, optional
-        Default: the experiment's first model.
+        Default: the recommended one (:func:`forecast.choice.recommend_model`).
     panel : Panel, optional
         Default: :func:`forecast.backtest.load_panel`.
     year : int, optional
@@ -232,7 +233,10 @@ def what_if(
     features = list(panel.features)
     chosen = {_feature(features, name): float(v) for name, v in values.items()}
     latest = latest or fit_latest(
-        config, model_label=model_label or config.models[0].label, panel=panel, year=year
+        config,
+        model_label=model_label or recommend_model(config).recommended,
+        panel=panel,
+        year=year,
     )
     rule = rule or tier_rule_from_config(config)
     cur = latest.current

@@ -107,9 +107,12 @@ class MemoryTracker:
         version = None
         if record.model is not None and record.model_name:
             version = str(sum(1 for key in self.registry if key[0] == record.model_name) + 1)
-            self.registry[(record.model_name, "champion")] = (record.model, dict(record.model_tags))
+            self.registry[(record.model_name, record.alias)] = (
+                record.model,
+                dict(record.model_tags),
+            )
         name = record.model_name if record.model is not None else None
-        return TrackedRun(run_id, self.uri, name, version)
+        return TrackedRun(run_id, self.uri, name, version, record.alias if version else None)
 
     def load_registered(self, name: str, *, alias: str = "champion") -> tuple[Any, dict[str, str]]:
         if (name, alias) not in self.registry:

@@ -349,7 +349,8 @@ class MlflowTracker:
     # -- risk lists -----------------------------------------------------------------------
     def log_risklist(self, record: RisklistRecord) -> TrackedRun:
         """Log a risk list as run ``risklist-<year>``; with ``record.model``, register it
-        (skops format), tag the version and point the alias ``champion`` at it."""
+        (skops format), tag the version and point ``record.alias`` at it (``champion`` for the
+        recommended model, docs/design/0011)."""
         import mlflow
         import skops.io
         from mlflow.entities import Metric, Param
@@ -385,11 +386,11 @@ class MlflowTracker:
                 version = str(info.registered_model_version)
                 for key, value in record.model_tags.items():
                     client.set_model_version_tag(record.model_name, version, key, value)
-                client.set_registered_model_alias(record.model_name, ALIAS, version)
+                client.set_registered_model_alias(record.model_name, record.alias, version)
         if owned:
             client.set_terminated(run_id, status="FINISHED")
         name = record.model_name if record.model is not None else None
-        return TrackedRun(run_id, self.uri, name, version)
+        return TrackedRun(run_id, self.uri, name, version, record.alias if version else None)
 
     def load_registered(self, name: str, *, alias: str = ALIAS) -> tuple[Any, dict[str, str]]:
         """The registered model ``models:/<name>@<alias>`` and its version tags."""

@@ -17,7 +17,7 @@ class RisklistRecord:
     """What a risk list logs: run ``risklist-<year>`` in ``experiment`` with ``params``,
     ``metrics``, ``files`` and the ``spec``; with ``model``, the model registered as
     ``model_name`` (version tags ``model_tags``, signature from ``example``, pinned
-    ``requirements``)."""
+    ``requirements``) with the alias ``alias``)."""
 
     experiment: str
     year: int
@@ -30,17 +30,19 @@ class RisklistRecord:
     model_tags: dict[str, str] = field(default_factory=dict)
     example: Any = None
     requirements: list[str] = field(default_factory=list)
+    alias: str = "champion"
 
 
 @dataclass(frozen=True)
 class TrackedRun:
     """Where something was logged: ``run_id``, store ``uri``, registered ``model_name`` and
-    ``version`` (None when nothing was registered)."""
+    ``version`` and its ``alias`` (None when nothing was registered)."""
 
     run_id: str
     uri: str
     model_name: str | None = None
     version: str | None = None
+    alias: str | None = None
 
 
 class Tracker(Protocol):

@@ -284,3 +284,27 @@ def test_log_refuses_parent_without_model_runs(tracking_uri, tmp_path, forecasts
         _handler(["costs", "--run", parent, "--tracking-uri", tracking_uri, "--log"])
     assert not client.get_run(parent).data.metrics
     assert not [a for a in client.list_artifacts(parent) if a.path == "costs"]
+
+
+def test_costs_headline_recommended_model_and_onset_events(tmp_path, forecasts, capsys):
+    """Design 0011: the spec's recommended model comes first, and onsets per year count
+    events (each unit-year onset once), recomputed here from the annual onsets."""
+    out = tmp_path / "run"
+    out.mkdir()
+    forecasts.to_parquet(out / "forecasts.parquet", index=False)
+    (out / "experiment.yaml").write_text(yaml.safe_dump({**SPEC, "models": ["poor", "good"]}))
+    rng = np.random.default_rng(5)
+    units = [f"U{u}" for u in range(25)]
+    annual = pd.DataFrame(
+        [(u, y, float(rng.random() < 0.1)) for u in units for y in range(1995, LAST + 1)],
+        columns=["unit", "year", "onset"],
+    )
+    annual.to_parquet(out / "onsets.parquet", index=False)
+    assert main(["costs", "--run-dir", str(out), "--cost-ratio", "1:20", "--no-track"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Recommended model: poor (it is the spec's first model")
+    # scored lists 2000..2010 (window observed by 2012) cover the outcome years 2001..2012
+    events = int(annual[(annual["year"] > 2000) & (annual["onset"] == 1)].shape[0])
+    assert f"{events / 12:.2f} onsets per year ({events} onsets in 12 outcome years)" in text
+    table = text[text.index("threshold = the one for the latest origin:") :].splitlines()
+    assert table[3].startswith("poor")  # the recommended model's line first

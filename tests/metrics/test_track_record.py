@@ -212,3 +212,57 @@ def test_no_observed_window_is_an_empty_record():
     record = track_record(toy_table(), data_end=2001)
     assert record.lists.empty and record.tiers.empty
     assert record.summary().empty and record.tier_summary().empty
+
+
+def _random_world(rng, h):
+    units = [f"u{i}" for i in range(12)]
+    years = range(2000, 2016)
+    onsets = pd.DataFrame(
+        [(u, y, int(rng.random() < 0.15)) for u in units for y in years],
+        columns=["unit", "year", "onset"],
+    )
+    flag = onsets.set_index(["unit", "year"])["onset"]
+    rows = []
+    for model in ("m1", "m2"):
+        for origin in range(2002, 2013):
+            for u in units:
+                window = [flag.get((u, origin + j), 0) for j in range(1, h + 1)]
+                rows.append((model, origin, u, rng.random(), float(max(window))))
+    frame = pd.DataFrame(rows, columns=["model", "origin", "unit", "probability", "outcome"])
+    return frame.assign(year=frame["origin"]), onsets
+
+
+@pytest.mark.parametrize("h", [1, 2, 3])
+def test_onsets_are_counted_as_events_by_a_hand_loop(rng, h):
+    """Each onset counts once: inside a scored list's window (T < t <= T + h), caught when its
+    unit was in the top k of such a list (design 0011); recomputed by a loop over events."""
+    forecasts, onsets = _random_world(rng, h)
+    k, data_end = 3, 2013
+    record = track_record(forecasts, horizon=h, data_end=data_end, k=k, onsets=onsets)
+    summary = record.summary().set_index("model")
+    for model, table in forecasts.groupby("model"):
+        events = caught = 0
+        for u, t, o in onsets.itertuples(index=False):
+            lists = [T for T in range(t - h, t) if 2002 <= T <= 2012 and T + h <= data_end]
+            if not o or not lists:
+                continue
+            events += 1
+            tops = [
+                set(table[table["origin"] == T].nlargest(k, "probability")["unit"]) for T in lists
+            ]
+            caught += any(u in top for top in tops)
+        assert summary.loc[model, "onset_events"] == events
+        assert summary.loc[model, "caught_events"] == caught
+        if h > 1:  # list-windows count an onset once per window that holds it
+            assert summary.loc[model, "onsets"] >= events
+    assert "onset_events" not in track_record(forecasts, horizon=h, data_end=data_end).summary()
+
+
+def test_events_per_outcome_year():
+    forecasts, onsets = _random_world(np.random.default_rng(3), 2)
+    events = track_record(forecasts, horizon=2, data_end=2013, k=3, onsets=onsets).events
+    first = events.set_index("model").loc["m1"]
+    assert first["outcome_years"] == 2013 - 2002  # windows of the lists 2002..2011
+    in_years = onsets[(onsets["year"] > 2002) & (onsets["year"] <= 2013)]["onset"].sum()
+    assert first["onset_events"] == in_years  # every unit is forecast at every origin
+    assert first["events_per_year"] == pytest.approx(in_years / 11)

@@ -384,5 +384,6 @@ def test_explain_takes_a_name_and_answers_in_words(capsys):
         == 0
     )
     out = capsys.readouterr().out
-    assert out.startswith("Myanmar (775), model elastic_net: risk ")
+    assert out.startswith("model elastic_net; the rule recommends stacked_recal because")
+    assert "\nMyanmar (775), model elastic_net: risk " in out
     assert "model update" in out and "battle deaths this year" in out

@@ -82,6 +82,11 @@ def test_risklist_registers_a_model_that_reproduces_the_list(tmp_path, spec_file
         assert (out / name).is_file()
     risk = pd.read_parquet(out / "risk.parquet")
     assert risk["rank"].tolist() == list(range(1, len(risk) + 1))
+    csv = pd.read_csv(out / "risklist.csv")  # which model made the list (design 0011)
+    assert set(csv["model"]) == {"elastic_net"} and "model_note" not in csv
+    assert "elastic_net (elastic_net), the recommended model" in (out / "risklist.html").read_text(
+        encoding="utf-8"
+    )
     assert risk["tier_meaning"].str.contains("in the backtest").all()
     assert risk["drivers_up"].str.contains(r"odds x").any()
 
@@ -251,3 +256,22 @@ def test_history_recalibrated_list_equals_the_backtest_and_registers(tmp_path, s
     np.testing.assert_allclose(
         again.loc[expected.index, "probability"], expected["probability"], rtol=0, atol=1e-15
     )
+
+
+def test_champion_goes_to_the_recommended_model_only(tmp_path):
+    """docs/design/0011: the alias champion marks the recommended model's version; another
+    model registered from the same spec gets the alias candidate."""
+    from forecast.risk import fit_latest, log_risklist
+    from forecast.tracking import MemoryTracker
+
+    config = experiment_from_dict(
+        {**SPEC, "models": [*SPEC["models"], {"name": "logit"}], "default_model": "logit"}
+    )
+    panel = load_dataset("synthetic-world")
+    tracker = MemoryTracker(tmp_path)
+    for label, alias in (("elastic_net", "candidate"), ("logit", "champion")):
+        latest = fit_latest(config, model_label=label, panel=panel)
+        run = log_risklist(latest, latest.table(), [], register=True, tracker=tracker)
+        assert run.alias == alias
+        _, tags = tracker.load_registered("forecast-x", alias=alias)
+        assert tags["forecast.model_label"] == label

@@ -336,7 +336,8 @@ def test_sudan_on_ewp_plus(tmp_path, capsys):
         == 0
     )
     out = capsys.readouterr().out
-    assert f"published list: {100 * listed.loc[625, 'probability']:.1f}%" in out
+    assert out.startswith("model elastic_net; the rule recommends stacked_recal because")
+    assert f"list of elastic_net: {100 * listed.loc[625, 'probability']:.1f}%" in out
     assert "coup attempt this year" in out  # triggers by their plain names
     assert (
         main(
@@ -358,6 +359,48 @@ def test_sudan_on_ewp_plus(tmp_path, capsys):
         == 0
     )
     out = capsys.readouterr().out
-    assert out.startswith("Sudan (model elastic_net)") and re.search(r"^2023 .* yes$", out, re.M)
+    assert out.startswith("model elastic_net; the rule recommends stacked_recal because")
+    assert "\nSudan (model elastic_net)" in out and re.search(r"^2023 .* yes$", out, re.M)
     html = (tmp_path / "pr" / "profile.html").read_text(encoding="utf-8")
     assert "Sudan: risk profile" in html and "onset" in html
+
+
+def test_default_model_is_the_recommended_one_everywhere(panel):
+    """whatif, profile and the risk list default to the rule's model (design 0011), so the
+    'published list' figure of whatif is the list's own number."""
+    from forecast.choice import recommend_model
+    from forecast.risk._list import list_metadata
+
+    config = experiment_from_dict(
+        {
+            "name": "x",
+            "seed": 5,
+            "origins": {"first": 2015, "last": 2024},
+            "models": [{"name": "elastic_net", "params": {"n_alphas": 8}}, {"name": "logit"}],
+            "default_model": "logit",
+        }
+    )
+    assert recommend_model(config).recommended == "logit"
+    result = what_if(config, unit=UNIT, values={}, panel=panel)
+    assert result.model == "logit"
+    listed = build_risklist(fit_latest(config, model_label="logit", panel=panel))
+    assert result.baseline.probability == listed.set_index("unit").loc[UNIT, "probability"]
+    other = fit_latest(config, model_label="elastic_net", panel=panel)
+    assert "the rule recommends logit because" in list_metadata(other, "exact")["Model"]
+
+
+def test_training_summary_counts_onset_events(config, panel, latest):
+    """The list's 'Trained on' counts unit-years with an onset that a training window holds,
+    recomputed here from the panel's annual outcome by a loop over units."""
+    from forecast.risk._list import list_metadata, training_onsets
+
+    cur, h = latest.current, config.horizon
+    expected = 0
+    for _, g in panel.frame.groupby("unit", observed=True):
+        years = set(g.loc[(g["year"] >= cur.train_start) & (g["year"] <= cur.train_end), "year"])
+        for t in g.loc[g["mk_onset"] == 1, "year"]:
+            expected += any(t - lag in years for lag in range(1, h + 1))
+    events, first, last = training_onsets(latest)
+    assert (events, first, last) == (expected, cur.train_start + 1, cur.train_end + h)
+    assert events < cur.n_train_onsets  # windows count an onset once per window
+    assert f"hold {expected} onsets" in list_metadata(latest, "exact")["Trained on"]

@@ -107,7 +107,8 @@ def test_grid_risk_list_speaks_of_cells(tmp_path, capsys):
     assert "cell-years" in text and "listed cells" in text
     assert "countr" not in text.lower()
     assert "100 cells, data year" in printed
-    assert printed.splitlines()[0].split()[:2] == ["rank", "cell"]
+    assert printed.splitlines()[0].startswith("model elastic_net, the recommended one: ")
+    assert printed.splitlines()[1].split()[:2] == ["rank", "cell"]
     assert "countr" not in printed.lower()
     header = (out / "risklist.csv").read_text().splitlines()[0]
     assert header.startswith("rank,unit,name")  # the CSV's columns do not change
