@@ -613,5 +613,8 @@ class Backtest:
             files = None
             if folder is not None and all((folder / n).is_file() for n in FIGURES):
                 files = [folder / "costs.csv", *(folder / name for name in FIGURES)]
-            tracker.log_costs(self.costs(), run_id, files=files)
+            from forecast.choice import spec_cost_ratio
+
+            ratio = spec_cost_ratio(self.config.costs.cost_ratios)
+            tracker.log_costs(self.costs(), run_id, files=files, ratio=ratio)
         return TrackedRun(str(run_id), str(tracker.uri))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 
@@ -137,17 +138,22 @@ def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
     return registers
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to the current ``sys.stderr`` (which a caller or a test may have replaced)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(*, quiet: bool = False, verbose: bool = False) -> None:
     """The library logs through ``logging`` (``forecast.*``); the command line shows it on
     stderr: progress and notes (INFO) by default, only warnings with ``--quiet``, everything
     with ``--verbose``."""
-    import logging
-
     logger = logging.getLogger("forecast")
-    if not any(getattr(h, "_forecast_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("forecast: %(message)s"))
-        handler._forecast_cli = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
         logger.propagate = False
     logger.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)

@@ -242,7 +242,10 @@ def _run(args: argparse.Namespace) -> int:
         paths = [Path(args.out) / name for name in names]
         print("wrote " + ", ".join(str(p) for p in paths))
     if tracker is not None:
-        logged = tracker.log_costs(analysis, args.run, files=paths)
+        from forecast.choice import spec_cost_ratio
+
+        ratio = spec_cost_ratio([float(r) for r in spec_costs.get("cost_ratios", ())])
+        logged = tracker.log_costs(analysis, args.run, files=paths, ratio=ratio)
         missing = sorted(set(analysis.models) - set(logged))
         print(
             f"logged cost metrics into {len(logged)} model runs of {args.run}"

@@ -51,7 +51,15 @@ class MemoryTracker:
         self.runs[run_id]["files"][f"{prefix}/{target.name}".lstrip("/")] = target
 
     def log_backtest(self, result: Any, summary: Any, run: Any) -> str:
+        from forecast.tracking._headline import backtest_headline, describe_backtest, run_choice
+
         parent = self._new("backtest", result.config.name)
+        choice = run_choice(result.config, summary, run)
+        self.runs[parent]["metrics"] = dict(backtest_headline(summary, choice.recommended))
+        self.runs[parent]["tags"] = {
+            "forecast.recommended_model": choice.recommended,
+            "mlflow.note.content": describe_backtest(result, summary, choice),
+        }
         folder = Path(run.run_dir)
         for path in sorted(folder.iterdir()):
             if path.is_file():
@@ -67,7 +75,12 @@ class MemoryTracker:
         return {r["name"]: rid for rid, r in self.runs.items() if r.get("parent") == run_id}
 
     def log_costs(
-        self, analysis: Any, run_id: str, *, files: list[Path] | None = None
+        self,
+        analysis: Any,
+        run_id: str,
+        *,
+        files: list[Path] | None = None,
+        ratio: float | None = None,
     ) -> dict[str, str]:
         runs = self.model_runs(run_id)
         matched = {m: runs[m] for m in analysis.models if m in runs}
@@ -76,8 +89,14 @@ class MemoryTracker:
                 f"run {run_id!r} has no nested run of the models {analysis.models}",
                 fix="pass the parent run of the backtest",
             )
+        from forecast.tracking._headline import cost_grid, cost_headline
+
+        _, headline = cost_headline(analysis, ratio)
         for model, child in matched.items():
-            self.runs[child]["metrics"].update(analysis.metrics_by_model()[model])
+            self.runs[child]["metrics"].update(headline[model])
+        self.runs[run_id]["tables"] = {
+            "costs/cost_metrics.json": cost_grid(analysis.metrics_by_model())
+        }
         for path in files or []:
             self._keep(run_id, path, "costs")
         return matched

@@ -20,6 +20,15 @@ import numpy as np
 from forecast._errors import input_error
 from forecast.run import RUN_FILES, RunArtifacts
 from forecast.tracking import _store as store
+from forecast.tracking._headline import (
+    _finite,
+    backtest_headline,
+    cost_grid,
+    cost_headline,
+    describe_backtest,
+    describe_model,
+    run_choice,
+)
 from forecast.tracking._protocol import RisklistRecord, TrackedRun
 
 __all__ = ["MlflowTracker", "default_tracking_uri"]
@@ -28,18 +37,6 @@ default_tracking_uri = store.default_tracking_uri
 
 ALIAS = "champion"
 """Registry alias of the model behind the published risk list."""
-
-
-def _finite(metrics: dict[str, Any]) -> dict[str, float]:
-    out = {}
-    for key, value in metrics.items():
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            continue
-        if np.isfinite(number):
-            out[key] = number
-    return out
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, str]) -> None:
@@ -170,6 +167,14 @@ class MlflowTracker:
                 if summary.ewp is not None:
                     mlflow.log_table(summary.ewp, "ewp_pooled_metrics.json")
 
+        choice = run_choice(config, summary, run)
+        headline = backtest_headline(summary, choice.recommended if choice else None)
+        store.log_batched(client, parent_id, [Metric(k, v, now, 0) for k, v in headline])
+        tags = {"mlflow.note.content": describe_backtest(result, summary, choice)}
+        if choice is not None:
+            tags["forecast.recommended_model"] = choice.recommended
+        client.log_batch(parent_id, tags=[_tag(k, v) for k, v in tags.items()])
+
         labels = [s.label for s in config.models]
         labels += sorted(set(result.forecasts["model"]) - set(labels))  # recalibrated, oracle
         specs = {s.label: s for s in config.models}
@@ -177,7 +182,11 @@ class MlflowTracker:
             child = client.create_run(
                 experiment_id,
                 run_name=label,
-                tags={"mlflow.parentRunId": parent_id, "forecast.model": label},
+                tags={
+                    "mlflow.parentRunId": parent_id,
+                    "forecast.model": label,
+                    "mlflow.note.content": describe_model(label, specs.get(label), choice),
+                },
             ).info.run_id
             spec = specs.get(label)
             model_params = {"model": spec.name if spec else label, "label": label}
@@ -254,16 +263,26 @@ class MlflowTracker:
             ) from None
 
     def log_costs(
-        self, analysis: Any, run_id: str, *, files: list[Path] | None = None
+        self,
+        analysis: Any,
+        run_id: str,
+        *,
+        files: list[Path] | None = None,
+        ratio: float | None = None,
     ) -> dict[str, str]:
         """Log a :class:`forecast.decision.CostAnalysis` into the nested model runs of parent
         run ``run_id``.
 
-        Each model run (matched by its ``forecast.model`` tag) gets the finite values of
-        ``analysis.metrics_by_model()`` at step 0, the step series of
-        ``analysis.curves_by_model()`` and tags with the cost assumptions. The parent gets
-        ``costs/costs.csv`` and the figures: ``files`` when the caller has written them, else
-        they are rendered into a temporary folder. Every check runs before anything is logged.
+        Each model run (matched by its ``forecast.model`` tag) gets a handful of headline
+        metrics at the cost ratio ``ratio`` (default: the spec's, the median of the analysis'
+        metric ratios): ``cost/relative_value``, ``cost/value_vs_nothing``,
+        ``cost/warnings_per_year``, ``cost/hits_per_year``, ``cost/false_alarms_per_hit``,
+        ``cost/onsets_per_year`` (honest policy), the step series of
+        ``analysis.curves_by_model()`` and tags with the cost assumptions. The whole grid of
+        ``analysis.metrics_by_model()`` is one table, ``costs/cost_metrics.json`` (model,
+        metric, value), of the parent, which also gets ``costs/costs.csv`` and the figures:
+        ``files`` when the caller has written them, else they are rendered into a temporary
+        folder. Every check runs before anything is logged.
 
         Returns
         -------
@@ -283,17 +302,20 @@ class MlflowTracker:
         client = self._client()
         metrics = analysis.metrics_by_model()
         curves = analysis.curves_by_model()
+        label, headline = cost_headline(analysis, ratio)
         now = _now_ms()
         tags = [
             RunTag("forecast.costs.effectiveness", f"{analysis.effectiveness:g}"),
             RunTag("forecast.costs.capacity", str(analysis.capacity)),
             RunTag("forecast.costs.data_end", str(analysis.data_end)),
+            RunTag("forecast.costs.ratio", label.replace("to", ":")),
         ]
         for model, child in matched.items():
-            batch = [Metric(k, v, now, 0) for k, v in metrics[model].items() if np.isfinite(v)]
+            batch = [Metric(k, v, now, 0) for k, v in headline[model].items()]
             batch += [Metric(name, value, now, step) for name, step, value in curves[model]]
             store.log_batched(client, child, batch)
             client.log_batch(child, tags=tags)
+        grid = cost_grid(metrics)
         with tempfile.TemporaryDirectory() as tmp:
             if files is None:  # not written by the caller: render them once, here
                 out = Path(tmp)
@@ -301,6 +323,7 @@ class MlflowTracker:
                 files = [out / "costs.csv", *analysis.figures(out)]
             for path in files:
                 client.log_artifact(run_id, str(path), artifact_path="costs")
+            client.log_table(run_id, grid, "costs/cost_metrics.json")  # keeps the run's status
         return matched
 
     def log_report(self, run_id: str, path: Path) -> None:

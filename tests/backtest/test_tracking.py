@@ -87,16 +87,36 @@ def test_parent_and_nested_runs_with_inputs_metrics_and_artifacts(tmp_path, stor
         "recall_top10",
         "recall_top30",
         "precision_top20",
-        "relative_value_1to20",
+        "cost/relative_value",
+        "cost/warnings_per_year",
     ):
         assert key in metrics, key
+    # the cost grid is a table of the parent, not ~200 metrics of each model run
+    assert not any(k.startswith(("relative_value_1to", "ewp4pct_")) for k in metrics)
+    assert len(metrics) < 80, sorted(metrics)
+    # the parent shows what the collapsed runs table sorts on, and says what was run
+    recommended = parent.data.tags["forecast.recommended_model"]
+    assert recommended == "elastic_net_recal"  # no meta model: the first model, recalibrated
+    assert parent.data.metrics["roc_auc"] == pytest.approx(
+        parent.data.metrics[f"roc_auc/{recommended}"]
+    )
+    for model in ("elastic_net", "xgboost", "oracle"):
+        assert {f"brier/{model}", f"recall_top30/{model}"} <= set(parent.data.metrics)
+    note = parent.data.tags["mlflow.note.content"]
+    assert note.startswith("Backtest of tiny on synthetic-world") and recommended in note
+    assert children["xgboost"].data.tags["mlflow.note.content"].startswith("xgboost: model")
     history = client.get_metric_history(children["xgboost"].info.run_id, "curve/recall_at_k")
     assert [m.step for m in history][:3] == [1, 2, 3]
     artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert {"forecasts.parquet", "experiment.yaml", "metrics.csv"} <= artifacts
     # the cost files written into --out are logged under costs/, byte for byte
     logged = {a.path for a in client.list_artifacts(parent.info.run_id, "costs")}
-    assert logged == {"costs/costs.csv", "costs/value_curves.png", "costs/decision_curves.png"}
+    assert logged == {
+        "costs/costs.csv",
+        "costs/value_curves.png",
+        "costs/decision_curves.png",
+        "costs/cost_metrics.json",
+    }
     local = client.download_artifacts(parent.info.run_id, "costs/costs.csv", str(tmp_path))
     assert Path(local).read_bytes() == (out / "costs.csv").read_bytes()
 
@@ -295,7 +315,8 @@ def test_every_task_failing_is_one_line_and_leaves_out_alone(tmp_path, capsys):
         )
     )
     out = tmp_path / "out"
-    assert main(["backtest", str(spec), "--out", str(out), "--no-cache", "--no-track"]) == 2
+    argv = ["--quiet", "backtest", str(spec), "--out", str(out), "--no-cache", "--no-track"]
+    assert main(argv) == 2  # --quiet: no progress lines, only the error
     err = capsys.readouterr().err.strip()
     assert (
         err.startswith("forecast: error: ") and "every task failed (first: broken at origin" in err

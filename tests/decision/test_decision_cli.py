@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -241,21 +242,34 @@ def test_costs_from_run_and_log(tracking_uri, tmp_path, forecasts, capsys):
         run = client.get_run(run_id)
         logged = run.data.metrics
         finite = {k: v for k, v in expected[model].items() if np.isfinite(v)}
-        assert set(finite) <= set(logged)
-        for name in ("relative_value_1to20", "cost_per_year_1to20", "top3_hits_per_year"):
-            assert logged[name] == pytest.approx(finite[name])
+        # a handful of headline metrics at the spec's ratio (of 1:10 and 1:50, the higher)
+        for name in ("relative_value", "value_vs_nothing", "warnings_per_year", "hits_per_year"):
+            assert logged[f"cost/{name}"] == pytest.approx(finite[f"{name}_1to10"]), name
+        assert logged["cost/onsets_per_year"] == pytest.approx(finite["onsets_per_year"])
+        assert not any(k.startswith(("relative_value_1to", "top3_")) for k in logged)
         assert run.data.tags["forecast.costs.effectiveness"] == "0.5"
+        assert run.data.tags["forecast.costs.ratio"] == "1:10"
         history = client.get_metric_history(run_id, "value_curve/value_vs_nothing")
         steps = sorted(m.step for m in history)
         assert steps[0] == 2 and steps[-1] == 200 and len(steps) == len(set(steps))
-    assert client.get_run(children["oracle"]).data.metrics["oracle_value_share_1to20"] == 1.0
     assert not client.get_run(parent).data.metrics  # metrics go to the model runs only
     logged_files = {a.path for a in client.list_artifacts(parent, "costs")}
     assert logged_files == {
         "costs/costs.csv",
         "costs/value_curves.png",
         "costs/decision_curves.png",
+        "costs/cost_metrics.json",
     }
+    # the whole grid is one table of the parent, value for value
+    local = client.download_artifacts(parent, "costs/cost_metrics.json", str(tmp_path))
+    table = json.loads(Path(local).read_text())  # MLflow's table format: columns, data
+    grid = pd.DataFrame(table["data"], columns=table["columns"])
+    grid = grid.set_index(["model", "metric"])["value"]
+    for model in children:
+        for name, value in expected[model].items():
+            if np.isfinite(value):
+                assert grid[(model, name)] == pytest.approx(value), (model, name)
+    assert grid[("oracle", "oracle_value_share_1to20")] == 1.0
 
 
 def test_run_errors(tracking_uri, tmp_path, forecasts):

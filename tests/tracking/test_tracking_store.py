@@ -83,9 +83,13 @@ def test_pipeline_against_the_in_memory_tracker(tmp_path):
     assert {"forecasts.parquet", "costs.csv", "provenance.json", "costs/costs.csv"} <= set(
         tracker.runs[parent]["files"]
     )
-    assert (
-        "relative_value_1to20" in tracker.runs[tracker.model_runs(parent)["elastic_net"]]["metrics"]
-    )
+    child = tracker.runs[tracker.model_runs(parent)["elastic_net"]]
+    assert "cost/relative_value" in child["metrics"]
+    assert not any(k.startswith("relative_value_1to") for k in child["metrics"])  # in the table
+    grid = tracker.runs[parent]["tables"]["costs/cost_metrics.json"]
+    assert "relative_value_1to20" in set(grid["metric"])
+    assert tracker.runs[parent]["tags"]["forecast.recommended_model"] == "elastic_net"
+    assert "roc_auc/elastic_net" in tracker.runs[parent]["metrics"]
     fetched = RunArtifacts.fetch(parent, tracker, tmp_path / "fetched")
     pd.testing.assert_frame_equal(fetched.forecasts, RunArtifacts.read(out).forecasts)
     pd.testing.assert_frame_equal(fetched.costs, pd.read_csv(out / "costs.csv"))
