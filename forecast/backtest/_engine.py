@@ -23,7 +23,7 @@ from forecast.backtest._execute import (
 from forecast.backtest._splitter import RollingOrigin, Split
 from forecast.backtest._task import one_line
 from forecast.experiment import ExperimentConfig, ModelSpec
-from forecast.outcomes import onset_within
+from forecast.outcomes import training_target
 from forecast.panel import COUNTRY, Panel, UnitNoun
 
 __all__ = [
@@ -131,15 +131,7 @@ def run_backtest(
     with open_executor(backend, scheduler, n_jobs=n_jobs) as executor:
         panel = panel if panel is not None else load_panel(config)
         frame = panel.frame
-        if config.outcome not in frame.columns:
-            raise input_error(
-                f"outcome column {config.outcome!r} not in the panel",
-                source=panel.name,
-                fix=f"use one of {panel.outcomes}",
-            )
-        target = onset_within(
-            frame, config.horizon, unit=panel.unit, year=panel.year, onset=config.outcome
-        ).to_numpy()
+        target = training_target(panel, config)
         splitter = RollingOrigin.from_config(config)
         scoring = frame.assign(_target=target)
         splits = list(splitter.split(scoring, year=panel.year, outcome="_target"))

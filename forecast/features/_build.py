@@ -60,6 +60,14 @@ def check_look_ahead(fs: FeatureSet) -> None:
     by_name = {i.name: i for i in fs.indicators}
     for ind in fs.indicators:
         if ind.role == "outcome":
+            reason = _own_look_ahead(ind)
+            if reason and ind.window is None:
+                raise input_error(
+                    f"outcome {ind.name!r} is a window (its {reason}) but declares none",
+                    source=ind.where(None),
+                    fix="add window: [1, h] (the years ahead it covers), so that it is "
+                    "never windowed again as an experiment's outcome",
+                )
             continue
         seen, stack = {ind.name}, list(ind.depends_on())
         while stack:  # every indicator it reads, directly or through others
@@ -505,6 +513,7 @@ def build_from_tables(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> Panel:
         unit_system=fs.unit_system,
         unit_label=fs.unit_label,
         unit_noun=fs.unit_noun,
+        windows=fs.windows,
         source=f"{fs.path} (the panel it builds)",
     )
 
