@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -50,21 +51,36 @@ def _module_file(root: Path, module: str) -> Path | None:
     return root / "__init__.py" if not parts else None
 
 
-def _imported(tree: ast.AST, module: str, is_package: bool) -> set[str]:
+_IMPORT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+[.\w]+[ \t]+import[ \t]*(?:\([^)]*\)|(?:[^\n]*\\\n)*[^\n]*)"
+    rb"|import[ \t]+(?:[^\n]*\\\n)*[^\n]*)",
+    re.MULTILINE,
+)
+"""An ``import`` or ``from ... import`` statement (at any indentation, over continuation
+lines and parentheses): parsing these alone is much faster than compiling whole modules."""
+
+
+def _imported(source: bytes, module: str, is_package: bool) -> set[str]:
     """The ``forecast`` modules a module's import statements name (in functions too): each
     imported module, each module a ``from`` import takes a name from, and that name when it
-    is a module itself."""
+    is a module itself. A line that only looks like an import (in a docstring) adds nothing
+    or a module more, never fewer."""
     names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:  # relative: from the module's package
-                package = module.split(".")[: len(module.split(".")) - node.level + is_package]
+    for match in _IMPORT.finditer(source):
+        try:
+            statement = ast.parse(match.group().strip()).body[0]
+        except SyntaxError:  # prose in a docstring
+            continue
+        if isinstance(statement, ast.Import):
+            names |= {alias.name for alias in statement.names}
+        elif isinstance(statement, ast.ImportFrom):
+            base = statement.module or ""
+            if statement.level:  # relative: from the module's package
+                parts = module.split(".")
+                package = parts[: len(parts) - statement.level + is_package]
                 base = ".".join([*package, *([base] if base else [])])
             names.add(base)
-            names |= {f"{base}.{alias.name}" for alias in node.names}
+            names |= {f"{base}.{alias.name}" for alias in statement.names}
     return {n for n in names if n == "forecast" or n.startswith("forecast.")}
 
 
@@ -84,8 +100,8 @@ def import_closure(root: Path, modules: tuple[str, ...] = KERNEL) -> list[Path]:
             continue
         seen[module] = path
         parents = [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)]
-        tree = ast.parse(path.read_bytes(), filename=str(path))
-        stack += parents + sorted(_imported(tree, module, path.name == "__init__.py"))
+        found = _imported(path.read_bytes(), module, path.name == "__init__.py")
+        stack += parents + sorted(found)
     return sorted(set(seen.values()))
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "build_from_tables",
     "build_panel",
     "check_look_ahead",
+    "check_outcome_windows",
     "dependency_order",
     "load_tables",
 ]
@@ -52,6 +53,21 @@ def _own_look_ahead(ind: Indicator) -> str | None:
     return None
 
 
+def check_outcome_windows(fs: FeatureSet) -> None:
+    """Refuse an outcome that looks ahead (a window of onsets, e.g. ``onset_within``) without
+    ``window: [first, last]``: the panel must know it is a window, never an annual event that
+    an experiment may window again (:func:`forecast.outcomes.training_target`)."""
+    for ind in fs.by_role("outcome"):
+        reason = _own_look_ahead(ind)
+        if reason and ind.window is None:
+            raise input_error(
+                f"outcome {ind.name!r} is a window (its {reason}) but declares none",
+                source=ind.where(None),
+                fix="add window: [first, last] (the years ahead it covers, e.g. [1, 2] for "
+                "onset_within: {horizon: 2})",
+            )
+
+
 def check_look_ahead(fs: FeatureSet) -> None:
     """Refuse features/helpers that read later years unless ``replication``: through their
     own transforms, or through an indicator they read (e.g. an outcome window) that does."""
@@ -60,14 +76,6 @@ def check_look_ahead(fs: FeatureSet) -> None:
     by_name = {i.name: i for i in fs.indicators}
     for ind in fs.indicators:
         if ind.role == "outcome":
-            reason = _own_look_ahead(ind)
-            if reason and ind.window is None:
-                raise input_error(
-                    f"outcome {ind.name!r} is a window (its {reason}) but declares none",
-                    source=ind.where(None),
-                    fix="add window: [1, h] (the years ahead it covers), so that it is "
-                    "never windowed again as an experiment's outcome",
-                )
             continue
         seen, stack = {ind.name}, list(ind.depends_on())
         while stack:  # every indicator it reads, directly or through others
@@ -480,6 +488,7 @@ def build_from_tables(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> Panel:
     Used directly by tests that perturb sources; :func:`build_panel` is the public entry.
     """
     check_look_ahead(fs)
+    check_outcome_windows(fs)
     order = dependency_order(fs)
     grid, ready = _prepare(fs, tables)
     built: dict[str, pd.Series] = {}
