@@ -120,3 +120,27 @@ def test_ewp_window_outcomes_are_declared():
     from forecast.data._ewp import EWP_OUTCOMES, EWP_WINDOWS
 
     assert set(EWP_OUTCOMES) - set(EWP_WINDOWS) == {"mk_onset"}
+
+
+@pytest.mark.realdata
+def test_ewp_window_outcome_is_refused_before_any_fit(monkeypatch):
+    from forecast.experiment import load_experiment
+
+    config = load_experiment("experiments/ewp-2025.yaml")
+    leaky = experiment_from_dict(
+        {
+            "name": "leak",
+            "dataset": "ewp-2025",
+            "outcome": "mk_onset_1or2",
+            "horizon": 2,
+            "origins": [2012],
+            "models": [{"name": "logit"}],
+        },
+        source="leak.yaml",
+    )
+    assert config.outcome == "mk_onset"
+    import forecast.backtest._engine as engine
+
+    monkeypatch.setattr(engine, "_run_fits", lambda *a, **k: pytest.fail("fitted"))
+    with pytest.raises(ForecastInputError, match="outcome 'mk_onset_1or2' is already a window"):
+        run_backtest(leaky)
