@@ -520,13 +520,7 @@ def _meta_results(
     )
     for i, (_, P, _), choice in zip(own, blocks, choices):
         parts = outcomes[i]["parts"]
-        seconds = float(sum(p["fit_seconds"] for p in parts))
-        warned = [f"{m.label}: {p['warning']}" for m, p in zip(members, parts) if p["warnings"]]
-        noted = {
-            "warnings": sum(int(p["warnings"]) for p in parts),
-            "warning": one_line(warned[0]) if warned else "",
-            "fit_seconds": seconds,
-        }
+        noted = _noted([m.label for m in members], parts)
         ok = [p for p in parts if p["status"] == "ok"]
         if not ok:
             outcomes[i] = {**parts[0], **noted}
@@ -562,16 +556,9 @@ def _combine(spec: ModelSpec, parts: list[dict[str, Any]]) -> dict[str, Any]:
     if len(parts) == 1 and (spec.name != "ensemble" or spec.calibration):
         return parts[0]
     failed = [p for p in parts if p["status"] != "ok"]
-    seconds = float(sum(p["fit_seconds"] for p in parts))
-    warned = [
-        f"{unit.label}: {p['warning']}" for unit, p in zip(_fit_units(spec), parts) if p["warnings"]
-    ]
-    noted = {
-        "warnings": sum(int(p["warnings"]) for p in parts),
-        "warning": one_line(warned[0]) if warned else "",
-    }
+    noted = _noted([unit.label for unit in _fit_units(spec)], parts)
     if failed:
-        return {**failed[0], "fit_seconds": seconds, **noted}
+        return {**failed[0], **noted}
     from forecast.models import AveragingEnsemble
 
     probability = AveragingEnsemble.combine(
@@ -582,12 +569,21 @@ def _combine(spec: ModelSpec, parts: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "status": "ok",
         "error": "",
-        "fit_seconds": seconds,
         "probability": probability,
         "lower": None,
         "upper": None,
         "cached": all(p.get("cached") for p in parts),
         **noted,
+    }
+
+
+def _noted(labels: list[str], parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The warnings and fit seconds of a result made of ``parts`` (a model's fits)."""
+    warned = [f"{label}: {p['warning']}" for label, p in zip(labels, parts) if p["warnings"]]
+    return {
+        "warnings": sum(int(p["warnings"]) for p in parts),
+        "warning": one_line(warned[0]) if warned else "",
+        "fit_seconds": float(sum(p["fit_seconds"] for p in parts)),
     }
 
 
