@@ -22,12 +22,60 @@ every score, cost and report row applies this one rule.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
 
-__all__ = ["observed_windows", "onset_within", "scorable_end", "window_observed"]
+if TYPE_CHECKING:
+    from forecast.experiment import ExperimentConfig
+    from forecast.panel import Panel
+
+__all__ = [
+    "observed_windows",
+    "onset_within",
+    "scorable_end",
+    "training_target",
+    "window_observed",
+]
+
+
+def training_target(panel: Panel, config: ExperimentConfig) -> np.ndarray:
+    """The target every fit of ``config`` learns: an onset of ``config.outcome`` within the
+    next ``config.horizon`` years (:func:`onset_within`), one float per panel row (NaN =
+    not yet known).
+
+    ``config.outcome`` must be an annual event. A column that is already a window (declared
+    in ``panel.windows``, e.g. ``mk_onset_1or2``) is refused: windowed again, origin ``T``
+    would train on onsets after ``T`` while the run is labelled with its horizon.
+
+    Raises
+    ------
+    ForecastInputError
+        The outcome is not a column of the panel, or is a window.
+    """
+    outcome = config.outcome
+    if outcome not in panel.frame.columns:
+        raise input_error(
+            f"outcome column {outcome!r} not in the panel",
+            source=panel.name,
+            fix=f"use one of {panel.outcomes}",
+        )
+    if outcome in panel.windows:
+        first, last = panel.windows[outcome]
+        annual = [c for c in panel.outcomes if c not in panel.windows]
+        raise input_error(
+            f"outcome {outcome!r} is already a window (an onset in t+{first}..t+{last}); "
+            "windowing it again trains on onsets after the origin",
+            source=config.source,
+            fix=f"write outcome: {annual[0] if annual else '<the annual onset column>'} "
+            f"(the annual event) and horizon: {last}",
+        )
+    return onset_within(
+        panel.frame, config.horizon, unit=panel.unit, year=panel.year, onset=outcome
+    ).to_numpy()
 
 
 def onset_within(

@@ -312,6 +312,11 @@ class Panel:
         Column of ``extra`` holding each row's Correlates of War code, when the unit ids are
         not the codes themselves (e.g. ``ccode`` beside EWP country names); see
         :meth:`cow_codes`.
+    windows : dict of str to (int, int)
+        The outcome columns that are already windows, with the years ahead they cover (e.g.
+        ``{"mk_onset_1or2": (1, 2)}``: an onset in ``t+1`` or ``t+2``); every other outcome
+        is an annual event. A window is never trained on as an experiment's ``outcome:``
+        (:func:`forecast.outcomes.training_target`).
     """
 
     frame: pd.DataFrame
@@ -326,6 +331,7 @@ class Panel:
     unit_label: str | None = None
     unit_noun: UnitNoun = COUNTRY
     unit_code: str | None = None
+    windows: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @classmethod
     def from_frame(
@@ -343,10 +349,11 @@ class Panel:
         unit_label: str | None = None,
         unit_noun: UnitNoun = COUNTRY,
         unit_code: str | None = None,
+        windows: dict[str, tuple[int, int]] | None = None,
         source: str | None = None,
     ) -> Panel:
         """Validate ``frame`` (see :func:`validate_panel`; errors name ``source``, default
-        ``name``) and wrap it."""
+        ``name``) and wrap it; ``windows`` names the outcomes that are windows."""
         clean = validate_panel(
             frame, unit=unit, year=year, features=features, outcomes=outcomes, source=source or name
         )
@@ -362,6 +369,12 @@ class Panel:
                 source=name,
                 fix="name a kept column of COW codes, or omit unit_code",
             )
+        if stray := sorted(set(windows or {}) - set(outcomes)):
+            raise input_error(
+                f"windows name column(s) {stray} that are not outcomes",
+                source=name,
+                fix=f"declare windows of outcome columns only ({outcomes})",
+            )
         return cls(
             clean,
             unit,
@@ -375,6 +388,7 @@ class Panel:
             unit_label,
             unit_noun,
             unit_code,
+            dict(windows or {}),
         )
 
     def design_matrix(self, rows: np.ndarray | None = None) -> np.ndarray:

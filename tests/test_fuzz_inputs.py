@@ -552,6 +552,7 @@ FEATURE_SET: dict[str, Any] = {
             "role": "outcome",
             "source": {"indicator": "onset"},
             "transforms": [{"onset_within": {"horizon": 2}}],
+            "window": [1, 2],
         },
         {"name": "repression", "source": "mine.repression", "kind": "structural"},
         {

@@ -22,7 +22,12 @@ from forecast.backtest._engine import (
 from forecast.backtest._execute import Execution
 from forecast.backtest._splitter import RollingOrigin, Split, check_no_lookahead
 from forecast.backtest._summary import BacktestSummary, summarize
-from forecast.backtest._task import CapturedWarnings, capture_warnings, make_estimator
+from forecast.backtest._task import (
+    CapturedWarnings,
+    capture_warnings,
+    fit_forecast,
+    make_estimator,
+)
 
 __all__ = [
     "ORACLE",
@@ -41,6 +46,7 @@ __all__ = [
     "code_version",
     "dataset_digest",
     "default_cache_dir",
+    "fit_forecast",
     "load_panel",
     "make_estimator",
     "meta_members",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import datetime
 import hashlib
@@ -9,6 +10,7 @@ import io
 import json
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,21 +38,89 @@ _ZIP_START = b"PK\x03\x04"
 _ZIP_END = b"PK\x05\x06"  # end-of-central-directory record: the last 22 bytes of an .npz
 
 
+KERNEL = ("forecast.backtest._task",)
+"""The modules whose code makes a task's result: the fit kernel (what it imports follows)."""
+
+
+def _module_file(root: Path, module: str) -> Path | None:
+    """The source of ``forecast.<...>`` module ``module`` under package folder ``root``."""
+    parts = module.split(".")[1:]
+    for path in (root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts, "__init__.py")):
+        if parts and path.is_file():
+            return path
+    return root / "__init__.py" if not parts else None
+
+
+_IMPORT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+[.\w]+[ \t]+import[ \t]*(?:\([^)]*\)|(?:[^\n]*\\\n)*[^\n]*)"
+    rb"|import[ \t]+(?:[^\n]*\\\n)*[^\n]*)",
+    re.MULTILINE,
+)
+"""An ``import`` or ``from ... import`` statement (at any indentation, over continuation
+lines and parentheses): parsing these alone is much faster than compiling whole modules."""
+
+
+def _imported(source: bytes, module: str, is_package: bool) -> set[str]:
+    """The ``forecast`` modules a module's import statements name (in functions too): each
+    imported module, each module a ``from`` import takes a name from, and that name when it
+    is a module itself. A line that only looks like an import (in a docstring) adds nothing
+    or a module more, never fewer."""
+    names: set[str] = set()
+    for match in _IMPORT.finditer(source):
+        try:
+            statement = ast.parse(match.group().strip()).body[0]
+        except SyntaxError:  # prose in a docstring
+            continue
+        if isinstance(statement, ast.Import):
+            names |= {alias.name for alias in statement.names}
+        elif isinstance(statement, ast.ImportFrom):
+            base = statement.module or ""
+            if statement.level:  # relative: from the module's package
+                parts = module.split(".")
+                package = parts[: len(parts) - statement.level + is_package]
+                base = ".".join([*package, *([base] if base else [])])
+            names.add(base)
+            names |= {f"{base}.{alias.name}" for alias in statement.names}
+    return {n for n in names if n == "forecast" or n.startswith("forecast.")}
+
+
+def import_closure(root: Path, modules: tuple[str, ...] = KERNEL) -> list[Path]:
+    """The source files of ``modules`` and of every ``forecast`` module they import, directly
+    or through others, with the packages that hold them (importing a module runs its
+    packages' ``__init__``), found by a static walk of the import statements under ``root``
+    (the ``forecast`` package folder). Sorted."""
+    seen: dict[str, Path] = {}
+    stack = list(modules)
+    while stack:
+        module = stack.pop()
+        if module in seen:
+            continue
+        path = _module_file(root, module)
+        if path is None:  # a name, not a module (``from forecast.models import fit``)
+            continue
+        seen[module] = path
+        parents = [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)]
+        found = _imported(path.read_bytes(), module, path.name == "__init__.py")
+        stack += parents + sorted(found)
+    return sorted(set(seen.values()))
+
+
+def source_version(root: Path, version: str) -> str:
+    """Hash of ``version`` and the source of the fit kernel's import closure under ``root``."""
+    digest = hashlib.sha256(version.encode())
+    for file in import_closure(root):
+        digest.update(file.relative_to(root).as_posix().encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """Hash of the package version and the source of everything a task's result depends on."""
+    """Hash of the package version and the source of everything a task's result depends on:
+    every module the fit kernel imports, directly or not (:func:`import_closure`)."""
     import forecast
 
-    root = Path(forecast.__file__).parent
-    digest = hashlib.sha256(forecast.__version__.encode())
-    for sub in ("models", "calibration", "backtest/_task.py"):
-        path = root / sub
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-        for file in files:
-            if file.is_file():
-                digest.update(file.name.encode())
-                digest.update(file.read_bytes())
-    return digest.hexdigest()[:16]
+    return source_version(Path(forecast.__file__).parent, forecast.__version__)
 
 
 def arrays_digest(arrays: list[np.ndarray | None]) -> Any:

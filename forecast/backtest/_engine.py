@@ -23,7 +23,7 @@ from forecast.backtest._execute import (
 from forecast.backtest._splitter import RollingOrigin, Split
 from forecast.backtest._task import one_line
 from forecast.experiment import ExperimentConfig, ModelSpec
-from forecast.outcomes import onset_within
+from forecast.outcomes import training_target
 from forecast.panel import COUNTRY, Panel, UnitNoun
 
 __all__ = [
@@ -131,15 +131,7 @@ def run_backtest(
     with open_executor(backend, scheduler, n_jobs=n_jobs) as executor:
         panel = panel if panel is not None else load_panel(config)
         frame = panel.frame
-        if config.outcome not in frame.columns:
-            raise input_error(
-                f"outcome column {config.outcome!r} not in the panel",
-                source=panel.name,
-                fix=f"use one of {panel.outcomes}",
-            )
-        target = onset_within(
-            frame, config.horizon, unit=panel.unit, year=panel.year, onset=config.outcome
-        ).to_numpy()
+        target = training_target(panel, config)
         splitter = RollingOrigin.from_config(config)
         scoring = frame.assign(_target=target)
         splits = list(splitter.split(scoring, year=panel.year, outcome="_target"))
@@ -519,13 +511,7 @@ def _meta_results(
     )
     for i, (_, P, _), choice in zip(own, blocks, choices):
         parts = outcomes[i]["parts"]
-        seconds = float(sum(p["fit_seconds"] for p in parts))
-        warned = [f"{m.label}: {p['warning']}" for m, p in zip(members, parts) if p["warnings"]]
-        noted = {
-            "warnings": sum(int(p["warnings"]) for p in parts),
-            "warning": one_line(warned[0]) if warned else "",
-            "fit_seconds": seconds,
-        }
+        noted = _noted([m.label for m in members], parts)
         ok = [p for p in parts if p["status"] == "ok"]
         if not ok:
             outcomes[i] = {**parts[0], **noted}
@@ -561,16 +547,9 @@ def _combine(spec: ModelSpec, parts: list[dict[str, Any]]) -> dict[str, Any]:
     if len(parts) == 1 and (spec.name != "ensemble" or spec.calibration):
         return parts[0]
     failed = [p for p in parts if p["status"] != "ok"]
-    seconds = float(sum(p["fit_seconds"] for p in parts))
-    warned = [
-        f"{unit.label}: {p['warning']}" for unit, p in zip(_fit_units(spec), parts) if p["warnings"]
-    ]
-    noted = {
-        "warnings": sum(int(p["warnings"]) for p in parts),
-        "warning": one_line(warned[0]) if warned else "",
-    }
+    noted = _noted([unit.label for unit in _fit_units(spec)], parts)
     if failed:
-        return {**failed[0], "fit_seconds": seconds, **noted}
+        return {**failed[0], **noted}
     from forecast.models import AveragingEnsemble
 
     probability = AveragingEnsemble.combine(
@@ -581,12 +560,21 @@ def _combine(spec: ModelSpec, parts: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "status": "ok",
         "error": "",
-        "fit_seconds": seconds,
         "probability": probability,
         "lower": None,
         "upper": None,
         "cached": all(p.get("cached") for p in parts),
         **noted,
+    }
+
+
+def _noted(labels: list[str], parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The warnings and fit seconds of a result made of ``parts`` (a model's fits)."""
+    warned = [f"{label}: {p['warning']}" for label, p in zip(labels, parts) if p["warnings"]]
+    return {
+        "warnings": sum(int(p["warnings"]) for p in parts),
+        "warning": one_line(warned[0]) if warned else "",
+        "fit_seconds": float(sum(p["fit_seconds"] for p in parts)),
     }
 
 

@@ -9,14 +9,19 @@ import time
 import traceback
 import warnings
 from collections.abc import Iterator
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
 from forecast.experiment import ModelSpec
 
-__all__ = ["CapturedWarnings", "capture_warnings", "fit_predict", "make_estimator"]
+__all__ = [
+    "CapturedWarnings",
+    "capture_warnings",
+    "fit_forecast",
+    "fit_predict",
+    "make_estimator",
+]
 
 _log = logging.getLogger("forecast.backtest")
 
@@ -156,6 +161,48 @@ def make_estimator(spec: ModelSpec, seed: int):
     return estimator
 
 
+def fit_forecast(
+    spec: ModelSpec,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    w_train: np.ndarray | None,
+    years_train: np.ndarray,
+    X_test: np.ndarray,
+    seed: int,
+) -> tuple[Any, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The fit kernel: ``spec``'s estimator fitted on an origin's training rows, and its
+    forecast of the test rows.
+
+    The one place a model is fitted at an origin, by the backtest (:func:`fit_predict`) and
+    the risk list (:func:`forecast.risk.fit_origin`) alike, so their forecasts agree bit for
+    bit: the estimator of :func:`make_estimator` is fitted by ``fit_estimator`` with the rows'
+    weights and years under a one-thread BLAS limit (results do not depend on the machine's
+    cores).
+
+    Returns
+    -------
+    estimator, probability, lower, upper
+        The fitted estimator, the test rows' probabilities and interval bounds (None when
+        the model gives no interval, or when no bootstrap resample could be fitted).
+    """
+    from threadpoolctl import threadpool_limits
+
+    from forecast._errors import ForecastInputError
+    from forecast.models import fit_estimator
+
+    with threadpool_limits(1):
+        estimator = make_estimator(spec, seed)
+        fit_estimator(estimator, X_train, y_train, sample_weight=w_train, years=years_train)
+        probability = np.asarray(estimator.predict_proba(X_test))[:, 1].astype(float)
+        lower = upper = None
+        if hasattr(estimator, "predict_interval"):
+            try:
+                lower, upper = (np.asarray(a, float) for a in estimator.predict_interval(X_test))
+            except ForecastInputError:  # no usable bootstrap resample: no interval
+                pass
+    return estimator, probability, lower, upper
+
+
 def fit_predict(
     X_train: np.ndarray,
     y_train: np.ndarray,
@@ -170,28 +217,16 @@ def fit_predict(
     Warnings raised by the fit and the forecast are recorded, not printed: ``warnings`` is
     their number and ``warning`` the first one (see :func:`capture_warnings`).
     """
-    from threadpoolctl import threadpool_limits
-
-    from forecast.models import fit_estimator
-
-    model_spec = ModelSpec(**spec)
     start = time.perf_counter()
     with capture_warnings() as caught:
         try:
-            with threadpool_limits(1):
-                estimator = make_estimator(model_spec, seed)
-                fit_estimator(estimator, X_train, y_train, sample_weight=w_train, years=years_train)
-                fit_seconds = time.perf_counter() - start
-                probability = np.asarray(estimator.predict_proba(X_test))[:, 1].astype(float)
-                lower = upper = None
-                if hasattr(estimator, "predict_interval"):
-                    lower, upper = (
-                        np.asarray(a, float) for a in estimator.predict_interval(X_test)
-                    )
+            _, probability, lower, upper = fit_forecast(
+                ModelSpec(**spec), X_train, y_train, w_train, years_train, X_test, seed
+            )
             result = {
                 "status": "ok",
                 "error": "",
-                "fit_seconds": fit_seconds,
+                "fit_seconds": time.perf_counter() - start,
                 "probability": probability,
                 "lower": lower,
                 "upper": upper,
@@ -207,7 +242,3 @@ def fit_predict(
                 "upper": None,
             }
     return {**result, "warnings": caught.count, "warning": caught.first}
-
-
-def spec_dict(spec: ModelSpec) -> dict[str, Any]:
-    return asdict(spec)

@@ -57,6 +57,8 @@ EWP_FEATURE_KINDS: dict[str, str] = {
 }
 
 EWP_OUTCOMES = ["mk_onset", "mk_onset_1", "mk_onset_2", "mk_onset_1or2"]
+EWP_WINDOWS = {"mk_onset_1": (1, 1), "mk_onset_2": (2, 2), "mk_onset_1or2": (1, 2)}
+"""The outcomes that are windows of ``mk_onset`` (the annual event), with the years ahead."""
 
 
 def load_ewp_2025(root: Path | None = None) -> Panel:
@@ -87,4 +89,5 @@ def load_ewp_2025(root: Path | None = None) -> Panel:
         name="ewp-2025",
         extra=["ccode", "upstream_mk_onset_1or2"],
         unit_code="ccode",
+        windows=EWP_WINDOWS,
     )

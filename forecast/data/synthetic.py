@@ -491,6 +491,7 @@ def synthetic_world_panel(
             if c not in {"unit", "year", *features, "mk_onset", "mk_onset_1or2"}
         ],
         unit_noun=noun,
+        windows={"mk_onset_1or2": (1, 2)},
     )
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "build_from_tables",
     "build_panel",
     "check_look_ahead",
+    "check_outcome_windows",
     "dependency_order",
     "load_tables",
 ]
@@ -50,6 +51,21 @@ def _own_look_ahead(ind: Indicator) -> str | None:
         if reason:
             return f"transform {step.name!r} {reason}"
     return None
+
+
+def check_outcome_windows(fs: FeatureSet) -> None:
+    """Refuse an outcome that looks ahead (a window of onsets, e.g. ``onset_within``) without
+    ``window: [first, last]``: the panel must know it is a window, never an annual event that
+    an experiment may window again (:func:`forecast.outcomes.training_target`)."""
+    for ind in fs.by_role("outcome"):
+        reason = _own_look_ahead(ind)
+        if reason and ind.window is None:
+            raise input_error(
+                f"outcome {ind.name!r} is a window (its {reason}) but declares none",
+                source=ind.where(None),
+                fix="add window: [first, last] (the years ahead it covers, e.g. [1, 2] for "
+                "onset_within: {horizon: 2})",
+            )
 
 
 def check_look_ahead(fs: FeatureSet) -> None:
@@ -472,6 +488,7 @@ def build_from_tables(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> Panel:
     Used directly by tests that perturb sources; :func:`build_panel` is the public entry.
     """
     check_look_ahead(fs)
+    check_outcome_windows(fs)
     order = dependency_order(fs)
     grid, ready = _prepare(fs, tables)
     built: dict[str, pd.Series] = {}
@@ -505,6 +522,7 @@ def build_from_tables(fs: FeatureSet, tables: dict[str, pd.DataFrame]) -> Panel:
         unit_system=fs.unit_system,
         unit_label=fs.unit_label,
         unit_noun=fs.unit_noun,
+        windows=fs.windows,
         source=f"{fs.path} (the panel it builds)",
     )
 

@@ -98,6 +98,7 @@ class Indicator:
     path: Path = Path("<spec>")
     label: str = ""
     display: Display | None = None
+    window: tuple[int, int] | None = None
 
     @property
     def text(self) -> str:
@@ -206,6 +207,11 @@ class FeatureSet:
     def kinds(self) -> dict[str, str]:
         return {i.name: i.kind for i in self.by_role("feature")}
 
+    @property
+    def windows(self) -> dict[str, tuple[int, int]]:
+        """The outcomes declared as windows (``window: [first, last]`` years ahead)."""
+        return {i.name: i.window for i in self.by_role("outcome") if i.window is not None}
+
 
 # --- YAML with line numbers ---------------------------------------------------------------
 
@@ -285,6 +291,7 @@ _IND = {
     "missing",
     "label",
     "display",
+    "window",
 }
 
 
@@ -481,7 +488,29 @@ def _indicator(raw: Any, line: int, fs: Path) -> Indicator:
         path=fs,
         label=_label(raw.get("label"), f"{fs}:{key_lines.get('label', line)}"),
         display=parse_display(raw.get("display"), f"{fs}:{key_lines.get('display', line)}"),
+        window=_window(raw.get("window"), role, f"{fs}:{key_lines.get('window', line)}"),
     )
+
+
+def _window(raw: Any, role: str, where: str) -> tuple[int, int] | None:
+    """An outcome's ``window: [first, last]``: the years ahead it covers (1 <= first <= last)."""
+    if raw is None:
+        return None
+    if role != "outcome":
+        raise input_error(
+            f"only an outcome can declare a window, not a {role}",
+            source=where,
+            fix="remove window:, or set role: outcome",
+        )
+    ok = isinstance(raw, list) and len(raw) == 2
+    ok = ok and all(isinstance(v, int) and not isinstance(v, bool) for v in raw)
+    if not (ok and 1 <= raw[0] <= raw[1]):
+        raise input_error(
+            f"window must be [first, last] years ahead with 1 <= first <= last, got {raw!r}",
+            source=where,
+            fix="e.g. window: [1, 2] for an onset in t+1 or t+2",
+        )
+    return int(raw[0]), int(raw[1])
 
 
 def _label(raw: Any, where: str) -> str:

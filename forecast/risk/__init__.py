@@ -11,7 +11,14 @@ the model in MLflow so a list can be reproduced (:func:`log_risklist`,
 
 from forecast.risk._drivers import Attribution, attribute, driver_table, driver_text, input_flags
 from forecast.risk._explain import decompose_change, explain_change
-from forecast.risk._fit import LatestForecast, OriginFit, fit_latest, fit_origin, forecast_years
+from forecast.risk._fit import (
+    LatestForecast,
+    OriginFit,
+    backtest_forecasts,
+    fit_latest,
+    fit_origin,
+    forecast_years,
+)
 from forecast.risk._list import (
     RISKLIST_COLUMNS,
     build_risklist,
@@ -48,6 +55,7 @@ __all__ = [
     "RiskRun",
     "TierRule",
     "attribute",
+    "backtest_forecasts",
     "backtest_list_forecasts",
     "backtest_tier_meanings",
     "build_risklist",

@@ -5,18 +5,21 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from forecast._errors import ForecastInputError, input_error
+from forecast._errors import input_error
 from forecast.experiment import ExperimentConfig, ModelSpec
+from forecast.outcomes import training_target
 from forecast.panel import Panel
 
 __all__ = [
     "LatestForecast",
     "OriginFit",
+    "backtest_forecasts",
     "fit_latest",
     "fit_origin",
     "forecast_years",
@@ -176,32 +179,47 @@ def history_base_label(config: ExperimentConfig, label: str) -> str | None:
     return None
 
 
-def _history_backtest(
+def backtest_forecasts(
     config: ExperimentConfig,
-    spec: ModelSpec,
+    label: str,
     panel: Panel,
-    years: list[int],
-    recalibrate: bool = False,
+    origins: list[int],
+    *,
+    cache_dir: Path | None = None,
+    n_jobs: int = 1,
 ) -> pd.DataFrame:
-    """Forecasts of the backtest of ``spec`` over the experiment's origins up to ``max(years)``
-    and ``years`` (cached): what each origin ``Y`` knew of earlier forecasts is the same as in
-    the full backtest. ``recalibrate`` adds ``spec``'s history-recalibrated copy."""
-    from forecast.backtest import RollingOrigin, backtest_models, default_cache_dir, run_backtest
+    """The backtest's forecasts of model ``label`` at ``origins`` (every unit), fits cached.
 
-    splitter = RollingOrigin.from_config(config)
-    origins = {
-        o for o in splitter.origin_years(panel.frame[panel.year].to_numpy()) if o <= max(years)
-    } | set(years)
-    options = {**config.history_recalibration, "models": [spec.label]} if recalibrate else {}
+    The one small backtest behind the risk list, profile and tiers: it runs the models
+    ``label`` needs (a meta model's members, then itself: :func:`forecast.backtest.
+    backtest_models`; a history-recalibrated label's base model and its recalibration). A
+    meta model's weights and a recalibration learn from earlier origins, so for them every
+    origin of the experiment up to ``max(origins)`` is run too: each origin knows what it
+    knows in the full backtest, and its forecasts are the full backtest's bit for bit.
+    """
+    from forecast.backtest import RollingOrigin, backtest_models, run_backtest
+    from forecast.models import META_MODELS
+
+    base = history_base_label(config, label)
+    spec = model_spec(config, base or label)
+    run = set(origins)
+    if base is not None or spec.name in META_MODELS:
+        splitter = RollingOrigin.from_config(config)
+        try:
+            earlier = splitter.origin_years(panel.frame[panel.year].to_numpy())
+        except ValueError:  # no trainable origin at all
+            earlier = []
+        run |= {o for o in earlier if o <= max(origins)}
     small = dataclasses.replace(
         config,
         models=backtest_models(config, spec),
-        origins=tuple(sorted(origins)),
+        origins=tuple(sorted(run)),
         first_origin=None,
         last_origin=None,
-        history_recalibration=options,
+        history_recalibration={**config.history_recalibration, "models": [base]} if base else {},
     )
-    return run_backtest(small, panel=panel, cache_dir=default_cache_dir()).forecasts
+    forecasts = run_backtest(small, panel=panel, n_jobs=n_jobs, cache_dir=cache_dir).forecasts
+    return forecasts[(forecasts["model"] == label) & forecasts["origin"].isin(origins)]
 
 
 def _recalibrated(
@@ -214,10 +232,11 @@ def _recalibrated(
     the fit's estimator is wrapped in :class:`HistoryShiftedClassifier` with that origin's
     coefficients, so its predictions are those forecasts bit for bit.
     """
+    from forecast.backtest import default_cache_dir
     from forecast.calibration import HistoryShiftedClassifier
 
-    forecasts = _history_backtest(config, spec, panel, [f.year for f in fits], recalibrate=True)
-    recal = forecasts[forecasts["model"] == label]
+    years = [f.year for f in fits]
+    recal = backtest_forecasts(config, label, panel, years, cache_dir=default_cache_dir())
     out = []
     for fit in fits:
         rows = recal[recal["origin"] == fit.year].set_index("unit").loc[fit.units]
@@ -233,20 +252,6 @@ def _recalibrated(
             )
         )
     return out
-
-
-def _target(config: ExperimentConfig, panel: Panel) -> np.ndarray:
-    from forecast.outcomes import onset_within
-
-    if config.outcome not in panel.frame.columns:
-        raise input_error(
-            f"outcome column {config.outcome!r} not in the panel",
-            source=panel.name,
-            fix=f"use one of {panel.outcomes}",
-        )
-    return onset_within(
-        panel.frame, config.horizon, unit=panel.unit, year=panel.year, onset=config.outcome
-    ).to_numpy()
 
 
 def forecast_years(config: ExperimentConfig, panel: Panel) -> list[int]:
@@ -277,16 +282,15 @@ def _meta_fits(
 
     Its members are fitted for the year (:func:`fit_origin`); the weights are those the
     backtest chose at that origin from earlier origins' forecasts (the backtest of the members
-    and the meta model up to the year, cached: :func:`_history_backtest`), read from its
+    and the meta model up to the year, cached: :func:`backtest_forecasts`), read from its
     ``weight_<member>`` and ``meta_intercept`` columns and applied by
     :class:`forecast.models.MetaEnsemble`, so the probabilities equal the backtest's bit for bit.
     """
-    from forecast.backtest import meta_members
+    from forecast.backtest import default_cache_dir, meta_members
     from forecast.models import MetaEnsemble
 
     members = meta_members(config, spec)
-    forecasts = _history_backtest(config, spec, panel, years)
-    own = forecasts[forecasts["model"] == spec.label]
+    own = backtest_forecasts(config, spec.label, panel, years, cache_dir=default_cache_dir())
     out = []
     for year in years:
         chosen = own[own["origin"] == year]
@@ -336,20 +340,19 @@ def fit_origin(
 
     Training rows come from :class:`forecast.backtest.RollingOrigin` with the experiment's
     window settings and ``origins=[year]``: rows with ``t <= year - horizon`` whose outcome
-    window is known. The estimator is built by ``make_estimator(spec, config.seed)`` and fitted
-    by ``fit_estimator`` with the rows' years and recency weights, under a one-thread BLAS
-    limit, so the probabilities equal the backtest's forecasts for that origin bit for bit.
+    window is known (:func:`forecast.outcomes.training_target`). The fit is the backtest's fit
+    kernel (:func:`forecast.backtest.fit_forecast`) with the rows' years and recency weights,
+    so the probabilities equal the backtest's forecasts for that origin bit for bit; anchoring
+    is applied as the backtest applies it.
     A ``stacked`` or ``selected`` model combines its members' fits with the weights the
     backtest chose at ``year`` (:func:`_meta_fits`).
     """
-    from threadpoolctl import threadpool_limits
-
-    from forecast.backtest import RollingOrigin, capture_warnings, make_estimator, recency_weights
-    from forecast.models import META_MODELS, fit_estimator
+    from forecast.backtest import RollingOrigin, capture_warnings, fit_forecast, recency_weights
+    from forecast.models import META_MODELS
 
     year = _check_year(config, panel, year)
     frame = panel.frame
-    target = _target(config, panel) if target is None else target
+    target = training_target(panel, config) if target is None else target
     if spec.name in META_MODELS:
         return _meta_fits(config, spec, panel, [year], target)[0]
     splitter = RollingOrigin.from_config(config, origins=[year])
@@ -368,16 +371,12 @@ def fit_origin(
         )
     weights = recency_weights(years[split.train], config.recency_half_life)
     X_test = X_all[split.test]
-    with threadpool_limits(1), capture_warnings(f"{spec.label} fit for {year}"):
-        estimator = make_estimator(spec, config.seed)
-        fit_estimator(estimator, X_train, y_train, sample_weight=weights, years=years[split.train])
-        probability = np.asarray(estimator.predict_proba(X_test))[:, 1].astype(float)
-        lower = upper = np.full(len(X_test), np.nan)
-        if hasattr(estimator, "predict_interval"):
-            try:
-                lower, upper = (np.asarray(a, float) for a in estimator.predict_interval(X_test))
-            except ForecastInputError:  # no usable bootstrap resample: no interval
-                pass
+    with capture_warnings(f"{spec.label} fit for {year}"):
+        estimator, probability, low, high = fit_forecast(
+            spec, X_train, y_train, weights, years[split.train], X_test, config.seed
+        )
+    nan = np.full(len(X_test), np.nan)
+    lower, upper = (nan, nan) if low is None or high is None else (low, high)
     if spec.anchor_years:  # as the backtest: shift to the recent training onset rate
         from forecast.calibration import HistoryShiftedClassifier, anchor_to_recent_rate
 
@@ -437,7 +436,7 @@ def fit_latest(
     spec = model_spec(config, base_label or model_label)
     panel = panel if panel is not None else load_panel(config)
     year = _check_year(config, panel, panel.years[1] if year is None else year)
-    target = _target(config, panel)
+    target = training_target(panel, config)
     notes = []
     years = [year, year - 1] if year - 1 in forecast_years(config, panel) else [year]
     if len(years) == 1:

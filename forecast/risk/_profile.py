@@ -3,7 +3,7 @@
 Three views of one unit, each from the engine that owns it:
 
 * **History**: the forecast the list's model made from each of the last ``years`` data years,
-  i.e. the backtest's forecasts for those origins (:func:`forecast.backtest.run_backtest`,
+  i.e. the backtest's forecasts for those origins (:func:`~forecast.risk.backtest_forecasts`,
   fits cached), with the interval of recalibrated models and the rank and tier the unit had on
   that year's list (all units of the origin ranked, as in :func:`~forecast.risk.tier_meanings`).
   The last point is the published list's probability (the backtest at origin ``Y`` is
@@ -17,7 +17,6 @@ Three views of one unit, each from the engine that owns it:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,10 +32,9 @@ from forecast.risk._drivers import attribute
 from forecast.risk._explain import MODEL_UPDATE, decompose_change
 from forecast.risk._fit import (
     LatestForecast,
+    backtest_forecasts,
     fit_latest,
     forecast_years,
-    history_base_label,
-    model_spec,
     rank_units,
 )
 from forecast.risk._names import resolve_unit
@@ -93,40 +91,6 @@ class CountryProfile:
     method: str = ""
     notes: tuple[str, ...] = ()
     indicators: Mapping[str, object] = field(default_factory=dict, repr=False)
-
-
-def _backtest(
-    config: ExperimentConfig,
-    label: str,
-    panel: Panel,
-    origins: list[int],
-    cache_dir: Path | None,
-    n_jobs: int,
-) -> pd.DataFrame:
-    """The backtest forecasts of ``label`` for ``origins`` (every unit), fits cached."""
-    from forecast.backtest import RollingOrigin, run_backtest
-
-    base = history_base_label(config, label)
-    spec = model_spec(config, base or label)
-    run = set(origins)
-    changes: dict = {
-        "models": (spec,),
-        "first_origin": None,
-        "last_origin": None,
-        "history_recalibration": {},
-    }
-    if base is not None:  # the recalibration of origin t learns from the origins before it
-        splitter = RollingOrigin.from_config(config)
-        run |= {
-            o
-            for o in splitter.origin_years(panel.frame[panel.year].to_numpy())
-            if o <= max(origins)
-        }
-        changes["history_recalibration"] = {**config.history_recalibration, "models": [base]}
-    small = dataclasses.replace(config, origins=tuple(sorted(run)), **changes)
-    result = run_backtest(small, panel=panel, n_jobs=n_jobs, cache_dir=cache_dir)
-    forecasts = result.forecasts
-    return forecasts[(forecasts["model"] == label) & forecasts["origin"].isin(origins)]
 
 
 def _history(
@@ -261,7 +225,7 @@ def country_profile(
     key = resolve_unit(panel, unit, year=latest.year)
     rule = tier_rule_from_config(config)
     shown = [y for y in forecast_years(config, panel) if latest.year - years < y <= latest.year]
-    forecasts = _backtest(config, label, panel, shown, cache_dir, n_jobs)
+    forecasts = backtest_forecasts(config, label, panel, shown, cache_dir=cache_dir, n_jobs=n_jobs)
     history = _history(forecasts, key, panel, config.outcome, rule)
     info = indicator_info(config)
     drivers, method = _drivers(latest, key, shown, info, top)

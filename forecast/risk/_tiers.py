@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pandas as pd
 from forecast._errors import input_error
 from forecast.experiment import ExperimentConfig
 from forecast.panel import COUNTRY, Panel, UnitNoun
-from forecast.risk._fit import history_base_label, model_spec, rank_units
+from forecast.risk._fit import backtest_forecasts, rank_units
 
 __all__ = [
     "TierRule",
@@ -229,10 +228,8 @@ def backtest_list_forecasts(
 ) -> pd.DataFrame:
     """The past lists of ``model_label`` for a list of ``year``: its backtest forecasts at the
     experiment's origins whose outcome window closed by ``year`` (cached; no origin = empty)."""
-    from forecast.backtest import RollingOrigin, backtest_models, run_backtest
+    from forecast.backtest import RollingOrigin
 
-    base_label = history_base_label(config, model_label)
-    spec = model_spec(config, base_label or model_label)
     splitter = RollingOrigin.from_config(config)
     try:
         origins = [
@@ -244,15 +241,6 @@ def backtest_list_forecasts(
         origins = []
     if not origins:
         return pd.DataFrame(columns=["unit", "origin", "probability", "outcome"])
-    changes: dict = {
-        "models": backtest_models(config, spec),
-        "origins": tuple(origins),
-        "first_origin": None,
-        "last_origin": None,
-        "history_recalibration": {},
-    }
-    if base_label is not None:  # the list's own recalibration, from the same history
-        changes["history_recalibration"] = {**config.history_recalibration, "models": [base_label]}
-    small = dataclasses.replace(config, **changes)
-    result = run_backtest(small, panel=panel, n_jobs=n_jobs, cache_dir=cache_dir)
-    return result.forecasts[result.forecasts["model"] == model_label]
+    return backtest_forecasts(
+        config, model_label, panel, origins, cache_dir=cache_dir, n_jobs=n_jobs
+    )

@@ -31,6 +31,7 @@ import pandas as pd
 from forecast._errors import ForecastInputError, input_error
 from forecast.choice import recommend_model
 from forecast.experiment import ExperimentConfig
+from forecast.outcomes import training_target
 from forecast.panel import Panel
 from forecast.risk._fit import LatestForecast, fit_latest, rank_units
 from forecast.risk._names import resolve_unit
@@ -123,12 +124,10 @@ def event_values(latest: LatestForecast, features: list[str]) -> pd.DataFrame:
     """Event value of each feature (see the module notes): ``feature``, ``event_value``,
     ``direction`` (+1 when the event is a high value, -1 a low one) and ``event`` (how it was
     chosen, in words), from country-years up to the forecast year."""
-    from forecast.risk._fit import _target
-
     panel = latest.panel
     years = panel.frame[panel.year].to_numpy()
     rows = years <= latest.year
-    target = _target(latest.config, panel)
+    target = training_target(panel, latest.config)
     known = rows & np.isfinite(target) & (years <= latest.current.train_end)
     records = []
     for feature in features:

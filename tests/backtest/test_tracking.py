@@ -246,7 +246,7 @@ def _byo_all_zero(tmp_path):
             {
                 "name": "zero",
                 "feature_set": str(tmp_path / "byo.yaml"),
-                "outcome": "onset_1or2",
+                "outcome": "onset",
                 "horizon": 2,
                 "origins": {"years": [2004, 2006]},
                 "models": [{"name": "logit"}],

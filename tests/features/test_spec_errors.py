@@ -121,7 +121,7 @@ def test_a_feature_reading_an_outcome_window_is_look_ahead(tmp_path: Path) -> No
     body = """\
     - {name: onset, role: outcome, source: mine.onset}
     - {name: onset_1or2, role: outcome, source: {indicator: onset},
-       transforms: [{onset_within: {horizon: 2}}]}
+       transforms: [{onset_within: {horizon: 2}}], window: [1, 2]}
     - {name: past_onsets, source: {indicator: onset}, kind: history,
        transforms: [{rolling_sum: {window: 3}}]}
     - {name: window_lag, source: {indicator: onset_1or2}, kind: history,
@@ -239,3 +239,46 @@ def test_a_feature_set_that_is_no_file_says_what_it_is(tmp_path: Path) -> None:
     ]:
         with pytest.raises(ForecastInputError, match=rf"{path.name}: the spec is {problem}"):
             parse_feature_set(path)
+
+
+def test_an_outcome_window_must_declare_its_years(tmp_path: Path) -> None:
+    """A window of onsets is declared as one (``window:``), so that the panel never offers it
+    as an annual event to be windowed again; even a replication spec declares it."""
+    body = """\
+    - {name: onset, role: outcome, source: mine.onset}
+    - {name: onset_1or2, role: outcome, source: {indicator: onset},
+       transforms: [{onset_within: {horizon: 2}}]}
+    - {name: a, source: mine.x, kind: structural}
+    """
+    path = _spec(tmp_path, body)
+    for text in (
+        path.read_text(),
+        path.read_text().replace("name: toy", "name: toy\nreplication: true"),
+    ):
+        path.write_text(text)
+        with pytest.raises(
+            ForecastInputError,
+            match=r"toy.yaml:\d+: outcome 'onset_1or2' is a window \(its transform "
+            r"'onset_within' looks ahead.*\) but declares none; fix: add window: \[first, last\]",
+        ):
+            build_panel(path)
+    path.write_text(path.read_text().replace("horizon: 2}}]}", "horizon: 2}}], window: [1, 2]}"))
+    assert build_panel(path).windows == {"onset_1or2": (1, 2)}
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{name: b, source: mine.x, kind: structural, window: [1, 2]}", "only an outcome can"),
+        ("{name: b, role: outcome, source: mine.onset, window: [2, 1]}", "window must be"),
+        ("{name: b, role: outcome, source: mine.onset, window: 2}", "window must be"),
+    ],
+)
+def test_a_bad_window_declaration_is_refused(tmp_path: Path, entry: str, message: str) -> None:
+    body = f"""\
+    - {{name: onset, role: outcome, source: mine.onset}}
+    - {entry}
+    - {{name: a, source: mine.x, kind: structural}}
+    """
+    with pytest.raises(ForecastInputError, match=rf"toy.yaml:\d+: {message}"):
+        build_panel(_spec(tmp_path, body))
