@@ -51,7 +51,8 @@ class BacktestResult:
     not yet known), ``origin``, ``horizon``, ``train_start``, ``train_end``, ``n_train`` and,
     when the model gives them, ``lower``/``upper`` interval bounds; rows of ``stacked`` and
     ``selected`` also hold their origin's choice (``weight_<member>``, ``meta_intercept``,
-    ``meta_lambda``, ``meta_events``, ``meta_choice``; :class:`forecast.models.MetaChoice`).
+    ``meta_lambda``, ``meta_events``, ``meta_choice``; :class:`forecast.models.MetaChoice`) and
+    ``meta_bounded`` (member forecasts held to the band, docs/design/0012).
     ``scores``: one row per (origin, model): fit seconds, rows, onsets, status, error, the
     number of warnings the fit raised (``warnings``) and the first one (``warning``), AUC,
     Brier, whether the result came from the cache. ``execution``: the backend, workers and
@@ -300,6 +301,7 @@ def _assemble(
                 block["anchor_offset"] = result["anchor_offset"]
             if _is_meta(spec):
                 block = block.assign(**_meta_columns(result["meta"], members[spec.label]))
+                block["meta_bounded"] = result["meta_bounded"]
             rows.append(block)
             base.update(_origin_scores(y_test, result["probability"]))
         scores.append(base)
@@ -530,8 +532,11 @@ def _meta_results(
         parts = outcomes[i]["parts"]
         seconds = float(sum(p["fit_seconds"] for p in parts))
         warned = [f"{m.label}: {p['warning']}" for m, p in zip(members, parts) if p["warnings"]]
+        bounded = choice.bounded(P)  # member forecasts held to the band (docs/design/0012)
+        if bounded.any():
+            warned.insert(0, f"{bounded.sum()} member forecasts bounded to [1e-4, 1-1e-4]")
         noted = {
-            "warnings": sum(int(p["warnings"]) for p in parts),
+            "warnings": sum(int(p["warnings"]) for p in parts) + bool(bounded.any()),
             "warning": one_line(warned[0]) if warned else "",
             "fit_seconds": seconds,
         }
@@ -546,6 +551,7 @@ def _meta_results(
             "lower": None,
             "upper": None,
             "meta": choice,
+            "meta_bounded": bounded,
             "cached": all(p.get("cached") for p in parts),
             **noted,
         }

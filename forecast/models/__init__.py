@@ -1,5 +1,6 @@
 """Pluggable models: a registry of scikit-learn-compatible probabilistic classifiers."""
 
+from forecast.models._bounds import BAND, bounded_count, max_shift
 from forecast.models._checks import check_model
 from forecast.models._device import DEVICE_MODELS, compute_record, gpu_count, resolve_device
 from forecast.models._elastic_net import ElasticNetLogit
@@ -19,6 +20,7 @@ from forecast.models._threads import ThreadLimited
 
 __all__ = [
     "AveragingEnsemble",
+    "BAND",
     "DEVICE_MODELS",
     "ConvergenceFailure",
     "ElasticNetLogit",
@@ -28,6 +30,7 @@ __all__ = [
     "ModelTags",
     "StatsmodelsLogit",
     "ThreadLimited",
+    "bounded_count",
     "build_model",
     "check_model",
     "choose_by_origin",
@@ -36,6 +39,7 @@ __all__ = [
     "get_model_tags",
     "get_test_params",
     "gpu_count",
+    "max_shift",
     "model_names",
     "register_model",
     "resolve_device",
