@@ -1,6 +1,7 @@
 import ast
 import importlib.util
 import sys
+import warnings
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -82,6 +83,42 @@ def test_statsmodels_logit_has_an_inference_table():
     ]
     np.testing.assert_allclose(table["odds_ratio"], np.exp(table["coef"]))
     assert (table["std_err"] > 0).all()
+
+
+def _quasi_separated():
+    """A rare trigger that is on only in four onset rows: the MLE pushes them to 1."""
+    X, y, _ = contract_data()
+    X = np.column_stack([X, np.zeros(len(y))])
+    onsets = np.flatnonzero(y == 1)[:4]
+    X[onsets, 4] = 1.0
+    return X, y, onsets
+
+
+def test_statsmodels_logit_without_separation_is_the_plain_mle():
+    import statsmodels.api as sm
+
+    X, y, _ = contract_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no separation warning
+        model = StatsmodelsLogit().fit(X, y)
+    design = sm.add_constant(model.preprocessor_.transform(X), has_constant="add")
+    plain = sm.GLM(y, design, family=sm.families.Binomial()).fit()
+    assert model.separation_ == ""
+    np.testing.assert_allclose(model.params_, np.asarray(plain.params), rtol=1e-10)
+
+
+@pytest.mark.parametrize("perfect", [False, True])
+def test_statsmodels_logit_under_separation_refits_with_a_ridge_penalty(perfect):
+    X, y, onsets = _quasi_separated()
+    if perfect:  # the trigger is on exactly at the onsets: complete separation
+        X[:, 4] = y
+    with pytest.warns(UserWarning, match=r"separation.*refitted with an L2 penalty \(alpha = 1/n"):
+        model = StatsmodelsLogit().fit(X, y)
+    assert model.separation_
+    p = model.predict_proba(X[onsets])[:, 1]
+    assert np.all((p > 0.5) & (p < 1 - 1e-6)), p  # high, but not certain
+    table = model.coefficient_table()
+    assert np.isfinite(table["coef"]).all() and table["std_err"].isna().all()
 
 
 def test_the_checks_catch_a_broken_model(monkeypatch):

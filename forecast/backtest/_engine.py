@@ -51,7 +51,8 @@ class BacktestResult:
     not yet known), ``origin``, ``horizon``, ``train_start``, ``train_end``, ``n_train`` and,
     when the model gives them, ``lower``/``upper`` interval bounds; rows of ``stacked`` and
     ``selected`` also hold their origin's choice (``weight_<member>``, ``meta_intercept``,
-    ``meta_lambda``, ``meta_events``, ``meta_choice``; :class:`forecast.models.MetaChoice`).
+    ``meta_lambda``, ``meta_events``, ``meta_choice``; :class:`forecast.models.MetaChoice`) and
+    ``meta_bounded`` (member forecasts held to the band, docs/design/0012).
     ``scores``: one row per (origin, model): fit seconds, rows, onsets, status, error, the
     number of warnings the fit raised (``warnings``) and the first one (``warning``), AUC,
     Brier, whether the result came from the cache. ``execution``: the backend, workers and
@@ -283,6 +284,7 @@ def _assemble(
                 block["anchor_offset"] = result["anchor_offset"]
             if _is_meta(spec):
                 block = block.assign(**_meta_columns(result["meta"], members[spec.label]))
+                block["meta_bounded"] = result["meta_bounded"]
             rows.append(block)
             base.update(_origin_scores(y_test, result["probability"]))
         scores.append(base)
@@ -512,6 +514,11 @@ def _meta_results(
     for i, (_, P, _), choice in zip(own, blocks, choices):
         parts = outcomes[i]["parts"]
         noted = _noted([m.label for m in members], parts)
+        bounded = choice.bounded(P)  # member forecasts held to the band (docs/design/0012)
+        if bounded.any():
+            first = f"{bounded.sum()} member forecasts bounded to [1e-4, 1-1e-4]"
+            noted["warnings"] += 1
+            noted["warning"] = one_line(first)
         ok = [p for p in parts if p["status"] == "ok"]
         if not ok:
             outcomes[i] = {**parts[0], **noted}
@@ -523,6 +530,7 @@ def _meta_results(
             "lower": None,
             "upper": None,
             "meta": choice,
+            "meta_bounded": bounded,
             "cached": all(p.get("cached") for p in parts),
             **noted,
         }

@@ -8,6 +8,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import BaseCrossValidator
 
 from forecast._errors import format_rows, input_error
 
@@ -34,12 +35,17 @@ def check_no_lookahead(train_years: np.ndarray, origin: int, horizon: int) -> No
         )
 
 
-class RollingOrigin:
+class RollingOrigin(BaseCrossValidator):
     """Rolling-origin (expanding or sliding window) backtest splitter.
 
     For each origin year ``T`` the forecast is made from the features of year ``T``; the model
     is trained only on rows whose outcome window ``t+1..t+h`` is fully observed by ``T``, i.e.
     ``t <= T - h``, and whose outcome is known. The gap follows from ``horizon``.
+
+    A scikit-learn splitter: ``split(X, y, groups)`` yields ``(train, test)`` index arrays, so
+    ``cross_val_score(model, X, y, cv=RollingOrigin(...))`` backtests ``model``; the years come
+    from ``groups`` or from the ``year_column`` of a DataFrame ``X``. The backtest engine uses
+    :meth:`origin_splits` (one :class:`Split` per origin, with its training window).
 
     Parameters
     ----------
@@ -56,6 +62,9 @@ class RollingOrigin:
         Minimum number of trainable years before an origin is used.
     source : str, optional
         Where the settings come from (the experiment spec), named by every error.
+    year_column : str, default 'year'
+        The column of a DataFrame ``X`` holding each row's year (:meth:`split` without
+        ``groups``).
     """
 
     def __init__(
@@ -69,6 +78,7 @@ class RollingOrigin:
         max_train_years: int | None = None,
         min_train_years: int = 10,
         source: str | None = None,
+        year_column: str = "year",
     ):
         self.horizon = horizon
         self.origins = origins
@@ -78,6 +88,7 @@ class RollingOrigin:
         self.max_train_years = max_train_years
         self.min_train_years = min_train_years
         self.source = source
+        self.year_column = year_column
 
     @classmethod
     def from_config(cls, config, **overrides) -> RollingOrigin:
@@ -159,14 +170,62 @@ class RollingOrigin:
             )
         return usable
 
-    def split(self, frame: pd.DataFrame, *, year: str = "year", outcome: str) -> Iterator[Split]:
+    def origin_splits(
+        self, frame: pd.DataFrame, *, year: str = "year", outcome: str
+    ) -> Iterator[Split]:
         """Yield one :class:`Split` per origin (row positions into ``frame``).
 
-        An origin without a row to forecast, or without a training row whose outcome is
-        known, is an error naming it.
+        Training rows are those whose ``outcome`` is known. An origin without a row to forecast,
+        or without a training row whose outcome is known, is an error naming it.
         """
-        years = frame[year].to_numpy()
-        known = frame[outcome].notna().to_numpy()
+        yield from self._splits(frame[year].to_numpy(), frame[outcome].notna().to_numpy())
+
+    def split(self, X, y=None, groups=None, *, year: str | None = None, outcome=None):
+        """Yield ``(train, test)`` row positions per origin (the scikit-learn splitter API).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n, d)
+            The rows; their years are ``groups`` if given, else ``X[year_column]``.
+        y : array-like of shape (n,), optional
+            Outcomes; rows where it is missing (NaN) are not trained on.
+        groups : array-like of shape (n,), optional
+            Each row's year.
+        year, outcome : str, optional
+            The engine's older panel form ``split(frame, year=, outcome=)``: yields
+            :class:`Split` objects, as :meth:`origin_splits` (use that).
+        """
+        if outcome is not None:
+            yield from self.origin_splits(X, year=year or self.year_column, outcome=outcome)
+            return
+        years = self._years(X, groups)
+        known = np.ones(len(years), bool) if y is None else pd.notna(np.asarray(y))
+        for one in self._splits(years, known):
+            yield one.train, one.test
+
+    def get_n_splits(self, X=None, y=None, groups=None, *, year: str | None = None) -> int:
+        """The number of origins for the years of ``groups`` or of ``X`` (scikit-learn API)."""
+        if X is None and groups is None:
+            raise input_error(
+                "RollingOrigin.get_n_splits needs the data's years to cut the origins",
+                fix="pass X (a DataFrame with a year column) or groups (the years)",
+            )
+        if year is not None:  # the older form get_n_splits(frame, year=)
+            groups = X[year]
+        return len(self.origin_years(self._years(X, groups)))
+
+    def _years(self, X, groups) -> np.ndarray:
+        if groups is not None:
+            return np.asarray(groups)
+        if not isinstance(X, pd.DataFrame) or self.year_column not in X.columns:
+            raise input_error(
+                f"RollingOrigin needs each row's year: X has no column {self.year_column!r} "
+                "and no groups were given",
+                fix="pass groups=<the years>, or a DataFrame X with year_column",
+            )
+        return X[self.year_column].to_numpy()
+
+    def _splits(self, years: np.ndarray, known: np.ndarray) -> Iterator[Split]:
         for origin in self.origin_years(years):
             end = origin - self.horizon
             length = self.max_train_years if self.window == "sliding" else None
@@ -187,6 +246,3 @@ class RollingOrigin:
                 )
             check_no_lookahead(years[train], origin, self.horizon)
             yield Split(origin, train, test, start, end)
-
-    def get_n_splits(self, frame: pd.DataFrame, *, year: str = "year") -> int:
-        return len(self.origin_years(frame[year].to_numpy()))

@@ -1,5 +1,6 @@
 """Pluggable models: a registry of scikit-learn-compatible probabilistic classifiers."""
 
+from forecast.models._bounds import BAND, bounded_count, max_shift
 from forecast.models._checks import check_model
 from forecast.models._device import DEVICE_MODELS, compute_record, gpu_count, resolve_device
 from forecast.models._elastic_net import ElasticNetLogit
@@ -24,6 +25,7 @@ from forecast.models._threads import ThreadLimited
 __all__ = [
     "ALLOWED_MODULES",
     "AveragingEnsemble",
+    "BAND",
     "DEVICE_MODELS",
     "ConvergenceFailure",
     "ElasticNetLogit",
@@ -34,6 +36,7 @@ __all__ = [
     "StatsmodelsLogit",
     "ThreadLimited",
     "allowed_modules",
+    "bounded_count",
     "build_model",
     "check_model",
     "check_model_params",
@@ -44,6 +47,7 @@ __all__ = [
     "get_model_tags",
     "get_test_params",
     "gpu_count",
+    "max_shift",
     "model_names",
     "register_model",
     "resolve_device",

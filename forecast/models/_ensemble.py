@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from forecast._errors import input_error
+from forecast.models._bounds import bounded_probabilities
 from forecast.models._fit import fit_estimator
 
 __all__ = ["AveragingEnsemble"]
@@ -15,6 +16,9 @@ class AveragingEnsemble(ClassifierMixin, BaseEstimator):
     """Mean of member probabilities (``method='mean'``) or of their log-odds (``'logit'``).
 
     ``p = mean_m p_m`` or ``p = expit(mean_m logit p_m)``, with optional member ``weights``.
+    For ``'logit'`` member probabilities are bounded to ``[1e-4, 1 - 1e-4]`` first, so one
+    member moves the log-odds by at most ``forecast.models.max_shift(w_m)``
+    (``docs/design/0012-bounded-members.md``); a mean moves by at most ``w_m`` already.
 
     Parameters
     ----------
@@ -49,7 +53,7 @@ class AveragingEnsemble(ClassifierMixin, BaseEstimator):
         weights = weights / weights.sum()
         if method == "mean":
             return probs @ weights
-        clipped = np.clip(probs, 1e-9, 1 - 1e-9)
+        clipped = bounded_probabilities(probs)
         return 1 / (1 + np.exp(-(np.log(clipped / (1 - clipped)) @ weights)))
 
     def predict_proba(self, X) -> np.ndarray:

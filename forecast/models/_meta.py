@@ -6,9 +6,10 @@ r"""Honest model choice: member weights at each origin from what that origin kne
 
 with ``(c, w)`` chosen at origin :math:`T` from the members' out-of-sample forecasts of earlier
 origins whose outcome windows closed by :math:`T` (``year + horizon <= T``); see
-:func:`choose_by_origin` and ``docs/design/0007-honest-model-choice.md``. The backtest engine
-computes the choices; :class:`MetaEnsemble` applies one origin's choice to fitted members (a
-risk list, a registered model).
+:func:`choose_by_origin` and ``docs/design/0007-honest-model-choice.md``. Member probabilities
+are bounded to ``[1e-4, 1 - 1e-4]`` first (``docs/design/0012-bounded-members.md``). The
+backtest engine computes the choices; :class:`MetaEnsemble` applies one origin's choice to
+fitted members (a risk list, a registered model).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from forecast._errors import input_error
-from forecast._math import expit, logit
+from forecast._math import expit
+from forecast.models._bounds import bounded_count, bounded_log_odds, bounded_probabilities
 from forecast.models._fit import fit_estimator
 
 __all__ = [
@@ -42,14 +44,10 @@ META_MODELS: tuple[str, ...] = ("stacked", "selected")
 MetaKind = Literal["stacked", "selected"]
 
 CLIP = 1e-9
-"""Member probabilities are clipped to ``[CLIP, 1 - CLIP]`` before taking log-odds."""
+"""``selected`` scores members' log loss with probabilities clipped to ``[CLIP, 1 - CLIP]``."""
 
 MIN_EVENTS = 10
 """Default number of onsets a history needs before weights are fitted or a member chosen."""
-
-
-def _log_odds(probabilities: NDArray) -> NDArray:
-    return logit(np.clip(np.asarray(probabilities, float), CLIP, 1 - CLIP))
 
 
 def combine_logits(probabilities: NDArray, weights: NDArray, intercept: float = 0.0) -> NDArray:
@@ -57,16 +55,18 @@ def combine_logits(probabilities: NDArray, weights: NDArray, intercept: float = 
 
     .. math:: p = \sigma\bigl(c + \textstyle\sum_m w_m \,\mathrm{logit}\, p_m\bigr)
 
-    Members with a missing (NaN) weight are left out. A one-hot weight with :math:`c = 0`
-    (a selected member) returns that member's probabilities unchanged.
+    Members with a missing (NaN) weight are left out. Member probabilities are bounded to
+    ``[1e-4, 1 - 1e-4]`` first, so one member moves the log-odds by at most
+    ``forecast.models.max_shift(w_m)``. A one-hot weight with :math:`c = 0` (a selected
+    member) returns that member's bounded probabilities.
     """
     probabilities = np.asarray(probabilities, float)
     weights = np.asarray(weights, float)
     used = ~np.isnan(weights)
     P, w = probabilities[:, used], weights[used]
     if intercept == 0.0 and np.count_nonzero(w) == 1 and w.max() == 1.0:
-        return P[:, int(np.argmax(w))].copy()
-    return expit(intercept + _log_odds(P) @ w)
+        return bounded_probabilities(P[:, int(np.argmax(w))])
+    return expit(intercept + bounded_log_odds(P) @ w)
 
 
 def _mean_log_loss(params: NDArray, X: NDArray, y: NDArray) -> tuple[float, NDArray]:
@@ -90,8 +90,9 @@ def stacking_weights(
         \quad c = \lambda \hat c
 
     where :math:`n_1` is the number of onsets and ``k = shrinkage`` (default
-    :math:`10 (M + 1)`: half weight at ten onsets per fitted parameter). L-BFGS-B from the
-    equal weights; a fit that does not give finite numbers keeps the equal weights.
+    :math:`10 (M + 1)`: half weight at ten onsets per fitted parameter). The log-odds are those
+    of the bounded probabilities (as in :func:`combine_logits`). L-BFGS-B from the equal
+    weights; a fit that does not give finite numbers keeps the equal weights.
 
     Parameters
     ----------
@@ -110,7 +111,7 @@ def stacking_weights(
     """
     from scipy.optimize import minimize
 
-    X, y = _log_odds(probabilities), np.asarray(y, float)
+    X, y = bounded_log_odds(probabilities), np.asarray(y, float)
     m = X.shape[1]
     equal = np.full(m, 1.0 / m)
     k = 10.0 * (m + 1) if shrinkage is None else float(shrinkage)
@@ -164,6 +165,10 @@ class MetaChoice:
     def combine(self, probabilities: NDArray) -> NDArray:
         """The meta forecast from member probabilities (rows x members)."""
         return combine_logits(probabilities, self.weights, self.intercept)
+
+    def bounded(self, probabilities: NDArray) -> NDArray:
+        """Per row, how many weighted member forecasts :meth:`combine` bounded."""
+        return bounded_count(probabilities, self.weights)
 
 
 def check_meta_options(min_events: object, shrinkage: object) -> None:

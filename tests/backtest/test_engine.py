@@ -12,7 +12,6 @@ from forecast.backtest import run_backtest
 from forecast.experiment import experiment_from_dict
 from forecast.models import get_test_params, model_names
 from forecast.models._preprocess import linear_preprocessor
-from forecast.outcomes import onset_within
 from forecast.panel import Panel
 
 
@@ -239,20 +238,20 @@ def test_ensemble_reuses_member_fits(toy_panel, tmp_path):
 
 
 def test_a_failing_model_is_recorded_and_others_continue(toy_panel):
-    # A logit on a constant-outcome-free but separable design fails to converge.
-    frame = toy_panel.frame.copy()
-    frame["leak"] = (
-        onset_within(frame, 2).fillna(0) * 100.0
-    )  # perfectly separates the training rows
-    panel = Panel.from_frame(
-        frame, features=["x1", "x2", "x3", "leak"], outcomes=["mk_onset"], name="sep"
-    )
+    # A separable design no longer fails the logit (it refits with a ridge, docs/design/0012),
+    # and out-of-range parameters are refused when the spec loads: priors that GaussianNB
+    # accepts when built but refuses when fitted do fail the fit.
+    broken = {
+        "name": "sklearn",
+        "label": "broken",
+        "params": {"class": "sklearn.naive_bayes.GaussianNB", "priors": [2.0, -1.0]},
+    }
     result = run_backtest(
-        _config(["logit", {"name": "xgboost", "params": {"n_estimators": 10}}]), panel=panel
+        _config([broken, {"name": "xgboost", "params": {"n_estimators": 10}}]), panel=toy_panel
     )
     failed = result.failed
-    assert len(failed) > 0 and set(failed["model"]) == {"logit"}
-    assert failed["error"].str.contains("converge|separation", case=False).all()
+    assert len(failed) > 0 and set(failed["model"]) == {"broken"}
+    assert failed["error"].str.contains("priors", case=False).all()
     assert (result.scores[result.scores.model == "xgboost"]["status"] == "ok").all()
 
 

@@ -5,13 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
 
 from forecast._errors import ForecastInputError
 from forecast._math import expit, logit
 from forecast.backtest import backtest_models, meta_members, run_backtest
 from forecast.experiment import experiment_from_dict
-from forecast.models import MetaEnsemble, build_model, choose_by_origin
-from forecast.models._meta import combine_logits, select_member, stacking_weights
+from forecast.models import (
+    BAND,
+    AveragingEnsemble,
+    ConvergenceFailure,
+    MetaEnsemble,
+    ModelTags,
+    _registry,
+    build_model,
+    choose_by_origin,
+    max_shift,
+)
+from forecast.models._meta import MetaChoice, combine_logits, select_member, stacking_weights
 from forecast.outcomes import onset_within
 from forecast.panel import Panel
 
@@ -79,6 +91,44 @@ def test_stacking_finds_the_informative_member_and_shrinks_by_n_over_n_plus_k(rn
     # default k = 10 (M + 1): half weight at ten onsets per fitted parameter
     _, _, half = stacking_weights(P[:600], y[:600])
     assert half == pytest.approx(y[:600].sum() / (y[:600].sum() + 30.0))
+
+
+def _with_first_member(P, value):
+    Q = P.copy()
+    Q[:, 0] = value
+    return Q
+
+
+@pytest.mark.parametrize("weight", [0.25, 1 / 3, 1.7])
+def test_one_member_at_one_moves_the_combined_log_odds_by_at_most_its_bound(rng, weight):
+    P = rng.uniform(0.02, 0.11, size=(40, 3))  # the others say 2-11%
+    weights, intercept = np.array([weight, 0.5, 0.4]), -0.3
+    sane = logit(combine_logits(P, weights, intercept))
+    for degenerate in (1.0, 0.0):
+        moved = logit(combine_logits(_with_first_member(P, degenerate), weights, intercept))
+        assert np.all(np.abs(moved - sane) <= max_shift(weight) + 1e-9)
+    # the bound is attained between the ends of the band: 2 w logit(1 - 1e-4) = 18.42 w
+    one, zero = (
+        logit(combine_logits(_with_first_member(P, v), weights, intercept)) for v in (1.0, 0.0)
+    )
+    np.testing.assert_allclose(one - zero, max_shift(weight), rtol=1e-9)
+    assert max_shift(weight) == pytest.approx(2 * weight * np.log((1 - BAND) / BAND))
+    # the same bound holds for an ensemble averaging log-odds (weights normalised to sum 1)
+    w = weights / weights.sum()
+    one, zero = (
+        logit(AveragingEnsemble.combine(_with_first_member(P, v), method="logit", weights=w))
+        for v in (1.0, 0.0)
+    )
+    np.testing.assert_allclose(one - zero, max_shift(w[0]), rtol=1e-9)
+
+
+def test_bounded_forecasts_are_counted_for_weighted_members_and_others_pass_unchanged(rng):
+    P = rng.uniform(0.02, 0.11, size=(5, 3))
+    P[0, 0], P[1, 1], P[1, 2], P[2, 2] = 1.0, 0.0, 1e-5, 1.0
+    choice = MetaChoice(np.array([0.5, 0.5, 0.0]), 0.0, 0.0, 0, "stacked")
+    assert choice.bounded(P).tolist() == [1, 1, 0, 0, 0]  # member 3 has weight 0
+    one_hot = combine_logits(P, [1.0, 0.0, 0.0])  # a selected member is bounded too
+    assert one_hot[0] == 1 - BAND and np.array_equal(one_hot[1:], P[1:, 0])
 
 
 def test_selection_takes_the_lowest_log_loss_and_the_first_on_ties():
@@ -256,27 +306,86 @@ def test_a_meta_model_alone_has_no_members():
         run_backtest(_config([{"name": "stacked"}]), panel=None)
 
 
-def test_a_failing_member_is_left_out_at_its_origins(toy_panel):
+class _Certain(ClassifierMixin, BaseEstimator):
+    """A logistic regression that says exactly 1.0 for the row it ranks highest."""
+
+    def fit(self, X, y, *, sample_weight=None, years=None):
+        self.model_ = LogisticRegression(max_iter=1000).fit(np.nan_to_num(X), y)
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X):
+        p = self.model_.predict_proba(np.nan_to_num(X))[:, 1]
+        p[np.argmax(p)] = 1.0
+        return np.column_stack([1 - p, p])
+
+
+class _Failing(_Certain):
+    def fit(self, X, y, *, sample_weight=None, years=None):
+        raise ConvergenceFailure("this member never converges")
+
+
+@pytest.fixture
+def registered(monkeypatch):
+    for name, model in (("certain", _Certain), ("failing", _Failing)):
+        monkeypatch.setitem(_registry._REGISTRY, name, lambda model=model, **params: model())
+        monkeypatch.setitem(_registry._TAGS, name, ModelTags())
+
+
+def test_a_member_that_says_one_is_bounded_recorded_and_counted(toy_panel, registered, tmp_path):
+    config = _config(
+        [EN, "certain", {"name": "stacked", "params": {"min_events": 5}}],
+        origins=[2000, 2004, 2008],
+    )
+    res = run_backtest(config, panel=toy_panel, cache_dir=tmp_path)
+    f = res.forecasts.set_index(["origin", "unit"])
+    own = f[f.model == "stacked"]
+    certain = f[f.model == "certain"].loc[own.index, "probability"].to_numpy()
+    en = f[f.model == "elastic_net"].loc[own.index, "probability"].to_numpy()
+    assert (certain == 1.0).sum() == 3  # one row per origin
+    np.testing.assert_array_equal(own.meta_bounded.to_numpy(), (certain == 1.0).astype(int))
+    eta = (
+        own.meta_intercept
+        + own.weight_elastic_net * logit(np.clip(en, BAND, 1 - BAND))
+        + own.weight_certain * logit(np.clip(certain, BAND, 1 - BAND))
+    )
+    np.testing.assert_allclose(own.probability, expit(eta.to_numpy()), rtol=1e-12)
+    scores = res.scores[res.scores.model == "stacked"]
+    assert scores.warning.str.startswith("1 member forecasts bounded to [1e-4, 1-1e-4]").all()
+    assert (scores.warnings >= 1).all()
+
+
+def test_a_separated_logit_is_refitted_and_stays_in_the_combination(toy_panel, tmp_path):
     frame = toy_panel.frame.copy()
-    frame["leak"] = onset_within(frame, 2).fillna(0) * 100.0  # the logit cannot converge
+    frame["leak"] = onset_within(frame, 2).fillna(0) * 100.0  # the MLE cannot converge
     panel = Panel.from_frame(
         frame, features=["x1", "x2", "x3", "leak"], outcomes=["mk_onset"], name="sep"
     )
+    config = _config(["logit", XGB, {"name": "stacked"}], origins=[1998, 2001])
+    res = run_backtest(config, panel=panel, cache_dir=tmp_path)
+    logit_scores = res.scores[res.scores.model == "logit"]
+    assert (logit_scores.status == "ok").all()
+    assert logit_scores.warning.str.contains("refitted with an L2 penalty").all()
+    own = res.forecasts[res.forecasts.model == "stacked"]
+    assert own.weight_logit.gt(0).all() and own.probability.between(BAND, 1 - BAND).all()
+
+
+def test_a_failing_member_is_left_out_at_its_origins(toy_panel, registered, tmp_path):
     config = _config(
-        ["logit", XGB, {"name": "stacked", "params": {"min_events": 3}}],
+        ["failing", XGB, {"name": "stacked", "params": {"min_events": 3}}],
         origins=[1998, 1999, 2000, 2001],
     )
-    res = run_backtest(config, panel=panel)
-    assert (res.scores.loc[res.scores.model == "logit", "status"] == "failed").all()
+    res = run_backtest(config, panel=toy_panel, cache_dir=tmp_path)
+    assert (res.scores.loc[res.scores.model == "failing", "status"] == "failed").all()
     own = res.forecasts[res.forecasts.model == "stacked"]
-    assert len(own) and own["weight_logit"].isna().all()
+    assert len(own) and own["weight_failing"].isna().all()
     xgb = res.forecasts[res.forecasts.model == "xgboost"].set_index(["origin", "unit"])
     for origin, block in own.groupby("origin"):
         assert block.weight_xgboost.gt(0).all()
         P = np.column_stack(
             [np.full(len(block), np.nan), xgb.loc[origin].loc[block.unit, "probability"].to_numpy()]
         )
-        weights = block[["weight_logit", "weight_xgboost"]].iloc[0].to_numpy()
+        weights = block[["weight_failing", "weight_xgboost"]].iloc[0].to_numpy()
         np.testing.assert_array_equal(
             block.probability.to_numpy(), combine_logits(P, weights, block.meta_intercept.iloc[0])
         )
