@@ -1,7 +1,7 @@
 """Rolling-origin backtests: the splitter, the engine and its result, the task cache."""
 
 from forecast.backtest._cache import CacheInfo, TaskCache, code_version, default_cache_dir
-from forecast.backtest._cluster import ProcessCluster
+from forecast.backtest._cluster import ProcessCluster, TLSFiles
 from forecast.backtest._engine import (
     ORACLE,
     BacktestResult,
@@ -27,6 +27,7 @@ __all__ = [
     "ProcessCluster",
     "RollingOrigin",
     "Split",
+    "TLSFiles",
     "TaskCache",
     "backtest_models",
     "capture_warnings",
