@@ -52,12 +52,22 @@ def connect(scheduler: str | None) -> Any:
     ------
     ForecastInputError
         Dask distributed is not installed, the scheduler does not answer within
-        :data:`CONNECT_SECONDS`, or it has no worker after :data:`NO_WORKERS_SECONDS`.
+        :data:`CONNECT_SECONDS`, or it has no worker after :data:`NO_WORKERS_SECONDS`; a
+        ``tls://`` scheduler without certificates in Dask's configuration.
     """
     distributed = require_distributed()
     if scheduler is None:
         return distributed.Client(processes=False, dashboard_address=None, set_as_default=False)
     _check_scheduler_address(scheduler)
+    if scheduler.strip().startswith("tls://"):
+        security = distributed.Security()  # from Dask's configuration
+        if not (security.tls_ca_file and security.tls_client_cert):
+            raise input_error(
+                f"the scheduler {scheduler} needs TLS and no certificate is configured",
+                fix="set DASK_DISTRIBUTED__COMM__TLS__CA_FILE, "
+                "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and "
+                "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY to the CA, certificate and key files",
+            )
     try:
         client = distributed.Client(scheduler, timeout=CONNECT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
