@@ -38,9 +38,9 @@ several machines: `forecast cluster up --listen THIS_IP --tls-ca-file CA --tls-c
 --tls-key KEY` here, then, from the same Python environment with atrocity-forecast[dask]
 installed on every machine:
 
-  dask worker tls://THIS_IP:8786 --nthreads 1 --tls-ca-file CA --tls-cert C --tls-key K
-  DASK_DISTRIBUTED__COMM__TLS__CA_FILE=CA DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT=C \
-  DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY=K \
+  dask worker tls://THIS_IP:8786 --nthreads 1 --tls-ca-file CA --tls-cert CERT --tls-key KEY
+  DASK_DISTRIBUTED__COMM__TLS__CA_FILE=CA DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT=CERT \\
+  DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY=KEY \\
     forecast backtest SPEC --backend dask --scheduler tls://THIS_IP:8786
 
 A Dask scheduler runs whatever code its clients send: without TLS, expose it to no one.
@@ -127,7 +127,12 @@ def _up(args: argparse.Namespace) -> int:
                 f"workers    {args.workers} x {threads}; run backtests with: forecast backtest "
                 f"SPEC --backend dask --scheduler {cluster.address}"
             )
-            if cluster.tls is None and args.insecure_no_tls:
+            if cluster.tls is not None:
+                print(
+                    "clients    need TLS files: set DASK_DISTRIBUTED__COMM__TLS__CA_FILE, "
+                    "..._CLIENT__CERT and ..._CLIENT__KEY (see --help)"
+                )
+            elif args.insecure_no_tls:
                 print(
                     f"forecast: warning: no TLS: whoever can connect to {cluster.address} "
                     "runs any code as you",
