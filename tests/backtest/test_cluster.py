@@ -85,7 +85,7 @@ class Cluster:
         # No nanny: the process is the worker itself, so SIGKILL kills the worker.
         return self.spawn(
             name, "worker", self.address, "--nthreads", "1", "--no-nanny", "--name", name,
-            "--no-dashboard",
+            "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0", "--no-dashboard",
         )  # fmt: skip
 
     def client(self):
@@ -131,7 +131,7 @@ def cluster(tmp_path_factory):
     try:
         running.spawn(
             "scheduler", "scheduler", "--host", "127.0.0.1", "--port", str(running.port),
-            "--no-dashboard",
+            "--dashboard-address", "127.0.0.1:0", "--no-dashboard",
         )  # fmt: skip
         deadline = time.monotonic() + START_SECONDS
         while not _answers(running.port):
@@ -249,6 +249,7 @@ def test_a_port_that_accepts_but_never_answers_is_a_one_line_error_within_second
             "from forecast._errors import ForecastInputError\n"
             "from forecast.backtest._cluster import connect\n"
             "from forecast.cli import main\n"
+            "import distributed\n"
             "start = time.monotonic()\n"
             "try:\n"
             f"    connect({address!r})\n"
@@ -340,13 +341,14 @@ def _read_line(stream, pattern: str, seconds: float) -> re.Match:
     return found[0]
 
 
-def _listening(pid: int) -> list[tuple[str, int]]:
-    """``(ip, port)`` of every listening TCP socket of process ``pid`` and its descendants."""
+def _listening(*pids: int) -> list[tuple[str, int]]:
+    """``(ip, port)`` of every listening TCP socket of the processes ``pids`` and their
+    descendants."""
     import psutil
 
-    root = psutil.Process(pid)
+    roots = [psutil.Process(pid) for pid in pids]
     sockets = []
-    for process in [root, *root.children(recursive=True)]:
+    for process in [*roots, *(p for root in roots for p in root.children(recursive=True))]:
         with contextlib.suppress(psutil.NoSuchProcess):
             sockets += [
                 (c.laddr.ip, c.laddr.port)
@@ -496,7 +498,9 @@ def test_a_tls_cluster_serves_holders_of_a_certificate_only(tmp_path, monkeypatc
 
     with ProcessCluster(1, port=0, tls=files) as cluster:
         assert cluster.address.startswith("tls://127.0.0.1:")
-        assert [s for s in _listening(os.getpid()) if not _loopback(s[0])] == []
+        started = [p.pid for p in [cluster._scheduler, *cluster._workers] if p is not None]
+        listening = _listening(*started)
+        assert len(listening) >= 2 + 3 and not [s for s in listening if not _loopback(s[0])]
         with pytest.raises(ForecastInputError, match="needs TLS and no certificate is configured"):
             connect(cluster.address)
         with (
