@@ -188,6 +188,14 @@ def test_a_process_cluster_gives_the_loky_forecasts_and_gets_the_panel_once(
 
 
 def test_a_worker_killed_mid_run_is_replaced_and_nothing_changes(cluster, loky_forecasts, tmp_path):
+    # A run cancels its futures when it ends, and the scheduler tells every client: wait until
+    # an earlier run's tasks (the same keys as this run's) are gone, or this run's futures
+    # can be cancelled as they are submitted (seen on a loaded machine).
+    deadline = time.monotonic() + START_SECONDS
+    with cluster.client() as client:
+        while client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)):
+            assert time.monotonic() < deadline, "an earlier run's tasks stay on the scheduler"
+            time.sleep(0.2)
     cluster.add_worker("victim")
     victim = cluster.wait_for({"w0", "w1", "victim"})["victim"]
     killed: list[str] = []
