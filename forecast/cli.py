@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -13,6 +14,11 @@ from forecast._errors import DataNotAvailableError, ForecastInputError
 __all__ = ["build_parser", "main"]
 
 Handler = Callable[[argparse.Namespace], int]
+
+# No usage reports to MLflow's authors from this process or any it starts (the same as
+# forecast.tracking sets, here before any command runs).
+for _variable in ("MLFLOW_DISABLE_TELEMETRY", "DO_NOT_TRACK"):
+    os.environ.setdefault(_variable, "true")
 
 
 def _data_list(args: argparse.Namespace) -> int:

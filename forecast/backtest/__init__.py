@@ -8,7 +8,7 @@ import sys
 import types
 
 from forecast.backtest._cache import CacheInfo, TaskCache, code_version, default_cache_dir
-from forecast.backtest._cluster import ProcessCluster
+from forecast.backtest._cluster import ProcessCluster, TLSFiles
 from forecast.backtest._engine import (
     ORACLE,
     BacktestResult,
@@ -39,6 +39,7 @@ __all__ = [
     "ProcessCluster",
     "RollingOrigin",
     "Split",
+    "TLSFiles",
     "TaskCache",
     "backtest_models",
     "capture_warnings",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import re
 import signal
@@ -10,11 +11,13 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from forecast._errors import input_error
 
-__all__ = ["CONNECT_SECONDS", "ProcessCluster", "connect", "require_distributed"]
+__all__ = ["CONNECT_SECONDS", "ProcessCluster", "TLSFiles", "connect", "require_distributed"]
 
 CONNECT_SECONDS = 5.0
 """How long a scheduler address may take to answer before the backtest fails."""
@@ -49,12 +52,22 @@ def connect(scheduler: str | None) -> Any:
     ------
     ForecastInputError
         Dask distributed is not installed, the scheduler does not answer within
-        :data:`CONNECT_SECONDS`, or it has no worker after :data:`NO_WORKERS_SECONDS`.
+        :data:`CONNECT_SECONDS`, or it has no worker after :data:`NO_WORKERS_SECONDS`; a
+        ``tls://`` scheduler without certificates in Dask's configuration.
     """
     distributed = require_distributed()
     if scheduler is None:
         return distributed.Client(processes=False, dashboard_address=None, set_as_default=False)
     _check_scheduler_address(scheduler)
+    if scheduler.strip().startswith("tls://"):
+        security = distributed.Security()  # from Dask's configuration
+        if not (security.tls_ca_file and security.tls_client_cert):
+            raise input_error(
+                f"the scheduler {scheduler} needs TLS and no certificate is configured",
+                fix="set DASK_DISTRIBUTED__COMM__TLS__CA_FILE, "
+                "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and "
+                "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY to the CA, certificate and key files",
+            )
     try:
         client = distributed.Client(scheduler, timeout=CONNECT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
@@ -75,8 +88,12 @@ def connect(scheduler: str | None) -> Any:
     return client
 
 
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: a port
         try:  # that recent connections keep in TIME_WAIT is free, one that is listened on is not
             probe.bind((host, port))
@@ -86,7 +103,7 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
 
@@ -115,20 +132,39 @@ def _check_scheduler_address(address: str) -> None:
     if found is not None and protocol in ("", "tcp"):
         host, port = found["host"].strip("[]"), int(found["port"])
         deadline = time.monotonic() + CONNECT_SECONDS
+        fix = (
+            "start one with `forecast cluster up --workers N` and pass the address it "
+            "prints, or check the address and the network"
+        )
         while not _answers(host, port):
             if time.monotonic() > deadline:
                 raise input_error(
                     f"no Dask scheduler answers at {address!r} within {CONNECT_SECONDS:g} s "
                     "(nothing listens on that port)",
-                    fix="start one with `forecast cluster up --workers N` and pass the "
-                    "address it prints, or check the address and the network",
+                    fix=fix,
                 )
             time.sleep(0.2)
+        if not _greets(host, port, max(deadline - time.monotonic(), 1.0)):
+            raise input_error(
+                f"no Dask scheduler answers at {address!r} within {CONNECT_SECONDS:g} s "
+                "(something accepts the connection but does not speak Dask)",
+                fix=fix,
+            )
 
 
 def _answers(host: str, port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
         return True
+    return False
+
+
+def _greets(host: str, port: int, seconds: float) -> bool:
+    """Whether the server at ``host:port`` sends its first bytes within ``seconds`` of the
+    connection, as a Dask server sends its handshake at once (Dask's own client waits for
+    it without a deadline)."""
+    with contextlib.suppress(OSError), socket.create_connection((host, port), seconds) as sock:
+        sock.settimeout(seconds)
+        return bool(sock.recv(1))
     return False
 
 
@@ -158,12 +194,67 @@ def _check_memory_limit(value: str) -> None:
         ) from error
 
 
+@dataclass(frozen=True)
+class TLSFiles:
+    """Mutual TLS for a cluster (Dask's security): the CA that signed every certificate,
+    and this machine's certificate and private key (PEM files). The scheduler and workers
+    accept only peers whose certificate the CA signed, and clients must present one."""
+
+    ca_file: Path
+    cert: Path
+    key: Path
+
+    def _options(self) -> tuple[tuple[str, Path], ...]:
+        """``(flag, file)`` of the ``dask scheduler`` / ``dask worker`` options (and ours)."""
+        return (
+            ("--tls-ca-file", self.ca_file),
+            ("--tls-cert", self.cert),
+            ("--tls-key", self.key),
+        )
+
+    def check(self) -> None:
+        """A one-line error naming the first file that does not exist."""
+        for flag, path in self._options():
+            if not Path(path).is_file():
+                raise input_error(f"{flag} {path} does not exist", fix=f"pass a PEM file to {flag}")
+
+    def flags(self) -> list[str]:
+        """The ``dask scheduler`` / ``dask worker`` options."""
+        return [text for flag, path in self._options() for text in (flag, str(path))]
+
+    def security(self) -> Any:
+        """A :class:`distributed.Security` for a client of the cluster."""
+        from distributed import Security
+
+        return Security(
+            tls_ca_file=str(self.ca_file),
+            tls_client_cert=str(self.cert),
+            tls_client_key=str(self.key),
+            require_encryption=True,
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class ProcessCluster:
     """A Dask scheduler and ``workers`` worker processes on this machine.
 
     The processes are ``python -m dask scheduler`` and ``python -m dask worker ADDRESS`` of
-    this Python (each worker under a nanny, which restarts it if it dies). They listen on
-    ``127.0.0.1`` only; on Linux they stop when the process that started them dies.
+    this Python (each worker under a nanny, which restarts it if it dies). Every socket they
+    listen on is on ``127.0.0.1`` unless ``listen`` names another address; the dashboard and
+    the workers' HTTP servers stay on ``127.0.0.1`` even then. On Linux they stop when the
+    process that started them dies.
+
+    A Dask scheduler and its workers run whatever code a client sends. Listening on a
+    network therefore needs ``tls`` (only holders of a certificate signed by its CA can
+    connect), or ``insecure=True`` to run code for anyone who can reach the address.
 
     Parameters
     ----------
@@ -177,16 +268,25 @@ class ProcessCluster:
         Memory per worker (``'4GB'``, a fraction such as ``'0.25'``, or ``'auto'``).
     dashboard_port : int, default 8787
         Dashboard port (needs bokeh); a free one when it is taken.
+    listen : str, default '127.0.0.1'
+        The address the scheduler and workers listen on (an IP address of this machine, or
+        ``0.0.0.0`` for every interface).
+    tls : TLSFiles or None
+        Mutual TLS; required when ``listen`` is not a loopback address, unless ``insecure``.
+    insecure : bool, default False
+        Listen on a network without TLS: whoever reaches the address runs any code as the
+        user who started the cluster.
 
     Attributes
     ----------
     address : str
-        ``tcp://127.0.0.1:PORT``, once started.
+        ``tcp://127.0.0.1:PORT`` (``tls://`` with ``tls``), once started.
     dashboard_link : str or None
         The dashboard's URL, or None without bokeh.
     """
 
-    host = "127.0.0.1"
+    local = "127.0.0.1"
+    """Where the dashboard and the workers' HTTP servers listen, whatever ``listen`` is."""
 
     def __init__(
         self,
@@ -196,7 +296,13 @@ class ProcessCluster:
         port: int = 8786,
         memory_limit: str = "auto",
         dashboard_port: int = 8787,
+        listen: str = "127.0.0.1",
+        tls: TLSFiles | None = None,
+        insecure: bool = False,
     ):
+        self.host = listen
+        self.tls = tls
+        self.insecure = insecure
         self.workers = workers
         self.threads_per_worker = threads_per_worker
         self.port = port
@@ -218,6 +324,7 @@ class ProcessCluster:
                     f"{what} ({flag}) must be an integer >= 1, got {value!r}",
                     fix=f"e.g. {flag} 2",
                 )
+        self._check_listen()
         if not 0 <= self.port <= 65535:
             raise input_error(
                 f"the port (--port) must be in 0..65535, got {self.port}",
@@ -229,6 +336,25 @@ class ProcessCluster:
                 fix="pass another --port, or --port 0 for a free one, or stop what uses it",
             )
         _check_memory_limit(self.memory_limit)
+
+    def _check_listen(self) -> None:
+        if self.tls is not None:
+            self.tls.check()
+        elif not (_is_loopback(self.host) or self.insecure):
+            raise input_error(
+                f"listening on {self.host} runs code for whoever can connect to it, and "
+                "the cluster has no TLS",
+                fix="pass --tls-ca-file, --tls-cert and --tls-key (only holders of a "
+                "certificate signed by that CA can connect), or --insecure-no-tls on a "
+                "network where you trust everyone",
+            )
+        with contextlib.suppress(OSError), socket.socket(_family(self.host)) as probe:
+            probe.bind((self.host, 0))
+            return
+        raise input_error(
+            f"cannot listen on {self.host!r}: it is not an address of this machine",
+            fix="pass one of this machine's IP addresses to --listen, or 0.0.0.0 for all",
+        )
 
     def _spawn(self, *args: str) -> subprocess.Popen:
         env = {
@@ -254,21 +380,27 @@ class ProcessCluster:
         """
         self._validate()
         port = self.port or _free_port(self.host)
-        self.address = f"tcp://{self.host}:{port}"
+        protocol = "tls" if self.tls else "tcp"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.address = f"{protocol}://{host}:{port}"
+        tls = self.tls.flags() if self.tls else []
+        # The HTTP server (health, metrics; the dashboard with bokeh) runs even without bokeh,
+        # by default on every interface.
+        free = _port_free(self.local, self.dashboard_port)
+        dashboard_port = self.dashboard_port if free else _free_port(self.local)
+        dashboard = ["--dashboard-address", f"{self.local}:{dashboard_port}"]
         try:
             import bokeh  # noqa: F401
         except ImportError:
-            dashboard = ["--no-dashboard"]
+            dashboard.append("--no-dashboard")
         else:
-            free = _port_free(self.host, self.dashboard_port)
-            dashboard_port = self.dashboard_port if free else _free_port(self.host)
-            dashboard = ["--dashboard-address", f"{self.host}:{dashboard_port}"]
-            self.dashboard_link = f"http://{self.host}:{dashboard_port}/status"
+            self.dashboard_link = f"http://{self.local}:{dashboard_port}/status"
         deadline = time.monotonic() + timeout
         try:
             self._scheduler = self._spawn(
-                "scheduler", "--host", self.host, "--port", str(port), *dashboard
-            )
+                "scheduler", "--host", self.host, "--port", str(port), "--protocol", protocol,
+                *dashboard, *tls,
+            )  # fmt: skip
             while not _answers(self.host, port):
                 self._check_alive(deadline, "the scheduler", timeout)
                 time.sleep(0.1)
@@ -282,7 +414,12 @@ class ProcessCluster:
                     self.memory_limit,
                     "--name",
                     f"forecast-{i}",
+                    "--host",  # the worker and its nanny
+                    self.host,
+                    "--dashboard-address",  # the worker's HTTP server
+                    f"{self.local}:0",
                     "--no-dashboard",
+                    *tls,
                 )
                 for i in range(self.workers)
             ]
@@ -309,7 +446,10 @@ class ProcessCluster:
     def _wait_for_workers(self, deadline: float, timeout: float) -> None:
         from distributed import Client
 
-        with Client(self.address, timeout=CONNECT_SECONDS, set_as_default=False) as client:
+        security = self.tls.security() if self.tls else None
+        with Client(
+            self.address, timeout=CONNECT_SECONDS, security=security, set_as_default=False
+        ) as client:
             while len(client.scheduler_info(n_workers=-1)["workers"]) < self.workers:
                 self._check_alive(deadline, f"{self.workers} workers", timeout)
                 time.sleep(0.2)

@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from forecast._errors import input_error
 
@@ -23,18 +24,26 @@ scheduler. Run backtests on it from another terminal:
 
 The panel is sent to each worker once; a task carries its rows and its model spec, and a
 task whose worker dies is rerun on another. Results are bit-identical to the loky backend
-and share its task cache. The cluster listens on 127.0.0.1 only.
+and share its task cache.
+
+The scheduler and workers run whatever code a client sends them. They listen on 127.0.0.1
+only, unless --listen names another address: then whoever can connect to it runs code as
+you, so --listen needs mutual TLS (--tls-ca-file, --tls-cert, --tls-key: only holders of a
+certificate signed by that CA connect), or --insecure-no-tls. The dashboard stays on
+127.0.0.1 (reach it from elsewhere with an SSH tunnel).
 """
 
 _EPILOG = """\
-several machines: use Dask's own commands, from the same Python environment with
-atrocity-forecast[dask] installed on every machine:
+several machines: `forecast cluster up --listen THIS_IP --tls-ca-file CA --tls-cert CERT
+--tls-key KEY` here, then, from the same Python environment with atrocity-forecast[dask]
+installed on every machine:
 
-  dask scheduler --port 8786                          # on one machine
-  dask worker tcp://SCHEDULER_HOST:8786 --nthreads 1  # on each machine; --nworkers K: K processes
-  forecast backtest SPEC --backend dask --scheduler tcp://SCHEDULER_HOST:8786
+  dask worker tls://THIS_IP:8786 --nthreads 1 --tls-ca-file CA --tls-cert CERT --tls-key KEY
+  DASK_DISTRIBUTED__COMM__TLS__CA_FILE=CA DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT=CERT \\
+  DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY=KEY \\
+    forecast backtest SPEC --backend dask --scheduler tls://THIS_IP:8786
 
-A Dask scheduler runs whatever code its clients send: expose it on a trusted network only.
+A Dask scheduler runs whatever code its clients send: without TLS, expose it to no one.
 """
 
 
@@ -91,13 +100,22 @@ def _watch(cluster) -> None:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from forecast.backtest import ProcessCluster
+    from forecast.backtest import ProcessCluster, TLSFiles
 
+    tls_files = (args.tls_ca_file, args.tls_cert, args.tls_key)
+    if any(tls_files) and not all(tls_files):
+        raise input_error(
+            "TLS needs --tls-ca-file, --tls-cert and --tls-key together",
+            fix="pass all three PEM files, or none",
+        )
     cluster = ProcessCluster(
         args.workers,
         threads_per_worker=args.threads_per_worker,
         port=args.port,
         memory_limit=args.memory_limit,
+        listen=args.listen,
+        tls=TLSFiles(*tls_files) if all(tls_files) else None,
+        insecure=args.insecure_no_tls,
     )
     try:
         with _interruptible():
@@ -109,6 +127,17 @@ def _up(args: argparse.Namespace) -> int:
                 f"workers    {args.workers} x {threads}; run backtests with: forecast backtest "
                 f"SPEC --backend dask --scheduler {cluster.address}"
             )
+            if cluster.tls is not None:
+                print(
+                    "clients    need TLS files: set DASK_DISTRIBUTED__COMM__TLS__CA_FILE, "
+                    "..._CLIENT__CERT and ..._CLIENT__KEY (see --help)"
+                )
+            elif args.insecure_no_tls:
+                print(
+                    f"forecast: warning: no TLS: whoever can connect to {cluster.address} "
+                    "runs any code as you",
+                    file=sys.stderr,
+                )
             print("Ctrl-C stops the cluster", flush=True)
             _watch(cluster)
     except KeyboardInterrupt:
@@ -146,6 +175,26 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=8786,
         metavar="P",
         help="scheduler port (default 8786; 0 picks a free one)",
+    )
+    up.add_argument(
+        "--listen",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="listen on ADDRESS, an IP of this machine (0.0.0.0: every interface), instead "
+        "of 127.0.0.1. The cluster runs code for whoever connects: needs the --tls-* files "
+        "or --insecure-no-tls",
+    )
+    for flag, what in (
+        ("--tls-ca-file", "the CA that signed every certificate of the cluster and its clients"),
+        ("--tls-cert", "this machine's certificate"),
+        ("--tls-key", "this machine's private key"),
+    ):
+        up.add_argument(flag, type=Path, metavar="PEM", help=f"mutual TLS: {what}")
+    up.add_argument(
+        "--insecure-no-tls",
+        action="store_true",
+        help="with --listen, accept connections without TLS: whoever reaches ADDRESS runs "
+        "any code as you",
     )
     up.add_argument(
         "--memory-limit",

@@ -1,15 +1,21 @@
 """Headless Chromium for checking rendered pages: DOM dump, console messages, screenshots.
 
-Used by the tests (and handy by hand) to see a report as a reader does. Each
-call starts a fresh browser with a throw-away profile and no network services.
+Used by the tests (and handy by hand) to see a report as a reader does, and to print the
+risk list to PDF. Each call starts a fresh browser with a throw-away profile, cut off from
+the network: in a network namespace of its own where the kernel allows one (``unshare``),
+and, in any case, with every host name resolving to nothing and every request sent to a
+proxy that does not exist. The pages are self-contained files; the browser needs no network,
+and left to itself it looks up Google hosts.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,8 +67,31 @@ def _flags(profile: str) -> list[str]:
         "--no-first-run",
         "--disable-extensions",
         "--hide-scrollbars",
+        # No name resolves and every request goes to a proxy where nothing listens.
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--proxy-server=127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
         f"--user-data-dir={profile}",
     ]
+
+
+_UNSHARE = ("unshare", "--user", "--map-root-user", "--net")
+
+
+@functools.cache
+def _offline_prefix() -> tuple[str, ...]:
+    """``unshare`` arguments that run a command in a new network namespace (a loopback
+    that is down, no route anywhere), or ``()`` where the kernel refuses unprivileged user
+    namespaces or there is no ``unshare``: the browser flags alone then keep it offline."""
+    if not sys.platform.startswith("linux") or shutil.which(_UNSHARE[0]) is None:
+        return ()
+    try:
+        probe = subprocess.run(
+            [*_UNSHARE, "true"], capture_output=True, stdin=subprocess.DEVNULL, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return _UNSHARE if probe.returncode == 0 else ()
 
 
 def _url(page: str | Path) -> str:
@@ -74,7 +103,7 @@ def _url(page: str | Path) -> str:
 
 def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory(prefix="forecast-chromium-") as profile:
-        command = [chromium_path(), *_flags(profile), *args]
+        command = [*_offline_prefix(), chromium_path(), *_flags(profile), *args]
         return subprocess.run(
             command,
             capture_output=True,

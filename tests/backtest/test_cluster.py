@@ -6,7 +6,9 @@ free port, one thread each) and stops them in a finalizer, whatever the tests do
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import ipaddress
 import os
 import re
 import signal
@@ -23,7 +25,8 @@ import pytest
 import yaml
 
 from forecast._errors import ForecastInputError
-from forecast.backtest import run_backtest
+from forecast.backtest import ProcessCluster, TLSFiles, run_backtest
+from forecast.backtest._cluster import CONNECT_SECONDS
 from forecast.cli import main
 from forecast.experiment import experiment_from_dict
 from forecast.panel import Panel
@@ -82,7 +85,7 @@ class Cluster:
         # No nanny: the process is the worker itself, so SIGKILL kills the worker.
         return self.spawn(
             name, "worker", self.address, "--nthreads", "1", "--no-nanny", "--name", name,
-            "--no-dashboard",
+            "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0", "--no-dashboard",
         )  # fmt: skip
 
     def client(self):
@@ -128,7 +131,7 @@ def cluster(tmp_path_factory):
     try:
         running.spawn(
             "scheduler", "scheduler", "--host", "127.0.0.1", "--port", str(running.port),
-            "--no-dashboard",
+            "--dashboard-address", "127.0.0.1:0", "--no-dashboard",
         )  # fmt: skip
         deadline = time.monotonic() + START_SECONDS
         while not _answers(running.port):
@@ -185,6 +188,14 @@ def test_a_process_cluster_gives_the_loky_forecasts_and_gets_the_panel_once(
 
 
 def test_a_worker_killed_mid_run_is_replaced_and_nothing_changes(cluster, loky_forecasts, tmp_path):
+    # A run cancels its futures when it ends, and the scheduler tells every client: wait until
+    # an earlier run's tasks (the same keys as this run's) are gone, or this run's futures
+    # can be cancelled as they are submitted (seen on a loaded machine).
+    deadline = time.monotonic() + START_SECONDS
+    with cluster.client() as client:
+        while client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)):
+            assert time.monotonic() < deadline, "an earlier run's tasks stay on the scheduler"
+            time.sleep(0.2)
     cluster.add_worker("victim")
     victim = cluster.wait_for({"w0", "w1", "victim"})["victim"]
     killed: list[str] = []
@@ -230,6 +241,41 @@ def test_a_scheduler_that_does_not_answer_fails_fast_before_the_data_is_read(mon
     ):
         run_backtest(CONFIG, backend="dask", scheduler=address)
     assert time.monotonic() - start < 5
+
+
+def test_a_port_that_accepts_but_never_answers_is_a_one_line_error_within_seconds(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(SPEC))
+    with socket.socket() as silent:  # the kernel accepts connections; nobody answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        out = str(tmp_path / "run")
+        argv = ["backtest", str(spec), "--scheduler", address, "--no-track", "--out", out]
+        timed = (  # the connection alone (not the imports of a loaded machine), then the CLI
+            "import sys, time\n"
+            "from forecast._errors import ForecastInputError\n"
+            "from forecast.backtest._cluster import connect\n"
+            "from forecast.cli import main\n"
+            "import distributed\n"
+            "start = time.monotonic()\n"
+            "try:\n"
+            f"    connect({address!r})\n"
+            "except ForecastInputError:\n"
+            "    print(time.monotonic() - start)\n"
+            f"sys.exit(main({argv!r}))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", timed], capture_output=True, text=True, timeout=120
+        )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.splitlines() == [
+        f"forecast: error: no Dask scheduler answers at '{address}' within 5 s (something "
+        "accepts the connection but does not speak Dask); fix: start one with `forecast "
+        "cluster up --workers N` and pass the address it prints, or check the address and "
+        "the network"
+    ]
+    assert float(done.stdout) < CONNECT_SECONDS + 2
 
 
 @pytest.mark.parametrize("address", ["foo", "", "http://127.0.0.1:8786", "tcp://host"])
@@ -303,7 +349,31 @@ def _read_line(stream, pattern: str, seconds: float) -> re.Match:
     return found[0]
 
 
-def test_cluster_up_then_backtest_on_it_from_the_command_line(tmp_path, capsys):
+def _listening(*pids: int) -> list[tuple[str, int]]:
+    """``(ip, port)`` of every listening TCP socket of the processes ``pids`` and their
+    descendants."""
+    import psutil
+
+    roots = [psutil.Process(pid) for pid in pids]
+    sockets = []
+    for process in [*roots, *(p for root in roots for p in root.children(recursive=True))]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            sockets += [
+                (c.laddr.ip, c.laddr.port)
+                for c in process.net_connections(kind="inet")
+                if c.status == psutil.CONN_LISTEN
+            ]
+    return sockets
+
+
+def _loopback(ip: str) -> bool:
+    address = ipaddress.ip_address(ip)
+    return (getattr(address, "ipv4_mapped", None) or address).is_loopback
+
+
+def test_cluster_up_listens_on_loopback_only_then_backtest_on_it_from_the_command_line(
+    tmp_path, capsys
+):
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump({**SPEC, "models": SPEC["models"][:1]}))
     up = subprocess.Popen(
@@ -314,6 +384,10 @@ def test_cluster_up_then_backtest_on_it_from_the_command_line(tmp_path, capsys):
     )
     try:
         address = _read_line(up.stdout, r"^scheduler\s+(tcp://127\.0\.0\.1:(\d+))$", 90)
+        listening = _listening(up.pid)  # printed once every worker has registered
+        # scheduler and its HTTP server; per worker: nanny, worker and its HTTP server
+        assert len(listening) >= 2 + 2 * 3, listening
+        assert [s for s in listening if not _loopback(s[0])] == []
         runs = {}
         for backend in ("loky", "dask"):
             out = tmp_path / backend
@@ -335,3 +409,115 @@ def test_cluster_up_then_backtest_on_it_from_the_command_line(tmp_path, capsys):
     assert "Traceback" not in errors
     assert rest.rstrip().endswith("cluster stopped (workers, then scheduler)")
     assert not _answers(int(address[2]))  # the scheduler is gone
+
+
+@pytest.mark.parametrize(
+    ("flags", "error"),
+    [
+        (
+            ["--listen", "0.0.0.0"],
+            "listening on 0.0.0.0 runs code for whoever can connect to it, and the cluster "
+            "has no TLS; fix: pass --tls-ca-file, --tls-cert and --tls-key (only holders of a "
+            "certificate signed by that CA can connect), or --insecure-no-tls on a network "
+            "where you trust everyone",
+        ),
+        (
+            ["--listen", "0.0.0.0", "--tls-cert", "c.pem", "--tls-key", "k.pem"],
+            "TLS needs --tls-ca-file, --tls-cert and --tls-key together; fix: pass all three "
+            "PEM files, or none",
+        ),
+        (
+            ["--listen", "0.0.0.0", "--tls-ca-file", "ca.pem", "--tls-cert", "c.pem",
+             "--tls-key", "k.pem"],
+            "--tls-ca-file ca.pem does not exist; fix: pass a PEM file to --tls-ca-file",
+        ),
+        (
+            ["--listen", "192.0.2.1", "--insecure-no-tls"],  # TEST-NET-1: no machine's address
+            "cannot listen on '192.0.2.1': it is not an address of this machine; fix: pass "
+            "one of this machine's IP addresses to --listen, or 0.0.0.0 for all",
+        ),
+    ],
+)  # fmt: skip
+def test_cluster_up_on_a_network_needs_tls_or_the_insecure_flag(
+    flags, error, capsys, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    assert main(["cluster", "up", "--workers", "1", "--port", "0", *flags]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line == f"forecast: error: {error}"
+
+
+def _tls_files(folder: Path) -> TLSFiles:
+    """A new CA and one certificate it signed (for 127.0.0.1), as PEM files in ``folder``."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def name(text: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def certificate(subject: str, key, issuer: str, signer, ca: bool) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name(subject))
+            .issuer_name(name(issuer))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+            builder = builder.add_extension(san, critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    files = TLSFiles(folder / "ca.pem", folder / "cert.pem", folder / "key.pem")
+    pem = serialization.Encoding.PEM
+    files.ca_file.write_bytes(certificate("ca", ca_key, "ca", ca_key, True).public_bytes(pem))
+    files.cert.write_bytes(certificate("node", key, "ca", ca_key, False).public_bytes(pem))
+    files.key.write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return files
+
+
+def test_a_tls_cluster_serves_holders_of_a_certificate_only(tmp_path, monkeypatch):
+    import dask
+
+    from forecast.backtest._cluster import connect
+
+    files = _tls_files(tmp_path)
+    (tmp_path / "other").mkdir()
+    other = _tls_files(tmp_path / "other")  # signed by another CA
+
+    def client_files(cert: Path, key: Path) -> dict[str, str]:
+        return {
+            "distributed.comm.tls.ca-file": str(files.ca_file),
+            "distributed.comm.tls.client.cert": str(cert),
+            "distributed.comm.tls.client.key": str(key),
+        }
+
+    with ProcessCluster(1, port=0, tls=files) as cluster:
+        assert cluster.address.startswith("tls://127.0.0.1:")
+        started = [p.pid for p in [cluster._scheduler, *cluster._workers] if p is not None]
+        listening = _listening(*started)
+        assert len(listening) >= 2 + 3 and not [s for s in listening if not _loopback(s[0])]
+        with pytest.raises(ForecastInputError, match="needs TLS and no certificate is configured"):
+            connect(cluster.address)
+        with (
+            dask.config.set(client_files(other.cert, other.key)),
+            pytest.raises(ForecastInputError, match="^no Dask scheduler answers at"),
+        ):
+            connect(cluster.address)  # the scheduler refuses a certificate of another CA
+        with (
+            dask.config.set(client_files(files.cert, files.key)),
+            connect(cluster.address) as client,
+        ):
+            assert client.submit(sum, [1, 2], pure=False).result(timeout=30) == 3
