@@ -15,12 +15,9 @@ from forecast._errors import input_error
 from forecast.backtest import ORACLE, BacktestResult, run_backtest
 from forecast.experiment import load_experiment
 from forecast.panel import COUNTRY
-from forecast.run import FIGURES, RunArtifacts, check_output_dir, staged_output
+from forecast.run import FIGURES, RUN_MARKERS, RunArtifacts, check_output_dir, staged_output
 
 __all__ = ["RUN_MARKERS", "print_summary", "run_artifacts", "run_experiment"]
-
-RUN_MARKERS = ("forecasts.parquet", "provenance.json")
-"""Files that mark a folder as an earlier run (``--out`` may then be replaced)."""
 
 _SHOWN = [
     "roc_auc",
