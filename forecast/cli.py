@@ -114,6 +114,7 @@ def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
         "forecast.commands.compare",
         "forecast.commands.profile",
         "forecast.commands.whatif",
+        "forecast.commands.track",
     ):
         try:
             module = __import__(module_name, fromlist=["register"])

@@ -15,7 +15,7 @@ from forecast._errors import input_error
 from forecast.backtest import ORACLE, BacktestResult, run_backtest
 from forecast.experiment import load_experiment
 from forecast.panel import COUNTRY
-from forecast.run import FIGURES, RUN_MARKERS, RunArtifacts, check_output_dir, staged_output
+from forecast.run import RUN_MARKERS, RunArtifacts, check_output_dir, staged_output
 
 __all__ = ["RUN_MARKERS", "print_summary", "run_artifacts", "run_experiment"]
 
@@ -214,12 +214,13 @@ def run_experiment(
     if report:
         print(f"report: {out / 'report.html'}")
     if tracker is not None:
-        run_id = tracker.log_backtest(result, summary, artifacts)
-        if analysis is not None:
-            tracker.log_costs(
-                analysis, run_id, files=[out / "costs.csv", *(out / name for name in FIGURES)]
-            )
-        print(f"tracked: run {run_id} at {tracker.uri}")
+        from forecast.tracking import TrackingError, log_run
+
+        try:
+            run_id = log_run(tracker, result, summary, artifacts, analysis)
+            print(f"tracked: run {run_id} at {tracker.uri}")
+        except TrackingError as error:  # the run folder is written: one line, exit 0
+            print(f"forecast: warning: {error}", file=sys.stderr)
     if len(result.failed):
         print(f"{len(result.failed)} task(s) failed:", file=sys.stderr)
         for row in result.failed.head(10).itertuples():

@@ -241,6 +241,39 @@ class RunArtifacts:
         run.horizon  # noqa: B018 -- provenance and forecasts must agree for every reader
         return run
 
+    def result(self) -> Any:
+        """The finished backtest this run folder holds, to log it later
+        (:func:`forecast.tracking.log_run`): the spec re-validated from ``experiment.yaml``,
+        the forecasts, scores and onsets, the dataset and code version of the provenance.
+
+        Raises
+        ------
+        ForecastInputError
+            If the folder lacks a file the backtest wrote (one line naming them).
+        """
+        from forecast.backtest import BacktestResult
+        from forecast.experiment import load_experiment
+
+        needed = ("scores", "onsets", "spec_text", "provenance")
+        missing = [RUN_FILES[name] for name in needed if getattr(self, name) is None]
+        if missing or self.run_dir is None:
+            raise input_error(
+                f"run folder {str(self.run_dir)!r} lacks {', '.join(missing) or 'a folder'}",
+                fix="pass the --out folder of a finished `forecast backtest`",
+            )
+        provenance = self.provenance or {}
+        forecasts = self.forecasts.copy()
+        forecasts.attrs["code_version"] = str(provenance.get("code_version", ""))
+        return BacktestResult(
+            config=load_experiment(self.run_dir / RUN_FILES["spec_text"]),
+            panel_name=str(provenance.get("dataset", "")),
+            forecasts=forecasts,
+            scores=self.scores,
+            dataset_digest=str(provenance.get("dataset_sha256", "")),
+            annual_onsets=self.onsets,
+            unit_noun=self.unit_noun,
+        )
+
     @classmethod
     def fetch(cls, run_id: str, tracker: Any, dst: Path | str) -> RunArtifacts:
         """Download a tracked run's files into ``dst`` with ``tracker.fetch_run`` and read

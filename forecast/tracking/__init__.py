@@ -2,6 +2,7 @@
 default) implements it, :class:`MemoryTracker` fakes it. Every MLflow call of the package
 lives here."""
 
+from forecast.tracking._log import TrackingError, log_run
 from forecast.tracking._memory import MemoryTracker
 from forecast.tracking._mlflow import ALIAS, MlflowTracker, default_tracking_uri
 from forecast.tracking._protocol import RisklistRecord, TrackedRun, Tracker
@@ -13,5 +14,7 @@ __all__ = [
     "RisklistRecord",
     "TrackedRun",
     "Tracker",
+    "TrackingError",
     "default_tracking_uri",
+    "log_run",
 ]
