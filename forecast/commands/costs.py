@@ -139,7 +139,8 @@ def _spec_costs(run: Any) -> dict[str, Any]:
     """The ``costs`` of the run's spec: a mapping whose ``cost_ratios`` are numbers."""
     found = run.spec.get("costs") or {}
     raw = found.get("cost_ratios", ()) if isinstance(found, dict) else ()
-    ratios = pd.to_numeric(pd.Series(raw if isinstance(raw, list) else [raw]), errors="coerce")
+    values = list(raw) if isinstance(raw, list | tuple) else [raw]
+    ratios = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
     if not isinstance(found, dict) or ratios.isna().any():
         raise input_error(
             f"costs must be a mapping with numeric cost_ratios, got {found!r}"[:200],

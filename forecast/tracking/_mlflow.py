@@ -247,6 +247,11 @@ class MlflowTracker:
             return client.get_run(run_id)
         except MlflowException as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            if getattr(error, "error_code", "") == "TEMPORARILY_UNAVAILABLE":  # e.g. locked
+                raise input_error(
+                    f"cannot read MLflow run {run_id!r} at {self.uri!r} ({first[:160]})",
+                    fix="retry when the store is free (another process holds it)",
+                ) from None
             raise input_error(
                 f"MLflow run {run_id!r} not found at {self.uri!r} ({first[:160]})",
                 fix="pass the parent run id printed by `forecast backtest` "

@@ -42,7 +42,7 @@ EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
 CHECK_TIMEOUT = 5.0
 """Seconds the reachability check of an HTTP store may take."""
 
-BUSY_TIMEOUT_MS = 3000
+BUSY_TIMEOUT_MS = 5000
 """Milliseconds a statement on a SQLite store waits for a lock held by another process
 (MLflow sets 20 s per session, and a locked store then takes minutes to give up)."""
 

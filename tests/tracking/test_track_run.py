@@ -102,3 +102,20 @@ def test_log_run_turns_any_store_failure_into_one_line(tmp_path):
         r"the run folder .*r is complete: log it later with `forecast track --run-dir ",
     ):
         log_run(Broken(), None, None, run)
+
+
+def test_a_locked_store_is_not_reported_as_a_missing_run(tracking_uri):
+    from forecast import ForecastInputError
+
+    tracker = MlflowTracker(tracking_uri)
+    tracker.check()
+    client = MlflowClient(tracking_uri=tracking_uri)
+    run_id = client.create_run(client.create_experiment("x")).info.run_id
+    lock = sqlite3.connect(tracking_uri.removeprefix("sqlite:///"), isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    start = time.monotonic()
+    with pytest.raises(ForecastInputError, match=r"cannot read MLflow run .*database is locked"):
+        tracker.model_runs(run_id)
+    assert time.monotonic() - start < 15
+    lock.execute("COMMIT")
+    assert tracker.model_runs(run_id) == {}
