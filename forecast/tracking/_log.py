@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from forecast._errors import ForecastInputError
 from forecast.run import FIGURES, RUN_FILES, RunArtifacts
 
 __all__ = ["TrackingError", "log_run"]
@@ -27,9 +28,11 @@ def log_run(
 
     Raises
     ------
+    ForecastInputError
+        A mistake of the caller's, as raised (e.g. an MLflow run left active in this process).
     TrackingError
-        One line naming the store, the first line of the failure and the command that logs
-        the folder later (``forecast track --run-dir``).
+        Any other failure, in one line naming the store, the first line of the failure and
+        the command that logs the folder later (``forecast track --run-dir``).
     """
     try:
         run_id = tracker.log_backtest(result, summary, run)
@@ -38,6 +41,8 @@ def log_run(
             files = [run.run_dir / name for name in names] if run.run_dir is not None else []
             complete = bool(files) and all(path.is_file() for path in files)
             tracker.log_costs(analysis, run_id, files=files if complete else None)
+    except ForecastInputError:  # the caller's mistake (e.g. an active foreign run): as is
+        raise
     except Exception as error:  # the store's failure, whatever it is: the run is written
         lines = [line for line in str(error).splitlines() if line.strip()]
         first = lines[0][:200] if lines else type(error).__name__
