@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 __all__ = ["register"]
@@ -13,7 +12,7 @@ def _track(args: argparse.Namespace) -> int:
     from forecast.backtest import summarize
     from forecast.decision import cost_analysis
     from forecast.run import RunArtifacts
-    from forecast.tracking import MlflowTracker, TrackingError, log_run
+    from forecast.tracking import MlflowTracker, log_run
 
     run = RunArtifacts.read(args.run_dir)
     result = run.result()
@@ -26,12 +25,7 @@ def _track(args: argparse.Namespace) -> int:
         analysis = cost_analysis(
             result.forecasts, config.costs, horizon=run.horizon, data_end=run.data_end
         )
-    try:
-        run_id = log_run(tracker, result, summary, run, analysis)
-    except TrackingError as error:
-        print(f"forecast: error: {error}", file=sys.stderr)
-        return 1
-    print(f"tracked: run {run_id} at {tracker.uri}")
+    print(f"tracked: run {log_run(tracker, result, summary, run, analysis)} at {tracker.uri}")
     return 0
 
 

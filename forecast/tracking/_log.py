@@ -10,8 +10,9 @@ from forecast.run import FIGURES, RUN_FILES, RunArtifacts
 __all__ = ["TrackingError", "log_run"]
 
 
-class TrackingError(RuntimeError):
-    """Logging a finished run failed; its run folder is complete and can be logged later."""
+class TrackingError(ForecastInputError):
+    """The tracking store failed (locked, unreachable, broken); one line. A finished run's
+    folder is complete and can be logged later."""
 
 
 def log_run(
@@ -41,8 +42,15 @@ def log_run(
             files = [run.run_dir / name for name in names] if run.run_dir is not None else []
             complete = bool(files) and all(path.is_file() for path in files)
             tracker.log_costs(analysis, run_id, files=files if complete else None)
-    except ForecastInputError:  # the caller's mistake (e.g. an active foreign run): as is
-        raise
+    except ForecastInputError as error:
+        if not isinstance(error, TrackingError):  # the caller's mistake (a foreign run): as is
+            raise
+        first = str(error)
+        folder = run.run_dir
+        raise TrackingError(
+            f"{first}; the run folder {folder} is complete: "
+            f"log it later with `forecast track --run-dir {folder}`"
+        ) from error
     except Exception as error:  # the store's failure, whatever it is: the run is written
         lines = [line for line in str(error).splitlines() if line.strip()]
         first = lines[0][:200] if lines else type(error).__name__

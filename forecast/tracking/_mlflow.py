@@ -20,6 +20,7 @@ import numpy as np
 from forecast._errors import input_error
 from forecast.run import RUN_FILES, RunArtifacts
 from forecast.tracking import _store as store
+from forecast.tracking._log import TrackingError
 from forecast.tracking._protocol import RisklistRecord, TrackedRun
 
 __all__ = ["MlflowTracker", "default_tracking_uri"]
@@ -248,9 +249,9 @@ class MlflowTracker:
         except MlflowException as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             if getattr(error, "error_code", "") == "TEMPORARILY_UNAVAILABLE":  # e.g. locked
-                raise input_error(
-                    f"cannot read MLflow run {run_id!r} at {self.uri!r} ({first[:160]})",
-                    fix="retry when the store is free (another process holds it)",
+                raise TrackingError(
+                    f"cannot read MLflow run {run_id!r} at {self.uri!r} ({first[:160]}); "
+                    "fix: retry when the store is free (another process holds it)"
                 ) from None
             raise input_error(
                 f"MLflow run {run_id!r} not found at {self.uri!r} ({first[:160]})",

@@ -119,3 +119,28 @@ def test_a_locked_store_is_not_reported_as_a_missing_run(tracking_uri):
     assert time.monotonic() - start < 15
     lock.execute("COMMIT")
     assert tracker.model_runs(run_id) == {}
+
+
+def test_log_run_keeps_a_callers_mistake_and_wraps_a_store_failure(tmp_path):
+    from forecast import ForecastInputError
+    from forecast.run import RunArtifacts
+
+    run = RunArtifacts(forecasts=None, run_dir=tmp_path / "r")  # type: ignore[arg-type]
+
+    class Raising:
+        uri = "sqlite:///x.db"
+
+        def __init__(self, error):
+            self.error = error
+
+        def log_backtest(self, *args):
+            raise self.error
+
+    mistake = ForecastInputError("an MLflow run (1) is already active in this process")
+    with pytest.raises(ForecastInputError, match=r"already active in this process$"):
+        log_run(Raising(mistake), None, None, run)
+    locked = TrackingError("cannot read MLflow run '1' at 'sqlite:///x.db' (database is locked)")
+    with pytest.raises(
+        TrackingError, match=r"database is locked\); the run folder .*forecast track"
+    ):
+        log_run(Raising(locked), None, None, run)
