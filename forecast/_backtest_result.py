@@ -26,7 +26,7 @@ import pandas as pd
 
 from forecast._errors import input_error
 from forecast.experiment import ExperimentConfig, experiment_from_dict, load_experiment
-from forecast.run import FIGURES, RunArtifacts, check_output_dir, staged_output
+from forecast.run import RUN_MARKERS, RunArtifacts, check_output_dir, staged_output
 
 if TYPE_CHECKING:
     from forecast.backtest import BacktestResult, BacktestSummary
@@ -35,9 +35,8 @@ if TYPE_CHECKING:
     from forecast.risk import CountryProfile, LatestForecast, WhatIf
     from forecast.tracking import TrackedRun
 
-__all__ = ["RUN_MARKERS", "Backtest", "backtest", "estimator_entry"]
+__all__ = ["Backtest", "backtest", "estimator_entry"]
 
-RUN_MARKERS = ("forecasts.parquet", "provenance.json")
 """Files that mark a folder as an earlier run (a ``save`` folder may then be replaced)."""
 
 Spec = str | Path | Mapping[str, Any] | ExperimentConfig
@@ -599,7 +598,13 @@ class Backtest:
         """Track the run (parent run, one nested run per model, the cost analysis) with
         ``tracker`` (default an MLflow store: the spec's ``tracking.uri``, else
         ``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``); return where: the parent
-        run id and the store. The saved folder's files are attached when the run was saved."""
+        run id and the store. The saved folder's files are attached when the run was saved.
+
+        Raises
+        ------
+        forecast.tracking.TrackingError
+            The store failed: one line naming it and ``forecast track --run-dir``, which logs
+            the saved folder later."""
         from forecast.tracking import TrackedRun
 
         if tracker is None:
@@ -607,14 +612,15 @@ class Backtest:
 
             tracker = MlflowTracker.for_job(None, self.config.tracking_uri)
             tracker.check()
-        run_id = tracker.log_backtest(self.result, self.summary, self.artifacts)
-        if self.note is None:
-            folder = self.run_dir
-            files = None
-            if folder is not None and all((folder / n).is_file() for n in FIGURES):
-                files = [folder / "costs.csv", *(folder / name for name in FIGURES)]
-            from forecast.choice import spec_cost_ratio
+        from forecast.choice import spec_cost_ratio
+        from forecast.tracking import log_run
 
-            ratio = spec_cost_ratio(self.config.costs.cost_ratios)
-            tracker.log_costs(self.costs(), run_id, files=files, ratio=ratio)
+        run_id = log_run(
+            tracker,
+            self.result,
+            self.summary,
+            self.artifacts,
+            self.costs() if self.note is None else None,
+            ratio=spec_cost_ratio(self.config.costs.cost_ratios),
+        )
         return TrackedRun(str(run_id), str(tracker.uri))

@@ -133,6 +133,7 @@ def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
         "forecast.commands.whatif",
         "forecast.commands.experiments",
         "forecast.commands.schema",
+        "forecast.commands.track",
     ):
         try:
             module = __import__(module_name, fromlist=["register"])

@@ -178,6 +178,21 @@ def _print_tables(
         print(values[order].round(3).to_string(), file=file)
 
 
+def _spec_costs(run: Any) -> dict[str, Any]:
+    """The ``costs`` of the run's spec: a mapping whose ``cost_ratios`` are numbers."""
+    found = run.spec.get("costs") or {}
+    raw = found.get("cost_ratios", ()) if isinstance(found, dict) else ()
+    values = list(raw) if isinstance(raw, list | tuple) else [raw]
+    ratios = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+    if not isinstance(found, dict) or ratios.isna().any():
+        raise input_error(
+            f"costs must be a mapping with numeric cost_ratios, got {found!r}"[:200],
+            source=str(Path(run.run_dir or ".") / "experiment.yaml"),
+            fix="write e.g. 'costs: {effectiveness: 0.5, capacity: 30, cost_ratios: [0.05]}'",
+        )
+    return {**found, "cost_ratios": [float(r) for r in ratios]}
+
+
 def _horizon(given: int | None, run_horizon: int | None) -> int:
     """The run's horizon; ``--horizon`` only where the run does not record one."""
     if run_horizon is not None:
@@ -220,11 +235,11 @@ def _run(args: argparse.Namespace) -> int:
         tracker = MlflowTracker(args.tracking_uri)
     with tempfile.TemporaryDirectory(prefix="forecast-costs-") as tmp:
         run = read_run(args, Path(tmp))
-    spec_costs = run.spec.get("costs") or {}
+    spec_costs = _spec_costs(run)
     costs = CostSpec(
         effectiveness=_effectiveness(args.effectiveness, spec_costs),
         capacity=_capacity(args.capacity, spec_costs),
-        cost_ratios=tuple(dict.fromkeys([*map(float, spec_costs.get("cost_ratios", ())), *ratios])),
+        cost_ratios=tuple(dict.fromkeys([*spec_costs.get("cost_ratios", ()), *ratios])),
     )
     horizon = _horizon(args.horizon, run.horizon)
     analysis = cost_analysis(run.forecasts, costs, horizon=horizon, data_end=run.data_end)

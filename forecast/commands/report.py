@@ -39,7 +39,7 @@ def _report(args: argparse.Namespace) -> int:
     if target is None and args.run_dir is not None:
         target = Path(args.run_dir) / "report.html"
     if target is not None:
-        check_writable_file(target, flag="--out")
+        check_writable_file(target, flag="--out", own=("report.html",), reading=args.run_dir)
     tracker = None
     if args.run is not None and not args.no_track:
         from forecast.tracking import MlflowTracker

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
-from forecast.run import check_forecasts
+from forecast.run import check_forecasts, check_horizon
 
 __all__ = ["FORECAST_TABLE_COLUMNS", "check_forecast_table"]
 
@@ -36,7 +36,7 @@ def check_forecast_table(table: object, horizon: int | None, *, caller: str) -> 
     required = (*FORECAST_TABLE_COLUMNS, *(("horizon",) if horizon is None else ()))
     frame = check_forecasts(table, caller=caller, required=required)
     out = frame.loc[:, list(required)]
-    if horizon is not None:
-        out["horizon"] = int(horizon)
+    if horizon is not None:  # the stated horizon must be every row's (one horizon)
+        out["horizon"] = check_horizon(frame, horizon, caller=caller, source=caller)
     out["round"] = out.groupby(["origin", "year"], sort=True).ngroup().to_numpy()
     return out

@@ -13,6 +13,7 @@ from forecast._validation import check_k
 from forecast.metrics._table import check_forecast_table
 from forecast.metrics._topk import group_ranks
 from forecast.outcomes import scorable_end, window_observed
+from forecast.run import check_horizon
 
 __all__ = ["TrackRecord", "track_record"]
 
@@ -152,20 +153,14 @@ def _tier_labels(cuts: tuple[int, ...]) -> list[tuple[str, int, float]]:
 
 def _horizon(frame: pd.DataFrame, horizon: int | None) -> int:
     if horizon is not None:
-        return check_k(horizon, caller="track_record", name="horizon")
-    values = pd.unique(frame["horizon"]) if "horizon" in frame.columns else []
-    if len(values) != 1:
-        found = (
-            "no 'horizon' column"
-            if "horizon" not in frame.columns
-            else f"horizons {sorted(int(v) for v in values)}"
-        )
+        check_k(horizon, caller="track_record", name="horizon")
+    found = check_horizon(frame, horizon, caller="track_record", stated_by="horizon")
+    if found is None:
         raise input_error(
-            f"track_record: one horizon is needed, the table has {found}",
-            fix="pass horizon=<years until the outcome is known>, or filter the "
-            "table to one horizon",
+            "track_record: one horizon is needed, the table has no 'horizon' column",
+            fix="pass horizon=<years until the outcome is known>",
         )
-    return int(values[0])
+    return found
 
 
 def _onset_events(

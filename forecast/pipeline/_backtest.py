@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forecast._backtest_result import RUN_MARKERS, Backtest, backtest
+from forecast._backtest_result import Backtest, backtest
 from forecast.experiment import load_experiment
-from forecast.run import check_output_dir
+from forecast.run import RUN_MARKERS, check_output_dir
 
 if TYPE_CHECKING:
     from forecast.tracking import TrackedRun
@@ -40,7 +41,9 @@ def run_experiment(
     Returns
     -------
     (Backtest, TrackedRun or None)
-        The run (its ``failed`` tasks, if any) and where it was tracked.
+        The run (its ``failed`` tasks, if any) and where it was tracked (None when not, or
+        when the store failed: one warning line through ``logging`` names
+        ``forecast track --run-dir``, and the run folder is complete).
     """
     config = load_experiment(experiment)
     out = check_output_dir(out, markers=RUN_MARKERS)
@@ -61,4 +64,12 @@ def run_experiment(
         progress=progress,
     )
     run.save(out, report=report, figures=report or tracker is not None)
-    return run, (run.log(tracker) if tracker is not None else None)
+    if tracker is None:
+        return run, None
+    from forecast.tracking import TrackingError
+
+    try:
+        return run, run.log(tracker)
+    except TrackingError as error:  # the run folder is written: one line, and on we go
+        logging.getLogger("forecast.tracking").warning(str(error))
+        return run, None

@@ -11,9 +11,9 @@ import pandas as pd
 
 from forecast._errors import input_error
 from forecast.panel import COUNTRY, UnitNoun
-from forecast.run._schema import check_forecasts
+from forecast.run._schema import check_forecasts, check_horizon
 
-__all__ = ["FIGURES", "RUN_FILES", "RunArtifacts"]
+__all__ = ["FIGURES", "RUN_FILES", "RUN_MARKERS", "RunArtifacts", "enclosing_run", "is_run_folder"]
 
 RUN_FILES: dict[str, str] = {
     "forecasts": "forecasts.parquet",
@@ -27,10 +27,25 @@ RUN_FILES: dict[str, str] = {
 }
 """Attribute -> file name of a run folder; only ``forecasts.parquet`` is required."""
 
+RUN_MARKERS: tuple[str, ...] = ("forecasts.parquet", "provenance.json")
+"""Files that mark a folder as a run (``costs.csv`` is in every run but also a cost output)."""
+
 REPORT = "report.html"
 FIGURES = ("value_curves.png", "decision_curves.png")
 """Cost figures written beside ``costs.csv`` when a report or a tracker uses them; no reader
 needs them (the report draws its own from ``costs.csv``)."""
+
+
+def is_run_folder(path: Path | str) -> bool:
+    """Whether ``path`` is a run folder (it holds one of :data:`RUN_MARKERS`)."""
+    path = Path(path)
+    return path.is_dir() and any((path / name).is_file() for name in RUN_MARKERS)
+
+
+def enclosing_run(path: Path | str) -> Path | None:
+    """The run folder that ``path`` is, or lies inside of; None when there is none."""
+    path = Path(path).absolute()
+    return next((p for p in (path, *path.parents) if is_run_folder(p)), None)
 
 
 def _reader(name: str):
@@ -43,16 +58,32 @@ def _reader(name: str):
     return lambda p: Path(p).read_text(encoding="utf-8")
 
 
+_FIX = "re-run the backtest into this folder or delete the broken file"
+
+
 def _read(path: Path) -> Any:
     try:
-        return _reader(path.name)(path)
+        value = _reader(path.name)(path)
+        if path.name.endswith(".yaml"):
+            import yaml
+
+            loaded = yaml.safe_load(value)
+            if not isinstance(loaded, dict | None):
+                raise ValueError(f"a mapping of keys is needed, got {type(loaded).__name__}")
     except Exception as error:  # a broken file must name itself, in one line
         first = str(error).splitlines()[0] if str(error) else ""
         raise input_error(
             f"cannot read {path.name} ({type(error).__name__}: {first[:160]})",
             source=str(path),
-            fix="re-run the backtest into this folder or delete the broken file",
+            fix=_FIX,
         ) from None
+    if path.name.endswith(".json") and not isinstance(value, dict):
+        raise input_error(
+            f"{path.name} must hold a JSON object, got a {type(value).__name__}",
+            source=str(path),
+            fix=_FIX,
+        )
+    return value
 
 
 @dataclass
@@ -97,14 +128,28 @@ class RunArtifacts:
 
     @property
     def horizon(self) -> int | None:
-        """Years until an outcome is known: provenance, else the table's single horizon."""
-        value = (self.provenance or {}).get("horizon")
-        if value is None and "horizon" in self.forecasts.columns:
-            values = pd.unique(self.forecasts["horizon"].dropna())
-            value = int(values[0]) if len(values) == 1 else None
-        if value is None:
-            value = self.spec.get("horizon")
-        return int(value) if value is not None else None
+        """Years until an outcome is known, the one answer for every reader of the run.
+
+        The provenance's ``horizon`` (else the spec's), checked against every forecast row's
+        ``horizon`` (:func:`forecast.run.check_horizon`); else the rows' single horizon; None
+        when nothing records one.
+
+        Raises
+        ------
+        ForecastInputError
+            One line when the provenance (or spec) and the forecasts disagree.
+        """
+        stated, by = (self.provenance or {}).get("horizon"), RUN_FILES["provenance"]
+        if stated is None:
+            stated, by = self.spec.get("horizon"), RUN_FILES["spec_text"]
+        folder = self.run_dir if self.run_dir is not None else Path(".")
+        return check_horizon(
+            self.forecasts,
+            stated,
+            caller="run",
+            source=str(folder / RUN_FILES["forecasts"]),
+            stated_by=f"{by} horizon",
+        )
 
     @property
     def unit_noun(self) -> UnitNoun:
@@ -163,7 +208,9 @@ class RunArtifacts:
         ------
         ForecastInputError
             If the folder or ``forecasts.parquet`` is missing, the forecasts break the
-            schema, or an optional file exists but cannot be read.
+            schema, an optional file exists but cannot be read (``experiment.yaml`` not a
+            YAML mapping, ``provenance.json`` not a JSON object), or the recorded horizon
+            disagrees with the forecasts' (:attr:`horizon`).
         """
         run_dir = Path(run_dir)
         if not run_dir.is_dir():
@@ -190,7 +237,42 @@ class RunArtifacts:
                 if {"unit", "year", "onset"} <= set(onsets.columns)
                 else None
             )
-        return cls(forecasts=forecasts, run_dir=run_dir, **values)
+        run = cls(forecasts=forecasts, run_dir=run_dir, **values)
+        run.horizon  # noqa: B018 -- provenance and forecasts must agree for every reader
+        return run
+
+    def result(self) -> Any:
+        """The finished backtest this run folder holds, to log it later
+        (:func:`forecast.tracking.log_run`): the spec re-validated from ``experiment.yaml``,
+        the forecasts, scores and onsets, the dataset and code version of the provenance.
+
+        Raises
+        ------
+        ForecastInputError
+            If the folder lacks a file the backtest wrote (one line naming them).
+        """
+        from forecast.backtest import BacktestResult
+        from forecast.experiment import load_experiment
+
+        needed = ("scores", "onsets", "spec_text", "provenance")
+        missing = [RUN_FILES[name] for name in needed if getattr(self, name) is None]
+        if missing or self.run_dir is None:
+            raise input_error(
+                f"run folder {str(self.run_dir)!r} lacks {', '.join(missing) or 'a folder'}",
+                fix="pass the --out folder of a finished `forecast backtest`",
+            )
+        provenance = self.provenance or {}
+        forecasts = self.forecasts.copy()
+        forecasts.attrs["code_version"] = str(provenance.get("code_version", ""))
+        return BacktestResult(
+            config=load_experiment(self.run_dir / RUN_FILES["spec_text"]),
+            panel_name=str(provenance.get("dataset", "")),
+            forecasts=forecasts,
+            scores=self.scores,
+            dataset_digest=str(provenance.get("dataset_sha256", "")),
+            annual_onsets=self.onsets,
+            unit_noun=self.unit_noun,
+        )
 
     @classmethod
     def fetch(cls, run_id: str, tracker: Any, dst: Path | str) -> RunArtifacts:

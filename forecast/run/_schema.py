@@ -16,7 +16,13 @@ import pandas as pd
 
 from forecast._errors import input_error
 
-__all__ = ["FORECAST_COLUMNS", "FORECAST_KEY", "check_forecasts", "forecast_schema"]
+__all__ = [
+    "FORECAST_COLUMNS",
+    "FORECAST_KEY",
+    "check_forecasts",
+    "check_horizon",
+    "forecast_schema",
+]
 
 FORECAST_COLUMNS: tuple[str, ...] = ("unit", "year", "model", "probability", "outcome")
 """Columns every forecast table has."""
@@ -207,3 +213,56 @@ def _validate_values(frame: pd.DataFrame, where: str, outcomes: Sequence[str]) -
                 rows=bad.tolist(),
                 fix=_FIXES["outcome"],
             )
+
+
+def check_horizon(
+    table: pd.DataFrame,
+    stated: object = None,
+    *,
+    caller: str,
+    source: str | None = None,
+    stated_by: str = "horizon",
+) -> int | None:
+    """The one horizon of a forecast table: years until a forecast's outcome is known.
+
+    ``stated`` (a run's provenance, an argument) must be a whole number >= 0 and agree with
+    every row's ``horizon`` (when the table has that column); without it the column must
+    hold a single value. None when neither says.
+
+    Raises
+    ------
+    ForecastInputError
+        One line naming ``source`` (else ``caller``) and the disagreeing rows: ``stated`` is
+        not a whole number >= 0, differs from a row's horizon, or the rows hold several.
+    """
+    where = source or caller
+    column = pd.to_numeric(table["horizon"]) if "horizon" in table.columns else None
+    found = sorted({int(v) for v in column.dropna()}) if column is not None else []
+    if stated is None:
+        if len(found) > 1:
+            raise input_error(
+                f"one horizon is needed, the table has horizons {found}",
+                source=where,
+                column="horizon",
+                fix="filter the table to one horizon",
+            )
+        return found[0] if found else None
+    number = pd.to_numeric(pd.Series([stated]), errors="coerce").iloc[0]
+    if isinstance(stated, bool) or not np.isfinite(number) or number != round(number) or number < 0:
+        raise input_error(
+            f"{stated_by} must be a whole number >= 0, got {stated!r}",
+            source=where,
+            fix="state the years until the outcome is known, e.g. 2",
+        )
+    if column is not None:
+        bad = np.flatnonzero((column.notna() & (column != number)).to_numpy())
+        if bad.size:
+            raise input_error(
+                f"{stated_by} {int(number)} disagrees with the forecasts' horizon "
+                f"{found} (every row must have the stated horizon)",
+                source=where,
+                column="horizon",
+                rows=bad.tolist(),
+                fix="re-run the backtest so that provenance and forecasts agree",
+            )
+    return int(number)

@@ -4,6 +4,7 @@ lives here."""
 
 import os
 
+from forecast.tracking._log import TrackingError, log_run
 from forecast.tracking._memory import MemoryTracker
 from forecast.tracking._mlflow import ALIAS, MlflowTracker, default_tracking_uri
 from forecast.tracking._protocol import RisklistRecord, TrackedRun, Tracker
@@ -22,5 +23,7 @@ __all__ = [
     "RisklistRecord",
     "TrackedRun",
     "Tracker",
+    "TrackingError",
     "default_tracking_uri",
+    "log_run",
 ]

@@ -29,6 +29,7 @@ from forecast.tracking._headline import (
     describe_model,
     run_choice,
 )
+from forecast.tracking._log import TrackingError
 from forecast.tracking._protocol import RisklistRecord, TrackedRun
 
 __all__ = ["MlflowTracker", "default_tracking_uri"]
@@ -256,6 +257,11 @@ class MlflowTracker:
             return client.get_run(run_id)
         except MlflowException as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            if getattr(error, "error_code", "") == "TEMPORARILY_UNAVAILABLE":  # e.g. locked
+                raise TrackingError(
+                    f"cannot read MLflow run {run_id!r} at {self.uri!r} ({first[:160]}); "
+                    "fix: retry when the store is free (another process holds it)"
+                ) from None
             raise input_error(
                 f"MLflow run {run_id!r} not found at {self.uri!r} ({first[:160]})",
                 fix="pass the parent run id printed by `forecast backtest` "

@@ -22,6 +22,7 @@ from forecast._errors import input_error
 
 __all__ = [
     "BATCH",
+    "BUSY_TIMEOUT_MS",
     "EXPERIMENT_KIND",
     "check_store",
     "client",
@@ -40,6 +41,12 @@ EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
 
 CHECK_TIMEOUT = 5.0
 """Seconds the reachability check of an HTTP store may take."""
+
+BUSY_TIMEOUT_MS = 5000
+"""Milliseconds a statement on a SQLite store waits for a lock held by another process
+(MLflow sets 20 s per session, and a locked store then takes minutes to give up)."""
+
+_MLFLOW_BUSY = "PRAGMA busy_timeout = 20000;"
 
 _HTTP_LIMITS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
@@ -60,10 +67,30 @@ def sqlite_path(uri: str) -> Path | None:
     )
 
 
+def _short_busy_timeout(conn, cursor, statement, parameters, context, executemany):
+    if statement == _MLFLOW_BUSY:
+        statement = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"
+    return statement, parameters
+
+
+def _bound_sqlite_waits() -> None:
+    """Make MLflow's SQLite sessions wait :data:`BUSY_TIMEOUT_MS` for a lock, and keep its
+    per-statement tracebacks off stderr (a failure reaches the caller as one exception)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "before_cursor_execute", _short_busy_timeout):
+        event.listen(Engine, "before_cursor_execute", _short_busy_timeout, retval=True)
+    _quiet_sqlalchemy()
+
+
 def client(uri: str) -> Any:
-    """An ``MlflowClient`` for tracking and registry at ``uri``, with bounded HTTP retries."""
+    """An ``MlflowClient`` for tracking and registry at ``uri``, with bounded HTTP retries
+    and bounded SQLite lock waits."""
     for key, value in _HTTP_LIMITS.items():
         os.environ.setdefault(key, value)
+    if sqlite_path(uri) is not None:
+        _bound_sqlite_waits()
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -86,8 +113,9 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 def _quiet_sqlalchemy() -> None:
-    for name in ("alembic", "sqlalchemy", "mlflow.store.db.utils"):
+    for name in ("alembic", "sqlalchemy"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
 
 
 def check_store(uri: str, *, create: bool = True) -> None:

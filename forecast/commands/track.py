@@ -1,0 +1,54 @@
+"""``forecast track``: log a finished run folder to MLflow (when tracking failed or was off)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def _track(args: argparse.Namespace) -> int:
+    from forecast.backtest import summarize
+    from forecast.decision import cost_analysis
+    from forecast.run import RunArtifacts
+    from forecast.tracking import MlflowTracker, log_run
+
+    run = RunArtifacts.read(args.run_dir)
+    result = run.result()
+    config = result.config
+    tracker = MlflowTracker.for_job(args.tracking_uri, config.tracking_uri)
+    tracker.check()  # before any work
+    summary = summarize(result)
+    analysis = None
+    if summary.note is None:
+        analysis = cost_analysis(
+            result.forecasts, config.costs, horizon=run.horizon, data_end=run.data_end
+        )
+    print(f"tracked: run {log_run(tracker, result, summary, run, analysis)} at {tracker.uri}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``track`` sub-command."""
+    parser = subparsers.add_parser(
+        "track",
+        help="log a finished run folder to MLflow",
+        description="Log the run folder of a finished `forecast backtest` (its spec, "
+        "forecasts, scores and files, and the cost analysis) as a new MLflow run: for a "
+        "backtest run with --no-track or whose tracking failed. The folder is not changed.",
+    )
+    parser.add_argument(
+        "--run-dir",
+        type=Path,
+        metavar="DIR",
+        required=True,
+        help="run folder written by `forecast backtest --out DIR`",
+    )
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI (default the spec's tracking.uri, else "
+        "$MLFLOW_TRACKING_URI or sqlite:///mlflow.db in the working directory)",
+    )
+    parser.set_defaults(handler=_track)
