@@ -145,6 +145,14 @@ def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
     return registers
 
 
+class _Formatter(logging.Formatter):
+    """``forecast: <message>``, and ``forecast: warning: <message>`` for warnings."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = f"{record.levelname.lower()}: " if record.levelno >= logging.WARNING else ""
+        return f"forecast: {level}{record.getMessage()}"
+
+
 class _StderrHandler(logging.StreamHandler):
     """Writes to the current ``sys.stderr`` (which a caller or a test may have replaced)."""
 
@@ -160,18 +168,23 @@ def configure_logging(*, quiet: bool = False, verbose: bool = False) -> None:
     logger = logging.getLogger("forecast")
     if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
         handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("forecast: %(message)s"))
+        handler.setFormatter(_Formatter())
         logger.addHandler(handler)
-        logger.propagate = False
     logger.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logger = logging.getLogger("forecast")
+    saved = (logger.level, list(logger.handlers), logger.propagate)
     try:
         return _main(argv)
     except KeyboardInterrupt:  # Ctrl-C: one line, the shell's exit code for SIGINT
         print("forecast: interrupted", file=sys.stderr)
         return 130
+    finally:  # the command's logging ends with it (main may be called in a longer process)
+        logger.setLevel(saved[0])
+        logger.handlers[:] = saved[1]
+        logger.propagate = saved[2]
 
 
 def _main(argv: Sequence[str] | None) -> int:

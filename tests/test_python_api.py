@@ -194,7 +194,10 @@ def test_log_tracks_the_saved_run(bt, tmp_path):
     parent = tracker.runs[tracked.run_id]
     assert tracked.uri == "memory://" and parent["kind"] == "backtest"
     assert {"forecasts.parquet", "metrics.csv", "costs.csv"} <= set(parent["files"])
-    assert any(k.startswith("relative_value_") for r in tracker.runs.values() for k in r["metrics"])
+    assert any(
+        k.startswith("cost/relative_value") for r in tracker.runs.values() for k in r["metrics"]
+    )
+    assert parent["tags"]["forecast.recommended_model"] == bt.choice().recommended
 
 
 def test_the_backtest_command_prints_failures_and_exits_1(tmp_path, capsys):
@@ -205,7 +208,7 @@ def test_the_backtest_command_prints_failures_and_exits_1(tmp_path, capsys):
     broken = {
         "name": "sklearn",
         "label": "broken",
-        "params": {"class": "sklearn.linear_model.LogisticRegression", "C": -1.0},
+        "params": {"class": "sklearn.naive_bayes.GaussianNB", "priors": [2.0, -1.0]},  # fit fails
     }
     spec = tmp_path / "failing.yaml"
     spec.write_text(yaml.safe_dump({**SPEC, "models": ["logit", broken]}))

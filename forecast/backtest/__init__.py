@@ -4,6 +4,7 @@ Calling the package runs :func:`forecast.backtest` (``forecast.backtest(spec)`` 
 :class:`forecast.Backtest`), so that the package and the function can share their name.
 """
 
+import importlib
 import sys
 import types
 
@@ -61,8 +62,9 @@ class _Callable(types.ModuleType):
     """This package, callable as :func:`forecast._backtest_result.backtest`."""
 
     def __call__(self, *args, **kwargs):
-        from forecast._backtest_result import backtest
-
+        # by name, not an import statement: the result object is no part of the fit kernel's
+        # import closure (the task cache's code version, forecast.backtest._cache)
+        backtest = importlib.import_module("forecast._backtest_result").backtest
         return backtest(*args, **kwargs)
 
 
