@@ -45,6 +45,23 @@ def _run(
     return done.stdout
 
 
+def _outside(site: Path, tmp_path: Path) -> dict[str, str]:
+    """The environment of a user with the wheel installed at ``site`` and nothing else: no
+    checkout on the path, no data, a fresh cache."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("FORECAST_", "MLFLOW_", "PYTHON"))
+    }
+    return {
+        **env,
+        "PYTHONPATH": str(site),
+        "MPLBACKEND": "Agg",
+        "FORECAST_DATA_DIR": str(tmp_path / "no-data"),
+        "FORECAST_CACHE_DIR": str(tmp_path / "cache"),
+    }
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(wheel, site folder it is installed into)."""
@@ -95,17 +112,7 @@ def test_wheel_ships_feature_sets_and_manifests(installed):
 
 def test_installed_wheel_lists_feature_sets_and_backtests_outside_the_checkout(installed, tmp_path):
     _, site = installed
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("FORECAST_", "MLFLOW_", "PYTHON"))
-    }
-    env.update(
-        PYTHONPATH=str(site),
-        MPLBACKEND="Agg",
-        FORECAST_DATA_DIR=str(tmp_path / "no-data"),
-        FORECAST_CACHE_DIR=str(tmp_path / "cache"),
-    )
+    env = _outside(site, tmp_path)
     python = [sys.executable, "-m"]
 
     probe = (
@@ -145,17 +152,7 @@ def test_installed_wheel_lists_feature_sets_and_backtests_outside_the_checkout(i
 def test_installed_wheel_runs_a_shipped_experiment_by_name(installed, tmp_path):
     """A pip user without the checkout: --version, the shipped specs, a backtest by name."""
     _, site = installed
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("FORECAST_", "MLFLOW_", "PYTHON"))
-    }
-    env.update(
-        PYTHONPATH=str(site),
-        MPLBACKEND="Agg",
-        FORECAST_DATA_DIR=str(tmp_path / "no-data"),
-        FORECAST_CACHE_DIR=str(tmp_path / "cache"),
-    )
+    env = _outside(site, tmp_path)
     forecast = [sys.executable, "-m", "forecast"]
     assert _run([*forecast, "--version"], cwd=tmp_path, env=env).startswith("forecast 0.")
     listing = _run([*forecast, "experiments", "list"], cwd=tmp_path, env=env)
