@@ -612,15 +612,8 @@ class Backtest:
 
             tracker = MlflowTracker.for_job(None, self.config.tracking_uri)
             tracker.check()
-        from forecast.choice import spec_cost_ratio
         from forecast.tracking import log_run
 
-        run_id = log_run(
-            tracker,
-            self.result,
-            self.summary,
-            self.artifacts,
-            self.costs() if self.note is None else None,
-            ratio=spec_cost_ratio(self.config.costs.cost_ratios),
-        )
+        analysis = self.costs() if self.note is None else None
+        run_id = log_run(tracker, self.result, self.summary, self.artifacts, analysis)
         return TrackedRun(str(run_id), str(tracker.uri))

@@ -47,27 +47,30 @@ _COST_HEADLINE = (
 )
 
 
-def ratio_label(ratio: Any) -> str:
-    """``1to20`` of a cost ratio, or of the spec's ratio among several (the median rule)."""
-    from forecast.choice import spec_cost_ratio
-
-    value = spec_cost_ratio(list(ratio)) if isinstance(ratio, list | tuple) else float(ratio)
-    return f"1to{1 / value:.6g}"
+def ratio_label(ratio: float) -> str:
+    """``1to20`` of a cost ratio (the ``metrics_by_model`` key suffix)."""
+    return f"1to{1 / float(ratio):.6g}"
 
 
-def cost_headline(analysis: Any, ratio: float | None = None) -> tuple[str, dict[str, dict]]:
+def cost_headline(
+    metrics: dict[str, dict[str, float]], ratio: float | None = None
+) -> tuple[str, dict[str, dict[str, float]]]:
     """The few cost metrics a model run carries: ``(ratio label, {model: {name: value}})``.
 
-    At ``ratio`` (default: the spec's, the median of ``analysis.metric_ratios``), honest
-    policy: ``cost/relative_value``, ``cost/value_vs_nothing``, ``cost/warnings_per_year``,
-    ``cost/hits_per_year``, ``cost/false_alarms_per_hit`` and ``cost/onsets_per_year``
-    (finite values only). The full grid goes to a table (:func:`cost_grid`).
+    From ``metrics`` (``analysis.metrics_by_model()``) at ``ratio``, the spec's cost ratio
+    (:func:`forecast.choice.spec_cost_ratio`; None: that rule's default for a spec without
+    ratios), honest policy: ``cost/relative_value``, ``cost/value_vs_nothing``,
+    ``cost/warnings_per_year``, ``cost/hits_per_year``, ``cost/false_alarms_per_hit`` and
+    ``cost/onsets_per_year`` (finite values only). The full grid goes to a table
+    (:func:`cost_grid`).
     """
-    label = ratio_label(ratio if ratio is not None else analysis.metric_ratios)
+    from forecast.choice import spec_cost_ratio
+
+    label = ratio_label(spec_cost_ratio(()) if ratio is None else ratio)
     keys = [(f"cost/{m}", f"{m}_{label}") for m in _COST_HEADLINE]
     keys.append(("cost/onsets_per_year", "onsets_per_year"))
     out = {}
-    for model, values in analysis.metrics_by_model().items():
+    for model, values in metrics.items():
         picked = {name: float(values.get(key, np.nan)) for name, key in keys}
         out[model] = {k: v for k, v in picked.items() if np.isfinite(v)}
     return label, out

@@ -21,13 +21,12 @@ def log_run(
     summary: Any,
     run: RunArtifacts,
     analysis: Any = None,
-    *,
-    ratio: float | None = None,
 ) -> str:
     """Log a finished backtest and its written run folder (``run.run_dir``) with ``tracker``
     (:class:`forecast.tracking.Tracker`): the backtest, then its cost analysis with the
-    folder's ``costs.csv`` and figures (rendered anew when the folder lacks them); ``ratio``
-    is the spec's cost ratio of the model runs' headline cost metrics.
+    folder's ``costs.csv`` and figures (rendered anew when the folder lacks them); the model
+    runs' headline cost metrics are at the spec's cost ratio
+    (:func:`forecast.choice.spec_cost_ratio`).
 
     Returns
     -------
@@ -48,6 +47,9 @@ def log_run(
             names = (RUN_FILES["costs"], *FIGURES)
             files = [run.run_dir / name for name in names] if run.run_dir is not None else []
             complete = bool(files) and all(path.is_file() for path in files)
+            from forecast.choice import spec_cost_ratio
+
+            ratio = spec_cost_ratio(result.config.costs.cost_ratios)
             tracker.log_costs(analysis, run_id, files=files if complete else None, ratio=ratio)
     except ForecastInputError as error:
         if not isinstance(error, TrackingError):  # the caller's mistake (a foreign run): as is

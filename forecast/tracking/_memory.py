@@ -91,12 +91,11 @@ class MemoryTracker:
             )
         from forecast.tracking._headline import cost_grid, cost_headline
 
-        _, headline = cost_headline(analysis, ratio)
+        metrics = analysis.metrics_by_model()
+        _, headline = cost_headline(metrics, ratio)
         for model, child in matched.items():
             self.runs[child]["metrics"].update(headline[model])
-        self.runs[run_id]["tables"] = {
-            "costs/cost_metrics.json": cost_grid(analysis.metrics_by_model())
-        }
+        self.runs[run_id]["tables"] = {"costs/cost_metrics.json": cost_grid(metrics)}
         for path in files or []:
             self._keep(run_id, path, "costs")
         return matched

@@ -280,8 +280,8 @@ class MlflowTracker:
         run ``run_id``.
 
         Each model run (matched by its ``forecast.model`` tag) gets a handful of headline
-        metrics at the cost ratio ``ratio`` (default: the spec's, the median of the analysis'
-        metric ratios): ``cost/relative_value``, ``cost/value_vs_nothing``,
+        metrics at the cost ratio ``ratio`` (the spec's, :func:`forecast.choice.spec_cost_ratio`;
+        None: that rule's default): ``cost/relative_value``, ``cost/value_vs_nothing``,
         ``cost/warnings_per_year``, ``cost/hits_per_year``, ``cost/false_alarms_per_hit``,
         ``cost/onsets_per_year`` (honest policy), the step series of
         ``analysis.curves_by_model()`` and tags with the cost assumptions. The whole grid of
@@ -308,7 +308,7 @@ class MlflowTracker:
         client = self._client()
         metrics = analysis.metrics_by_model()
         curves = analysis.curves_by_model()
-        label, headline = cost_headline(analysis, ratio)
+        label, headline = cost_headline(metrics, ratio)
         now = _now_ms()
         tags = [
             RunTag("forecast.costs.effectiveness", f"{analysis.effectiveness:g}"),
