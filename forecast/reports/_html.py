@@ -11,6 +11,7 @@ import html
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from importlib.resources import files
 from typing import Any
 
 import pandas as pd
@@ -26,73 +27,7 @@ __all__ = [
     "table_html",
 ]
 
-PAGE_CSS = """
-:root { --ink: #1b1b1b; --muted: #555; --line: #c8c8c8; --band: #f3f5f7; --accent: #1f4e79; }
-* { box-sizing: border-box; }
-body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: var(--ink);
-       margin: 0 auto; max-width: 1180px; padding: 1.2rem 1.5rem 3rem; line-height: 1.45; }
-h1 { font-size: 1.6rem; margin: .2rem 0 .4rem; color: var(--accent); }
-h2 { font-size: 1.25rem; margin: 2rem 0 .5rem; border-bottom: 2px solid var(--accent); }
-h3 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
-p.note, .note { color: var(--muted); font-size: .9rem; }
-nav ol { columns: 2; font-size: .92rem; }
-table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .86rem; }
-th, td { border: 1px solid var(--line); padding: .25rem .5rem; text-align: left;
-         vertical-align: top; }
-th { background: var(--band); }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.oracle td { font-style: italic; color: var(--muted); }
-figure { margin: 1rem 0 1.5rem; }
-figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
-figcaption { font-size: .88rem; color: var(--muted); margin-top: .3rem; }
-pre { background: var(--band); padding: .6rem; overflow-x: auto; font-size: .8rem; }
-.caught { color: #1a6b2a; font-weight: 600; }
-.missed { color: #a4161a; font-weight: 600; }
-.up { color: #a4161a; } .down { color: #1a6b2a; }
-.tier { font-weight: 600; white-space: nowrap; }
-.flags { color: #7a4b00; font-size: .82rem; }
-p.lead { font-size: 1.05rem; }
-table.risklist { width: 100%; }
-table.risklist thead { display: table-header-group; }
-table.risklist td { overflow-wrap: break-word; }
-table.risklist .name { font-weight: 600; }
-.drivers { margin: 0 0 .3rem; font-size: .8rem; line-height: 1.3; }
-.drivers .kind { font-size: .68rem; text-transform: uppercase; letter-spacing: .05em;
-                 color: var(--muted); }
-.drivers ul { margin: 0; padding-left: .9rem; }
-table.risklist ul.flags { margin: 0; padding-left: .9rem; font-size: .78rem; }
-table.risklist .tier { white-space: normal; }
-table.risklist .why { color: var(--muted); font-size: .78rem; }
-table.risklist .drivers { min-width: 14rem; }
-table.risklist .change { display: block; min-width: 8rem; }
-table.risklist ul.flags { min-width: 7.5rem; }
-@page { size: A4; margin: 14mm 12mm; }
-@page wide { size: A4 landscape; margin: 10mm 10mm; }
-.print-wide, body:has(> .print-wide) { page: wide; }
-@media print {
-  body { max-width: none; padding: 0; font-size: 10pt; }
-  nav { display: none; }
-  h2 { break-after: avoid; page-break-after: avoid; }
-  figure, table, tr { break-inside: avoid; page-break-inside: avoid; }
-  figure img { max-width: 100%; border: none; }
-  a { color: inherit; text-decoration: none; }
-  th { background: #eee !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  table.risklist { font-size: 7.2pt; break-inside: auto; page-break-inside: auto; }
-  table.risklist th, table.risklist td { padding: 1.5pt 3pt; }
-  table.risklist .drivers, table.risklist .flags, table.risklist .note { font-size: 6.6pt; }
-  .drivers .kind { font-size: 5.8pt; }
-  .drivers { margin: 0; }
-  .drivers ul, .drivers li { display: inline; padding: 0; }
-  .drivers .kind::after { content: " "; }
-  .drivers li + li::before { content: " · "; }
-  table.risklist ul.flags { font-size: 6.6pt; padding-left: 0; list-style: none;
-                            min-width: 22mm; }
-  table.risklist .change { display: block; min-width: 34mm; }
-  table.risklist .drivers { min-width: 0; }
-  table.risklist .why { font-size: 6.6pt; }
-  p.lead { font-size: 10.5pt; }
-}
-"""
+PAGE_CSS = (files("forecast") / "_data" / "templates" / "page.css").read_text(encoding="utf-8")
 
 
 def esc(value: Any) -> str:
@@ -192,14 +127,11 @@ def figure_html(fig: Any, *, alt: str, caption: str, fig_id: str) -> str:
 
 
 def page(title: str, body: str, *, subtitle: str = "") -> str:
-    """A complete HTML5 document with the print-friendly stylesheet; no scripts."""
-    sub = f'<p class="note">{esc(subtitle)}</p>' if subtitle else ""
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "img-src data:; style-src 'unsafe-inline'\">"
-        f"<title>{esc(title)}</title><style>{PAGE_CSS}</style></head>"
-        f"<body><header><h1>{esc(title)}</h1>{sub}</header>{body}</body></html>\n"
-    )
+    """A complete HTML5 document with the print-friendly stylesheet; no scripts.
+
+    ``body`` is markup built by this module's escaping builders; ``title`` and
+    ``subtitle`` are text (escaped by the ``page.html.j2`` template).
+    """
+    from forecast.reports._templates import Markup, render
+
+    return render("page.html.j2", title=title, subtitle=subtitle, body=Markup(body))
