@@ -269,6 +269,7 @@ def _artifacts(result: BacktestResult, summary: Any, costs: pd.DataFrame | None)
         "dataset": result.panel_name,
         "dataset_sha256": result.dataset_digest,
         "code_version": result.forecasts.attrs.get("code_version", ""),
+        "outcome": config.outcome,
         "horizon": config.horizon,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }

@@ -152,6 +152,30 @@ class RunArtifacts:
         )
 
     @property
+    def outcome(self) -> str | None:
+        """The outcome column the run forecasts (e.g. ``mk_onset``), the one answer for every
+        reader: the provenance's ``outcome``, which must agree with the spec's; None when
+        neither records one (runs written before provenance kept it read the spec's).
+
+        Raises
+        ------
+        ForecastInputError
+            One line when the provenance and the spec name different outcomes.
+        """
+        stated, spec = (self.provenance or {}).get("outcome"), self.spec.get("outcome")
+        if stated is not None and spec is not None and str(stated) != str(spec):
+            folder = self.run_dir if self.run_dir is not None else Path(".")
+            raise input_error(
+                f"{RUN_FILES['provenance']} says outcome {stated!r}, "
+                f"{RUN_FILES['spec_text']} says {spec!r}",
+                source=str(folder / RUN_FILES["provenance"]),
+                column="outcome",
+                fix="re-run the backtest rather than editing its files",
+            )
+        found = stated if stated is not None else spec
+        return None if found is None else str(found)
+
+    @property
     def unit_noun(self) -> UnitNoun:
         """What the run's units are called: provenance ``unit_noun``, else "country"."""
         value = (self.provenance or {}).get("unit_noun")
@@ -239,6 +263,7 @@ class RunArtifacts:
             )
         run = cls(forecasts=forecasts, run_dir=run_dir, **values)
         run.horizon  # noqa: B018 -- provenance and forecasts must agree for every reader
+        run.outcome  # noqa: B018 -- and provenance and spec on what was forecast
         return run
 
     def result(self) -> Any:

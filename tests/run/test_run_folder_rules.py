@@ -84,6 +84,35 @@ def test_every_reader_of_a_horizon_refuses_a_stated_horizon_the_rows_contradict(
         cost_analysis(forecasts, CostSpec(), horizon=1, data_end=2005)
 
 
+def test_the_outcome_is_the_provenance_checked_against_the_spec(tmp_path):
+    folder = _run(tmp_path / "run")
+    assert RunArtifacts.read(folder).outcome is None  # neither records one
+    (folder / "experiment.yaml").write_text("name: toy\nhorizon: 2\noutcome: mk_onset\n")
+    assert RunArtifacts.read(folder).outcome == "mk_onset"  # an older run: the spec's
+    (folder / "provenance.json").write_text(json.dumps({"horizon": 2, "outcome": "mk_onset"}))
+    assert RunArtifacts.read(folder).outcome == "mk_onset"
+    (folder / "provenance.json").write_text(json.dumps({"horizon": 2, "outcome": "sl_onset"}))
+    with pytest.raises(ForecastInputError, match=r"outcome 'sl_onset'.*says 'mk_onset'") as info:
+        RunArtifacts.read(folder)
+    assert "\n" not in str(info.value) and "provenance.json" in str(info.value)
+
+
+def test_a_backtest_records_its_outcome_in_the_provenance(tmp_path):
+    import forecast
+
+    spec = {
+        "name": "tiny",
+        "dataset": "synthetic-world",
+        "outcome": "mk_onset",
+        "horizon": 2,
+        "origins": {"first": 2022, "last": 2023},
+        "models": ["logit"],
+    }
+    result = forecast.backtest(spec)
+    assert result.artifacts.provenance["outcome"] == "mk_onset"
+    assert result.artifacts.outcome == "mk_onset"
+
+
 # -- corrupt files, in one line -----------------------------------------------------------------
 @pytest.mark.parametrize(
     ("name", "content", "match"),
