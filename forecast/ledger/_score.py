@@ -231,7 +231,14 @@ def _score_one(edition: Edition, outcomes: pd.DataFrame, last_year: int, n_boot,
 
 
 def _pooled(rows: pd.DataFrame, table: pd.DataFrame, n_boot, seed, level) -> pd.DataFrame:
-    scored = table[(table["status"] == "scored") & (table["kind"] == "issued")]
+    scored = table[table["status"] == "scored"]
+    issued = scored[scored["kind"] == "issued"]
+    windows = set(zip(issued["data_year"], issued["window"], issued["target"], strict=True))
+    same = np.array(
+        [w in windows for w in zip(*(scored[c] for c in ("data_year", "window", "target")))],
+        dtype=bool,
+    )
+    scored = scored[(scored["kind"] == "issued") | ((scored["kind"] == "backtest") & same)]
     out = []
     for (source, target), group in scored.groupby(["source", "target"], sort=True):
         sub = rows[rows["edition_id"].isin(group["edition_id"])]
@@ -250,19 +257,15 @@ def _pooled(rows: pd.DataFrame, table: pd.DataFrame, n_boot, seed, level) -> pd.
 
 
 def _paired(editions, outcomes, table, n_boot, seed, level) -> pd.DataFrame:
-    scored = {
-        e.record.edition_id: e
-        for e in editions
-        if table.set_index("edition_id").at[e.record.edition_id, "status"] == "scored"
-    }
-    out = []
-    for ea, eb in combinations(scored.values(), 2):
+    """Paired differences per data year, and pooled over the years each pair of sources
+    shares (re-runs left out of the pool)."""
+    status = table.set_index("edition_id")["status"]
+    scored = [e for e in editions if status[e.record.edition_id] == "scored"]
+    out, pools = [], {}
+    for ea, eb in combinations(scored, 2):
         ra, rb = ea.record, eb.record
-        if (
-            ra.source == rb.source
-            or ra.data_year != rb.data_year
-            or ra.window != rb.window
-            or ra.target != rb.target
+        if (ra.source, ra.data_year, ra.window, ra.target) == (rb.source, *_when(rb)) or (
+            _when(ra) != _when(rb)
         ):
             continue
         key = "code" if _key(ea, outcomes) == _key(eb, outcomes) == "code" else "unit"
@@ -272,34 +275,52 @@ def _paired(editions, outcomes, table, n_boot, seed, level) -> pd.DataFrame:
         both = rows_a.merge(rows_b[[key, "probability"]], on=key, suffixes=("_a", "_b"))
         if not 0 < both["y"].sum() < len(both):
             continue
-        for metric in ("roc_auc", "brier"):
-            d = paired_difference(
-                both["y"].to_numpy(float),
-                both["probability_a"],
-                both["probability_b"],
-                clusters=both[key].astype(str).to_numpy(),
-                metric=metric,
-                n_boot=n_boot,
-                level=level,
-                seed=seed,
-            )
-            out.append(
-                {
-                    "data_year": ra.data_year,
-                    "a": ra.label,
-                    "b": rb.label,
-                    "metric": metric,
-                    "units": len(both),
-                    "units_with_onset": int(both["y"].sum()),
-                    "value_a": d.estimate_a,
-                    "value_b": d.estimate_b,
-                    "difference": d.estimate,
-                    "lower": d.lower,
-                    "upper": d.upper,
-                    "p_value": d.p_value,
-                }
-            )
+        out += _differences(both, key, ra.data_year, ra.label, rb.label, n_boot, seed, level)
+        if "rerun" not in (ra.kind, rb.kind):
+            pair = (ra.source, ra.model, rb.source, rb.model, ra.target, key)
+            pools.setdefault(pair, []).append(both)
+    for (sa, ma, sb, mb, target, key), frames in pools.items():
+        if len(frames) > 1:
+            both = pd.concat(frames, ignore_index=True)
+            a, b = f"{sa} {ma} ({target}, {len(frames)} lists)", f"{sb} {mb}"
+            out += _differences(both, key, "pooled", a, b, n_boot, seed, level)
     return pd.DataFrame(out)
+
+
+def _when(record: EditionRecord) -> tuple:
+    return record.data_year, record.window, record.target
+
+
+def _differences(both, key, data_year, label_a, label_b, n_boot, seed, level) -> list[dict]:
+    out = []
+    for metric in ("roc_auc", "brier"):
+        d = paired_difference(
+            both["y"].to_numpy(float),
+            both["probability_a"],
+            both["probability_b"],
+            clusters=both[key].astype(str).to_numpy(),
+            metric=metric,
+            n_boot=n_boot,
+            level=level,
+            seed=seed,
+        )
+        out.append(
+            {
+                "data_year": data_year,
+                "a": label_a,
+                "b": label_b,
+                "metric": metric,
+                "units": len(both),
+                "units_with_onset": int(both["y"].sum()),
+                "value_a": d.estimate_a,
+                "value_b": d.estimate_b,
+                "difference": d.estimate,
+                "lower": d.lower,
+                "upper": d.upper,
+                "p_value": d.p_value,
+            }
+        )
+    return out
 
 
 def _moves(a: EditionRecord, b: EditionRecord) -> bool:

@@ -130,18 +130,18 @@ def match_units(
             )
     codes: list[int | None] = []
     unmatched: list[str] = []
-    for label, row in table.iterrows():
-        name = None if name_column is None else row[name_column]
+    names = table[name_column].tolist() if name_column else [None] * len(table)
+    raw_codes = table[code_column].tolist() if code_column else [None] * len(table)
+    for label, name, raw in zip(table.index, names, raw_codes, strict=True):
         code, why = (None, "")
         if code_column is not None:
-            code, why = _by_code(row[code_column], code_system, year)
+            code, why = _by_code(raw, code_system, year)
         if code is None and name is not None and pd.notna(name):
             code, why_name = _by_name(str(name), year)
             why = why_name if not why else f"{why}; name: {why_name}"
         codes.append(code)
         if code is None:
-            shown = name if name is not None else row[code_column]
-            unmatched.append(f"{shown} (row {label}): {why}")
+            unmatched.append(f"{name if name is not None else raw} (row {label}): {why}")
     matched = table.assign(code=pd.array(codes, dtype="Int64"))
     matched = matched[matched["code"].notna()]
     names = matched[name_column].astype(str) if name_column else matched["code"].astype(str)
