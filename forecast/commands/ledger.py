@@ -61,8 +61,9 @@ def _score(args: argparse.Namespace):
     editions = _ledger(args).editions()
     for name in args.dataset or []:
         editions += dataset_editions(name)
-    if args.run_dir is not None:
-        editions += backtest_editions(args.run_dir, model=args.model)
+    if args.run_dir is not None:  # at the data years of the lists, else every origin
+        years = sorted({e.record.data_year for e in editions}) or None
+        editions += backtest_editions(args.run_dir, model=args.model, years=years)
     panel = load_dataset(args.outcomes)
     state_led = any(e.record.target == "state-led" for e in editions)
     outcomes = outcome_table(panel, state_led=state_led)

@@ -40,7 +40,8 @@ def _pooled_rows(score: LedgerScore) -> list[dict[str, str]]:
         share = _ci(row, "top30_share", 2)
         out.append(
             {
-                "source": _SOURCES.get(row["source"], row["source"]),
+                "source": _SOURCES.get(row["source"], row["source"])
+                + (f" ({row['models']}, on today's data)" if row["source"] == "backtest" else ""),
                 "target": _TARGETS.get(row["target"], row["target"]),
                 "editions": str(row["editions"]),
                 "data_years": row["data_years"],
@@ -61,6 +62,7 @@ def _edition_rows(score: LedgerScore) -> list[dict[str, str]]:
         cell = {k: "–" if k not in row or pd.isna(row[k]) else str(row[k]) for k in row.index}
         cell.update(
             target=_TARGETS.get(row["target"], row["target"]),
+            window=_years(row["window"]),
             auc=_num(row.get("roc_auc")),
             brier=_num(row.get("brier"), 4),
             oe=_num(row.get("observed_expected"), 2),
@@ -73,6 +75,11 @@ def _edition_rows(score: LedgerScore) -> list[dict[str, str]]:
     return out
 
 
+def _years(window: str) -> str:
+    first, _, last = window.partition("-")
+    return first if first == last else f"{first}–{last}"
+
+
 def _lead(score: LedgerScore) -> str:
     table = score.editions
     scored = table[table["status"] == "scored"]
@@ -81,7 +88,8 @@ def _lead(score: LedgerScore) -> str:
     return (
         f"{len(table)} lists: {len(scored)} with their forecast window closed (outcomes "
         f"through {score.last_year}), {len(pending)} pending. The issued lists' figures are "
-        f"based on {onsets} onsets; with so few, read the intervals, not the point figures."
+        f"based on {onsets} onsets (an onset counts once for every list whose window holds "
+        "it); with so few, read the intervals, not the point figures."
     )
 
 
@@ -137,6 +145,7 @@ def render_track_record(score: LedgerScore, out: str | Path, *, names=None) -> P
         {
             **{k: str(v) for k, v in row.items()},
             "units": f"{row['units']} ({row['units_with_onset']})",
+            "metric": {"roc_auc": "AUC", "brier": "Brier"}.get(row["metric"], row["metric"]),
             "value_a": _num(row["value_a"], 4),
             "value_b": _num(row["value_b"], 4),
             "difference": _num(row["difference"], 4),

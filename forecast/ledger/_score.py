@@ -244,6 +244,7 @@ def _pooled(rows: pd.DataFrame, table: pd.DataFrame, n_boot, seed, level) -> pd.
         sub = rows[rows["edition_id"].isin(group["edition_id"])]
         entry = {
             "source": source,
+            "models": ", ".join(sorted(set(group["model"]))),
             "target": target,
             "editions": len(group),
             "data_years": ", ".join(str(y) for y in sorted(group["data_year"])),
