@@ -195,3 +195,57 @@ def test_ledger_lives_beside_the_tracking_store_unless_told(tmp_path, monkeypatc
     assert ledger_dir("http://mlflow.example:5000") == tmp_path / "ledger"
     monkeypatch.setenv(LEDGER_ENV, str(tmp_path / "elsewhere"))
     assert ledger_dir(f"sqlite:///{tmp_path / 'mlflow.db'}") == tmp_path / "elsewhere"
+
+
+@pytest.mark.slow
+def test_backtest_risk_list_records_only_when_given_a_ledger(tmp_path, monkeypatch):
+    import forecast
+    from forecast.ledger import LEDGER_ENV
+
+    monkeypatch.delenv(LEDGER_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    spec = {
+        "name": "ledger-bt",
+        "dataset": "synthetic-world",
+        "dataset_options": {"regime": "small", "seed": 5},
+        "horizon": 2,
+        "origins": {"first": 2021, "last": 2022},
+        "models": ["logit"],
+    }
+    bt = forecast.backtest(spec)
+    risks = bt.risk_list()
+    assert not (tmp_path / "ledger").exists()
+    bt.risk_list(ledger=tmp_path / "kept")
+    (edition,) = Ledger(tmp_path / "kept").editions()
+    assert edition.record.data_year == int(risks["year"].max())
+    assert len(edition.table) == len(risks)
+
+
+@pytest.mark.slow
+def test_tracked_risklist_records_beside_the_tracking_store(world, tmp_path, monkeypatch):
+    from forecast.ledger import LEDGER_ENV
+    from forecast.pipeline import run_risklist
+
+    monkeypatch.delenv(LEDGER_ENV, raising=False)
+    config = experiment_from_dict(
+        {
+            "name": "ledger-tracked",
+            "dataset": "synthetic-world",
+            "dataset_options": {"regime": "small", "seed": 5},
+            "horizon": 2,
+            "models": [{"name": "logit"}],
+        },
+        source="<test>",
+    )
+    (tmp_path / "store").mkdir()
+    uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    run_risklist(
+        config,
+        out=tmp_path / "list",
+        panel=world,
+        tracking_uri=uri,
+        tiers_from_backtest=False,
+        pdf=False,
+    )
+    (record,) = Ledger(tmp_path / "store" / "ledger").records()
+    assert record.data_year == 2024 and record.window == (2025, 2026)
