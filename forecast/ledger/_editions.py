@@ -14,9 +14,7 @@ import pandas as pd
 import yaml
 
 from forecast._errors import input_error
-from forecast.data import load_manifest
-from forecast.data._files import read_table
-from forecast.data._store import verify_file
+from forecast.data import load_manifest, read_table, verify_file
 from forecast.ledger._store import Edition, EditionRecord, Ledger, make_edition
 from forecast.ledger._units import match_units
 

@@ -32,7 +32,7 @@ _ONSET = {"any": "onset_any", "state-led": "onset_state"}
 
 def _state_led_onsets(root: Path | None) -> set[tuple[int, int]]:
     """(COW code, start year) of the state-led episodes of the EWP episode list."""
-    from forecast.data._store import load_manifest, verify_file
+    from forecast.data import load_manifest, verify_file
 
     path = verify_file(load_manifest("ewp-2025"), "mk-events-master-list-2025.xlsx", root)
     events = pd.read_excel(path, sheet_name="mk_events")
