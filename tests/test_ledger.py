@@ -249,3 +249,27 @@ def test_tracked_risklist_records_beside_the_tracking_store(world, tmp_path, mon
     )
     (record,) = Ledger(tmp_path / "store" / "ledger").records()
     assert record.data_year == 2024 and record.window == (2025, 2026)
+
+
+def test_an_interrupted_record_leaves_the_previous_ledger(tmp_path, monkeypatch):
+    from forecast import ForecastInputError
+    from forecast.ledger import _store
+
+    ledger = Ledger(tmp_path)
+    table = pd.DataFrame({"unit": ["a", "b"], "probability": [0.2, 0.1]})
+    first = ledger.record(make_edition(EditionRecord("s", "m", 2000, (2001, 2002)), table))
+    before = ledger.index_path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_store, "atomic_write_bytes", crash)
+    second = make_edition(EditionRecord("s", "m", 2001, (2002, 2003)), table)
+    assert second.record.edition_id != first.record.edition_id  # content-addressed
+    with pytest.raises(OSError, match="disk full"):
+        ledger.record(second)
+    assert ledger.index_path.read_bytes() == before
+    assert [r.edition_id for r in ledger.records()] == [first.record.edition_id]
+    ledger.index_path.write_text("{not json")
+    with pytest.raises(ForecastInputError, match="the ledger index is not readable"):
+        ledger.records()

@@ -126,6 +126,10 @@ def _print_score(args: argparse.Namespace) -> int:
             f"moved {row['data_year']}: {row['from']} -> {row['to']}: Spearman "
             f"{row['spearman']:.3f}, top-30 overlap {row['top30_overlap']}/30"
         )
+    for _, row in table.iterrows():
+        for column, what in (("unmatched_units", "unmatched"), ("unscored_units", "not scored")):
+            if isinstance(row.get(column), str) and row[column]:
+                print(f"{what} in {row['edition']}: {row[column]}")
     pending = score.onsets[~score.onsets["observed"]] if len(score.onsets) else score.onsets
     for _, row in pending.iterrows():
         rank = "not listed" if pd.isna(row["rank"]) else f"rank {int(row['rank'])}"

@@ -75,6 +75,10 @@ def _edition_rows(score: LedgerScore) -> list[dict[str, str]]:
     return out
 
 
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _years(window: str) -> str:
     first, _, last = window.partition("-")
     return first if first == last else f"{first}–{last}"
@@ -158,9 +162,9 @@ def render_track_record(score: LedgerScore, out: str | Path, *, names=None) -> P
         for _, row in score.movement.iterrows()
     ]
     unmatched = [
-        f"{row['edition']}: {row['unmatched_units']}"
+        f"{row['edition']}: {'; '.join(filter(None, parts))}"
         for _, row in score.editions.iterrows()
-        if row.get("unmatched", 0)
+        if any(parts := [row.get("unmatched_units") or "", _text(row.get("unscored_units"))])
     ]
     html = render(
         "ledger.html.j2",

@@ -224,6 +224,9 @@ def _score_one(edition: Edition, outcomes: pd.DataFrame, last_year: int, n_boot,
         unlisted_onsets=int((~events["listed"]).sum()),
         **{f"top{k}": int((events["rank"] <= k).sum()) for k in TOP},
     )
+    if seen:  # listed units without an outcome in the window: named, not scored
+        gone = edition.table[~edition.table[key].isin(rows[key])]
+        row["unscored_units"] = "; ".join(f"{n} (no outcome data)" for n in gone["name"])
     if b <= last_year:
         row.update(brier_base=float(rows["y"].mean()) if len(rows) else np.nan)
         row.update(_metrics(rows, n_boot, seed, level))
