@@ -44,7 +44,7 @@ def _pooled_rows(score: LedgerScore) -> list[dict[str, str]]:
                 + (f" ({row['models']}, on today's data)" if row["source"] == "backtest" else ""),
                 "target": _TARGETS.get(row["target"], row["target"]),
                 "editions": str(row["editions"]),
-                "data_years": row["data_years"],
+                "data_years": _span(row["data_years"]),
                 "onsets": str(row["onsets"]),
                 "top10": str(row["top10"]),
                 "top30": f"{row['top30']} (share {share})",
@@ -73,6 +73,14 @@ def _edition_rows(score: LedgerScore) -> list[dict[str, str]]:
                 cell[key] = str(int(row[key]))
         out.append(cell)
     return out
+
+
+def _span(years: str) -> str:
+    """``"2017, 2018, 2019"`` as ``"2017–2019"`` when the years run without a gap."""
+    values = [int(y) for y in years.split(", ")]
+    if len(values) > 2 and values == list(range(values[0], values[-1] + 1)):
+        return f"{values[0]}–{values[-1]}"
+    return years
 
 
 def _text(value: object) -> str:
