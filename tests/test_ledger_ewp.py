@@ -98,6 +98,7 @@ def test_ledger_score_prints_editions_and_pooled_figures_counted_as_events(
         assert re.search(rf"pooled ewp \({target}, .*AUC 0\.\d+ \(0\.\d+-[01]\.\d+\)", out)
     assert expected_total["any"] >= 8  # 2018-2023 editions, onsets through 2024
     assert "not scored in EWP 2013: Taiwan (no outcome data)" in out  # named, not dropped
+    assert "onsets EWP 2019: Burkina Faso 2019 (rank 55), Ethiopia 2020 (rank 10)" in out
     assert "unmatched in EWP 2013: Barbados (row 487): no probability;" in out
     assert re.search(r"moved 2022: EWP 2023 -> EWP 2024 \(2022 data\): Spearman 0\.\d+", out)
 

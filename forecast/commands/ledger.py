@@ -81,8 +81,22 @@ def _ci(row: pd.Series, name: str, digits: int) -> str:
     )
 
 
+def _onset_lines(score, names: dict[str, str]) -> list[str]:
+    """One line per edition: each onset of its window with the rank the list gave it."""
+    lines = []
+    for edition, group in score.onsets.groupby("edition", sort=False):
+        items = [
+            f"{names.get(str(row['unit']), row['unit'])} {row['year']} "
+            + ("(not listed)" if pd.isna(row["rank"]) else f"(rank {int(row['rank'])})")
+            for _, row in group.sort_values(["year", "rank"]).iterrows()
+        ]
+        known = "" if group["observed"].all() else " [window still open]"
+        lines.append(f"onsets {edition}{known}: {', '.join(items)}")
+    return lines
+
+
 def _print_score(args: argparse.Namespace) -> int:
-    score, _ = _score(args)
+    score, names = _score(args)
     table = score.editions.copy()
     shown = pd.DataFrame(
         {
@@ -130,10 +144,8 @@ def _print_score(args: argparse.Namespace) -> int:
         for column, what in (("unmatched_units", "unmatched"), ("unscored_units", "not scored")):
             if isinstance(row.get(column), str) and row[column]:
                 print(f"{what} in {row['edition']}: {row[column]}")
-    pending = score.onsets[~score.onsets["observed"]] if len(score.onsets) else score.onsets
-    for _, row in pending.iterrows():
-        rank = "not listed" if pd.isna(row["rank"]) else f"rank {int(row['rank'])}"
-        print(f"pending {row['edition']}: onset {row['unit']} {row['year']} ({rank})")
+    if len(score.onsets):
+        print("\n".join(_onset_lines(score, names)))
     return 0
 
 
