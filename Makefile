@@ -20,6 +20,7 @@ setup: $(VENV)/.installed
 # replaces the upstream location).
 data: setup
 	$(VENV)/bin/forecast data fetch ewp-2025
+	$(VENV)/bin/forecast data fetch ewp-editions
 
 # Filed in the MLflow experiment named after the spec, so the launched run is the backtest's
 # parent run (without the flag it lands in Default and links to the parent it logged).

@@ -499,11 +499,14 @@ class Backtest:
             )
         return self._latest[(label, year)]
 
-    def risk_list(self, year: int | None = None, model: str | None = None) -> pd.DataFrame:
+    def risk_list(
+        self, year: int | None = None, model: str | None = None, *, ledger: str | Path | None = None
+    ) -> pd.DataFrame:
         """The risk list for data year ``year`` (default the last) by ``model`` (default the
         spec's first): one row per unit, ranked, with tiers whose meaning comes from this
         backtest's forecasts of the model, drivers and changes in words
-        (:func:`forecast.risk.build_risklist`)."""
+        (:func:`forecast.risk.build_risklist`). With ``ledger`` (a folder, e.g.
+        :func:`forecast.ledger.ledger_dir`) the list is recorded there as an edition."""
         from forecast.risk import build_risklist, tier_meanings, tier_rule_from_config
 
         latest = self._latest_fit(model, year)
@@ -516,7 +519,12 @@ class Backtest:
             known_by=latest.year,
             unit_noun=self.panel.unit_noun,
         )
-        return build_risklist(latest, meanings=meanings, rule=rule)
+        risk = build_risklist(latest, meanings=meanings, rule=rule)
+        if ledger is not None:
+            from forecast.ledger import record_risklist
+
+            record_risklist(ledger, latest, risk)
+        return risk
 
     def profile(
         self, unit: str | int, *, model: str | None = None, years: int = 20

@@ -134,6 +134,7 @@ def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
         "forecast.commands.experiments",
         "forecast.commands.schema",
         "forecast.commands.track",
+        "forecast.commands.ledger",
     ):
         try:
             module = __import__(module_name, fromlist=["register"])

@@ -15,7 +15,7 @@ from forecast.data._registry import (
     dataset_options,
     load_dataset,
 )
-from forecast.data._store import data_dir, data_mirror, fetch, load_manifest
+from forecast.data._store import data_dir, data_mirror, fetch, load_manifest, verify_file
 
 __all__ = [
     "DatasetInfo",
@@ -29,4 +29,5 @@ __all__ = [
     "load_dataset",
     "load_manifest",
     "read_table",
+    "verify_file",
 ]

@@ -69,6 +69,10 @@ class DataFile:
     upstream_path: str
     sha256: str
     bytes: int
+    repository: str = ""
+    """The file's own repository and commit where they differ from the manifest's (a
+    dataset gathered from several repositories, e.g. ``ewp-editions``)."""
+    commit: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,9 @@ class Manifest:
         if mirror:
             return f"{mirror.rstrip('/')}/{urllib.parse.quote(f'{self.name}/{file.path}')}"
         return self.url_template.format(
-            commit=self.commit, upstream_path=urllib.parse.quote(file.upstream_path)
+            repository=file.repository or self.repository,
+            commit=file.commit or self.commit,
+            upstream_path=urllib.parse.quote(file.upstream_path),
         )
 
     def file(self, path: str) -> DataFile:
@@ -117,7 +123,15 @@ def load_manifest(name: str) -> Manifest:
     text = (resources.files("forecast") / "_data" / "manifests" / f"{name}.yaml").read_text()
     raw = yaml.safe_load(text)
     files = tuple(
-        DataFile(f["path"], f["upstream_path"], f["sha256"], int(f["bytes"])) for f in raw["files"]
+        DataFile(
+            f["path"],
+            f["upstream_path"],
+            f["sha256"],
+            int(f["bytes"]),
+            f.get("repository", ""),
+            f.get("commit", ""),
+        )
+        for f in raw["files"]
     )
     up = raw["upstream"]
     return Manifest(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 from forecast._errors import input_error
 from forecast.choice import recommend_model
 from forecast.experiment import ExperimentConfig
+from forecast.ledger import LEDGER_ENV, ledger_dir, record_risklist
 from forecast.panel import Panel
 from forecast.risk import (
     LatestForecast,
@@ -62,6 +64,7 @@ def run_risklist(
     n_jobs: int = 2,
     tiers_from_backtest: bool = True,
     pdf: bool = True,
+    ledger: Path | str | None = None,
 ) -> RisklistOutput:
     """Fit, tier, attribute and render a risk list; optionally track and register it.
 
@@ -70,7 +73,9 @@ def run_risklist(
     ``drivers.parquet`` (every unit x feature contribution) and ``tiers.csv``. The model
     defaults to the recommended one (:func:`forecast.choice.recommend_model`); the CSV's
     ``model`` column names it (and ``model_note`` says so when it is another). Tier meanings
-    come from a backtest of the model cached in ``cache_dir`` (None = no cache).
+    come from a backtest of the model cached in ``cache_dir`` (None = no cache). The list is
+    recorded as an edition (:mod:`forecast.ledger`) in ``ledger``, else, when tracked or
+    ``$FORECAST_LEDGER_DIR`` is set, in :func:`forecast.ledger.ledger_dir` (beside the store).
     """
     from forecast.backtest import load_panel
     from forecast.experiment import load_experiment
@@ -171,4 +176,6 @@ def run_risklist(
     run = None
     if tracker is not None:
         run = log_risklist(latest, risk, list(paths.values()), register=register, tracker=tracker)
+    if ledger is not None or tracker is not None or os.environ.get(LEDGER_ENV):
+        record_risklist(ledger or ledger_dir(tracker.uri if tracker else None), latest, risk)
     return RisklistOutput(latest, risk, drivers, meanings, paths, run)
