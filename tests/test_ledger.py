@@ -178,7 +178,7 @@ def test_track_record_page_and_section_render_the_score(tmp_path):
     assert score.editions.loc[0, "roc_auc"] == pytest.approx(2 / 3)
     assert score.onsets[["unit", "rank"]].values.tolist() == [["b", 2]]
     section = track_record_section_html(score)
-    assert "based on 1 onsets" in section and "toy 2000" in section
+    assert "based on 1 list-onsets, 1 distinct onsets" in section and "toy 2000" in section
     page = render_track_record(score, tmp_path).read_text()
     assert page.startswith("<!DOCTYPE html>") and "Every onset and its rank" in page
 

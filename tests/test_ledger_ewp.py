@@ -73,6 +73,7 @@ def test_ledger_score_prints_editions_and_pooled_figures_counted_as_events(
     panel = load_dataset("ewp-2025").frame
     state_led = _state_led_onsets()
     expected_total = {"any": 0, "state-led": 0}
+    distinct: dict[str, set] = {"any": set(), "state-led": set()}
     for edition in editions:
         r = edition.record
         own = re.compile(rf"^\s*{re.escape(r.label)}\s+{r.kind}\s")
@@ -92,9 +93,15 @@ def test_ledger_score_prints_editions_and_pooled_figures_counted_as_events(
         assert int(columns[columns.index("scored") + 2]) == onsets, r.label
         if r.kind == "issued":
             expected_total[r.target] += onsets
+            hit = rows[rows["mk_onset"] == 1] if r.target == "any" else rows.iloc[0:0]
+            distinct[r.target] |= {(int(c), int(y)) for c, y in zip(hit["ccode"], hit["year"])}
     for target, total in expected_total.items():
-        pooled = re.search(rf"pooled ewp \({target}, .*based on (\d+) onsets", out)
+        pooled = re.search(
+            rf"pooled ewp \({target}, .*based on (\d+) list-onsets \((\d+) distinct", out
+        )
         assert pooled and int(pooled.group(1)) == total
+        if target == "any":  # each onset event once, however many lists' windows hold it
+            assert int(pooled.group(2)) == len(distinct[target]) < total
         assert re.search(rf"pooled ewp \({target}, .*AUC 0\.\d+ \(0\.\d+-[01]\.\d+\)", out)
     assert expected_total["any"] >= 8  # 2018-2023 editions, onsets through 2024
     assert "not scored in EWP 2013: Taiwan (no outcome data)" in out  # named, not dropped

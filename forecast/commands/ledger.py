@@ -127,7 +127,8 @@ def _print_score(args: argparse.Namespace) -> int:
             f"{row['top30']} of {row['onsets']} (share {_ci(row, 'top30_share', 2)}), top-10 "
             f"{row['top10']}, Brier {_ci(row, 'brier', 4)}, O/E "
             f"{_ci(row, 'observed_expected', 2)}; {level} intervals, country-cluster "
-            f"bootstrap; based on {row['onsets']} onsets"
+            f"bootstrap; based on {row['onsets']} list-onsets ({row['distinct_onsets']} distinct "
+            "onsets: one in the window of several lists counts once per list)"
         )
     for _, row in score.paired.iterrows():
         print(

@@ -96,12 +96,24 @@ def _lead(score: LedgerScore) -> str:
     table = score.editions
     scored = table[table["status"] == "scored"]
     pending = table[table["status"].astype(str).str.startswith("pending")]
-    onsets = int(scored.loc[scored["kind"] == "issued", "onsets"].sum()) if len(scored) else 0
+    issued = scored[scored["kind"] == "issued"]
+    onsets = int(issued["onsets"].sum()) if len(scored) else 0
+    events = score.onsets
+    distinct = (
+        len(
+            events[
+                events["edition_id"].isin(issued["edition_id"]) & events["listed"]
+            ].drop_duplicates(["unit", "year"])
+        )
+        if len(events)
+        else 0
+    )
     return (
         f"{len(table)} lists: {len(scored)} with their forecast window closed (outcomes "
         f"through {score.last_year}), {len(pending)} pending. The issued lists' figures are "
-        f"based on {onsets} onsets (an onset counts once for every list whose window holds "
-        "it); with so few, read the intervals, not the point figures."
+        f"based on {onsets} list-onsets, {distinct} distinct onsets (an onset counts once "
+        "for every list whose window holds it); with so few, read the intervals, not the "
+        "point figures."
     )
 
 

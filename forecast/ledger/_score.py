@@ -233,7 +233,17 @@ def _score_one(edition: Edition, outcomes: pd.DataFrame, last_year: int, n_boot,
     return row, rows, events
 
 
-def _pooled(rows: pd.DataFrame, table: pd.DataFrame, n_boot, seed, level) -> pd.DataFrame:
+def _distinct(events: pd.DataFrame, edition_ids: pd.Series) -> int:
+    """Listed onset events (unit-years) of these editions, each counted once."""
+    if not len(events):
+        return 0
+    mine = events[events["edition_id"].isin(edition_ids) & events["listed"].astype(bool)]
+    return int(len(mine.drop_duplicates(["unit", "year"])))
+
+
+def _pooled(
+    rows: pd.DataFrame, table: pd.DataFrame, events: pd.DataFrame, n_boot, seed, level
+) -> pd.DataFrame:
     scored = table[table["status"] == "scored"]
     issued = scored[scored["kind"] == "issued"]
     windows = set(zip(issued["data_year"], issued["window"], issued["target"], strict=True))
@@ -253,6 +263,8 @@ def _pooled(rows: pd.DataFrame, table: pd.DataFrame, n_boot, seed, level) -> pd.
             "data_years": ", ".join(str(y) for y in sorted(group["data_year"])),
             "units": len(sub),
             "onsets": int(group["onsets"].sum()),
+            # an onset is an event (a unit-year): one seen by several lists counts once here
+            "distinct_onsets": _distinct(events, group["edition_id"]),
             **{f"top{k}": int(group[f"top{k}"].sum()) for k in TOP},
         }
         entry.update(_metrics(sub, n_boot, seed, level))
@@ -407,7 +419,7 @@ def score_editions(
     return LedgerScore(
         editions=table,
         onsets=onsets,
-        pooled=_pooled(scored_rows, table, n_boot, seed, level)
+        pooled=_pooled(scored_rows, table, onsets, n_boot, seed, level)
         if len(scored_rows)
         else pd.DataFrame(),
         paired=_paired(editions, outcomes, table, n_boot, seed, level),
