@@ -36,9 +36,12 @@ VERDICT_RULE = (
     "chooses at each origin from what that origin knew), in its history-recalibrated copy when "
     "the spec recalibrates it; else its first model. The backtest's scores do not choose it. "
     "The hindsight-best (highest pooled ROC AUC of this very backtest) is a reference only: no "
-    "forecaster could have chosen it at any origin. A model is shown worse than the baseline "
-    "when its 95% paired country-bootstrap interval of the AUC difference is wholly below 0; a "
-    "difference is distinguishable from noise when its 95% interval excludes 0."
+    "forecaster could have chosen it at any origin. A model is worse than the baseline when its "
+    "95% paired country-bootstrap interval of the AUC difference is wholly below 0; a "
+    "difference is distinguishable from noise when its 95% interval excludes 0. Calibration is "
+    "judged on fixed forecast bins (<1%, 1-3%, 3-10%, 10-30%, >=30%): the forecasts of a bin are "
+    "calibrated when the 90% interval of the bin's observed onset rate contains its mean "
+    "forecast."
 )
 
 
@@ -162,11 +165,11 @@ def _why(
         verdict = (
             "distinguishable from noise"
             if c.distinguishable
-            else f"<b>not distinguishable from noise</b>: the baseline {esc(baseline)} is as "
-            "good within the bootstrap's resolution"
+            else f"<b>within noise</b> of the baseline {esc(baseline)}: the bootstrap cannot "
+            "tell the two apart"
         )
         if c.shown_worse:
-            verdict += f"; it is <b>shown worse</b> than the baseline {esc(baseline)}"
+            verdict += f"; it is <b>worse</b> than the baseline {esc(baseline)}"
         text += (
             f" {_against(d, c.rows_vs_baseline, baseline, word='Against', noun=noun)}, {verdict}."
         )
@@ -190,29 +193,57 @@ def _hindsight(choice: ModelChoice, cands: dict[str, Candidate]) -> str:
     )
 
 
-def _calibration(c: Candidate, windows: int, events: int | None, horizon: int | None) -> str:
+def _calibration(
+    c: Candidate,
+    windows: int,
+    events: int | None,
+    horizon: int | None,
+    bins: pd.DataFrame,
+) -> str:
+    """Observed/expected in the large, then calibration where the list is read: the fixed
+    bins (:func:`forecast.calibration.fixed_bin_reliability`), the 10-30% bin first."""
     oe = c.observed_expected
-    if not np.isfinite(oe.estimate) or oe.estimate <= 0:
-        return "Observed/expected is undefined for this model."
-    expected = windows / oe.estimate
-    if np.isfinite(oe.lower) and np.isfinite(oe.upper) and oe.lower <= 1 <= oe.upper:
-        word = "calibrated in the large (the interval contains 1)"
-    elif oe.estimate < 1:
-        word = f"its forecasts run too high (about {sig(1 / oe.estimate, 2)} times the onsets seen)"
-    else:
-        word = (
-            f"its forecasts run too low (onsets about {sig(oe.estimate, 2)} times those expected)"
-        )
     seen = (
         f"{events} onsets observed in the scored years; its {windows} forecast windows with an "
         f"onset (one onset lies in up to {horizon} windows)"
         if events is not None
         else f"{windows} forecast windows with an onset"
     )
-    return (
-        f"{seen} where its forecasts expected {_word(expected)}: "
-        f"observed/expected <b>{sig(oe.estimate)}</b> ({_ci(oe.lower, oe.upper)}), {word}."
-    )
+    if np.isfinite(oe.estimate) and oe.estimate > 0:
+        large = (
+            f"{seen} where its forecasts expected {_word(windows / oe.estimate)}: "
+            f"observed/expected <b>{sig(oe.estimate)}</b> ({_ci(oe.lower, oe.upper)}), the "
+            "total only."
+        )
+    else:
+        large = "Observed/expected is undefined for this model."
+    parts = []
+    for r in bins.itertuples(index=False):
+        if r.n == 0:
+            continue
+        if r.lower <= r.mean_forecast <= r.upper:
+            word = "the interval contains the mean forecast: calibrated there"
+        elif r.mean_forecast > r.upper:
+            word = "<b>forecasts too high there</b>"
+        else:
+            word = "<b>forecasts too low there</b>"
+        parts.append(
+            (
+                r.bin,
+                f"forecasts of {esc(r.bin)} (n = {r.n:,}) averaged {sec._pct(r.mean_forecast)}, "
+                f"{sec._pct(r.observed_rate)} were followed by an onset (90% interval "
+                f"{sec._pct(r.lower)} to {sec._pct(r.upper)}): {word}",
+            )
+        )
+    key = [text for b, text in parts if b == "10-30%"]
+    if key:
+        list_read = "Where the list is read, its " + key[0] + "."
+    else:
+        list_read = "It made no forecasts of 10-30%, so the list's upper range cannot be checked."
+    others = [text for b, text in parts if b != "10-30%" and "there</b>" in text]
+    if others:
+        list_read += " Also: " + "; ".join(others) + "."
+    return f"{large} {list_read}"
 
 
 def _odds(ratio: float) -> str:
@@ -334,7 +365,7 @@ def _ranking_table(ctx: sec.Context, order: list[str], choice: ModelChoice, rati
                 for word, on in (
                     ("recommended", model == choice.recommended),
                     ("hindsight-best (reference)", model == choice.hindsight_best),
-                    ("shown worse", c is not None and c.shown_worse),
+                    ("worse than the baseline", c is not None and c.shown_worse),
                     ("baseline", model == ctx.baseline),
                 )
                 if on
@@ -427,6 +458,7 @@ def verdict_html(ctx: sec.Context) -> str:
                     int(y.sum()),
                     None if events is None else int(events["onset_events"]),
                     horizon,
+                    sec.fixed_bins(ctx, chosen),
                 ),
             ),
             ("Acting on warnings", _acting(ctx, chosen, ratio)),
