@@ -88,7 +88,7 @@ def figure_legend(fig: Any, ax: Any, *, ncols: int | None = None) -> None:
             handles,
             labels,
             loc="outside lower center",
-            ncols=ncols or min(len(labels), 5),
+            ncols=ncols or min(len(labels), max(2, int(fig.get_figwidth() / 2.2))),
             fontsize=8,
             frameon=False,
         )

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from forecast._plotting import ORACLE, figure_legend, legend_label, model_label, model_style
 
@@ -153,6 +154,7 @@ def fixed_reliability_figure(
         ax.plot(x, table["mean_forecast"], "_", color="black", markersize=12, markeredgewidth=1.6)
     ax.plot([], [], "_", color="black", markersize=12, label="mean forecast in the bin")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:g}%"))
     ax.set_xticks(np.arange(len(labels)), [f"forecast {b}" for b in labels])
     ax.set(
         title=f"Observed onset rate by forecast bin ({level:.0%} Wilson intervals)",

@@ -230,8 +230,8 @@ def _calibration(
         parts.append(
             (
                 r.bin,
-                f"forecasts of {esc(r.bin)} (n = {r.n:,}) averaged {sec._pct(r.mean_forecast)}, "
-                f"{sec._pct(r.observed_rate)} were followed by an onset (90% interval "
+                f"forecasts of {esc(r.bin)} (n = {r.n:,}) averaged {sec._pct(r.mean_forecast)} and "
+                f"{sec._pct(r.observed_rate)} of them were followed by an onset (90% interval "
                 f"{sec._pct(r.lower)} to {sec._pct(r.upper)}): {word}",
             )
         )
