@@ -20,6 +20,7 @@ from forecast.panel import COUNTRY, UnitNoun
 from forecast.reports import _sections as sec
 from forecast.reports._figures import ORACLE
 from forecast.reports._html import esc
+from forecast.reports._templates import Markup, render
 from forecast.reports._track import pct, sig, track_record_sentence, within
 
 __all__ = [
@@ -338,28 +339,16 @@ def _caught(ctx: sec.Context, model: str) -> str:
     return "–"
 
 
-def _ranking_table(ctx: sec.Context, order: list[str], choice: ModelChoice, ratio: float) -> str:
+def _ranking_rows(ctx: sec.Context, order: list[str], choice: ModelChoice, ratio: float) -> list:
+    """One row of the ranking table per model (the oracle, when scored, last)."""
     cands = {c.model: c for c in candidates_of(ctx)}
-    head = [
-        "model",
-        "pooled ROC AUC (95% CI)",
-        f"difference vs {ctx.baseline} (95% CI)",
-        "distinguishable from noise?",
-        "observed / expected (95% CI)",
-        f"top-{ctx.top_k} lists: onsets caught",
-        f"value vs nothing at {_ratio_label(ratio)}",
-        "by the rule",
-    ]
     rows = []
-    models = order  # the oracle, when scored, last
-    for model in models:
+    for model in order:
         boot = ctx.boot[model]
-        auc, oe = boot["roc_auc"], boot["observed_expected"]
         c = cands.get(model)
         d = c.vs_baseline if c is not None else None
-        if model == ORACLE:
-            status = "ceiling, not a model"
-        else:
+        status = "ceiling, not a model" if model == ORACLE else ""
+        if model != ORACLE:
             status = ", ".join(
                 word
                 for word, on in (
@@ -372,37 +361,27 @@ def _ranking_table(ctx: sec.Context, order: list[str], choice: ModelChoice, rati
             )
         cost = cost_row(ctx, model, ratio)
         rows.append(
-            [
-                esc(model),
-                _with_ci(auc.estimate, auc.lower, auc.upper),
-                "–" if d is None else _with_ci(d.estimate, d.lower, d.upper, sign=True),
-                "–" if d is None else ("yes" if c is not None and c.distinguishable else "no"),
-                _with_ci(oe.estimate, oe.lower, oe.upper),
-                esc(_caught(ctx, model)),
-                "–" if cost is None else sig(cost["value_vs_nothing"]),
-                esc(status or "–"),
-            ]
+            {
+                "model": model,
+                "cls": "oracle"
+                if model == ORACLE
+                else "focus"
+                if model == choice.recommended
+                else "",
+                "auc": _cell(boot["roc_auc"]),
+                "diff": None if d is None else _cell(d, sign=True),
+                "apart": "–" if d is None else ("yes" if c.distinguishable else "no"),
+                "oe": _cell(boot["observed_expected"]),
+                "caught": _caught(ctx, model),
+                "value": "–" if cost is None else sig(cost["value_vs_nothing"]),
+                "status": status or "–",
+            }
         )
-    focus = choice.recommended
-    body = "".join(
-        f'<tr class="{"oracle" if model == ORACLE else "focus" if model == focus else ""}">'
-        + "".join(f"<td>{v}</td>" for v in r)
-        + "</tr>"
-        for model, r in zip(models, rows)
-    )
-    header = "".join(f'<th scope="col">{esc(h)}</th>' for h in head)
-    return (
-        f'<table class="figures ranking"><thead><tr>{header}</tr></thead>'
-        f"<tbody>{body}</tbody></table>"
-    )
+    return rows
 
 
-def _with_ci(estimate: float, lower: float, upper: float, *, sign: bool = False) -> str:
-    """A table cell: the estimate, its 95% interval on a second, smaller line."""
-    return (
-        f'{sig(estimate, sign=sign)}<br><span class="ci">{sig(lower, sign=sign)} to '
-        f"{sig(upper, sign=sign)}</span>"
-    )
+def _cell(x: BootstrapResult | PairedDifference, *, sign: bool = False) -> dict:
+    return {"estimate": x.estimate, "lower": x.lower, "upper": x.upper, "sign": sign}
 
 
 def verdict_html(ctx: sec.Context) -> str:
@@ -421,15 +400,6 @@ def verdict_html(ctx: sec.Context) -> str:
         "a new mass killing" if ctx.spec.get("outcome", "mk_onset") == "mk_onset" else "an onset"
     )
     outcome = f"{event} {within(horizon)}" if horizon else event
-    warning = (
-        f'<p class="lead warning"><strong>{esc(choice.warning())}.</strong></p>'
-        if choice.below_nothing
-        else ""
-    )
-    lead = (
-        f'<p class="lead">Recommended model: <strong class="model">{esc(chosen)}</strong>'
-        f' <span class="note">for forecasting {esc(outcome)}, by the rule below</span></p>'
-    )
     by_model = {x.model: x for x in cands}
     c = by_model.get(chosen)
     if c is None:
@@ -466,13 +436,26 @@ def verdict_html(ctx: sec.Context) -> str:
     hindsight = _hindsight(choice, by_model)
     if hindsight:
         items.append(("Hindsight-best, a reference", hindsight))
-    lis = "".join(f"<li><b>{esc(k)}.</b> {v}</li>" for k, v in items)
-    return (
-        warning
-        + lead
-        + f'<ul class="why">{lis}</ul>'
-        + _ranking_table(ctx, order, choice, ratio)
-        + f'<p class="note rule">{esc(_rule(ctx.unit_noun))} Intervals: {ctx.n_boot} bootstrap '
-        f"replicates, seed {ctx.seed}. Pooled AUC on each model's fully observed outcome "
-        "windows (design 0002).</p>"
+    head = [
+        "model",
+        "pooled ROC AUC (95% CI)",
+        f"difference vs {ctx.baseline} (95% CI)",
+        "distinguishable from noise?",
+        "observed / expected (95% CI)",
+        f"top-{ctx.top_k} lists: onsets caught",
+        f"value vs nothing at {_ratio_label(ratio)}",
+        "by the rule",
+    ]
+    return render(
+        "report_verdict.html.j2",
+        warning=choice.warning() if choice.below_nothing else "",
+        chosen=chosen,
+        outcome=outcome,
+        items=[(k, Markup(v)) for k, v in items],
+        head=head,
+        rows=_ranking_rows(ctx, order, choice, ratio),
+        rule=_rule(ctx.unit_noun),
+        n_boot=ctx.n_boot,
+        seed=ctx.seed,
+        sig=sig,
     )
