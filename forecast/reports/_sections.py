@@ -46,7 +46,7 @@ from forecast.metrics import (
 from forecast.outcomes import observed_windows
 from forecast.panel import COUNTRY, UnitNoun
 from forecast.reports import _figures as figs
-from forecast.reports._html import esc, figure_html, fmt, key_value_table, table_html
+from forecast.reports._html import esc, figure_html, fmt, table_html
 from forecast.reports._templates import Markup, render
 
 FORECAST_COLUMNS = ("unit", "year", "model", "probability", "outcome")
@@ -318,26 +318,13 @@ def overview(ctx: Context) -> str:
         facts.append(
             ("oracle", ("the true probabilities of the simulated world (a ceiling, not a model)"))
         )
-    html = [f"<h3>Run</h3>{key_value_table(facts)}"]
-    html.append("<h3>Data provenance</h3>")
-    if data.provenance:
-        items = [
-            (k, v if isinstance(v, str | int | float) else json.dumps(v, default=str))
-            for k, v in data.provenance.items()
-        ]
-        html.append(key_value_table(items))
-    else:
-        html.append(
-            _missing(
-                "provenance.json (dataset name, sha256, code version) was not written for this run"
-            )
-        )
-    html.append("<h3>Experiment specification</h3>")
-    if data.spec_text:
-        html.append(f"<pre>{esc(data.spec_text)}</pre>")
-    else:
-        html.append(_missing("experiment.yaml was not written for this run"))
-    return "".join(html)
+    provenance = [
+        (k, v if isinstance(v, str | int | float) else json.dumps(v, default=str))
+        for k, v in (data.provenance or {}).items()
+    ]
+    return render(
+        "report_overview.html.j2", facts=facts, provenance=provenance, spec_text=data.spec_text
+    )
 
 
 def metrics_section(ctx: Context) -> str:
@@ -854,42 +841,38 @@ def per_year_section(ctx: Context) -> str:
     return "".join(html)
 
 
-def _rank_cell(rank: float, probability: float, k: int) -> str:
-    if not np.isfinite(rank):
-        return '<span class="note">no forecast</span>'
-    ok = rank <= k
-    word = "caught" if ok else "missed"
-    return (
-        f'<span class="{word}">{int(rank)} ({word})</span>'
-        f'<br><span class="note">p = {esc(fmt(probability, 3))}</span>'
-    )
-
-
 def onsets_section(ctx: Context) -> str:
     ranks = ctx.prior_ranks
     if len(ranks) == 0:
         return _missing("no onsets in the scored period")
-    rows = []
     names = ctx.unit_names(ranks["unit"], ranks["year"])
-    for name, rec in zip(names, ranks.to_dict("records"), strict=True):
-        row = {ctx.unit_noun.singular: name, "year": int(rec["year"])}
-        for m in ctx.models:
-            row[m] = _rank_cell(
-                float(rec.get(f"rank_{m}", np.nan)),
-                float(rec.get(f"probability_{m}", np.nan)),
-                ctx.top_k,
-            )
-        rows.append(row)
-    frame = pd.DataFrame(rows)
+    rows = [
+        {
+            "name": name,
+            "year": int(rec["year"]),
+            "cells": [
+                (
+                    int(rank) if np.isfinite(rank := float(rec.get(f"rank_{m}", np.nan))) else None,
+                    rec.get(f"probability_{m}", np.nan),
+                )
+                for m in ctx.models
+            ],
+        }
+        for name, rec in zip(names, ranks.to_dict("records"), strict=True)
+    ]
     summary = ", ".join(
         f"{m} {int((ranks[f'rank_{m}'] <= ctx.top_k).sum())}/{len(ranks)}"
         for m in ctx.models
         if f"rank_{m}" in ranks
     )
-    return (
-        f'<p class="note">{esc(ranks.attrs.get("kind", ""))}. Rank 1 = highest risk; '
-        f"caught = on the top-{ctx.top_k} list. Caught: {esc(summary)}.</p>"
-        + table_html(frame, raw_html_columns=ctx.models)
+    return render(
+        "report_onsets.html.j2",
+        kind=ranks.attrs.get("kind", ""),
+        k=ctx.top_k,
+        summary=summary,
+        noun=ctx.unit_noun.singular,
+        models=ctx.models,
+        rows=rows,
     )
 
 
