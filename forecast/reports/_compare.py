@@ -234,31 +234,6 @@ def _distinguishable(d: PairedDifference) -> bool:
     return bool(np.isfinite(d.lower) and np.isfinite(d.upper) and (d.lower > 0 or d.upper < 0))
 
 
-def _sentence(
-    first: tuple[str, str],
-    second: tuple[str, str],
-    n: int,
-    diffs: dict[str, PairedDifference],
-    noun: UnitNoun,
-) -> str:
-    auc, brier = diffs["roc_auc"], diffs["brier"]
-    head = f"<b>{esc(_name(first))}</b> against <b>{esc(_name(second))}</b> on {n:,} {noun.years}: "
-    if auc.estimate == 0 and brier.estimate == 0:
-        return (
-            head + f"the same ROC AUC ({sig(auc.estimate_a)}) and Brier score (identical "
-            "scores on these rows)."
-        )
-    word = "distinguishable from noise" if _distinguishable(auc) else "within noise"
-    better = "higher" if auc.estimate > 0 else "lower"
-    return (
-        head + f"ROC AUC {sig(auc.estimate_a)} against {sig(auc.estimate_b)}, {better} by "
-        f"{sig(abs(auc.estimate))} (95% CI of the difference {sig(auc.lower, sign=True)} to "
-        f"{sig(auc.upper, sign=True)}), {word}; Brier difference "
-        f"{sig(brier.estimate, sign=True)} (95% CI {sig(brier.lower, sign=True)} to "
-        f"{sig(brier.upper, sign=True)})."
-    )
-
-
 def _bottom_line(results: list, noun: UnitNoun) -> str:
     """One sentence: which pairs differ beyond noise in ROC AUC, led by the best of each run."""
     ranked = sorted(results, key=lambda r: ("best" not in r[2], -abs(r[4]["roc_auc"].estimate)))

@@ -520,8 +520,8 @@ def test_verdict_follows_the_spec_not_the_backtest(run, tmp_path):
     costs.to_csv(run_dir / "costs.csv", index=False)
     verdict = _verdict(build_report(run_dir, n_boot=50).read_text(encoding="utf-8"))
     assert verdict.startswith(
-        '<h2>Verdict</h2><p class="lead warning"><strong>At the spec&#x27;s cost ratio 1:20, '
-        "acting on logit&#x27;s warnings is worth less than doing nothing (value -0.013)"
+        '<h2>Verdict</h2><div class="wide"><p class="lead warning"><strong>At the spec&#39;s cost '
+        "ratio 1:20, acting on logit&#39;s warnings is worth less than doing nothing (value -0.013)"
     )
 
 
