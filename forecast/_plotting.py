@@ -3,9 +3,9 @@
 Colours come from the Okabe-Ito colour-blind-safe palette (black left for the oracle);
 line styles and markers cycle with lengths coprime to the palette's, so any number of
 models (7 x 4 = 28 before a (colour, line style) pair repeats, 140 with markers) get
-distinct lines that still read apart in greyscale. The recommended model is drawn
-thicker, on top, and labelled. The oracle (the true probabilities of a simulated world)
-is a dashed black line so that it reads as a ceiling, not as a competing model.
+distinct lines that still read apart in greyscale. The recommended model is a thick
+solid black line on top, labelled "(recommended)". The oracle (the true probabilities of
+a simulated world) is a dashed black line so that it reads as a ceiling, not a model.
 """
 
 from __future__ import annotations
@@ -55,13 +55,16 @@ def model_style(
 ) -> dict[str, Any]:
     """Matplotlib line keywords of ``model`` among ``models`` (its position fixes them).
 
-    Model ``i`` (oracle excluded) gets colour ``i mod 7``, line style ``i mod 4`` and
+    ``highlight`` (the recommended model) is a thick solid black line on top; model ``i``
+    of the others (oracle excluded) gets colour ``i mod 7``, line style ``i mod 4`` and
     marker ``i mod 5``: no two of up to 28 models share a (colour, line style) pair.
-    ``highlight`` (the recommended model) is drawn thicker and on top.
     """
     if model == ORACLE:
         return {"color": "black", "linestyle": "--", "linewidth": 1.4}
-    others = [m for m in models if m != ORACLE]
+    if model == highlight:
+        style = {"color": "black", "linestyle": "-", "linewidth": 3.0, "zorder": 5}
+        return style | ({"marker": "o", "markersize": 5, "markevery": 0.1} if markers else {})
+    others = [m for m in models if m not in (ORACLE, highlight)]
     i = others.index(model)
     style: dict[str, Any] = {
         "color": PALETTE[i % _MODEL_COLOURS],
@@ -70,8 +73,6 @@ def model_style(
     }
     if markers:
         style |= {"marker": MARKERS[i % len(MARKERS)], "markersize": 4, "markevery": 0.1}
-    if model == highlight:
-        style |= {"linewidth": 3.2, "zorder": 5}
     return style
 
 

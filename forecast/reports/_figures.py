@@ -133,7 +133,7 @@ def fixed_reliability_figure(
     width = 0.7 / max(len(models), 1)
     for j, (model, table) in enumerate(tables.items()):
         x = np.arange(len(table)) - 0.35 + width * (j + 0.5)
-        style = model_style(model, models, highlight=highlight, markers=False)
+        style = model_style(model, models, markers=False)  # black is the ticks' colour here
         rate = table["observed_rate"].to_numpy(float)
         low = table["lower"].to_numpy(float)
         high = table["upper"].to_numpy(float)
@@ -146,7 +146,7 @@ def fixed_reliability_figure(
             fmt="os^Dv"[j % 5],
             color=style["color"],
             markersize=7 if model == highlight else 5,
-            elinewidth=style["linewidth"],
+            elinewidth=3.0 if model == highlight else 1.5,
             capsize=2,
             linestyle="none",
             label=model_label(model, highlight),

@@ -429,7 +429,8 @@ def discrimination_section(ctx: Context) -> str:
         alt=alt,
         fig_id="fig-roc-pr",
         caption="Left: ROC curves; right: precision-recall curves, pooled over "
-        "all scored forecasts. Dashed black: the oracle, if any." + note,
+        "all scored forecasts. Thick black: the recommended model; dashed black: the oracle, "
+        "if any." + note,
     )
 
 
