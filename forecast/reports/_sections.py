@@ -535,6 +535,18 @@ def calibration_section(ctx: Context, leading: list[str]) -> str:
     return "".join(html)
 
 
+def _interval_level(ctx: Context) -> float:
+    """Level of the run's probability intervals: the spec's ``history_recalibration.level``,
+    else :func:`forecast.calibration.recalibrate_from_history`'s default."""
+    import inspect
+
+    from forecast.calibration import recalibrate_from_history
+
+    given = (ctx.spec.get("history_recalibration") or {}).get("level")
+    default = inspect.signature(recalibrate_from_history).parameters["level"].default
+    return float(given if given is not None else default)
+
+
 SPREAD_TOP = 10
 """Units of the latest list shown with their forecasts under each leading model."""
 
@@ -561,7 +573,7 @@ def spread_section(ctx: Context, leading: list[str]) -> str:
             row[m] = _pct(probs[m])
         if {"lower", "upper"} <= set(first.columns) and unit in first.index:
             lo, hi = first.loc[unit, "lower"], first.loc[unit, "upper"]
-            row[f"{models[0]}: its own interval"] = (
+            row[f"{models[0]}: its own {_interval_level(ctx):.0%} interval"] = (
                 "–" if pd.isna(lo) else f"{_pct(lo)} to {_pct(hi)}"
             )
         row["range across the models"] = f"{_pct(probs.min())} to {_pct(probs.max())}"
