@@ -52,11 +52,6 @@ def _baseline(models: list[str], baseline: str | None, spec: dict | None = None)
     return baseline
 
 
-def _ranked(ctx: sec.Context) -> list[str]:
-    """The scored models in the verdict's order (recommended first), the oracle last."""
-    return verdict_order(ctx)
-
-
 def _check_n_boot(n_boot: int) -> int:
     if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 1:
         raise input_error(
@@ -132,7 +127,7 @@ def build_report(
     )
     if ctx.scored_models:
         lead = ("verdict", "Verdict", verdict_html(ctx))
-        ranked = _ranked(ctx)
+        ranked = verdict_order(ctx)
         leading = [m for m in ranked if m != figs.ORACLE][:3]
         ratio = model_choice(ctx).cost_ratio
         ctx.highlight = ranked[0]
