@@ -13,7 +13,17 @@ from forecast._errors import input_error
 from forecast._math import BinStrategy, probability_bins
 from forecast._validation import check_outcomes_probabilities
 
-__all__ = ["CoverageResult", "interval_coverage", "reliability_table", "wilson_interval"]
+__all__ = [
+    "FIXED_BINS",
+    "CoverageResult",
+    "fixed_bin_reliability",
+    "interval_coverage",
+    "reliability_table",
+    "wilson_interval",
+]
+
+FIXED_BINS = (0.0, 0.01, 0.03, 0.10, 0.30, 1.0)
+"""Edges of the bins a risk list is read in: <1%, 1-3%, 3-10%, 10-30%, >=30%."""
 
 
 def wilson_interval(
@@ -103,6 +113,104 @@ def reliability_table(
     n_eff = g["w"].sum() ** 2 / g["w2"].sum()
     out["wilson_lower"], out["wilson_upper"] = wilson_interval(out["observed_rate"], n_eff, level)
     return out.reset_index()
+
+
+def _percent(edge: float) -> str:
+    return f"{100 * edge:.3g}"
+
+
+def _bin_labels(edges: NDArray[np.float64]) -> list[str]:
+    """``<1%``, ``1-3%``, ..., ``>=30%`` for edges (0, .01, .03, ..., .30, 1)."""
+    labels = []
+    for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+        if i == 0 and a == 0:
+            labels.append(f"<{_percent(b)}%")
+        elif i == edges.size - 2 and b == 1:
+            labels.append(f">={_percent(a)}%")
+        else:
+            labels.append(f"{_percent(a)}-{_percent(b)}%")
+    return labels
+
+
+def fixed_bin_reliability(
+    y: ArrayLike, p: ArrayLike, bins: ArrayLike = FIXED_BINS, *, level: float = 0.90
+) -> pd.DataFrame:
+    r"""Observed onset rate against mean forecast in fixed probability bins.
+
+    Bin :math:`b = [e_b, e_{b+1})` holds the rows with :math:`e_b \le p_i < e_{b+1}`
+    (the last bin also holds :math:`p_i = e_B`). In each bin with :math:`n_b` rows and
+    :math:`k_b = \sum_{i \in b} y_i` events,
+
+    .. math::
+        \bar p_b = \frac{1}{n_b}\sum_{i \in b} p_i, \qquad
+        \hat y_b = \frac{k_b}{n_b},
+
+    and ``lower``/``upper`` is the Wilson score interval of :math:`\hat y_b` at ``level``
+    (:func:`wilson_interval`; 90% by default). A calibrated model's intervals cover
+    :math:`\bar p_b` in about that share of bins. Unlike :func:`reliability_table`'s
+    equal-count bins, these bins split the range a risk list is read in, so a bin of
+    few rows (the 10-30% a list's top shows) is not merged into its neighbours.
+
+    Parameters
+    ----------
+    y : array-like
+        Outcomes 0/1 (an event: a unit-year with an onset); NaN (unknown) rows are dropped.
+    p : array-like
+        Forecast probabilities in [0, 1].
+    bins : array-like
+        Increasing bin edges from 0 to 1; default :data:`FIXED_BINS`
+        (<1%, 1-3%, 3-10%, 10-30%, >=30%).
+    level : float
+        Level of the Wilson interval, default 0.90.
+
+    Returns
+    -------
+    DataFrame
+        One row per bin, empty bins included (rates NaN): ``bin`` (label such as
+        ``"10-30%"``), ``n``, ``mean_forecast``, ``observed_rate``, ``lower``, ``upper``,
+        ``events``.
+
+    References
+    ----------
+    Wilson, E. B. (1927). JASA 22(158), 209-212.
+    """
+    edges = np.asarray(bins, dtype=float)
+    if edges.ndim != 1 or edges.size < 2 or edges[0] != 0 or edges[-1] != 1:
+        raise input_error(
+            f"fixed_bin_reliability: 'bins' must be edges from 0 to 1, got {edges.tolist()!r}",
+            fix="pass e.g. bins=(0, 0.01, 0.03, 0.1, 0.3, 1.0)",
+        )
+    if np.any(np.diff(edges) <= 0):
+        raise input_error(
+            f"fixed_bin_reliability: 'bins' must increase strictly, got {edges.tolist()!r}",
+            fix="sort the edges and drop duplicates",
+        )
+    if not 0 < level < 1:
+        raise input_error(
+            f"fixed_bin_reliability: 'level' must be in (0, 1), got {level!r}",
+            fix="pass e.g. level=0.9",
+        )
+    yk, (pk,) = _drop_unknown(y, p)
+    yk, pk, _ = check_outcomes_probabilities(yk, pk, None, caller="fixed_bin_reliability")
+    code = np.clip(np.searchsorted(edges, pk, side="right") - 1, 0, edges.size - 2)
+    width = edges.size - 1
+    n = np.bincount(code, minlength=width).astype(float)
+    events = np.bincount(code, weights=yk, minlength=width)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(code, weights=pk, minlength=width) / n
+        rate = events / n
+    lower, upper = wilson_interval(rate, n, level)
+    return pd.DataFrame(
+        {
+            "bin": _bin_labels(edges),
+            "n": n.astype(int),
+            "mean_forecast": mean,
+            "observed_rate": rate,
+            "lower": np.where(n > 0, lower, np.nan),
+            "upper": np.where(n > 0, upper, np.nan),
+            "events": events.astype(int),
+        }
+    )
 
 
 class CoverageResult(NamedTuple):

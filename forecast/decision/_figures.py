@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from forecast._plotting import legend_label, model_style
+from forecast._plotting import figure_legend, model_label, model_style
 
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the package
     from matplotlib.axes import Axes
@@ -20,18 +20,28 @@ if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the
 __all__ = ["decision_curve_figure", "value_curve_figure"]
 
 
-def _model_lines(ax: Axes, frame: pd.DataFrame, x: str, y: str, models: list[str]) -> np.ndarray:
-    """One line per model of ``y`` against ``x``; return all finite ``y`` values drawn."""
+def _model_lines(
+    ax: Axes, frame: pd.DataFrame, x: str, y: str, models: list[str], highlight: str | None
+) -> np.ndarray:
+    """One line per model of ``y`` against ``x`` (``highlight`` thicker); return all finite
+    ``y`` values drawn."""
     drawn = []
     for model in models:
         rows = frame[frame["model"] == model].sort_values(x)
-        ax.plot(rows[x], rows[y], label=legend_label(model), **model_style(model, models))
+        ax.plot(
+            rows[x],
+            rows[y],
+            label=model_label(model, highlight),
+            **model_style(model, models, highlight=highlight),
+        )
         drawn.append(rows[y].to_numpy(dtype=float))
     values = np.concatenate(drawn) if drawn else np.array([])
     return values[np.isfinite(values)]
 
 
-def value_curve_figure(results: pd.DataFrame, *, data_end: int | None = None) -> Figure:
+def value_curve_figure(
+    results: pd.DataFrame, *, data_end: int | None = None, highlight: str | None = None
+) -> Figure:
     """Value relative to doing nothing across cost ratios: honest (left), in-sample (right).
 
     ``V = (E_nothing - E) / (E_nothing - E_perfect)``; the x axis is the odds
@@ -44,6 +54,8 @@ def value_curve_figure(results: pd.DataFrame, *, data_end: int | None = None) ->
         value_vs_nothing, effectiveness, capacity``.
     data_end : int, optional
         Last data year, named in the title.
+    highlight : str, optional
+        The recommended model, drawn thicker and labelled.
     """
     from matplotlib.figure import Figure
 
@@ -64,7 +76,7 @@ def value_curve_figure(results: pd.DataFrame, *, data_end: int | None = None) ->
         ("Threshold chosen from earlier outcomes (honest)", "Best threshold in hindsight"),
     ):
         part = results[results["policy"] == policy]
-        values = _model_lines(ax, part, "odds", "value_vs_nothing", models)
+        values = _model_lines(ax, part, "odds", "value_vs_nothing", models, highlight)
         low = min(low, float(values.min())) if values.size else low
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_xscale("log")
@@ -74,22 +86,23 @@ def value_curve_figure(results: pd.DataFrame, *, data_end: int | None = None) ->
         ylabel="Value vs doing nothing (1 = perfect, 0 = nothing)",
         ylim=(max(low - 0.05, -1.0), 1.02),
     )
-    axes[1].legend(loc="lower right", fontsize=8)
+    figure_legend(fig, axes[0])
     return fig
 
 
-def decision_curve_figure(curves: pd.DataFrame) -> Figure:
+def decision_curve_figure(curves: pd.DataFrame, *, highlight: str | None = None) -> Figure:
     """Net benefit ``TP/n - FP/n * t / (1 - t)`` against the threshold probability ``t``.
 
     ``curves``: ``model`` plus the columns of :func:`decision_curve`
-    (:attr:`CostAnalysis.decision_curves`).
+    (:attr:`CostAnalysis.decision_curves`); ``highlight`` (the recommended model) is drawn
+    thicker and labelled.
     """
     from matplotlib.figure import Figure
 
     models = sorted(curves["model"].unique())
     fig = Figure(figsize=(8.0, 4.4), layout="constrained")
     ax = fig.subplots()
-    values = _model_lines(ax, curves, "threshold", "net_benefit_model", models)
+    values = _model_lines(ax, curves, "threshold", "net_benefit_model", models, highlight)
     top = max(1e-3, float(values.max())) if values.size else 1e-3
     first = curves[curves["model"] == models[0]].sort_values("threshold")
     ax.plot(
@@ -109,5 +122,5 @@ def decision_curve_figure(curves: pd.DataFrame) -> Figure:
         ylabel="Net benefit (onsets warned per country-year)",
         ylim=(-0.25 * top, 1.1 * top),
     )
-    ax.legend(loc="upper right", fontsize=8)
+    figure_legend(fig, ax)
     return fig

@@ -21,8 +21,9 @@ from forecast.metrics import PairedDifference, bootstrap_metric, get_metric, pai
 from forecast.panel import UnitNoun
 from forecast.reports import _figures as figs
 from forecast.reports import _sections as sec
-from forecast.reports._html import esc, figure_html, page, table_html
-from forecast.reports._report import REPORT_CSS, _check_n_boot, _models
+from forecast.reports._html import esc, figure_html, table_html
+from forecast.reports._report import _check_n_boot, _models
+from forecast.reports._templates import Markup, render
 from forecast.reports._track import sig
 from forecast.run import RunArtifacts
 
@@ -233,30 +234,32 @@ def _distinguishable(d: PairedDifference) -> bool:
     return bool(np.isfinite(d.lower) and np.isfinite(d.upper) and (d.lower > 0 or d.upper < 0))
 
 
-def _sentence(
-    first: tuple[str, str],
-    second: tuple[str, str],
-    n: int,
-    diffs: dict[str, PairedDifference],
-    noun: UnitNoun,
-) -> str:
-    auc, brier = diffs["roc_auc"], diffs["brier"]
-    head = f"<b>{esc(_name(first))}</b> against <b>{esc(_name(second))}</b> on {n:,} {noun.years}: "
-    if auc.estimate == 0 and brier.estimate == 0:
-        return (
-            head + f"the same ROC AUC ({sig(auc.estimate_a)}) and Brier score (identical "
-            "scores on these rows)."
-        )
-    word = (
-        "distinguishable from noise" if _distinguishable(auc) else "not distinguishable from noise"
+def _bottom_line(results: list, noun: UnitNoun) -> str:
+    """One sentence: which pairs differ beyond noise in ROC AUC, led by the best of each run."""
+    ranked = sorted(results, key=lambda r: ("best" not in r[2], -abs(r[4]["roc_auc"].estimate)))
+    apart = [r for r in ranked if _distinguishable(r[4]["roc_auc"])]
+    head = ranked[0]
+    auc = head[4]["roc_auc"]
+    lead = (
+        f"{_name(head[0])} against {_name(head[1])}: ROC AUC {sig(auc.estimate, sign=True)} "
+        f"(95% CI {sig(auc.lower, sign=True)} to {sig(auc.upper, sign=True)}) on {head[3]:,} "
+        f"{noun.years}"
     )
-    better = "higher" if auc.estimate > 0 else "lower"
+    if not apart:
+        return (
+            f"Bottom line: no pair of the {len(results)} compared differs beyond noise in ROC "
+            f"AUC ({lead}); the runs rank {noun.plural} equally well within the bootstrap's "
+            "resolution."
+        )
+    better = "; ".join(
+        f"{_name(a if d['roc_auc'].estimate > 0 else b)} over "
+        f"{_name(b if d['roc_auc'].estimate > 0 else a)}"
+        for a, b, _, _, d in apart[:3]
+    )
+    more = f" and {len(apart) - 3} more" if len(apart) > 3 else ""
     return (
-        head + f"ROC AUC {sig(auc.estimate_a)} against {sig(auc.estimate_b)}, {better} by "
-        f"{sig(abs(auc.estimate))} (95% CI of the difference {sig(auc.lower, sign=True)} to "
-        f"{sig(auc.upper, sign=True)}), {word}; Brier difference "
-        f"{sig(brier.estimate, sign=True)} (95% CI {sig(brier.lower, sign=True)} to "
-        f"{sig(brier.upper, sign=True)})."
+        f"Bottom line: {len(apart)} of the {len(results)} pairs differ beyond noise in ROC AUC "
+        f"({better}{more}); {lead}."
     )
 
 
@@ -509,11 +512,7 @@ def compare_runs(
         f"horizon {horizons}; {int(common['outcome'].sum())} with an onset).</p>"
     )
     if results:
-        lead += (
-            '<ul class="why">'
-            + "".join(f"<li>{_sentence(a, b, n, d, noun)}</li>" for a, b, _, n, d in results[:8])
-            + "</ul>"
-        )
+        lead += f'<p class="bottom-line"><strong>{esc(_bottom_line(results, noun))}</strong></p>'
         lead += _pairs_table(c.pairs)
     else:
         lead += '<p class="note">No pair of models could be compared on the common rows.</p>'
@@ -532,7 +531,6 @@ def compare_runs(
         "distinguishable from noise when the 95% interval excludes 0. For the Brier "
         "score lower is better.</p>"
     )
-    body = [f'<section id="summary" class="verdict"><h2>Summary</h2>{lead}</section>']
     details = []
     if results:
         fig = figs.difference_figure(
@@ -550,17 +548,12 @@ def compare_runs(
             )
             + "."
         )
+        caption = "Each row: the first model minus the second on the common rows both forecast."
         details.append(
             (
                 "differences",
                 "Paired differences (ROC AUC)",
-                figure_html(
-                    fig,
-                    alt=alt,
-                    fig_id="fig-differences",
-                    caption="Each row: the first model minus the second on the "
-                    "common rows both forecast.",
-                ),
+                figure_html(fig, alt=alt, fig_id="fig-differences", caption=caption),
             )
         )
     details.append(
@@ -573,18 +566,14 @@ def compare_runs(
         )
     )
     details.append(("runs", "Runs and common rows", _runs_table(items, c.counts, noun)))
-    body += [
-        f'<section id="{key}"><details><summary><h2>{esc(title)}</h2></summary>{html}'
-        "</details></section>"
-        for key, title, html in details
-    ]
-    title = "Run comparison: " + " vs ".join(run.label for run in items)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    html = page(title, "".join(body), subtitle=f"reference: {items[0].label}")
-    css = (
-        REPORT_CSS + "table.pairs { width: 100%; } table.pairs td:first-child "
-        "{ white-space: normal; }\n"
+    html = render(
+        "compare.html.j2",
+        title="Run comparison: " + " vs ".join(run.label for run in items),
+        subtitle=f"reference: {items[0].label}",
+        lead=Markup(lead),
+        parts=[{"key": key, "title": t, "html": Markup(h)} for key, t, h in details],
     )
-    out.write_text(html.replace("</style>", css + "</style>", 1), encoding="utf-8")
+    out.write_text(html, encoding="utf-8")
     return out

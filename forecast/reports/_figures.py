@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-from forecast._plotting import ORACLE, legend_label, model_style
+from forecast._plotting import ORACLE, figure_legend, legend_label, model_label, model_style
 
 __all__ = [
     "CURVE_POINTS",
@@ -24,7 +25,7 @@ __all__ = [
     "curve_thresholds",
     "difference_figure",
     "per_year_figure",
-    "reliability_figure",
+    "fixed_reliability_figure",
     "roc_pr_figure",
     "threshold_figure",
 ]
@@ -71,10 +72,12 @@ def _curves(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, ...]:
     return fpr, tpr, np.r_[(tp / tp[-1])[::-1], 0.0], np.r_[at["precision"][::-1], 1.0]
 
 
-def roc_pr_figure(data: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
-    """ROC curves (left) and precision-recall curves (right), one line per model; a model
-    with more than :data:`CURVE_POINTS` distinct forecasts is drawn at that many quantile
-    thresholds, with a note under the panels."""
+def roc_pr_figure(
+    data: Mapping[str, tuple[np.ndarray, np.ndarray]], *, highlight: str | None = None
+) -> Figure:
+    """ROC curves (left) and precision-recall curves (right), one line per model
+    (``highlight`` drawn thicker); a model with more than :data:`CURVE_POINTS` distinct
+    forecasts is drawn at that many quantile thresholds, with a note under the panels."""
     models = list(data)
     fig, (roc_ax, pr_ax) = _figure(2)
     base_rate = np.nan
@@ -83,17 +86,18 @@ def roc_pr_figure(data: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
         fpr, tpr, recall, precision = _curves(y, p)
         if curve_thresholds(p) is not None:
             gridded.append(model)
-        roc_ax.plot(fpr, tpr, label=legend_label(model), **model_style(model, models))
-        pr_ax.step(
-            recall, precision, where="post", label=legend_label(model), **model_style(model, models)
-        )
+        style = {
+            "label": model_label(model, highlight),
+            **model_style(model, models, highlight=highlight),
+        }
+        roc_ax.plot(fpr, tpr, **style)
+        pr_ax.step(recall, precision, where="post", **style)
         base_rate = float(np.mean(y))
     if gridded:
-        fig.supxlabel(
+        pr_ax.set_xlabel(
+            "Recall (share of onsets warned)\n"
             f"Curves drawn at {CURVE_POINTS:,} quantile thresholds of each model's forecasts "
             f"(exact points, straight lines between them): {', '.join(gridded)}.",
-            fontsize=8,
-            color="#555555",
         )
     roc_ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8, linestyle=":", label="chance")
     roc_ax.set(
@@ -103,65 +107,71 @@ def roc_pr_figure(data: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
         xlim=(0, 1),
         ylim=(0, 1.01),
     )
+    if not gridded:
+        pr_ax.set_xlabel("Recall (share of onsets warned)")
     pr_ax.axhline(base_rate, color="grey", linewidth=0.8, linestyle=":", label="base rate")
     pr_ax.set(
         title="Precision-recall curves",
-        xlabel="Recall (share of onsets warned)",
         ylabel="Precision (share of warnings followed by an onset)",
         xlim=(0, 1),
         ylim=(0, 1.01),
     )
-    roc_ax.legend(loc="lower right", fontsize=8)
-    pr_ax.legend(loc="upper right", fontsize=8)
+    figure_legend(fig, roc_ax)
     return fig
 
 
-def reliability_figure(tables: Mapping[str, pd.DataFrame]) -> Figure:
-    """Reliability diagrams: observed onset rate against mean forecast per bin, one panel each."""
+def fixed_reliability_figure(
+    tables: Mapping[str, pd.DataFrame], *, highlight: str | None = None, level: float = 0.9
+) -> Figure:
+    """Observed onset rate per fixed forecast bin, one series per model with its Wilson
+    interval (:func:`forecast.calibration.fixed_bin_reliability`); a black tick marks each
+    bin's mean forecast. Log scale; an observed rate of 0 is drawn at the bottom edge."""
     models = list(tables)
-    ncols = min(3, len(models))
-    nrows = int(np.ceil(len(models) / ncols))
-    fig = Figure(figsize=(3.6 * ncols, 3.3 * nrows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
-    top = max(
-        max(float(t["mean_predicted"].max()), float(t["wilson_upper"].max()))
-        for t in tables.values()
-    )
-    top = min(1.0, top * 1.08 + 1e-3)
-    for ax, (model, table) in zip(axes, tables.items(), strict=False):
-        st = model_style(model, models)
-        err = np.vstack(
-            [
-                table["observed_rate"] - table["wilson_lower"],
-                table["wilson_upper"] - table["observed_rate"],
-            ]
-        ).clip(min=0)
-        ax.plot([0, top], [0, top], color="grey", linewidth=0.8, linestyle=":")
+    fig, (ax,) = _figure(1, width=9.0, height=4.6)
+    labels = list(next(iter(tables.values()))["bin"])
+    floor = 5e-4
+    width = 0.7 / max(len(models), 1)
+    for j, (model, table) in enumerate(tables.items()):
+        x = np.arange(len(table)) - 0.35 + width * (j + 0.5)
+        style = model_style(model, models, markers=False)  # black is the ticks' colour here
+        rate = table["observed_rate"].to_numpy(float)
+        low = table["lower"].to_numpy(float)
+        high = table["upper"].to_numpy(float)
+        shown = np.clip(rate, floor, None)
+        err = np.vstack([shown - np.clip(low, floor, None), high - shown]).clip(min=0)
         ax.errorbar(
-            table["mean_predicted"],
-            table["observed_rate"],
+            x,
+            shown,
             yerr=err,
-            fmt="o-",
-            color=st["color"],
-            markersize=4,
-            linewidth=1.2,
+            fmt="os^Dv"[j % 5],
+            color=style["color"],
+            markersize=7 if model == highlight else 5,
+            elinewidth=3.0 if model == highlight else 1.5,
             capsize=2,
+            linestyle="none",
+            label=model_label(model, highlight),
         )
-        ax.set(
-            title=legend_label(model),
-            xlim=(0, top),
-            ylim=(0, top),
-            xlabel="Mean forecast probability in bin",
-            ylabel="Observed onset rate",
-        )
-        ax.grid(True, color="#dddddd", linewidth=0.6)
-    for ax in axes[len(models) :]:
-        ax.set_visible(False)
-    fig.suptitle("Reliability diagrams (10 quantile bins, 95% Wilson intervals)")
+        ax.plot(x, table["mean_forecast"], "_", color="black", markersize=12, markeredgewidth=1.6)
+    ax.plot([], [], "_", color="black", markersize=12, label="mean forecast in the bin")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:g}%"))
+    ax.set_xticks(np.arange(len(labels)), [f"forecast {b}" for b in labels])
+    ax.set(
+        title=f"Observed onset rate by forecast bin ({level:.0%} Wilson intervals)",
+        ylabel="Share of forecasts followed by an onset (log)",
+        ylim=(floor * 0.8, 1.0),
+    )
+    figure_legend(fig, ax)
     return fig
 
 
-def catch_figure(ranks: Mapping[str, np.ndarray], max_k: int, marks: Sequence[int]) -> Figure:
+def catch_figure(
+    ranks: Mapping[str, np.ndarray],
+    max_k: int,
+    marks: Sequence[int],
+    *,
+    highlight: str | None = None,
+) -> Figure:
     """Share of onsets caught when warning on the top k units of each year, for k = 1..max_k."""
     models = list(ranks)
     fig, (ax,) = _figure(1, width=8.0, height=4.2)
@@ -171,7 +181,13 @@ def catch_figure(ranks: Mapping[str, np.ndarray], max_k: int, marks: Sequence[in
         caught = (
             np.searchsorted(r, ks, side="right") / r.size if r.size else np.full(ks.size, np.nan)
         )
-        ax.step(ks, caught, where="post", label=legend_label(model), **model_style(model, models))
+        ax.step(
+            ks,
+            caught,
+            where="post",
+            label=model_label(model, highlight),
+            **model_style(model, models, highlight=highlight),
+        )
     for k in marks:
         if k <= max_k:
             ax.axvline(k, color="grey", linewidth=0.7, linestyle=":")
@@ -183,12 +199,16 @@ def catch_figure(ranks: Mapping[str, np.ndarray], max_k: int, marks: Sequence[in
         xlim=(1, max_k),
         ylim=(0, 1.01),
     )
-    ax.legend(loc="lower right", fontsize=8)
+    figure_legend(fig, ax)
     return fig
 
 
 def threshold_figure(
-    curves: Mapping[str, tuple[np.ndarray, np.ndarray]], thresholds: np.ndarray, marker: float
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    thresholds: np.ndarray,
+    marker: float,
+    *,
+    highlight: str | None = None,
 ) -> Figure:
     """Precision (left) and recall (right) of warning when ``p >= threshold``.
 
@@ -198,7 +218,10 @@ def threshold_figure(
     models = list(curves)
     fig, (prec_ax, rec_ax) = _figure(2)
     for model, (precision, recall) in curves.items():
-        line = {"label": legend_label(model), **model_style(model, models)}
+        line = {
+            "label": model_label(model, highlight),
+            **model_style(model, models, highlight=highlight),
+        }
         prec_ax.plot(thresholds, precision, **line)
         rec_ax.plot(thresholds, recall, **line)
     for ax in (prec_ax, rec_ax):
@@ -215,31 +238,22 @@ def threshold_figure(
         xlabel="Threshold probability (log scale)",
         ylabel="Share of onsets warned",
     )
-    rec_ax.legend(loc="lower left", fontsize=8)
+    figure_legend(fig, prec_ax)
     return fig
 
 
-def per_year_figure(per_year: pd.DataFrame, k: int) -> Figure:
+def per_year_figure(per_year: pd.DataFrame, k: int, *, highlight: str | None = None) -> Figure:
     """ROC AUC (left) and top-k recall (right) per forecast year, one line per model."""
     models = list(dict.fromkeys(per_year["model"]))
     fig, (auc_ax, rec_ax) = _figure(2)
     for model, part in per_year.groupby("model", sort=False):
-        auc_ax.plot(
-            part["year"],
-            part["roc_auc"],
-            marker="o",
-            markersize=3,
-            label=legend_label(model),
-            **model_style(model, models),
-        )
-        rec_ax.plot(
-            part["year"],
-            part[f"recall_top{k}"],
-            marker="o",
-            markersize=3,
-            label=legend_label(model),
-            **model_style(model, models),
-        )
+        line = {
+            "label": model_label(model, highlight),
+            **model_style(model, models, highlight=highlight),
+            "markevery": 1,
+        }
+        auc_ax.plot(part["year"], part["roc_auc"], **line)
+        rec_ax.plot(part["year"], part[f"recall_top{k}"], **line)
     auc_ax.axhline(0.5, color="grey", linewidth=0.8, linestyle=":")
     auc_ax.set(
         title="ROC AUC per forecast year",
@@ -253,7 +267,7 @@ def per_year_figure(per_year: pd.DataFrame, k: int) -> Figure:
         ylabel=f"Share of onsets in the top {k}",
         ylim=(0, 1.01),
     )
-    rec_ax.legend(loc="lower left", fontsize=8)
+    figure_legend(fig, auc_ax)
     return fig
 
 

@@ -12,43 +12,15 @@ import pandas as pd
 from forecast._errors import input_error
 from forecast.reports import _figures as figs
 from forecast.reports import _sections as sec
-from forecast.reports._html import esc, page
+from forecast.reports._templates import Markup, render
 from forecast.reports._track import track_record_html
-from forecast.reports._verdict import verdict_html, verdict_order
+from forecast.reports._verdict import model_choice, verdict_html, verdict_order
 from forecast.run import RunArtifacts
 
 __all__ = ["N_BOOT_MAX", "build_report", "load_run"]
 
 N_BOOT_MAX = 1000
 """Most bootstrap replicates the report draws (more are capped, with a note on the page)."""
-
-REPORT_CSS = """
-section.verdict { border: 2px solid var(--accent); border-radius: 6px; background: #f7fafc;
-                  padding: .2rem 1.2rem .5rem; margin-top: .8rem; }
-section.verdict h2 { border: none; margin: .6rem 0 .2rem; }
-p.lead { font-size: 1.15rem; margin: .2rem 0 .5rem; }
-p.lead strong.model { font-size: 1.45rem; color: var(--accent); }
-p.lead.warning { color: #8b1a1a; }
-ul.why { padding-left: 1.2rem; margin: .2rem 0 .6rem; }
-ul.why li { margin: .3rem 0; }
-table.figures { font-size: .82rem; }
-table.figures td { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-table.figures td:first-child { text-align: left; }
-table.ranking { width: 100%; }
-table.ranking td:last-child { text-align: left; white-space: normal; }
-table.figures span.ci { color: var(--muted); font-size: .92em; font-weight: normal; }
-tr.focus td { background: #e6eef7; font-weight: 600; }
-details > summary { cursor: pointer; }
-section > details > summary { border-bottom: 2px solid var(--accent); margin: 1.4rem 0 .5rem; }
-section > details > summary h2 { display: inline; border: none; margin: 0; }
-section > details[open] > summary { margin-bottom: .8rem; }
-@media print {
-  details::details-content { content-visibility: visible; display: block; }
-  details > summary { list-style: none; }
-  section.verdict { border: 1px solid #999; background: none; }
-}
-"""
-"""Report styles on top of the page's (verdict box, collapsible sections, number tables)."""
 
 
 def load_run(run_dir: str | Path) -> RunArtifacts:
@@ -78,11 +50,6 @@ def _baseline(models: list[str], baseline: str | None, spec: dict | None = None)
             fix="pass --baseline with one of the listed models",
         )
     return baseline
-
-
-def _ranked(ctx: sec.Context) -> list[str]:
-    """The scored models in the verdict's order (recommended first), the oracle last."""
-    return verdict_order(ctx)
 
 
 def _check_n_boot(n_boot: int) -> int:
@@ -160,7 +127,10 @@ def build_report(
     )
     if ctx.scored_models:
         lead = ("verdict", "Verdict", verdict_html(ctx))
-        ranked = _ranked(ctx)
+        ranked = verdict_order(ctx)
+        leading = [m for m in ranked if m != figs.ORACLE][:3]
+        ratio = model_choice(ctx).cost_ratio
+        ctx.highlight = ranked[0]
         parts = [
             (
                 "track-record",
@@ -169,13 +139,22 @@ def build_report(
                     ctx.track, focus=ranked[0], models=ranked, unit_noun=ctx.unit_noun
                 ),
             ),
+            (
+                "spread",
+                "Latest forecasts across the leading models",
+                sec.spread_section(ctx, leading),
+            ),  # noqa: E501
             ("metrics", "Headline metrics with uncertainty", sec.metrics_section(ctx)),
             ("paired", f"Differences against the baseline ({base})", sec.paired_section(ctx)),
             ("discrimination", "ROC and precision-recall curves", sec.discrimination_section(ctx)),
-            ("calibration", "Calibration", sec.calibration_section(ctx)),
+            (
+                "calibration",
+                "Calibration where the list is read",
+                sec.calibration_section(ctx, leading),
+            ),
             ("catch", "Warning lists: onsets caught by the top k", sec.catch_section(ctx)),
             ("thresholds", "Precision and recall at thresholds", sec.threshold_section(ctx)),
-            ("value", "Costs and value of acting on warnings", sec.value_section(ctx)),
+            ("value", "Costs and value of acting on warnings", sec.value_section(ctx, ratio)),
             ("per-year", "Performance per year", sec.per_year_section(ctx)),
             ("onsets", "Onsets and each model's prior rank", sec.onsets_section(ctx)),
             ("overview", "Experiment and data", sec.overview(ctx)),
@@ -187,24 +166,10 @@ def build_report(
             ("overview", "Experiment and data", sec.overview(ctx)),
             ("tasks", "Backtest tasks", sec.tasks_section(ctx)),
         ]
-    key, title, html = lead
-    body = [
-        f'<section id="{key}" class="verdict"><h2>{esc(title)}</h2>{html}</section>',
-        '<p class="note">The details follow: click a heading to open it (printing opens '
-        "them all).</p>",
-    ]
-    body += [
-        f'<section id="{k}"><details><summary><h2>{esc(t)}</h2></summary>{h}</details></section>'
-        for k, t, h in parts
-    ]
-    seconds = time.perf_counter() - start
-    notes = "".join(f"<li>{esc(n)}</li>" for n in data.notes)
-    body.append(
-        f'<footer><p class="note">Generated by forecast.reports in {seconds:.1f} s '
-        f"from {esc(data.name)}.</p>"
-        + (f'<ul class="note">{notes}</ul>' if notes else "")
-        + "</footer>"
-    )
+
+    def block(key: str, title: str, html: str) -> dict:
+        return {"key": key, "title": title, "html": Markup(html)}
+
     title = f"Model comparison: {ctx.experiment_name}"
     target = out_path if out_path is not None else data.report_path
     if target is None:
@@ -213,6 +178,15 @@ def build_report(
         )
     out = Path(target)
     out.parent.mkdir(parents=True, exist_ok=True)
-    html = page(title, "".join(body), subtitle=ctx.subtitle)
-    out.write_text(html.replace("</style>", REPORT_CSS + "</style>", 1), encoding="utf-8")
+    html = render(
+        "report.html.j2",
+        title=title,
+        subtitle=ctx.subtitle,
+        lead=block(*lead),
+        parts=[block(*p) for p in parts],
+        seconds=time.perf_counter() - start,
+        name=data.name,
+        notes=data.notes,
+    )
+    out.write_text(html, encoding="utf-8")
     return out

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import ForecastInputError
-from forecast.calibration import interval_coverage, reliability_table
+from forecast.calibration import fixed_bin_reliability, interval_coverage
 from forecast.decision import (
     EWP_THRESHOLD,
     EWP_TOP30,
@@ -46,7 +46,8 @@ from forecast.metrics import (
 from forecast.outcomes import observed_windows
 from forecast.panel import COUNTRY, UnitNoun
 from forecast.reports import _figures as figs
-from forecast.reports._html import esc, figure_html, fmt, key_value_table, table_html
+from forecast.reports._html import esc, figure_html, fmt, table_html
+from forecast.reports._templates import Markup, render
 
 FORECAST_COLUMNS = ("unit", "year", "model", "probability", "outcome")
 DEFAULT_COST_RATIOS = tuple(NAMED_COST_RATIOS.values())
@@ -74,6 +75,24 @@ class Context:
     cost_ratios: list[float]
     effectiveness: float | None
     cache: dict[str, Any] = field(default_factory=dict)
+    highlight: str | None = None
+    """The recommended model, drawn thicker and labelled in every figure."""
+
+    def unit_names(self, units: pd.Series, years: pd.Series | int) -> pd.Series:
+        """Display names of ``units`` in ``years``: a run whose units are state codes (its
+        onsets carry ``cow_code``) names them by :class:`forecast.statesystem.StateSystem`;
+        other units (already names), or codes it does not list, stay as they are."""
+        units = pd.Series(np.asarray(units)).reset_index(drop=True)
+        onsets = self.data.onsets
+        numeric = pd.to_numeric(units, errors="coerce")
+        if onsets is None or "cow_code" not in onsets.columns or numeric.isna().any():
+            return units.astype(str)
+        codes = onsets.drop_duplicates("unit").set_index("unit")["cow_code"]
+        mapped = units.astype(str).map(codes)
+        from forecast.statesystem import StateSystem
+
+        names = StateSystem.load().names("cow", mapped.fillna(-1), years)
+        return names.where(names.notna(), units.astype(str)).astype(str)
 
     @cached_property
     def known(self) -> pd.DataFrame:
@@ -299,26 +318,13 @@ def overview(ctx: Context) -> str:
         facts.append(
             ("oracle", ("the true probabilities of the simulated world (a ceiling, not a model)"))
         )
-    html = [f"<h3>Run</h3>{key_value_table(facts)}"]
-    html.append("<h3>Data provenance</h3>")
-    if data.provenance:
-        items = [
-            (k, v if isinstance(v, str | int | float) else json.dumps(v, default=str))
-            for k, v in data.provenance.items()
-        ]
-        html.append(key_value_table(items))
-    else:
-        html.append(
-            _missing(
-                "provenance.json (dataset name, sha256, code version) was not written for this run"
-            )
-        )
-    html.append("<h3>Experiment specification</h3>")
-    if data.spec_text:
-        html.append(f"<pre>{esc(data.spec_text)}</pre>")
-    else:
-        html.append(_missing("experiment.yaml was not written for this run"))
-    return "".join(html)
+    provenance = [
+        (k, v if isinstance(v, str | int | float) else json.dumps(v, default=str))
+        for k, v in (data.provenance or {}).items()
+    ]
+    return render(
+        "report_overview.html.j2", facts=facts, provenance=provenance, spec_text=data.spec_text
+    )
 
 
 def metrics_section(ctx: Context) -> str:
@@ -349,14 +355,18 @@ def metrics_section(ctx: Context) -> str:
     html.append(
         f'<p class="note">Intervals: percentile cluster bootstrap, {ctx.n_boot} replicates, '
         f"{ctx.unit_noun.plural} (units) resampled with all their years, seed {ctx.seed}. "
-        "Brier = mean (p − y)²; observed / expected = Σy / Σp (1 = calibrated in the large). "
+        "Brier = mean (p − y)²; observed / expected = Σy / Σp (1 = as many onsets as the "
+        "forecasts expected, in total). "
         f"Recall top {ctx.top_k} = share of onsets among each year's {ctx.top_k} highest "
         "forecasts.</p>"
     )
     metrics = ctx.data.metrics
     if metrics is not None and "model" in metrics.columns:
         numeric = metrics.set_index("model").select_dtypes("number")
-        wide = numeric.T.reset_index().rename(columns={"index": "metric"})
+        wide = numeric.T.astype(object)
+        counts = [m for m in wide.index if m.startswith("n_")]  # counts read as whole numbers
+        wide.loc[counts] = wide.loc[counts].map(lambda v: v if pd.isna(v) else int(v))
+        wide = wide.reset_index().rename(columns={"index": "metric"})
         html.append("<h3>All pooled metrics written by the backtest (metrics.csv)</h3>")
         html.append(table_html(wide))
     if ctx.data.ewp_metrics is not None:
@@ -415,34 +425,88 @@ def discrimination_section(ctx: Context) -> str:
         else ""
     )
     return figure_html(
-        figs.roc_pr_figure(data),
+        figs.roc_pr_figure(data, highlight=ctx.highlight),
         alt=alt,
         fig_id="fig-roc-pr",
         caption="Left: ROC curves; right: precision-recall curves, pooled over "
-        "all scored forecasts. Dashed black: the oracle, if any." + note,
+        "all scored forecasts. Thick black: the recommended model; dashed black: the oracle, "
+        "if any." + note,
     )
 
 
-def calibration_section(ctx: Context) -> str:
-    tables = {m: reliability_table(*ctx.arrays(m), n_bins=10) for m in ctx.scored_models}
-    if not tables:
+CALIBRATION_LEVEL = 0.9
+"""Level of the Wilson intervals of the fixed-bin reliability table."""
+
+
+def fixed_bins(ctx: Context, model: str) -> pd.DataFrame:
+    """:func:`forecast.calibration.fixed_bin_reliability` of ``model``'s scored rows."""
+    key = f"fixed_bins:{model}"
+    if key not in ctx.cache:
+        ctx.cache[key] = fixed_bin_reliability(*ctx.arrays(model), level=CALIBRATION_LEVEL)
+    return ctx.cache[key]
+
+
+def _pct(x: float) -> str:
+    return "–" if not np.isfinite(x) else f"{100 * x:.1f}%" if x < 0.1 else f"{100 * x:.0f}%"
+
+
+def calibration_section(ctx: Context, leading: list[str]) -> str:
+    """Reliability on the fixed bins a list is read in, for the leading models."""
+    shown = [m for m in leading if m in ctx.scored_models]
+    if not shown:
         return _missing("no model has scored forecasts")
-    worst = {
-        m: float(np.max(np.abs(t["observed_rate"] - t["mean_predicted"])))
+    tables = {m: fixed_bins(ctx, m) for m in shown}
+    rows = []
+    for model, table in tables.items():
+        for r in table.itertuples(index=False):
+            covers = (
+                "–"
+                if r.n == 0
+                else "yes"
+                if r.lower <= r.mean_forecast <= r.upper
+                else "no: forecasts too high"
+                if r.mean_forecast > r.upper
+                else "no: forecasts too low"
+            )
+            rows.append(
+                {
+                    "model": model,
+                    "forecast bin": r.bin,
+                    "forecasts": int(r.n),
+                    "followed by an onset": int(r.events),
+                    "mean forecast": _pct(r.mean_forecast),
+                    "observed rate": _pct(r.observed_rate),
+                    f"{CALIBRATION_LEVEL:.0%} interval": "–"
+                    if r.n == 0
+                    else f"{_pct(r.lower)} to {_pct(r.upper)}",
+                    "interval covers the mean forecast?": covers,
+                }
+            )
+    alt = "Observed onset rate against mean forecast in fixed bins; " + "; ".join(
+        f"{m} 10-30%: {_pct(t.loc[t['bin'] == '10-30%', 'mean_forecast'].squeeze())} forecast, "
+        f"{_pct(t.loc[t['bin'] == '10-30%', 'observed_rate'].squeeze())} observed"
         for m, t in tables.items()
-    }
-    alt = (
-        "Reliability diagrams, one panel per model; largest gap between observed rate and "
-        "mean forecast in a bin: " + ", ".join(f"{m} {v:.3f}" for m, v in worst.items()) + "."
     )
     html = [
         figure_html(
-            figs.reliability_figure(tables),
+            figs.fixed_reliability_figure(tables, highlight=ctx.highlight, level=CALIBRATION_LEVEL),
             alt=alt,
             fig_id="fig-reliability",
-            caption="Points on the dotted diagonal are calibrated: among forecasts "
-            "of about p, a share p had an onset.",
-        )
+            caption="Calibrated forecasts have their black tick (the bin's mean forecast) "
+            "inside the coloured interval (the observed rate's).",
+        ),
+        render(
+            "report_calibration.html.j2",
+            models=shown,
+            level=CALIBRATION_LEVEL,
+            horizon=ctx.data.horizon,
+            table=Markup(
+                table_html(
+                    pd.DataFrame(rows),
+                    row_classes=["focus" if r["model"] == ctx.highlight else "" for r in rows],
+                )
+            ),
+        ),
     ]
     f = ctx.data.forecasts
     if {"lower", "upper"} <= set(f.columns):
@@ -471,6 +535,58 @@ def calibration_section(ctx: Context) -> str:
     return "".join(html)
 
 
+def _interval_level(ctx: Context) -> float:
+    """Level of the run's probability intervals: the spec's ``history_recalibration.level``,
+    else :func:`forecast.calibration.recalibrate_from_history`'s default."""
+    import inspect
+
+    from forecast.calibration import recalibrate_from_history
+
+    given = (ctx.spec.get("history_recalibration") or {}).get("level")
+    default = inspect.signature(recalibrate_from_history).parameters["level"].default
+    return float(given if given is not None else default)
+
+
+SPREAD_TOP = 10
+"""Units of the latest list shown with their forecasts under each leading model."""
+
+
+def spread_section(ctx: Context, leading: list[str]) -> str:
+    """The latest year's top units (by the recommended model) under each leading model, and
+    the range across them: model uncertainty next to the recommended model's own interval."""
+    f = ctx.data.forecasts
+    models = [m for m in leading if m in set(f["model"])]
+    if not models:
+        return _missing("no forecasts of the leading models")
+    year = int(f["year"].max())
+    latest = f[(f["year"] == year) & f["model"].isin(models)]
+    if "origin" in latest.columns:  # the latest origin's forecast of that year
+        latest = latest[latest["origin"] == latest.groupby("model")["origin"].transform("max")]
+    wide = latest.pivot_table(index="unit", columns="model", values="probability")
+    wide = wide.reindex(columns=models).sort_values(models[0], ascending=False).head(SPREAD_TOP)
+    first = latest[latest["model"] == models[0]].set_index("unit")
+    rows = []
+    names = ctx.unit_names(pd.Series(wide.index), year)
+    for name, (unit, probs) in zip(names, wide.iterrows(), strict=True):
+        row = {ctx.unit_noun.singular: name}
+        for m in models:
+            row[m] = _pct(probs[m])
+        if {"lower", "upper"} <= set(first.columns) and unit in first.index:
+            lo, hi = first.loc[unit, "lower"], first.loc[unit, "upper"]
+            row[f"{models[0]}: its own {_interval_level(ctx):.0%} interval"] = (
+                "–" if pd.isna(lo) else f"{_pct(lo)} to {_pct(hi)}"
+            )
+        row["range across the models"] = f"{_pct(probs.min())} to {_pct(probs.max())}"
+        rows.append(row)
+    return render(
+        "report_spread.html.j2",
+        year=year,
+        models=models,
+        top=len(rows),
+        table=Markup(table_html(pd.DataFrame(rows))),
+    )
+
+
 def catch_section(ctx: Context) -> str:
     ranks = ctx.prior_ranks
     series = {
@@ -487,7 +603,7 @@ def catch_section(ctx: Context) -> str:
         f"{len(ranks)} onsets caught in the top {ctx.top_k}: {caught}."
     )
     return figure_html(
-        figs.catch_figure(series, ctx.units_per_year, marks),
+        figs.catch_figure(series, ctx.units_per_year, marks, highlight=ctx.highlight),
         alt=alt,
         fig_id="fig-catch",
         caption=f"Onsets: {ranks.attrs.get('kind', '')}. A point (k, s): warning "
@@ -528,7 +644,7 @@ def threshold_section(ctx: Context) -> str:
         + "."
     )
     return figure_html(
-        figs.threshold_figure(curves, grid, EWP_THRESHOLD.threshold),
+        figs.threshold_figure(curves, grid, EWP_THRESHOLD.threshold, highlight=ctx.highlight),
         alt=alt,
         fig_id="fig-thresholds",
         caption="Warn when the forecast is at or above the threshold.",
@@ -567,14 +683,51 @@ _DECISION_COLUMNS = {
     "warnings_per_year": "warnings per year",
     "hits_per_year": "hits per year",
     "false_alarms_per_hit": "false alarms per hit",
+    "expected_hits_per_year": "expected hits per year",
     "cost_per_year": "cost per year",
-    "relative_value": "relative value",
     "value_vs_nothing": "value vs nothing",
 }
 """Columns of the report's decision table (``costs.csv`` name -> header)."""
 
 
-def value_section(ctx: Context) -> str:
+def cost_sentence(ctx: Context, model: str, ratio: float) -> dict[str, Any] | None:
+    """The numbers of the report's one-sentence cost summary, read from the run's cost
+    table at ``ratio``: the top-``n`` rule's warnings per hit, the honest threshold for the
+    latest origin and the units of the latest forecast year at or above it (``model``)."""
+    costs = _run_costs(ctx)
+    at = costs[(costs["model"] == model) & np.isclose(costs["cost_ratio"], ratio)]
+    capacity = at["capacity"].iloc[0] if len(at) else np.nan
+    top = at[at["policy"] == (f"top{int(capacity)}" if pd.notna(capacity) else "top30")]
+    honest = at[at["policy"] == "honest"]
+    if top.empty or honest.empty:
+        return None
+    top, honest = top.iloc[0], honest.iloc[0]
+    f = ctx.data.forecasts
+    year = int(f["year"].max())
+    latest = f[(f["model"] == model) & (f["year"] == year)]
+    if "origin" in latest.columns:
+        latest = latest[latest["origin"] == latest["origin"].max()]
+    flagged = latest[latest["probability"] >= honest["threshold"]].sort_values(
+        "probability", ascending=False
+    )
+    hits = float(top["hits_per_year"])
+    return {
+        "model": model,
+        "ratio": f"1:{round(1 / ratio):d}",
+        "n": int(capacity) if pd.notna(capacity) else 30,
+        "per_hit": float(top["warnings_per_year"]) / hits if hits > 0 else None,
+        "hits": hits,
+        "top_warnings": float(top["warnings_per_year"]),
+        "threshold": float(honest["threshold"]),
+        "year": year,
+        "flagged": list(ctx.unit_names(flagged["unit"], year)),
+        "warnings_per_year": float(honest["warnings_per_year"]),
+        "effectiveness": float(honest["effectiveness"]),
+        "capacity": None if pd.isna(capacity) else int(capacity),
+    }
+
+
+def value_section(ctx: Context, ratio: float | None = None) -> str:
     data = ctx.scored_arrays
     f = ctx.data.forecasts
     if not data:
@@ -592,9 +745,14 @@ def value_section(ctx: Context) -> str:
     )
     at_20 = costs[(costs["policy"] == "honest") & np.isclose(costs["cost_ratio"], 1 / 20)]
     shown = ", ".join(f"{m} {v:.2f}" for m, v in zip(at_20["model"], at_20["value_vs_nothing"]))
+    summary = (
+        cost_sentence(ctx, ctx.highlight, ratio)
+        if ratio is not None and ctx.highlight is not None
+        else None
+    )
     html = [
         figure_html(
-            value_curve_figure(costs, data_end=ctx.data.data_end),
+            value_curve_figure(costs, data_end=ctx.data.data_end, highlight=ctx.highlight),
             fig_id="fig-value",
             alt="Value of acting on warnings relative to doing nothing, against the "
             f"cost ratio; at 1:20 with honest thresholds: {shown}.",
@@ -613,12 +771,24 @@ def value_section(ctx: Context) -> str:
     nb = ", ".join(f"{m} {v:.4f}" for m, v in best.items())
     html.append(
         figure_html(
-            decision_curve_figure(curves),
+            decision_curve_figure(curves, highlight=ctx.highlight),
             fig_id="fig-decision",
             alt=f"Decision curves: net benefit against threshold; maximum: {nb}.",
             caption="NB = TP/n − FP/n · t/(1 − t): onsets warned per unit-year, "
             "net of false alarms weighted by the threshold odds.",
         )
+    )
+    html.insert(
+        0,
+        render(
+            "report_costs.html.j2",
+            s=summary,
+            horizon=ctx.data.horizon,
+            noun=ctx.unit_noun,
+            pct=_pct,
+            effectiveness=effectiveness,
+            capacity=capacity_text,
+        ),
     )
     html.append(f"<h3>Decision table (effectiveness {effectiveness:g}, {capacity_text})</h3>")
     try:
@@ -634,17 +804,6 @@ def value_section(ctx: Context) -> str:
             table[list(_DECISION_COLUMNS)].rename(columns=_DECISION_COLUMNS),
             row_classes=["oracle" if m == figs.ORACLE else "" for m in table["model"]],
         )
-    )
-    html.append(
-        '<p class="note">The run\'s cost analysis (costs.csv): only forecasts whose '
-        "outcome window is fully observed are scored. Policies: honest = threshold "
-        "chosen at each origin from outcomes known by then (threshold shown: the one "
-        "for the latest origin, to use now); in_sample = best threshold on the scored "
-        "rows (optimistic); bayes = warn when p ≥ r; top<i>k</i> = the <i>k</i> "
-        "highest forecasts each year; ewp4pct = the EWP cut-off p ≥ 4%. Threshold "
-        "policies warn on at most the capacity per year. Costs per year in units of "
-        "the loss L of one unprevented onset; relative value against the better of "
-        "always or never acting.</p>"
     )
     if ctx.effectiveness is not None and not np.isclose(effectiveness, ctx.effectiveness):
         html.append(
@@ -683,53 +842,50 @@ def per_year_section(ctx: Context) -> str:
     )
     html = [
         figure_html(
-            figs.per_year_figure(wide, ctx.top_k),
+            figs.per_year_figure(wide, ctx.top_k, highlight=ctx.highlight),
             alt=alt,
             fig_id="fig-per-year",
             caption="Years without an onset have no AUC or recall (gaps).",
         )
     ]
     auc = wide.pivot(index="year", columns="model", values="roc_auc")[ctx.scored_models]
-    auc.insert(0, "onsets", wide.groupby("year")["n_events"].max())
+    auc.insert(0, "onsets", wide.groupby("year")["n_events"].max().astype(int))
     html.append("<h3>ROC AUC per forecast year</h3>" + table_html(auc.reset_index()))
     return "".join(html)
-
-
-def _rank_cell(rank: float, probability: float, k: int) -> str:
-    if not np.isfinite(rank):
-        return '<span class="note">no forecast</span>'
-    ok = rank <= k
-    word = "caught" if ok else "missed"
-    return (
-        f'<span class="{word}">{int(rank)} ({word})</span>'
-        f'<br><span class="note">p = {esc(fmt(probability, 3))}</span>'
-    )
 
 
 def onsets_section(ctx: Context) -> str:
     ranks = ctx.prior_ranks
     if len(ranks) == 0:
         return _missing("no onsets in the scored period")
-    rows = []
-    for rec in ranks.to_dict("records"):
-        row = {"unit": rec["unit"], "year": int(rec["year"])}
-        for m in ctx.models:
-            row[m] = _rank_cell(
-                float(rec.get(f"rank_{m}", np.nan)),
-                float(rec.get(f"probability_{m}", np.nan)),
-                ctx.top_k,
-            )
-        rows.append(row)
-    frame = pd.DataFrame(rows)
+    names = ctx.unit_names(ranks["unit"], ranks["year"])
+    rows = [
+        {
+            "name": name,
+            "year": int(rec["year"]),
+            "cells": [
+                (
+                    int(rank) if np.isfinite(rank := float(rec.get(f"rank_{m}", np.nan))) else None,
+                    rec.get(f"probability_{m}", np.nan),
+                )
+                for m in ctx.models
+            ],
+        }
+        for name, rec in zip(names, ranks.to_dict("records"), strict=True)
+    ]
     summary = ", ".join(
         f"{m} {int((ranks[f'rank_{m}'] <= ctx.top_k).sum())}/{len(ranks)}"
         for m in ctx.models
         if f"rank_{m}" in ranks
     )
-    return (
-        f'<p class="note">{esc(ranks.attrs.get("kind", ""))}. Rank 1 = highest risk; '
-        f"caught = on the top-{ctx.top_k} list. Caught: {esc(summary)}.</p>"
-        + table_html(frame, raw_html_columns=ctx.models)
+    return render(
+        "report_onsets.html.j2",
+        kind=ranks.attrs.get("kind", ""),
+        k=ctx.top_k,
+        summary=summary,
+        noun=ctx.unit_noun.singular,
+        models=ctx.models,
+        rows=rows,
     )
 
 

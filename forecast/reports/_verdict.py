@@ -20,6 +20,7 @@ from forecast.panel import COUNTRY, UnitNoun
 from forecast.reports import _sections as sec
 from forecast.reports._figures import ORACLE
 from forecast.reports._html import esc
+from forecast.reports._templates import Markup, render
 from forecast.reports._track import pct, sig, track_record_sentence, within
 
 __all__ = [
@@ -36,9 +37,12 @@ VERDICT_RULE = (
     "chooses at each origin from what that origin knew), in its history-recalibrated copy when "
     "the spec recalibrates it; else its first model. The backtest's scores do not choose it. "
     "The hindsight-best (highest pooled ROC AUC of this very backtest) is a reference only: no "
-    "forecaster could have chosen it at any origin. A model is shown worse than the baseline "
-    "when its 95% paired country-bootstrap interval of the AUC difference is wholly below 0; a "
-    "difference is distinguishable from noise when its 95% interval excludes 0."
+    "forecaster could have chosen it at any origin. A model is worse than the baseline when its "
+    "95% paired country-bootstrap interval of the AUC difference is wholly below 0; a "
+    "difference is distinguishable from noise when its 95% interval excludes 0. Calibration is "
+    "judged on fixed forecast bins (<1%, 1-3%, 3-10%, 10-30%, >=30%): the forecasts of a bin are "
+    "calibrated when the 90% interval of the bin's observed onset rate contains its mean "
+    "forecast."
 )
 
 
@@ -162,11 +166,11 @@ def _why(
         verdict = (
             "distinguishable from noise"
             if c.distinguishable
-            else f"<b>not distinguishable from noise</b>: the baseline {esc(baseline)} is as "
-            "good within the bootstrap's resolution"
+            else f"<b>within noise</b> of the baseline {esc(baseline)}: the bootstrap cannot "
+            "tell the two apart"
         )
         if c.shown_worse:
-            verdict += f"; it is <b>shown worse</b> than the baseline {esc(baseline)}"
+            verdict += f"; it is <b>worse</b> than the baseline {esc(baseline)}"
         text += (
             f" {_against(d, c.rows_vs_baseline, baseline, word='Against', noun=noun)}, {verdict}."
         )
@@ -190,29 +194,57 @@ def _hindsight(choice: ModelChoice, cands: dict[str, Candidate]) -> str:
     )
 
 
-def _calibration(c: Candidate, windows: int, events: int | None, horizon: int | None) -> str:
+def _calibration(
+    c: Candidate,
+    windows: int,
+    events: int | None,
+    horizon: int | None,
+    bins: pd.DataFrame,
+) -> str:
+    """Observed/expected in the large, then calibration where the list is read: the fixed
+    bins (:func:`forecast.calibration.fixed_bin_reliability`), the 10-30% bin first."""
     oe = c.observed_expected
-    if not np.isfinite(oe.estimate) or oe.estimate <= 0:
-        return "Observed/expected is undefined for this model."
-    expected = windows / oe.estimate
-    if np.isfinite(oe.lower) and np.isfinite(oe.upper) and oe.lower <= 1 <= oe.upper:
-        word = "calibrated in the large (the interval contains 1)"
-    elif oe.estimate < 1:
-        word = f"its forecasts run too high (about {sig(1 / oe.estimate, 2)} times the onsets seen)"
-    else:
-        word = (
-            f"its forecasts run too low (onsets about {sig(oe.estimate, 2)} times those expected)"
-        )
     seen = (
         f"{events} onsets observed in the scored years; its {windows} forecast windows with an "
         f"onset (one onset lies in up to {horizon} windows)"
         if events is not None
         else f"{windows} forecast windows with an onset"
     )
-    return (
-        f"{seen} where its forecasts expected {_word(expected)}: "
-        f"observed/expected <b>{sig(oe.estimate)}</b> ({_ci(oe.lower, oe.upper)}), {word}."
-    )
+    if np.isfinite(oe.estimate) and oe.estimate > 0:
+        large = (
+            f"{seen} where its forecasts expected {_word(windows / oe.estimate)}: "
+            f"observed/expected <b>{sig(oe.estimate)}</b> ({_ci(oe.lower, oe.upper)}), the "
+            "total only."
+        )
+    else:
+        large = "Observed/expected is undefined for this model."
+    parts = []
+    for r in bins.itertuples(index=False):
+        if r.n == 0:
+            continue
+        if r.lower <= r.mean_forecast <= r.upper:
+            word = "the interval contains the mean forecast: calibrated there"
+        elif r.mean_forecast > r.upper:
+            word = "<b>forecasts too high there</b>"
+        else:
+            word = "<b>forecasts too low there</b>"
+        parts.append(
+            (
+                r.bin,
+                f"forecasts of {esc(r.bin)} (n = {r.n:,}) averaged {sec._pct(r.mean_forecast)} and "
+                f"{sec._pct(r.observed_rate)} of them were followed by an onset (90% interval "
+                f"{sec._pct(r.lower)} to {sec._pct(r.upper)}): {word}",
+            )
+        )
+    key = [text for b, text in parts if b == "10-30%"]
+    if key:
+        list_read = "Where the list is read, its " + key[0] + "."
+    else:
+        list_read = "It made no forecasts of 10-30%, so the list's upper range cannot be checked."
+    others = [text for b, text in parts if b != "10-30%" and "there</b>" in text]
+    if others:
+        list_read += " Also: " + "; ".join(others) + "."
+    return f"{large} {list_read}"
 
 
 def _odds(ratio: float) -> str:
@@ -307,71 +339,49 @@ def _caught(ctx: sec.Context, model: str) -> str:
     return "–"
 
 
-def _ranking_table(ctx: sec.Context, order: list[str], choice: ModelChoice, ratio: float) -> str:
+def _ranking_rows(ctx: sec.Context, order: list[str], choice: ModelChoice, ratio: float) -> list:
+    """One row of the ranking table per model (the oracle, when scored, last)."""
     cands = {c.model: c for c in candidates_of(ctx)}
-    head = [
-        "model",
-        "pooled ROC AUC (95% CI)",
-        f"difference vs {ctx.baseline} (95% CI)",
-        "distinguishable from noise?",
-        "observed / expected (95% CI)",
-        f"top-{ctx.top_k} lists: onsets caught",
-        f"value vs nothing at {_ratio_label(ratio)}",
-        "by the rule",
-    ]
     rows = []
-    models = order  # the oracle, when scored, last
-    for model in models:
+    for model in order:
         boot = ctx.boot[model]
-        auc, oe = boot["roc_auc"], boot["observed_expected"]
         c = cands.get(model)
         d = c.vs_baseline if c is not None else None
-        if model == ORACLE:
-            status = "ceiling, not a model"
-        else:
+        status = "ceiling, not a model" if model == ORACLE else ""
+        if model != ORACLE:
             status = ", ".join(
                 word
                 for word, on in (
                     ("recommended", model == choice.recommended),
                     ("hindsight-best (reference)", model == choice.hindsight_best),
-                    ("shown worse", c is not None and c.shown_worse),
+                    ("worse than the baseline", c is not None and c.shown_worse),
                     ("baseline", model == ctx.baseline),
                 )
                 if on
             )
         cost = cost_row(ctx, model, ratio)
         rows.append(
-            [
-                esc(model),
-                _with_ci(auc.estimate, auc.lower, auc.upper),
-                "–" if d is None else _with_ci(d.estimate, d.lower, d.upper, sign=True),
-                "–" if d is None else ("yes" if c is not None and c.distinguishable else "no"),
-                _with_ci(oe.estimate, oe.lower, oe.upper),
-                esc(_caught(ctx, model)),
-                "–" if cost is None else sig(cost["value_vs_nothing"]),
-                esc(status or "–"),
-            ]
+            {
+                "model": model,
+                "cls": "oracle"
+                if model == ORACLE
+                else "focus"
+                if model == choice.recommended
+                else "",
+                "auc": _cell(boot["roc_auc"]),
+                "diff": None if d is None else _cell(d, sign=True),
+                "apart": "–" if d is None else ("yes" if c.distinguishable else "no"),
+                "oe": _cell(boot["observed_expected"]),
+                "caught": _caught(ctx, model),
+                "value": "–" if cost is None else sig(cost["value_vs_nothing"]),
+                "status": status or "–",
+            }
         )
-    focus = choice.recommended
-    body = "".join(
-        f'<tr class="{"oracle" if model == ORACLE else "focus" if model == focus else ""}">'
-        + "".join(f"<td>{v}</td>" for v in r)
-        + "</tr>"
-        for model, r in zip(models, rows)
-    )
-    header = "".join(f'<th scope="col">{esc(h)}</th>' for h in head)
-    return (
-        f'<table class="figures ranking"><thead><tr>{header}</tr></thead>'
-        f"<tbody>{body}</tbody></table>"
-    )
+    return rows
 
 
-def _with_ci(estimate: float, lower: float, upper: float, *, sign: bool = False) -> str:
-    """A table cell: the estimate, its 95% interval on a second, smaller line."""
-    return (
-        f'{sig(estimate, sign=sign)}<br><span class="ci">{sig(lower, sign=sign)} to '
-        f"{sig(upper, sign=sign)}</span>"
-    )
+def _cell(x: BootstrapResult | PairedDifference, *, sign: bool = False) -> dict:
+    return {"estimate": x.estimate, "lower": x.lower, "upper": x.upper, "sign": sign}
 
 
 def verdict_html(ctx: sec.Context) -> str:
@@ -390,15 +400,6 @@ def verdict_html(ctx: sec.Context) -> str:
         "a new mass killing" if ctx.spec.get("outcome", "mk_onset") == "mk_onset" else "an onset"
     )
     outcome = f"{event} {within(horizon)}" if horizon else event
-    warning = (
-        f'<p class="lead warning"><strong>{esc(choice.warning())}.</strong></p>'
-        if choice.below_nothing
-        else ""
-    )
-    lead = (
-        f'<p class="lead">Recommended model: <strong class="model">{esc(chosen)}</strong>'
-        f' <span class="note">for forecasting {esc(outcome)}, by the rule below</span></p>'
-    )
     by_model = {x.model: x for x in cands}
     c = by_model.get(chosen)
     if c is None:
@@ -427,6 +428,7 @@ def verdict_html(ctx: sec.Context) -> str:
                     int(y.sum()),
                     None if events is None else int(events["onset_events"]),
                     horizon,
+                    sec.fixed_bins(ctx, chosen),
                 ),
             ),
             ("Acting on warnings", _acting(ctx, chosen, ratio)),
@@ -434,13 +436,26 @@ def verdict_html(ctx: sec.Context) -> str:
     hindsight = _hindsight(choice, by_model)
     if hindsight:
         items.append(("Hindsight-best, a reference", hindsight))
-    lis = "".join(f"<li><b>{esc(k)}.</b> {v}</li>" for k, v in items)
-    return (
-        warning
-        + lead
-        + f'<ul class="why">{lis}</ul>'
-        + _ranking_table(ctx, order, choice, ratio)
-        + f'<p class="note rule">{esc(_rule(ctx.unit_noun))} Intervals: {ctx.n_boot} bootstrap '
-        f"replicates, seed {ctx.seed}. Pooled AUC on each model's fully observed outcome "
-        "windows (design 0002).</p>"
+    head = [
+        "model",
+        "pooled ROC AUC (95% CI)",
+        f"difference vs {ctx.baseline} (95% CI)",
+        "distinguishable from noise?",
+        "observed / expected (95% CI)",
+        f"top-{ctx.top_k} lists: onsets caught",
+        f"value vs nothing at {_ratio_label(ratio)}",
+        "by the rule",
+    ]
+    return render(
+        "report_verdict.html.j2",
+        warning=choice.warning() if choice.below_nothing else "",
+        chosen=chosen,
+        outcome=outcome,
+        items=[(k, Markup(v)) for k, v in items],
+        head=head,
+        rows=_ranking_rows(ctx, order, choice, ratio),
+        rule=_rule(ctx.unit_noun),
+        n_boot=ctx.n_boot,
+        seed=ctx.seed,
+        sig=sig,
     )

@@ -7,7 +7,12 @@ import pytest
 from sklearn.calibration import calibration_curve
 
 from forecast._errors import ForecastInputError
-from forecast.calibration import interval_coverage, reliability_table, wilson_interval
+from forecast.calibration import (
+    fixed_bin_reliability,
+    interval_coverage,
+    reliability_table,
+    wilson_interval,
+)
 
 
 @pytest.fixture
@@ -71,3 +76,47 @@ def test_bad_input():
         reliability_table([0, 1], [0.5, 0.2], strategy="kmeans")
     with pytest.raises(ForecastInputError, match="has shape"):
         reliability_table([0, 1, 1], [0.5, 0.2])
+
+
+def _wilson_by_hand(k: int, n: int, z: float) -> tuple[float, float]:
+    phat = k / n
+    centre = (phat + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * ((phat * (1 - phat) / n + z * z / (4 * n * n)) ** 0.5)
+    return max(centre - half, 0.0), min(centre + half, 1.0)
+
+
+def test_fixed_bin_reliability_matches_a_plain_loop(rng):
+    p = np.concatenate([rng.uniform(0, 0.5, 3000), [0.0, 0.01, 0.1, 0.3, 1.0]])
+    y = (rng.random(p.size) < p).astype(float)
+    y[:7] = np.nan  # unknown outcomes are dropped
+    table = fixed_bin_reliability(y, p)
+    assert table["bin"].tolist() == ["<1%", "1-3%", "3-10%", "10-30%", ">=30%"]
+    edges = [0.0, 0.01, 0.03, 0.10, 0.30, 1.0]
+    z = 1.6448536269514722  # 90% two-sided
+    for b, row in table.iterrows():
+        members = [
+            i
+            for i in range(p.size)
+            if not np.isnan(y[i])
+            and edges[b] <= p[i]
+            and (p[i] < edges[b + 1] or (b == len(edges) - 2 and p[i] == 1.0))
+        ]
+        k = sum(int(y[i]) for i in members)
+        assert row["n"] == len(members) and row["events"] == k
+        assert row["mean_forecast"] == pytest.approx(sum(p[i] for i in members) / len(members))
+        assert row["observed_rate"] == pytest.approx(k / len(members))
+        lo, hi = _wilson_by_hand(k, len(members), z)
+        assert row["lower"] == pytest.approx(lo) and row["upper"] == pytest.approx(hi)
+    assert table["n"].sum() == np.isfinite(y).sum()
+
+
+def test_fixed_bin_reliability_keeps_empty_bins_and_checks_edges():
+    table = fixed_bin_reliability([0, 1, 0], [0.005, 0.5, 0.6])
+    assert table["n"].tolist() == [1, 0, 0, 0, 2]
+    assert np.isnan(table.loc[1, "observed_rate"]) and np.isnan(table.loc[1, "lower"])
+    custom = fixed_bin_reliability([0, 1], [0.2, 0.7], bins=(0, 0.5, 1))
+    assert custom["bin"].tolist() == ["<50%", ">=50%"]
+    with pytest.raises(ForecastInputError, match="edges from 0 to 1"):
+        fixed_bin_reliability([0, 1], [0.2, 0.7], bins=(0.1, 0.5, 1))
+    with pytest.raises(ForecastInputError, match="increase strictly"):
+        fixed_bin_reliability([0, 1], [0.2, 0.7], bins=(0, 0.5, 0.5, 1))

@@ -106,7 +106,15 @@ def test_common_rows_and_paired_difference_by_hand(two_runs, page):
     assert lower <= difference <= upper
     assert cells[-1] == ("yes" if lower > 0 or upper < 0 else "no")
     # logit is the same model on the same data in both runs: identical scores
-    assert "against <b>syn-a / logit</b>" in html and "identical scores" in html
+    same = re.search(
+        r"<td>syn-b / logit − syn-a / logit \(same model[^)]*\)</td><td>ROC AUC</td>(.*?)</tr>",
+        html,
+    ).group(1)
+    numbers = re.findall(r"[+-]?[0-9.]+", re.findall(r"<td>(.*?)</td>", same)[3])
+    assert [float(x) for x in numbers] == [0, 0, 0]
+    # the summary ends in one bottom-line sentence, not a list of bullets
+    summary = html[html.index('<section id="summary"') : html.index("</section>")]
+    assert summary.count("Bottom line:") == 1 and "<li>" not in summary
 
 
 def test_common_rows_drop_rows_whose_outcome_differs():

@@ -345,8 +345,8 @@ _DECISION_HEADERS = {
     "warnings per year": "warnings_per_year",
     "hits per year": "hits_per_year",
     "false alarms per hit": "false_alarms_per_hit",
+    "expected hits per year": "expected_hits_per_year",
     "cost per year": "cost_per_year",
-    "relative value": "relative_value",
     "value vs nothing": "value_vs_nothing",
 }
 
@@ -520,8 +520,8 @@ def test_verdict_follows_the_spec_not_the_backtest(run, tmp_path):
     costs.to_csv(run_dir / "costs.csv", index=False)
     verdict = _verdict(build_report(run_dir, n_boot=50).read_text(encoding="utf-8"))
     assert verdict.startswith(
-        '<h2>Verdict</h2><p class="lead warning"><strong>At the spec&#x27;s cost ratio 1:20, '
-        "acting on logit&#x27;s warnings is worth less than doing nothing (value -0.013)"
+        '<h2>Verdict</h2><div class="wide"><p class="lead warning"><strong>At the spec&#39;s cost '
+        "ratio 1:20, acting on logit&#39;s warnings is worth less than doing nothing (value -0.013)"
     )
 
 
@@ -742,3 +742,108 @@ def test_a_run_without_cost_figures_still_gets_the_full_report(tmp_path):
     assert html.count('src="data:image/png;base64,') == N_FIGURES
     assert 'id="fig-value"' in html and 'id="fig-decision"' in html
     assert len(pd.read_csv(out / "costs.csv"))
+
+
+def test_every_model_in_a_figure_has_a_distinct_colour_and_style():
+    from forecast.reports import _figures as figs
+
+    rng = np.random.default_rng(0)
+    names = [f"model_{i:02d}" for i in range(14)]
+    y = (rng.random(400) < 0.2).astype(float)
+    data = {m: (y, np.clip(y * 0.3 + rng.random(400) * 0.7, 0, 1)) for m in names}
+    ranks = {m: rng.integers(1, 60, 20).astype(float) for m in names}
+    for fig in (
+        figs.roc_pr_figure(data, highlight="model_03"),
+        figs.catch_figure(ranks, 60, (10, 30), highlight="model_03"),
+    ):
+        ax = fig.axes[0]
+        lines = {ln.get_label(): ln for ln in ax.get_lines() if "model_" in ln.get_label()}
+        assert len(lines) == 14
+        styles = {(ln.get_color(), ln.get_linestyle()) for ln in lines.values()}
+        assert len(styles) == 14  # no two models share a (colour, line style)
+        top = lines["model_03 (recommended)"]
+        assert all(
+            top.get_linewidth() > ln.get_linewidth() for k, ln in lines.items() if ln is not top
+        )
+        assert ax.get_legend() is None and len(fig.legends) == 1  # below the axes, not on them
+
+
+def _section(html: str, key: str) -> str:
+    start = html.index(f'<section id="{key}"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_calibration_table_uses_fixed_bins_recomputed_by_a_loop(run):
+    run_dir, _, html = run
+    section = _section(html, "calibration")
+    f = pd.read_parquet(run_dir / "forecasts.parquet")
+    model = re.search(r"leading models \(([^,;]+)", section).group(1)
+    known = f[(f["model"] == model) & f["outcome"].notna()]
+    cells = re.findall(
+        rf"<tr[^>]*><td>{model}</td><td>([^<]+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>",
+        section,
+    )
+    assert [c[0] for c in cells] == ["&lt;1%", "1-3%", "3-10%", "10-30%", "&gt;=30%"]
+    edges = [0, 0.01, 0.03, 0.10, 0.30, 1.0001]
+    for (_, n, events), lo, hi in zip(cells, edges[:-1], edges[1:], strict=True):
+        rows = [(p, o) for p, o in zip(known["probability"], known["outcome"]) if lo <= p < hi]
+        assert int(n) == len(rows) and int(events) == sum(o for _, o in rows)
+    assert "90% interval" in section and "Wilson" in section
+    verdict = _verdict(html)
+    assert "calibrated in the large" not in verdict
+    assert "Where the list is read" in verdict or "no forecasts of 10-30%" in verdict
+
+
+def test_cost_sentence_matches_the_cost_table(default_run):
+    costs = pd.read_csv(default_run / "costs.csv")
+    f = pd.read_parquet(default_run / "forecasts.parquet")
+    html = (default_run / "report.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _section(html, "value")))
+    found = re.search(
+        r"\((\w+), cost ratio 1:(\d+), .*?\): warn on the top (\d+) each year: expect about "
+        r"one real onset per (\d+) warnings.*?a threshold of ([0-9.]+)% flags these (\d+)\s",
+        text,
+        re.S,
+    )
+    assert found, text[:600]
+    model, odds, top, per_hit, threshold, flagged = found.groups()
+    at = costs[(costs["model"] == model) & np.isclose(costs["cost_ratio"], 1 / int(odds))]
+    rule = at[at["policy"] == f"top{top}"].iloc[0]
+    assert int(per_hit) == round(rule["warnings_per_year"] / rule["hits_per_year"])
+    honest = at[at["policy"] == "honest"].iloc[0]
+    shown = 100 * honest["threshold"]  # one decimal below 10%, whole percents above
+    assert float(threshold) == pytest.approx(shown, abs=0.5 if shown >= 10 else 0.05)
+    latest = f[(f["model"] == model) & (f["year"] == f["year"].max())]
+    latest = latest[latest["origin"] == latest["origin"].max()]
+    assert int(flagged) == int((latest["probability"] >= honest["threshold"]).sum())
+    for term in ("honest", "bayes", "in_sample", "ewp4pct", "expected hits per year", "C / (e L)"):
+        assert term in text
+    assert "relative value" not in text  # the same numbers as "value vs nothing": one column
+
+
+_MEASURE = """<script>
+document.querySelectorAll('details').forEach(d => d.open = true);
+const w = window.innerWidth, out = [];
+document.querySelectorAll('table').forEach((t, i) => {
+  let box = t.parentElement;
+  while (box && getComputedStyle(box).overflowX !== 'auto') box = box.parentElement;
+  const right = (box || t).getBoundingClientRect().right;
+  if (right > w + 1) out.push(i + ':' + right);
+});
+document.body.setAttribute('data-overflow', out.join(' ') || 'none');
+document.body.setAttribute('data-page', document.documentElement.scrollWidth + '/' + w);
+</script>"""
+
+
+@pytest.mark.browser
+def test_no_table_overflows_at_1024_px(run, tmp_path):
+    from forecast.reports._browser import _run, _url
+
+    _, path, html = run
+    probe = tmp_path / "probe.html"
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
+    probe.write_text(html.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+    done = _run(["--window-size=1024,900", "--dump-dom", _url(probe)], 60)
+    assert 'data-overflow="none"' in done.stdout, re.search(r'data-overflow="[^"]*"', done.stdout)
+    page, width = re.search(r'data-page="(\d+)/(\d+)"', done.stdout).groups()
+    assert int(width) == 1024 and int(page) <= 1024
