@@ -1,25 +1,92 @@
-"""Options shared by the sub-commands, and the deprecated spellings they replace."""
+"""The Click classes of the sub-commands, the options they share, and deprecated spellings."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import click
 
 from forecast._errors import input_error
 
 __all__ = [
-    "add_experiment",
-    "add_run_source",
-    "add_tracking",
+    "PATH",
+    "Command",
+    "Group",
     "check_shared_options",
+    "command",
+    "complete",
     "deprecated",
+    "experiment_argument",
     "experiment_of",
+    "options",
     "read_run",
+    "run_source",
+    "tracking",
 ]
 
 _log = logging.getLogger("forecast.commands")
+
+PATH = click.Path(path_type=Path)
+"""A path option or argument, given to the command as a :class:`~pathlib.Path`."""
+
+
+class Command(click.Command):
+    """A command whose callback takes its options as one namespace (``args.out``), checked
+    by :func:`check_shared_options` before any work."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        args = argparse.Namespace(**ctx.params)
+        check_shared_options(args)
+        return self.callback(args) if self.callback else None
+
+
+class Group(click.Group):
+    """Commands listed in the order they were added (not sorted), built as :class:`Command`."""
+
+    command_class = Command
+    group_class = type  # sub-groups are Groups too
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+def command(name: str, **attrs: Any) -> Callable[[Callable[..., Any]], Command]:
+    """``@command("name", short_help=..., help=...)``: a :class:`Command` of a module."""
+    return click.command(name, cls=Command, **attrs)
+
+
+def options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Several option decorators as one, applied in the order given (top to bottom)."""
+
+    def apply(function: Any) -> Any:
+        for decorate in reversed(decorators):
+            function = decorate(function)
+        return function
+
+    return apply
+
+
+def complete(names: Callable[[], list[str]], *, files: bool = False) -> Callable[..., list]:
+    """Shell completion of a name from ``names()`` (and of file names when ``files``)."""
+
+    def shell_complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+        from click.shell_completion import CompletionItem
+
+        found = [CompletionItem(n) for n in names() if n.startswith(incomplete)]
+        return [CompletionItem(incomplete, type="file"), *found] if files else found
+
+    return shell_complete
+
+
+def _experiment_names() -> list[str]:
+    from forecast._shipped import experiment_names
+
+    return experiment_names()
 
 
 def check_shared_options(args: argparse.Namespace) -> None:
@@ -56,16 +123,18 @@ def deprecated(old: str, new: str) -> None:
     )
 
 
-def add_experiment(parser: argparse.ArgumentParser) -> None:
-    """The experiment spec, positional; ``--experiment`` kept as a deprecated alias."""
-    parser.add_argument(
+experiment_argument = options(
+    click.argument(
         "experiment",
-        type=Path,
-        nargs="?",
+        type=PATH,
+        required=False,
         metavar="EXPERIMENT_YAML",
         help="experiment spec: a YAML path or a shipped name (`forecast experiments list`)",
-    )
-    parser.add_argument("--experiment", dest="experiment_flag", type=Path, help=argparse.SUPPRESS)
+        shell_complete=complete(_experiment_names, files=True),
+    ),
+    click.option("--experiment", "experiment_flag", type=PATH, hidden=True),
+)
+"""The experiment spec, positional; ``--experiment`` kept as a deprecated alias."""
 
 
 def experiment_of(args: argparse.Namespace) -> Path:
@@ -87,29 +156,30 @@ def experiment_of(args: argparse.Namespace) -> Path:
     return args.experiment
 
 
-def add_tracking(parser: argparse.ArgumentParser, *, what: str = "log to MLflow") -> None:
+def tracking(what: str = "log to MLflow") -> Callable[[Any], Any]:
     """``--no-track`` and ``--tracking-uri``."""
-    parser.add_argument("--no-track", action="store_true", help=f"do not {what}")
-    parser.add_argument(
-        "--tracking-uri",
-        default=None,
-        help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or "
-        "sqlite:///mlflow.db in the working directory)",
+    return options(
+        click.option("--no-track", is_flag=True, help=f"do not {what}"),
+        click.option(
+            "--tracking-uri",
+            help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or "
+            "sqlite:///mlflow.db in the working directory)",
+        ),
     )
 
 
-def add_run_source(parser: argparse.ArgumentParser) -> None:
-    """The run to read: ``--run-dir DIR`` or ``--run RUN_ID`` (a tracked backtest)."""
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument(
+run_source = options(
+    click.option(
         "--run-dir",
-        type=Path,
+        type=PATH,
         metavar="DIR",
         help="run folder written by `forecast backtest --out DIR`",
-    )
-    source.add_argument(
+    ),
+    click.option(
         "--run", metavar="RUN_ID", help="parent MLflow run of a backtest (see `mlflow ui`)"
-    )
+    ),
+)
+"""The run to read: ``--run-dir DIR`` or ``--run RUN_ID`` (a tracked backtest)."""
 
 
 def _looks_like_run(path: Path | None) -> bool:
@@ -118,7 +188,11 @@ def _looks_like_run(path: Path | None) -> bool:
 
 def resolve_run_source(args: argparse.Namespace) -> None:
     """Fill ``args.run_dir`` from the deprecated meaning of ``--out`` (an existing run folder
-    given as input) when no ``--run-dir``/``--run`` is given; else require one of them."""
+    given as input) when no ``--run-dir``/``--run`` is given; else require exactly one."""
+    if args.run_dir is not None and args.run is not None:
+        raise input_error(
+            f"--run-dir {args.run_dir} and --run {args.run} name two runs", fix="pass one of them"
+        )
     if args.run_dir is None and args.run is None:
         if _looks_like_run(args.out):
             deprecated(

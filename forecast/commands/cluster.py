@@ -8,11 +8,13 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
+
+import click
 
 from forecast._errors import input_error
+from forecast.commands._common import PATH, Group, options
 
-__all__ = ["register"]
+__all__ = ["COMMANDS"]
 
 _DESCRIPTION = """\
 Start a Dask scheduler and N worker processes on this machine (this Python; each worker
@@ -99,6 +101,61 @@ def _watch(cluster) -> None:
             running = now
 
 
+def _raw(text: str) -> str:
+    """``text`` as written: Click rewraps no paragraph marked ``\\b``."""
+    return "\n\n".join(f"\b\n{paragraph}" for paragraph in text.split("\n\n"))
+
+
+_TLS = (
+    ("--tls-ca-file", "the CA that signed every certificate of the cluster and its clients"),
+    ("--tls-cert", "this machine's certificate"),
+    ("--tls-key", "this machine's private key"),
+)
+cluster = Group("cluster", short_help="a local Dask cluster for `backtest --backend dask`")
+
+
+@cluster.command(
+    "up",
+    short_help="start a Dask scheduler and N workers here; Ctrl-C stops them",
+    help=_raw(_DESCRIPTION),
+    epilog=_raw(_EPILOG),
+)
+@click.option("--workers", type=int, required=True, metavar="N", help="worker processes")
+@click.option(
+    "--threads-per-worker",
+    type=int,
+    default=1,
+    metavar="T",
+    help="threads per worker, one fit each (default 1)",
+)
+@click.option(
+    "--port",
+    type=int,
+    default=8786,
+    metavar="P",
+    help="scheduler port (default 8786; 0 picks a free one)",
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1",
+    metavar="ADDRESS",
+    help="listen on ADDRESS, an IP of this machine (0.0.0.0: every interface), instead "
+    "of 127.0.0.1. The cluster runs code for whoever connects: needs the --tls-* files "
+    "or --insecure-no-tls",
+)
+@options(*(click.option(f, type=PATH, metavar="PEM", help=f"mutual TLS: {w}") for f, w in _TLS))
+@click.option(
+    "--insecure-no-tls",
+    is_flag=True,
+    help="with --listen, accept connections without TLS: whoever reaches ADDRESS runs "
+    "any code as you",
+)
+@click.option(
+    "--memory-limit",
+    default="auto",
+    metavar="SIZE",
+    help="memory per worker, e.g. 4GB or 0.25 (of the machine); default auto",
+)
 def _up(args: argparse.Namespace) -> int:
     from forecast.backtest import ProcessCluster, TLSFiles
 
@@ -149,57 +206,4 @@ def _up(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    cluster = commands.add_parser(
-        "cluster", help="a local Dask cluster for `backtest --backend dask`"
-    )
-    actions = cluster.add_subparsers(dest="cluster_command", metavar="ACTION", required=True)
-    up = actions.add_parser(
-        "up",
-        help="start a Dask scheduler and N workers here; Ctrl-C stops them",
-        description=_DESCRIPTION,
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    up.add_argument("--workers", type=int, required=True, metavar="N", help="worker processes")
-    up.add_argument(
-        "--threads-per-worker",
-        type=int,
-        default=1,
-        metavar="T",
-        help="threads per worker, one fit each (default 1)",
-    )
-    up.add_argument(
-        "--port",
-        type=int,
-        default=8786,
-        metavar="P",
-        help="scheduler port (default 8786; 0 picks a free one)",
-    )
-    up.add_argument(
-        "--listen",
-        default="127.0.0.1",
-        metavar="ADDRESS",
-        help="listen on ADDRESS, an IP of this machine (0.0.0.0: every interface), instead "
-        "of 127.0.0.1. The cluster runs code for whoever connects: needs the --tls-* files "
-        "or --insecure-no-tls",
-    )
-    for flag, what in (
-        ("--tls-ca-file", "the CA that signed every certificate of the cluster and its clients"),
-        ("--tls-cert", "this machine's certificate"),
-        ("--tls-key", "this machine's private key"),
-    ):
-        up.add_argument(flag, type=Path, metavar="PEM", help=f"mutual TLS: {what}")
-    up.add_argument(
-        "--insecure-no-tls",
-        action="store_true",
-        help="with --listen, accept connections without TLS: whoever reaches ADDRESS runs "
-        "any code as you",
-    )
-    up.add_argument(
-        "--memory-limit",
-        default="auto",
-        metavar="SIZE",
-        help="memory per worker, e.g. 4GB or 0.25 (of the machine); default auto",
-    )
-    up.set_defaults(handler=_up)
+COMMANDS = [cluster]
