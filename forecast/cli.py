@@ -6,7 +6,6 @@ maps every failure to an exit code and one line on stderr.
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -14,25 +13,40 @@ import sys
 from collections.abc import Sequence
 
 import click
+from click.shell_completion import shell_complete
 
 from forecast import __version__
 from forecast._errors import DataNotAvailableError, ForecastInputError
-from forecast.commands._common import Group, complete
+from forecast.commands._common import COMPLETE_VAR, Group, complete
 
-__all__ = ["cli", "configure_logging", "main"]
+__all__ = ["COMPLETE_VAR", "cli", "main"]
 
 # No usage reports to MLflow's authors from this process or any it starts (the same as
 # forecast.tracking sets, here before any command runs).
 for _variable in ("MLFLOW_DISABLE_TELEMETRY", "DO_NOT_TRACK"):
     os.environ.setdefault(_variable, "true")
 
-COMPLETE_VAR = "_FORECAST_COMPLETE"
-"""Set to ``bash_source`` (zsh_source, fish_source) to print the completion script."""
-
 
 @click.group(
     "forecast",
     cls=Group,
+    lazy={  # command -> the module that defines it, under the same name
+        "features": "forecast.features._cli",
+        "backtest": "forecast.commands.backtest",
+        "cluster": "forecast.commands.cluster",
+        "costs": "forecast.commands.costs",
+        "report": "forecast.commands.report",
+        "risklist": "forecast.commands.risklist",
+        "explain": "forecast.commands.risklist",
+        "cache": "forecast.commands.cache",
+        "compare": "forecast.commands.compare",
+        "profile": "forecast.commands.profile",
+        "whatif": "forecast.commands.whatif",
+        "experiments": "forecast.commands.experiments",
+        "schema": "forecast.commands.schema",
+        "track": "forecast.commands.track",
+        "completion": "forecast.commands.completion",
+    },
     help="Leakage-safe forecasting and evaluation of atrocity early-warning models.",
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
@@ -40,32 +54,30 @@ COMPLETE_VAR = "_FORECAST_COMPLETE"
 @click.option("-q", "--quiet", is_flag=True, help="only warnings and errors (no progress)")
 @click.option("-v", "--verbose", is_flag=True, help="also debug messages of the library")
 def cli(quiet: bool, verbose: bool) -> None:
+    """Show the library's logging (``forecast.*``) on stderr while the command runs: progress
+    and notes (INFO) by default, only warnings with ``--quiet``, everything with ``--verbose``."""
     if quiet and verbose:
         raise click.UsageError("-q/--quiet and -v/--verbose exclude each other")
     logger = logging.getLogger("forecast")
     saved = (logger.level, list(logger.handlers))
 
-    def restore() -> None:  # the command's logging ends with it (in a longer process too)
+    def restore() -> None:  # main may run in a longer process
         logger.setLevel(saved[0])
         logger.handlers[:] = saved[1]
 
     click.get_current_context().call_on_close(restore)
-    configure_logging(quiet=quiet, verbose=verbose)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler())
+    logger.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
 
 
-def _dataset_names() -> list[str]:
-    from forecast.data import dataset_names
-
-    return dataset_names()
-
-
-_DATASET = complete(_dataset_names)
+_DATASET = complete("forecast.data:dataset_names")
 data = Group("data", short_help="list, describe and download datasets")
 cli.add_command(data)
 
 
 @data.command("list", short_help="list the datasets")
-def _data_list(args: object) -> int:
+def _list(args) -> int:
     from forecast.data import dataset_info, dataset_names
 
     for name in dataset_names():
@@ -79,7 +91,7 @@ def _data_list(args: object) -> int:
 @click.argument(
     "name", help="dataset name, e.g. synthetic-world or ewp-2025", shell_complete=_DATASET
 )
-def _data_show(args) -> int:
+def _show(args) -> int:
     import time
 
     from forecast.data import load_dataset
@@ -113,16 +125,14 @@ def _data_show(args) -> int:
 
 
 @data.command(
-    "fetch",
-    short_help="download a dataset into the cache ($FORECAST_DATA_DIR), verifying sha256",
-    help="Download the pinned files of a dataset into $FORECAST_DATA_DIR (default: "
-    "the user cache dir), verifying each sha256; files already there and "
-    "verified are kept. Set FORECAST_DATA_MIRROR to a base URL (http(s):// or "
-    "file://) or a folder laid out as <mirror>/<dataset>/<file> (any data "
-    "folder will do) to download from it instead of upstream.",
+    "fetch", short_help="download a dataset into the cache ($FORECAST_DATA_DIR), verifying sha256"
 )
 @click.argument("name", help="dataset name, e.g. ewp-2025", shell_complete=_DATASET)
-def _data_fetch(args) -> int:
+def _fetch(args) -> int:
+    """Download the pinned files of a dataset into $FORECAST_DATA_DIR (default: the user cache dir),
+    verifying each sha256; files already there and verified are kept. Set FORECAST_DATA_MIRROR to a
+    base URL (http(s):// or file://) or a folder laid out as <mirror>/<dataset>/<file> (any data
+    folder will do) to download from it instead of upstream."""
     from forecast.data import data_dir, data_mirror, fetch, load_manifest
 
     manifest = load_manifest(args.name)
@@ -135,69 +145,13 @@ def _data_fetch(args) -> int:
     return 0
 
 
-for _module in (
-    "forecast.features._cli",
-    "forecast.commands.backtest",
-    "forecast.commands.cluster",
-    "forecast.commands.costs",
-    "forecast.commands.report",
-    "forecast.commands.risklist",
-    "forecast.commands.cache",
-    "forecast.commands.compare",
-    "forecast.commands.profile",
-    "forecast.commands.whatif",
-    "forecast.commands.experiments",
-    "forecast.commands.schema",
-    "forecast.commands.track",
-):
-    for _command in importlib.import_module(_module).COMMANDS:
-        cli.add_command(_command)
-
-
-@cli.command(
-    "completion",
-    short_help="print the shell completion script (bash, zsh or fish)",
-    help="Print the script that completes commands, options, experiment and dataset names "
-    'for SHELL, e.g. `eval "$(forecast completion bash)"` in ~/.bashrc (the same as '
-    f"`{COMPLETE_VAR}=bash_source forecast`).",
-)
-@click.argument(
-    "shell", type=click.Choice(["bash", "zsh", "fish"]), metavar="SHELL", help="your shell"
-)
-def _completion(args) -> int:
-    from click.shell_completion import get_completion_class
-
-    shell = get_completion_class(args.shell)(cli, {}, "forecast", COMPLETE_VAR)  # type: ignore[misc]
-    print(shell.source())
-    return 0
-
-
-class _Formatter(logging.Formatter):
-    """``forecast: <message>``, and ``forecast: warning: <message>`` for warnings."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        level = f"{record.levelname.lower()}: " if record.levelno >= logging.WARNING else ""
-        return f"forecast: {level}{record.getMessage()}"
-
-
-class _StderrHandler(logging.StreamHandler):
-    """Writes to the current ``sys.stderr`` (which a caller or a test may have replaced)."""
+class _StderrHandler(logging.Handler):
+    """``forecast: <message>`` (``forecast: warning: <message>`` for warnings) on the current
+    ``sys.stderr`` (which a caller or a test may have replaced)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr
-        super().emit(record)
-
-
-def configure_logging(*, quiet: bool = False, verbose: bool = False) -> None:
-    """The library logs through ``logging`` (``forecast.*``); the command line shows it on
-    stderr: progress and notes (INFO) by default, only warnings with ``--quiet``, everything
-    with ``--verbose``."""
-    logger = logging.getLogger("forecast")
-    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(_Formatter())
-        logger.addHandler(handler)
-    logger.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+        level = f"{record.levelname.lower()}: " if record.levelno >= logging.WARNING else ""
+        print(f"forecast: {level}{record.getMessage()}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,30 +159,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     0 done, 1 some work failed, 2 a usage error or bad input (one line on stderr), 130
     interrupted."""
     if argv is None and os.environ.get(COMPLETE_VAR):  # the shell asks for completions
-        from click.shell_completion import shell_complete
-
         return shell_complete(cli, {}, "forecast", COMPLETE_VAR, os.environ[COMPLETE_VAR])
     try:
-        return _main(sys.argv[1:] if argv is None else list(argv))
-    except KeyboardInterrupt:  # Ctrl-C: one line, the shell's exit code for SIGINT
-        print("forecast: interrupted", file=sys.stderr)
-        return 130
-
-
-def _main(argv: list[str]) -> int:
-    try:
-        with cli.make_context("forecast", argv) as ctx:
+        with cli.make_context("forecast", sys.argv[1:] if argv is None else list(argv)) as ctx:
             return int(cli.invoke(ctx) or 0)
     except click.exceptions.Exit as done:  # --help, --version
         return done.exit_code
-    except click.exceptions.NoArgsIsHelpError as error:  # `forecast`, `forecast data`: help
-        error.show()
-        return 2
     except click.ClickException as error:  # a usage error: one line, and where to look
-        message, _, guess = error.format_message().rstrip(".").partition(". Did you mean ")
-        where = getattr(error, "ctx", None)
-        see = f"see `{where.command_path} --help`" if where else ""
-        fix = f"; fix: {'did you mean ' + guess + ' ' if guess else ''}{see}" if where else ""
+        message, where = error.format_message().rstrip("."), getattr(error, "ctx", None)
+        fix = f"; fix: see `{where.command_path} --help`" if where else ""
         print(f"forecast: error: {message[:1].lower()}{message[1:]}{fix}", file=sys.stderr)
         return error.exit_code
     except (ForecastInputError, DataNotAvailableError) as error:
@@ -242,6 +181,9 @@ def _main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, the shell's exit code for SIGINT
+        print("forecast: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import click
 import pytest
 from click.shell_completion import BashComplete
 
@@ -83,10 +84,12 @@ def test_completion_of_commands_specs_datasets_and_feature_sets():
     assert _offered(["backtest", "x.yaml", "--back"], "--back") == [("plain", "--backend")]
 
 
-def _commands(group, path=()):
-    for name, command in group.commands.items():
+def _commands(group: click.Group, path: tuple[str, ...] = ()):
+    context = click.Context(group)
+    for name in group.list_commands(context):
         yield (*path, name)
-        yield from _commands(command, (*path, name)) if hasattr(command, "commands") else ()
+        command = group.get_command(context, name)
+        yield from _commands(command, (*path, name)) if isinstance(command, click.Group) else ()
 
 
 def test_every_command_has_help_and_exits_0(capsys):
@@ -117,9 +120,11 @@ def test_every_command_has_help_and_exits_0(capsys):
             "invalid value for '--backend': 'ray' is not one of 'loky', 'dask'; "
             "fix: see `forecast backtest --help`",
         ),
+        (["bakctest"], "no such command 'bakctest'; fix: see `forecast --help`"),
         (
-            ["bakctest"],
-            "no such command 'bakctest'; fix: did you mean 'backtest'? see `forecast --help`",
+            ["backtest", "x.yaml", "--no-cahce"],
+            "no such option '--no-cahce'. (Did you mean one of: '--no-cache', '--no-track'?); "
+            "fix: see `forecast backtest --help`",
         ),
         (
             ["-q", "-v", "data", "list"],
@@ -136,8 +141,10 @@ def test_usage_errors_are_one_line_and_exit_2(argv, message, capsys):
     assert capsys.readouterr().err == f"forecast: error: {message}\n"
 
 
-def test_no_command_prints_the_help_and_exits_2(capsys):
-    assert main([]) == 2
-    captured = capsys.readouterr()
-    assert captured.out == "" and captured.err.startswith("Usage: forecast [OPTIONS] COMMAND")
-    assert "backtest" in captured.err
+def test_a_missing_command_or_action_is_a_usage_error(capsys):
+    for argv, where in (([], "forecast"), (["data"], "forecast data")):
+        assert main(argv) == 2
+        assert capsys.readouterr() == (
+            "",
+            f"forecast: error: missing command; fix: see `{where} --help`\n",
+        )

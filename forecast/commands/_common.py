@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Callable
@@ -10,26 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
 from forecast._errors import input_error
 
-__all__ = [
-    "PATH",
-    "Command",
-    "Group",
-    "check_shared_options",
-    "command",
-    "complete",
-    "deprecated",
-    "experiment_argument",
-    "experiment_of",
-    "options",
-    "read_run",
-    "run_source",
-    "tracking",
-]
-
 _log = logging.getLogger("forecast.commands")
+
+COMPLETE_VAR = "_FORECAST_COMPLETE"
+"""Set to bash_source (zsh_, fish_) to print the completion script; it asks with bash_complete."""
 
 PATH = click.Path(path_type=Path)
 """A path option or argument, given to the command as a :class:`~pathlib.Path`."""
@@ -46,17 +35,31 @@ class Command(click.Command):
 
 
 class Group(click.Group):
-    """Commands listed in the order they were added (not sorted), built as :class:`Command`."""
+    """Commands in the order given, built as :class:`Command`. ``lazy`` maps a command name
+    to the module that defines it under that name, imported when the command runs or is
+    listed: a TAB or one command's ``--help`` imports one module."""
 
     command_class = Command
-    group_class = type  # sub-groups are Groups too
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **attrs: Any) -> None:
+        super().__init__(*args, no_args_is_help=False, **attrs)  # no action: a usage error
+        self.lazy = lazy or {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
+        return [*self.commands, *self.lazy]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return _load(f"{self.lazy[name]}:{name}") if name in self.lazy else self.commands.get(name)
+
+
+def _load(target: str) -> Any:
+    """``"package.module:name"`` -> that object (its module imported now)."""
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def command(name: str, **attrs: Any) -> Callable[[Callable[..., Any]], Command]:
-    """``@command("name", short_help=..., help=...)``: a :class:`Command` of a module."""
+    """``@command("name", short_help=...)`` on a handler whose docstring is the ``--help``."""
     return click.command(name, cls=Command, **attrs)
 
 
@@ -71,22 +74,15 @@ def options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return apply
 
 
-def complete(names: Callable[[], list[str]], *, files: bool = False) -> Callable[..., list]:
-    """Shell completion of a name from ``names()`` (and of file names when ``files``)."""
+def complete(names: str, *, files: bool = False) -> Callable[..., list]:
+    """Shell completion of the names listed by the function ``names`` (``"module:name"``),
+    and of file names when ``files``."""
 
     def shell_complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
-        from click.shell_completion import CompletionItem
-
-        found = [CompletionItem(n) for n in names() if n.startswith(incomplete)]
+        found = [CompletionItem(n) for n in _load(names)() if n.startswith(incomplete)]
         return [CompletionItem(incomplete, type="file"), *found] if files else found
 
     return shell_complete
-
-
-def _experiment_names() -> list[str]:
-    from forecast._shipped import experiment_names
-
-    return experiment_names()
 
 
 def check_shared_options(args: argparse.Namespace) -> None:
@@ -130,7 +126,7 @@ experiment_argument = options(
         required=False,
         metavar="EXPERIMENT_YAML",
         help="experiment spec: a YAML path or a shipped name (`forecast experiments list`)",
-        shell_complete=complete(_experiment_names, files=True),
+        shell_complete=complete("forecast._shipped:experiment_names", files=True),
     ),
     click.option("--experiment", "experiment_flag", type=PATH, hidden=True),
 )
@@ -182,8 +178,18 @@ run_source = options(
 """The run to read: ``--run-dir DIR`` or ``--run RUN_ID`` (a tracked backtest)."""
 
 
-def _looks_like_run(path: Path | None) -> bool:
-    return path is not None and (Path(path) / "forecasts.parquet").is_file()
+cache_dir = click.option(
+    "--cache-dir", type=PATH, help="task cache (default $FORECAST_CACHE_DIR or the user cache dir)"
+)
+model = click.option(
+    "--model", metavar="LABEL", help="model label (default: the recommended one, docs/design/0011)"
+)
+bootstrap = options(
+    click.option(
+        "--n-boot", type=int, default=300, help="bootstrap replicates (default 300, at most 1000)"
+    ),
+    click.option("--seed", type=int, default=0, help="bootstrap seed (default 0)"),
+)
 
 
 def resolve_run_source(args: argparse.Namespace) -> None:
@@ -194,7 +200,7 @@ def resolve_run_source(args: argparse.Namespace) -> None:
             f"--run-dir {args.run_dir} and --run {args.run} name two runs", fix="pass one of them"
         )
     if args.run_dir is None and args.run is None:
-        if _looks_like_run(args.out):
+        if args.out is not None and (Path(args.out) / "forecasts.parquet").is_file():
             deprecated(
                 "--out DIR as the run to read", "pass --run-dir DIR (--out is where to write)"
             )

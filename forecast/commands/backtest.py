@@ -13,6 +13,7 @@ import pandas as pd
 from forecast._errors import input_error
 from forecast.commands._common import (
     PATH,
+    cache_dir,
     command,
     experiment_argument,
     experiment_of,
@@ -23,7 +24,7 @@ from forecast.commands._common import (
 if TYPE_CHECKING:
     from forecast import Backtest
 
-__all__ = ["COMMANDS", "backend_of", "execution_options", "print_summary"]
+__all__ = ["backtest", "backend_of", "execution_options", "print_summary"]
 
 
 execution_options = options(
@@ -43,11 +44,7 @@ execution_options = options(
         help="Dask scheduler, e.g. tcp://127.0.0.1:8786 as printed by `forecast cluster up` "
         "or `dask scheduler`; the run fails within seconds when it does not answer",
     ),
-    click.option(
-        "--cache-dir",
-        type=PATH,
-        help="task cache (default $FORECAST_CACHE_DIR or the user cache dir)",
-    ),
+    cache_dir,
     click.option("--no-cache", is_flag=True, help="recompute every task"),
 )
 """Workers, backend and the task cache."""
@@ -164,13 +161,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-@command(
-    "backtest",
-    short_help="rolling-origin backtest of an experiment spec",
-    help="Backtest every model of EXPERIMENT_YAML on a rolling origin and write the "
-    "run folder DIR (forecasts, scores, metrics, costs, report) as a whole: "
-    "on any failure DIR keeps its previous contents. Tracked in MLflow.",
-)
+@command("backtest", short_help="rolling-origin backtest of an experiment spec")
 @experiment_argument
 @click.option(
     "--out",
@@ -183,7 +174,7 @@ def _run(args: argparse.Namespace) -> int:
 @click.option("--no-report", is_flag=True, help="skip the HTML report")
 @tracking()
 def backtest(args: argparse.Namespace) -> int:
+    """Backtest every model of EXPERIMENT_YAML on a rolling origin and write the run folder DIR
+    (forecasts, scores, metrics, costs, report) as a whole: on any failure DIR keeps its previous
+    contents. Tracked in MLflow."""
     return _run(args)  # looked up when run (tests replace it)
-
-
-COMMANDS = [backtest]

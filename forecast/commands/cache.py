@@ -8,9 +8,9 @@ import math
 import click
 
 from forecast._errors import input_error
-from forecast.commands._common import PATH, Group
+from forecast.commands._common import Group, cache_dir
 
-__all__ = ["COMMANDS"]
+__all__ = ["cache"]
 
 
 def _size(n_bytes: int) -> str:
@@ -25,9 +25,6 @@ def _size(n_bytes: int) -> str:
     return f"{value:.1f} GB"
 
 
-_cache_dir = click.option(
-    "--cache-dir", type=PATH, help="task cache (default $FORECAST_CACHE_DIR or the user cache dir)"
-)
 cache = Group(
     "cache",
     short_help="inspect or clear the backtest task cache",
@@ -46,7 +43,7 @@ def _cache(args: argparse.Namespace):
 @cache.command(
     "info", short_help="folder, entries, size, oldest and newest entry, unreadable entries"
 )
-@_cache_dir
+@cache_dir
 @click.option(
     "--check", is_flag=True, help="open every entry to count the unreadable ones (slower)"
 )
@@ -75,7 +72,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 @cache.command("clear", short_help="remove the cache entries")
-@_cache_dir
+@cache_dir
 @click.option(
     "--older-than",
     type=float,
@@ -95,6 +92,3 @@ def _clear(args: argparse.Namespace) -> int:
     kept = "" if days is None else f"; {len(cache.entries())} kept"
     print(f"removed {count} entries{age} ({_size(size)}) from {cache.directory}{kept}")
     return 0
-
-
-COMMANDS = [cache]

@@ -8,13 +8,14 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import click
 
 from forecast._errors import input_error
 from forecast.commands._common import PATH, Group, options
 
-__all__ = ["COMMANDS"]
+__all__ = ["cluster"]
 
 _DESCRIPTION = """\
 Start a Dask scheduler and N worker processes on this machine (this Python; each worker
@@ -22,6 +23,7 @@ under a nanny that restarts it if it dies), print the scheduler's address and da
 and stay in the foreground until Ctrl-C or SIGTERM, which stop the workers, then the
 scheduler. Run backtests on it from another terminal:
 
+\b
   forecast backtest SPEC --backend dask --scheduler tcp://127.0.0.1:8786
 
 The panel is sent to each worker once; a task carries its rows and its model spec, and a
@@ -40,6 +42,7 @@ several machines: `forecast cluster up --listen THIS_IP --tls-ca-file CA --tls-c
 --tls-key KEY` here, then, from the same Python environment with atrocity-forecast[dask]
 installed on every machine:
 
+\b
   dask worker tls://THIS_IP:8786 --nthreads 1 --tls-ca-file CA --tls-cert CERT --tls-key KEY
   DASK_DISTRIBUTED__COMM__TLS__CA_FILE=CA DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT=CERT \\
   DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY=KEY \\
@@ -52,31 +55,21 @@ A Dask scheduler runs whatever code its clients send: without TLS, expose it to 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-@contextlib.contextmanager
-def _interruptible() -> Iterator[None]:
-    """Ctrl-C and SIGTERM raise KeyboardInterrupt in the block (even when a shell started
-    this process in the background with Ctrl-C ignored)."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = {s: signal.signal(s, interrupt) for s in _STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
-def _uninterrupted() -> Iterator[None]:
-    """Ctrl-C and SIGTERM ignored in the block (a clean stop is not cut short)."""
-    previous = {s: signal.signal(s, signal.SIG_IGN) for s in _STOP_SIGNALS}
+def _on_stop(handler: Any) -> Iterator[None]:
+    """Ctrl-C and SIGTERM handled by ``handler`` in the block: ``_interrupt`` raises
+    KeyboardInterrupt (even when a shell started this process in the background with Ctrl-C
+    ignored); ``signal.SIG_IGN`` ignores them (a clean stop is not cut short)."""
+    previous = {s: signal.signal(s, handler) for s in _STOP_SIGNALS}
     try:
         yield
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        for number, old in previous.items():
+            signal.signal(number, old)
 
 
 def _watch(cluster) -> None:
@@ -101,11 +94,6 @@ def _watch(cluster) -> None:
             running = now
 
 
-def _raw(text: str) -> str:
-    """``text`` as written: Click rewraps no paragraph marked ``\\b``."""
-    return "\n\n".join(f"\b\n{paragraph}" for paragraph in text.split("\n\n"))
-
-
 _TLS = (
     ("--tls-ca-file", "the CA that signed every certificate of the cluster and its clients"),
     ("--tls-cert", "this machine's certificate"),
@@ -117,8 +105,8 @@ cluster = Group("cluster", short_help="a local Dask cluster for `backtest --back
 @cluster.command(
     "up",
     short_help="start a Dask scheduler and N workers here; Ctrl-C stops them",
-    help=_raw(_DESCRIPTION),
-    epilog=_raw(_EPILOG),
+    help=_DESCRIPTION,
+    epilog=_EPILOG,
 )
 @click.option("--workers", type=int, required=True, metavar="N", help="worker processes")
 @click.option(
@@ -175,7 +163,7 @@ def _up(args: argparse.Namespace) -> int:
         insecure=args.insecure_no_tls,
     )
     try:
-        with _interruptible():
+        with _on_stop(_interrupt):
             cluster.start()
             threads = f"{args.threads_per_worker} thread{'s' * (args.threads_per_worker > 1)}"
             print(f"scheduler  {cluster.address}")
@@ -200,10 +188,7 @@ def _up(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        with _uninterrupted():
+        with _on_stop(signal.SIG_IGN):
             cluster.stop()
     print("cluster stopped (workers, then scheduler)", flush=True)
     return 0
-
-
-COMMANDS = [cluster]

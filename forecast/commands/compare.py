@@ -9,20 +9,12 @@ from pathlib import Path
 import click
 
 from forecast._errors import input_error
-from forecast.commands._common import PATH, command
+from forecast.commands._common import PATH, bootstrap, command
 
-__all__ = ["COMMANDS"]
+__all__ = ["compare"]
 
 
-@command(
-    "compare",
-    short_help="HTML comparison of the models of several runs on their common rows",
-    help="Compare the models of two or more backtest runs (e.g. ewp-2025 and "
-    "ewp-2025-plus) on the rows every run scored (same unit, year and horizon, "
-    "same outcome): each model's metrics, and paired differences with "
-    "country-bootstrap intervals for the same model across runs and for the "
-    "best model of each run. The first run is the reference.",
-)
+@command("compare", short_help="HTML comparison of the models of several runs on their common rows")
 @click.argument(
     "run_dirs",
     type=PATH,
@@ -60,11 +52,12 @@ __all__ = ["COMMANDS"]
     metavar="MODEL",
     help="compare only these model labels (repeatable; default all)",
 )
-@click.option(
-    "--n-boot", type=int, default=300, help="bootstrap replicates (default 300, at most 1000)"
-)
-@click.option("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-def _compare(args: argparse.Namespace) -> int:
+@bootstrap
+def compare(args: argparse.Namespace) -> int:
+    """Compare the models of two or more backtest runs (e.g. ewp-2025 and ewp-2025-plus) on the rows
+    every run scored (same unit, year and horizon, same outcome): each model's metrics, and paired
+    differences with country-bootstrap intervals for the same model across runs and for the best
+    model of each run. The first run is the reference."""
     from forecast.reports import compare_runs
     from forecast.run import RunArtifacts, check_writable_file
 
@@ -99,6 +92,3 @@ def _compare(args: argparse.Namespace) -> int:
         out.write_bytes(staged.read_bytes())
     print(f"comparison written to {out}")
     return 0
-
-
-COMMANDS = [_compare]

@@ -23,7 +23,7 @@ from forecast.commands._common import (
     tracking,
 )
 
-__all__ = ["COMMANDS", "parse_cost_ratio"]
+__all__ = ["costs", "parse_cost_ratio"]
 
 DEFAULT_RATIO = 1 / 20
 
@@ -213,14 +213,7 @@ def _horizon(given: int | None, run_horizon: int | None) -> int:
     return given
 
 
-@command(
-    "costs",
-    short_help="cost of acting on each model's warnings for a finished backtest",
-    help="Decision table of a finished backtest (--run-dir DIR, or --run RUN_ID from "
-    "MLflow): per model the honest threshold, warnings, hits, false alarms per hit, cost per "
-    "year and value relative to doing nothing, at cost ratio C/(eL). Only forecasts whose "
-    "outcome windows have closed are scored.",
-)
+@command("costs", short_help="cost of acting on each model's warnings for a finished backtest")
 @run_source
 @click.option(
     "--out",
@@ -248,13 +241,15 @@ def _horizon(given: int | None, run_horizon: int | None) -> int:
     "(default: the spec's costs.capacity, else 30)",
 )
 @click.option(
-    "--horizon",
-    type=int,
-    help="years until the outcome is known, only for a run that records none",
+    "--horizon", type=int, help="years until the outcome is known, only for a run that records none"
 )
 @click.option("--save", type=PATH, hidden=True)
 @click.option("--log", is_flag=True, hidden=True)
-def _run(args: argparse.Namespace) -> int:
+def costs(args: argparse.Namespace) -> int:
+    """Decision table of a finished backtest (--run-dir DIR, or --run RUN_ID from MLflow): per model
+    the honest threshold, warnings, hits, false alarms per hit, cost per year and value relative to
+    doing nothing, at cost ratio C/(eL). Only forecasts whose outcome windows have closed are
+    scored."""
     from forecast.decision import cost_analysis
     from forecast.experiment import CostSpec
     from forecast.run import check_output_dir, staged_output
@@ -311,6 +306,3 @@ def _run(args: argparse.Namespace) -> int:
             + (f" (no nested run for {missing})" if missing else "")
         )
     return 0
-
-
-COMMANDS = [_run]

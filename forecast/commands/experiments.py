@@ -6,9 +6,9 @@ import argparse
 
 import click
 
-from forecast.commands._common import Group, _experiment_names, complete
+from forecast.commands._common import Group, complete
 
-__all__ = ["COMMANDS"]
+__all__ = ["experiments"]
 
 
 experiments = Group(
@@ -37,13 +37,10 @@ def _list(args: argparse.Namespace) -> int:
 @click.argument(
     "name",
     help="a shipped experiment name, e.g. synthetic-default",
-    shell_complete=complete(_experiment_names),
+    shell_complete=complete("forecast._shipped:experiment_names"),
 )
 def _show(args: argparse.Namespace) -> int:
     from forecast._shipped import resolve_experiment
 
     print(resolve_experiment(args.name).read_text(encoding="utf-8"), end="")
     return 0
-
-
-COMMANDS = [experiments]

@@ -13,20 +13,13 @@ from forecast.commands._common import PATH, command, experiment_of
 from forecast.commands.risklist import fit_cache
 from forecast.commands.whatif import _pct, text_table, unit_and_model
 
-__all__ = ["COMMANDS"]
+__all__ = ["profile"]
 
 MARKERS = ("profile.html", "profile.csv")
 """Files that mark a folder as an earlier profile (it may be replaced)."""
 
 
-@command(
-    "profile",
-    short_help="one country's risk over the years, onsets and drivers (HTML page)",
-    help="The forecasts the list's model made for UNIT from each of the last YEARS "
-    "data years (the backtest, fits cached), the onsets, how the top drivers "
-    "moved and why the risk changed since last year; writes DIR/profile.html "
-    "and DIR/profile.csv and prints the yearly table.",
-)
+@command("profile", short_help="one country's risk over the years, onsets and drivers (HTML page)")
 @unit_and_model
 @click.option("--years", type=int, default=20, help="years to show (default 20)")
 @click.option(
@@ -38,7 +31,10 @@ MARKERS = ("profile.html", "profile.csv")
 )
 @fit_cache
 @click.option("--show", type=int, default=10, help="years to print (default 10)")
-def _profile(args: argparse.Namespace) -> int:
+def profile(args: argparse.Namespace) -> int:
+    """The forecasts the list's model made for UNIT from each of the last YEARS data years (the
+    backtest, fits cached), the onsets, how the top drivers moved and why the risk changed since
+    last year; writes DIR/profile.html and DIR/profile.csv and prints the yearly table."""
     from forecast.backtest import default_cache_dir, load_panel
     from forecast.choice import recommend_model
     from forecast.experiment import load_experiment
@@ -96,6 +92,3 @@ def _profile(args: argparse.Namespace) -> int:
         print(f"\nsince {profile.year - 1}: {parts}")
     print(f"\nfiles in {args.out}: profile.html, profile.csv ({time.perf_counter() - start:.1f} s)")
     return 0
-
-
-COMMANDS = [_profile]

@@ -11,6 +11,7 @@ import click
 
 from forecast.commands._common import (
     PATH,
+    bootstrap,
     command,
     deprecated,
     read_run,
@@ -19,15 +20,11 @@ from forecast.commands._common import (
     tracking,
 )
 
-__all__ = ["COMMANDS"]
+__all__ = ["report"]
 
 
 @command(
-    "report",
-    short_help="HTML model comparison report of a backtest (run folder or MLflow run)",
-    help="Write a self-contained HTML report comparing the models of a backtest: "
-    "metrics with bootstrap intervals, paired differences, ROC/PR, "
-    "calibration, catch curves, the run's cost analysis, onsets caught.",
+    "report", short_help="HTML model comparison report of a backtest (run folder or MLflow run)"
 )
 @run_source
 @click.option(
@@ -45,10 +42,7 @@ __all__ = ["COMMANDS"]
     help="model to compare the others against (default: the spec's "
     "evaluation.baseline, else the first by name)",
 )
-@click.option(
-    "--n-boot", type=int, default=300, help="bootstrap replicates (default 300, at most 1000)"
-)
-@click.option("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+@bootstrap
 @click.option(
     "--effectiveness",
     type=float,
@@ -56,7 +50,10 @@ __all__ = ["COMMANDS"]
     "shows the run's cost analysis and notes a different value (use "
     "`forecast costs --effectiveness` to recompute)",
 )
-def _report(args: argparse.Namespace) -> int:
+def report(args: argparse.Namespace) -> int:
+    """Write a self-contained HTML report comparing the models of a backtest: metrics with bootstrap
+    intervals, paired differences, ROC/PR, calibration, catch curves, the run's cost analysis,
+    onsets caught."""
     from forecast.reports import build_report
     from forecast.run import check_writable_file
 
@@ -95,6 +92,3 @@ def _report(args: argparse.Namespace) -> int:
             shutil.move(staged, target)  # a rename, or a copy across file systems
             print(f"report written to {target}")
     return 0
-
-
-COMMANDS = [_report]

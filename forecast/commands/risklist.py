@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -15,11 +14,12 @@ from forecast.commands._common import (
     command,
     experiment_argument,
     experiment_of,
+    model,
     options,
     tracking,
 )
 
-__all__ = ["COMMANDS", "fit_cache"]
+__all__ = ["explain", "fit_cache", "risklist"]
 
 
 fit_cache = options(
@@ -32,19 +32,11 @@ fit_cache = options(
     click.option("--n-jobs", type=int, default=2, help="backtest workers (default 2)"),
 )
 """The backtest fits behind a list: their cache and workers."""
-_model = click.option(
-    "--model", metavar="LABEL", help="model label (default: the recommended one, docs/design/0011)"
-)
 
 
-@command(
-    "risklist",
-    short_help="the latest risk list: tiers, drivers, changes, MLflow registry",
-    help="Fit a model of EXPERIMENT_YAML on every known outcome, forecast the last data "
-    "year and write DIR/risklist.html, .csv, .pdf and risk.parquet.",
-)
+@command("risklist", short_help="the latest risk list: tiers, drivers, changes, MLflow registry")
 @experiment_argument
-@_model
+@model
 @click.option("--year", type=int, help="data year (default: the last)")
 @click.option(
     "--out",
@@ -63,7 +55,9 @@ _model = click.option(
 @fit_cache
 @click.option("--no-backtest", is_flag=True, help="skip the backtest behind the tier meanings")
 @click.option("--no-pdf", is_flag=True, help="do not write risklist.pdf")
-def _risklist(args: argparse.Namespace) -> int:
+def risklist(args: argparse.Namespace) -> int:
+    """Fit a model of EXPERIMENT_YAML on every known outcome, forecast the last data year and write
+    DIR/risklist.html, .csv, .pdf and risk.parquet."""
     from forecast.backtest import default_cache_dir
     from forecast.choice import recommend_model
     from forecast.pipeline import run_risklist
@@ -116,20 +110,17 @@ def _top_table(risk: pd.DataFrame, noun: str = "country") -> str:
     return _left_aligned(table)
 
 
-@command(
-    "explain",
-    short_help="why a country's risk changed between two years",
-    help="Split the change of UNIT's forecast from year FROM to TO into indicator "
-    "contributions and a model-update term (they add up to the change).",
-)
+@command("explain", short_help="why a country's risk changed between two years")
 @experiment_argument
 @click.option(
     "--unit", required=True, help="the country: a name (Sudan, Myanmar) or the panel's code (625)"
 )
 @click.option("--from", "year_from", type=int, required=True, metavar="Y1")
 @click.option("--to", "year_to", type=int, required=True, metavar="Y2")
-@_model
-def _explain(args: argparse.Namespace) -> int:
+@model
+def explain(args: argparse.Namespace) -> int:
+    """Split the change of UNIT's forecast from year FROM to TO into indicator contributions and a
+    model-update term (they add up to the change)."""
     from forecast._errors import ForecastInputError, input_error
     from forecast.backtest import load_panel
     from forecast.choice import recommend_model
@@ -186,7 +177,7 @@ def _explain(args: argparse.Namespace) -> int:
             "indicator": table["term"],
         }
     )
-    print(_left_aligned(shown), file=sys.stdout)
+    print(_left_aligned(shown))
     return 0
 
 
@@ -198,6 +189,3 @@ def _left_aligned(table: pd.DataFrame) -> str:
         justify="left",
         formatters={c: (lambda v, w=w: f"{v!s:<{w}}") for c, w in widths.items()},
     )
-
-
-COMMANDS = [_risklist, _explain]

@@ -8,16 +8,10 @@ import click
 
 from forecast.commands._common import PATH, command
 
-__all__ = ["COMMANDS"]
+__all__ = ["track"]
 
 
-@command(
-    "track",
-    short_help="log a finished run folder to MLflow",
-    help="Log the run folder of a finished `forecast backtest` (its spec, "
-    "forecasts, scores and files, and the cost analysis) as a new MLflow run: for a "
-    "backtest run with --no-track or whose tracking failed. The folder is not changed.",
-)
+@command("track", short_help="log a finished run folder to MLflow")
 @click.option(
     "--run-dir",
     type=PATH,
@@ -30,7 +24,10 @@ __all__ = ["COMMANDS"]
     help="MLflow tracking URI (default the spec's tracking.uri, else "
     "$MLFLOW_TRACKING_URI or sqlite:///mlflow.db in the working directory)",
 )
-def _track(args: argparse.Namespace) -> int:
+def track(args: argparse.Namespace) -> int:
+    """Log the run folder of a finished `forecast backtest` (its spec, forecasts, scores and files,
+    and the cost analysis) as a new MLflow run: for a backtest run with --no-track or whose tracking
+    failed. The folder is not changed."""
     from forecast.backtest import summarize
     from forecast.decision import cost_analysis
     from forecast.run import RunArtifacts
@@ -49,6 +46,3 @@ def _track(args: argparse.Namespace) -> int:
         )
     print(f"tracked: run {log_run(tracker, result, summary, run, analysis)} at {tracker.uri}")
     return 0
-
-
-COMMANDS = [_track]

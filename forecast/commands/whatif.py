@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,9 +11,16 @@ import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
-from forecast.commands._common import PATH, command, experiment_argument, experiment_of, options
+from forecast.commands._common import (
+    PATH,
+    command,
+    experiment_argument,
+    experiment_of,
+    model,
+    options,
+)
 
-__all__ = ["COMMANDS", "parse_settings", "text_table", "unit_and_model"]
+__all__ = ["parse_settings", "text_table", "unit_and_model", "whatif"]
 
 MARKERS = ("whatif.csv",)
 """The file that marks a folder as an earlier what-if output (it may be replaced)."""
@@ -57,23 +63,12 @@ unit_and_model = options(
         metavar="NAME",
         help="country name (case-insensitive) or code, e.g. Sudan or 625",
     ),
-    click.option(
-        "--model",
-        metavar="LABEL",
-        help="model label (default: the recommended one, docs/design/0011)",
-    ),
+    model,
 )
 """The spec (positional), ``--unit NAME`` and ``--model LABEL`` of the one-country commands."""
 
 
-@command(
-    "whatif",
-    short_help="a country's risk if some triggers fired (same model as the list)",
-    help="The calibrated risk of UNIT on the published list (same model and fit as "
-    "`forecast risklist`) and with the indicators given by --set changed; and "
-    "what each trigger indicator alone would do at its event value (1 for "
-    "binaries, else the 90th percentile on the side that goes with onsets).",
-)
+@command("whatif", short_help="a country's risk if some triggers fired (same model as the list)")
 @unit_and_model
 @click.option(
     "--set",
@@ -89,7 +84,11 @@ unit_and_model = options(
     metavar="DIR",
     help="also write DIR/whatif.csv (the list, the scenario and each trigger); replaced as a whole",
 )
-def _whatif(args: argparse.Namespace) -> int:
+def whatif(args: argparse.Namespace) -> int:
+    """The calibrated risk of UNIT on the published list (same model and fit as `forecast risklist`)
+    and with the indicators given by --set changed; and what each trigger indicator alone would do
+    at its event value (1 for binaries, else the 90th percentile on the side that goes with onsets).
+    """
     from forecast.choice import recommend_model
     from forecast.experiment import load_experiment
     from forecast.risk import what_if
@@ -140,7 +139,7 @@ def _whatif(args: argparse.Namespace) -> int:
         }
     )
     print("\nEach trigger alone (the others as they are):")
-    print(text_table(table), file=sys.stdout)
+    print(text_table(table))
     if args.out is not None:
         from forecast.run import staged_output
 
@@ -208,6 +207,3 @@ def _table(result) -> pd.DataFrame:
     out.insert(0, "unit", result.unit)
     out.insert(1, "name", result.name)
     return out
-
-
-COMMANDS = [_whatif]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from forecast.commands._common import Group, complete, options
+from forecast.commands._common import Group, complete
 from forecast.panel import Panel
 
-__all__ = ["COMMANDS", "lint_lines", "summary_lines"]
+__all__ = ["features", "lint_lines", "summary_lines"]
 
 
 def summary_lines(panel: Panel, seconds: float) -> list[str]:
@@ -39,29 +39,12 @@ def summary_lines(panel: Panel, seconds: float) -> list[str]:
     return lines
 
 
-def _feature_set_names() -> list[str]:
-    from forecast.features import feature_set_names
-
-    return feature_set_names()
-
-
 features = Group("features", short_help="build country-year panels from specs")
-_set = options(
-    click.option(
-        "--set",
-        required=True,
-        help="feature-set name or YAML path",
-        shell_complete=complete(_feature_set_names, files=True),
-    )
+_SETS = complete("forecast.features:feature_set_names", files=True)
+_set = click.option(
+    "--set", required=True, help="feature-set name or YAML path", shell_complete=_SETS
 )
 _data_dir = click.option("--data-dir", help="folder containing ewp-2025/")
-
-
-def _write_atomic(frame: object, out: Path) -> None:
-    from forecast._files import atomic_path
-
-    with atomic_path(out) as tmp:
-        frame.to_parquet(tmp, index=False)  # type: ignore[attr-defined]
 
 
 @features.command("build", short_help="build a feature set and write it as parquet")
@@ -69,6 +52,7 @@ def _write_atomic(frame: object, out: Path) -> None:
 @click.option("--out", help="parquet file to write (atomically)")
 @_data_dir
 def _build(args: argparse.Namespace) -> int:
+    from forecast._files import atomic_path
     from forecast.features import build_panel, load_feature_set
     from forecast.run import check_writable_file
 
@@ -78,7 +62,8 @@ def _build(args: argparse.Namespace) -> int:
     panel = build_panel(load_feature_set(args.set), data_dir=args.data_dir)
     seconds = time.perf_counter() - start
     if args.out:
-        _write_atomic(panel.frame, Path(args.out))
+        with atomic_path(Path(args.out)) as tmp:
+            panel.frame.to_parquet(tmp, index=False)
     print("\n".join(summary_lines(panel, seconds)))
     if args.out:
         print(f"wrote {args.out}")
@@ -98,10 +83,7 @@ def _list(args: argparse.Namespace) -> int:
 
 @features.command("agreement", short_help="per-column agreement with the upstream panel")
 @click.option(
-    "--set",
-    default="ewp-2025",
-    help="feature-set name or YAML path",
-    shell_complete=complete(_feature_set_names, files=True),
+    "--set", default="ewp-2025", help="feature-set name or YAML path", shell_complete=_SETS
 )
 @_data_dir
 def _agreement(args: argparse.Namespace) -> int:
@@ -159,19 +141,12 @@ def lint_lines(fs: object) -> list[str]:
     return lines
 
 
-@features.command(
-    "lint",
-    short_help="indicators without a label or display (exit 0)",
-    help="List the indicators of a feature set that readers "
-    "would see by column name (no 'label:') or as plain "
-    "numbers (no 'display:'). Always exits 0.",
-)
+@features.command("lint", short_help="indicators without a label or display (exit 0)")
 @_set
 def _lint(args: argparse.Namespace) -> int:
+    """List the indicators of a feature set that readers would see by column name (no 'label:') or
+    as plain numbers (no 'display:'). Always exits 0."""
     from forecast.features import load_feature_set
 
     print("\n".join(lint_lines(load_feature_set(args.set))))
     return 0
-
-
-COMMANDS = [features]
