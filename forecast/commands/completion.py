@@ -20,7 +20,7 @@ __all__ = ["completion"]
     f"`{COMPLETE_VAR}=bash_source forecast`).",
 )
 @click.argument(
-    "shell", type=click.Choice(["bash", "zsh", "fish"]), metavar="SHELL", help="your shell"
+    "shell", type=click.Choice(["bash", "zsh", "fish"]), metavar="SHELL", help="bash, zsh or fish"
 )
 def completion(args: argparse.Namespace) -> int:
     root = click.get_current_context().find_root().command

@@ -15,7 +15,9 @@ __all__ = ["schema"]
 @command(
     "schema", short_help="print the JSON Schema of experiment specs (editors validate YAML with it)"
 )
-@click.argument("kind", type=click.Choice(["experiment"]), metavar="KIND", help="which spec")
+@click.argument(
+    "kind", type=click.Choice(["experiment"]), metavar="KIND", help="which spec: experiment"
+)
 def schema(args: argparse.Namespace) -> int:
     """Print the JSON Schema generated from the schema load_experiment checks, e.g. `forecast schema
     experiment > experiment.schema.json`, and point your editor at it (`# yaml-language-server:
