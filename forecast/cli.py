@@ -1,19 +1,25 @@
-"""The ``forecast`` command line: data, features, backtests, costs, reports, risk lists."""
+"""The ``forecast`` command line (Click): data, features, backtests, costs, reports, risk lists.
+
+Each sub-command lives next to the code it drives (:mod:`forecast.commands`); :func:`main`
+maps every failure to an exit code and one line on stderr.
+"""
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+import click
+from click.shell_completion import shell_complete
+
+from forecast import __version__
 from forecast._errors import DataNotAvailableError, ForecastInputError
+from forecast.commands._common import COMPLETE_VAR, Group, complete
 
-__all__ = ["build_parser", "main"]
-
-Handler = Callable[[argparse.Namespace], int]
+__all__ = ["COMPLETE_VAR", "cli", "main"]
 
 # No usage reports to MLflow's authors from this process or any it starts (the same as
 # forecast.tracking sets, here before any command runs).
@@ -21,7 +27,58 @@ for _variable in ("MLFLOW_DISABLE_TELEMETRY", "DO_NOT_TRACK"):
     os.environ.setdefault(_variable, "true")
 
 
-def _data_list(args: argparse.Namespace) -> int:
+@click.group(
+    "forecast",
+    cls=Group,
+    lazy={  # command -> the module that defines it, under the same name
+        "features": "forecast.features._cli",
+        "backtest": "forecast.commands.backtest",
+        "cluster": "forecast.commands.cluster",
+        "costs": "forecast.commands.costs",
+        "report": "forecast.commands.report",
+        "risklist": "forecast.commands.risklist",
+        "explain": "forecast.commands.risklist",
+        "cache": "forecast.commands.cache",
+        "compare": "forecast.commands.compare",
+        "profile": "forecast.commands.profile",
+        "whatif": "forecast.commands.whatif",
+        "experiments": "forecast.commands.experiments",
+        "schema": "forecast.commands.schema",
+        "track": "forecast.commands.track",
+        "ledger": "forecast.commands.ledger",
+        "completion": "forecast.commands.completion",
+    },
+    help="Leakage-safe forecasting and evaluation of atrocity early-warning models.",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, prog_name="forecast", message="%(prog)s %(version)s")
+@click.option("-q", "--quiet", is_flag=True, help="only warnings and errors (no progress)")
+@click.option("-v", "--verbose", is_flag=True, help="also debug messages of the library")
+def cli(quiet: bool, verbose: bool) -> None:
+    """Show the library's logging (``forecast.*``) on stderr while the command runs: progress
+    and notes (INFO) by default, only warnings with ``--quiet``, everything with ``--verbose``."""
+    if quiet and verbose:
+        raise click.UsageError("-q/--quiet and -v/--verbose exclude each other")
+    logger = logging.getLogger("forecast")
+    saved = (logger.level, list(logger.handlers))
+
+    def restore() -> None:  # main may run in a longer process
+        logger.setLevel(saved[0])
+        logger.handlers[:] = saved[1]
+
+    click.get_current_context().call_on_close(restore)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler())
+    logger.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+
+
+_DATASET = complete("forecast.data:dataset_names")
+data = Group("data", short_help="list, describe and download datasets")
+cli.add_command(data)
+
+
+@data.command("list", short_help="list the datasets")
+def _list(args) -> int:
     from forecast.data import dataset_info, dataset_names
 
     for name in dataset_names():
@@ -31,7 +88,11 @@ def _data_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _data_show(args: argparse.Namespace) -> int:
+@data.command("show", short_help="summary of a dataset (rows, onsets, oracle AUC)")
+@click.argument(
+    "name", help="dataset name, e.g. synthetic-world or ewp-2025", shell_complete=_DATASET
+)
+def _show(args) -> int:
     import time
 
     from forecast.data import load_dataset
@@ -64,7 +125,15 @@ def _data_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _data_fetch(args: argparse.Namespace) -> int:
+@data.command(
+    "fetch", short_help="download a dataset into the cache ($FORECAST_DATA_DIR), verifying sha256"
+)
+@click.argument("name", help="dataset name, e.g. ewp-2025", shell_complete=_DATASET)
+def _fetch(args) -> int:
+    """Download the pinned files of a dataset into $FORECAST_DATA_DIR (default: the user cache dir),
+    verifying each sha256; files already there and verified are kept. Set FORECAST_DATA_MIRROR to a
+    base URL (http(s):// or file://) or a folder laid out as <mirror>/<dataset>/<file> (any data
+    folder will do) to download from it instead of upstream."""
     from forecast.data import data_dir, data_mirror, fetch, load_manifest
 
     manifest = load_manifest(args.name)
@@ -77,126 +146,31 @@ def _data_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="forecast",
-        description="Leakage-safe forecasting and evaluation of atrocity early-warning models.",
-    )
-    from forecast import __version__
-
-    parser.add_argument("--version", action="version", version=f"forecast {__version__}")
-    loudness = parser.add_mutually_exclusive_group()
-    loudness.add_argument(
-        "-q", "--quiet", action="store_true", help="only warnings and errors (no progress)"
-    )
-    loudness.add_argument(
-        "-v", "--verbose", action="store_true", help="also debug messages of the library"
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    data = commands.add_parser("data", help="list, describe and download datasets")
-    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
-    data_commands.add_parser("list", help="list the datasets").set_defaults(handler=_data_list)
-    show = data_commands.add_parser("show", help="summary of a dataset (rows, onsets, oracle AUC)")
-    show.add_argument("name", help="dataset name, e.g. synthetic-world or ewp-2025")
-    show.set_defaults(handler=_data_show)
-    fetch = data_commands.add_parser(
-        "fetch",
-        help="download a dataset into the cache ($FORECAST_DATA_DIR), verifying sha256",
-        description="Download the pinned files of a dataset into $FORECAST_DATA_DIR (default: "
-        "the user cache dir), verifying each sha256; files already there and "
-        "verified are kept. Set FORECAST_DATA_MIRROR to a base URL (http(s):// or "
-        "file://) or a folder laid out as <mirror>/<dataset>/<file> (any data "
-        "folder will do) to download from it instead of upstream.",
-    )
-    fetch.add_argument("name", help="dataset name, e.g. ewp-2025")
-    fetch.set_defaults(handler=_data_fetch)
-
-    for register in _plugins():
-        register(commands)
-    return parser
-
-
-def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """Sub-command groups defined next to the code they drive."""
-    registers = []
-    for module_name in (
-        "forecast.features._cli",
-        "forecast.commands.backtest",
-        "forecast.commands.cluster",
-        "forecast.commands.costs",
-        "forecast.commands.report",
-        "forecast.commands.risklist",
-        "forecast.commands.cache",
-        "forecast.commands.compare",
-        "forecast.commands.profile",
-        "forecast.commands.whatif",
-        "forecast.commands.experiments",
-        "forecast.commands.schema",
-        "forecast.commands.track",
-        "forecast.commands.ledger",
-    ):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ModuleNotFoundError as error:
-            if error.name and module_name.startswith(error.name):
-                continue
-            raise
-        registers.append(module.register)
-    return registers
-
-
-class _Formatter(logging.Formatter):
-    """``forecast: <message>``, and ``forecast: warning: <message>`` for warnings."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        level = f"{record.levelname.lower()}: " if record.levelno >= logging.WARNING else ""
-        return f"forecast: {level}{record.getMessage()}"
-
-
-class _StderrHandler(logging.StreamHandler):
-    """Writes to the current ``sys.stderr`` (which a caller or a test may have replaced)."""
+class _StderrHandler(logging.Handler):
+    """``forecast: <message>`` (``forecast: warning: <message>`` for warnings) on the current
+    ``sys.stderr`` (which a caller or a test may have replaced)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr
-        super().emit(record)
-
-
-def configure_logging(*, quiet: bool = False, verbose: bool = False) -> None:
-    """The library logs through ``logging`` (``forecast.*``); the command line shows it on
-    stderr: progress and notes (INFO) by default, only warnings with ``--quiet``, everything
-    with ``--verbose``."""
-    logger = logging.getLogger("forecast")
-    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(_Formatter())
-        logger.addHandler(handler)
-    logger.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+        level = f"{record.levelname.lower()}: " if record.levelno >= logging.WARNING else ""
+        print(f"forecast: {level}{record.getMessage()}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logger = logging.getLogger("forecast")
-    saved = (logger.level, list(logger.handlers), logger.propagate)
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``); return the exit code:
+    0 done, 1 some work failed, 2 a usage error or bad input (one line on stderr), 130
+    interrupted."""
+    if argv is None and os.environ.get(COMPLETE_VAR):  # the shell asks for completions
+        return shell_complete(cli, {}, "forecast", COMPLETE_VAR, os.environ[COMPLETE_VAR])
     try:
-        return _main(argv)
-    except KeyboardInterrupt:  # Ctrl-C: one line, the shell's exit code for SIGINT
-        print("forecast: interrupted", file=sys.stderr)
-        return 130
-    finally:  # the command's logging ends with it (main may be called in a longer process)
-        logger.setLevel(saved[0])
-        logger.handlers[:] = saved[1]
-        logger.propagate = saved[2]
-
-
-def _main(argv: Sequence[str] | None) -> int:
-    from forecast.commands._common import check_shared_options
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    configure_logging(quiet=args.quiet, verbose=args.verbose)
-    try:
-        check_shared_options(args)
-        return int(args.handler(args) or 0)
+        with cli.make_context("forecast", sys.argv[1:] if argv is None else list(argv)) as ctx:
+            return int(cli.invoke(ctx) or 0)
+    except click.exceptions.Exit as done:  # --help, --version
+        return done.exit_code
+    except click.ClickException as error:  # a usage error: one line, and where to look
+        message, where = error.format_message().rstrip("."), getattr(error, "ctx", None)
+        fix = f"; fix: see `{where.command_path} --help`" if where else ""
+        print(f"forecast: error: {message[:1].lower()}{message[1:]}{fix}", file=sys.stderr)
+        return error.exit_code
     except (ForecastInputError, DataNotAvailableError) as error:
         print(f"forecast: error: {error}", file=sys.stderr)
         return 2
@@ -208,6 +182,9 @@ def _main(argv: Sequence[str] | None) -> int:
             file=sys.stderr,
         )
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, the shell's exit code for SIGINT
+        print("forecast: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,25 +1,88 @@
-"""Options shared by the sub-commands, and the deprecated spellings they replace."""
+"""The Click classes of the sub-commands, the options they share, and deprecated spellings."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import click
+from click.shell_completion import CompletionItem
 
 from forecast._errors import input_error
 
-__all__ = [
-    "add_experiment",
-    "add_run_source",
-    "add_tracking",
-    "check_shared_options",
-    "deprecated",
-    "experiment_of",
-    "read_run",
-]
-
 _log = logging.getLogger("forecast.commands")
+
+COMPLETE_VAR = "_FORECAST_COMPLETE"
+"""Set to bash_source (zsh_, fish_) to print the completion script; it asks with bash_complete."""
+
+PATH = click.Path(path_type=Path)
+"""A path option or argument, given to the command as a :class:`~pathlib.Path`."""
+
+
+class Command(click.Command):
+    """A command whose callback takes its options as one namespace (``args.out``), checked
+    by :func:`check_shared_options` before any work."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        args = argparse.Namespace(**ctx.params)
+        check_shared_options(args)
+        return self.callback(args) if self.callback else None
+
+
+class Group(click.Group):
+    """Commands in the order given, built as :class:`Command`. ``lazy`` maps a command name
+    to the module that defines it under that name, imported when the command runs or is
+    listed: a TAB or one command's ``--help`` imports one module."""
+
+    command_class = Command
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **attrs: Any) -> None:
+        super().__init__(*args, no_args_is_help=False, **attrs)  # no action: a usage error
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*self.commands, *self.lazy]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return _load(f"{self.lazy[name]}:{name}") if name in self.lazy else self.commands.get(name)
+
+
+def _load(target: str) -> Any:
+    """``"package.module:name"`` -> that object (its module imported now)."""
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def command(name: str, **attrs: Any) -> Callable[[Callable[..., Any]], Command]:
+    """``@command("name", short_help=...)`` on a handler whose docstring is the ``--help``."""
+    return click.command(name, cls=Command, **attrs)
+
+
+def options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Several option decorators as one, applied in the order given (top to bottom)."""
+
+    def apply(function: Any) -> Any:
+        for decorate in reversed(decorators):
+            function = decorate(function)
+        return function
+
+    return apply
+
+
+def complete(names: str, *, files: bool = False) -> Callable[..., list]:
+    """Shell completion of the names listed by the function ``names`` (``"module:name"``),
+    and of file names when ``files``."""
+
+    def shell_complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+        found = [CompletionItem(n) for n in _load(names)() if n.startswith(incomplete)]
+        return [CompletionItem(incomplete, type="file"), *found] if files else found
+
+    return shell_complete
 
 
 def check_shared_options(args: argparse.Namespace) -> None:
@@ -56,16 +119,18 @@ def deprecated(old: str, new: str) -> None:
     )
 
 
-def add_experiment(parser: argparse.ArgumentParser) -> None:
-    """The experiment spec, positional; ``--experiment`` kept as a deprecated alias."""
-    parser.add_argument(
+experiment_argument = options(
+    click.argument(
         "experiment",
-        type=Path,
-        nargs="?",
+        type=PATH,
+        required=False,
         metavar="EXPERIMENT_YAML",
         help="experiment spec: a YAML path or a shipped name (`forecast experiments list`)",
-    )
-    parser.add_argument("--experiment", dest="experiment_flag", type=Path, help=argparse.SUPPRESS)
+        shell_complete=complete("forecast._shipped:experiment_names", files=True),
+    ),
+    click.option("--experiment", "experiment_flag", type=PATH, hidden=True),
+)
+"""The experiment spec, positional; ``--experiment`` kept as a deprecated alias."""
 
 
 def experiment_of(args: argparse.Namespace) -> Path:
@@ -87,40 +152,55 @@ def experiment_of(args: argparse.Namespace) -> Path:
     return args.experiment
 
 
-def add_tracking(parser: argparse.ArgumentParser, *, what: str = "log to MLflow") -> None:
+def tracking(what: str = "log to MLflow") -> Callable[[Any], Any]:
     """``--no-track`` and ``--tracking-uri``."""
-    parser.add_argument("--no-track", action="store_true", help=f"do not {what}")
-    parser.add_argument(
-        "--tracking-uri",
-        default=None,
-        help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or "
-        "sqlite:///mlflow.db in the working directory)",
+    return options(
+        click.option("--no-track", is_flag=True, help=f"do not {what}"),
+        click.option(
+            "--tracking-uri",
+            help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or "
+            "sqlite:///mlflow.db in the working directory)",
+        ),
     )
 
 
-def add_run_source(parser: argparse.ArgumentParser) -> None:
-    """The run to read: ``--run-dir DIR`` or ``--run RUN_ID`` (a tracked backtest)."""
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument(
+run_source = options(
+    click.option(
         "--run-dir",
-        type=Path,
+        type=PATH,
         metavar="DIR",
         help="run folder written by `forecast backtest --out DIR`",
-    )
-    source.add_argument(
+    ),
+    click.option(
         "--run", metavar="RUN_ID", help="parent MLflow run of a backtest (see `mlflow ui`)"
-    )
+    ),
+)
+"""The run to read: ``--run-dir DIR`` or ``--run RUN_ID`` (a tracked backtest)."""
 
 
-def _looks_like_run(path: Path | None) -> bool:
-    return path is not None and (Path(path) / "forecasts.parquet").is_file()
+cache_dir = click.option(
+    "--cache-dir", type=PATH, help="task cache (default $FORECAST_CACHE_DIR or the user cache dir)"
+)
+model = click.option(
+    "--model", metavar="LABEL", help="model label (default: the recommended one, docs/design/0011)"
+)
+bootstrap = options(
+    click.option(
+        "--n-boot", type=int, default=300, help="bootstrap replicates (default 300, at most 1000)"
+    ),
+    click.option("--seed", type=int, default=0, help="bootstrap seed (default 0)"),
+)
 
 
 def resolve_run_source(args: argparse.Namespace) -> None:
     """Fill ``args.run_dir`` from the deprecated meaning of ``--out`` (an existing run folder
-    given as input) when no ``--run-dir``/``--run`` is given; else require one of them."""
+    given as input) when no ``--run-dir``/``--run`` is given; else require exactly one."""
+    if args.run_dir is not None and args.run is not None:
+        raise input_error(
+            f"--run-dir {args.run_dir} and --run {args.run} name two runs", fix="pass one of them"
+        )
     if args.run_dir is None and args.run is None:
-        if _looks_like_run(args.out):
+        if args.out is not None and (Path(args.out) / "forecasts.parquet").is_file():
             deprecated(
                 "--out DIR as the run to read", "pass --run-dir DIR (--out is where to write)"
             )

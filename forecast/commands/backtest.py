@@ -7,44 +7,47 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
 import pandas as pd
 
 from forecast._errors import input_error
-from forecast.commands._common import add_experiment, add_tracking, experiment_of
+from forecast.commands._common import (
+    PATH,
+    cache_dir,
+    command,
+    experiment_argument,
+    experiment_of,
+    options,
+    tracking,
+)
 
 if TYPE_CHECKING:
     from forecast import Backtest
 
-__all__ = ["add_execution_options", "backend_of", "print_summary", "register"]
+__all__ = ["backtest", "backend_of", "execution_options", "print_summary"]
 
 
-def add_execution_options(parser: argparse.ArgumentParser) -> None:
-    """Workers, backend and the task cache."""
-    parser.add_argument(
+execution_options = options(
+    click.option(
         "--n-jobs", type=int, default=2, help="parallel workers of the loky backend (default 2)"
-    )
-    parser.add_argument(
+    ),
+    click.option(
         "--backend",
-        choices=["loky", "dask"],
-        default=None,
+        type=click.Choice(["loky", "dask"]),
         help="loky (default): --n-jobs processes here; dask: the tasks run on the Dask cluster "
         "at --scheduler (the default with --scheduler), else on an in-process one. Results "
         "and the task cache are the same",
-    )
-    parser.add_argument(
+    ),
+    click.option(
         "--scheduler",
-        default=None,
         metavar="ADDRESS",
         help="Dask scheduler, e.g. tcp://127.0.0.1:8786 as printed by `forecast cluster up` "
         "or `dask scheduler`; the run fails within seconds when it does not answer",
-    )
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=None,
-        help="task cache (default $FORECAST_CACHE_DIR or the user cache dir)",
-    )
-    parser.add_argument("--no-cache", action="store_true", help="recompute every task")
+    ),
+    cache_dir,
+    click.option("--no-cache", is_flag=True, help="recompute every task"),
+)
+"""Workers, backend and the task cache."""
 
 
 def backend_of(args: argparse.Namespace) -> str:
@@ -158,23 +161,20 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "backtest",
-        help="rolling-origin backtest of an experiment spec",
-        description="Backtest every model of EXPERIMENT_YAML on a rolling origin and write the "
-        "run folder DIR (forecasts, scores, metrics, costs, report) as a whole: "
-        "on any failure DIR keeps its previous contents. Tracked in MLflow.",
-    )
-    add_experiment(parser)
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("outputs/backtest"),
-        metavar="DIR",
-        help="run folder to write (default outputs/backtest)",
-    )
-    add_execution_options(parser)
-    parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
-    add_tracking(parser)
-    parser.set_defaults(handler=_run)
+@command("backtest", short_help="rolling-origin backtest of an experiment spec")
+@experiment_argument
+@click.option(
+    "--out",
+    type=PATH,
+    default=Path("outputs/backtest"),
+    metavar="DIR",
+    help="run folder to write (default outputs/backtest)",
+)
+@execution_options
+@click.option("--no-report", is_flag=True, help="skip the HTML report")
+@tracking()
+def backtest(args: argparse.Namespace) -> int:
+    """Backtest every model of EXPERIMENT_YAML on a rolling origin and write the run folder DIR
+    (forecasts, scores, metrics, costs, report) as a whole: on any failure DIR keeps its previous
+    contents. Tracked in MLflow."""
+    return _run(args)  # looked up when run (tests replace it)

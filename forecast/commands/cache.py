@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
+
+import click
 
 from forecast._errors import input_error
+from forecast.commands._common import Group, cache_dir
 
-__all__ = ["register"]
+__all__ = ["cache"]
 
 
 def _size(n_bytes: int) -> str:
@@ -23,12 +25,28 @@ def _size(n_bytes: int) -> str:
     return f"{value:.1f} GB"
 
 
+cache = Group(
+    "cache",
+    short_help="inspect or clear the backtest task cache",
+    help="The task cache holds one file per fitted (origin, model) task of a "
+    "backtest, keyed by a hash of its data, spec, seed and code version. "
+    "Unreadable entries are recomputed by the next backtest.",
+)
+
+
 def _cache(args: argparse.Namespace):
     from forecast.backtest import TaskCache, default_cache_dir
 
     return TaskCache(args.cache_dir or default_cache_dir())
 
 
+@cache.command(
+    "info", short_help="folder, entries, size, oldest and newest entry, unreadable entries"
+)
+@cache_dir
+@click.option(
+    "--check", is_flag=True, help="open every entry to count the unreadable ones (slower)"
+)
 def _info(args: argparse.Namespace) -> int:
     cache = _cache(args)
     info = cache.info(check=args.check)
@@ -53,6 +71,14 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+@cache.command("clear", short_help="remove the cache entries")
+@cache_dir
+@click.option(
+    "--older-than",
+    type=float,
+    metavar="DAYS",
+    help="remove only entries written more than DAYS days ago",
+)
 def _clear(args: argparse.Namespace) -> int:
     days = args.older_than
     if days is not None and not (math.isfinite(days) and days >= 0):
@@ -66,44 +92,3 @@ def _clear(args: argparse.Namespace) -> int:
     kept = "" if days is None else f"; {len(cache.entries())} kept"
     print(f"removed {count} entries{age} ({_size(size)}) from {cache.directory}{kept}")
     return 0
-
-
-def _add_cache_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=None,
-        help="task cache (default $FORECAST_CACHE_DIR or the user cache dir)",
-    )
-
-
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add ``forecast cache info`` and ``forecast cache clear`` to the command line."""
-    parser = commands.add_parser(
-        "cache",
-        help="inspect or clear the backtest task cache",
-        description="The task cache holds one file per fitted (origin, model) task of a "
-        "backtest, keyed by a hash of its data, spec, seed and code version. "
-        "Unreadable entries are recomputed by the next backtest.",
-    )
-    actions = parser.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
-    info = actions.add_parser(
-        "info", help="folder, entries, size, oldest and newest entry, unreadable entries"
-    )
-    _add_cache_dir(info)
-    info.add_argument(
-        "--check",
-        action="store_true",
-        help="open every entry to count the unreadable ones (slower)",
-    )
-    info.set_defaults(handler=_info)
-    clear = actions.add_parser("clear", help="remove the cache entries")
-    _add_cache_dir(clear)
-    clear.add_argument(
-        "--older-than",
-        type=float,
-        default=None,
-        metavar="DAYS",
-        help="remove only entries written more than DAYS days ago",
-    )
-    clear.set_defaults(handler=_clear)

@@ -8,11 +8,14 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
+
+import click
 
 from forecast._errors import input_error
+from forecast.commands._common import PATH, Group, options
 
-__all__ = ["register"]
+__all__ = ["cluster"]
 
 _DESCRIPTION = """\
 Start a Dask scheduler and N worker processes on this machine (this Python; each worker
@@ -20,6 +23,7 @@ under a nanny that restarts it if it dies), print the scheduler's address and da
 and stay in the foreground until Ctrl-C or SIGTERM, which stop the workers, then the
 scheduler. Run backtests on it from another terminal:
 
+\b
   forecast backtest SPEC --backend dask --scheduler tcp://127.0.0.1:8786
 
 The panel is sent to each worker once; a task carries its rows and its model spec, and a
@@ -38,6 +42,7 @@ several machines: `forecast cluster up --listen THIS_IP --tls-ca-file CA --tls-c
 --tls-key KEY` here, then, from the same Python environment with atrocity-forecast[dask]
 installed on every machine:
 
+\b
   dask worker tls://THIS_IP:8786 --nthreads 1 --tls-ca-file CA --tls-cert CERT --tls-key KEY
   DASK_DISTRIBUTED__COMM__TLS__CA_FILE=CA DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT=CERT \\
   DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY=KEY \\
@@ -50,31 +55,21 @@ A Dask scheduler runs whatever code its clients send: without TLS, expose it to 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-@contextlib.contextmanager
-def _interruptible() -> Iterator[None]:
-    """Ctrl-C and SIGTERM raise KeyboardInterrupt in the block (even when a shell started
-    this process in the background with Ctrl-C ignored)."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = {s: signal.signal(s, interrupt) for s in _STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
-def _uninterrupted() -> Iterator[None]:
-    """Ctrl-C and SIGTERM ignored in the block (a clean stop is not cut short)."""
-    previous = {s: signal.signal(s, signal.SIG_IGN) for s in _STOP_SIGNALS}
+def _on_stop(handler: Any) -> Iterator[None]:
+    """Ctrl-C and SIGTERM handled by ``handler`` in the block: ``_interrupt`` raises
+    KeyboardInterrupt (even when a shell started this process in the background with Ctrl-C
+    ignored); ``signal.SIG_IGN`` ignores them (a clean stop is not cut short)."""
+    previous = {s: signal.signal(s, handler) for s in _STOP_SIGNALS}
     try:
         yield
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        for number, old in previous.items():
+            signal.signal(number, old)
 
 
 def _watch(cluster) -> None:
@@ -99,6 +94,56 @@ def _watch(cluster) -> None:
             running = now
 
 
+_TLS = (
+    ("--tls-ca-file", "the CA that signed every certificate of the cluster and its clients"),
+    ("--tls-cert", "this machine's certificate"),
+    ("--tls-key", "this machine's private key"),
+)
+cluster = Group("cluster", short_help="a local Dask cluster for `backtest --backend dask`")
+
+
+@cluster.command(
+    "up",
+    short_help="start a Dask scheduler and N workers here; Ctrl-C stops them",
+    help=_DESCRIPTION,
+    epilog=_EPILOG,
+)
+@click.option("--workers", type=int, required=True, metavar="N", help="worker processes")
+@click.option(
+    "--threads-per-worker",
+    type=int,
+    default=1,
+    metavar="T",
+    help="threads per worker, one fit each (default 1)",
+)
+@click.option(
+    "--port",
+    type=int,
+    default=8786,
+    metavar="P",
+    help="scheduler port (default 8786; 0 picks a free one)",
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1",
+    metavar="ADDRESS",
+    help="listen on ADDRESS, an IP of this machine (0.0.0.0: every interface), instead "
+    "of 127.0.0.1. The cluster runs code for whoever connects: needs the --tls-* files "
+    "or --insecure-no-tls",
+)
+@options(*(click.option(f, type=PATH, metavar="PEM", help=f"mutual TLS: {w}") for f, w in _TLS))
+@click.option(
+    "--insecure-no-tls",
+    is_flag=True,
+    help="with --listen, accept connections without TLS: whoever reaches ADDRESS runs "
+    "any code as you",
+)
+@click.option(
+    "--memory-limit",
+    default="auto",
+    metavar="SIZE",
+    help="memory per worker, e.g. 4GB or 0.25 (of the machine); default auto",
+)
 def _up(args: argparse.Namespace) -> int:
     from forecast.backtest import ProcessCluster, TLSFiles
 
@@ -118,7 +163,7 @@ def _up(args: argparse.Namespace) -> int:
         insecure=args.insecure_no_tls,
     )
     try:
-        with _interruptible():
+        with _on_stop(_interrupt):
             cluster.start()
             threads = f"{args.threads_per_worker} thread{'s' * (args.threads_per_worker > 1)}"
             print(f"scheduler  {cluster.address}")
@@ -143,63 +188,7 @@ def _up(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        with _uninterrupted():
+        with _on_stop(signal.SIG_IGN):
             cluster.stop()
     print("cluster stopped (workers, then scheduler)", flush=True)
     return 0
-
-
-def register(commands: argparse._SubParsersAction) -> None:
-    cluster = commands.add_parser(
-        "cluster", help="a local Dask cluster for `backtest --backend dask`"
-    )
-    actions = cluster.add_subparsers(dest="cluster_command", metavar="ACTION", required=True)
-    up = actions.add_parser(
-        "up",
-        help="start a Dask scheduler and N workers here; Ctrl-C stops them",
-        description=_DESCRIPTION,
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    up.add_argument("--workers", type=int, required=True, metavar="N", help="worker processes")
-    up.add_argument(
-        "--threads-per-worker",
-        type=int,
-        default=1,
-        metavar="T",
-        help="threads per worker, one fit each (default 1)",
-    )
-    up.add_argument(
-        "--port",
-        type=int,
-        default=8786,
-        metavar="P",
-        help="scheduler port (default 8786; 0 picks a free one)",
-    )
-    up.add_argument(
-        "--listen",
-        default="127.0.0.1",
-        metavar="ADDRESS",
-        help="listen on ADDRESS, an IP of this machine (0.0.0.0: every interface), instead "
-        "of 127.0.0.1. The cluster runs code for whoever connects: needs the --tls-* files "
-        "or --insecure-no-tls",
-    )
-    for flag, what in (
-        ("--tls-ca-file", "the CA that signed every certificate of the cluster and its clients"),
-        ("--tls-cert", "this machine's certificate"),
-        ("--tls-key", "this machine's private key"),
-    ):
-        up.add_argument(flag, type=Path, metavar="PEM", help=f"mutual TLS: {what}")
-    up.add_argument(
-        "--insecure-no-tls",
-        action="store_true",
-        help="with --listen, accept connections without TLS: whoever reaches ADDRESS runs "
-        "any code as you",
-    )
-    up.add_argument(
-        "--memory-limit",
-        default="auto",
-        metavar="SIZE",
-        help="memory per worker, e.g. 4GB or 0.25 (of the machine); default auto",
-    )
-    up.set_defaults(handler=_up)

@@ -6,12 +6,58 @@ import argparse
 import tempfile
 from pathlib import Path
 
+import click
+
 from forecast._errors import input_error
+from forecast.commands._common import PATH, bootstrap, command
 
-__all__ = ["register"]
+__all__ = ["compare"]
 
 
-def _compare(args: argparse.Namespace) -> int:
+@command("compare", short_help="HTML comparison of the models of several runs on their common rows")
+@click.argument(
+    "run_dirs",
+    type=PATH,
+    nargs=-1,
+    metavar="RUN_DIR",
+    help="run folders written by `forecast backtest --out DIR`",
+)
+@click.option(
+    "--run",
+    metavar="RUN_ID",
+    multiple=True,
+    help="parent MLflow run of a backtest (repeatable; after the folders)",
+)
+@click.option(
+    "--tracking-uri",
+    help="MLflow tracking URI for --run (default $MLFLOW_TRACKING_URI or "
+    "sqlite:///mlflow.db in the working directory)",
+)
+@click.option(
+    "--out",
+    type=PATH,
+    metavar="PATH",
+    required=True,
+    help="where to write the HTML, e.g. compare.html",
+)
+@click.option(
+    "--label",
+    multiple=True,
+    metavar="NAME",
+    help="a name per run, in order (repeatable; default the experiment names)",
+)
+@click.option(
+    "--model",
+    multiple=True,
+    metavar="MODEL",
+    help="compare only these model labels (repeatable; default all)",
+)
+@bootstrap
+def compare(args: argparse.Namespace) -> int:
+    """Compare the models of two or more backtest runs (e.g. ewp-2025 and ewp-2025-plus) on the rows
+    every run scored (same unit, year and horizon, same outcome): each model's metrics, and paired
+    differences with country-bootstrap intervals for the same model across runs and for the best
+    model of each run. The first run is the reference."""
     from forecast.reports import compare_runs
     from forecast.run import RunArtifacts, check_writable_file
 
@@ -36,8 +82,8 @@ def _compare(args: argparse.Namespace) -> int:
         staged = compare_runs(
             runs,
             Path(tmp) / "compare.html",
-            labels=args.label,
-            models=args.model,
+            labels=args.label or None,
+            models=args.model or None,
             n_boot=args.n_boot,
             seed=args.seed,
         )
@@ -46,62 +92,3 @@ def _compare(args: argparse.Namespace) -> int:
         out.write_bytes(staged.read_bytes())
     print(f"comparison written to {out}")
     return 0
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``compare`` sub-command."""
-    parser = subparsers.add_parser(
-        "compare",
-        help="HTML comparison of the models of several runs on their common rows",
-        description="Compare the models of two or more backtest runs (e.g. ewp-2025 and "
-        "ewp-2025-plus) on the rows every run scored (same unit, year and horizon, "
-        "same outcome): each model's metrics, and paired differences with "
-        "country-bootstrap intervals for the same model across runs and for the "
-        "best model of each run. The first run is the reference.",
-    )
-    parser.add_argument(
-        "run_dirs",
-        type=Path,
-        nargs="*",
-        metavar="RUN_DIR",
-        help="run folders written by `forecast backtest --out DIR`",
-    )
-    parser.add_argument(
-        "--run",
-        metavar="RUN_ID",
-        action="append",
-        default=[],
-        help="parent MLflow run of a backtest (repeatable; after the folders)",
-    )
-    parser.add_argument(
-        "--tracking-uri",
-        default=None,
-        help="MLflow tracking URI for --run (default $MLFLOW_TRACKING_URI or "
-        "sqlite:///mlflow.db in the working directory)",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        metavar="PATH",
-        required=True,
-        help="where to write the HTML, e.g. compare.html",
-    )
-    parser.add_argument(
-        "--label",
-        action="append",
-        default=None,
-        metavar="NAME",
-        help="a name per run, in order (repeatable; default the experiment names)",
-    )
-    parser.add_argument(
-        "--model",
-        action="append",
-        default=None,
-        metavar="MODEL",
-        help="compare only these model labels (repeatable; default all)",
-    )
-    parser.add_argument(
-        "--n-boot", type=int, default=300, help="bootstrap replicates (default 300, at most 1000)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    parser.set_defaults(handler=_compare)

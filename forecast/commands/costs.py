@@ -9,18 +9,21 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import click
 import pandas as pd
 
 from forecast._errors import input_error
 from forecast.commands._common import (
-    add_run_source,
-    add_tracking,
+    PATH,
+    command,
     deprecated,
     read_run,
     resolve_run_source,
+    run_source,
+    tracking,
 )
 
-__all__ = ["parse_cost_ratio", "register"]
+__all__ = ["costs", "parse_cost_ratio"]
 
 DEFAULT_RATIO = 1 / 20
 
@@ -210,7 +213,43 @@ def _horizon(given: int | None, run_horizon: int | None) -> int:
     return given
 
 
-def _run(args: argparse.Namespace) -> int:
+@command("costs", short_help="cost of acting on each model's warnings for a finished backtest")
+@run_source
+@click.option(
+    "--out",
+    type=PATH,
+    metavar="DIR",
+    help="also write DIR/costs.csv, value_curves.png and decision_curves.png",
+)
+@tracking("log the cost metrics into the model runs of --run")
+@click.option(
+    "--cost-ratio",
+    multiple=True,
+    metavar="R",
+    help="C/(eL) as 0.05 or 1:20; repeat for several (default 1:20)",
+)
+@click.option(
+    "--effectiveness",
+    metavar="E",
+    help="share of the loss prevented by acting, in (0, 1] "
+    "(default: the spec's costs.effectiveness, else 0.5)",
+)
+@click.option(
+    "--capacity",
+    metavar="K",
+    help="warnings acted on per year, >= 1, or 'none' "
+    "(default: the spec's costs.capacity, else 30)",
+)
+@click.option(
+    "--horizon", type=int, help="years until the outcome is known, only for a run that records none"
+)
+@click.option("--save", type=PATH, hidden=True)
+@click.option("--log", is_flag=True, hidden=True)
+def costs(args: argparse.Namespace) -> int:
+    """Decision table of a finished backtest (--run-dir DIR, or --run RUN_ID from MLflow): per model
+    the honest threshold, warnings, hits, false alarms per hit, cost per year and value relative to
+    doing nothing, at cost ratio C/(eL). Only forecasts whose outcome windows have closed are
+    scored."""
     from forecast.decision import cost_analysis
     from forecast.experiment import CostSpec
     from forecast.run import check_output_dir, staged_output
@@ -267,51 +306,3 @@ def _run(args: argparse.Namespace) -> int:
             + (f" (no nested run for {missing})" if missing else "")
         )
     return 0
-
-
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add ``forecast costs`` to the ``forecast`` command line."""
-    parser = commands.add_parser(
-        "costs",
-        help="cost of acting on each model's warnings for a finished backtest",
-        description="Decision table of a finished backtest (--run-dir DIR, or --run RUN_ID from "
-        "MLflow): per model the honest threshold, warnings, hits, false alarms per hit, cost per "
-        "year and value relative to doing nothing, at cost ratio C/(eL). Only forecasts whose "
-        "outcome windows have closed are scored.",
-    )
-    add_run_source(parser)
-    parser.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        default=None,
-        help="also write DIR/costs.csv, value_curves.png and decision_curves.png",
-    )
-    add_tracking(parser, what="log the cost metrics into the model runs of --run")
-    parser.add_argument(
-        "--cost-ratio",
-        action="append",
-        metavar="R",
-        help="C/(eL) as 0.05 or 1:20; repeat for several (default 1:20)",
-    )
-    parser.add_argument(
-        "--effectiveness",
-        metavar="E",
-        help="share of the loss prevented by acting, in (0, 1] "
-        "(default: the spec's costs.effectiveness, else 0.5)",
-    )
-    parser.add_argument(
-        "--capacity",
-        metavar="K",
-        help="warnings acted on per year, >= 1, or 'none' "
-        "(default: the spec's costs.capacity, else 30)",
-    )
-    parser.add_argument(
-        "--horizon",
-        type=int,
-        default=None,
-        help="years until the outcome is known, only for a run that records none",
-    )
-    parser.add_argument("--save", type=Path, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--log", action="store_true", help=argparse.SUPPRESS)
-    parser.set_defaults(handler=_run)

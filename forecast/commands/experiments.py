@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["register"]
+import click
+
+from forecast.commands._common import Group, complete
+
+__all__ = ["experiments"]
 
 
+experiments = Group(
+    "experiments",
+    short_help="list the shipped experiment specs, or print one to start your own from",
+    help="The experiment specs shipped with the package. Every command that takes "
+    "an EXPERIMENT_YAML also takes a shipped name (`forecast backtest synthetic-default`).",
+)
+
+
+@experiments.command("list", short_help="names and descriptions")
 def _list(args: argparse.Namespace) -> int:
     import yaml
 
@@ -18,25 +31,16 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+@experiments.command(
+    "show", short_help="print a spec (e.g. `forecast experiments show ewp-2025 > mine.yaml`)"
+)
+@click.argument(
+    "name",
+    help="a shipped experiment name, e.g. synthetic-default",
+    shell_complete=complete("forecast._shipped:experiment_names"),
+)
 def _show(args: argparse.Namespace) -> int:
     from forecast._shipped import resolve_experiment
 
     print(resolve_experiment(args.name).read_text(encoding="utf-8"), end="")
     return 0
-
-
-def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "experiments",
-        help="list the shipped experiment specs, or print one to start your own from",
-        description="The experiment specs shipped with the package. Every command that takes "
-        "an EXPERIMENT_YAML also takes a shipped name (`forecast backtest synthetic-default`).",
-    )
-    actions = parser.add_subparsers(dest="experiments_command", metavar="ACTION", required=True)
-    actions.add_parser("list", help="names and descriptions").set_defaults(handler=_list)
-    show = actions.add_parser(
-        "show",
-        help="print a spec (e.g. `forecast experiments show ewp-2025 > mine.yaml`)",
-    )
-    show.add_argument("name", help="a shipped experiment name, e.g. synthetic-default")
-    show.set_defaults(handler=_show)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import click
 import pandas as pd
 
-__all__ = ["register"]
+from forecast.commands._common import Group, complete, options
+
+__all__ = ["ledger"]
 
 
 def _ledger(args: argparse.Namespace):
@@ -159,73 +162,77 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--ledger",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="ledger folder (default $FORECAST_LEDGER_DIR, else ledger/ beside the tracking store)",
-    )
-
-
-def _scoring(parser: argparse.ArgumentParser) -> None:
-    _common(parser)
-    parser.add_argument(
+_LEDGER = click.option(
+    "--ledger",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="ledger folder (default $FORECAST_LEDGER_DIR, else ledger/ beside the tracking store)",
+)
+_SCORING = options(
+    _LEDGER,
+    click.option(
         "--dataset",
-        action="append",
+        multiple=True,
         metavar="NAME",
+        shell_complete=complete("forecast.data:dataset_names"),
         help="also score a dataset of published editions, e.g. ewp-editions (repeatable)",
-    )
-    parser.add_argument(
+    ),
+    click.option(
         "--run-dir",
-        type=Path,
+        type=click.Path(path_type=Path),
         default=None,
         metavar="DIR",
         help="a backtest run folder: its forecasts at origin = data year join as "
         "pseudo-real-time editions",
-    )
-    parser.add_argument(
+    ),
+    click.option(
         "--model", default=None, metavar="LABEL", help="model of --run-dir (default recommended)"
-    )
-    parser.add_argument(
-        "--outcomes", default="ewp-2025", metavar="DATASET", help="outcome data (default ewp-2025)"
-    )
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates")
+    ),
+    click.option(
+        "--outcomes",
+        default="ewp-2025",
+        metavar="DATASET",
+        shell_complete=complete("forecast.data:dataset_names"),
+        help="outcome data (default ewp-2025)",
+    ),
+    click.option("--n-boot", type=int, default=1000, help="bootstrap replicates"),
+)
 
-
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add ``ledger`` (list, import, score, report) to the ``forecast`` command line."""
-    parser = commands.add_parser(
-        "ledger",
-        help="the editions ledger: issued lists, scored as their outcomes arrive",
-        description="Every issued risk list is an edition in the ledger; score each once its "
-        "window is observed (docs/design/0014-editions-ledger.md).",
-    )
-    actions = parser.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="the editions in the ledger")
-    _common(listing)
-    listing.set_defaults(handler=_list)
-
-    imported = actions.add_parser("import", help="record an external list from a CSV")
-    imported.add_argument("file", type=Path, help="CSV (or parquet) list")
-    imported.add_argument("--source", required=True, help="who issued it, e.g. ewp")
-    imported.add_argument("--data-year", type=int, required=True, help="its data year")
-    imported.add_argument("--window", required=True, help="outcome years, e.g. 2024-2025")
-    imported.add_argument("--unit-column", default=None, help="column of country names")
-    imported.add_argument("--prob-column", default="probability", help="column of risks")
-    imported.add_argument("--code-column", default=None, help="column of state codes")
-    imported.add_argument("--code-system", choices=("cow", "gw"), default="cow")
-    imported.add_argument("--target", choices=("any", "state-led"), default="any")
-    imported.add_argument("--kind", choices=("issued", "rerun"), default="issued")
-    _common(imported)
-    imported.set_defaults(handler=_import)
-
-    score = actions.add_parser("score", help="score every edition whose window is observed")
-    _scoring(score)
-    score.set_defaults(handler=_print_score)
-
-    report = actions.add_parser("report", help="write the track-record page DIR/ledger.html")
-    _scoring(report)
-    report.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write")
-    report.set_defaults(handler=_report)
+ledger = Group(
+    "ledger",
+    short_help="the editions ledger: issued lists, scored as their outcomes arrive",
+    help="Every issued risk list is an edition in the ledger; score each once its "
+    "window is observed (docs/design/0014-editions-ledger.md).",
+)
+ledger.command("list", short_help="the editions in the ledger")(_LEDGER(_list))
+ledger.command("import", short_help="record an external list from a CSV")(
+    options(
+        click.argument("file", type=click.Path(path_type=Path)),
+        click.option("--source", required=True, help="who issued it, e.g. ewp"),
+        click.option("--data-year", type=int, required=True, help="its data year"),
+        click.option("--window", required=True, help="outcome years, e.g. 2024-2025"),
+        click.option("--unit-column", default=None, help="column of country names"),
+        click.option("--prob-column", default="probability", help="column of risks"),
+        click.option("--code-column", default=None, help="column of state codes"),
+        click.option("--code-system", type=click.Choice(["cow", "gw"]), default="cow"),
+        click.option("--target", type=click.Choice(["any", "state-led"]), default="any"),
+        click.option("--kind", type=click.Choice(["issued", "rerun"]), default="issued"),
+        _LEDGER,
+    )(_import)
+)
+ledger.command("score", short_help="score every edition whose window is observed")(
+    _SCORING(_print_score)
+)
+ledger.command("report", short_help="write the track-record page DIR/ledger.html")(
+    options(
+        _SCORING,
+        click.option(
+            "--out",
+            type=click.Path(path_type=Path),
+            required=True,
+            metavar="DIR",
+            help="folder to write",
+        ),
+    )(_report)
+)

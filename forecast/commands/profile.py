@@ -6,18 +6,35 @@ import argparse
 import time
 from pathlib import Path
 
+import click
 import pandas as pd
 
-from forecast.commands._common import experiment_of
-from forecast.commands.whatif import _pct, add_unit_and_model, text_table
+from forecast.commands._common import PATH, command, experiment_of
+from forecast.commands.risklist import fit_cache
+from forecast.commands.whatif import _pct, text_table, unit_and_model
 
-__all__ = ["register"]
+__all__ = ["profile"]
 
 MARKERS = ("profile.html", "profile.csv")
 """Files that mark a folder as an earlier profile (it may be replaced)."""
 
 
-def _profile(args: argparse.Namespace) -> int:
+@command("profile", short_help="one country's risk over the years, onsets and drivers (HTML page)")
+@unit_and_model
+@click.option("--years", type=int, default=20, help="years to show (default 20)")
+@click.option(
+    "--out",
+    type=PATH,
+    default=Path("outputs/profile"),
+    metavar="DIR",
+    help="folder to write (default outputs/profile); replaced as a whole",
+)
+@fit_cache
+@click.option("--show", type=int, default=10, help="years to print (default 10)")
+def profile(args: argparse.Namespace) -> int:
+    """The forecasts the list's model made for UNIT from each of the last YEARS data years (the
+    backtest, fits cached), the onsets, how the top drivers moved and why the risk changed since
+    last year; writes DIR/profile.html and DIR/profile.csv and prints the yearly table."""
     from forecast.backtest import default_cache_dir, load_panel
     from forecast.choice import recommend_model
     from forecast.experiment import load_experiment
@@ -75,34 +92,3 @@ def _profile(args: argparse.Namespace) -> int:
         print(f"\nsince {profile.year - 1}: {parts}")
     print(f"\nfiles in {args.out}: profile.html, profile.csv ({time.perf_counter() - start:.1f} s)")
     return 0
-
-
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add ``profile`` to the ``forecast`` command line."""
-    parser = commands.add_parser(
-        "profile",
-        help="one country's risk over the years, onsets and drivers (HTML page)",
-        description="The forecasts the list's model made for UNIT from each of the last YEARS "
-        "data years (the backtest, fits cached), the onsets, how the top drivers "
-        "moved and why the risk changed since last year; writes DIR/profile.html "
-        "and DIR/profile.csv and prints the yearly table.",
-    )
-    add_unit_and_model(parser)
-    parser.add_argument("--years", type=int, default=20, help="years to show (default 20)")
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("outputs/profile"),
-        metavar="DIR",
-        help="folder to write (default outputs/profile); replaced as a whole",
-    )
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=None,
-        help="backtest fit cache (default $FORECAST_CACHE_DIR or the user cache)",
-    )
-    parser.add_argument("--no-cache", action="store_true", help="do not cache backtest fits")
-    parser.add_argument("--n-jobs", type=int, default=2, help="backtest workers (default 2)")
-    parser.add_argument("--show", type=int, default=10, help="years to print (default 10)")
-    parser.set_defaults(handler=_profile)

@@ -7,18 +7,53 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import click
+
 from forecast.commands._common import (
-    add_run_source,
-    add_tracking,
+    PATH,
+    bootstrap,
+    command,
     deprecated,
     read_run,
     resolve_run_source,
+    run_source,
+    tracking,
 )
 
-__all__ = ["register"]
+__all__ = ["report"]
 
 
-def _report(args: argparse.Namespace) -> int:
+@command(
+    "report", short_help="HTML model comparison report of a backtest (run folder or MLflow run)"
+)
+@run_source
+@click.option(
+    "--out",
+    type=PATH,
+    metavar="PATH",
+    help="where to write the HTML (default DIR/report.html with --run-dir; "
+    "with --run, logged to the run and written only when given)",
+)
+@click.option("--html", type=PATH, hidden=True)
+@tracking("log the report into --run")
+@click.option(
+    "--baseline",
+    metavar="MODEL",
+    help="model to compare the others against (default: the spec's "
+    "evaluation.baseline, else the first by name)",
+)
+@bootstrap
+@click.option(
+    "--effectiveness",
+    type=float,
+    help="share of the loss prevented by acting on a warning; the report "
+    "shows the run's cost analysis and notes a different value (use "
+    "`forecast costs --effectiveness` to recompute)",
+)
+def report(args: argparse.Namespace) -> int:
+    """Write a self-contained HTML report comparing the models of a backtest: metrics with bootstrap
+    intervals, paired differences, ROC/PR, calibration, catch curves, the run's cost analysis,
+    onsets caught."""
     from forecast.reports import build_report
     from forecast.run import check_writable_file
 
@@ -57,44 +92,3 @@ def _report(args: argparse.Namespace) -> int:
             shutil.move(staged, target)  # a rename, or a copy across file systems
             print(f"report written to {target}")
     return 0
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``report`` sub-command."""
-    parser = subparsers.add_parser(
-        "report",
-        help="HTML model comparison report of a backtest (run folder or MLflow run)",
-        description="Write a self-contained HTML report comparing the models of a backtest: "
-        "metrics with bootstrap intervals, paired differences, ROC/PR, "
-        "calibration, catch curves, the run's cost analysis, onsets caught.",
-    )
-    add_run_source(parser)
-    parser.add_argument(
-        "--out",
-        type=Path,
-        metavar="PATH",
-        default=None,
-        help="where to write the HTML (default DIR/report.html with --run-dir; "
-        "with --run, logged to the run and written only when given)",
-    )
-    parser.add_argument("--html", type=Path, help=argparse.SUPPRESS)
-    add_tracking(parser, what="log the report into --run")
-    parser.add_argument(
-        "--baseline",
-        metavar="MODEL",
-        help="model to compare the others against (default: the spec's "
-        "evaluation.baseline, else the first by name)",
-    )
-    parser.add_argument(
-        "--n-boot", type=int, default=300, help="bootstrap replicates (default 300, at most 1000)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    parser.add_argument(
-        "--effectiveness",
-        type=float,
-        default=None,
-        help="share of the loss prevented by acting on a warning; the report "
-        "shows the run's cost analysis and notes a different value (use "
-        "`forecast costs --effectiveness` to recompute)",
-    )
-    parser.set_defaults(handler=_report)

@@ -3,18 +3,61 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
+import click
 import pandas as pd
 
-from forecast.commands._common import add_experiment, add_tracking, experiment_of
+from forecast.commands._common import (
+    PATH,
+    command,
+    experiment_argument,
+    experiment_of,
+    model,
+    options,
+    tracking,
+)
 
-__all__ = ["register"]
+__all__ = ["explain", "fit_cache", "risklist"]
 
 
-def _risklist(args: argparse.Namespace) -> int:
+fit_cache = options(
+    click.option(
+        "--cache-dir",
+        type=PATH,
+        help="backtest fit cache (default $FORECAST_CACHE_DIR or the user cache)",
+    ),
+    click.option("--no-cache", is_flag=True, help="do not cache backtest fits"),
+    click.option("--n-jobs", type=int, default=2, help="backtest workers (default 2)"),
+)
+"""The backtest fits behind a list: their cache and workers."""
+
+
+@command("risklist", short_help="the latest risk list: tiers, drivers, changes, MLflow registry")
+@experiment_argument
+@model
+@click.option("--year", type=int, help="data year (default: the last)")
+@click.option(
+    "--out",
+    type=PATH,
+    default=Path("outputs/risklist"),
+    metavar="DIR",
+    help="folder to write (default outputs/risklist); replaced as a whole",
+)
+@click.option(
+    "--register",
+    is_flag=True,
+    help="register the model as forecast-<experiment>, with alias champion when it is the "
+    "recommended model (else candidate)",
+)
+@tracking()
+@fit_cache
+@click.option("--no-backtest", is_flag=True, help="skip the backtest behind the tier meanings")
+@click.option("--no-pdf", is_flag=True, help="do not write risklist.pdf")
+def risklist(args: argparse.Namespace) -> int:
+    """Fit a model of EXPERIMENT_YAML on every known outcome, forecast the last data year and write
+    DIR/risklist.html, .csv, .pdf and risk.parquet."""
     from forecast.backtest import default_cache_dir
     from forecast.choice import recommend_model
     from forecast.pipeline import run_risklist
@@ -67,7 +110,17 @@ def _top_table(risk: pd.DataFrame, noun: str = "country") -> str:
     return _left_aligned(table)
 
 
-def _explain(args: argparse.Namespace) -> int:
+@command("explain", short_help="why a country's risk changed between two years")
+@experiment_argument
+@click.option(
+    "--unit", required=True, help="the country: a name (Sudan, Myanmar) or the panel's code (625)"
+)
+@click.option("--from", "year_from", type=int, required=True, metavar="Y1")
+@click.option("--to", "year_to", type=int, required=True, metavar="Y2")
+@model
+def explain(args: argparse.Namespace) -> int:
+    """Split the change of UNIT's forecast from year FROM to TO into indicator contributions and a
+    model-update term (they add up to the change)."""
     from forecast._errors import ForecastInputError, input_error
     from forecast.backtest import load_panel
     from forecast.choice import recommend_model
@@ -124,7 +177,7 @@ def _explain(args: argparse.Namespace) -> int:
             "indicator": table["term"],
         }
     )
-    print(_left_aligned(shown), file=sys.stdout)
+    print(_left_aligned(shown))
     return 0
 
 
@@ -136,70 +189,3 @@ def _left_aligned(table: pd.DataFrame) -> str:
         justify="left",
         formatters={c: (lambda v, w=w: f"{v!s:<{w}}") for c, w in widths.items()},
     )
-
-
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add ``risklist`` and ``explain`` to the ``forecast`` command line."""
-    parser = commands.add_parser(
-        "risklist",
-        help="the latest risk list: tiers, drivers, changes, MLflow registry",
-        description="Fit a model of EXPERIMENT_YAML on every known outcome, forecast the last data "
-        "year and write DIR/risklist.html, .csv, .pdf and risk.parquet.",
-    )
-    add_experiment(parser)
-    parser.add_argument(
-        "--model",
-        default=None,
-        metavar="LABEL",
-        help="model label (default: the recommended one, docs/design/0011)",
-    )
-    parser.add_argument("--year", type=int, default=None, help="data year (default: the last)")
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("outputs/risklist"),
-        metavar="DIR",
-        help="folder to write (default outputs/risklist); replaced as a whole",
-    )
-    parser.add_argument(
-        "--register",
-        action="store_true",
-        help="register the model as forecast-<experiment>, with alias champion when it is the "
-        "recommended model (else candidate)",
-    )
-    add_tracking(parser)
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=None,
-        help="backtest fit cache (default $FORECAST_CACHE_DIR or the user cache)",
-    )
-    parser.add_argument("--no-cache", action="store_true", help="do not cache backtest fits")
-    parser.add_argument("--n-jobs", type=int, default=2, help="backtest workers (default 2)")
-    parser.add_argument(
-        "--no-backtest", action="store_true", help="skip the backtest behind the tier meanings"
-    )
-    parser.add_argument("--no-pdf", action="store_true", help="do not write risklist.pdf")
-    parser.set_defaults(handler=_risklist)
-
-    explain = commands.add_parser(
-        "explain",
-        help="why a country's risk changed between two years",
-        description="Split the change of UNIT's forecast from year FROM to TO into indicator "
-        "contributions and a model-update term (they add up to the change).",
-    )
-    add_experiment(explain)
-    explain.add_argument(
-        "--unit",
-        required=True,
-        help="the country: a name (Sudan, Myanmar) or the panel's code (625)",
-    )
-    explain.add_argument("--from", dest="year_from", type=int, required=True, metavar="Y1")
-    explain.add_argument("--to", dest="year_to", type=int, required=True, metavar="Y2")
-    explain.add_argument(
-        "--model",
-        default=None,
-        metavar="LABEL",
-        help="model label (default: the recommended one, docs/design/0011)",
-    )
-    explain.set_defaults(handler=_explain)

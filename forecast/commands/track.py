@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-__all__ = ["register"]
+import click
+
+from forecast.commands._common import PATH, command
+
+__all__ = ["track"]
 
 
-def _track(args: argparse.Namespace) -> int:
+@command("track", short_help="log a finished run folder to MLflow")
+@click.option(
+    "--run-dir",
+    type=PATH,
+    metavar="DIR",
+    required=True,
+    help="run folder written by `forecast backtest --out DIR`",
+)
+@click.option(
+    "--tracking-uri",
+    help="MLflow tracking URI (default the spec's tracking.uri, else "
+    "$MLFLOW_TRACKING_URI or sqlite:///mlflow.db in the working directory)",
+)
+def track(args: argparse.Namespace) -> int:
+    """Log the run folder of a finished `forecast backtest` (its spec, forecasts, scores and files,
+    and the cost analysis) as a new MLflow run: for a backtest run with --no-track or whose tracking
+    failed. The folder is not changed."""
     from forecast.backtest import summarize
     from forecast.decision import cost_analysis
     from forecast.run import RunArtifacts
@@ -27,28 +46,3 @@ def _track(args: argparse.Namespace) -> int:
         )
     print(f"tracked: run {log_run(tracker, result, summary, run, analysis)} at {tracker.uri}")
     return 0
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``track`` sub-command."""
-    parser = subparsers.add_parser(
-        "track",
-        help="log a finished run folder to MLflow",
-        description="Log the run folder of a finished `forecast backtest` (its spec, "
-        "forecasts, scores and files, and the cost analysis) as a new MLflow run: for a "
-        "backtest run with --no-track or whose tracking failed. The folder is not changed.",
-    )
-    parser.add_argument(
-        "--run-dir",
-        type=Path,
-        metavar="DIR",
-        required=True,
-        help="run folder written by `forecast backtest --out DIR`",
-    )
-    parser.add_argument(
-        "--tracking-uri",
-        default=None,
-        help="MLflow tracking URI (default the spec's tracking.uri, else "
-        "$MLFLOW_TRACKING_URI or sqlite:///mlflow.db in the working directory)",
-    )
-    parser.set_defaults(handler=_track)

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import argparse
-import sys
+from collections.abc import Sequence
 from pathlib import Path
 
+import click
 import numpy as np
 import pandas as pd
 
 from forecast._errors import input_error
-from forecast.commands._common import add_experiment, experiment_of
+from forecast.commands._common import (
+    PATH,
+    command,
+    experiment_argument,
+    experiment_of,
+    model,
+    options,
+)
 
-__all__ = ["add_unit_and_model", "parse_settings", "register", "text_table"]
+__all__ = ["parse_settings", "text_table", "unit_and_model", "whatif"]
 
 MARKERS = ("whatif.csv",)
 """The file that marks a folder as an earlier what-if output (it may be replaced)."""
 
 
-def parse_settings(items: list[str] | None) -> dict[str, float]:
+def parse_settings(items: Sequence[str] | None) -> dict[str, float]:
     """``['coup.try.5yr=1', ...]`` -> ``{'coup.try.5yr': 1.0}``; one line per bad item."""
     out: dict[str, float] = {}
     for item in items or []:
@@ -47,7 +55,40 @@ def _risk(s) -> str:
     return f"{_pct(s.probability)}{interval}, rank {s.rank}, {s.tier}"
 
 
-def _whatif(args: argparse.Namespace) -> int:
+unit_and_model = options(
+    experiment_argument,
+    click.option(
+        "--unit",
+        required=True,
+        metavar="NAME",
+        help="country name (case-insensitive) or code, e.g. Sudan or 625",
+    ),
+    model,
+)
+"""The spec (positional), ``--unit NAME`` and ``--model LABEL`` of the one-country commands."""
+
+
+@command("whatif", short_help="a country's risk if some triggers fired (same model as the list)")
+@unit_and_model
+@click.option(
+    "--set",
+    multiple=True,
+    metavar="INDICATOR=VALUE",
+    help="indicator value for the scenario, e.g. coup.try.5yr=1 "
+    "(repeatable; '.' and '_' match alike)",
+)
+@click.option("--year", type=int, help="data year (default: the last)")
+@click.option(
+    "--out",
+    type=PATH,
+    metavar="DIR",
+    help="also write DIR/whatif.csv (the list, the scenario and each trigger); replaced as a whole",
+)
+def whatif(args: argparse.Namespace) -> int:
+    """The calibrated risk of UNIT on the published list (same model and fit as `forecast risklist`)
+    and with the indicators given by --set changed; and what each trigger indicator alone would do
+    at its event value (1 for binaries, else the 90th percentile on the side that goes with onsets).
+    """
     from forecast.choice import recommend_model
     from forecast.experiment import load_experiment
     from forecast.risk import what_if
@@ -98,7 +139,7 @@ def _whatif(args: argparse.Namespace) -> int:
         }
     )
     print("\nEach trigger alone (the others as they are):")
-    print(text_table(table), file=sys.stdout)
+    print(text_table(table))
     if args.out is not None:
         from forecast.run import staged_output
 
@@ -166,52 +207,3 @@ def _table(result) -> pd.DataFrame:
     out.insert(0, "unit", result.unit)
     out.insert(1, "name", result.name)
     return out
-
-
-def add_unit_and_model(parser: argparse.ArgumentParser) -> None:
-    """The spec (positional), ``--unit NAME`` and ``--model LABEL`` of the one-country
-    commands."""
-    add_experiment(parser)
-    parser.add_argument(
-        "--unit",
-        required=True,
-        metavar="NAME",
-        help="country name (case-insensitive) or code, e.g. Sudan or 625",
-    )
-    parser.add_argument(
-        "--model",
-        default=None,
-        metavar="LABEL",
-        help="model label (default: the recommended one, docs/design/0011)",
-    )
-
-
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add ``whatif`` to the ``forecast`` command line."""
-    parser = commands.add_parser(
-        "whatif",
-        help="a country's risk if some triggers fired (same model as the list)",
-        description="The calibrated risk of UNIT on the published list (same model and fit as "
-        "`forecast risklist`) and with the indicators given by --set changed; and "
-        "what each trigger indicator alone would do at its event value (1 for "
-        "binaries, else the 90th percentile on the side that goes with onsets).",
-    )
-    add_unit_and_model(parser)
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="INDICATOR=VALUE",
-        help="indicator value for the scenario, e.g. coup.try.5yr=1 "
-        "(repeatable; '.' and '_' match alike)",
-    )
-    parser.add_argument("--year", type=int, default=None, help="data year (default: the last)")
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="also write DIR/whatif.csv (the list, the scenario and each "
-        "trigger); replaced as a whole",
-    )
-    parser.set_defaults(handler=_whatif)

@@ -1,4 +1,4 @@
-"""``forecast features`` sub-commands: build, list, agreement, lint (argparse)."""
+"""``forecast features`` sub-commands: build, list, agreement, lint."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import argparse
 import time
 from pathlib import Path
 
+import click
+
+from forecast.commands._common import Group, complete
 from forecast.panel import Panel
 
-__all__ = ["lint_lines", "register", "summary_lines"]
+__all__ = ["features", "lint_lines", "summary_lines"]
 
 
 def summary_lines(panel: Panel, seconds: float) -> list[str]:
@@ -36,14 +39,20 @@ def summary_lines(panel: Panel, seconds: float) -> list[str]:
     return lines
 
 
-def _write_atomic(frame: object, out: Path) -> None:
-    from forecast._files import atomic_path
+features = Group("features", short_help="build country-year panels from specs")
+_SETS = complete("forecast.features:feature_set_names", files=True)
+_set = click.option(
+    "--set", required=True, help="feature-set name or YAML path", shell_complete=_SETS
+)
+_data_dir = click.option("--data-dir", help="folder containing ewp-2025/")
 
-    with atomic_path(out) as tmp:
-        frame.to_parquet(tmp, index=False)  # type: ignore[attr-defined]
 
-
+@features.command("build", short_help="build a feature set and write it as parquet")
+@_set
+@click.option("--out", help="parquet file to write (atomically)")
+@_data_dir
 def _build(args: argparse.Namespace) -> int:
+    from forecast._files import atomic_path
     from forecast.features import build_panel, load_feature_set
     from forecast.run import check_writable_file
 
@@ -53,13 +62,15 @@ def _build(args: argparse.Namespace) -> int:
     panel = build_panel(load_feature_set(args.set), data_dir=args.data_dir)
     seconds = time.perf_counter() - start
     if args.out:
-        _write_atomic(panel.frame, Path(args.out))
+        with atomic_path(Path(args.out)) as tmp:
+            panel.frame.to_parquet(tmp, index=False)
     print("\n".join(summary_lines(panel, seconds)))
     if args.out:
         print(f"wrote {args.out}")
     return 0
 
 
+@features.command("list", short_help="list the shipped feature sets")
 def _list(args: argparse.Namespace) -> int:
     from forecast.features import feature_set_names, load_feature_set
 
@@ -70,6 +81,11 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+@features.command("agreement", short_help="per-column agreement with the upstream panel")
+@click.option(
+    "--set", default="ewp-2025", help="feature-set name or YAML path", shell_complete=_SETS
+)
+@_data_dir
 def _agreement(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -125,34 +141,12 @@ def lint_lines(fs: object) -> list[str]:
     return lines
 
 
+@features.command("lint", short_help="indicators without a label or display (exit 0)")
+@_set
 def _lint(args: argparse.Namespace) -> int:
+    """List the indicators of a feature set that readers would see by column name (no 'label:') or
+    as plain numbers (no 'display:'). Always exits 0."""
     from forecast.features import load_feature_set
 
     print("\n".join(lint_lines(load_feature_set(args.set))))
     return 0
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``features`` command (build, list, agreement, lint) to a parent parser."""
-    parser = subparsers.add_parser("features", help="build country-year panels from specs")
-    sub = parser.add_subparsers(dest="features_command", required=True)
-    build = sub.add_parser("build", help="build a feature set and write it as parquet")
-    build.add_argument("--set", required=True, help="feature-set name or YAML path")
-    build.add_argument("--out", help="parquet file to write (atomically)")
-    build.add_argument("--data-dir", default=None, help="folder containing ewp-2025/")
-    build.set_defaults(handler=_build)
-    listing = sub.add_parser("list", help="list the shipped feature sets")
-    listing.set_defaults(handler=_list)
-    agree = sub.add_parser("agreement", help="per-column agreement with the upstream panel")
-    agree.add_argument("--set", default="ewp-2025", help="feature-set name or YAML path")
-    agree.add_argument("--data-dir", default=None, help="folder containing ewp-2025/")
-    agree.set_defaults(handler=_agreement)
-    lint = sub.add_parser(
-        "lint",
-        help="indicators without a label or display (exit 0)",
-        description="List the indicators of a feature set that readers "
-        "would see by column name (no 'label:') or as plain "
-        "numbers (no 'display:'). Always exits 0.",
-    )
-    lint.add_argument("--set", required=True, help="feature-set name or YAML path")
-    lint.set_defaults(handler=_lint)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from forecast._errors import ForecastInputError
-from forecast.cli import build_parser, main
+from forecast.cli import cli, main
 from forecast.commands.costs import parse_cost_ratio
 from forecast.decision import cost_analysis
 from forecast.experiment import CostSpec
@@ -71,8 +71,8 @@ def out_dir(tmp_path: Path, forecasts: pd.DataFrame) -> Path:
 
 
 def _handler(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
-    return args.handler(args)
+    """The command's own result or exception (not main's exit code and error line)."""
+    return cli.main(argv, "forecast", standalone_mode=False)
 
 
 def _row(text: str, model: str) -> list[float]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +9,8 @@ import pandas as pd
 import pytest
 
 from forecast._errors import ForecastInputError
+from forecast.cli import cli
 from forecast.features import build_panel, feature_set_dir, load_feature_set
-from forecast.features._cli import register
 
 
 def _byo(tmp_path: Path) -> Path:
@@ -37,10 +36,8 @@ def _byo(tmp_path: Path) -> Path:
 
 
 def _cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.handler(args)
+    """The command's own result or exception (not main's exit code and error line)."""
+    return cli.main(argv, "forecast", standalone_mode=False)
 
 
 def test_byo_panel(tmp_path: Path) -> None:
