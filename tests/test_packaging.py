@@ -102,6 +102,9 @@ def test_wheel_ships_feature_sets_and_manifests(installed):
     assert "forecast/_data/manifests/ewp-2025.yaml" in data
     assert "forecast/_data/state_system.csv" in data
     assert "forecast/_data/experiments/synthetic-default.yaml" in data
+    # the JSON Schemas the shipped specs' first line points editors at
+    assert "forecast/_data/experiments/experiment.schema.json" in data
+    assert "forecast/_data/features/feature-set.schema.json" in data
     assert "forecast/py.typed" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names
     # Only the forecast package: no top-level `features` or `datasets` package.
