@@ -41,8 +41,9 @@ def _missing_real_data() -> str | None:
         return None
     return (
         f"{len(missing)} pinned EWP file(s) missing under {data_dir() / manifest.name} "
-        f"(e.g. {missing[0]}); fix: run `make data` (or `forecast data fetch ewp-2025`), "
-        f"set FORECAST_DATA_DIR, or deselect with -m 'not realdata'"
+        f"(e.g. {missing[0]}); fix: run `make data` (or `forecast data fetch ewp-2025`; "
+        f"FORECAST_DATA_MIRROR=<url or folder> fetches from a mirror), set FORECAST_DATA_DIR "
+        f"to a folder holding them, or deselect with -m 'not realdata'"
     )
 
 

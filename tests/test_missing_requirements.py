@@ -35,6 +35,7 @@ def test_missing_real_data_is_skipped_with_one_summary_line(tmp_path):
     summary = [line for line in done.stdout.splitlines() if " test(s): " in line]
     assert len(summary) == 1, done.stdout[-2000:]
     assert "'realdata'" in summary[0] and "make data" in summary[0]
+    assert "FORECAST_DATA_MIRROR" in summary[0]
     assert "FORECAST_TEST_STRICT=1" in summary[0]
 
 

@@ -7,6 +7,7 @@ editable install nor files beside the checkout can stand in for what the wheel l
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -62,12 +63,25 @@ def _outside(site: Path, tmp_path: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(wheel, site folder it is installed into)."""
-    tmp = tmp_path_factory.mktemp("wheel")
+    """(wheel, site folder it is installed into): built once per test run, whichever xdist
+    worker asks first (the others wait on a lock in the run's shared temporary folder)."""
+    base = tmp_path_factory.getbasetemp()
+    # under xdist each worker's folder sits in the run's folder, which all workers share
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    tmp = shared / "wheel"
+    with open(shared / "wheel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (tmp / "site").is_dir():
+            _build_and_install(tmp)
+    (wheel,) = (tmp / "dist").glob("*.whl")
+    return wheel, tmp / "site"
+
+
+def _build_and_install(tmp: Path) -> None:
     src = tmp / "src"
-    src.mkdir()
+    src.mkdir(parents=True)
     for name in SOURCES:
         path = REPO / name
         if path.is_dir():
@@ -89,8 +103,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         cwd=tmp,
     )
     (wheel,) = (tmp / "dist").glob("*.whl")
-    _run([*pip, "install", "-q", "--no-deps", "--target", str(tmp / "site"), str(wheel)], cwd=tmp)
-    return wheel, tmp / "site"
+    site = tmp / "site-partial"
+    _run([*pip, "install", "-q", "--no-deps", "--target", str(site), str(wheel)], cwd=tmp)
+    site.rename(tmp / "site")  # complete, or absent
 
 
 def test_wheel_ships_feature_sets_and_manifests(installed):
@@ -102,6 +117,9 @@ def test_wheel_ships_feature_sets_and_manifests(installed):
     assert "forecast/_data/manifests/ewp-2025.yaml" in data
     assert "forecast/_data/state_system.csv" in data
     assert "forecast/_data/experiments/synthetic-default.yaml" in data
+    # the JSON Schemas the shipped specs' first line points editors at
+    assert "forecast/_data/experiments/experiment.schema.json" in data
+    assert "forecast/_data/features/feature-set.schema.json" in data
     assert "forecast/py.typed" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names
     # Only the forecast package: no top-level `features` or `datasets` package.
