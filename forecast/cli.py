@@ -174,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ForecastInputError, DataNotAvailableError) as error:
         print(f"forecast: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`forecast schema ... | head`): quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        return 141
     except OSError as error:  # a path the checks could not foresee (disk full, a race)
         where = f"{error.filename}: " if error.filename else ""
         print(

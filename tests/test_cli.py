@@ -148,3 +148,19 @@ def test_a_missing_command_or_action_is_a_usage_error(capsys):
             "",
             f"forecast: error: missing command; fix: see `{where} --help`\n",
         )
+
+
+def test_a_reader_that_goes_away_is_not_an_error():
+    """`forecast schema feature-set | head -1`: no 'error' line when the pipe closes early."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        f"{sys.executable} -m forecast schema feature-set | head -c 1 >/dev/null; "
+        f"{sys.executable} -m forecast schema feature-set | head -c 1 >/dev/null",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
