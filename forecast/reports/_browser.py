@@ -37,8 +37,14 @@ class PageLoad:
 
     @property
     def errors(self) -> tuple[str, ...]:
-        """Console messages that report an error (uncaught exception, blocked or failed load)."""
-        return tuple(m for m in self.console if any(w in m for w in _ERROR_WORDS))
+        """Console messages of the page that report an error (uncaught exception, blocked or
+        failed load); the browser's own pages (``chrome://``, e.g. its "Slow network is
+        detected" note under load) are not the page's."""
+        return tuple(
+            m
+            for m in self.console
+            if any(w in m for w in _ERROR_WORDS) and "source: chrome://" not in m
+        )
 
 
 def chromium_path() -> str:

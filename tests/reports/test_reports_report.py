@@ -847,3 +847,18 @@ def test_no_table_overflows_at_1024_px(run, tmp_path):
     assert 'data-overflow="none"' in done.stdout, re.search(r'data-overflow="[^"]*"', done.stdout)
     page, width = re.search(r'data-page="(\d+)/(\d+)"', done.stdout).groups()
     assert int(width) == 1024 and int(page) <= 1024
+
+
+def test_the_browsers_own_console_notes_are_not_page_errors():
+    from forecast.reports._browser import PageLoad
+
+    load = PageLoad(
+        "",
+        (
+            '"Slow network is detected. Fallback font will be used", source: chrome://x (0)',
+            '"Uncaught TypeError: x is null", source: file:///tmp/report.html (3)',
+            '"Refused to load the image", source: file:///tmp/report.html (1)',
+        ),
+        0,
+    )
+    assert load.errors == load.console[1:]
