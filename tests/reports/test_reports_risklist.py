@@ -77,8 +77,8 @@ def test_html_lists_every_unit_in_rank_order_escaped(written):
     risk, paths = written
     html = paths["html"].read_text(encoding="utf-8")
     assert "<script" not in html and XSS not in html
-    assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt;" in html
-    assert "Côte d&quot;Ivoire &amp; &#x27;Co&#x27;" in html
+    assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in html
+    assert "Côte d&#34;Ivoire &amp; &#39;Co&#39;" in html
     assert "&lt;i&gt;Risk&lt;/i&gt;" in html and "logit &lt;v2&gt;" in html
     rows = re.findall(
         r'<tr><td>(\d+)</td><td><span class="name">(.*?)</span></td>'
