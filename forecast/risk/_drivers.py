@@ -37,6 +37,7 @@ __all__ = [
     "flag_texts",
     "input_flags",
     "log_odds",
+    "time_terms",
 ]
 
 KIND_ORDER = ("structural", "trigger", "mitigating", "history", "other")
@@ -321,6 +322,49 @@ def common_flags(
     return names, sentences
 
 
+def time_terms(panel: Panel) -> set[str]:
+    """Features that are not facts about a unit: the same for every unit within each year
+    (a time trend, year terms). They shift every unit alike and are never shown as drivers."""
+    frame = panel.frame
+    features = [f for f in panel.features if f in frame.columns]
+    spread = frame.groupby(panel.year)[features].nunique(dropna=False).max()
+    return {f for f in features if spread[f] <= 1 and frame[f].nunique() > 1}
+
+
+HISTORY_REASON = "the list forecasts a NEW onset, and an episode already under way is not a new one"
+SOURCE_REASON = (
+    "it overlaps with {others} (same data): the model splits their effect, read them together"
+)
+MODEL_REASON = "an association in the model once the other indicators are counted, not a cause"
+
+
+def _reasons(
+    kinds: list[str],
+    values: np.ndarray,
+    contributions: np.ndarray,
+    reference: np.ndarray,
+    siblings: list[str],
+) -> np.ndarray:
+    """A reason for every sign a reader would not expect: a risk factor (structural,
+    trigger, history) above its training median that lowers risk or below it that raises it,
+    and the reverse for a mitigating factor (``''`` elsewhere)."""
+    expected = np.array([-1 if k == "mitigating" else 0 if k == "other" else 1 for k in kinds])
+    side = np.sign(values - np.asarray(reference, dtype=float)[None, :])
+    against = np.nan_to_num(np.sign(contributions) * side * expected[None, :]) < 0
+    base = np.array(
+        [
+            HISTORY_REASON
+            if k == "history"
+            else SOURCE_REASON.format(others=sib)
+            if sib
+            else MODEL_REASON
+            for k, sib in zip(kinds, siblings, strict=True)
+        ],
+        dtype=object,
+    )
+    return np.where(against, base[None, :], "")
+
+
 def driver_table(
     estimator,
     X: np.ndarray,
@@ -336,9 +380,14 @@ def driver_table(
     Columns: ``unit``, ``feature``, ``label`` (the spec's label, else the name), ``kind``,
     ``value``, ``value_text`` (the value as a reader sees it, e.g. ``42%``, with ``(as of
     2013)`` when it has not changed since then), ``contribution`` (log-odds), ``odds_ratio``
-    (``exp(contribution)``) and ``method``; with ``year`` also ``year``.
+    (``exp(contribution)``), ``method``, ``unit_fact`` (False for :func:`time_terms`,
+    never shown as drivers) and ``reason`` (why a sign a reader would not expect is so,
+    ``''`` elsewhere; see :func:`_reasons`); with ``year`` also ``year``.
     """
+    from forecast.risk._derived import same_source
+
     info = indicators or {}
+    trend = time_terms(panel)
     att = attribute(estimator, X, reference=reference)
     features = list(panel.features)
     n, p = att.contributions.shape
@@ -365,6 +414,17 @@ def driver_table(
             "contribution": att.contributions.ravel(),
             "odds_ratio": _odds(att.contributions.ravel()),
             "method": att.method,
+            "unit_fact": np.tile([f not in trend for f in features], n),
+            "reason": _reasons(
+                kinds,
+                values,
+                att.contributions,
+                reference,
+                [
+                    ", ".join(label_of(info, g) for g in same_source(info, features)[f])
+                    for f in features
+                ],
+            ).ravel(),
         }
     )
     if year is not None:
@@ -378,13 +438,15 @@ def _odds(log_odds: np.ndarray | float) -> np.ndarray:
     return np.exp(np.clip(log_odds, -700.0, 700.0))
 
 
-def driver_item(label: str, value_text: str, contribution: float) -> str:
-    """``label: value, raises risk (odds x1.88)`` -- one driver in words."""
+def driver_item(label: str, value_text: str, contribution: float, reason: str = "") -> str:
+    """``label: value, raises risk (odds x1.88)`` -- one driver in words, with ``: why``
+    when the sign needs a reason."""
     direction = "raises risk" if contribution > 0 else "lowers risk"
     value = f": {value_text}" if value_text else ""
     ratio = float(_odds(contribution))
     odds = f"{ratio:.2f}" if ratio < 100 else f"{ratio:.3g}"
-    return f"{label}{value}, {direction} (odds x{odds})"
+    why = f" (why: {reason})" if reason else ""
+    return f"{label}{value}, {direction} (odds x{odds}){why}"
 
 
 def _format(block: pd.DataFrame, contributions: np.ndarray, picked: list[int]) -> str:
@@ -395,10 +457,14 @@ def _format(block: pd.DataFrame, contributions: np.ndarray, picked: list[int]) -
         .fillna("")
         .to_numpy()
     )
+    reasons = (block["reason"] if "reason" in block else pd.Series("", index=block.index)).fillna(
+        ""
+    )
+    reasons = reasons.to_numpy()
     parts = []
     for kind in KIND_ORDER:
         items = [
-            driver_item(str(labels[i]), str(values[i]), contributions[i])
+            driver_item(str(labels[i]), str(values[i]), contributions[i], str(reasons[i]))
             for i in picked
             if kinds[i] == kind
         ]
@@ -415,6 +481,7 @@ def _merge_labels(block: pd.DataFrame) -> pd.DataFrame:
     merged = block.groupby(["label", "kind"], sort=False, as_index=False).agg(
         feature=("feature", "first"),
         contribution=("contribution", "sum"),
+        **({"reason": ("reason", "first")} if "reason" in block else {}),
         **(
             {"value_text": ("value_text", lambda v: "; ".join(dict.fromkeys(filter(None, v))))}
             if "value_text" in block
@@ -431,9 +498,13 @@ def driver_text(drivers: pd.DataFrame, *, top: int = 4, min_log_odds: float = 0.
     Kinds are separated by `` | ``, items within a kind by ``; ``; each item reads
     ``label: value, raises risk (odds xR)`` with ``R = exp(contribution)`` (``label`` and
     ``value_text`` from :func:`driver_table`; the feature name when there is no label).
-    Indicators with the same label and kind count as one (contributions summed).
+    Indicators with the same label and kind count as one (contributions summed). Rows whose
+    ``unit_fact`` is False (a time trend) are never drivers; a ``reason`` follows its item as
+    ``(why: ...)``.
     """
     records = []
+    if "unit_fact" in drivers:
+        drivers = drivers[drivers["unit_fact"].astype(bool)]
     for unit, block in drivers.groupby("unit", sort=False):
         block = _merge_labels(block)
         c = block["contribution"].to_numpy(dtype=float)
