@@ -7,7 +7,9 @@ indicator built from another by ``change`` moves with it. No extra declaration i
 :func:`derived_moves` reads the chains.
 
 * ``rolling_max`` of the source followed by the same element-wise steps as the set indicator:
-  the new value is ``max(old, new value of the set indicator)`` (the steps are monotone).
+  the new value is ``max(old, new value of the set indicator)`` (the steps are monotone;
+  ``fill`` and ``set_value``, hand corrections of past unit-years, are left out of the
+  comparison).
 * ``change`` of the set indicator (``source: {indicator: ...}``): shifts by the same amount.
 """
 
@@ -18,7 +20,8 @@ from typing import Any
 
 __all__ = ["derived_moves", "root_source", "same_source"]
 
-_ELEMENTWISE = ("fill", "log2", "sqrt", "power", "scale")
+_ELEMENTWISE = ("fill", "log2", "sqrt", "power", "scale", "set_value")
+_IGNORED = ("fill", "set_value")  # fill missing values; hand corrections of past unit-years
 
 
 def root_source(info: Mapping[str, Any], name: str) -> tuple[str | None, list[Any]]:
@@ -49,7 +52,7 @@ def _tail(steps: list[Any]) -> tuple[tuple[str, tuple], ...] | None:
     """The element-wise steps (names and parameters) or None when another kind is there."""
     if any(s.name not in _ELEMENTWISE for s in steps):
         return None
-    return tuple((s.name, tuple(sorted(s.params.items()))) for s in steps if s.name != "fill")
+    return tuple((s.name, tuple(sorted(s.params.items()))) for s in steps if s.name not in _IGNORED)
 
 
 def derived_moves(info: Mapping[str, Any], features: list[str], name: str) -> dict[str, str]:
