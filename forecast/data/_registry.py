@@ -47,8 +47,8 @@ _DATASETS: dict[str, tuple[DatasetInfo, Callable[..., Panel]]] = {
             "grid cells with flavour: grid (embedded default; no download).",
             True,
             "datasets/synthetic-world.md",
-            "a new episode of simulated mass killing (synthetic: drawn each year from the "
-            "simulated world's known hazard; nothing in it is real)",
+            "the start of a new episode of simulated mass killing, drawn each year from the "
+            "simulated world's known hazard (synthetic data: nothing in it is real)",
         ),
         synthetic_world_panel,  # its keywords (seed, regime, ...) are the dataset_options
     ),

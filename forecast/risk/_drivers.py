@@ -335,7 +335,7 @@ HISTORY_REASON = "the list forecasts a NEW onset, and an episode already under w
 SOURCE_REASON = (
     "it overlaps with {others} (same data): the model splits their effect, read them together"
 )
-MODEL_REASON = "an association in the model once the other indicators are counted, not a cause"
+MODEL_REASON = "an association in the model, given the other indicators, not a cause"
 
 
 def _reasons(

@@ -74,7 +74,8 @@ def outcome_definition(config: Any, panel: Any = None) -> str:
 
     name = getattr(config, "dataset", None)
     entry = None
-    if not name and getattr(config, "feature_set", None):
+    if getattr(config, "feature_set", None):  # its own sources, whatever ``dataset`` says
+        name = None
         from forecast.features import load_feature_set
         from forecast.features._sources import BUILTIN
 
@@ -138,7 +139,7 @@ def _no_forecast(latest: LatestForecast) -> list[tuple[str, list[str]]]:
             except Exception:  # noqa: BLE001 -- a name is a courtesy; the id will do
                 name = str(unit)
             names.append(f"{name} (last data {year})")
-        out.append((f"in the dataset but with no data for {y}", names))
+        out.append((f"in the dataset, but no data for {y}", names))
     if getattr(panel, "unit_system", None) in ("cow", "gw"):
         from forecast.statesystem import StateSystem
 
@@ -147,8 +148,7 @@ def _no_forecast(latest: LatestForecast) -> list[tuple[str, list[str]]]:
         if len(missing):
             out.append(
                 (
-                    f"states in {y} that the dataset does not cover (its selection of "
-                    "countries, e.g. small populations)",
+                    f"states in {y} outside the dataset's selection (e.g. small populations)",
                     sorted(missing["name"].astype(str).tolist()),
                 )
             )
