@@ -17,6 +17,7 @@ Attribution by model type (all on the log-odds scale, ``eta = logit p``):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -338,19 +339,39 @@ SOURCE_REASON = (
 MODEL_REASON = "an association in the model, given the other indicators, not a cause"
 
 
+def marginal_signs(panel: Panel, year: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per feature, the direction of its raw association with an onset in the data up to
+    ``year`` (+1 when it is higher, on average, in unit-years with an onset, the panel's first
+    outcome, than in the others; -1 when lower; 0 without onsets or values) and its mean."""
+    frame = panel.frame if year is None else panel.frame[panel.frame[panel.year] <= year]
+    features = list(panel.features)
+    values = frame[[f for f in features if f in frame]].reindex(columns=features)
+    values = values.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(values, axis=0)
+        if not panel.outcomes or panel.outcomes[0] not in frame:
+            return np.zeros(len(features)), mean
+        onset = frame[panel.outcomes[0]].to_numpy(dtype=float)
+        gap = np.nanmean(values[onset == 1], axis=0) - np.nanmean(values[onset == 0], axis=0)
+    return np.nan_to_num(np.sign(gap)), mean
+
+
 def _reasons(
     kinds: list[str],
     values: np.ndarray,
     contributions: np.ndarray,
-    reference: np.ndarray,
     siblings: list[str],
+    expected: np.ndarray,
+    reference: np.ndarray,
 ) -> np.ndarray:
-    """A reason for every sign a reader would not expect: a risk factor (structural,
-    trigger, history) above its training median that lowers risk or below it that raises it,
-    and the reverse for a mitigating factor (``''`` elsewhere)."""
-    expected = np.array([-1 if k == "mitigating" else 0 if k == "other" else 1 for k in kinds])
+    """A reason for every sign a reader would not expect: a contribution whose direction
+    differs from the indicator's raw association with onsets in the data (``expected``,
+    :func:`marginal_signs`): above its mean (``reference``) it should push the way the raw
+    association goes, below it the other way (``''`` elsewhere and for ``other`` terms)."""
     side = np.sign(values - np.asarray(reference, dtype=float)[None, :])
     against = np.nan_to_num(np.sign(contributions) * side * expected[None, :]) < 0
+    against &= np.array([k != "other" for k in kinds])[None, :]
     base = np.array(
         [
             HISTORY_REASON
@@ -419,11 +440,11 @@ def driver_table(
                 kinds,
                 values,
                 att.contributions,
-                reference,
                 [
                     ", ".join(label_of(info, g) for g in same_source(info, features)[f])
                     for f in features
                 ],
+                *marginal_signs(panel, year),
             ).ravel(),
         }
     )

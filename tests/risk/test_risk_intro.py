@@ -135,8 +135,10 @@ def test_no_driver_is_a_time_trend_and_unexpected_signs_have_a_reason():
     years = np.repeat(np.arange(1990, 2020), 30)
     units = np.tile(np.arange(30), 30)
     risk_factor = rng.normal(size=len(years))
-    history = (rng.random(len(years)) < 0.3).astype(float)
-    eta = -2 - 0.3 * (years - 1990) - 1.2 * risk_factor - 1.0 * history
+    # an episode under way goes with the risk factor (so with onsets in the raw data), but
+    # given the factor it lowers the odds of a new onset
+    history = (risk_factor + rng.normal(scale=0.5, size=len(years)) > 0.5).astype(float)
+    eta = -2 - 0.3 * (years - 1990) + 2.0 * risk_factor - 1.5 * history
     y = (rng.random(len(years)) < 1 / (1 + np.exp(-eta))).astype(float)
     frame = pd.DataFrame(
         {
@@ -174,15 +176,23 @@ def test_no_driver_is_a_time_trend_and_unexpected_signs_have_a_reason():
     words = " ".join(text["drivers_up"]) + " " + " ".join(text["drivers_down"])
     assert "trend" not in words and "factor" in words  # the largest term is never shown
     # a risk factor above its median that lowers risk says why; so does an ongoing episode
-    medians = dict(zip(features, np.median(X, axis=0), strict=True))
-    for row in table.itertuples():  # risk factors: a value above the median should raise
-        against = (
-            row.feature != "trend" and row.contribution * (row.value - medians[row.feature]) < 0
-        )
+    means = dict(zip(features, X.mean(axis=0), strict=True))
+    raw = {  # oracle: the raw association of each indicator with onsets, by hand
+        f: np.sign(frame.loc[frame["y"] == 1, f].mean() - frame.loc[frame["y"] == 0, f].mean())
+        for f in features
+    }
+    assert raw["ongoing"] > 0  # more onsets where an episode is under way, in the raw data
+    for row in table.itertuples():
+        pushes = np.sign(row.contribution) * np.sign(row.value - means[row.feature])
+        against = row.feature != "trend" and pushes * raw[row.feature] < 0
         assert bool(row.reason) == against
     ongoing = table[(table["feature"] == "ongoing") & (table["reason"] != "")]
     assert len(ongoing) and (ongoing["reason"] == HISTORY_REASON).all()
     assert re.search(r"ongoing: 1, lowers risk \(odds x0\.\d+\) \(why: the list forecasts", words)
+    cells = [*text["drivers_up"], *text["drivers_down"]]
+    items = [item for cell in cells for item in re.split(r" \| |; ", cell)]
+    assert [i for i in items if "factor:" in i]  # shown, and as expected: no reason
+    assert not [i for i in items if "factor:" in i and "(why" in i]
 
 
 def test_derived_indicators_are_read_from_the_transform_chains():
