@@ -105,11 +105,13 @@ def _whatif(args: argparse.Namespace) -> int:
     for r in t[t["why"] != ""].itertuples():
         print(f"  {r.label} lowers risk here: {r.why}.")
     if args.out is not None:
+        from forecast.reports._whatif import render_whatif
         from forecast.run import staged_output
 
         with staged_output(args.out, markers=MARKERS) as stage:
             _table(result).to_csv(stage / "whatif.csv", index=False)
-        print(f"\nwritten to {Path(args.out) / 'whatif.csv'}")
+            render_whatif(result, stage, horizon=h, listed=listed)
+        print(f"\nwritten to {Path(args.out) / 'whatif.csv'} and whatif.html")
     return 0
 
 
@@ -219,6 +221,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=None,
         metavar="DIR",
         help="also write DIR/whatif.csv (the list, the scenario and each "
-        "trigger); replaced as a whole",
+        "trigger) and DIR/whatif.html (the same for a reader); replaced as a whole",
     )
     parser.set_defaults(handler=_whatif)

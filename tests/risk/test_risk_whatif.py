@@ -258,6 +258,9 @@ def test_cli_whatif_and_profile_on_the_synthetic_world(spec, tmp_path, capsys):
     assert "published list:" in out and "if coup attempt in the last five years: " in out
     assert "coup_try_5yr" not in out.split("Each trigger alone")[1]  # human names only
     assert "Each trigger alone" in out and (tmp_path / "wi" / "whatif.csv").is_file()
+    page = (tmp_path / "wi" / "whatif.html").read_text(encoding="utf-8")
+    assert "coup attempt in the last five years" in page and "coup_try_5yr" not in page
+    assert not re.search(r"\d\.\d{4,}", page)  # values for people, not raw log2 numbers
     assert (
         main(
             [
