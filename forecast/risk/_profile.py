@@ -213,7 +213,8 @@ def _moved(latest: LatestForecast, info: Mapping[str, object], term: str, before
         a, b = float(before[features.index(f)]), float(after[features.index(f)])
         if a == b or (np.isnan(a) and np.isnan(b)):
             continue
-        parts.append(f"{label_of(info, f)}: {value_of(info, f, a)} → {value_of(info, f, b)}")
+        moved = f"{value_of(info, f, a)} → {value_of(info, f, b)}"
+        parts.append(moved if f == term else f"{label_of(info, f)}: {moved}")
     if term in trend:
         return "the year moved on (a time trend: the same for every unit)"
     if not parts:
