@@ -339,22 +339,33 @@ SOURCE_REASON = (
 MODEL_REASON = "an association in the model, given the other indicators, not a cause"
 
 
-def marginal_signs(panel: Panel, year: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def marginal_signs(panel: Panel, year: int | None = None) -> np.ndarray:
     """Per feature, the direction of its raw association with an onset in the data up to
-    ``year`` (+1 when it is higher, on average, in unit-years with an onset, the panel's first
-    outcome, than in the others; -1 when lower; 0 without onsets or values) and its mean."""
+    ``year``: +1 when it is higher, on average, in unit-years with an onset (the panel's first
+    outcome) than in the others, -1 when lower, 0 without onsets or values."""
     frame = panel.frame if year is None else panel.frame[panel.frame[panel.year] <= year]
     features = list(panel.features)
-    values = frame[[f for f in features if f in frame]].reindex(columns=features)
-    values = values.to_numpy(dtype=float)
+    if not panel.outcomes or panel.outcomes[0] not in frame:
+        return np.zeros(len(features))
+    values = frame.reindex(columns=features).to_numpy(dtype=float)
+    onset = frame[panel.outcomes[0]].to_numpy(dtype=float)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mean = np.nanmean(values, axis=0)
-        if not panel.outcomes or panel.outcomes[0] not in frame:
-            return np.zeros(len(features)), mean
-        onset = frame[panel.outcomes[0]].to_numpy(dtype=float)
+        warnings.simplefilter("ignore", RuntimeWarning)  # a feature with no values
         gap = np.nanmean(values[onset == 1], axis=0) - np.nanmean(values[onset == 0], axis=0)
-    return np.nan_to_num(np.sign(gap)), mean
+    return np.nan_to_num(np.sign(gap))
+
+
+def model_signs(values: np.ndarray, contributions: np.ndarray) -> np.ndarray:
+    """Per feature, the direction the model reads it in: the sign of the covariance, across
+    the rows, between its values and its contributions (a linear model's coefficient sign);
+    0 with fewer than two distinct values."""
+    out = np.zeros(values.shape[1])
+    for j in range(values.shape[1]):
+        x, c = values[:, j], contributions[:, j]
+        keep = np.isfinite(x) & np.isfinite(c)
+        if keep.sum() > 1 and np.ptp(x[keep]) > 0:
+            out[j] = np.sign(np.cov(x[keep], c[keep])[0, 1])
+    return out
 
 
 def _reasons(
@@ -363,15 +374,13 @@ def _reasons(
     contributions: np.ndarray,
     siblings: list[str],
     expected: np.ndarray,
-    reference: np.ndarray,
 ) -> np.ndarray:
-    """A reason for every sign a reader would not expect: a contribution whose direction
-    differs from the indicator's raw association with onsets in the data (``expected``,
-    :func:`marginal_signs`): above its mean (``reference``) it should push the way the raw
-    association goes, below it the other way (``''`` elsewhere and for ``other`` terms)."""
-    side = np.sign(values - np.asarray(reference, dtype=float)[None, :])
-    against = np.nan_to_num(np.sign(contributions) * side * expected[None, :]) < 0
-    against &= np.array([k != "other" for k in kinds])[None, :]
+    """A reason for every indicator the model reads against its raw association with onsets
+    in the data (``expected``, :func:`marginal_signs`; the model's direction is
+    :func:`model_signs`): a reader expects what goes with onsets to raise risk. ``''``
+    elsewhere and for ``other`` terms."""
+    against = model_signs(values, contributions) * expected < 0
+    against &= np.array([k != "other" for k in kinds])
     base = np.array(
         [
             HISTORY_REASON
@@ -383,7 +392,8 @@ def _reasons(
         ],
         dtype=object,
     )
-    return np.where(against, base[None, :], "")
+    row = np.where(against, base, "")
+    return np.tile(row, (len(values), 1))
 
 
 def driver_table(
@@ -444,7 +454,7 @@ def driver_table(
                     ", ".join(label_of(info, g) for g in same_source(info, features)[f])
                     for f in features
                 ],
-                *marginal_signs(panel, year),
+                marginal_signs(panel, year),
             ).ravel(),
         }
     )
