@@ -59,9 +59,9 @@ _DATASETS: dict[str, tuple[DatasetInfo, Callable[..., Panel]]] = {
             "173 countries (download with `forecast data fetch ewp-2025`).",
             False,
             "datasets/ewp-2025.md",
-            "the start of a mass killing, that is, at least 1,000 non-combatant civilians deliberately "
-            "killed by an armed group, state or non-state, as members of a group, within a "
-            "year or less (Early Warning Project codebook)",
+            "the start of a mass killing, that is, at least 1,000 non-combatant civilians "
+            "deliberately killed by an armed group, state or non-state, as members of a group, "
+            "within a year or less (Early Warning Project codebook)",
         ),
         _load_ewp,
     ),
