@@ -332,11 +332,9 @@ def time_terms(panel: Panel) -> set[str]:
     return {f for f in features if spread[f] <= 1 and frame[f].nunique() > 1}
 
 
-HISTORY_REASON = "the list forecasts a NEW onset, and an episode already under way is not a new one"
-SOURCE_REASON = (
-    "it overlaps with {others} (same data): the model splits their effect, read them together"
-)
-MODEL_REASON = "an association in the model, given the other indicators, not a cause"
+HISTORY_REASON = "an episode already under way is not a NEW onset, which the list forecasts"
+SOURCE_REASON = "it overlaps with {others} (same data): read them together"
+MODEL_REASON = "an association in the model, not a cause"
 
 
 def marginal_signs(panel: Panel, year: int | None = None) -> np.ndarray:

@@ -190,7 +190,9 @@ def test_no_driver_is_a_time_trend_and_unexpected_signs_have_a_reason():
         assert (table.loc[table["feature"] == f, "reason"] != "").tolist() == [against] * last.sum()
     ongoing = table[(table["feature"] == "ongoing") & (table["reason"] != "")]
     assert len(ongoing) and (ongoing["reason"] == HISTORY_REASON).all()
-    assert re.search(r"ongoing: 1, lowers risk \(odds x0\.\d+\) \(why: the list forecasts", words)
+    assert re.search(
+        r"ongoing: 1, lowers risk \(odds x0\.\d+\) \(why: an episode already under way", words
+    )
     cells = [*text["drivers_up"], *text["drivers_down"]]
     items = [item for cell in cells for item in re.split(r" \| |; ", cell)]
     assert [i for i in items if "factor:" in i]  # shown, and as expected: no reason
