@@ -65,7 +65,7 @@ class ListIntro:
     reliability: pd.DataFrame | None = None
 
 
-def outcome_definition(config: Any, panel: Any = None) -> str:
+def outcome_definition(config: Any) -> str:
     """The definition of an onset for ``config``'s data: the registered dataset's
     ``outcome_definition`` (:func:`forecast.data.dataset_info`), found from the experiment's
     ``dataset`` or, for a feature set, from the source its outcome is built from; else the
@@ -132,13 +132,9 @@ def _no_forecast(latest: LatestForecast) -> list[tuple[str, list[str]]]:
     if gone:
         last = recent.groupby(panel.unit)[panel.year].max()
         names = []
-        for unit in gone:
+        for unit in gone:  # named as in its last year (it has a row then)
             year = int(last[unit])
-            try:
-                name = str(unit_names(panel, year).get(unit, unit))
-            except Exception:  # noqa: BLE001 -- a name is a courtesy; the id will do
-                name = str(unit)
-            names.append(f"{name} (last data {year})")
+            names.append(f"{unit_names(panel, year).get(unit, unit)} (last data {year})")
         out.append((f"in the dataset, but no data for {y}", names))
     if getattr(panel, "unit_system", None) in ("cow", "gw"):
         from forecast.statesystem import StateSystem
@@ -205,7 +201,7 @@ def list_intro(
     kind, level = interval_level(latest)
     y, h = latest.year, latest.config.horizon
     return ListIntro(
-        definition=outcome_definition(latest.config, latest.panel),
+        definition=outcome_definition(latest.config),
         first_year=y + 1,
         last_year=y + h,
         level=level,
