@@ -201,13 +201,8 @@ def _moved(latest: LatestForecast, info: Mapping[str, object], term: str, before
     if term == MODEL_UPDATE:
         return "the model retrained with one more year of outcomes"
     trend = time_terms(latest.panel)
-    members = (
-        [term]
-        if term in features
-        else [
-            f for f in features if f"{kinds.get(f, 'other')} indicators" == term and f not in trend
-        ]
-    )
+    group = [f for f in features if f"{kinds.get(f, 'other')} indicators" == term]
+    members = [term] if term in features else [f for f in group if f not in trend]
     parts = []
     for f in members:
         a, b = float(before[features.index(f)]), float(after[features.index(f)])
@@ -215,8 +210,8 @@ def _moved(latest: LatestForecast, info: Mapping[str, object], term: str, before
             continue
         moved = f"{value_of(info, f, a)} → {value_of(info, f, b)}"
         parts.append(moved if f == term else f"{label_of(info, f)}: {moved}")
-    if term in trend:
-        return "the year moved on (a time trend: the same for every unit)"
+    if term in trend or (term not in features and any(f in trend for f in group)):
+        parts.append("time trend: the year moved on (the same for every unit)")
     if not parts:
         return "no input changed (the model reads them differently)"
     more = f"; and {len(parts) - 3} more" if len(parts) > 3 else ""
