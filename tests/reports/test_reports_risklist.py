@@ -340,7 +340,8 @@ def test_real_list_names_countries_and_explains_in_words(ewp_list, tmp_path):
     ]
     countries = re.findall(r'<td><span class="name">(.*?)</span>', table)
     assert len(countries) == len(csv) and not [c for c in countries if re.search(r"\d", c)]
-    summary = html[html.index('<section id="summary">') : html.index("</section>")]
+    start = html.index('<section id="summary">')
+    summary = html[start : html.index("</section>", start)]
     assert "Highest risk: <strong>" in summary and "linear" not in summary  # jargon: notes
     assert "Attribution method as recorded: linear" in html[html.index('<section id="notes">') :]
     assert "last updated 2013" in html  # the ethnic-diversity index, said once
