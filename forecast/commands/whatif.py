@@ -74,15 +74,18 @@ unit_and_model = options(
     "--set",
     multiple=True,
     metavar="INDICATOR=VALUE",
-    help="indicator value for the scenario, e.g. coup.try.5yr=1 "
-    "(repeatable; '.' and '_' match alike)",
+    help="indicator value for the scenario in natural units (a count of battle deaths, "
+    "not its log), by name or label, e.g. coup.try.5yr=1 or 'battle deaths this "
+    "year=16000' (repeatable; '.' and '_' match alike); indicators derived from it "
+    "(the worst of the last five years) move with it",
 )
 @click.option("--year", type=int, help="data year (default: the last)")
 @click.option(
     "--out",
     type=PATH,
     metavar="DIR",
-    help="also write DIR/whatif.csv (the list, the scenario and each trigger); replaced as a whole",
+    help="also write DIR/whatif.csv (the list, the scenario and each trigger) and "
+    "DIR/whatif.html (the same for a reader); replaced as a whole",
 )
 def whatif(args: argparse.Namespace) -> int:
     """The calibrated risk of UNIT on the published list (same model and fit as `forecast risklist`)
@@ -113,11 +116,16 @@ def whatif(args: argparse.Namespace) -> int:
     listed = f"list of {result.model}" if note else "published list"
     print(f"  {listed}: {_risk(result.baseline)}")
     if settings:
-        changed = ", ".join(
-            f"{f} {result.current[f]:g} -> {v:g}" for f, v in result.scenario.values.items()
+        m = result.moves
+        changed = "; ".join(
+            f"{r.label}: {r.current_text} -> {r.value_text}"
+            + (f" (moves with {r.moved_with})" if r.moved_with else "")
+            for r in m.itertuples()
         )
         points = 100 * (result.scenario.probability - result.baseline.probability)
         print(f"  if {changed}: {_risk(result.scenario)} ({points:+.1f} pts)")
+        if result.note:
+            print(f"  {result.note}")
         if result.scenario.tier != result.baseline.tier:
             print(f"  tier: {result.baseline.tier} -> {result.scenario.tier}")
         else:
@@ -126,10 +134,8 @@ def whatif(args: argparse.Namespace) -> int:
     table = pd.DataFrame(
         {
             "trigger": t["label"],
-            "indicator": t["feature"],
-            "now": t["current"].map(lambda v: f"{v:.3g}"),
-            "if": t["event_value"].map(lambda v: f"{v:.3g}"),
-            "event": t["event"],
+            "now": t["current_text"],
+            "if": t["event_text"],
             "risk": t["probability"].map(_pct),
             "change": [
                 ("already" if a else f"{100 * c:+.1f} pts")
@@ -140,12 +146,16 @@ def whatif(args: argparse.Namespace) -> int:
     )
     print("\nEach trigger alone (the others as they are):")
     print(text_table(table))
+    for r in t[t["why"] != ""].itertuples():
+        print(f"  {r.label} lowers risk here: {r.why}.")
     if args.out is not None:
+        from forecast.reports._whatif import render_whatif
         from forecast.run import staged_output
 
         with staged_output(args.out, markers=MARKERS) as stage:
             _table(result).to_csv(stage / "whatif.csv", index=False)
-        print(f"\nwritten to {Path(args.out) / 'whatif.csv'}")
+            render_whatif(result, stage, horizon=h, listed=listed)
+        print(f"\nwritten to {Path(args.out) / 'whatif.csv'} and whatif.html")
     return 0
 
 
@@ -181,7 +191,7 @@ def _table(result) -> pd.DataFrame:
             {
                 "scenario": "--set",
                 "indicator": "; ".join(s.values),
-                "value": np.nan if len(s.values) > 1 else next(iter(s.values.values())),
+                "value": np.nan if len(s.values) > 1 else result.moves["value"].iloc[0],
                 "probability": s.probability,
                 "lower": s.lower,
                 "upper": s.upper,
@@ -194,7 +204,7 @@ def _table(result) -> pd.DataFrame:
         {
             "scenario": f"trigger: {r.event}",
             "indicator": r.feature,
-            "value": r.event_value,
+            "value": r.event_natural,
             "probability": r.probability,
             "lower": np.nan,
             "upper": np.nan,

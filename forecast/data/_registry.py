@@ -28,6 +28,9 @@ class DatasetInfo:
     description: str
     embedded: bool
     card: str
+    outcome_definition: str = ""
+    """What counts as an event (an onset) in this dataset, in the source's words: risk lists
+    open with it (:func:`forecast.risk.outcome_definition`)."""
 
 
 def _load_ewp(root: Path | None = None) -> Panel:
@@ -44,6 +47,8 @@ _DATASETS: dict[str, tuple[DatasetInfo, Callable[..., Panel]]] = {
             "grid cells with flavour: grid (embedded default; no download).",
             True,
             "datasets/synthetic-world.md",
+            "the start of a new episode of simulated mass killing, drawn each year from the "
+            "simulated world's known hazard (synthetic data: nothing in it is real)",
         ),
         synthetic_world_panel,  # its keywords (seed, regime, ...) are the dataset_options
     ),
@@ -54,6 +59,9 @@ _DATASETS: dict[str, tuple[DatasetInfo, Callable[..., Panel]]] = {
             "173 countries (download with `forecast data fetch ewp-2025`).",
             False,
             "datasets/ewp-2025.md",
+            "the start of a mass killing, that is, at least 1,000 non-combatant civilians "
+            "deliberately killed by an armed group, state or non-state, as members of a group, "
+            "within a year or less (Early Warning Project codebook)",
         ),
         _load_ewp,
     ),

@@ -22,7 +22,9 @@ from forecast.risk import (
     driver_table,
     fit_latest,
     indicator_info,
+    intro_context,
     list_footnotes,
+    list_intro,
     list_metadata,
     log_risklist,
     method_note,
@@ -164,6 +166,7 @@ def run_risklist(
             sections=sections,
             footnotes=list_footnotes(latest, attribution),
             unit_noun=panel.unit_noun,
+            intro=intro_context(list_intro(latest, past)),
         )
         paths["risk"] = stage / "risk.parquet"
         risk.to_parquet(paths["risk"], index=False)

@@ -120,13 +120,15 @@ def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
         )
 
 
-def dump_dom(page: str | Path, *, timeout: float = 60.0) -> PageLoad:
+def dump_dom(page: str | Path, *, timeout: float = 60.0, width: int | None = None) -> PageLoad:
     """Load ``page`` (a file path or URL) and return its DOM after load, with console output.
 
     Console messages are read from Chromium's log (``--enable-logging=stderr``);
-    each entry is the message text with its source.
+    each entry is the message text with its source. ``width``: the window's width in CSS
+    pixels (Chromium's default otherwise), for scripts of the page that measure its layout.
     """
-    done = _run(["--enable-logging=stderr", "--v=0", "--dump-dom", _url(page)], timeout)
+    size = [f"--window-size={width},900"] if width else []
+    done = _run(["--enable-logging=stderr", "--v=0", *size, "--dump-dom", _url(page)], timeout)
     console = tuple(m.group(1) for line in done.stderr.splitlines() if (m := _CONSOLE.search(line)))
     return PageLoad(done.stdout, console, done.returncode)
 

@@ -558,9 +558,9 @@ def _section(
     title: str,
 ) -> str:
     note = (
-        '<p class="note">Hover over a country for its name, risk and tier. Outlines: '
-        "Natural Earth 1:110m (public domain), Natural Earth I projection; small states "
-        "have no outline at this scale.</p>"
+        '<p class="note"><span class="screen-only">Hover over a country for its name, risk '
+        "and tier. </span>Outlines: Natural Earth 1:110m (public domain), Natural Earth I "
+        "projection; small states have no outline at this scale.</p>"
     )
     left_out = (
         f'<p class="note">Not on the map ({len(missing)}; no outline at this scale or '

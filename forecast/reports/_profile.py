@@ -10,12 +10,11 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from forecast._plotting import PALETTE, legend_label
-from forecast.reports._html import esc, figure_html, page, table_html
+from forecast.features import format_value
 from forecast.reports._risklist import _pct
 
 __all__ = ["profile_figures", "render_profile"]
@@ -39,7 +38,7 @@ def _value(profile, feature: str, value: float) -> str:
         text = display.format(float(value))
         if text:
             return text
-    return f"{float(value):.3g}"
+    return format_value(float(value))
 
 
 def _risk_figure(profile) -> Figure:
@@ -112,7 +111,7 @@ def _drivers_figure(profile) -> Figure:
             label=legend_label(block["label"].iloc[0]),
         )
     ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"x{v:g}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"x{v:.2g}"))
     ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
     low, high = ax.get_ylim()
     ticks = [t for t in (0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 4, 10, 30, 100) if low <= t <= high]
@@ -144,107 +143,68 @@ def _outcome(value: float) -> str:
     return "yes" if value == 1 else "no"
 
 
-def _history_table(profile) -> str:
+def _history(profile) -> list[dict[str, str]]:
     h = profile.history.sort_values("year", ascending=False)
-    window = (
-        f"Onset in the next {profile.horizon} years"
-        if profile.horizon > 1
-        else ("Onset the next year")
-    )
-    rows = pd.DataFrame(
+    return [
         {
-            "Data year": h["year"].map(str),
-            "Risk": h["probability"].map(_pct),
-            "Rank": [f"{r} of {n}" for r, n in zip(h["rank"], h["n_units"], strict=True)],
-            "Tier": h["tier"],
-            "Onset that year": h["onset"].map(lambda o: "yes" if o == 1 else ""),
-            window: h["outcome"].map(_outcome),
+            "year": str(int(r["year"])),
+            "risk": _pct(r["probability"]),
+            "range": f"{_pct(r['lower'])} – {_pct(r['upper'])}",
+            "rank": f"{int(r['rank'])} of {int(r['n_units'])}",
+            "tier": str(r["tier"]),
+            "onset": "yes" if r["onset"] == 1 else "",
+            "outcome": _outcome(r["outcome"]),
         }
-    )
-    if h["lower"].notna().any():
-        rows.insert(
-            2,
-            "Plausible range",
-            [f"{_pct(lo)} – {_pct(hi)}" for lo, hi in zip(h["lower"], h["upper"], strict=True)],
-        )
-    return table_html(rows)
+        for r in h.to_dict("records")
+    ]
 
 
-def _drivers_table(profile) -> str:
+def _drivers(profile) -> tuple[int, list[dict[str, str]]]:
     d = profile.drivers
     now = d[d["year"] == profile.year].set_index("feature")
-    earlier_year = max(int(d["year"].min()), profile.year - 5)
-    before = d[d["year"] == earlier_year].set_index("feature")
-    rows = []
-    for feature, row in now.iterrows():
-        rows.append(
-            {
-                "Indicator": row["label"],
-                "Kind": row["kind"],
-                f"Value {profile.year}": _value(profile, feature, row["value"]),
-                f"Pull on the odds {profile.year}": _odds(row["contribution"]),
-                f"Value {earlier_year}": _value(
-                    profile, feature, before["value"].get(feature, np.nan)
-                ),
-                f"Pull {earlier_year}": _odds(before["contribution"].get(feature, np.nan))
-                if feature in before.index
-                else "–",
-            }
-        )
-    return table_html(pd.DataFrame(rows))
-
-
-def _change_table(profile) -> str:
-    c = profile.change
-    if c.empty:
-        return '<p class="note">No previous list to compare with.</p>'
-    rows = pd.DataFrame(
+    earlier = max(int(d["year"].min()), profile.year - 5) if len(d) else profile.year
+    before = d[d["year"] == earlier].set_index("feature")
+    rows = [
         {
-            "Part": c["label"],
-            "From": [
-                (_value(profile, f, v) if one else "")
-                for f, one, v in zip(c["term"], c["indicator"], c["value_from"], strict=True)
-            ],
-            "To": [
-                (_value(profile, f, v) if one else "")
-                for f, one, v in zip(c["term"], c["indicator"], c["value_to"], strict=True)
-            ],
-            "Change in risk": c["points"].map(lambda x: f"{x:+.1f} pts"),
+            "label": str(row["label"]),
+            "kind": str(row["kind"]),
+            "now": _value(profile, feature, row["value"]),
+            "pull_now": _odds(row["contribution"]),
+            "then": _value(profile, feature, before["value"].get(feature, np.nan)),
+            "pull_then": _odds(before["contribution"][feature]) if feature in before.index else "–",
         }
-    )
-    return table_html(rows)
+        for feature, row in now.iterrows()
+    ]
+    return earlier, rows
 
 
-def _lead(profile) -> str:
+def _lead(profile) -> dict[str, str] | None:
     h = profile.history
     last = h[h["year"] == profile.year]
     if last.empty:
-        return ""
+        return None
     r = last.iloc[0]
-    y, k = profile.year, profile.horizon
-    rng = (
-        f" (plausible range {_pct(r['lower'])} – {_pct(r['upper'])})"
-        if math.isfinite(r["lower"])
-        else ""
-    )
-    onsets = [int(y) for y in h.loc[h["onset"] == 1, "year"]]
-    seen = (
-        f" New mass killings began in {', '.join(map(str, onsets))}."
-        if onsets
-        else f" No new mass killing began in {int(h['year'].min())}-{y}."
-    )
-    return (
-        f'<p class="lead"><strong>{esc(profile.name)}</strong>: {esc(_pct(r["probability"]))} '
-        f"risk of a new mass killing in {y + 1}-{y + k}{esc(rng)}, rank {int(r['rank'])} of "
-        f"{int(r['n_units'])}, tier <strong>{esc(r['tier'])}</strong>.{esc(seen)}</p>"
-    )
+    onsets = [str(int(y)) for y in h.loc[h["onset"] == 1, "year"]]
+    return {
+        "risk": _pct(r["probability"]),
+        "range": f"{_pct(r['lower'])} – {_pct(r['upper'])}" if math.isfinite(r["lower"]) else "",
+        "rank": str(int(r["rank"])),
+        "n": str(int(r["n_units"])),
+        "tier": str(r["tier"]),
+        "onsets": ", ".join(onsets),
+        "first": str(int(h["year"].min())),
+    }
 
 
 def render_profile(profile, out_dir: str | Path, *, filename: str = "profile.html") -> Path:
     """Write ``profile`` (a :class:`forecast.risk.CountryProfile`) as one HTML page.
 
-    Returns the path written. Every name is escaped; figures are embedded PNGs with alt text.
+    Returns the path written. The page is ``profile.html.j2`` (every name escaped); figures
+    are embedded PNGs with alt text.
     """
+    from forecast.reports._html import png_data_uri
+    from forecast.reports._templates import render
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     figures = profile_figures(profile)
@@ -259,54 +219,34 @@ def render_profile(profile, out_dir: str | Path, *, filename: str = "profile.htm
         else "No forecasts."
     )
     labels = profile.drivers.drop_duplicates("feature")["label"].tolist()
-    drivers_alt = (
-        f"Line chart of how {len(labels)} indicators pushed {profile.name}'s odds "
-        f"up or down each year under the {profile.year} model: {', '.join(labels)}."
-    )
-    notes = "".join(f"<p>{esc(n)}</p>" for n in profile.notes)
-    body = "".join(
-        [
-            _lead(profile),
-            '<section id="history"><h2>Risk over the years</h2>',
-            figure_html(
-                figures["risk"],
-                alt=risk_alt,
-                fig_id="risk-history",
-                caption=(
-                    f"Each point is the forecast the same model ({profile.model}) made "
-                    "from that year's data, trained only on outcomes known then (the "
-                    "backtest); the last point is the published list. Dashed lines: "
-                    "years in which a new mass killing began."
-                ),
-            ),
-            _history_table(profile),
-            "</section>",
-            '<section id="drivers"><h2>What drives the risk, and how it moved</h2>',
-            figure_html(
-                figures["drivers"],
-                alt=drivers_alt,
-                fig_id="drivers-history",
-                caption=(
-                    "The indicators with the largest pull in any of these years, "
-                    f"read by the {profile.year} model so the lines move only with the "
-                    "data: above 1 an indicator raises the odds of an onset, below 1 it "
-                    f"lowers them (relative to the training data; method: "
-                    f"{profile.method})."
-                ),
-            ),
-            _drivers_table(profile),
-            "</section>",
-            f'<section id="change"><h2>Why the risk changed since {profile.year - 1}</h2>',
-            _change_table(profile),
-            '<p class="note">The parts add up to the change in log-odds; the model update is the '
-            "effect of retraining with one more year of outcomes.</p></section>",
-            f'<section id="method"><h2>Notes</h2>{notes}</section>' if notes else "",
-        ]
-    )
-    title = f"{profile.name}: risk profile"
+    earlier, drivers = _drivers(profile)
+    c = profile.change
     path = out / filename
-    path.write_text(
-        page(title, body, subtitle=f"Model {profile.model}; data up to {profile.year}"),
-        encoding="utf-8",
+    html = render(
+        "profile.html.j2",
+        title=f"{profile.name}: risk profile",
+        subtitle=f"Model {profile.model}; data up to {profile.year}",
+        p=profile,
+        lead=_lead(profile),
+        window=(
+            f"Onset in the next {profile.horizon} years"
+            if profile.horizon > 1
+            else "Onset the next year"
+        ),
+        history=_history(profile),
+        has_range=bool(h["lower"].notna().any()),
+        figures={k: png_data_uri(f) for k, f in figures.items()},
+        risk_alt=risk_alt,
+        drivers_alt=(
+            f"Line chart of how {len(labels)} indicators pushed {profile.name}'s odds "
+            f"up or down each year under the {profile.year} model: {', '.join(labels)}."
+        ),
+        earlier=earlier,
+        drivers=drivers,
+        change=[
+            {"label": r["label"], "moved": r["moved"], "points": f"{r['points']:+.1f} pts"}
+            for r in c.to_dict("records")
+        ],
     )
+    path.write_text(html, encoding="utf-8")
     return path

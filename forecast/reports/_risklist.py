@@ -15,7 +15,6 @@ import pandas as pd
 
 from forecast._errors import input_error
 from forecast.panel import COUNTRY, UnitNoun
-from forecast.reports._html import esc, key_value_table, page, table_html
 from forecast.risk import RISKLIST_COLUMNS
 
 __all__ = ["RISKLIST_COLUMNS", "render_risklist"]
@@ -93,125 +92,58 @@ def _pct(p: float) -> str:
     return f"{100 * p:.1f}%"
 
 
-def _text_block(value: Any) -> str:
-    """Escaped text; line breaks and ' | ' separators become <br>."""
-    text = esc(value)
-    return text.replace("\n", "<br>").replace(" | ", "<br>")
+def _text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 _KIND_PREFIX = re.compile(rf"^({'|'.join(_KINDS)}): ")
 
 
-def _drivers_html(value: Any) -> str:
-    """Driver text (kinds separated by ' | ', items by '; ') as one line per item, each kind
-    named once in small capitals."""
-    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+def _drivers(value: Any) -> list[dict[str, Any]]:
+    """Driver text (kinds separated by ' | ', items by '; ') as ``[{kind, items}]``."""
     blocks = []
-    for part in filter(None, (p.strip() for p in text.split(" | "))):
+    for part in filter(None, (p.strip() for p in _text(value).split(" | "))):
         match = _KIND_PREFIX.match(part)
         kind, items = (match.group(1), part[match.end() :]) if match else ("", part)
-        lines = "".join(f"<li>{esc(item)}</li>" for item in items.split("; ") if item)
-        head = f'<span class="kind">{esc(kind)}</span>' if kind else ""
-        blocks.append(f'<div class="drivers">{head}<ul>{lines}</ul></div>')
-    return "".join(blocks)
+        blocks.append({"kind": kind, "items": [i for i in items.split("; ") if i]})
+    return blocks
 
 
-def _change(row: Mapping[str, Any]) -> str:
+def _change(row: Mapping[str, Any]) -> dict[str, Any]:
     prev = row.get("previous_probability", np.nan)
     change = row.get("change", np.nan)
     why = row.get("change_drivers", "")
-    why = (
-        f'<br><span class="why">why: {esc(why)}</span>'
-        if isinstance(why, str) and why.strip()
-        else ""
-    )
+    out: dict[str, Any] = {"why": why.strip() if isinstance(why, str) else ""}
     if prev is None or not np.isfinite(prev):
-        return '<span class="note">new on the list</span>'
+        return {**out, "kind": "new"}
     if change is None or not np.isfinite(change):
         change = row["probability"] - prev
     points = 100 * change
-    if abs(points) < 0.05:
-        return f'<span>no change</span><br><span class="note">was {esc(_pct(prev))}</span>{why}'
-    cls, arrow, word = ("up", "▲", "up") if points > 0 else ("down", "▼", "down")
-    return (
-        f'<span class="{cls}">{arrow} {word} {abs(points):.1f} pts</span>'
-        f'<br><span class="note">was {esc(_pct(prev))}</span>{why}'
-    )
+    kind = "same" if abs(points) < 0.05 else "up" if points > 0 else "down"
+    return {**out, "kind": kind, "points": f"{abs(points):.1f}", "was": _pct(prev)}
 
 
-def _html_rows(frame: pd.DataFrame, noun: UnitNoun) -> pd.DataFrame:
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """One plain record per unit for the template (text only: the template escapes it)."""
     cols = set(frame.columns)
-    out = pd.DataFrame(
-        {
-            "Rank": frame["rank"].map(lambda r: esc(int(r)) if pd.notna(r) else ""),
-            noun.title: _names(frame).map(lambda n: f'<span class="name">{esc(n)}</span>'),
-            "Risk": frame["probability"].map(lambda p: esc(_pct(p))),
-        }
-    )
-    if {"lower", "upper"} <= cols:
-        out["Plausible range"] = [
-            esc(f"{_pct(lo)} – {_pct(hi)}")
-            for lo, hi in zip(frame["lower"], frame["upper"], strict=True)
-        ]
-    if "tier" in cols:
-        out["Tier"] = frame["tier"].map(lambda t: f'<span class="tier">{esc(t)}</span>')
-    if "previous_probability" in cols:
-        out["Change"] = [
-            f'<span class="change">{_change(r)}</span>' for r in frame.to_dict("records")
-        ]
-    if "drivers_up" in cols:
-        out["Raising risk"] = frame["drivers_up"].map(_drivers_html)
-    if "drivers_down" in cols:
-        out["Lowering risk"] = frame["drivers_down"].map(_drivers_html)
-    if "flags" in cols:
-        out["Data flags"] = frame["flags"].map(_flags_html)
-    return out
-
-
-def _flags_html(flags: Any) -> str:
-    """Data flags (separated by ' | ') as a short list in small print."""
-    items = [f for f in ("" if not isinstance(flags, str) else flags).split(" | ") if f.strip()]
-    return f'<ul class="flags">{"".join(f"<li>{esc(f)}</li>" for f in items)}</ul>' if items else ""
-
-
-def _tier_legend(frame: pd.DataFrame) -> str:
-    if not {"tier", "tier_meaning"} <= set(frame.columns):
-        return ""
-    legend = frame.drop_duplicates("tier")[["tier", "tier_meaning"]]
-    legend = legend.rename(columns={"tier": "Tier", "tier_meaning": "What it means"})
-    return '<section id="tiers"><h2>What the tiers mean</h2>' + table_html(legend) + "</section>"
-
-
-def _reading_note(frame: pd.DataFrame) -> str:
-    cols = set(frame.columns)
-    parts = [
-        (
-            "Risk: estimated probability of a new mass-killing episode starting in the "
-            "forecast window."
+    rows = []
+    for name, row in zip(_names(frame), frame.to_dict("records"), strict=True):
+        rows.append(
+            {
+                "rank": int(row["rank"]) if pd.notna(row["rank"]) else "",
+                "name": _text(name),
+                "risk": _pct(row["probability"]),
+                "range": f"{_pct(row['lower'])} – {_pct(row['upper'])}"
+                if {"lower", "upper"} <= cols
+                else "",
+                "tier": _text(row.get("tier")),
+                "change": _change(row) if "previous_probability" in cols else None,
+                "up": _drivers(row.get("drivers_up")),
+                "down": _drivers(row.get("drivers_down")),
+                "flags": [f for f in _text(row.get("flags")).split(" | ") if f.strip()],
+            }
         )
-    ]
-    if {"lower", "upper"} <= cols:
-        parts.append("Plausible range: the interval the model gives for that probability.")
-    if "previous_probability" in cols:
-        parts.append("Change: difference from the previous assessment, in percentage points.")
-    if "flags" in cols:
-        parts.append(
-            "Data flags: inputs that are missing this year (filled in) or have not "
-            "been updated for some years."
-        )
-    return " ".join(parts)
-
-
-def _summary(frame: pd.DataFrame, meta: Mapping[str, Any]) -> str:
-    """The first thing a reader sees: the highest risks by name, then the key facts."""
-    top = frame.head(10)
-    names = [
-        f"<strong>{esc(n)}</strong> ({esc(_pct(p))})"
-        for n, p in zip(_names(top), top["probability"], strict=True)
-    ]
-    lead = f'<p class="lead">Highest risk: {", ".join(names)}.</p>' if names else ""
-    facts = key_value_table({str(k): v for k, v in meta.items()}) if meta else ""
-    return f'<section id="summary">{lead}{facts}</section>'
+    return rows
 
 
 def _html(
@@ -222,35 +154,43 @@ def _html(
     sections: Sequence[tuple[str, str, str]],
     footnotes: Sequence[str],
     noun: UnitNoun,
+    intro: Mapping[str, Any] | None,
 ) -> str:
-    rows = _html_rows(frame, noun)
-    paragraphs = [p.strip() for p in str(method_note).split("\n\n") if p.strip()]
-    note = "".join(f"<p>{_text_block(p)}</p>" for p in paragraphs)
-    extra = "".join(
-        f'<section id="{esc(sid)}"><h2>{esc(heading)}</h2>{html}</section>'
-        for sid, heading, html in sections
+    from forecast.reports._templates import Markup, render
+
+    cols = set(frame.columns)
+    legend = (
+        frame.drop_duplicates("tier")[["tier", "tier_meaning"]].to_dict("records")
+        if {"tier", "tier_meaning"} <= cols
+        else []
     )
-    notes = (
-        ""
-        if not footnotes
-        else '<section id="notes"><h2>Technical notes</h2><ol class="note">'
-        + "".join(f"<li>{esc(n)}</li>" for n in footnotes)
-        + "</ol></section>"
+    top = frame.head(10)
+    return render(
+        "risklist.html.j2",
+        title=title,
+        subtitle=f"{len(frame)} {noun.plural}, ranked by risk",
+        noun=noun,
+        top=[(_text(n), _pct(p)) for n, p in zip(_names(top), top["probability"], strict=True)],
+        meta={str(k): _text(v) for k, v in meta.items()},
+        intro=intro,
+        sections=[(sid, heading, Markup(html)) for sid, heading, html in sections],
+        columns={
+            "range": {"lower", "upper"} <= cols,
+            "tier": "tier" in cols,
+            "change": "previous_probability" in cols,
+            "up": "drivers_up" in cols,
+            "down": "drivers_down" in cols,
+            "flags": "flags" in cols,
+        },
+        rows=_rows(frame),
+        legend=legend,
+        method=[
+            [line for line in p.strip().replace(" | ", "\n").split("\n")]
+            for p in str(method_note).split("\n\n")
+            if p.strip()
+        ],
+        footnotes=list(footnotes),
     )
-    body = [
-        '<div class="print-wide">',  # printed on A4 landscape pages: the table is wide
-        _summary(frame, meta),
-        extra,
-        '<section id="list"><h2>Risk list</h2>',
-        f'<p class="note">{esc(_reading_note(frame))}</p>',
-        table_html(rows, raw_html_columns=list(rows.columns), table_class="risklist"),
-        "</section>",
-        _tier_legend(frame),
-        f'<section id="method"><h2>How this list was made</h2>{note}</section>',
-        notes,
-        "</div>",
-    ]
-    return page(title, "".join(body), subtitle=f"{len(frame)} {noun.plural}, ranked by risk")
 
 
 def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -289,6 +229,7 @@ def render_risklist(
     sections: Sequence[tuple[str, str, str]] = (),
     footnotes: Sequence[str] = (),
     unit_noun: UnitNoun = COUNTRY,
+    intro: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write a risk list as ``risklist.html``, ``risklist.csv`` and ``risklist.pdf``.
 
@@ -326,6 +267,11 @@ def render_risklist(
     unit_noun : UnitNoun
         What the units are called on the page: the name column's header and the subtitle
         (``Panel.unit_noun``; default "country"). The CSV's columns do not change.
+    intro : mapping, optional
+        What the number is, shown first (:func:`forecast.risk.intro_context` of
+        :func:`forecast.risk.list_intro`): ``definition``, ``first_year``, ``last_year``,
+        ``interval_kind``, ``level``, ``expected``, ``n_units``, ``no_forecast``, ``past``
+        and ``reliability``. Without it the page opens with the highest risks.
 
     Returns
     -------
@@ -341,7 +287,8 @@ def render_risklist(
     out.mkdir(parents=True, exist_ok=True)
     paths = {"html": out / "risklist.html", "csv": out / "risklist.csv"}
     paths["html"].write_text(
-        _html(frame, title, method_note, meta, extra, list(footnotes), unit_noun), encoding="utf-8"
+        _html(frame, title, method_note, meta, extra, list(footnotes), unit_noun, intro),
+        encoding="utf-8",
     )
     _csv_safe(frame).to_csv(paths["csv"], index=False)
     if pdf:

@@ -19,6 +19,13 @@ from forecast.risk._fit import (
     fit_origin,
     forecast_years,
 )
+from forecast.risk._intro import (
+    ListIntro,
+    interval_level,
+    intro_context,
+    list_intro,
+    outcome_definition,
+)
 from forecast.risk._list import (
     RISKLIST_COLUMNS,
     build_risklist,
@@ -51,6 +58,11 @@ __all__ = [
     "ALIAS",
     "Attribution",
     "LatestForecast",
+    "ListIntro",
+    "interval_level",
+    "intro_context",
+    "list_intro",
+    "outcome_definition",
     "OriginFit",
     "RiskRun",
     "TierRule",

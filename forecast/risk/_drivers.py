@@ -17,6 +17,7 @@ Attribution by model type (all on the log-odds scale, ``eta = logit p``):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ __all__ = [
     "flag_texts",
     "input_flags",
     "log_odds",
+    "time_terms",
 ]
 
 KIND_ORDER = ("structural", "trigger", "mitigating", "history", "other")
@@ -321,6 +323,77 @@ def common_flags(
     return names, sentences
 
 
+def time_terms(panel: Panel) -> set[str]:
+    """Features that are not facts about a unit: the same for every unit within each year
+    (a time trend, year terms). They shift every unit alike and are never shown as drivers."""
+    frame = panel.frame
+    features = [f for f in panel.features if f in frame.columns]
+    spread = frame.groupby(panel.year)[features].nunique(dropna=False).max()
+    return {f for f in features if spread[f] <= 1 and frame[f].nunique() > 1}
+
+
+HISTORY_REASON = "an episode already under way is not a NEW onset, which the list forecasts"
+SOURCE_REASON = "it overlaps with {others} (same data): read them together"
+MODEL_REASON = "an association in the model, not a cause"
+
+
+def marginal_signs(panel: Panel, year: int | None = None) -> np.ndarray:
+    """Per feature, the direction of its raw association with an onset in the data up to
+    ``year``: +1 when it is higher, on average, in unit-years with an onset (the panel's first
+    outcome) than in the others, -1 when lower, 0 without onsets or values."""
+    frame = panel.frame if year is None else panel.frame[panel.frame[panel.year] <= year]
+    features = list(panel.features)
+    if not panel.outcomes or panel.outcomes[0] not in frame:
+        return np.zeros(len(features))
+    values = frame.reindex(columns=features).to_numpy(dtype=float)
+    onset = frame[panel.outcomes[0]].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a feature with no values
+        gap = np.nanmean(values[onset == 1], axis=0) - np.nanmean(values[onset == 0], axis=0)
+    return np.nan_to_num(np.sign(gap))
+
+
+def model_signs(values: np.ndarray, contributions: np.ndarray) -> np.ndarray:
+    """Per feature, the direction the model reads it in: the sign of the covariance, across
+    the rows, between its values and its contributions (a linear model's coefficient sign);
+    0 with fewer than two distinct values."""
+    out = np.zeros(values.shape[1])
+    for j in range(values.shape[1]):
+        x, c = values[:, j], contributions[:, j]
+        keep = np.isfinite(x) & np.isfinite(c)
+        if keep.sum() > 1 and np.ptp(x[keep]) > 0:
+            out[j] = np.sign(np.cov(x[keep], c[keep])[0, 1])
+    return out
+
+
+def _reasons(
+    kinds: list[str],
+    values: np.ndarray,
+    contributions: np.ndarray,
+    siblings: list[str],
+    expected: np.ndarray,
+) -> np.ndarray:
+    """A reason for every indicator the model reads against its raw association with onsets
+    in the data (``expected``, :func:`marginal_signs`; the model's direction is
+    :func:`model_signs`): a reader expects what goes with onsets to raise risk. ``''``
+    elsewhere and for ``other`` terms."""
+    against = model_signs(values, contributions) * expected < 0
+    against &= np.array([k != "other" for k in kinds])
+    base = np.array(
+        [
+            HISTORY_REASON
+            if k == "history"
+            else SOURCE_REASON.format(others=sib)
+            if sib
+            else MODEL_REASON
+            for k, sib in zip(kinds, siblings, strict=True)
+        ],
+        dtype=object,
+    )
+    row = np.where(against, base, "")
+    return np.tile(row, (len(values), 1))
+
+
 def driver_table(
     estimator,
     X: np.ndarray,
@@ -336,9 +409,14 @@ def driver_table(
     Columns: ``unit``, ``feature``, ``label`` (the spec's label, else the name), ``kind``,
     ``value``, ``value_text`` (the value as a reader sees it, e.g. ``42%``, with ``(as of
     2013)`` when it has not changed since then), ``contribution`` (log-odds), ``odds_ratio``
-    (``exp(contribution)``) and ``method``; with ``year`` also ``year``.
+    (``exp(contribution)``), ``method``, ``unit_fact`` (False for :func:`time_terms`,
+    never shown as drivers) and ``reason`` (why a sign a reader would not expect is so,
+    ``''`` elsewhere; see :func:`_reasons`); with ``year`` also ``year``.
     """
+    from forecast.risk._derived import same_source
+
     info = indicators or {}
+    trend = time_terms(panel)
     att = attribute(estimator, X, reference=reference)
     features = list(panel.features)
     n, p = att.contributions.shape
@@ -365,6 +443,17 @@ def driver_table(
             "contribution": att.contributions.ravel(),
             "odds_ratio": _odds(att.contributions.ravel()),
             "method": att.method,
+            "unit_fact": np.tile([f not in trend for f in features], n),
+            "reason": _reasons(
+                kinds,
+                values,
+                att.contributions,
+                [
+                    ", ".join(label_of(info, g) for g in same_source(info, features)[f])
+                    for f in features
+                ],
+                marginal_signs(panel, year),
+            ).ravel(),
         }
     )
     if year is not None:
@@ -378,13 +467,15 @@ def _odds(log_odds: np.ndarray | float) -> np.ndarray:
     return np.exp(np.clip(log_odds, -700.0, 700.0))
 
 
-def driver_item(label: str, value_text: str, contribution: float) -> str:
-    """``label: value, raises risk (odds x1.88)`` -- one driver in words."""
+def driver_item(label: str, value_text: str, contribution: float, reason: str = "") -> str:
+    """``label: value, raises risk (odds x1.88)`` -- one driver in words, with ``: why``
+    when the sign needs a reason."""
     direction = "raises risk" if contribution > 0 else "lowers risk"
     value = f": {value_text}" if value_text else ""
     ratio = float(_odds(contribution))
     odds = f"{ratio:.2f}" if ratio < 100 else f"{ratio:.3g}"
-    return f"{label}{value}, {direction} (odds x{odds})"
+    why = f" (why: {reason})" if reason else ""
+    return f"{label}{value}, {direction} (odds x{odds}){why}"
 
 
 def _format(block: pd.DataFrame, contributions: np.ndarray, picked: list[int]) -> str:
@@ -395,10 +486,14 @@ def _format(block: pd.DataFrame, contributions: np.ndarray, picked: list[int]) -
         .fillna("")
         .to_numpy()
     )
+    reasons = (block["reason"] if "reason" in block else pd.Series("", index=block.index)).fillna(
+        ""
+    )
+    reasons = reasons.to_numpy()
     parts = []
     for kind in KIND_ORDER:
         items = [
-            driver_item(str(labels[i]), str(values[i]), contributions[i])
+            driver_item(str(labels[i]), str(values[i]), contributions[i], str(reasons[i]))
             for i in picked
             if kinds[i] == kind
         ]
@@ -415,6 +510,7 @@ def _merge_labels(block: pd.DataFrame) -> pd.DataFrame:
     merged = block.groupby(["label", "kind"], sort=False, as_index=False).agg(
         feature=("feature", "first"),
         contribution=("contribution", "sum"),
+        **({"reason": ("reason", "first")} if "reason" in block else {}),
         **(
             {"value_text": ("value_text", lambda v: "; ".join(dict.fromkeys(filter(None, v))))}
             if "value_text" in block
@@ -431,9 +527,13 @@ def driver_text(drivers: pd.DataFrame, *, top: int = 4, min_log_odds: float = 0.
     Kinds are separated by `` | ``, items within a kind by ``; ``; each item reads
     ``label: value, raises risk (odds xR)`` with ``R = exp(contribution)`` (``label`` and
     ``value_text`` from :func:`driver_table`; the feature name when there is no label).
-    Indicators with the same label and kind count as one (contributions summed).
+    Indicators with the same label and kind count as one (contributions summed). Rows whose
+    ``unit_fact`` is False (a time trend) are never drivers; a ``reason`` follows its item as
+    ``(why: ...)``.
     """
     records = []
+    if "unit_fact" in drivers:
+        drivers = drivers[drivers["unit_fact"].astype(bool)]
     for unit, block in drivers.groupby("unit", sort=False):
         block = _merge_labels(block)
         c = block["contribution"].to_numpy(dtype=float)

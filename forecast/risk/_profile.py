@@ -28,7 +28,7 @@ from forecast._errors import input_error
 from forecast.choice import recommend_model
 from forecast.experiment import ExperimentConfig
 from forecast.panel import Panel
-from forecast.risk._drivers import attribute
+from forecast.risk._drivers import attribute, time_terms
 from forecast.risk._explain import MODEL_UPDATE, decompose_change
 from forecast.risk._fit import (
     LatestForecast,
@@ -39,7 +39,7 @@ from forecast.risk._fit import (
 )
 from forecast.risk._names import resolve_unit
 from forecast.risk._tiers import TierRule, tier_rule_from_config
-from forecast.risk._words import indicator_info, label_of, unit_names
+from forecast.risk._words import indicator_info, label_of, unit_names, value_of
 
 __all__ = ["CountryProfile", "country_profile"]
 
@@ -68,7 +68,8 @@ class CountryProfile:
     change : DataFrame
         The list's change since ``year - 1``, largest parts first: ``term``, ``kind``,
         ``label``, ``indicator`` (True for one indicator, False for a group of indicators or
-        the model update), ``value_from``, ``value_to`` (NaN = missing), ``log_odds``,
+        the model update), ``value_from``, ``value_to`` (NaN = missing), ``moved`` (what
+        moved, in words: values from and to, the changed indicators of a group), ``log_odds``,
         ``points`` (percentage points, split in proportion to the log-odds); empty when the
         unit is new on the list.
     method : str
@@ -137,7 +138,10 @@ def _drivers(
     X = panel.design_matrix(rows)
     att = attribute(cur.estimator, X, reference=cur.train_median)
     contributions = att.contributions
-    strongest = np.argsort(-np.abs(contributions).max(axis=0), kind="stable")[:top]
+    trend = time_terms(panel)
+    size = np.abs(contributions).max(axis=0)
+    size[[j for j, f in enumerate(panel.features) if f in trend]] = -1.0  # never drivers
+    strongest = np.argsort(-size, kind="stable")[: min(top, len(size) - len(trend))]
     features = [panel.features[j] for j in strongest]
     out = pd.DataFrame(
         {
@@ -155,7 +159,17 @@ def _drivers(
 def _change(
     latest: LatestForecast, unit: object, info: Mapping[str, object], top: int
 ) -> pd.DataFrame:
-    columns = ["term", "kind", "label", "indicator", "value_from", "value_to", "log_odds", "points"]
+    columns = [
+        "term",
+        "kind",
+        "label",
+        "indicator",
+        "value_from",
+        "value_to",
+        "moved",
+        "log_odds",
+        "points",
+    ]
     prev, cur = latest.previous, latest.current
     if prev is None or unit not in set(prev.units):
         return pd.DataFrame(columns=columns)
@@ -173,9 +187,35 @@ def _change(
     out["indicator"] = out["term"].isin(features)  # False for feature groups, model update
     out["value_from"] = out["term"].map(dict(zip(features, prev.X[i]))).astype(float)
     out["value_to"] = out["term"].map(dict(zip(features, cur.X[j]))).astype(float)
+    out["moved"] = [_moved(latest, info, t, prev.X[i], cur.X[j]) for t in out["term"]]
     out["points"] = 100 * d_p * out["log_odds"] / d_eta if d_eta else 0.0
     out = out.iloc[np.argsort(-out["log_odds"].abs().to_numpy(), kind="stable")]
     return out[columns].head(top).reset_index(drop=True)
+
+
+def _moved(latest: LatestForecast, info: Mapping[str, object], term: str, before, after) -> str:
+    """What moved in ``term``, in words: ``value -> value`` for an indicator, the indicators
+    whose values changed for a group of them (``'<kind> indicators'``), and what the model
+    update is."""
+    features, kinds = latest.features, latest.panel.kinds
+    if term == MODEL_UPDATE:
+        return "the model retrained with one more year of outcomes"
+    trend = time_terms(latest.panel)
+    group = [f for f in features if f"{kinds.get(f, 'other')} indicators" == term]
+    members = [term] if term in features else [f for f in group if f not in trend]
+    parts = []
+    for f in members:
+        a, b = float(before[features.index(f)]), float(after[features.index(f)])
+        if a == b or (np.isnan(a) and np.isnan(b)):
+            continue
+        moved = f"{value_of(info, f, a)} → {value_of(info, f, b)}"
+        parts.append(moved if f == term else f"{label_of(info, f)}: {moved}")
+    if term in trend or (term not in features and any(f in trend for f in group)):
+        parts.append("time trend: the year moved on (the same for every unit)")
+    if not parts:
+        return "no input changed (the model reads them differently)"
+    more = f"; and {len(parts) - 3} more" if len(parts) > 3 else ""
+    return "; ".join(parts[:3]) + more
 
 
 def country_profile(

@@ -36,9 +36,9 @@ from forecast.panel import Panel
 from forecast.risk._fit import LatestForecast, fit_latest, rank_units
 from forecast.risk._names import resolve_unit
 from forecast.risk._tiers import TierRule, tier_rule_from_config
-from forecast.risk._words import indicator_info, label_of, unit_names
+from forecast.risk._words import indicator_info, label_of, unit_names, value_of
 
-__all__ = ["Scenario", "WhatIf", "event_values", "what_if"]
+__all__ = ["Scenario", "WhatIf", "event_values", "to_model", "to_natural", "what_if"]
 
 EVENT_QUANTILE = 0.9
 
@@ -85,9 +85,19 @@ class WhatIf:
         filled in by the model).
     triggers : DataFrame
         One row per trigger indicator, largest risk first: ``feature``, ``label`` (plain name),
-        ``current``, ``event_value``, ``event`` (how it was chosen), ``probability``,
+        ``current``, ``event_value`` (model scale), ``event_natural`` (natural units),
+        ``current_text``, ``event_text`` (as a reader sees them), ``why`` (the reason when
+        the event lowers risk), ``event`` (how it was chosen), ``probability``,
         ``change`` (probability minus the baseline), ``rank``, ``tier``, ``already`` (True
         when the current value is at or beyond the event value, so the row is the baseline).
+        An event moves the indicators derived from it too.
+    moves : DataFrame
+        What the scenario changed: ``feature``, ``label``, ``current`` and ``value`` (natural
+        units: a count of deaths, not its log), ``current_text``, ``value_text`` and
+        ``moved_with`` (the label of the set indicator a derived one moved with, ``''`` for
+        those set).
+    note : str
+        One line when the scenario moves risk against what its changes suggest, and why.
     """
 
     unit: object
@@ -98,17 +108,81 @@ class WhatIf:
     scenario: Scenario
     current: dict[str, float]
     triggers: pd.DataFrame = field(repr=False)
+    moves: pd.DataFrame = field(default=None, repr=False)  # type: ignore[assignment]
+    note: str = ""
+
+
+_TO_MODEL = {
+    "log2": lambda x: np.log2(x),
+    "log2p1": lambda x: np.log2(x + 1.0),
+    "sqrt": lambda x: np.sqrt(x),
+}
+_TO_NATURAL = {
+    "log2": lambda v: 2.0**v,
+    "log2p1": lambda v: 2.0**v - 1.0,
+    "sqrt": lambda v: v * v,
+}
+
+
+def to_model(info: Mapping[str, object], feature: str, value: float) -> float:
+    """A value in natural units (a count of deaths, people) on the model's scale, by the
+    indicator's ``display`` (``log2p1 deaths``: ``log2(value + 1)``); as is otherwise."""
+    scale = getattr(getattr(info.get(feature), "display", None), "scale", "")
+    return float(_TO_MODEL[scale](value)) if scale in _TO_MODEL else float(value)
+
+
+def to_natural(info: Mapping[str, object], feature: str, value: float) -> float:
+    """The inverse of :func:`to_model`."""
+    scale = getattr(getattr(info.get(feature), "display", None), "scale", "")
+    return float(_TO_NATURAL[scale](value)) if scale in _TO_NATURAL else float(value)
+
+
+def _moves(
+    latest: LatestForecast, info: Mapping[str, object], row: int, chosen: dict[str, float]
+) -> dict[str, tuple[float, str]]:
+    """Every feature the scenario changes (model scale) and why: ``'set'``, or the feature
+    it moves with (:func:`~forecast.risk._derived.derived_moves`)."""
+    from forecast.risk._derived import derived_moves
+
+    features, X = latest.features, latest.current.X
+    out: dict[str, tuple[float, str]] = {f: (v, "set") for f, v in chosen.items()}
+    for f, v in chosen.items():
+        old = float(X[row, features.index(f)])
+        for g, how in derived_moves(info, features, f).items():
+            if g in chosen:
+                continue
+            now = float(X[row, features.index(g)])
+            if how == "max":
+                new = v if not np.isfinite(now) else max(now, v)
+            else:
+                new = now + (v - old) if np.isfinite(now) and np.isfinite(old) else now
+            if new != now:
+                out[g] = (new, f)
+    return out
+
+
+def _why(kind: str, change: float, siblings: list[str]) -> str:
+    """One line for a move against a risk factor's expected sign."""
+    from forecast.risk._drivers import HISTORY_REASON, MODEL_REASON, SOURCE_REASON
+
+    if kind == "history":
+        return HISTORY_REASON
+    if siblings:
+        return SOURCE_REASON.format(others=", ".join(siblings))
+    return MODEL_REASON
 
 
 def _norm(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(name).casefold()).strip("_")
 
 
-def _feature(features: list[str], name: str) -> str:
-    """The feature called ``name``, matching '.', '_' and '-' alike and ignoring case."""
+def _feature(features: list[str], name: str, info: Mapping[str, object] | None = None) -> str:
+    """The feature called ``name`` (its column name or its label), matching '.', '_' and '-'
+    alike and ignoring case."""
     if name in features:
         return name
     hits = [f for f in features if _norm(f) == _norm(name)]
+    hits = hits or [f for f in features if _norm(label_of(info or {}, f)) == _norm(name)]
     if len(hits) == 1:
         return hits[0]
     import difflib
@@ -205,8 +279,10 @@ def what_if(
     unit : str or int
         Name or code (see :func:`~forecast.risk.resolve_unit`); must be on the list.
     values : mapping of str to float
-        Indicator -> value for the scenario ('.', '_' and case are matched loosely); may be
-        empty (then only the trigger table is of interest).
+        Indicator (column name or label; '.', '_' and case are matched loosely) -> value in
+        natural units (:func:`to_model`: a count of battle deaths, not its log2); may be
+        empty (then only the trigger table is of interest). Indicators derived from a set
+        one move with it (:func:`forecast.risk._derived.derived_moves`).
     model_label : str, optional
         Default: the recommended one (:func:`forecast.choice.recommend_model`).
     panel : Panel, optional
@@ -230,7 +306,9 @@ def what_if(
     panel = panel if panel is not None else load_panel(config)
     key = resolve_unit(panel, unit, year=year)  # before the fit: fail fast on a typo
     features = list(panel.features)
-    chosen = {_feature(features, name): float(v) for name, v in values.items()}
+    info = indicator_info(config)
+    natural = {_feature(features, name, info): float(v) for name, v in values.items()}
+    chosen = {f: to_model(info, f, v) for f, v in natural.items()}
     latest = latest or fit_latest(
         config,
         model_label=model_label or recommend_model(config).recommended,
@@ -245,12 +323,39 @@ def what_if(
     base = Scenario(
         base_p, float(cur.lower[row]), float(cur.upper[row]), *_placed(latest, rule, row, base_p)
     )
-    p, lower, upper = _predict(latest, row, chosen) if chosen else (base_p, base.lower, base.upper)
-    scenario = Scenario(p, lower, upper, *_placed(latest, rule, row, p), values=chosen)
-    current = {f: float(cur.X[row, features.index(f)]) for f in chosen}
+    moved = _moves(latest, info, row, chosen)
+    setting = {f: v for f, (v, _) in moved.items()}
+    p, lower, upper = (
+        _predict(latest, row, setting) if setting else (base_p, base.lower, base.upper)
+    )
+    scenario = Scenario(p, lower, upper, *_placed(latest, rule, row, p), values=setting)
+    current = {f: float(cur.X[row, features.index(f)]) for f in setting}
+    moves = pd.DataFrame(
+        [
+            {
+                "feature": f,
+                "label": label_of(info, f),
+                "current": to_natural(info, f, current[f]),
+                "value": natural.get(f, to_natural(info, f, v)),
+                "current_text": value_of(info, f, current[f]),
+                "value_text": value_of(info, f, v),
+                "moved_with": "" if how == "set" else label_of(info, how),
+            }
+            for f, (v, how) in moved.items()
+        ],
+        columns=[
+            "feature",
+            "label",
+            "current",
+            "value",
+            "current_text",
+            "value_text",
+            "moved_with",
+        ],
+    )
+    note = _scenario_note(latest, info, moved, current, p - base_p)
     triggers = [f for f in features if panel.kinds.get(f) == "trigger"]
     events = event_values(latest, triggers).set_index("feature")
-    info = indicator_info(latest.config)
     records = []
     for feature in triggers:
         now = float(cur.X[row, features.index(feature)])
@@ -260,7 +365,8 @@ def what_if(
         if already:
             q, rank, tier = base_p, base.rank, base.tier
         else:
-            q = _predict(latest, row, {feature: event})[0]
+            fired = _moves(latest, info, row, {feature: event})
+            q = _predict(latest, row, {f: v for f, (v, _) in fired.items()})[0]
             rank, tier = _placed(latest, rule, row, q)
         records.append(
             {
@@ -268,6 +374,12 @@ def what_if(
                 "label": label_of(info, feature),
                 "current": now,
                 "event_value": event,
+                "event_natural": to_natural(info, feature, event),
+                "current_text": value_of(info, feature, now),
+                "event_text": value_of(info, feature, event),
+                "why": _why("trigger", q - base_p, _siblings(info, features, feature))
+                if q < base_p and not already
+                else "",
                 "event": how,
                 "probability": q,
                 "change": q - base_p,
@@ -283,6 +395,10 @@ def what_if(
             "label",
             "current",
             "event_value",
+            "event_natural",
+            "current_text",
+            "event_text",
+            "why",
             "event",
             "probability",
             "change",
@@ -301,4 +417,41 @@ def what_if(
         scenario,
         current,
         table,
+        moves,
+        note,
     )
+
+
+def _siblings(info: Mapping[str, object], features: list[str], feature: str) -> list[str]:
+    from forecast.risk._derived import same_source
+
+    return [label_of(info, g) for g in same_source(info, features).get(feature, [])]
+
+
+def _scenario_note(
+    latest: LatestForecast,
+    info: Mapping[str, object],
+    moved: Mapping[str, tuple[float, str]],
+    current: Mapping[str, float],
+    change: float,
+) -> str:
+    """One line when the scenario moves risk against what its changes suggest: every changed
+    risk factor went up (or mitigating factor down) and the risk fell, or the reverse."""
+    kinds = latest.panel.kinds
+    signs = set()
+    for f, (v, _) in moved.items():
+        old = current[f]
+        if not (np.isfinite(v) and np.isfinite(old)) or v == old or kinds.get(f) == "other":
+            continue
+        signs.add(np.sign(v - old) * (-1 if kinds.get(f) == "mitigating" else 1))
+    if len(signs) != 1 or abs(change) < 5e-4 or np.sign(change) == next(iter(signs)):
+        return ""
+    direction = "lowers" if change < 0 else "raises"
+    features = latest.features
+    parts = [f for f in moved if kinds.get(f) == "history"] or list(moved)
+    reason = _why(
+        kinds.get(parts[0], "other"),
+        change,
+        [label_of(info, g) for g in moved if g != parts[0]] or _siblings(info, features, parts[0]),
+    )
+    return f"Why this {direction} risk: {reason}."

@@ -3,6 +3,7 @@ sections, the browser helper, and the real EWP list read as a policy reader woul
 
 from __future__ import annotations
 
+import html as html_module
 import logging
 import re
 import shutil
@@ -77,8 +78,8 @@ def test_html_lists_every_unit_in_rank_order_escaped(written):
     risk, paths = written
     html = paths["html"].read_text(encoding="utf-8")
     assert "<script" not in html and XSS not in html
-    assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt;" in html
-    assert "Côte d&quot;Ivoire &amp; &#x27;Co&#x27;" in html
+    assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in html
+    assert "Côte d&#34;Ivoire &amp; &#39;Co&#39;" in html
     assert "&lt;i&gt;Risk&lt;/i&gt;" in html and "logit &lt;v2&gt;" in html
     rows = re.findall(
         r'<tr><td>(\d+)</td><td><span class="name">(.*?)</span></td>'
@@ -339,10 +340,15 @@ def test_real_list_names_countries_and_explains_in_words(ewp_list, tmp_path):
     ]
     countries = re.findall(r'<td><span class="name">(.*?)</span>', table)
     assert len(countries) == len(csv) and not [c for c in countries if re.search(r"\d", c)]
-    summary = html[html.index('<section id="summary">') : html.index("</section>")]
+    start = html.index('<section id="summary">')
+    summary = html[start : html.index("</section>", start)]
     assert "Highest risk: <strong>" in summary and "linear" not in summary  # jargon: notes
     assert "Attribution method as recorded: linear" in html[html.index('<section id="notes">') :]
     assert "last updated 2013" in html  # the ethnic-diversity index, said once
+    assert "time trend" not in " ".join(
+        csv["drivers_up"].fillna("") + csv["drivers_down"].fillna("")
+    )
+    _no_overflow(ewp_list.paths["html"], tmp_path)  # the real list's table wraps at 1024 px
 
 
 @pytest.mark.slow
@@ -387,3 +393,110 @@ def test_explain_takes_a_name_and_answers_in_words(capsys):
     assert out.startswith("model elastic_net; the rule recommends stacked_recal because")
     assert "\nMyanmar (775), model elastic_net: risk " in out
     assert "model update" in out and "battle deaths this year" in out
+
+
+INTRO = {
+    "definition": "at least 1,000 <civilians> deliberately killed",
+    "first_year": 2025,
+    "last_year": 2026,
+    "level": 0.8,
+    "interval_kind": "level",
+    "expected": 1.6149,
+    "n_units": 50,
+    "no_forecast": [("states outside the dataset's selection", ["Iceland", "Taiwan"])],
+    "past": {
+        "level": 0.1,
+        "n": 160,
+        "events": 12,
+        "one_in": 160 / 12,
+        "mean_forecast": 0.16,
+        "first": 1993,
+        "last": 2022,
+        "horizon": 2,
+    },
+    "reliability": None,
+}
+
+
+def test_list_opens_with_what_the_number_is(tmp_path):
+    risk = make_risk(12)
+    paths = render_risklist(
+        risk, tmp_path, title="t", method_note="m", meta={}, pdf=False, intro=INTRO
+    )
+    html = paths["html"].read_text(encoding="utf-8")
+    what = html[html.index('<section id="what">') : html.index('<section id="list">')]
+    assert "at least 1,000 &lt;civilians&gt; deliberately killed" in what  # escaped
+    text = html_module.unescape(" ".join(re.sub(r"<[^>]+>", " ", what).split()))
+    assert "a new onset happens there in 2025 or 2026" in text  # the window
+    assert "the model's 80% interval" in text  # the interval's level
+    assert "about 1.6 among the 50 countries" in text and "sum of their probabilities" in text
+    assert "about 1 time in 13 (12 of 160 ratings" in text  # past lists at 10% or more
+    assert (
+        "no forecast for 2 countries, states outside the dataset's selection: Iceland, "
+        "Taiwan" in text
+    )
+    assert "How to read and use this list" in text and "not causes" in text
+    assert html.index('<section id="what">') < html.index('<section id="summary">')
+
+
+def _measure(page: Path, tmp_path: Path, expression: str, *, width: int = 1024, printed=False):
+    """``expression`` evaluated in ``page`` at ``width`` CSS pixels (a copy of the page with
+    its no-script policy lifted; ``printed``: its print rules applied on screen)."""
+    text = page.read_text(encoding="utf-8")
+    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text)
+    if printed:
+        text = text.replace("@media print", "@media all")
+    script = f"<script>document.body.setAttribute('data-m', String({expression}));</script>"
+    copy = tmp_path / f"measure-{width}-{printed}.html"
+    copy.write_text(text.replace("</body>", script + "</body>"), encoding="utf-8")
+    found = re.search(r'data-m="([^"]*)"', dump_dom(copy, width=width).dom)
+    assert found, "the measuring script did not run"
+    return found.group(1)
+
+
+_WIDTHS = (
+    "[window.innerWidth, document.documentElement.scrollWidth].concat("
+    "Array.from(document.querySelectorAll('table')).map("
+    "t => Math.ceil(t.getBoundingClientRect().right))).join(',')"
+)
+
+
+def _no_overflow(page: Path, tmp_path: Path, width: int = 1024) -> None:
+    inner, scroll, *tables = map(int, _measure(page, tmp_path, _WIDTHS, width=width).split(","))
+    assert inner == width and tables
+    assert scroll <= inner, f"the page is {scroll} px wide at {inner} px"
+    assert max(tables) <= inner, f"a table ends at {max(tables)} px at {inner} px"
+
+
+@pytest.mark.browser
+def test_no_table_overflows_at_1024_px(written, tmp_path):
+    _no_overflow(written[1]["html"], tmp_path)
+
+
+@pytest.mark.browser
+def test_print_opens_every_past_list_and_hides_the_hover_note(tmp_path):
+    sections = [
+        (
+            "map",
+            "Map",
+            '<p class="note"><span class="screen-only">Hover over a country</span> Outlines.</p>',
+        ),
+        (
+            "track",
+            "Record",
+            "<details><summary>Every past list</summary><table id='past'>"
+            "<tr><td>1995</td></tr></table></details>",
+        ),
+    ]
+    paths = render_risklist(
+        make_risk(8), tmp_path, title="t", method_note="m", meta={}, pdf=False, sections=sections
+    )
+    probe = (
+        "[document.querySelector('details').getBoundingClientRect().height"
+        " - document.querySelector('summary').getBoundingClientRect().height,"
+        " document.querySelector('.screen-only').getBoundingClientRect().height].join(',')"
+    )
+    shown, hover = map(float, _measure(paths["html"], tmp_path, probe).split(","))
+    assert shown < 1 and hover > 0  # on screen: collapsed, the hint shown
+    shown, hover = map(float, _measure(paths["html"], tmp_path, probe, printed=True).split(","))
+    assert shown > 10 and hover == 0  # in print: every past list open, no hover hint

@@ -17,10 +17,12 @@ from forecast.risk import (
     country_profile,
     event_values,
     fit_latest,
+    indicator_info,
     resolve_unit,
     what_if,
 )
 from forecast.risk._drivers import log_odds
+from forecast.risk._whatif import to_natural
 
 UNIT = "Norvania"
 SPEC = """\
@@ -77,19 +79,20 @@ def test_baseline_is_the_published_list_bit_for_bit(config, panel, latest, risk)
 
 def test_setting_the_current_values_changes_nothing(config, latest):
     row = list(latest.current.units).index(UNIT)
+    info = indicator_info(config)
     now = {
-        f: latest.current.X[row, j]
+        f: to_natural(info, f, latest.current.X[row, j])  # values are in natural units
         for j, f in enumerate(latest.features)
         if np.isfinite(latest.current.X[row, j])
     }
     result = what_if(config, unit=UNIT, values=now, latest=latest)
-    assert result.scenario.probability == result.baseline.probability
+    assert result.scenario.probability == pytest.approx(result.baseline.probability, rel=1e-9)
 
 
 def test_a_linear_scenario_moves_only_the_changed_contribution(config, latest):
     result = what_if(
-        config, unit=UNIT, values={"coup.try.5yr": 1, "Battle-Deaths-Log2": 12.0}, latest=latest
-    )  # names match loosely
+        config, unit=UNIT, values={"coup.try.5yr": 1, "Battle-Deaths-Log2": 4095.0}, latest=latest
+    )  # names match loosely; 4,095 battle deaths is 12 on the log2(deaths + 1) scale
     assert set(result.scenario.values) == {"coup_try_5yr", "battle_deaths_log2"}
     cur = latest.current
     row = list(cur.units).index(UNIT)
@@ -110,7 +113,7 @@ def test_a_linear_scenario_moves_only_the_changed_contribution(config, latest):
 
 def test_a_big_enough_trigger_moves_the_unit_up_the_list(config, latest, risk):
     low = risk[risk["rank"] > 60].index[0]
-    result = what_if(config, unit=low, values={"battle_deaths_log2": 40.0}, latest=latest)
+    result = what_if(config, unit=low, values={"battle_deaths_log2": 2.0**40}, latest=latest)
     assert result.scenario.probability > result.baseline.probability
     assert result.scenario.rank < result.baseline.rank
     assert result.scenario.tier != result.baseline.tier
@@ -252,8 +255,12 @@ def test_cli_whatif_and_profile_on_the_synthetic_world(spec, tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert "Norvania: risk of a new mass killing in 2025-2026" in out
-    assert "published list:" in out and "if coup_try_5yr" in out
+    assert "published list:" in out and "if coup attempt in the last five years: " in out
+    assert "coup_try_5yr" not in out.split("Each trigger alone")[1]  # human names only
     assert "Each trigger alone" in out and (tmp_path / "wi" / "whatif.csv").is_file()
+    page = (tmp_path / "wi" / "whatif.html").read_text(encoding="utf-8")
+    assert "coup attempt in the last five years" in page and "coup_try_5yr" not in page
+    assert not re.search(r"\d\.\d{4,}", page)  # values for people, not raw log2 numbers
     assert (
         main(
             [
