@@ -169,13 +169,11 @@ def _past(past: pd.DataFrame | None, level: float, horizon: int) -> dict[str, An
 
 
 def _reliability(past: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Fixed-bin reliability of the past lists, when :mod:`forecast.calibration` has it."""
+    """Fixed-bin reliability of the past lists (see forecast.calibration.fixed_bin_reliability)."""
     if past is None or not len(past):
         return None
-    try:
-        from forecast.calibration import fixed_bin_reliability  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+    from forecast.calibration import fixed_bin_reliability
+
     known = past[past["outcome"].notna()]
     return fixed_bin_reliability(known["outcome"].to_numpy(float), known["probability"].to_numpy())
 

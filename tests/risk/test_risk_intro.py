@@ -259,3 +259,21 @@ def test_what_if_takes_natural_units_and_moves_derived_indicators(config, latest
     x = X.copy()
     x[row, [j1, j5]] = 1.0  # oracle: both set by hand
     assert fired.scenario.probability == latest.current.estimator.predict_proba(x)[row, 1]
+
+
+def test_the_list_shows_reliability_on_fixed_bins_including_10_to_30_percent(latest):
+    from forecast.risk._intro import _reliability
+
+    rng = np.random.default_rng(11)
+    past = pd.DataFrame(
+        {"probability": rng.beta(1, 6, 600), "outcome": (rng.random(600) < 0.08).astype(float)}
+    )
+    past.loc[::9, "outcome"] = np.nan  # windows not yet closed are not counted
+    table = _reliability(past)
+    assert list(table["bin"]) == ["<1%", "1-3%", "3-10%", "10-30%", ">=30%"]
+    known = past.dropna()
+    middle = known[(known["probability"] >= 0.10) & (known["probability"] < 0.30)]
+    row = table.set_index("bin").loc["10-30%"]
+    assert (row["n"], row["events"]) == (len(middle), int(middle["outcome"].sum()))
+    intro = list_intro(latest, past.assign(unit=0, origin=2000))
+    assert intro.reliability is not None and "10-30%" in list(intro.reliability["bin"])
