@@ -11,10 +11,10 @@ scroll to that element, since headless Chromium shoots from the top. Nothing is 
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
+
+from PIL import Image
 
 from forecast.reports._browser import screenshot
 
@@ -25,13 +25,17 @@ def _scrolled(page: Path, anchor: str, folder: Path) -> Path:
     """A copy of ``page`` beside it that opens scrolled to ``#anchor``."""
     copy = folder / page.name
     html = page.read_text(encoding="utf-8")
-    script = (
-        f"<script>addEventListener('load',()=>{{const e=document.getElementById('{anchor}');"
-        "if(e){e.querySelectorAll('details').forEach(d=>d.open=true);"
-        "if(e.tagName==='DETAILS')e.open=true;e.scrollIntoView();}});</script>"
+    script = (  # hide what comes before the section (the shot starts at the top)
+        f"<script>addEventListener('DOMContentLoaded',()=>{{"
+        f"let e=document.getElementById('{anchor}');if(!e)return;"
+        "e.querySelectorAll('details').forEach(d=>d.open=true);"
+        "if(e.tagName==='DETAILS')e.open=true;"
+        "for(let n=e;n&&n!==document.body;n=n.parentElement)"
+        "for(let s=n.previousElementSibling;s;s=s.previousElementSibling)"
+        "s.style.display='none';});</script>"
     )
     html = html.replace("default-src 'none'", "default-src 'none'; script-src 'unsafe-inline'")
-    copy.write_text(html.replace("</body>", script + "</body>"), encoding="utf-8")
+    copy.write_text(html.replace("</head>", script + "</head>", 1), encoding="utf-8")
     return copy
 
 
@@ -51,8 +55,8 @@ def main() -> None:
             for width in WIDTHS:
                 png = args.out / f"{name}-{width}.png"
                 screenshot(shown, png, width=width, height=args.height)
-                if shutil.which("convert"):  # smaller files for the docs
-                    subprocess.run(["convert", str(png), "-colors", "256", str(png)], check=False)
+                with Image.open(png) as image:  # 256 colours: a quarter of the size
+                    image.convert("RGB").quantize(256).save(png, optimize=True)
                 print(f"{png} {png.stat().st_size // 1024} KB")
 
 
