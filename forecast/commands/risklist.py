@@ -127,6 +127,7 @@ def explain(args: argparse.Namespace) -> int:
     from forecast.experiment import load_experiment
     from forecast.features import format_value
     from forecast.risk import explain_change, indicator_info, resolve_unit, unit_names
+    from forecast.risk._fit import history_base_label
 
     config = load_experiment(experiment_of(args))
     label = args.model or recommend_model(config).recommended
@@ -140,9 +141,10 @@ def explain(args: argparse.Namespace) -> int:
             source=panel.name,
             fix=hint or None,
         ) from None
+    base = history_base_label(config, label)  # a recalibrated copy: its base's indicators
     table = explain_change(
         config,
-        model_label=label,
+        model_label=base or label,
         unit=unit,
         year_from=args.year_from,
         year_to=args.year_to,
@@ -152,6 +154,11 @@ def explain(args: argparse.Namespace) -> int:
     note = recommend_model(config).note_for(label)
     if note:
         print(note)
+    if base is not None:
+        print(
+            f"{label} is {base} recalibrated on earlier outcomes (a shift of its level that "
+            f"keeps the ranking); the change is split on {base}'s own forecasts"
+        )
     name = unit_names(panel, args.year_to).get(unit, str(unit))
     code = "" if name == str(unit) else f" ({unit})"
     print(

@@ -275,3 +275,20 @@ def test_champion_goes_to_the_recommended_model_only(tmp_path):
         assert run.alias == alias
         _, tags = tracker.load_registered("forecast-x", alias=alias)
         assert tags["forecast.model_label"] == label
+
+
+def test_explain_of_a_recalibrated_default_splits_its_base_models_change(tmp_path, capsys):
+    """The rule's model may be a `_recal` copy (the published list): explain says so and splits
+    the change on the base model's forecasts instead of refusing its own default."""
+    spec = {
+        **SPEC,
+        "origins": {"first": 2019, "last": 2024},
+        "history_recalibration": {"models": ["elastic_net"]},
+    }
+    path = tmp_path / "recal.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    argv = ["explain", str(path), "--unit", "Norvania", "--from", "2023", "--to", "2024"]
+    assert main([*argv, "--model", "elastic_net_recal"]) == 0
+    printed = capsys.readouterr().out
+    assert "elastic_net_recal is elastic_net recalibrated" in printed
+    assert "Norvania, model elastic_net:" in printed
