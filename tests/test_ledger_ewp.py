@@ -119,3 +119,14 @@ def test_pooled_interval_holds_the_estimate_and_editions_share_outcomes(editions
     same = score.editions.set_index("edition")
     # the 2022 list and the 2023 file's re-run of data year 2021 face the same window
     assert same.loc["EWP 2022", "onsets"] == same.loc["EWP 2023 (2021 data)", "onsets"]
+
+
+@pytest.mark.browser
+def test_track_record_page_of_the_published_editions_fits_1024_px(editions, tmp_path):
+    from forecast.ledger import render_track_record
+    from forecast.reports._browser import overflowing_tables
+
+    outcomes = outcome_table(load_dataset("ewp-2025"), state_led=True)
+    page = render_track_record(score_editions(editions, outcomes, n_boot=50), tmp_path)
+    tables, width = overflowing_tables(page, width=1024)
+    assert tables == [] and width <= 1024, (tables, width)

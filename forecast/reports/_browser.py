@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PageLoad", "chromium_path", "dump_dom", "print_pdf", "screenshot"]
+__all__ = ["PageLoad", "chromium_path", "dump_dom", "overflowing_tables", "print_pdf", "screenshot"]
 
 _CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 _CONSOLE = re.compile(r":CONSOLE(?::\d+)?\]\s*(.*)$")
@@ -131,6 +131,41 @@ def dump_dom(page: str | Path, *, timeout: float = 60.0, width: int | None = Non
     done = _run(["--enable-logging=stderr", "--v=0", *size, "--dump-dom", _url(page)], timeout)
     console = tuple(m.group(1) for line in done.stderr.splitlines() if (m := _CONSOLE.search(line)))
     return PageLoad(done.stdout, console, done.returncode)
+
+
+_MEASURE = """<script>addEventListener('load', () => {
+document.querySelectorAll('details').forEach(d => d.open = true);
+const w = window.innerWidth, out = [];
+document.querySelectorAll('table').forEach((t, i) => {
+  let box = t.parentElement;
+  while (box && getComputedStyle(box).overflowX !== 'auto') box = box.parentElement;
+  const right = (box || t).getBoundingClientRect().right;
+  if (right > w + 1) out.push(i + ':' + Math.ceil(right));
+});
+document.body.setAttribute('data-overflow', out.join(' ') || 'none');
+document.body.setAttribute('data-page', document.documentElement.scrollWidth + '/' + w);
+});</script>"""
+
+
+def overflowing_tables(page: str | Path, *, width: int = 1024) -> tuple[list[str], int]:
+    """Tables of ``page`` that run past a ``width``-px window (``'index:right edge'``; a table
+    inside a box that scrolls sideways counts by its box), and the page's scroll width.
+
+    The page is measured from a copy with a measuring script (its own stays script-free),
+    every ``<details>`` opened.
+    """
+    text = Path(page).read_text(encoding="utf-8")
+    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text)
+    with tempfile.TemporaryDirectory(prefix="forecast-measure-") as folder:
+        probe = Path(folder) / "probe.html"
+        probe.write_text(text.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+        dom = dump_dom(probe, width=width).dom
+    found = re.search(r'data-overflow="([^"]*)"', dom)
+    scroll = re.search(r'data-page="(\d+)/\d+"', dom)
+    if not found or not scroll:
+        raise RuntimeError(f"the measuring script did not run on {page}")
+    tables = [] if found.group(1) == "none" else found.group(1).split()
+    return tables, int(scroll.group(1))
 
 
 def screenshot(

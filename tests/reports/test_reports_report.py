@@ -821,32 +821,13 @@ def test_cost_sentence_matches_the_cost_table(default_run):
     assert "relative value" not in text  # the same numbers as "value vs nothing": one column
 
 
-_MEASURE = """<script>
-document.querySelectorAll('details').forEach(d => d.open = true);
-const w = window.innerWidth, out = [];
-document.querySelectorAll('table').forEach((t, i) => {
-  let box = t.parentElement;
-  while (box && getComputedStyle(box).overflowX !== 'auto') box = box.parentElement;
-  const right = (box || t).getBoundingClientRect().right;
-  if (right > w + 1) out.push(i + ':' + right);
-});
-document.body.setAttribute('data-overflow', out.join(' ') || 'none');
-document.body.setAttribute('data-page', document.documentElement.scrollWidth + '/' + w);
-</script>"""
-
-
 @pytest.mark.browser
 def test_no_table_overflows_at_1024_px(run, tmp_path):
-    from forecast.reports._browser import _run, _url
+    from forecast.reports._browser import overflowing_tables
 
-    _, path, html = run
-    probe = tmp_path / "probe.html"
-    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
-    probe.write_text(html.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
-    done = _run(["--window-size=1024,900", "--dump-dom", _url(probe)], 60)
-    assert 'data-overflow="none"' in done.stdout, re.search(r'data-overflow="[^"]*"', done.stdout)
-    page, width = re.search(r'data-page="(\d+)/(\d+)"', done.stdout).groups()
-    assert int(width) == 1024 and int(page) <= 1024
+    _, path, _ = run
+    tables, page = overflowing_tables(path, width=1024)
+    assert tables == [] and page <= 1024, (tables, page)
 
 
 def test_the_browsers_own_console_notes_are_not_page_errors():
