@@ -62,8 +62,8 @@ def model_style(
     if model == ORACLE:
         return {"color": "black", "linestyle": "--", "linewidth": 1.4}
     if model == highlight:
-        style = {"color": "black", "linestyle": "-", "linewidth": 3.0, "zorder": 5}
-        return style | ({"marker": "o", "markersize": 5, "markevery": 0.1} if markers else {})
+        strong: dict[str, Any] = {"color": "black", "linestyle": "-", "linewidth": 3.0, "zorder": 5}
+        return strong | ({"marker": "o", "markersize": 5, "markevery": 0.1} if markers else {})
     others = [m for m in models if m not in (ORACLE, highlight)]
     i = others.index(model)
     style: dict[str, Any] = {

@@ -42,7 +42,8 @@ class Group(click.Group):
     command_class = Command
 
     def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **attrs: Any) -> None:
-        super().__init__(*args, no_args_is_help=False, **attrs)  # no action: a usage error
+        attrs["no_args_is_help"] = False  # no action: a usage error
+        super().__init__(*args, **attrs)
         self.lazy = lazy or {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:

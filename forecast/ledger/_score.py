@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -277,7 +278,8 @@ def _paired(editions, outcomes, table, n_boot, seed, level) -> pd.DataFrame:
     shares (re-runs left out of the pool)."""
     status = table.set_index("edition_id")["status"]
     scored = [e for e in editions if status[e.record.edition_id] == "scored"]
-    out, pools = [], {}
+    out: list[dict[str, Any]] = []
+    pools: dict[Any, Any] = {}
     for ea, eb in combinations(scored, 2):
         ra, rb = ea.record, eb.record
         if (ra.source, ra.data_year, ra.window, ra.target) == (rb.source, *_when(rb)) or (

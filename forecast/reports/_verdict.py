@@ -370,7 +370,7 @@ def _ranking_rows(ctx: sec.Context, order: list[str], choice: ModelChoice, ratio
                 else "",
                 "auc": _cell(boot["roc_auc"]),
                 "diff": None if d is None else _cell(d, sign=True),
-                "apart": "–" if d is None else ("yes" if c.distinguishable else "no"),
+                "apart": "–" if d is None or c is None else ("yes" if c.distinguishable else "no"),
                 "oe": _cell(boot["observed_expected"]),
                 "caught": _caught(ctx, model),
                 "value": "–" if cost is None else sig(cost["value_vs_nothing"]),

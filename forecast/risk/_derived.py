@@ -28,8 +28,8 @@ def root_source(info: Mapping[str, Any], name: str) -> tuple[str | None, list[An
     """``('dataset.column', steps)``: the source column ``name`` is built from and the
     transform steps from it, through ``source: {indicator: ...}`` links."""
     steps: list[Any] = []
-    entry = info.get(name)
-    seen = set()
+    entry: Any = info.get(name)
+    seen: set[str] = set()
     while getattr(entry, "source", None) is not None and entry.name not in seen:
         seen.add(entry.name)
         steps = list(entry.transforms) + steps

@@ -81,11 +81,12 @@ def outcome_definition(config: Any) -> str:
 
         fs = load_feature_set(config.feature_set)
         by_name = {i.name: i for i in fs.indicators}
-        entry = by_name.get(config.outcome)
+        entry = by_name.get(str(config.outcome))
         root = entry
         while root is not None and root.source.indicator:
             root = by_name.get(root.source.indicator)
-        source = BUILTIN.get(root.source.dataset) if root is not None else None
+        found = root.source.dataset if root is not None else None
+        source = BUILTIN.get(found) if found is not None else None
         if source is not None:
             name = _SOURCE_DATASETS.get(source.name) or (
                 source.files[0].split("/")[0] if source.files else None
@@ -136,10 +137,11 @@ def _no_forecast(latest: LatestForecast) -> list[tuple[str, list[str]]]:
             year = int(last[unit])
             names.append(f"{unit_names(panel, year).get(unit, unit)} (last data {year})")
         out.append((f"in the dataset, but no data for {y}", names))
-    if getattr(panel, "unit_system", None) in ("cow", "gw"):
+    system = getattr(panel, "unit_system", None)
+    if system == "cow" or system == "gw":
         from forecast.statesystem import StateSystem
 
-        members = StateSystem.load().members(panel.unit_system, y)
+        members = StateSystem.load().members(system, y)
         missing = members[~members["code"].astype(int).isin(listed | set(gone))]
         if len(missing):
             out.append(
