@@ -1,7 +1,8 @@
-"""Small, escaping HTML builders for self-contained pages (no scripts, no network).
+"""Small, escaping HTML builders for the pieces pages embed (no scripts, no network).
 
-Every piece of data that reaches a page goes through :func:`esc` (or a builder
-that calls it), so a unit named ``<script>...</script>`` renders as text.
+Every piece of data these builders put in markup goes through :func:`esc`, so a unit
+named ``<script>...</script>`` renders as text; the documents themselves are Jinja2
+templates (:mod:`forecast.reports._templates`, autoescape on).
 """
 
 from __future__ import annotations
@@ -10,24 +11,12 @@ import base64
 import html
 import io
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from importlib.resources import files
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
-__all__ = [
-    "PAGE_CSS",
-    "esc",
-    "figure_html",
-    "fmt",
-    "key_value_table",
-    "page",
-    "png_data_uri",
-    "table_html",
-]
-
-PAGE_CSS = (files("forecast") / "_data" / "templates" / "page.css").read_text(encoding="utf-8")
+__all__ = ["esc", "figure_html", "fmt", "png_data_uri", "table_html"]
 
 
 def esc(value: Any) -> str:
@@ -101,13 +90,6 @@ def table_html(
     return f"<table{tcls}>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def key_value_table(items: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> str:
-    """Two-column table of labelled values (all escaped)."""
-    pairs = items.items() if isinstance(items, Mapping) else items
-    rows = "".join(f'<tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in pairs)
-    return f'<table class="kv"><tbody>{rows}</tbody></table>'
-
-
 def png_data_uri(fig: Any, *, dpi: int = 110) -> str:
     """Render a matplotlib figure to a ``data:image/png;base64,...`` URI."""
     buffer = io.BytesIO()
@@ -124,14 +106,3 @@ def figure_html(fig: Any, *, alt: str, caption: str, fig_id: str) -> str:
         f'<figure id="{esc(fig_id)}"><img src="{uri}" alt="{esc(alt)}">'
         f"<figcaption>{esc(caption)}</figcaption></figure>"
     )
-
-
-def page(title: str, body: str, *, subtitle: str = "") -> str:
-    """A complete HTML5 document with the print-friendly stylesheet; no scripts.
-
-    ``body`` is markup built by this module's escaping builders; ``title`` and
-    ``subtitle`` are text (escaped by the ``page.html.j2`` template).
-    """
-    from forecast.reports._templates import Markup, render
-
-    return render("page.html.j2", title=title, subtitle=subtitle, body=Markup(body))
