@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast._files import atomic_write_bytes
-from forecast.ledger._score import LedgerScore
+from forecast.ledger._score import LedgerScore, distinct_onsets
 
 __all__ = ["render_track_record", "track_record_section_html"]
 
@@ -98,16 +98,7 @@ def _lead(score: LedgerScore) -> str:
     pending = table[table["status"].astype(str).str.startswith("pending")]
     issued = scored[scored["kind"] == "issued"]
     onsets = int(issued["onsets"].sum()) if len(scored) else 0
-    events = score.onsets
-    distinct = (
-        len(
-            events[
-                events["edition_id"].isin(issued["edition_id"]) & events["listed"]
-            ].drop_duplicates(["unit", "year"])
-        )
-        if len(events)
-        else 0
-    )
+    distinct = distinct_onsets(score.onsets, issued["edition_id"])
     return (
         f"{len(table)} lists: {len(scored)} with their forecast window closed (outcomes "
         f"through {score.last_year}), {len(pending)} pending. The issued lists' figures are "

@@ -22,6 +22,8 @@ import pandas as pd
 from forecast._errors import input_error
 from forecast.ledger._store import Edition, EditionRecord, make_edition
 from forecast.metrics import bootstrap_metrics, paired_difference
+from forecast.metrics._bootstrap import _interval as percentile_interval
+from forecast.metrics._bootstrap import resample_weights
 from forecast.panel import Panel
 
 __all__ = ["LedgerScore", "backtest_editions", "outcome_table", "score_editions"]
@@ -133,28 +135,18 @@ def _scored_rows(edition: Edition, outcomes: pd.DataFrame, key: str, years: list
     return listed.merge(truth, on=key, how="inner"), window
 
 
-def _interval(values: np.ndarray, level: float) -> tuple[float, float]:
-    ok = values[np.isfinite(values)]
-    if not ok.size:
-        return float("nan"), float("nan")
-    tail = 100 * (1 - level) / 2
-    return float(np.percentile(ok, tail)), float(np.percentile(ok, 100 - tail))
-
-
 def _top_share(rows: pd.DataFrame, k: int, n_boot: int, seed: int, level: float):
-    """Share of events ranked <= k, with a country-cluster bootstrap interval."""
+    """Share of events ranked <= k, with a country-cluster bootstrap interval (the replicate
+    weights and percentile interval of :mod:`forecast.metrics`)."""
     events = rows["events"].to_numpy(float)
     hit = events * (rows["rank"].to_numpy() <= k)
     if events.sum() == 0:
         return float("nan"), float("nan"), float("nan")
-    clusters = np.unique(rows["cluster"].astype(str), return_inverse=True)[1]
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, clusters.max() + 1, size=(n_boot, clusters.max() + 1))
-    counts = np.stack([np.bincount(d, minlength=clusters.max() + 1) for d in draws])
-    weights = counts[:, clusters]
+    clusters = np.unique(rows["cluster"].astype(str), return_inverse=True)[1].astype(np.intp)
+    weights = resample_weights(clusters, None, n_boot, np.random.default_rng(seed))
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = (weights @ hit) / (weights @ events)
-    return float(hit.sum() / events.sum()), *_interval(shares, level)
+    return float(hit.sum() / events.sum()), *percentile_interval(shares, level)
 
 
 def _metrics(rows: pd.DataFrame, n_boot: int, seed: int, level: float) -> dict[str, float]:
@@ -234,7 +226,7 @@ def _score_one(edition: Edition, outcomes: pd.DataFrame, last_year: int, n_boot,
     return row, rows, events
 
 
-def _distinct(events: pd.DataFrame, edition_ids: pd.Series) -> int:
+def distinct_onsets(events: pd.DataFrame, edition_ids: pd.Series) -> int:
     """Listed onset events (unit-years) of these editions, each counted once."""
     if not len(events):
         return 0
@@ -265,7 +257,7 @@ def _pooled(
             "units": len(sub),
             "onsets": int(group["onsets"].sum()),
             # an onset is an event (a unit-year): one seen by several lists counts once here
-            "distinct_onsets": _distinct(events, group["edition_id"]),
+            "distinct_onsets": distinct_onsets(events, group["edition_id"]),
             **{f"top{k}": int(group[f"top{k}"].sum()) for k in TOP},
         }
         entry.update(_metrics(sub, n_boot, seed, level))
