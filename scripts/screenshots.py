@@ -1,8 +1,8 @@
 """Screenshots of the pages a reader sees, at 1024 and 1440 px, for docs/img.
 
 Each page is a file an earlier command wrote (a risk list, a report, a profile, a what-if);
-sections are shot by their anchor (`page.html#costs`): the page is copied with a one-line
-scroll to that element, since headless Chromium shoots from the top. Nothing is fetched.
+sections are shot by their anchor (`page.html#costs`): the page is copied with what comes
+before that element hidden, since headless Chromium shoots from the top. Nothing is fetched.
 
     python scripts/screenshots.py --page risklist=outputs/risklist/risklist.html \
         --page report=outputs/ewp-plus/report.html#calibration --out docs/img
@@ -16,26 +16,25 @@ from pathlib import Path
 
 from PIL import Image
 
-from forecast.reports._browser import screenshot
+from forecast.reports._browser import screenshot, with_script
 
 WIDTHS = (1024, 1440)
 
 
 def _scrolled(page: Path, anchor: str, folder: Path) -> Path:
-    """A copy of ``page`` beside it that opens scrolled to ``#anchor``."""
+    """A copy of ``page`` that starts at ``#anchor``: what comes before it is hidden."""
     copy = folder / page.name
     html = page.read_text(encoding="utf-8")
     script = (  # hide what comes before the section (the shot starts at the top)
-        f"<script>addEventListener('DOMContentLoaded',()=>{{"
+        f"<script>(()=>{{"
         f"let e=document.getElementById('{anchor}');if(!e)return;"
         "e.querySelectorAll('details').forEach(d=>d.open=true);"
         "if(e.tagName==='DETAILS')e.open=true;"
         "for(let n=e;n&&n!==document.body;n=n.parentElement)"
         "for(let s=n.previousElementSibling;s;s=s.previousElementSibling)"
-        "s.style.display='none';});</script>"
+        "s.style.display='none';})();</script>"
     )
-    html = html.replace("default-src 'none'", "default-src 'none'; script-src 'unsafe-inline'")
-    copy.write_text(html.replace("</head>", script + "</head>", 1), encoding="utf-8")
+    copy.write_text(with_script(html, script), encoding="utf-8")
     return copy
 
 

@@ -20,7 +20,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PageLoad", "chromium_path", "dump_dom", "overflowing_tables", "print_pdf", "screenshot"]
+__all__ = [
+    "PageLoad",
+    "chromium_path",
+    "dump_dom",
+    "overflowing_tables",
+    "print_pdf",
+    "screenshot",
+    "with_script",
+]
 
 _CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 _CONSOLE = re.compile(r":CONSOLE(?::\d+)?\]\s*(.*)$")
@@ -147,6 +155,14 @@ document.body.setAttribute('data-page', document.documentElement.scrollWidth + '
 });</script>"""
 
 
+def with_script(html: str, script: str) -> str:
+    """``html`` with its no-script policy (the Content-Security-Policy ``<meta>``) lifted and
+    ``script`` (a ``<script>`` element) run at the end of its body: a page to measure or
+    arrange in the browser, never one to publish."""
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
+    return html.replace("</body>", script + "</body>")
+
+
 def overflowing_tables(page: str | Path, *, width: int = 1024) -> tuple[list[str], int]:
     """Tables of ``page`` that run past a ``width``-px window (``'index:right edge'``; a table
     inside a box that scrolls sideways counts by its box), and the page's scroll width.
@@ -154,11 +170,10 @@ def overflowing_tables(page: str | Path, *, width: int = 1024) -> tuple[list[str
     The page is measured from a copy with a measuring script (its own stays script-free),
     every ``<details>`` opened.
     """
-    text = Path(page).read_text(encoding="utf-8")
-    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text)
+    text = with_script(Path(page).read_text(encoding="utf-8"), _MEASURE)
     with tempfile.TemporaryDirectory(prefix="forecast-measure-") as folder:
         probe = Path(folder) / "probe.html"
-        probe.write_text(text.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+        probe.write_text(text, encoding="utf-8")
         dom = dump_dom(probe, width=width).dom
     found = re.search(r'data-overflow="([^"]*)"', dom)
     scroll = re.search(r'data-page="(\d+)/\d+"', dom)

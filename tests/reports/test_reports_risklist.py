@@ -16,7 +16,7 @@ import pytest
 
 from forecast._errors import ForecastInputError
 from forecast.reports import RISKLIST_COLUMNS, render_risklist
-from forecast.reports._browser import dump_dom, screenshot
+from forecast.reports._browser import dump_dom, screenshot, with_script
 
 XSS = "<script>document.title='pwned'</script>"
 QUOTED = "Côte d\"Ivoire & 'Co'"
@@ -443,12 +443,11 @@ def _measure(page: Path, tmp_path: Path, expression: str, *, width: int = 1024, 
     """``expression`` evaluated in ``page`` at ``width`` CSS pixels (a copy of the page with
     its no-script policy lifted; ``printed``: its print rules applied on screen)."""
     text = page.read_text(encoding="utf-8")
-    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text)
     if printed:
         text = text.replace("@media print", "@media all")
     script = f"<script>document.body.setAttribute('data-m', String({expression}));</script>"
     copy = tmp_path / f"measure-{width}-{printed}.html"
-    copy.write_text(text.replace("</body>", script + "</body>"), encoding="utf-8")
+    copy.write_text(with_script(text, script), encoding="utf-8")
     found = re.search(r'data-m="([^"]*)"', dump_dom(copy, width=width).dom)
     assert found, "the measuring script did not run"
     return found.group(1)
