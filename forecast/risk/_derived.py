@@ -18,15 +18,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["derived_moves", "root_source", "same_source"]
+__all__ = ["derived_moves", "root_entry", "root_source", "same_source"]
 
 _ELEMENTWISE = ("fill", "log2", "sqrt", "power", "scale", "set_value")
 _IGNORED = ("fill", "set_value")  # fill missing values; hand corrections of past unit-years
 
 
-def root_source(info: Mapping[str, Any], name: str) -> tuple[str | None, list[Any]]:
-    """``('dataset.column', steps)``: the source column ``name`` is built from and the
-    transform steps from it, through ``source: {indicator: ...}`` links."""
+def root_entry(info: Mapping[str, Any], name: str) -> tuple[Any, list[Any]]:
+    """The indicator ``name`` is ultimately built from a source column by (following
+    ``source: {indicator: ...}`` links), and the transform steps from that column; ``None``
+    when the chain does not reach a source column."""
     steps: list[Any] = []
     entry: Any = info.get(name)
     seen: set[str] = set()
@@ -34,9 +35,18 @@ def root_source(info: Mapping[str, Any], name: str) -> tuple[str | None, list[An
         seen.add(entry.name)
         steps = list(entry.transforms) + steps
         if not entry.source.indicator:
-            return f"{entry.source.dataset}.{entry.source.column}", steps
+            return entry, steps
         entry = info.get(entry.source.indicator)
     return None, steps
+
+
+def root_source(info: Mapping[str, Any], name: str) -> tuple[str | None, list[Any]]:
+    """``('dataset.column', steps)``: the source column ``name`` is built from and the
+    transform steps from it (:func:`root_entry`)."""
+    entry, steps = root_entry(info, name)
+    if entry is None:
+        return None, steps
+    return f"{entry.source.dataset}.{entry.source.column}", steps
 
 
 def same_source(info: Mapping[str, Any], features: list[str]) -> dict[str, list[str]]:

@@ -78,13 +78,12 @@ def outcome_definition(config: Any) -> str:
         name = None
         from forecast.features import load_feature_set
         from forecast.features._sources import BUILTIN
+        from forecast.risk._derived import root_entry
 
         fs = load_feature_set(config.feature_set)
         by_name = {i.name: i for i in fs.indicators}
         entry = by_name.get(str(config.outcome))
-        root = entry
-        while root is not None and root.source.indicator:
-            root = by_name.get(root.source.indicator)
+        root, _ = root_entry(by_name, str(config.outcome))
         found = root.source.dataset if root is not None else None
         source = BUILTIN.get(found) if found is not None else None
         if source is not None:
