@@ -17,7 +17,7 @@ from click.shell_completion import shell_complete
 
 from forecast import __version__
 from forecast._errors import DataNotAvailableError, ForecastInputError
-from forecast.commands._common import COMPLETE_VAR, Group, complete
+from forecast.commands._common import COMPLETE_VAR, Group, complete_dataset
 
 __all__ = ["COMPLETE_VAR", "cli", "main"]
 
@@ -72,7 +72,6 @@ def cli(quiet: bool, verbose: bool) -> None:
     logger.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
 
 
-_DATASET = complete("forecast.data:dataset_names")
 data = Group("data", short_help="list, describe and download datasets")
 cli.add_command(data)
 
@@ -90,7 +89,7 @@ def _list(args) -> int:
 
 @data.command("show", short_help="summary of a dataset (rows, onsets, oracle AUC)")
 @click.argument(
-    "name", help="dataset name, e.g. synthetic-world or ewp-2025", shell_complete=_DATASET
+    "name", help="dataset name, e.g. synthetic-world or ewp-2025", shell_complete=complete_dataset
 )
 def _show(args) -> int:
     import time
@@ -128,7 +127,7 @@ def _show(args) -> int:
 @data.command(
     "fetch", short_help="download a dataset into the cache ($FORECAST_DATA_DIR), verifying sha256"
 )
-@click.argument("name", help="dataset name, e.g. ewp-2025", shell_complete=_DATASET)
+@click.argument("name", help="dataset name, e.g. ewp-2025", shell_complete=complete_dataset)
 def _fetch(args) -> int:
     """Download the pinned files of a dataset into $FORECAST_DATA_DIR (default: the user cache dir),
     verifying each sha256; files already there and verified are kept. Set FORECAST_DATA_MIRROR to a

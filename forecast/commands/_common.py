@@ -86,6 +86,10 @@ def complete(names: str, *, files: bool = False) -> Callable[..., list]:
     return shell_complete
 
 
+complete_dataset = complete("forecast.data:dataset_names")
+"""Shell completion of the registered dataset names."""
+
+
 def check_shared_options(args: argparse.Namespace) -> None:
     """``--seed`` and ``--n-jobs``, the same in every command, before any work.
 

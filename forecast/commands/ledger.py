@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from forecast.commands._common import Group, complete, options
+from forecast.commands._common import Group, complete_dataset, options
 
 __all__ = ["ledger"]
 
@@ -175,7 +175,7 @@ _SCORING = options(
         "--dataset",
         multiple=True,
         metavar="NAME",
-        shell_complete=complete("forecast.data:dataset_names"),
+        shell_complete=complete_dataset,
         help="also score a dataset of published editions, e.g. ewp-editions (repeatable)",
     ),
     click.option(
@@ -193,7 +193,7 @@ _SCORING = options(
         "--outcomes",
         default="ewp-2025",
         metavar="DATASET",
-        shell_complete=complete("forecast.data:dataset_names"),
+        shell_complete=complete_dataset,
         help="outcome data (default ewp-2025)",
     ),
     click.option("--n-boot", type=int, default=1000, help="bootstrap replicates"),
